@@ -1,0 +1,144 @@
+"""The pure rules engine: an activity and the state it reads in, effects out.
+
+The engine knows no storage.  For each activity it reads state through a
+:class:`~e2badges._state.StateView`, writes its changes into the view's
+overlay, and returns the activity's :class:`Outcome`.  Every store gets the same
+behaviour by persisting the overlay and the outcomes (an :class:`EffectBatch`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ._errors import ConfigurationError, InvalidActivityError, UnknownKindError
+from ._models import Activity, ActivityKind, LedgerEntry, Outcome
+from ._rules import CompiledRule, PointRule, RuleContext, balance_key
+from ._state import StateView
+
+__all__ = ["EffectBatch", "Engine"]
+
+
+@dataclass(slots=True)
+class EffectBatch:
+    """Everything one transaction must store, all or nothing.
+
+    ``recorded`` lists each newly recorded activity (with ``at`` filled) and its
+    outcome, in recording order; the outcome's ledger lines are the ledger.
+    ``state`` maps every state key the batch wrote to its final value.
+    """
+
+    recorded: list[tuple[Activity, Outcome]] = field(default_factory=list)
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+class Engine:
+    """Compiled rules, dispatched by activity kind."""
+
+    def __init__(
+        self,
+        *,
+        rules: Sequence[PointRule],
+        kinds: Iterable[ActivityKind | str] | None,
+        accept_any_kind: bool,
+        timezone: ZoneInfo,
+    ) -> None:
+        self.timezone = timezone
+        self.accept_any_kind = accept_any_kind
+        self.rules: dict[str, PointRule] = {}
+        for rule in rules:
+            if not isinstance(rule, PointRule):
+                raise ConfigurationError(
+                    "rules", f"expected PointRule, got {type(rule).__name__}", subject="Rewards"
+                )
+            if rule.id in self.rules:
+                raise ConfigurationError(
+                    "id", "two rules share this id", subject=f"rule {rule.id!r}"
+                )
+            self.rules[rule.id] = rule
+        _check_shared_caps(self.rules.values())
+        self.kinds: dict[str, ActivityKind] = {}
+        if kinds is None:
+            for rule in self.rules.values():
+                self.kinds.setdefault(rule.kind, ActivityKind(name=rule.kind))
+        else:
+            for kind in kinds:
+                declared = kind if isinstance(kind, ActivityKind) else ActivityKind(name=kind)
+                if declared.name in self.kinds:
+                    raise ConfigurationError(
+                        "kinds", f"kind {declared.name!r} is declared twice", subject="Rewards"
+                    )
+                self.kinds[declared.name] = declared
+            if not accept_any_kind:
+                for rule in self.rules.values():
+                    if rule.kind not in self.kinds:
+                        raise ConfigurationError(
+                            "kind",
+                            f"listens to undeclared activity kind {rule.kind!r}",
+                            subject=f"rule {rule.id!r}",
+                        )
+        self._by_kind: dict[str, list[CompiledRule]] = {}
+        for rule in self.rules.values():
+            self._by_kind.setdefault(rule.kind, []).append(CompiledRule(rule))
+
+    def validate(self, activity: Activity) -> None:
+        """Raise if ``activity`` cannot be recorded under this configuration."""
+        kind = self.kinds.get(activity.kind)
+        if kind is None:
+            if self.accept_any_kind:
+                return
+            raise UnknownKindError(activity.kind, known=list(self.kinds))
+        if kind.payload is not None:
+            try:
+                kind.payload.model_validate(activity.attributes)
+            except ValueError as exc:  # pydantic's ValidationError is a ValueError
+                raise InvalidActivityError(
+                    "attributes", f"do not match the payload of kind {kind.name!r}: {exc}"
+                ) from None
+
+    def context(self, activity: Activity) -> RuleContext:
+        """Return the per-activity context (local date, period labels)."""
+        return RuleContext(activity, self.timezone)
+
+    def keys(self, activity: Activity) -> list[str]:
+        """Return the state keys evaluating ``activity`` may read, for stores that prefetch."""
+        ctx = self.context(activity)
+        out: list[str] = []
+        for rule in self._by_kind.get(activity.kind, ()):
+            out.extend(rule.keys(ctx))
+        return out
+
+    def evaluate(self, activity: Activity, view: StateView) -> Outcome:
+        """Return the outcome of ``activity``, writing its state changes into ``view``."""
+        rules = self._by_kind.get(activity.kind)
+        if not rules:
+            return Outcome(activity.id)
+        ctx = RuleContext(activity, self.timezone)
+        ledger: list[LedgerEntry] = []
+        for rule in rules:
+            if rule.matches(activity):
+                ledger.extend(rule.evaluate(ctx, view))
+        return Outcome(activity.id, tuple(ledger))
+
+    @staticmethod
+    def balance_key(user: str, currency: str) -> str:
+        """Return the state key of a balance."""
+        return balance_key(user, currency)
+
+
+def _check_shared_caps(rules: Iterable[PointRule]) -> None:
+    shared: dict[str, tuple[str, Any]] = {}
+    for rule in rules:
+        for cap in rule.caps:
+            if cap.name is None:
+                continue
+            shape = (cap.amount, cap.window, cap.per)
+            seen = shared.setdefault(cap.name, (rule.id, shape))
+            if seen[1] != shape:
+                raise ConfigurationError(
+                    "caps",
+                    f"shared cap {cap.name!r} differs from its definition in rule {seen[0]!r}",
+                    subject=f"rule {rule.id!r}",
+                )

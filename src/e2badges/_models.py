@@ -1,0 +1,249 @@
+"""Activity, activity kinds, ledger entries and outcomes.
+
+Inputs (``Activity``, ``ActivityKind``) are frozen pydantic models that refuse
+unknown fields.  Outputs (``LedgerEntry``, ``Outcome``) are frozen slotted
+dataclasses: they are built on the hot path, from already-validated data.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+
+from ._errors import ConfigurationError, InvalidActivityError
+
+__all__ = [
+    "MAX_ATTRIBUTES_BYTES",
+    "MAX_ATTRIBUTES_DEPTH",
+    "MAX_IDENTIFIER_LENGTH",
+    "Activity",
+    "ActivityKind",
+    "LedgerEntry",
+    "Outcome",
+    "check_identifier",
+    "differing_fields",
+]
+
+MAX_IDENTIFIER_LENGTH = 256
+MAX_KIND_LENGTH = 100
+MAX_TEAMS = 64
+MAX_ATTRIBUTES_BYTES = 16_384
+MAX_ATTRIBUTES_DEPTH = 8
+
+KIND_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*(\.[A-Za-z][A-Za-z0-9_-]*)*$")
+# Control characters (C0, DEL, C1) and lone surrogates cannot be stored or shown safely.
+_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def check_identifier(value: str) -> str:
+    """Return ``value`` if it is a valid identifier, else raise ValueError saying why."""
+    if not value:
+        raise ValueError("must not be empty")
+    if len(value) > MAX_IDENTIFIER_LENGTH:
+        raise ValueError(f"is {len(value)} characters long; the limit is {MAX_IDENTIFIER_LENGTH}")
+    bad = _FORBIDDEN.search(value)
+    if bad is not None:
+        raise ValueError(
+            f"contains the control or surrogate character U+{ord(bad.group()):04X} "
+            f"at position {bad.start()}"
+        )
+    return value
+
+
+def check_kind(value: str) -> str:
+    """Return ``value`` if it is a valid dotted kind name, else raise ValueError."""
+    if len(value) > MAX_KIND_LENGTH:
+        raise ValueError(f"is {len(value)} characters long; the limit is {MAX_KIND_LENGTH}")
+    if not KIND_PATTERN.match(value):
+        raise ValueError(
+            f"{value!r} is not a dotted name such as 'comment.created' "
+            "(letters, digits, '_' and '-', segments starting with a letter)"
+        )
+    return value
+
+
+def _check_json(value: Any, depth: int, path: str) -> None:
+    if depth > MAX_ATTRIBUTES_DEPTH:
+        raise ValueError(f"{path} is nested deeper than {MAX_ATTRIBUTES_DEPTH} levels")
+    if value is None or isinstance(value, bool | int):
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{path} is {value!r}; numbers must be finite")
+        return
+    if isinstance(value, str):
+        if _FORBIDDEN.search(value.replace("\n", "").replace("\t", "").replace("\r", "")):
+            raise ValueError(f"{path} contains a control or surrogate character")
+        return
+    if isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            _check_json(item, depth + 1, f"{path}[{i}]")
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ValueError(f"{path} has a non-string key {key!r}")
+            _check_json(item, depth + 1, f"{path}.{key}")
+        return
+    raise ValueError(f"{path} is a {type(value).__name__}, which is not JSON-safe")
+
+
+def _activity_error(exc: ValidationError) -> InvalidActivityError:
+    first = exc.errors(include_url=False)[0]
+    field = ".".join(str(part) for part in first["loc"]) or "activity"
+    reason = first["msg"]
+    if reason.startswith("Value error, "):
+        reason = reason[len("Value error, ") :]
+    return InvalidActivityError(field, reason)
+
+
+class Activity(BaseModel):
+    """One thing a person did: the unit that e2badges records.
+
+    ``id`` is the idempotency key (a random one is generated when absent);
+    ``at`` must be timezone-aware and defaults to the Rewards clock's now when
+    absent.  Construction raises :class:`InvalidActivityError` naming the field.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    id: str = Field(default_factory=lambda: uuid.uuid4().hex)
+    actor: str
+    kind: str
+    object: str | None = None
+    recipient: str | None = None
+    value: float | None = None
+    at: AwareDatetime | None = None
+    teams: tuple[str, ...] = ()
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise _activity_error(exc) from None
+
+    @field_validator("id", "actor", "object", "recipient")
+    @classmethod
+    def _identifier(cls, value: str | None) -> str | None:
+        return None if value is None else check_identifier(value)
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, value: str) -> str:
+        return check_kind(value)
+
+    @field_validator("teams")
+    @classmethod
+    def _teams(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if len(value) > MAX_TEAMS:
+            raise ValueError(f"has {len(value)} teams; the limit is {MAX_TEAMS}")
+        for team in value:
+            check_identifier(team)
+        if len(set(value)) != len(value):
+            raise ValueError("names a team twice")
+        return value
+
+    @field_validator("attributes")
+    @classmethod
+    def _attributes(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if not value:
+            return value
+        _check_json(value, 1, "attributes")
+        size = len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
+        if size > MAX_ATTRIBUTES_BYTES:
+            raise ValueError(f"are {size} bytes as JSON; the limit is {MAX_ATTRIBUTES_BYTES} bytes")
+        return value
+
+    @classmethod
+    def coerce(cls, data: Activity | Mapping[str, Any]) -> Activity:
+        """Return ``data`` as an Activity, validating a mapping."""
+        if isinstance(data, Activity):
+            return data
+        if not isinstance(data, Mapping):
+            raise InvalidActivityError(
+                "activity", f"expected an Activity or a mapping, got {type(data).__name__}"
+            )
+        return cls(**data)
+
+
+def differing_fields(stored: Activity, incoming: Activity) -> list[str]:
+    """Name the fields in which ``incoming`` differs from ``stored``.
+
+    An ``incoming.at`` of None means "now" and matches any stored time.
+    """
+    names = [name for name in Activity.model_fields if name not in ("id", "at")]
+    out = [name for name in names if getattr(stored, name) != getattr(incoming, name)]
+    if incoming.at is not None and stored.at != incoming.at:
+        out.append("at")
+    return out
+
+
+class ActivityKind(BaseModel):
+    """A declared activity kind, with an optional pydantic model for its attributes."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    name: str
+    payload: type[BaseModel] | None = None
+    description: str = ""
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return check_kind(value)
+
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            err = _activity_error(exc)
+            raise ConfigurationError(err.field, err.reason, subject="ActivityKind") from None
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """One line of a person's ledger: what a rule credited, or why it credited less.
+
+    ``requested`` is what the rule asked for; ``amount`` is what was credited after
+    limits; ``limit`` names the limit that reduced or stopped it (``None`` when the
+    whole amount was credited).  ``bonus`` marks a first-time bonus line.
+    """
+
+    activity_id: str
+    rule: str
+    user: str
+    currency: str
+    amount: int
+    requested: int
+    at: datetime
+    role: Literal["actor", "recipient"]
+    limit: str | None = None
+    bonus: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What recording one activity produced."""
+
+    activity_id: str
+    ledger: tuple[LedgerEntry, ...] = ()
+
+    def credited(self, user: str, currency: str = "points") -> int:
+        """Return the amount credited to ``user`` in ``currency`` by this activity."""
+        return sum(e.amount for e in self.ledger if e.user == user and e.currency == currency)

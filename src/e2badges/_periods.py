@@ -1,0 +1,115 @@
+"""Windows and calendar periods, computed in one configured IANA time zone.
+
+A *window* is one of:
+
+- ``"all"``: all time; its single period is ``"all"``;
+- ``"day"``, ``"week"``, ``"month"``, ``"quarter"``, ``"year"``: calendar periods in
+  the configured time zone, labelled ``2026-11-25``, ``2026-W48`` (ISO 8601 week,
+  Monday first), ``2026-11``, ``2026-Q4`` and ``2026``;
+- ``"<N>d"`` (``"7d"``, ``"30d"``): a rolling window of the local day of the
+  activity and the N - 1 local days before it.
+
+Rolling windows are made of day periods, so every rolling total is a sum of day
+totals: the window always ends at the end of the current local day.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ._errors import ConfigurationError
+
+__all__ = [
+    "CALENDAR_WINDOWS",
+    "Window",
+    "day_key",
+    "days_back",
+    "parse_window",
+    "period_key",
+    "resolve_timezone",
+]
+
+CALENDAR_WINDOWS = ("day", "week", "month", "quarter", "year")
+_ROLLING = re.compile(r"^([1-9][0-9]{0,3})d$")
+MAX_ROLLING_DAYS = 3660
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A parsed window: ``kind`` is ``all``, a calendar name, or ``rolling``."""
+
+    kind: str
+    days: int = 0
+
+    @property
+    def name(self) -> str:
+        """Return the window as written in a definition."""
+        return f"{self.days}d" if self.kind == "rolling" else self.kind
+
+
+@lru_cache(maxsize=256)
+def parse_window(text: str, *, subject: str | None = None, field: str = "window") -> Window:
+    """Parse a window name, raising ConfigurationError naming ``field`` if invalid."""
+    if text == "all" or text in CALENDAR_WINDOWS:
+        return Window(text)
+    match = _ROLLING.match(text) if isinstance(text, str) else None
+    if match is None:
+        raise ConfigurationError(
+            field,
+            f"unknown window {text!r}; use 'all', one of {', '.join(CALENDAR_WINDOWS)}, "
+            "or a rolling window such as '7d'",
+            subject=subject,
+        )
+    days = int(match.group(1))
+    if days > MAX_ROLLING_DAYS:
+        raise ConfigurationError(
+            field, f"a rolling window is at most {MAX_ROLLING_DAYS} days", subject=subject
+        )
+    return Window("rolling", days)
+
+
+def resolve_timezone(name: str) -> ZoneInfo:
+    """Return the ZoneInfo for an IANA name, or raise ConfigurationError."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
+        raise ConfigurationError(
+            "timezone", f"unknown IANA time zone {name!r}", subject="Rewards"
+        ) from exc
+
+
+def day_key(local: date) -> str:
+    """Return the day period label of a local date."""
+    return local.isoformat()
+
+
+def period_key(kind: str, local: date) -> str:
+    """Return the label of the calendar period of ``kind`` that holds ``local``."""
+    if kind == "day":
+        return local.isoformat()
+    if kind == "week":
+        year, week, _ = local.isocalendar()
+        return f"{year}-W{week:02d}"
+    if kind == "month":
+        return f"{local.year}-{local.month:02d}"
+    if kind == "quarter":
+        return f"{local.year}-Q{(local.month - 1) // 3 + 1}"
+    if kind == "year":
+        return str(local.year)
+    if kind == "all":
+        return "all"
+    raise ValueError(f"not a calendar window: {kind!r}")
+
+
+def days_back(local: date, days: int) -> list[str]:
+    """Return the day labels of ``local`` and the ``days - 1`` days before it."""
+    return [(local - timedelta(days=i)).isoformat() for i in range(days)]
+
+
+def local_date(at: datetime, tz: ZoneInfo) -> date:
+    """Return the local calendar date of an aware datetime in ``tz``."""
+    return at.astimezone(tz).date()

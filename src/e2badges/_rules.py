@@ -1,0 +1,343 @@
+"""Point rules and their limits.
+
+A :class:`PointRule` listens to one activity kind and credits points in one
+currency to the actor, the recipient, or both, subject to limits.  Definitions
+are plain frozen pydantic models; evaluation (:meth:`CompiledRule.evaluate`) is
+pure: it reads and writes an in-memory state view and returns ledger entries.
+
+Limits are checked in this order, and the ledger line names the first that
+stopped or reduced the credit:
+
+1. ``self_credit``: when the rule credits the recipient and the actor *is* the
+   recipient, neither side is credited (unless ``self_credit=True``);
+2. ``once_per_object``: a person is credited by the rule at most once per object;
+3. ``cooldown``: an identical action (same rule, person and object) credited less
+   than ``cooldown`` before (or after) this one is not credited again;
+4. caps: the amount credited by the rule (or by every rule sharing a named cap)
+   per person, per actor-recipient pair or per object, within a window; a credit
+   that would pass a cap is reduced to what is left of it.
+
+Only positive credits count against caps; negative amounts (penalties) pass
+through them.  A first-time bonus is credited, on a line of its own, the first
+time the rule credits a person a positive amount.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ._errors import ConfigurationError
+from ._models import Activity, LedgerEntry, check_identifier, check_kind
+from ._periods import Window, days_back, parse_window, period_key
+
+if TYPE_CHECKING:
+    from ._state import StateView
+
+__all__ = ["Amount", "Cap", "CompiledRule", "PointRule", "RuleContext"]
+
+Amount = int | Callable[[Activity], float]
+SEP = "\x1f"
+
+
+def _config_error(exc: ValidationError, subject: str) -> ConfigurationError:
+    first = exc.errors(include_url=False)[0]
+    field = ".".join(str(p) for p in first["loc"]) or "definition"
+    reason = first["msg"].removeprefix("Value error, ")
+    return ConfigurationError(field, reason, subject=subject)
+
+
+class _Definition(BaseModel):
+    """Base of rule definitions: frozen, no unknown fields, errors name the subject."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            subject = data.get("id") or data.get("name") or type(self).__name__
+            raise _config_error(exc, f"{type(self).__name__} {subject!r}") from None
+
+
+class Cap(_Definition):
+    """At most ``amount`` points credited within ``window``, per person, pair or object.
+
+    ``window`` is ``"all"``, a calendar window (``"day"``, ``"week"``, ``"month"``,
+    ``"quarter"``, ``"year"``) or a rolling window such as ``"7d"``.  ``per`` is
+    ``"person"`` (the credited person), ``"pair"`` (the credited person and the
+    other party of the activity) or ``"object"`` (the credited person and the
+    activity's object; activities without an object are not limited by it).
+    Rules that give their caps the same ``name`` share one budget.
+    """
+
+    amount: int = Field(ge=0)
+    window: str = "day"
+    per: Literal["person", "pair", "object"] = "person"
+    name: str | None = None
+
+    @field_validator("window")
+    @classmethod
+    def _window(cls, value: str) -> str:
+        parse_window(value)
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str | None) -> str | None:
+        return None if value is None else check_identifier(value)
+
+    @property
+    def label(self) -> str:
+        """Return the limit name used in ledger lines, e.g. ``cap:day:pair``."""
+        if self.name is not None:
+            return f"cap:{self.name}"
+        return "cap:" + self.window + ("" if self.per == "person" else f":{self.per}")
+
+
+class PointRule(_Definition):
+    """Credit points when an activity of ``kind`` happens.
+
+    ``actor_points`` and ``recipient_points`` are each a whole number or a
+    function of the activity (its result is rounded to a whole number); at least
+    one must be given.  ``when`` filters the activities the rule applies to.
+    """
+
+    id: str
+    kind: str
+    actor_points: Amount | None = None
+    recipient_points: Amount | None = None
+    currency: str = "points"
+    when: Callable[[Activity], bool] | None = None
+    self_credit: bool = False
+    caps: tuple[Cap, ...] = ()
+    once_per_object: bool = False
+    cooldown: timedelta | None = None
+    first_time_bonus: int = Field(default=0, ge=0)
+    description: str = ""
+
+    @field_validator("id", "currency")
+    @classmethod
+    def _ident(cls, value: str) -> str:
+        return check_identifier(value)
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, value: str) -> str:
+        return check_kind(value)
+
+    @field_validator("actor_points", "recipient_points", mode="before")
+    @classmethod
+    def _amount(cls, value: Any) -> Any:
+        if value is None or callable(value):
+            return value
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError("must be a whole number or a function of the activity")
+        return value
+
+    @field_validator("cooldown")
+    @classmethod
+    def _cooldown(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value <= timedelta(0):
+            raise ValueError("must be a positive duration")
+        return value
+
+    @model_validator(mode="after")
+    def _shape(self) -> PointRule:
+        if self.actor_points is None and self.recipient_points is None:
+            raise ValueError("give actor_points, recipient_points or both")
+        seen: set[tuple[str, str, str | None]] = set()
+        for cap in self.caps:
+            key = (cap.window, cap.per, cap.name)
+            if key in seen:
+                raise ValueError(f"two caps with window {cap.window!r} and per {cap.per!r}")
+            seen.add(key)
+        return self
+
+
+class RuleContext:
+    """Per-activity facts computed once and shared by every rule and criterion."""
+
+    __slots__ = ("_periods", "activity", "epoch", "local")
+
+    def __init__(self, activity: Activity, tz: ZoneInfo) -> None:
+        assert activity.at is not None  # the facade fills it before evaluation
+        self.activity = activity
+        self.local: date = activity.at.astimezone(tz).date()
+        self.epoch: float = activity.at.timestamp()
+        self._periods: dict[str, str] = {}
+
+    def period(self, kind: str) -> str:
+        """Return the label of this activity's calendar period of ``kind``."""
+        label = self._periods.get(kind)
+        if label is None:
+            label = self._periods[kind] = period_key(kind, self.local)
+        return label
+
+
+def _round_amount(value: Any, rule: str, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ConfigurationError(
+            field, f"the amount function returned {value!r}, not a finite number", subject=rule
+        )
+    return round(value)
+
+
+class _CompiledCap:
+    __slots__ = ("budget", "label", "per", "prefix", "window")
+
+    def __init__(self, cap: Cap, rule_id: str) -> None:
+        self.window: Window = parse_window(cap.window)
+        self.per = cap.per
+        self.budget = cap.amount
+        self.label = cap.label
+        owner = (
+            f"n{SEP}{cap.name}" if cap.name else f"r{SEP}{rule_id}{SEP}{cap.window}{SEP}{cap.per}"
+        )
+        self.prefix = f"cap{SEP}{owner}{SEP}"
+
+    def keys(self, ctx: RuleContext, user: str, other: str) -> list[str] | None:
+        """Return the counter keys whose sum is this cap's usage, or None if it does not apply."""
+        if self.per == "object":
+            obj = ctx.activity.object
+            if obj is None:
+                return None
+            base = f"{self.prefix}{user}{SEP}{obj}{SEP}"
+        elif self.per == "pair":
+            base = f"{self.prefix}{user}{SEP}{other}{SEP}"
+        else:
+            base = f"{self.prefix}{user}{SEP}"
+        window = self.window
+        if window.kind == "rolling":
+            return [base + day for day in days_back(ctx.local, window.days)]
+        return [base + ctx.period(window.kind)]
+
+
+def balance_key(user: str, currency: str) -> str:
+    """Return the state key of a person's balance in a currency."""
+    return f"bal{SEP}{currency}{SEP}{user}"
+
+
+class CompiledRule:
+    """A PointRule prepared for evaluation: keys precomputed, limits compiled."""
+
+    __slots__ = ("caps", "cooldown", "currency", "definition", "id", "sides")
+
+    def __init__(self, rule: PointRule) -> None:
+        self.definition = rule
+        self.id = rule.id
+        self.currency = rule.currency
+        self.caps = [_CompiledCap(cap, rule.id) for cap in rule.caps]
+        self.cooldown = rule.cooldown.total_seconds() if rule.cooldown else 0.0
+        sides: list[tuple[Literal["actor", "recipient"], Amount]] = []
+        if rule.actor_points is not None:
+            sides.append(("actor", rule.actor_points))
+        if rule.recipient_points is not None:
+            sides.append(("recipient", rule.recipient_points))
+        self.sides = tuple(sides)
+
+    def _targets(self, a: Activity) -> list[tuple[Literal["actor", "recipient"], str, str, Amount]]:
+        out: list[tuple[Literal["actor", "recipient"], str, str, Amount]] = []
+        for role, amount in self.sides:
+            if role == "actor":
+                out.append((role, a.actor, a.recipient or "", amount))
+            elif a.recipient is not None:
+                out.append((role, a.recipient, a.actor, amount))
+        return out
+
+    def keys(self, ctx: RuleContext) -> list[str]:
+        """Return every state key that :meth:`evaluate` may read for this activity."""
+        a = ctx.activity
+        rid = self.id
+        obj = a.object or ""
+        out: list[str] = []
+        for _role, user, other, _amount in self._targets(a):
+            out.append(balance_key(user, self.currency))
+            if self.definition.once_per_object:
+                out.append(f"once{SEP}{rid}{SEP}{user}{SEP}{obj}")
+            if self.cooldown:
+                out.append(f"cool{SEP}{rid}{SEP}{user}{SEP}{obj}")
+            if self.definition.first_time_bonus:
+                out.append(f"first{SEP}{rid}{SEP}{user}")
+            for cap in self.caps:
+                out.extend(cap.keys(ctx, user, other) or ())
+        return out
+
+    def matches(self, a: Activity) -> bool:
+        """Return whether the rule applies to an activity of its kind."""
+        when = self.definition.when
+        return when is None or bool(when(a))
+
+    def evaluate(self, ctx: RuleContext, view: StateView) -> list[LedgerEntry]:
+        """Return the ledger lines for one matching activity, updating ``view``."""
+        a = ctx.activity
+        rule = self.definition
+        at: datetime = a.at  # type: ignore[assignment]  # filled by the facade
+        rid = self.id
+        currency = self.currency
+        obj = a.object
+        lines: list[LedgerEntry] = []
+        self_dealing = (
+            not rule.self_credit
+            and a.recipient is not None
+            and a.recipient == a.actor
+            and rule.recipient_points is not None
+        )
+        for role, user, other, amount in self._targets(a):
+            requested = (
+                amount
+                if isinstance(amount, int)
+                else _round_amount(amount(a), rid, f"{role}_points")
+            )
+            credit = requested
+            limit: str | None = None
+            if self_dealing:
+                credit, limit = 0, "self_credit"
+            once_key = cool_key = None
+            if limit is None and rule.once_per_object and obj is not None:
+                once_key = f"once{SEP}{rid}{SEP}{user}{SEP}{obj}"
+                if view.get(once_key):
+                    credit, limit = 0, "once_per_object"
+            if limit is None and self.cooldown:
+                cool_key = f"cool{SEP}{rid}{SEP}{user}{SEP}{obj or ''}"
+                last = view.get(cool_key, None)
+                if last is not None and abs(ctx.epoch - last) < self.cooldown:
+                    credit, limit = 0, "cooldown"
+            cap_updates: list[list[str]] = []
+            if limit is None and credit > 0:
+                for cap in self.caps:
+                    keys = cap.keys(ctx, user, other)
+                    if keys is None:
+                        continue
+                    used = 0
+                    for key in keys:
+                        used += view.get(key)
+                    left = max(cap.budget - used, 0)
+                    if left < credit:
+                        credit, limit = left, cap.label
+                    cap_updates.append(keys)
+            if credit > 0:
+                for keys in cap_updates:
+                    view.add(keys[0], credit)
+                if once_key is not None:
+                    view.set(once_key, 1)
+                if cool_key is not None:
+                    view.set(cool_key, ctx.epoch)
+            if credit:
+                view.add(balance_key(user, currency), credit)
+            lines.append(LedgerEntry(a.id, rid, user, currency, credit, requested, at, role, limit))
+            if credit > 0 and rule.first_time_bonus:
+                first_key = f"first{SEP}{rid}{SEP}{user}"
+                if not view.get(first_key):
+                    view.set(first_key, 1)
+                    bonus = rule.first_time_bonus
+                    view.add(balance_key(user, currency), bonus)
+                    lines.append(
+                        LedgerEntry(a.id, rid, user, currency, bonus, bonus, at, role, None, True)
+                    )
+        return lines

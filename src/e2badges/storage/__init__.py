@@ -1,0 +1,62 @@
+"""Stores, chosen by URL.
+
+``memory://`` is built in.  ``sqlite:///path``, ``postgresql+psycopg://...`` and
+``mysql+pymysql://...`` select the SQL store (a separate module, imported only
+when asked for).  Third-party stores register a factory under the
+``e2badges.stores`` entry-point group, named after their URL scheme.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from importlib.metadata import entry_points
+from typing import Any
+
+from .._engine import EffectBatch as EffectBatch
+from .._errors import UnknownStoreError
+from .base import Store as Store
+from .base import StoreTransaction as StoreTransaction
+from .memory import MemoryStore as MemoryStore
+
+__all__ = ["EffectBatch", "MemoryStore", "Store", "StoreTransaction", "store_from_url"]
+
+StoreFactory = Callable[..., Store]
+
+# Scheme (the part before "+driver") -> "module:attribute" of a factory taking (url, **options).
+_BUILTIN: dict[str, str] = {
+    "memory": "e2badges.storage.memory:MemoryStore.from_url",
+}
+
+
+def _load(target: str) -> StoreFactory:
+    module_name, _, attr_path = target.partition(":")
+    obj: Any = importlib.import_module(module_name)
+    for attr in attr_path.split("."):
+        obj = getattr(obj, attr)
+    factory: StoreFactory = obj
+    return factory
+
+
+def _schemes() -> dict[str, str]:
+    found = dict(_BUILTIN)
+    for ep in entry_points(group="e2badges.stores"):
+        found.setdefault(ep.name, ep.value)
+    return found
+
+
+def store_from_url(url: str, **options: Any) -> Store:
+    """Create the store a URL names, passing ``options`` to its factory.
+
+    Raises UnknownStoreError for a scheme no store serves, and
+    MissingDependencyError (naming the extra to install) when the store's driver
+    is missing.
+    """
+    if not isinstance(url, str) or ("://" not in url and not url.startswith("memory:")):
+        raise UnknownStoreError(str(url), list(_schemes()))
+    scheme = url.split(":", 1)[0].split("+", 1)[0].lower()
+    schemes = _schemes()
+    target = schemes.get(scheme)
+    if target is None:
+        raise UnknownStoreError(url, list(schemes))
+    return _load(target)(url, **options)

@@ -1,0 +1,120 @@
+"""The Store contract.  Every sentence here has a conformance test.
+
+A store persists what the engine decides and answers queries; it holds no rule
+logic.  Recording goes through a :class:`StoreTransaction`: the facade claims the
+batch's activity ids, reads state through a view, asks the engine for effects,
+and hands them to :meth:`StoreTransaction.apply`.  Leaving the transaction's
+context without an exception commits; an exception discards everything the
+transaction did.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import Any
+
+from .._engine import EffectBatch
+from .._models import Activity, LedgerEntry, Outcome
+from .._state import StateView
+
+__all__ = ["Store", "StoreTransaction"]
+
+
+class StoreTransaction(ABC):
+    """One atomic unit of recording.
+
+    ``wants_keys`` tells the facade whether to pass :meth:`view` the state keys
+    the batch will read (stores that load state from a database do; the memory
+    store reads its live state and does not).
+    """
+
+    wants_keys: bool = False
+
+    @abstractmethod
+    def claim(self, activities: Sequence[Activity]) -> dict[str, tuple[Activity, Outcome]]:
+        """Claim the ids of ``activities`` and return those already recorded.
+
+        Returns a mapping from each id that was recorded before this transaction
+        to the stored activity and its stored outcome.  Ids not in the mapping
+        belong to this transaction until it ends: a concurrent transaction that
+        claims the same id waits for it, then sees it as recorded (or, if this
+        one rolled back, claims it itself).  Claiming records nothing by itself:
+        rolled back, the ids are free again.
+        """
+
+    @abstractmethod
+    def view(self, keys: Collection[str] | None = None) -> StateView:
+        """Return a view of the committed state for the engine to read.
+
+        ``keys`` (given when ``wants_keys`` is true) are the keys the batch will
+        read; a store may load and lock them up front.  Keys read but not listed
+        are loaded on first read.  The view's writes are never stored by the view
+        itself: only :meth:`apply` stores them.
+        """
+
+    @abstractmethod
+    def apply(self, batch: EffectBatch) -> None:
+        """Store every effect of ``batch``, to be committed with the transaction.
+
+        After commit, each recorded activity is returned by ``get_activity`` and
+        its outcome by ``get_outcome``; its ledger lines are appended to each
+        credited person's ledger in recording order; every key of
+        ``batch.state`` holds its new value.
+        """
+
+
+class Store(ABC):
+    """Persistent state for one Rewards instance.
+
+    Stores are created from a URL by :func:`e2badges.storage.store_from_url`, or
+    directly.  ``close()`` releases what the store created and nothing it was
+    given; a store is also a context manager that closes on exit.
+    """
+
+    @abstractmethod
+    def transaction(self, **options: Any) -> AbstractContextManager[StoreTransaction]:
+        """Return a context manager around one atomic recording transaction.
+
+        Committed when the block exits normally; rolled back, storing nothing,
+        when it raises.  Options are store-specific (the SQL store takes
+        ``connection=`` to join a caller's transaction).
+        """
+
+    @abstractmethod
+    def read_state(self, keys: Iterable[str]) -> dict[str, Any]:
+        """Return the committed values of ``keys``; keys with no value are left out."""
+
+    @abstractmethod
+    def get_activity(self, activity_id: str) -> Activity | None:
+        """Return the recorded activity with this id, or None if there is none."""
+
+    @abstractmethod
+    def get_outcome(self, activity_id: str) -> Outcome | None:
+        """Return the stored outcome of a recorded activity, or None if there is none."""
+
+    @abstractmethod
+    def ledger(self, user: str, *, limit: int | None = None) -> list[LedgerEntry]:
+        """Return ``user``'s ledger lines, oldest recorded first.
+
+        With ``limit``, return only the ``limit`` most recent lines (still oldest
+        first).  An unknown user has an empty ledger.
+        """
+
+    @abstractmethod
+    def iter_activities(self) -> Iterator[Activity]:
+        """Yield every recorded activity in recording order (the log, for rebuilds)."""
+
+    def count_activities(self) -> int:
+        """Return the number of recorded activities."""
+        return sum(1 for _ in self.iter_activities())
+
+    def close(self) -> None:  # noqa: B027  # optional hook: most stores hold nothing to close
+        """Release what the store created; a closed store must not be used again."""
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
