@@ -17,8 +17,11 @@ from ._errors import UnknownKindError as UnknownKindError
 from ._errors import UnknownStoreError as UnknownStoreError
 from ._models import Activity as Activity
 from ._models import ActivityKind as ActivityKind
+from ._models import Award as Award
 from ._models import LedgerEntry as LedgerEntry
+from ._models import LevelChange as LevelChange
 from ._models import Outcome as Outcome
+from ._models import Revocation as Revocation
 from ._rewards import Rewards as Rewards
 from ._rules import Cap as Cap
 from ._rules import PointRule as PointRule
@@ -27,6 +30,7 @@ from ._version import __version__ as __version__
 __all__ = [
     "Activity",
     "ActivityKind",
+    "Award",
     "Cap",
     "Clock",
     "ConfigurationError",
@@ -35,9 +39,11 @@ __all__ = [
     "FrozenClock",
     "InvalidActivityError",
     "LedgerEntry",
+    "LevelChange",
     "MissingDependencyError",
     "Outcome",
     "PointRule",
+    "Revocation",
     "Rewards",
     "StorageError",
     "SystemClock",

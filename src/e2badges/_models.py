@@ -33,8 +33,11 @@ __all__ = [
     "MAX_IDENTIFIER_LENGTH",
     "Activity",
     "ActivityKind",
+    "Award",
     "LedgerEntry",
+    "LevelChange",
     "Outcome",
+    "Revocation",
     "check_identifier",
     "differing_fields",
 ]
@@ -238,11 +241,58 @@ class LedgerEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class Award:
+    """A badge (tier) awarded to a person.
+
+    ``tier`` is None for a badge without tiers; ``period`` is the calendar period
+    label of a repeatable badge, None for a badge awarded once.  ``activity_id`` is
+    the activity that earned it (for a manual grant, the grant's own activity);
+    ``rule`` names what produced it (the badge's criterion, or ``manual``).
+    """
+
+    user: str
+    badge: str
+    tier: str | None
+    period: str | None
+    at: datetime
+    activity_id: str
+    rule: str
+
+
+@dataclass(frozen=True, slots=True)
+class Revocation:
+    """A badge (tier) taken back from a person, by whom and why."""
+
+    user: str
+    badge: str
+    tier: str | None
+    period: str | None
+    at: datetime
+    activity_id: str
+    by: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class LevelChange:
+    """A person's level moved from ``old`` to ``new`` (level numbers; 0 is no level)."""
+
+    user: str
+    old: int
+    new: int
+    at: datetime
+    activity_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class Outcome:
-    """What recording one activity produced."""
+    """What recording one activity produced: ledger lines, awards, level changes."""
 
     activity_id: str
     ledger: tuple[LedgerEntry, ...] = ()
+    awards: tuple[Award, ...] = ()
+    revocations: tuple[Revocation, ...] = ()
+    level_changes: tuple[LevelChange, ...] = ()
 
     def credited(self, user: str, currency: str = "points") -> int:
         """Return the amount credited to ``user`` in ``currency`` by this activity."""
