@@ -1,0 +1,135 @@
+"""Activity validation: every field's rules, and the error each bad input raises."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from pydantic import BaseModel
+
+from e2badges import Activity, ActivityKind, ConfigurationError, InvalidActivityError
+from e2badges._models import MAX_ATTRIBUTES_BYTES, MAX_IDENTIFIER_LENGTH
+
+AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def make(**fields: object) -> Activity:
+    base: dict[str, object] = {"actor": "ann", "kind": "comment.created", "at": AT}
+    base.update(fields)
+    return Activity(**base)
+
+
+class TestActivityFields:
+    def test_minimal_activity_gets_an_id(self) -> None:
+        """An activity without an id gets a fresh random one."""
+        a, b = make(), make()
+        assert a.id
+        assert b.id
+        assert a.id != b.id
+
+    def test_all_fields_kept(self) -> None:
+        """Every given field is kept as given."""
+        a = make(
+            id="x1",
+            object="post-7",
+            recipient="bob",
+            value=4.5,
+            teams=("sales", "emea"),
+            attributes={"title": "Héllo", "n": [1, 2.5, None, True], "nested": {"k": "v"}},
+        )
+        assert (a.id, a.object, a.recipient, a.value, a.teams) == (
+            "x1",
+            "post-7",
+            "bob",
+            4.5,
+            ("sales", "emea"),
+        )
+        assert a.attributes["nested"] == {"k": "v"}
+
+    def test_frozen(self) -> None:
+        """An activity cannot be changed after it is made."""
+        a = make()
+        with pytest.raises(Exception, match="frozen"):
+            a.actor = "bob"  # type: ignore[misc]
+
+    def test_at_keeps_its_offset(self) -> None:
+        """An aware datetime in any offset is accepted as the same instant."""
+        at = datetime(2026, 3, 2, 10, 0, tzinfo=timezone(timedelta(hours=1)))
+        assert make(at=at).at == AT
+
+    def test_at_may_be_absent(self) -> None:
+        """``at`` may be left out; the Rewards clock fills it when recorded."""
+        assert Activity(actor="ann", kind="x").at is None
+
+
+class TestActivityRefusals:
+    @pytest.mark.parametrize(
+        ("fields", "field", "reason"),
+        [
+            ({"at": datetime(2026, 3, 2, 9, 0)}, "at", "timezone"),
+            ({"value": float("nan")}, "value", "finite"),
+            ({"value": float("inf")}, "value", "finite"),
+            ({"value": "lots"}, "value", "number"),
+            ({"actor": ""}, "actor", "empty"),
+            ({"actor": "a" * (MAX_IDENTIFIER_LENGTH + 1)}, "actor", "limit is 256"),
+            ({"actor": "ann\x00"}, "actor", "U+0000"),
+            ({"recipient": "bob\n"}, "recipient", "U+000A"),
+            ({"object": "\ud800"}, "object", "U+D800"),
+            ({"id": "a\x1fb"}, "id", "U+001F"),
+            ({"kind": "Comment created"}, "kind", "dotted name"),
+            ({"kind": "comment..created"}, "kind", "dotted name"),
+            ({"kind": "1comment"}, "kind", "dotted name"),
+            ({"kind": "c" * 101}, "kind", "limit is 100"),
+            ({"teams": ("a", "a")}, "teams", "twice"),
+            ({"teams": ("ok", "")}, "teams", "empty"),
+            ({"attributes": {"x": float("nan")}}, "attributes", "finite"),
+            ({"attributes": {"x": object()}}, "attributes", "not JSON-safe"),
+            ({"attributes": {"x": b"bytes"}}, "attributes", "not JSON-safe"),
+            ({"attributes": {"x": "\x07bell"}}, "attributes", "control"),
+            ({"attributes": {"x": "y" * MAX_ATTRIBUTES_BYTES}}, "attributes", "bytes as JSON"),
+            ({"colour": "red"}, "colour", "Extra inputs"),
+        ],
+    )
+    def test_bad_field_names_field_and_reason(
+        self, fields: dict[str, object], field: str, reason: str
+    ) -> None:
+        """Each bad field raises InvalidActivityError naming the field and the reason."""
+        with pytest.raises(InvalidActivityError) as info:
+            make(**fields)
+        assert info.value.field == field
+        assert reason in info.value.reason
+        assert str(info.value).startswith(f"{field}: ")
+
+    def test_deep_nesting_refused(self) -> None:
+        """Attributes nested deeper than eight levels are refused."""
+        deep: dict[str, object] = {"leaf": 1}
+        for _ in range(9):
+            deep = {"d": deep}
+        with pytest.raises(InvalidActivityError, match="nested deeper"):
+            make(attributes=deep)
+
+    def test_invalid_activity_error_is_a_value_error(self) -> None:
+        """InvalidActivityError can be caught as ValueError."""
+        with pytest.raises(ValueError, match="timezone"):
+            make(at=datetime(2026, 1, 1))
+
+    def test_coerce_refuses_non_mapping(self) -> None:
+        """Activity.coerce refuses something that is neither an Activity nor a mapping."""
+        with pytest.raises(InvalidActivityError, match="expected an Activity or a mapping"):
+            Activity.coerce(42)  # type: ignore[arg-type]
+
+
+class TestActivityKind:
+    def test_kind_with_payload(self) -> None:
+        """A kind may carry a pydantic model for its attributes."""
+
+        class Rated(BaseModel):
+            stars: int
+
+        kind = ActivityKind(name="post.rated", payload=Rated)
+        assert kind.payload is Rated
+
+    def test_bad_kind_name(self) -> None:
+        """A kind name that is not a dotted name raises ConfigurationError."""
+        with pytest.raises(ConfigurationError, match="dotted name"):
+            ActivityKind(name="not a kind")

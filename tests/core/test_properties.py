@@ -1,0 +1,119 @@
+"""Properties of recording that hold for every stream of activities."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from e2badges import Activity, Cap, PointRule, Rewards
+
+START = datetime(2026, 3, 1, tzinfo=UTC)
+PEOPLE = ["ann", "bob", "carl", "dora"]
+KINDS = ["comment.created", "answer.upvoted", "post.viewed"]
+
+ORDER_FREE_RULES = [
+    PointRule(id="c", kind="comment.created", actor_points=2),
+    PointRule(id="up", kind="answer.upvoted", actor_points=1, recipient_points=10),
+    PointRule(
+        id="view",
+        kind="post.viewed",
+        recipient_points=lambda a: a.value or 0,
+        currency="views",
+        self_credit=True,
+    ),
+]
+LIMITED_RULES = [
+    PointRule(
+        id="c",
+        kind="comment.created",
+        actor_points=5,
+        first_time_bonus=3,
+        caps=(Cap(amount=12), Cap(amount=30, window="7d")),
+    ),
+    PointRule(
+        id="up",
+        kind="answer.upvoted",
+        actor_points=1,
+        recipient_points=10,
+        once_per_object=True,
+        caps=(Cap(amount=20, per="pair", window="week"),),
+    ),
+    PointRule(
+        id="view",
+        kind="post.viewed",
+        recipient_points=1,
+        cooldown=timedelta(hours=1),
+        caps=(Cap(amount=3, per="object", window="month"),),
+    ),
+]
+
+
+@st.composite
+def activities(draw: st.DrawFn) -> Activity:
+    return Activity(
+        id=f"a{draw(st.integers(0, 10_000))}",
+        actor=draw(st.sampled_from(PEOPLE)),
+        kind=draw(st.sampled_from(KINDS)),
+        recipient=draw(st.none() | st.sampled_from(PEOPLE)),
+        object=draw(st.none() | st.sampled_from(["p1", "p2", "p3"])),
+        value=draw(st.integers(0, 50)),
+        at=START + timedelta(minutes=draw(st.integers(0, 60 * 24 * 20))),
+    )
+
+
+streams = st.lists(activities(), max_size=40, unique_by=lambda a: a.id)
+
+
+def state(r: Rewards) -> tuple[dict[tuple[str, str], int], dict[str, list[object]]]:
+    balances = {(p, c): r.balance(p, c) for p in PEOPLE for c in ("points", "views")}
+    ledgers = {p: r.explain(p) for p in PEOPLE}
+    return balances, ledgers  # type: ignore[return-value]
+
+
+class TestLedgerProperties:
+    @given(streams)
+    def test_balance_is_sum_of_ledger(self, stream: list[Activity]) -> None:
+        """Every balance equals the sum of that person's ledger lines in its currency."""
+        r = Rewards(rules=LIMITED_RULES)
+        r.record_many(stream)
+        sums: dict[tuple[str, str], int] = defaultdict(int)
+        for person in PEOPLE:
+            for line in r.explain(person):
+                sums[person, line.currency] += line.amount
+        for person in PEOPLE:
+            assert r.balance(person) == sums[person, "points"]
+
+    @given(streams)
+    def test_duplicates_change_nothing(self, stream: list[Activity]) -> None:
+        """A stream recorded twice, or with duplicates interleaved, leaves the state of once."""
+        once = Rewards(rules=LIMITED_RULES)
+        once.record_many(stream)
+
+        twice = Rewards(rules=LIMITED_RULES)
+        twice.record_many(stream)
+        twice.record_many(stream)
+
+        interleaved = Rewards(rules=LIMITED_RULES)
+        for activity in stream:
+            interleaved.record(activity)
+            interleaved.record(stream[0])
+            interleaved.record(activity)
+
+        assert state(twice) == state(once)
+        assert state(interleaved) == state(once)
+
+    @given(streams, st.randoms(use_true_random=False))
+    def test_order_free_rules_commute(self, stream: list[Activity], rnd: random.Random) -> None:
+        """Without order-dependent limits, a permuted stream gives the same balances."""
+        shuffled = list(stream)
+        rnd.shuffle(shuffled)
+        a = Rewards(rules=ORDER_FREE_RULES)
+        a.record_many(stream)
+        b = Rewards(rules=ORDER_FREE_RULES)
+        for activity in shuffled:
+            b.record(activity)
+        assert state(a)[0] == state(b)[0]

@@ -1,0 +1,210 @@
+"""The Rewards facade: idempotency, atomicity, declared kinds, the clock and queries."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from pydantic import BaseModel
+
+from e2badges import (
+    Activity,
+    ActivityKind,
+    ConfigurationError,
+    ConflictingActivityError,
+    FrozenClock,
+    InvalidActivityError,
+    PointRule,
+    Rewards,
+    UnknownKindError,
+    UnknownStoreError,
+)
+from e2badges.storage import MemoryStore, store_from_url
+
+AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+RULES = [PointRule(id="c", kind="comment.created", actor_points=5)]
+
+
+def snapshot(rewards: Rewards) -> tuple[object, ...]:
+    """Everything observable about the memory store's contents."""
+    store = rewards.store
+    assert isinstance(store, MemoryStore)
+    return (
+        [a.model_dump() for a in store.iter_activities()],
+        dict(store._state),
+        {user: list(lines) for user, lines in store._ledgers.items()},
+    )
+
+
+class TestIdempotency:
+    def test_same_id_same_outcome(self) -> None:
+        """Recording an id again changes nothing and returns the first outcome."""
+        r = Rewards(rules=RULES)
+        first = r.record(Activity(id="x", actor="ann", kind="comment.created", at=AT))
+        before = snapshot(r)
+        again = r.record(Activity(id="x", actor="ann", kind="comment.created", at=AT))
+        assert again is first
+        assert snapshot(r) == before
+
+    @pytest.mark.parametrize(
+        ("change", "differing"),
+        [
+            ({"actor": "bob"}, ["actor"]),
+            ({"value": 2.0}, ["value"]),
+            ({"at": AT + timedelta(seconds=1)}, ["at"]),
+            ({"attributes": {"a": 1}, "object": "p"}, ["object", "attributes"]),
+        ],
+    )
+    def test_same_id_other_content(self, change: dict[str, object], differing: list[str]) -> None:
+        """Recording an id with other content raises, naming what differs, and writes nothing."""
+        r = Rewards(rules=RULES)
+        r.record(Activity(id="x", actor="ann", kind="comment.created", at=AT))
+        before = snapshot(r)
+        fields: dict[str, object] = {"id": "x", "actor": "ann", "kind": "comment.created", "at": AT}
+        fields.update(change)
+        with pytest.raises(ConflictingActivityError) as info:
+            r.record(Activity(**fields))
+        assert info.value.differing == differing
+        assert snapshot(r) == before
+
+
+class TestValidationBeforeWriting:
+    def test_unknown_kind(self) -> None:
+        """An undeclared kind raises UnknownKindError and stores nothing."""
+        r = Rewards(rules=RULES)
+        with pytest.raises(UnknownKindError) as info:
+            r.record_many(
+                [
+                    Activity(actor="ann", kind="comment.created", at=AT),
+                    Activity(actor="ann", kind="comment.deleted", at=AT),
+                ]
+            )
+        assert info.value.field == "kind"
+        assert "comment.deleted" in str(info.value)
+        assert "comment.created" in str(info.value)  # the declared kinds are listed
+        assert r.store.count_activities() == 0
+
+    def test_accept_any_kind(self) -> None:
+        """With accept_any_kind, an undeclared kind is recorded and earns nothing."""
+        r = Rewards(rules=RULES, accept_any_kind=True)
+        outcome = r.record(Activity(actor="ann", kind="page.viewed", at=AT))
+        assert outcome.ledger == ()
+        assert r.store.count_activities() == 1
+
+    def test_declared_kinds_without_rules(self) -> None:
+        """A declared kind no rule listens to can be recorded."""
+        r = Rewards(rules=RULES, kinds=["comment.created", "page.viewed"])
+        assert r.record(Activity(actor="ann", kind="page.viewed", at=AT)).ledger == ()
+
+    def test_payload_model_checks_attributes(self) -> None:
+        """A kind's payload model validates attributes; a mismatch names the kind."""
+
+        class Rated(BaseModel):
+            stars: int
+
+        r = Rewards(kinds=[ActivityKind(name="post.rated", payload=Rated)])
+        r.record(Activity(actor="ann", kind="post.rated", attributes={"stars": 4}, at=AT))
+        with pytest.raises(InvalidActivityError) as info:
+            r.record(Activity(actor="ann", kind="post.rated", attributes={"stars": "many"}, at=AT))
+        assert info.value.field == "attributes"
+        assert "post.rated" in info.value.reason
+        assert r.store.count_activities() == 1
+
+    def test_mapping_input_validated(self) -> None:
+        """A mapping is validated as an Activity; a bad one raises InvalidActivityError."""
+        r = Rewards(rules=RULES)
+        with pytest.raises(InvalidActivityError) as info:
+            r.record({"actor": "ann", "kind": "comment.created", "at": "2026-03-02T09:00:00"})
+        assert info.value.field == "at"
+        assert r.store.count_activities() == 0
+
+    def test_negative_explain_limit(self) -> None:
+        """explain(limit=-1) is refused."""
+        with pytest.raises(ConfigurationError, match="limit"):
+            Rewards().explain("ann", limit=-1)
+
+    def test_clock_must_have_now(self) -> None:
+        """A clock without now() is refused."""
+        with pytest.raises(ConfigurationError, match="clock"):
+            Rewards(clock=object())  # type: ignore[arg-type]
+
+
+class TestRecording:
+    def test_record_many_returns_outcomes_in_order(self) -> None:
+        """record_many returns one outcome per input, in input order."""
+        r = Rewards(rules=RULES)
+        outcomes = r.record_many(
+            Activity(id=f"a{i}", actor=f"u{i}", kind="comment.created", at=AT) for i in range(3)
+        )
+        assert [o.activity_id for o in outcomes] == ["a0", "a1", "a2"]
+        assert r.record_many([]) == []
+
+    def test_at_from_clock(self) -> None:
+        """An activity without ``at`` takes the clock's time."""
+        clock = FrozenClock(AT)
+        r = Rewards(rules=RULES, clock=clock)
+        clock.advance(timedelta(hours=2))
+        r.record(Activity(id="x", actor="ann", kind="comment.created"))
+        stored = r.activity("x")
+        assert stored is not None
+        assert stored.at == AT + timedelta(hours=2)
+        assert r.outcome("x") is not None
+        assert r.activity("nope") is None
+
+    def test_explain_lists_ledger(self) -> None:
+        """explain() returns the ledger lines: activity, rule, amount."""
+        r = Rewards(rules=RULES)
+        r.record(Activity(id="x", actor="ann", kind="comment.created", at=AT))
+        [line] = r.explain("ann")
+        assert (line.activity_id, line.rule, line.amount, line.currency) == (
+            "x",
+            "c",
+            5,
+            "points",
+        )
+
+    def test_balance_of_stranger_is_zero(self) -> None:
+        """Someone never credited has a balance of 0."""
+        assert Rewards(rules=RULES).balance("nobody") == 0
+
+
+class TestStoreSelection:
+    def test_memory_url(self) -> None:
+        """memory:// selects a MemoryStore."""
+        assert isinstance(store_from_url("memory://"), MemoryStore)
+
+    def test_unknown_scheme(self) -> None:
+        """An unknown scheme raises UnknownStoreError listing the known ones."""
+        with pytest.raises(UnknownStoreError, match=r"known schemes: .*memory"):
+            Rewards("cassandra://db")
+
+    def test_given_store_not_closed(self) -> None:
+        """Rewards closes a store only if it created it."""
+        closed: list[bool] = []
+
+        class Tracking(MemoryStore):
+            def close(self) -> None:
+                closed.append(True)
+
+        with Rewards(Tracking()):
+            pass
+        assert closed == []
+
+    def test_context_manager(self) -> None:
+        """Rewards is a context manager; repr names the store and time zone."""
+        with Rewards(rules=RULES, timezone="Europe/Berlin") as r:
+            assert "Europe/Berlin" in repr(r)
+            assert "MemoryStore" in repr(r)
+
+
+class TestClocks:
+    def test_frozen_clock_moves_forward_only(self) -> None:
+        """A FrozenClock advances and can be set, but not moved backwards or made naive."""
+        clock = FrozenClock(AT)
+        assert clock.advance(timedelta(minutes=5)) == AT + timedelta(minutes=5)
+        clock.set(AT)
+        assert clock.now() == AT
+        with pytest.raises(ConfigurationError, match="backwards"):
+            clock.advance(timedelta(seconds=-1))
+        with pytest.raises(ConfigurationError, match="timezone-aware"):
+            clock.set(datetime(2026, 1, 1))
