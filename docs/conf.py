@@ -6,7 +6,7 @@ import e2badges
 
 project = "e2badges"
 author = "e2badges maintainers"
-copyright = "2026, e2badges maintainers"  # noqa: A001  # Sphinx's own name for it
+copyright = "2026, e2badges maintainers"  # Sphinx's own name for it
 release = e2badges.__version__
 
 extensions = ["myst_parser", "sphinx.ext.autodoc", "sphinx.ext.napoleon"]
