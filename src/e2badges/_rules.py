@@ -163,7 +163,7 @@ class PointRule(_Definition):
 class RuleContext:
     """Per-activity facts computed once and shared by every rule and criterion."""
 
-    __slots__ = ("_periods", "activity", "epoch", "local")
+    __slots__ = ("_days", "_periods", "activity", "epoch", "local")
 
     def __init__(self, activity: Activity, tz: ZoneInfo) -> None:
         assert activity.at is not None  # the facade fills it before evaluation
@@ -171,6 +171,7 @@ class RuleContext:
         self.local: date = activity.at.astimezone(tz).date()
         self.epoch: float = activity.at.timestamp()
         self._periods: dict[str, str] = {}
+        self._days: dict[str, list[str]] = {}
 
     def period(self, kind: str) -> str:
         """Return the label of this activity's calendar period of ``kind``."""
@@ -178,6 +179,14 @@ class RuleContext:
         if label is None:
             label = self._periods[kind] = period_key(kind, self.local)
         return label
+
+    def days(self, count: int) -> list[str]:
+        """Return the labels of this activity's local day and the ``count - 1`` days before."""
+        key = f"{count}d"
+        labels = self._days.get(key)
+        if labels is None:
+            labels = self._days[key] = days_back(self.local, count)
+        return labels
 
 
 def _round_amount(value: Any, rule: str, field: str) -> int:
@@ -214,7 +223,7 @@ class _CompiledCap:
             base = f"{self.prefix}{user}{SEP}"
         window = self.window
         if window.kind == "rolling":
-            return [base + day for day in days_back(ctx.local, window.days)]
+            return [base + day for day in ctx.days(window.days)]
         return [base + ctx.period(window.kind)]
 
 
