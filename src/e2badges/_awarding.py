@@ -390,7 +390,8 @@ class BadgeEngine:
                 continue
             period = ctx.period(m.repeat) if m.repeat else None
             change = m.update(ctx, view, user, period)
-            if change is not None:
+            # Most updates cross nothing: below the lowest threshold, or past the highest.
+            if change is not None and m.lowest <= change[1] and change[0] < m.highest:
                 self._cross(acc, user, self.badges[m.badge], *change, period=period)
         if ledger and self._watched:
             deltas: dict[tuple[str, str], int] = {}
@@ -405,7 +406,8 @@ class BadgeEngine:
                 for pm in self._points.get(currency, ()):
                     period = ctx.period(pm.repeat) if pm.repeat else None
                     old, new = pm.credit(view, user, period, delta)
-                    self._cross(acc, user, self.badges[pm.badge], old, new, period=period)
+                    if pm.lowest <= new and old < pm.highest:
+                        self._cross(acc, user, self.badges[pm.badge], old, new, period=period)
                 if ladder is not None and currency == ladder.currency:
                     acc.level_users[user] = None
         if acc.level_users:

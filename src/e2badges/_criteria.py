@@ -125,43 +125,56 @@ def current_run(runs: list[list[int]], grace: int, now: int) -> int:
     return length
 
 
-def _with_period(runs: list[list[int]], p: int) -> list[list[int]] | None:
-    """Return ``runs`` with period ``p`` added (a new list), or None if it is already in."""
-    lo, hi = 0, len(runs)
-    while lo < hi:  # the first run that ends at or after p
-        mid = (lo + hi) // 2
-        if runs[mid][1] < p:
-            lo = mid + 1
-        else:
-            hi = mid
-    i = lo
-    if i < len(runs) and runs[i][0] <= p:
-        return None
+def _with_period(runs: list[list[int]], p: int) -> tuple[list[list[int]], int] | None:
+    """Return ``runs`` with period ``p`` added and the index of the run holding it.
+
+    Returns None if ``p`` is already in a run.  The result is a new list; runs
+    that change are replaced, never changed in place, so the others are shared.
+    """
+    n = len(runs)
+    if not n or runs[-1][1] < p:
+        i = n  # the usual case: a period after every run so far
+    else:
+        lo, hi = 0, n
+        while lo < hi:  # the first run that ends at or after p
+            mid = (lo + hi) // 2
+            if runs[mid][1] < p:
+                lo = mid + 1
+            else:
+                hi = mid
+        i = lo
+        if runs[i][0] <= p:
+            return None
     joins_left = i > 0 and runs[i - 1][1] == p - 1
-    joins_right = i < len(runs) and runs[i][0] == p + 1
-    out = [list(run) for run in runs]
+    joins_right = i < n and runs[i][0] == p + 1
+    out = list(runs)
     if joins_left and joins_right:
-        out[i - 1][1] = out[i][1]
+        out[i - 1] = [runs[i - 1][0], runs[i][1]]
         del out[i]
-    elif joins_left:
-        out[i - 1][1] = p
-    elif joins_right:
-        out[i][0] = p
+        return out, i - 1
+    if joins_left:
+        out[i - 1] = [runs[i - 1][0], p]
+        return out, i - 1
+    if joins_right:
+        out[i] = [p, runs[i][1]]
     else:
         out.insert(i, [p, p])
-    return out
+    return out, i
 
 
 class Measure:
     """A measured criterion of one badge, ready to evaluate."""
 
-    __slots__ = ("actor", "badge", "kinds", "prefix", "repeat", "when")
+    __slots__ = ("actor", "badge", "highest", "kinds", "lowest", "prefix", "repeat", "when")
 
     first = False
 
     def __init__(self, badge: Badge) -> None:
         criterion = badge.criterion
         self.badge = badge.id
+        thresholds = badge.thresholds or (0,)
+        self.lowest = thresholds[0]
+        self.highest = thresholds[-1]
         self.repeat = badge.repeat
         self.kinds: tuple[str, ...] = getattr(criterion, "kinds", ())
         self.when = getattr(criterion, "when", None)
@@ -274,11 +287,14 @@ class StreakMeasure(Measure):
         state = view.get(key, None)
         runs: list[list[int]] = state["runs"] if state else []
         old: int = state["best"] if state else 0
-        new_runs = _with_period(runs, period_index(ctx.local, self.period))
-        if new_runs is None:
+        added = _with_period(runs, period_index(ctx.local, self.period))
+        if added is None:
             return None
-        # A period arriving late can join two runs, so the best is recomputed in full.
-        best = best_streak(new_runs, self.grace)
+        new_runs, at = added
+        # Adding a period lengthens only the streaks through its run; such a streak bridges
+        # at most ``grace`` gaps, so it lies within ``grace`` runs on either side.
+        grace = self.grace
+        best = max(old, best_streak(new_runs[max(0, at - grace) : at + grace + 1], grace))
         view.set(key, {"best": best, "runs": new_runs})
         return old, best
 
