@@ -23,9 +23,9 @@ again automatically, only by a new grant).  Revocations the engine makes itself
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from ._badges import (
@@ -341,7 +341,8 @@ class BadgeEngine:
         a = ctx.activity
         users: tuple[str, ...]
         if a.kind in RESERVED_KINDS:
-            info = self.badges.get(a.attributes.get("badge"))  # type: ignore[arg-type]
+            badge = a.attributes.get("badge")
+            info = self.badges.get(badge) if isinstance(badge, str) else None
             if info is None or a.recipient is None:
                 return []
             plan = self._manual_plans[info.id]
@@ -386,7 +387,7 @@ class BadgeEngine:
             if user is None:
                 continue
             if m.first:
-                self._first(m, ctx, user, acc)  # type: ignore[arg-type]  # m is a FirstMeasure
+                self._first(cast(FirstMeasure, m), ctx, user, acc)
                 continue
             period = ctx.period(m.repeat) if m.repeat else None
             change = m.update(ctx, view, user, period)
@@ -576,7 +577,7 @@ class BadgeEngine:
         a = acc.activity
         for user in acc.level_users:
             balance = view.get(balance_key(user, ladder.currency))
-            new = ladder.number(balance, lambda b, u=user: holds(view.get(badge_key(u, b), None)))  # type: ignore[misc]
+            new = ladder.number(balance, _holder(view, user))
             key = level_key(user)
             old = view.get(key)
             if new != old:
@@ -598,7 +599,7 @@ class BadgeEngine:
         if self.ladder is None:
             return 0
         balance = view.get(balance_key(user, self.ladder.currency))
-        return self.ladder.number(balance, lambda b: holds(view.get(badge_key(user, b), None)))
+        return self.ladder.number(balance, _holder(view, user))
 
     def profile_keys(self, user: str, now: datetime) -> list[str]:
         """Return the keys :meth:`profile` reads."""
@@ -621,8 +622,7 @@ class BadgeEngine:
         status = None
         if self.ladder is not None:
             status = self.ladder.status(
-                view.get(balance_key(user, self.ladder.currency)),
-                lambda b: holds(view.get(badge_key(user, b), None)),
+                view.get(balance_key(user, self.ladder.currency)), _holder(view, user)
             )
         progress: list[BadgeProgress] = []
         for info in self.badges.values():
@@ -663,3 +663,12 @@ class BadgeEngine:
                 info.id, tier, m.value(view, user, period, local), threshold, period, best
             )
         return None
+
+
+def _holder(view: StateView, user: str) -> Callable[[str], bool]:
+    """Return a function telling whether ``user`` holds a badge, read through ``view``."""
+
+    def holder(badge: str) -> bool:
+        return holds(view.get(badge_key(user, badge), None))
+
+    return holder

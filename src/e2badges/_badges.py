@@ -115,7 +115,11 @@ class Count(_ActivityCriterion):
 
 
 class Sum(_ActivityCriterion):
-    """The sum of the ``value`` of matching activities (activities without one add nothing)."""
+    """The sum of the ``value`` of matching activities (activities without one add nothing).
+
+    The running sum is rounded to 9 decimal places, so decimal values add up as
+    written.
+    """
 
     type: Literal["sum"] = "sum"
 

@@ -221,8 +221,10 @@ class SumMeasure(Measure):
             return None
         key = self.number_key(user, period)
         old = view.get(key)
-        view.set(key, old + amount)
-        return old, old + amount
+        # Rounded so that decimal values add up as written (0.7 + 0.1 + 0.1 + 0.1 reaches 1).
+        new = round(old + amount, 9)
+        view.set(key, new)
+        return old, new
 
 
 class DistinctMeasure(Measure):

@@ -132,6 +132,15 @@ class TestSum:
         )
         assert [bool(o.awards) for o in outcomes] == [False, False, False, True]
 
+    def test_decimal_values(self) -> None:
+        """Decimal values add up as written: 0.7 + 0.1 + 0.1 + 0.1 reaches 1."""
+        badge = Badge(id="one", criterion=criteria.Sum(kind="time.logged"), threshold=1)
+        rewards = Rewards(badges=[badge])
+        outcomes = rewards.record_many(
+            [act(i, "time.logged", value=v) for i, v in enumerate([0.7, 0.1, 0.1, 0.1], start=1)]
+        )
+        assert [bool(o.awards) for o in outcomes] == [False, False, False, True]
+
     def test_falls_and_rises_once(self) -> None:
         """A sum that falls below the threshold and rises again is not awarded again."""
         badge = Badge(id="net", criterion=criteria.Sum(kind="vote.cast"), threshold=2)
