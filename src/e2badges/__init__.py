@@ -4,6 +4,11 @@ Record what people do; get points, badges, levels, leaderboards, a feed of
 stories and adoption figures that everyone can see.
 """
 
+from . import criteria as criteria
+from ._badges import GRANT_KIND as GRANT_KIND
+from ._badges import REVOKE_KIND as REVOKE_KIND
+from ._badges import Badge as Badge
+from ._badges import Tier as Tier
 from ._clock import Clock as Clock
 from ._clock import FrozenClock as FrozenClock
 from ._clock import SystemClock as SystemClock
@@ -13,24 +18,35 @@ from ._errors import E2BadgesError as E2BadgesError
 from ._errors import InvalidActivityError as InvalidActivityError
 from ._errors import MissingDependencyError as MissingDependencyError
 from ._errors import StorageError as StorageError
+from ._errors import UnknownBadgeError as UnknownBadgeError
 from ._errors import UnknownKindError as UnknownKindError
 from ._errors import UnknownStoreError as UnknownStoreError
+from ._levels import Level as Level
+from ._levels import LevelStatus as LevelStatus
 from ._models import Activity as Activity
 from ._models import ActivityKind as ActivityKind
 from ._models import Award as Award
+from ._models import AwardRecord as AwardRecord
 from ._models import LedgerEntry as LedgerEntry
 from ._models import LevelChange as LevelChange
 from ._models import Outcome as Outcome
 from ._models import Revocation as Revocation
+from ._profile import BadgeProgress as BadgeProgress
+from ._profile import Profile as Profile
 from ._rewards import Rewards as Rewards
 from ._rules import Cap as Cap
 from ._rules import PointRule as PointRule
 from ._version import __version__ as __version__
 
 __all__ = [
+    "GRANT_KIND",
+    "REVOKE_KIND",
     "Activity",
     "ActivityKind",
     "Award",
+    "AwardRecord",
+    "Badge",
+    "BadgeProgress",
     "Cap",
     "Clock",
     "ConfigurationError",
@@ -39,15 +55,21 @@ __all__ = [
     "FrozenClock",
     "InvalidActivityError",
     "LedgerEntry",
+    "Level",
     "LevelChange",
+    "LevelStatus",
     "MissingDependencyError",
     "Outcome",
     "PointRule",
+    "Profile",
     "Revocation",
     "Rewards",
     "StorageError",
     "SystemClock",
+    "Tier",
+    "UnknownBadgeError",
     "UnknownKindError",
     "UnknownStoreError",
     "__version__",
+    "criteria",
 ]

@@ -13,7 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ._awarding import BadgeEngine
+from ._badges import RESERVED_KINDS, Badge
 from ._errors import ConfigurationError, InvalidActivityError, UnknownKindError
+from ._levels import Level
 from ._models import Activity, ActivityKind, LedgerEntry, Outcome
 from ._rules import CompiledRule, PointRule, RuleContext, balance_key
 from ._state import StateView
@@ -44,6 +47,8 @@ class Engine:
         kinds: Iterable[ActivityKind | str] | None,
         accept_any_kind: bool,
         timezone: ZoneInfo,
+        badges: Sequence[Badge] = (),
+        levels: Sequence[Level] = (),
     ) -> None:
         self.timezone = timezone
         self.accept_any_kind = accept_any_kind
@@ -73,7 +78,7 @@ class Engine:
                 self.kinds[declared.name] = declared
             if not accept_any_kind:
                 for rule in self.rules.values():
-                    if rule.kind not in self.kinds:
+                    if rule.kind not in self.kinds and rule.kind not in RESERVED_KINDS:
                         raise ConfigurationError(
                             "kind",
                             f"listens to undeclared activity kind {rule.kind!r}",
@@ -82,9 +87,22 @@ class Engine:
         self._by_kind: dict[str, list[CompiledRule]] = {}
         for rule in self.rules.values():
             self._by_kind.setdefault(rule.kind, []).append(CompiledRule(rule))
+        # Badges and levels: evaluated after the point rules, for the kinds they listen to.
+        self.awarding = BadgeEngine(
+            tuple(badges), tuple(levels), rules=self.rules.values(), timezone=timezone
+        )
+        if kinds is None:
+            for kind in sorted(self.awarding.kinds):
+                self.kinds.setdefault(kind, ActivityKind(name=kind))
+        elif not accept_any_kind:
+            self.awarding.check_kinds(self.kinds)
+        self._awarding_kinds = self.awarding.listens
 
     def validate(self, activity: Activity) -> None:
         """Raise if ``activity`` cannot be recorded under this configuration."""
+        if activity.kind in RESERVED_KINDS:
+            self.awarding.validate(activity)
+            return
         kind = self.kinds.get(activity.kind)
         if kind is None:
             if self.accept_any_kind:
@@ -108,18 +126,25 @@ class Engine:
         out: list[str] = []
         for rule in self._by_kind.get(activity.kind, ()):
             out.extend(rule.keys(ctx))
+        if activity.kind in self._awarding_kinds:
+            out.extend(self.awarding.keys(ctx))
         return out
 
     def evaluate(self, activity: Activity, view: StateView) -> Outcome:
         """Return the outcome of ``activity``, writing its state changes into ``view``."""
         rules = self._by_kind.get(activity.kind)
-        if not rules:
+        awarding = activity.kind in self._awarding_kinds
+        if not rules and not awarding:
             return Outcome(activity.id)
         ctx = RuleContext(activity, self.timezone)
         ledger: list[LedgerEntry] = []
-        for rule in rules:
-            if rule.matches(activity):
-                ledger.extend(rule.evaluate(ctx, view))
+        if rules:
+            for rule in rules:
+                if rule.matches(activity):
+                    ledger.extend(rule.evaluate(ctx, view))
+        if awarding:
+            awards, revocations, changes = self.awarding.evaluate(ctx, view, ledger)
+            return Outcome(activity.id, tuple(ledger), awards, revocations, changes)
         return Outcome(activity.id, tuple(ledger))
 
     @staticmethod

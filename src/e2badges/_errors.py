@@ -14,6 +14,7 @@ __all__ = [
     "InvalidActivityError",
     "MissingDependencyError",
     "StorageError",
+    "UnknownBadgeError",
     "UnknownKindError",
     "UnknownStoreError",
 ]
@@ -48,6 +49,18 @@ class UnknownKindError(_FieldError, LookupError):
             hint = f" (declared kinds: {shown})"
         super().__init__("kind", f"undeclared activity kind {kind!r}{hint}")
         self.kind = kind
+
+
+class UnknownBadgeError(_FieldError, LookupError):
+    """A grant, revocation or query named a badge that is not defined."""
+
+    def __init__(self, badge: str, *, known: list[str] | None = None, field: str = "badge") -> None:
+        hint = ""
+        if known is not None:
+            shown = ", ".join(sorted(known)[:10]) or "none"
+            hint = f" (defined badges: {shown})"
+        super().__init__(field, f"unknown badge {badge!r}{hint}")
+        self.badge = badge
 
 
 class ConflictingActivityError(_FieldError, ValueError):

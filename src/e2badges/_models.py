@@ -34,6 +34,7 @@ __all__ = [
     "Activity",
     "ActivityKind",
     "Award",
+    "AwardRecord",
     "LedgerEntry",
     "LevelChange",
     "Outcome",
@@ -247,7 +248,10 @@ class Award:
     ``tier`` is None for a badge without tiers; ``period`` is the calendar period
     label of a repeatable badge, None for a badge awarded once.  ``activity_id`` is
     the activity that earned it (for a manual grant, the grant's own activity);
-    ``rule`` names what produced it (the badge's criterion, or ``manual``).
+    ``rule`` names what produced it (the badge's criterion type, or ``manual``).
+    ``team`` is the team of a badge earned within one team (a team-scoped
+    ``first``), else None.  A person holds at most one award per (badge, tier,
+    period, team) at a time.
     """
 
     user: str
@@ -257,11 +261,18 @@ class Award:
     at: datetime
     activity_id: str
     rule: str
+    team: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Revocation:
-    """A badge (tier) taken back from a person, by whom and why."""
+    """A badge (tier) taken back from a person, by whom and why.
+
+    It takes back the person's award of the same badge, tier, period and team.
+    ``activity_id`` is the activity that caused it (a revoke activity, or the
+    activity that took a "first" place away); ``by`` is the grantor, or
+    ``"e2badges"`` for a revocation the engine made itself.
+    """
 
     user: str
     badge: str
@@ -271,6 +282,20 @@ class Revocation:
     activity_id: str
     by: str
     reason: str
+    team: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AwardRecord:
+    """One award in a person's history, with the revocation that took it back, if any."""
+
+    award: Award
+    revocation: Revocation | None = None
+
+    @property
+    def revoked(self) -> bool:
+        """Return whether the award was taken back."""
+        return self.revocation is not None
 
 
 @dataclass(frozen=True, slots=True)

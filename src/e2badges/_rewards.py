@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
+from ._badges import GRANT_KIND, REVOKE_KIND, Badge
 from ._clock import Clock, SystemClock
 from ._engine import EffectBatch, Engine
 from ._errors import ConfigurationError, ConflictingActivityError
-from ._models import Activity, ActivityKind, LedgerEntry, Outcome, differing_fields
+from ._levels import Level
+from ._models import (
+    Activity,
+    ActivityKind,
+    Award,
+    AwardRecord,
+    LedgerEntry,
+    Outcome,
+    differing_fields,
+)
 from ._periods import resolve_timezone
+from ._profile import Profile
 from ._rules import PointRule
+from ._state import StateView
 from .storage import Store, store_from_url
 
 __all__ = ["Rewards"]
@@ -19,11 +32,13 @@ ActivityInput = Activity | Mapping[str, Any]
 
 
 class Rewards:
-    """Turn recorded activities into points (and, as rules grow, badges and boards).
+    """Turn recorded activities into points, badges and levels.
 
-    ``store`` is a Store or a URL (``"memory://"`` by default).  ``kinds``
-    declares the activity kinds that may be recorded; when omitted, the kinds the
-    rules listen to are the declared ones.  With ``accept_any_kind=True`` any
+    ``store`` is a Store or a URL (``"memory://"`` by default).  ``badges`` and
+    ``levels`` define the badges and the level ladder; they are checked together
+    with the rules when the instance is built.  ``kinds`` declares the activity
+    kinds that may be recorded; when omitted, the kinds the rules and badge
+    criteria listen to are the declared ones.  With ``accept_any_kind=True`` any
     kind may be recorded.  ``clock`` supplies ``now()`` for activities recorded
     without ``at``; calendar windows use the IANA ``timezone``.
     """
@@ -33,6 +48,8 @@ class Rewards:
         store: Store | str = "memory://",
         *,
         rules: Sequence[PointRule] = (),
+        badges: Sequence[Badge] = (),
+        levels: Sequence[Level] = (),
         kinds: Iterable[ActivityKind | str] | None = None,
         accept_any_kind: bool = False,
         clock: Clock | None = None,
@@ -47,6 +64,8 @@ class Rewards:
             kinds=kinds,
             accept_any_kind=accept_any_kind,
             timezone=self.timezone,
+            badges=tuple(badges),
+            levels=tuple(levels),
         )
         if isinstance(store, Store):
             self.store = store
@@ -117,6 +136,90 @@ class Rewards:
             tx.apply(batch)
         return outcomes
 
+    # -- badges ----------------------------------------------------------------------
+
+    def grant(
+        self,
+        user: str,
+        badge: str,
+        *,
+        by: str,
+        reason: str,
+        tier: str | None = None,
+        id: str | None = None,  # the activity's own field name
+        at: datetime | None = None,
+        **options: Any,
+    ) -> Outcome:
+        """Grant ``badge`` (its ``tier`` if tiered) to ``user``, by ``by``, for ``reason``.
+
+        The grant is recorded as an activity of kind ``e2badges.badge.granted``
+        (actor ``by``, recipient ``user``), so it is atomic, in the activity log,
+        and idempotent when given an ``id``.  Granting an award the person holds
+        changes nothing; granting one a person revoked awards it again.
+        """
+        attributes: dict[str, Any] = {"badge": badge, "reason": reason}
+        if tier is not None:
+            attributes["tier"] = tier
+        return self.record(
+            _manual_activity(GRANT_KIND, user, by, attributes, activity_id=id, at=at), **options
+        )
+
+    def revoke(
+        self,
+        user: str,
+        badge: str,
+        *,
+        by: str,
+        reason: str,
+        tier: str | None = None,
+        period: str | None = None,
+        id: str | None = None,  # the activity's own field name
+        at: datetime | None = None,
+        **options: Any,
+    ) -> Outcome:
+        """Revoke ``user``'s awards of ``badge``, by ``by``, for ``reason``.
+
+        Every held award of the badge is revoked, or only those of ``tier`` and/or
+        ``period`` when given.  Revoked awards stay in the history, marked
+        revoked, and are not awarded again automatically (only by a new grant);
+        all-of and any-of badges that no longer hold are revoked with them.
+        Recorded as an activity of kind ``e2badges.badge.revoked``; revoking
+        what the person does not hold changes nothing.
+        """
+        attributes: dict[str, Any] = {"badge": badge, "reason": reason}
+        if tier is not None:
+            attributes["tier"] = tier
+        if period is not None:
+            attributes["period"] = period
+        return self.record(
+            _manual_activity(REVOKE_KIND, user, by, attributes, activity_id=id, at=at), **options
+        )
+
+    def awards(self, user: str) -> list[AwardRecord]:
+        """Return every award ``user`` received, in award order, revoked ones included."""
+        return self.store.awards(user)
+
+    def badges(self, user: str) -> list[Award]:
+        """Return the awards ``user`` holds (not revoked), in award order."""
+        return [record.award for record in self.store.awards(user) if record.revocation is None]
+
+    def level(self, user: str) -> int:
+        """Return ``user``'s level number (0: no level reached, or no levels defined)."""
+        awarding = self.engine.awarding
+        view = StateView(self.store.read_state(awarding.level_keys(user)))
+        return awarding.level(user, view)
+
+    def profile(self, user: str) -> Profile:
+        """Return ``user``'s totals, level, badges held and progress toward the others.
+
+        Progress is measured now, by the clock: the current period of repeatable
+        badges, the run still alive of streaks, the rolling window ending today.
+        """
+        awarding = self.engine.awarding
+        now = self.clock.now()
+        view = StateView(self.store.read_state(awarding.profile_keys(user, now)))
+        return awarding.profile(user, view, self.store.awards(user), now)
+
     # -- queries ---------------------------------------------------------------------
 
     def balance(self, user: str, currency: str = "points") -> int:
@@ -157,3 +260,24 @@ class Rewards:
             f"Rewards(store={self.store!r}, rules={len(self.engine.rules)}, "
             f"timezone={self.timezone.key!r})"
         )
+
+
+def _manual_activity(
+    kind: str,
+    user: str,
+    by: str,
+    attributes: dict[str, Any],
+    *,
+    activity_id: str | None,
+    at: datetime | None,
+) -> Activity:
+    data: dict[str, Any] = {
+        "actor": by,
+        "kind": kind,
+        "recipient": user,
+        "attributes": attributes,
+        "at": at,
+    }
+    if activity_id is not None:
+        data["id"] = activity_id
+    return Activity(**data)

@@ -16,7 +16,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from .._engine import EffectBatch
-from .._models import Activity, LedgerEntry, Outcome
+from .._models import Activity, AwardRecord, LedgerEntry, Outcome
 from .._state import StateView
 
 __all__ = ["Store", "StoreTransaction"]
@@ -60,8 +60,12 @@ class StoreTransaction(ABC):
 
         After commit, each recorded activity is returned by ``get_activity`` and
         its outcome by ``get_outcome``; its ledger lines are appended to each
-        credited person's ledger in recording order; every key of
-        ``batch.state`` holds its new value.
+        credited person's ledger in recording order; its awards are appended to
+        each awarded person's awards in recording order (then outcome order); each
+        of its revocations marks the one award of the same user, badge, tier,
+        period and team that is not yet revoked (the engine revokes only awards
+        that are held, and never awards and revokes the same one in one outcome);
+        every key of ``batch.state`` holds its new value.
         """
 
 
@@ -100,6 +104,14 @@ class Store(ABC):
 
         With ``limit``, return only the ``limit`` most recent lines (still oldest
         first).  An unknown user has an empty ledger.
+        """
+
+    @abstractmethod
+    def awards(self, user: str) -> list[AwardRecord]:
+        """Return every award made to ``user``, in award order, each with its revocation.
+
+        An award that was revoked is kept, paired with the Revocation that took it
+        back; the others have ``revocation=None``.  An unknown user has no awards.
         """
 
     @abstractmethod

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from .._engine import EffectBatch
-from .._models import Activity, LedgerEntry, Outcome
+from .._models import Activity, Award, AwardRecord, LedgerEntry, Outcome, Revocation
 from .._state import StateView
 from .base import Store, StoreTransaction
 
@@ -43,6 +43,7 @@ class _MemoryTransaction(StoreTransaction):
         recorded = store._activities
         log = store._log
         ledgers = store._ledgers
+        awards = store._awards
         for activity, outcome in batch.recorded:
             recorded[activity.id] = (activity, outcome)
             log.append(activity)
@@ -52,6 +53,13 @@ class _MemoryTransaction(StoreTransaction):
                     ledgers[line.user] = [line]
                 else:
                     lines.append(line)
+            for award in outcome.awards:
+                awards.setdefault(award.user, []).append([award, None])
+            for revocation in outcome.revocations:
+                for entry in reversed(awards.get(revocation.user, ())):
+                    if entry[1] is None and _same_slot(entry[0], revocation):
+                        entry[1] = revocation
+                        break
         store._state.update(batch.state)
 
 
@@ -64,6 +72,8 @@ class MemoryStore(Store):
         self._log: list[Activity] = []
         self._state: dict[str, Any] = {}
         self._ledgers: dict[str, list[LedgerEntry]] = {}
+        # Per person: [award, revocation or None], in award order.
+        self._awards: dict[str, list[list[Any]]] = {}
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> MemoryStore:
@@ -96,6 +106,10 @@ class MemoryStore(Store):
             lines = self._ledgers.get(user, [])
             return list(lines if limit is None else lines[-limit:] if limit > 0 else [])
 
+    def awards(self, user: str) -> list[AwardRecord]:
+        with self._lock:
+            return [AwardRecord(award, revoked) for award, revoked in self._awards.get(user, ())]
+
     def iter_activities(self) -> Iterator[Activity]:
         with self._lock:
             log = list(self._log)
@@ -106,3 +120,12 @@ class MemoryStore(Store):
 
     def __repr__(self) -> str:
         return f"MemoryStore(activities={len(self._log)})"
+
+
+def _same_slot(award: Award, revocation: Revocation) -> bool:
+    return (
+        award.badge == revocation.badge
+        and award.tier == revocation.tier
+        and award.period == revocation.period
+        and award.team == revocation.team
+    )

@@ -25,12 +25,16 @@ import pytest
 
 from .. import (
     Activity,
+    Badge,
     Cap,
     ConflictingActivityError,
     FrozenClock,
     InvalidActivityError,
+    Level,
     PointRule,
     Rewards,
+    Tier,
+    criteria,
 )
 from ..storage import Store
 
@@ -44,9 +48,31 @@ RULES = (
 )
 
 
-def act(n: int, actor: str = "ann", kind: str = "comment.created", **extra: object) -> Activity:
-    """Return activity ``a<n>`` at T0 + n minutes."""
-    return Activity(id=f"a{n}", actor=actor, kind=kind, at=T0 + timedelta(minutes=n), **extra)
+BADGES = (
+    Badge(
+        id="commenter",
+        criterion=criteria.Count(kind="comment.created"),
+        tiers=(Tier(id="bronze", threshold=1), Tier(id="silver", threshold=2)),
+    ),
+    Badge(id="helper", criterion=criteria.Manual(), repeat="month"),
+    Badge(id="pioneer", criterion=criteria.First(kind="answer.upvoted", scope="team")),
+    Badge(id="regular", criterion=criteria.Streak(kind="comment.created"), threshold=3),
+    Badge(id="both", criterion=criteria.AllOf(badges=("commenter", "helper"))),
+)
+LEVELS = (Level(id="one", threshold=1), Level(id="two", threshold=4))
+
+
+def act(
+    n: int,
+    actor: str = "ann",
+    kind: str = "comment.created",
+    *,
+    at: datetime | None = None,
+    **extra: object,
+) -> Activity:
+    """Return activity ``a<n>`` at ``at``, by default T0 + n minutes."""
+    when = at if at is not None else T0 + timedelta(minutes=n)
+    return Activity(id=f"a{n}", actor=actor, kind=kind, at=when, **extra)
 
 
 class StoreConformance:
@@ -184,3 +210,98 @@ class StoreConformance:
         rewards.record_many([act(2), act(1)])
         rewards.record(act(0))
         assert [a.id for a in store.iter_activities()] == ["a2", "a1", "a0"]
+
+    # -- awards ---------------------------------------------------------------------
+
+    @pytest.fixture
+    def badged(self, store: Store) -> Rewards:
+        return Rewards(store, rules=RULES, badges=BADGES, levels=LEVELS, clock=FrozenClock(T0))
+
+    def test_awards_in_award_order(self, badged: Rewards, store: Store) -> None:
+        """awards(user) lists awards in recording order, then outcome order, across batches."""
+        outcomes = badged.record_many([act(1), act(2)])
+        outcomes.append(badged.grant("ann", "helper", by="lead", reason="help", id="g"))
+        expected = [award for outcome in outcomes for award in outcome.awards]
+        assert [award.badge for award in expected] == ["commenter", "commenter", "helper", "both"]
+        assert [record.award for record in store.awards("ann")] == expected
+        assert all(record.revocation is None for record in store.awards("ann"))
+
+    def test_awards_of_unknown_user(self, store: Store) -> None:
+        """An unknown user has no awards."""
+        assert store.awards("nobody") == []
+
+    def test_award_fields_stored(self, badged: Rewards, store: Store) -> None:
+        """An award is returned with every field as the engine made it (tier, period, team)."""
+        upvote = act(1, kind="answer.upvoted", recipient="bob", teams=("red",))
+        grant = badged.grant("ann", "helper", by="lead", reason="help", id="g", at=T0)
+        outcome = badged.record(upvote)
+        assert [r.award for r in store.awards("ann")] == [*grant.awards, *outcome.awards]
+        assert store.awards("ann")[0].award.period == "2026-03"
+        assert store.awards("ann")[1].award.team == "red"
+
+    def test_revocation_marks_award(self, badged: Rewards, store: Store) -> None:
+        """A revoked award is kept, paired with the revocation that took it back."""
+        badged.record_many([act(1), act(2)])
+        outcome = badged.revoke("ann", "commenter", tier="bronze", by="mod", reason="spam")
+        [revocation] = outcome.revocations
+        records = store.awards("ann")
+        assert [(r.award.tier, r.revocation) for r in records] == [
+            ("bronze", revocation),
+            ("silver", None),
+        ]
+
+    def test_revocation_marks_unrevoked_award(self, badged: Rewards, store: Store) -> None:
+        """A revocation marks the award of its user, badge, tier, period and team not yet
+        revoked."""
+        badged.grant("ann", "helper", by="lead", reason="a", id="g1", at=T0)
+        first = badged.revoke("ann", "helper", by="mod", reason="b", id="r1", at=T0)
+        badged.grant("ann", "helper", by="lead", reason="c", id="g2", at=T0)
+        second = badged.revoke("ann", "helper", by="mod", reason="d", id="r2", at=T0)
+        records = store.awards("ann")
+        assert [(r.award.activity_id, r.revocation) for r in records] == [
+            ("g1", first.revocations[0]),
+            ("g2", second.revocations[0]),
+        ]
+
+    def test_awards_persist(self, badged: Rewards, make_store: Callable[[], Store]) -> None:
+        """Awards and revocations are visible to another store over the same database."""
+        badged.record_many([act(1), act(2, kind="answer.upvoted", recipient="bob", teams=("t",))])
+        badged.revoke("ann", "pioneer", by="mod", reason="x")
+        other = make_store()
+        assert [(r.award.badge, r.revoked) for r in other.awards("ann")] == [
+            ("commenter", False),
+            ("pioneer", True),
+        ]
+
+    def test_outcome_with_awards_stored(self, badged: Rewards, store: Store) -> None:
+        """get_outcome returns awards, revocations and level changes as recorded."""
+        leveled = badged.record(act(1))  # 2 points: level one
+        assert leveled.level_changes
+        assert store.get_outcome("a1") == leveled
+        badged.record(act(2))
+        outcome = badged.revoke("ann", "commenter", by="mod", reason="x", id="r")
+        assert outcome.revocations
+        assert store.get_outcome("r") == outcome
+
+    def test_failure_stores_no_awards(self, store: Store) -> None:
+        """An exception while effects are computed stores none of the batch's awards."""
+
+        def explode(activity: Activity) -> bool:
+            if activity.id == "a2":
+                raise RuntimeError("boom")
+            return True
+
+        count = criteria.Count(kind="comment.created", when=explode)
+        rewards = Rewards(store, badges=[Badge(id="c", criterion=count, threshold=1)])
+        with pytest.raises(RuntimeError, match="boom"):
+            rewards.record_many([act(1), act(2)])
+        assert store.awards("ann") == []
+
+    def test_state_values_persist(self, badged: Rewards, make_store: Callable[[], Store]) -> None:
+        """State values that are lists and mappings persist (a streak's runs, holdings)."""
+        days = [T0 + timedelta(days=n) for n in range(3)]
+        badged.record_many([act(1, at=days[0]), act(2, at=days[1])])
+        other = Rewards(make_store(), rules=RULES, badges=BADGES, levels=LEVELS)
+        outcome = other.record(act(3, at=days[2]))
+        # Day 3 of the streak; and commenter's tiers, already held, are not awarded again.
+        assert [(w.badge, w.tier) for w in outcome.awards] == [("regular", None)]
