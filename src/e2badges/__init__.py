@@ -7,14 +7,21 @@ stories and adoption figures that everyone can see.
 from ._clock import Clock as Clock
 from ._clock import FrozenClock as FrozenClock
 from ._clock import SystemClock as SystemClock
+from ._delivery import DeliveryFailure as DeliveryFailure
+from ._delivery import DeliveryPolicy as DeliveryPolicy
+from ._delivery import DeliveryReport as DeliveryReport
+from ._errors import ActivityRefusedError as ActivityRefusedError
 from ._errors import ConfigurationError as ConfigurationError
 from ._errors import ConflictingActivityError as ConflictingActivityError
 from ._errors import E2BadgesError as E2BadgesError
 from ._errors import InvalidActivityError as InvalidActivityError
 from ._errors import MissingDependencyError as MissingDependencyError
+from ._errors import PluginError as PluginError
 from ._errors import StorageError as StorageError
 from ._errors import UnknownKindError as UnknownKindError
 from ._errors import UnknownStoreError as UnknownStoreError
+from ._hooktypes import PluginState as PluginState
+from ._hooktypes import Refusal as Refusal
 from ._models import Activity as Activity
 from ._models import ActivityKind as ActivityKind
 from ._models import Award as Award
@@ -22,19 +29,25 @@ from ._models import LedgerEntry as LedgerEntry
 from ._models import LevelChange as LevelChange
 from ._models import Outcome as Outcome
 from ._models import Revocation as Revocation
+from ._plugins import Plugins as Plugins
 from ._rewards import Rewards as Rewards
 from ._rules import Cap as Cap
 from ._rules import PointRule as PointRule
 from ._version import __version__ as __version__
+from .hookspecs import hookimpl as hookimpl
 
 __all__ = [
     "Activity",
     "ActivityKind",
+    "ActivityRefusedError",
     "Award",
     "Cap",
     "Clock",
     "ConfigurationError",
     "ConflictingActivityError",
+    "DeliveryFailure",
+    "DeliveryPolicy",
+    "DeliveryReport",
     "E2BadgesError",
     "FrozenClock",
     "InvalidActivityError",
@@ -42,7 +55,11 @@ __all__ = [
     "LevelChange",
     "MissingDependencyError",
     "Outcome",
+    "PluginError",
+    "PluginState",
+    "Plugins",
     "PointRule",
+    "Refusal",
     "Revocation",
     "Rewards",
     "StorageError",
@@ -50,4 +67,5 @@ __all__ = [
     "UnknownKindError",
     "UnknownStoreError",
     "__version__",
+    "hookimpl",
 ]
