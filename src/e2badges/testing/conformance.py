@@ -80,10 +80,13 @@ def ids(entries: Iterable[OutboxEntry]) -> list[str]:
 class Notifier:
     """A plugin that keeps what it is told about, or raises while ``failing``."""
 
-    def __init__(self, name: str, store: Store | None = None, *, failing: bool = False) -> None:
+    def __init__(
+        self, name: str, store: Store | None = None, *, failing: bool = False, dies: bool = False
+    ) -> None:
         self.name = name
         self.store = store
         self.failing = failing
+        self.dies = dies
         self.received: list[str] = []
         self.committed: list[bool] = []
 
@@ -91,6 +94,8 @@ class Notifier:
     def e2badges_notify_outcome(
         self, activity: Activity, outcome: Outcome, notification_id: str
     ) -> None:
+        if self.dies:
+            raise Killed
         if self.failing:
             raise RuntimeError(f"{self.name} is down")
         if self.store is not None:
@@ -506,6 +511,23 @@ class StoreConformance:
         assert second.received == ["recorded:a1"]
         assert survivor.deliver_pending().delivered == 0
         assert second.received == ["recorded:a1"]
+
+    def test_killed_during_delivery_redelivers_only_the_rest(
+        self, store: Store, make_store: Callable[[], Store]
+    ) -> None:
+        """A process that dies while delivering: once the lease ends, the plugins not yet served
+        receive the notification and those served do not receive it again."""
+        served, dying = Notifier("served"), Notifier("dying", dies=True)
+        with pytest.raises(Killed):
+            notifying(store, served, dying).record(act(1))
+        assert served.received == ["recorded:a1"]
+        again_served, again_dying = Notifier("served"), Notifier("dying")
+        clock = FrozenClock(T0)
+        survivor = notifying(make_store(), again_served, again_dying, clock=clock)
+        assert survivor.deliver_pending().delivered == 0  # still leased by the dead process
+        clock.advance(DeliveryPolicy().lease)
+        assert survivor.deliver_pending().delivered == 1
+        assert (again_served.received, again_dying.received) == ([], ["recorded:a1"])
 
     def test_undelivered_delivers_on_deliver_pending(
         self, store: Store, make_store: Callable[[], Store]
