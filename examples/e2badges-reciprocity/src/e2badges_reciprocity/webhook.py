@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Collection, Mapping, Sequence
@@ -106,9 +107,14 @@ class WebhookNotifier:
                 **self.headers,
             },
         )
-        # urlopen raises HTTPError for 4xx and 5xx answers and URLError when unreachable.
-        with urllib.request.urlopen(request, timeout=self.timeout) as response:
-            response.read()
+        # urlopen raises HTTPError for 4xx and 5xx answers and URLError when unreachable;
+        # either way e2badges records the failure and retries later.
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                response.read()
+        except urllib.error.HTTPError as exc:
+            exc.close()  # it holds the connection open
+            raise
 
     @hookimpl
     def e2badges_notify_outcome(
