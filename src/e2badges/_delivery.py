@@ -140,6 +140,9 @@ class Outbox:
         self.policy = policy
         self.errors: deque[DeliveryFailure] = deque(maxlen=KEPT_FAILURES)
         self._targets = {hook: plugins.implementers(hook) for hook in plugins.notify_hooks()}
+        self._impls = {
+            hook: {impl.plugin: impl for impl in plugins.impls(hook)} for hook in self._targets
+        }
         self._outcome_targets = self._targets.get(_OUTCOME)
         self._event_targets = [
             (hook, prefix, self._targets[hook])
@@ -154,25 +157,27 @@ class Outbox:
         activity: Activity,
         outcome: Outcome,
         into: list[Notification],
-        arguments: dict[str, dict[str, Any]],
+        arguments: dict[str, dict[str, Any]] | None,
     ) -> None:
         """Append the notifications of one recorded activity to ``into``.
 
-        ``arguments`` receives each notification's hook arguments, so that
-        delivery right after the commit needs no reading back.
+        ``arguments``, when given, receives each notification's hook arguments,
+        so that delivery right after the commit needs no reading back.
         """
         aid = activity.id
         if self._outcome_targets:
             nid = f"recorded:{aid}"
             into.append(Notification(nid, _OUTCOME, {"activity_id": aid}, self._outcome_targets))
-            arguments[nid] = {"activity": activity, "outcome": outcome, "notification_id": nid}
+            if arguments is not None:
+                arguments[nid] = {"activity": activity, "outcome": outcome, "notification_id": nid}
         for hook, prefix, targets in self._event_targets:
             _prefix, arg, _cls, field = _EVENTS[hook]
             event: Award | Revocation | LevelChange
             for i, event in enumerate(getattr(outcome, field)):
                 nid = f"{prefix}:{i}:{aid}"
                 into.append(Notification(nid, hook, _encode(event), targets))
-                arguments[nid] = {arg: event, "notification_id": nid}
+                if arguments is not None:
+                    arguments[nid] = {arg: event, "notification_id": nid}
 
     # -- delivering ------------------------------------------------------------------
 
@@ -189,7 +194,11 @@ class Outbox:
         failures: list[DeliveryFailure] = []
         done = 0
         while limit is None or done < limit:
-            page = _PAGE if limit is None else min(_PAGE, limit - done)
+            # Given ids (one batch's notifications) are claimed at once; otherwise page
+            # through the outbox.
+            page = (
+                limit if ids is not None else _PAGE if limit is None else min(_PAGE, limit - done)
+            )
             entries = self.store.claim_notifications(
                 now=now, lease=self.policy.lease, ids=ids, limit=page
             )
@@ -213,7 +222,7 @@ class Outbox:
         n = entry.notification
         store = self.store
         max_attempts = self.policy.attempts
-        impls = {impl.plugin: impl for impl in self.plugins.impls(n.hook)}
+        impls = self._impls.get(n.hook, {})
         waiting = [
             name
             for name in n.targets

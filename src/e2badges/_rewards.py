@@ -108,12 +108,18 @@ class Rewards:
         """Record a batch in one transaction and return the outcomes in input order.
 
         Every activity is validated before anything is written; one invalid
-        activity (or a conflicting id) stores none of the batch.
+        activity (or a conflicting id, or an activity a plugin refuses with
+        ActivityRefusedError) stores none of the batch.  Plugins' notifications
+        are written with the batch and delivered after the commit; a notifier's
+        failure is reported in ``delivery_errors``, never raised here.
         """
         engine = self.engine
         checker = self._checker
         outbox = self._outbox
-        arguments: dict[str, dict[str, Any]] = {}
+        # Hook arguments kept for delivery right after the commit (none to keep without it).
+        arguments: dict[str, dict[str, Any]] | None = (
+            {} if outbox is not None and outbox.policy.inline else None
+        )
         given: list[Activity] = []
         for item in activities:
             activity = Activity.coerce(item)
@@ -166,7 +172,7 @@ class Rewards:
                     outbox.collect(activity, outcome, batch.notifications, arguments)
             batch.state = view.writes
             tx.apply(batch)
-        if arguments and outbox is not None and outbox.policy.inline and tx.commits:
+        if arguments and outbox is not None and tx.commits:
             self._deliver_after_commit(outbox, arguments)
         return outcomes
 

@@ -233,6 +233,22 @@ class TestDelivery:
         assert rewards.store.get_notification("level:0:a1") is None
         assert rewards.store.get_notification("award:0:a1") is not None
 
+    def test_large_batch_delivered_whole(self) -> None:
+        """Every notification of a large batch is delivered right after its commit."""
+        recorder = Recorder()
+        rewards = rewards_with(recorder)
+        rewards.record_many([act(n) for n in range(1200)])
+        assert len(recorder.calls) == 1200
+        assert rewards.deliver_pending() == DeliveryReport()
+
+    def test_deliver_pending_pages_through(self) -> None:
+        """deliver_pending() delivers everything due, however much is waiting."""
+        recorder = Recorder()
+        rewards = rewards_with(recorder, delivery=DeliveryPolicy(inline=False))
+        rewards.record_many([act(n) for n in range(1200)])
+        assert rewards.deliver_pending().delivered == 1200
+        assert [nid for _h, _w, nid in recorder.calls[-2:]] == ["recorded:a1198", "recorded:a1199"]
+
     def test_inline_false_waits(self) -> None:
         """With DeliveryPolicy(inline=False) nothing is delivered until deliver_pending()."""
         recorder = Recorder()

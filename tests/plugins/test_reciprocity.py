@@ -296,7 +296,7 @@ class TestWebhook:
         assert headers["Idempotency-Key"] == "recorded:a1"
         assert (body["event"], body["id"]) == ("activity.recorded", "recorded:a1")
         assert body["data"]["activity"]["recipient"] == "bob"
-        assert body["data"]["activity"]["at"] == "2026-03-02T09:01:00Z"
+        assert body["data"]["activity"]["at"] == "2026-03-02T09:01:00+00:00"
         (line,) = body["data"]["outcome"]["ledger"]
         assert (line["user"], line["amount"], line["at"]) == ("bob", 5, "2026-03-02T09:01:00+00:00")
 

@@ -73,6 +73,8 @@ class _OutboxRecord:
         self.due: datetime | None = None
 
     def entry(self) -> OutboxEntry:
+        if not (self.delivered or self.failures):
+            return OutboxEntry(self.notification, done=self.done)
         return OutboxEntry(
             self.notification,
             frozenset(self.delivered),

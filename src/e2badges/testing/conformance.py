@@ -21,7 +21,7 @@ stores over one database, as a second process would see it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -36,7 +36,6 @@ from .. import (
     DeliveryReport,
     FrozenClock,
     InvalidActivityError,
-    LedgerEntry,
     Outcome,
     PointRule,
     Rewards,
@@ -105,61 +104,20 @@ class Notifier:
 
 
 class Killed(BaseException):
-    """The process died: raised by :class:`DiesAfterCommit` right after a commit."""
+    """The process died: raised right after a commit, or by a notifier."""
 
 
-class DiesAfterCommit(Store):
-    """Wrap a store so that the process "dies" right after each recording commit."""
-
-    keeps_outbox = True
-
-    def __init__(self, inner: Store) -> None:
-        self.inner = inner
+def die_after_commit(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the process "die" (raise Killed) right after each recording commit of ``store``."""
+    transaction = store.transaction
 
     @contextmanager
-    def transaction(self, **options: Any) -> Iterator[StoreTransaction]:
-        with self.inner.transaction(**options) as tx:
+    def dying(**options: Any) -> Iterator[StoreTransaction]:
+        with transaction(**options) as tx:
             yield tx
         raise Killed
 
-    def read_state(self, keys: Iterable[str]) -> dict[str, Any]:
-        return self.inner.read_state(keys)
-
-    def get_activity(self, activity_id: str) -> Activity | None:
-        return self.inner.get_activity(activity_id)
-
-    def get_outcome(self, activity_id: str) -> Outcome | None:
-        return self.inner.get_outcome(activity_id)
-
-    def ledger(self, user: str, *, limit: int | None = None) -> list[LedgerEntry]:
-        return self.inner.ledger(user, limit=limit)
-
-    def iter_activities(self) -> Iterator[Activity]:
-        return self.inner.iter_activities()
-
-    def claim_notifications(
-        self,
-        *,
-        now: datetime,
-        lease: timedelta,
-        ids: Collection[str] | None = None,
-        limit: int | None = None,
-    ) -> list[OutboxEntry]:
-        return self.inner.claim_notifications(now=now, lease=lease, ids=ids, limit=limit)
-
-    def mark_delivered(self, notification_id: str, plugin: str) -> None:
-        self.inner.mark_delivered(notification_id, plugin)
-
-    def mark_failed(self, notification_id: str, plugin: str, *, error: str) -> int:
-        return self.inner.mark_failed(notification_id, plugin, error=error)
-
-    def release_notification(
-        self, notification_id: str, *, done: bool, retry_at: datetime | None = None
-    ) -> None:
-        self.inner.release_notification(notification_id, done=done, retry_at=retry_at)
-
-    def get_notification(self, notification_id: str) -> OutboxEntry | None:
-        return self.inner.get_notification(notification_id)
+    monkeypatch.setattr(store, "transaction", dying)
 
 
 def notifying(store: Store, *plugins: object, **options: Any) -> Rewards:
@@ -494,14 +452,16 @@ class StoreConformance:
         assert (entry.delivered, entry.done) == (frozenset({"p"}), True)
 
     def test_killed_after_commit_delivers_later(
-        self, store: Store, make_store: Callable[[], Store]
+        self, store: Store, make_store: Callable[[], Store], monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """A process that dies between the commit and the delivery loses nothing: another
         process delivers on deliver_pending(), once."""
         first = Notifier("p")
-        dying = notifying(DiesAfterCommit(store), first)
+        dying = notifying(store, first)
+        die_after_commit(store, monkeypatch)
         with pytest.raises(Killed):
             dying.record(act(1))
+        monkeypatch.undo()
         assert first.received == []
         second = Notifier("p")
         survivor = notifying(make_store(), second)

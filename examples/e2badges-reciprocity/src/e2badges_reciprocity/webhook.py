@@ -122,7 +122,8 @@ class WebhookNotifier:
     ) -> None:
         """Post ``activity.recorded`` with the activity and its outcome."""
         if "activity.recorded" in self.events:
-            data = {"activity": activity.model_dump(mode="json"), "outcome": _fields(outcome)}
+            # Python-mode dump: times are written by _json_default, like the outcome's.
+            data = {"activity": activity.model_dump(), "outcome": _fields(outcome)}
             self.post("activity.recorded", notification_id, data)
 
     @hookimpl
