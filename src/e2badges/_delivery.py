@@ -179,6 +179,20 @@ class Outbox:
                 if arguments is not None:
                     arguments[nid] = {arg: event, "notification_id": nid}
 
+    def notification(
+        self, hook: str, notification_id: str, payload: Mapping[str, Any]
+    ) -> Notification | None:
+        """Return a notification of ``hook`` with JSON-safe arguments, or None if unheard.
+
+        For events that are not an activity's outcome (a leaderboard period
+        closing): put the result in the batch's ``notifications``.  None when no
+        plugin implements ``hook``.
+        """
+        targets = self._targets.get(hook)
+        if not targets:
+            return None
+        return Notification(notification_id, hook, dict(payload), targets)
+
     # -- delivering ------------------------------------------------------------------
 
     def deliver(

@@ -184,7 +184,7 @@ class Plugins:
             unknown = [
                 hook
                 for hook in dir(relay)
-                if hook.startswith(hookspecs.PROJECT)
+                if not hook.startswith("_")
                 and not getattr(relay, hook).has_spec()
                 and any(i.plugin is exc.plugin for i in getattr(relay, hook).get_hookimpls())
             ]

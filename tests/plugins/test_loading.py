@@ -154,6 +154,19 @@ class TestValidation:
             "e2badges_notify_awrd: no such hook; did you mean 'e2badges_notify_award'?" in message
         )
 
+    def test_unprefixed_hook_fails_at_load(self) -> None:
+        """A marked method that is named after no hook at all fails at load, naming it."""
+
+        class Bare:
+            name = "bare"
+
+            @hookimpl
+            def notify_award(self, award: object) -> None:
+                """Lacks the e2badges_ prefix."""
+
+        with pytest.raises(ConfigurationError, match="plugin 'bare': notify_award: no such hook"):
+            rewards_with(Bare())
+
     def test_unknown_argument_fails_at_load(self) -> None:
         """An implementation taking an argument its hook does not have fails at load."""
 

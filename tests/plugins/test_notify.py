@@ -24,7 +24,7 @@ from e2badges import (
     hookimpl,
     hookspecs,
 )
-from e2badges.storage import EffectBatch, MemoryStore, Notification, StoreTransaction
+from e2badges.storage import EffectBatch, MemoryStore, StoreTransaction
 
 
 @pytest.mark.hook("e2badges_notify_outcome")
@@ -188,19 +188,23 @@ class TestPeriodClose:
         assert list(signature.parameters) == ["board", "period", "standings", "notification_id"]
 
     def test_delivered_from_the_outbox(self) -> None:
-        """A period-close notification in the outbox is delivered with its JSON arguments."""
+        """A period-close notification written to the outbox is delivered with its JSON
+        arguments to the plugins implementing the hook."""
         recorder = Recorder()
         rewards = rewards_with(recorder)
         standings = [
             {"rank": 1, "user": "ann", "score": 40},
             {"rank": 2, "user": "bob", "score": 31},
         ]
-        notification = Notification(
-            "period:2026-W10:weekly",
+        outbox = rewards._outbox  # the leaderboards will write these while closing a period
+        assert outbox is not None
+        notification = outbox.notification(
             "e2badges_notify_period_close",
+            "period:2026-W10:weekly",
             {"board": "weekly", "period": "2026-W10", "standings": standings},
-            ("recorder",),
         )
+        assert notification is not None
+        assert notification.targets == ("recorder",)
         with rewards.store.transaction() as tx:
             tx.apply(EffectBatch(notifications=[notification]))
         assert rewards.deliver_pending() == DeliveryReport(delivered=1)
@@ -210,6 +214,20 @@ class TestPeriodClose:
 
 
 class TestDelivery:
+    def test_unheard_hook_makes_no_notification(self) -> None:
+        """No notification is made for a hook that no plugin implements."""
+
+        class AwardsOnly:
+            name = "awards"
+
+            @hookimpl
+            def e2badges_notify_award(self, award: Award) -> None:
+                """Takes awards only."""
+
+        outbox = rewards_with(AwardsOnly())._outbox
+        assert outbox is not None
+        assert outbox.notification("e2badges_notify_period_close", "p:1", {}) is None
+
     def test_no_notifier_no_notification(self) -> None:
         """Without a notifier, recording writes nothing to the outbox."""
         rewards = rewards_with()
