@@ -10,6 +10,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from plugin_helpers import T0, Recorder, act, rewards_with, stub_badges
 
 from e2badges import (
@@ -354,3 +356,36 @@ class TestDelivery:
         rewards.record_many([act(n) for n in range(120)])
         assert len(rewards.delivery_errors) == 100
         assert rewards.delivery_errors[-1].notification_id == "recorded:a119"
+
+
+class TestAtMostOnce:
+    @given(
+        rounds=st.lists(
+            st.tuples(st.booleans(), st.booleans(), st.booleans()), min_size=1, max_size=7
+        ),
+        activities=st.integers(min_value=1, max_value=3),
+    )
+    def test_each_plugin_served_once(
+        self, rounds: list[tuple[bool, bool, bool]], activities: int
+    ) -> None:
+        """Whatever plugins fail in which delivery round, each plugin receives each
+        notification at most once, and does receive it if it recovers before running out of
+        attempts."""
+        clock = FrozenClock(T0)
+        plugins = [Recorder(f"p{i}") for i in range(3)]
+        policy = DeliveryPolicy(attempts=4)
+        rewards = rewards_with(*plugins, clock=clock, delivery=policy)
+        for i, fails in enumerate(rounds):
+            for plugin, failing in zip(plugins, fails, strict=True):
+                plugin.failing = failing
+            if i == 0:
+                rewards.record_many([act(n) for n in range(activities)])
+            else:
+                clock.advance(timedelta(days=1))  # past any backoff (at most a day)
+                rewards.deliver_pending()
+        for p, plugin in enumerate(plugins):
+            ids = [nid for _h, _w, nid in plugin.calls]
+            assert len(ids) == len(set(ids))
+            first_success = next((i for i, fails in enumerate(rounds) if not fails[p]), None)
+            served = first_success is not None and first_success < policy.attempts
+            assert len(ids) == (activities if served else 0)
