@@ -3,10 +3,10 @@
 Records 20,000 activities (batches of 1,000, 2,000 people, one point rule) with
 record_many() on the memory store: without plugins, with a check plugin that lets
 everything pass, and with a notifier (outbox written and delivered after each commit,
-or only written, left for deliver_pending()).  The cases run round-robin, 7 rounds,
-so that the machine's drift hits them alike; prints each case's median rate and the
-median of its per-round ratios against a raw dict loop and against recording without
-plugins.
+or only written, left for deliver_pending()).  The cases run in 7 rounds, in a
+shuffled order each round, so that the machine's drift hits them alike; prints each
+case's median rate and the median of its per-round ratios against a raw dict loop
+and against recording without plugins.
 
     PYTHONPATH=src python bench/plugins.py
     PYTHONPATH=src python bench/plugins.py --against /path/to/other/checkout
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import random
 import shutil
 import statistics
 import sys
@@ -127,8 +128,12 @@ def main() -> None:
         cases.append(("no plugins, --against checkout", recording(other_checkout(args.against))))
 
     times: dict[str, list[float]] = {name: [] for name, _ in cases}
+    shuffle = random.Random(6).shuffle
     for _ in range(ROUNDS):
-        for name, run in cases:
+        # A new order each round, so that no case always runs after the same one.
+        order = list(cases)
+        shuffle(order)
+        for name, run in order:
             start = time.perf_counter()
             run()
             times[name].append(time.perf_counter() - start)
