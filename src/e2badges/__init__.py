@@ -12,15 +12,22 @@ from ._badges import Tier as Tier
 from ._clock import Clock as Clock
 from ._clock import FrozenClock as FrozenClock
 from ._clock import SystemClock as SystemClock
+from ._delivery import DeliveryFailure as DeliveryFailure
+from ._delivery import DeliveryPolicy as DeliveryPolicy
+from ._delivery import DeliveryReport as DeliveryReport
+from ._errors import ActivityRefusedError as ActivityRefusedError
 from ._errors import ConfigurationError as ConfigurationError
 from ._errors import ConflictingActivityError as ConflictingActivityError
 from ._errors import E2BadgesError as E2BadgesError
 from ._errors import InvalidActivityError as InvalidActivityError
 from ._errors import MissingDependencyError as MissingDependencyError
+from ._errors import PluginError as PluginError
 from ._errors import StorageError as StorageError
 from ._errors import UnknownBadgeError as UnknownBadgeError
 from ._errors import UnknownKindError as UnknownKindError
 from ._errors import UnknownStoreError as UnknownStoreError
+from ._hooktypes import PluginState as PluginState
+from ._hooktypes import Refusal as Refusal
 from ._levels import Level as Level
 from ._levels import LevelStatus as LevelStatus
 from ._models import Activity as Activity
@@ -31,18 +38,21 @@ from ._models import LedgerEntry as LedgerEntry
 from ._models import LevelChange as LevelChange
 from ._models import Outcome as Outcome
 from ._models import Revocation as Revocation
+from ._plugins import Plugins as Plugins
 from ._profile import BadgeProgress as BadgeProgress
 from ._profile import Profile as Profile
 from ._rewards import Rewards as Rewards
 from ._rules import Cap as Cap
 from ._rules import PointRule as PointRule
 from ._version import __version__ as __version__
+from .hookspecs import hookimpl as hookimpl
 
 __all__ = [
     "GRANT_KIND",
     "REVOKE_KIND",
     "Activity",
     "ActivityKind",
+    "ActivityRefusedError",
     "Award",
     "AwardRecord",
     "Badge",
@@ -51,6 +61,9 @@ __all__ = [
     "Clock",
     "ConfigurationError",
     "ConflictingActivityError",
+    "DeliveryFailure",
+    "DeliveryPolicy",
+    "DeliveryReport",
     "E2BadgesError",
     "FrozenClock",
     "InvalidActivityError",
@@ -60,8 +73,12 @@ __all__ = [
     "LevelStatus",
     "MissingDependencyError",
     "Outcome",
+    "PluginError",
+    "PluginState",
+    "Plugins",
     "PointRule",
     "Profile",
+    "Refusal",
     "Revocation",
     "Rewards",
     "StorageError",
@@ -72,4 +89,5 @@ __all__ = [
     "UnknownStoreError",
     "__version__",
     "criteria",
+    "hookimpl",
 ]

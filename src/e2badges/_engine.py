@@ -18,6 +18,7 @@ from ._badges import RESERVED_KINDS, Badge
 from ._errors import ConfigurationError, InvalidActivityError, UnknownKindError
 from ._levels import Level
 from ._models import Activity, ActivityKind, LedgerEntry, Outcome
+from ._notifications import Notification
 from ._rules import CompiledRule, PointRule, RuleContext, balance_key
 from ._state import StateView
 
@@ -31,10 +32,12 @@ class EffectBatch:
     ``recorded`` lists each newly recorded activity (with ``at`` filled) and its
     outcome, in recording order; the outcome's ledger lines are the ledger.
     ``state`` maps every state key the batch wrote to its final value.
+    ``notifications`` go to the outbox, to be delivered to plugins after commit.
     """
 
     recorded: list[tuple[Activity, Outcome]] = field(default_factory=list)
     state: dict[str, Any] = field(default_factory=dict)
+    notifications: list[Notification] = field(default_factory=list)
 
 
 class Engine:

@@ -8,11 +8,13 @@ their message from them; they are raised before anything is written.
 from __future__ import annotations
 
 __all__ = [
+    "ActivityRefusedError",
     "ConfigurationError",
     "ConflictingActivityError",
     "E2BadgesError",
     "InvalidActivityError",
     "MissingDependencyError",
+    "PluginError",
     "StorageError",
     "UnknownBadgeError",
     "UnknownKindError",
@@ -102,3 +104,23 @@ class MissingDependencyError(E2BadgesError, ImportError):
 
 class StorageError(E2BadgesError, RuntimeError):
     """A store failed; the driver's own exception is chained as ``__cause__``."""
+
+
+class ActivityRefusedError(E2BadgesError, ValueError):
+    """A plugin refused an activity before anything was written; nothing of its batch is stored."""
+
+    def __init__(self, activity_id: str, plugin: str, reason: str) -> None:
+        super().__init__(f"activity {activity_id!r} refused by plugin {plugin!r}: {reason}")
+        self.activity_id = activity_id
+        self.plugin = plugin
+        self.reason = reason
+
+
+class PluginError(E2BadgesError, RuntimeError):
+    """A plugin broke the contract of a hook (an invalid return value, a failed contribution)."""
+
+    def __init__(self, plugin: str, hook: str, reason: str) -> None:
+        super().__init__(f"plugin {plugin!r}, hook {hook}: {reason}")
+        self.plugin = plugin
+        self.hook = hook
+        self.reason = reason

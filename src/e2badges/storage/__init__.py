@@ -15,11 +15,21 @@ from typing import Any
 
 from .._engine import EffectBatch as EffectBatch
 from .._errors import UnknownStoreError
+from .._notifications import Notification as Notification
+from .._notifications import OutboxEntry as OutboxEntry
 from .base import Store as Store
 from .base import StoreTransaction as StoreTransaction
 from .memory import MemoryStore as MemoryStore
 
-__all__ = ["EffectBatch", "MemoryStore", "Store", "StoreTransaction", "store_from_url"]
+__all__ = [
+    "EffectBatch",
+    "MemoryStore",
+    "Notification",
+    "OutboxEntry",
+    "Store",
+    "StoreTransaction",
+    "store_from_url",
+]
 
 StoreFactory = Callable[..., Store]
 

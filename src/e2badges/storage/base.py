@@ -6,6 +6,10 @@ batch's activity ids, reads state through a view, asks the engine for effects,
 and hands them to :meth:`StoreTransaction.apply`.  Leaving the transaction's
 context without an exception commits; an exception discards everything the
 transaction did.
+
+Stores that keep an outbox (``keeps_outbox = True``) also store the
+notifications of each batch with its effects, and record their delivery to
+plugins: see :meth:`Store.claim_notifications`.
 """
 
 from __future__ import annotations
@@ -13,10 +17,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
 
 from .._engine import EffectBatch
 from .._models import Activity, AwardRecord, LedgerEntry, Outcome
+from .._notifications import OutboxEntry
 from .._state import StateView
 
 __all__ = ["Store", "StoreTransaction"]
@@ -27,10 +33,14 @@ class StoreTransaction(ABC):
 
     ``wants_keys`` tells the facade whether to pass :meth:`view` the state keys
     the batch will read (stores that load state from a database do; the memory
-    store reads its live state and does not).
+    store reads its live state and does not).  ``commits`` is false when the
+    transaction joins a caller's own transaction, which commits (or not) after
+    the block: the facade then leaves notifications for ``deliver_pending()``
+    instead of delivering them at once.
     """
 
     wants_keys: bool = False
+    commits: bool = True
 
     @abstractmethod
     def claim(self, activities: Sequence[Activity]) -> dict[str, tuple[Activity, Outcome]]:
@@ -65,7 +75,10 @@ class StoreTransaction(ABC):
         of its revocations marks the one award of the same user, badge, tier,
         period and team that is not yet revoked (the engine revokes only awards
         that are held, and never awards and revokes the same one in one outcome);
-        every key of ``batch.state`` holds its new value.
+        every key of ``batch.state`` holds its new value.  A store that keeps an outbox
+        stores every notification of ``batch.notifications``, pending and in
+        order after those already stored; a notification whose id the outbox
+        already holds is left as it was.
         """
 
 
@@ -75,7 +88,12 @@ class Store(ABC):
     Stores are created from a URL by :func:`e2badges.storage.store_from_url`, or
     directly.  ``close()`` releases what the store created and nothing it was
     given; a store is also a context manager that closes on exit.
+
+    ``keeps_outbox`` says whether the store implements the outbox methods
+    below; Rewards refuses notification plugins over a store that does not.
     """
+
+    keeps_outbox: ClassVar[bool] = False
 
     @abstractmethod
     def transaction(self, **options: Any) -> AbstractContextManager[StoreTransaction]:
@@ -121,6 +139,57 @@ class Store(ABC):
     def count_activities(self) -> int:
         """Return the number of recorded activities."""
         return sum(1 for _ in self.iter_activities())
+
+    # -- the outbox: notifications waiting for delivery to plugins -------------------
+
+    def claim_notifications(
+        self,
+        *,
+        now: datetime,
+        lease: timedelta,
+        ids: Collection[str] | None = None,
+        limit: int | None = None,
+    ) -> list[OutboxEntry]:
+        """Lease pending notifications that are due at ``now`` and return them, oldest first.
+
+        A notification is due when it is not done and not leased, or its lease
+        (or retry time) is at or before ``now``.  Each returned notification is
+        leased until ``now + lease``: another claim before then does not return
+        it, so two workers never deliver it at the same time.  With ``ids``,
+        only notifications with those ids are considered (unknown ids are left
+        out); with ``limit``, at most that many are returned.  Each entry
+        carries the delivery record so far.
+        """
+        raise NotImplementedError(f"{type(self).__name__} keeps no outbox")
+
+    def mark_delivered(self, notification_id: str, plugin: str) -> None:
+        """Record that ``plugin`` received the notification, committed at once.
+
+        Marking twice is harmless.  Raises LookupError for an id not in the outbox.
+        """
+        raise NotImplementedError(f"{type(self).__name__} keeps no outbox")
+
+    def mark_failed(self, notification_id: str, plugin: str, *, error: str) -> int:
+        """Record a failed delivery to ``plugin`` with its error; return the failures so far.
+
+        Committed at once.  Raises LookupError for an id not in the outbox.
+        """
+        raise NotImplementedError(f"{type(self).__name__} keeps no outbox")
+
+    def release_notification(
+        self, notification_id: str, *, done: bool, retry_at: datetime | None = None
+    ) -> None:
+        """End a claim: mark the notification done, or due again at ``retry_at``.
+
+        A done notification is never claimed again.  Otherwise it is due again
+        from ``retry_at`` (at once when None).  Raises LookupError for an id
+        not in the outbox.
+        """
+        raise NotImplementedError(f"{type(self).__name__} keeps no outbox")
+
+    def get_notification(self, notification_id: str) -> OutboxEntry | None:
+        """Return a notification with its delivery record, or None if the outbox has none."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no outbox")
 
     def close(self) -> None:  # noqa: B027  # optional hook: most stores hold nothing to close
         """Release what the store created; a closed store must not be used again."""

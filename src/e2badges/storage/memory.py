@@ -10,10 +10,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from typing import Any
 
 from .._engine import EffectBatch
 from .._models import Activity, Award, AwardRecord, LedgerEntry, Outcome, Revocation
+from .._notifications import Notification, OutboxEntry
 from .._state import StateView
 from .base import Store, StoreTransaction
 
@@ -61,10 +63,39 @@ class _MemoryTransaction(StoreTransaction):
                         entry[1] = revocation
                         break
         store._state.update(batch.state)
+        for notification in batch.notifications:
+            store._add_notification(notification)
+
+
+class _OutboxRecord:
+    __slots__ = ("delivered", "done", "due", "errors", "failures", "notification", "seq")
+
+    def __init__(self, notification: Notification, seq: int) -> None:
+        self.notification = notification
+        self.seq = seq
+        self.delivered: set[str] = set()
+        self.failures: dict[str, int] = {}
+        self.errors: dict[str, str] = {}
+        self.done = False
+        # None: due at once; otherwise the end of a lease or the time of the next retry.
+        self.due: datetime | None = None
+
+    def entry(self) -> OutboxEntry:
+        if not (self.delivered or self.failures):
+            return OutboxEntry(self.notification, done=self.done)
+        return OutboxEntry(
+            self.notification,
+            frozenset(self.delivered),
+            dict(self.failures),
+            dict(self.errors),
+            self.done,
+        )
 
 
 class MemoryStore(Store):
     """Keep everything in process memory; the default store (``memory://``)."""
+
+    keeps_outbox = True
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
@@ -74,6 +105,8 @@ class MemoryStore(Store):
         self._ledgers: dict[str, list[LedgerEntry]] = {}
         # Per person: [award, revocation or None], in award order.
         self._awards: dict[str, list[list[Any]]] = {}
+        self._outbox: dict[str, _OutboxRecord] = {}
+        self._pending: dict[str, _OutboxRecord] = {}  # insertion order is outbox order
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> MemoryStore:
@@ -117,6 +150,75 @@ class MemoryStore(Store):
 
     def count_activities(self) -> int:
         return len(self._log)
+
+    # -- the outbox ---------------------------------------------------------------
+
+    def _add_notification(self, notification: Notification) -> None:
+        if notification.id not in self._outbox:
+            record = _OutboxRecord(notification, len(self._outbox))
+            self._outbox[notification.id] = self._pending[notification.id] = record
+
+    def _record(self, notification_id: str) -> _OutboxRecord:
+        record = self._outbox.get(notification_id)
+        if record is None:
+            raise LookupError(f"no notification {notification_id!r} in the outbox")
+        return record
+
+    def claim_notifications(
+        self,
+        *,
+        now: datetime,
+        lease: timedelta,
+        ids: Collection[str] | None = None,
+        limit: int | None = None,
+    ) -> list[OutboxEntry]:
+        with self._lock:
+            if ids is None:
+                candidates: Iterable[_OutboxRecord] = self._pending.values()
+            else:
+                # Look ids up rather than scan: delivery after each record claims a few
+                # ids, however many notifications wait for retries.
+                pending = self._pending
+                found = (pending.get(i) for i in set(ids))
+                candidates = sorted((r for r in found if r is not None), key=lambda r: r.seq)
+            until = now + lease
+            out: list[OutboxEntry] = []
+            for record in candidates:
+                if limit is not None and len(out) >= limit:
+                    break
+                if record.due is not None and record.due > now:
+                    continue
+                record.due = until
+                out.append(record.entry())
+            return out
+
+    def mark_delivered(self, notification_id: str, plugin: str) -> None:
+        with self._lock:
+            self._record(notification_id).delivered.add(plugin)
+
+    def mark_failed(self, notification_id: str, plugin: str, *, error: str) -> int:
+        with self._lock:
+            record = self._record(notification_id)
+            failures = record.failures[plugin] = record.failures.get(plugin, 0) + 1
+            record.errors[plugin] = error
+            return failures
+
+    def release_notification(
+        self, notification_id: str, *, done: bool, retry_at: datetime | None = None
+    ) -> None:
+        with self._lock:
+            record = self._record(notification_id)
+            if done:
+                record.done = True
+                record.due = None
+                self._pending.pop(notification_id, None)
+            elif not record.done:
+                record.due = retry_at
+
+    def get_notification(self, notification_id: str) -> OutboxEntry | None:
+        with self._lock:
+            record = self._outbox.get(notification_id)
+            return None if record is None else record.entry()
 
     def __repr__(self) -> str:
         return f"MemoryStore(activities={len(self._log)})"

@@ -13,13 +13,18 @@ returning a store over the *same* database, to check what persists)::
         def make_store(self, tmp_path):
             return lambda: MyStore(tmp_path / "db")
 
-Each test's docstring is a sentence of the Store contract.
+Each test's docstring is a sentence of the Store contract.  The outbox tests
+(notifications and their delivery to plugins) need ``make_store`` to return
+stores over one database, as a second process would see it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -28,15 +33,19 @@ from .. import (
     Badge,
     Cap,
     ConflictingActivityError,
+    DeliveryPolicy,
+    DeliveryReport,
     FrozenClock,
     InvalidActivityError,
     Level,
+    Outcome,
     PointRule,
     Rewards,
     Tier,
     criteria,
+    hookimpl,
 )
-from ..storage import Store
+from ..storage import EffectBatch, Notification, OutboxEntry, Store, StoreTransaction
 
 __all__ = ["StoreConformance"]
 
@@ -73,6 +82,74 @@ def act(
     """Return activity ``a<n>`` at ``at``, by default T0 + n minutes."""
     when = at if at is not None else T0 + timedelta(minutes=n)
     return Activity(id=f"a{n}", actor=actor, kind=kind, at=when, **extra)
+
+
+def note(n: int, *, payload: dict[str, Any] | None = None) -> Notification:
+    """Return notification ``n<n>`` addressed to plugin ``p``."""
+    return Notification(f"n{n}", "e2badges_notify_outcome", payload or {"n": n}, ("p",))
+
+
+def put(store: Store, *notifications: Notification) -> None:
+    """Store ``notifications`` in one recording transaction, as the facade would."""
+    with store.transaction() as tx:
+        tx.claim([])
+        tx.view(set() if tx.wants_keys else None)
+        tx.apply(EffectBatch(notifications=list(notifications)))
+
+
+def ids(entries: Iterable[OutboxEntry]) -> list[str]:
+    """Return the notification ids of outbox entries."""
+    return [e.notification.id for e in entries]
+
+
+class Notifier:
+    """A plugin that keeps what it is told about, or raises while ``failing``."""
+
+    def __init__(
+        self, name: str, store: Store | None = None, *, failing: bool = False, dies: bool = False
+    ) -> None:
+        self.name = name
+        self.store = store
+        self.failing = failing
+        self.dies = dies
+        self.received: list[str] = []
+        self.committed: list[bool] = []
+
+    @hookimpl
+    def e2badges_notify_outcome(
+        self, activity: Activity, outcome: Outcome, notification_id: str
+    ) -> None:
+        if self.dies:
+            raise Killed
+        if self.failing:
+            raise RuntimeError(f"{self.name} is down")
+        if self.store is not None:
+            # Another reader sees the activity only once its transaction committed.
+            self.committed.append(self.store.get_activity(activity.id) is not None)
+        self.received.append(notification_id)
+
+
+class Killed(BaseException):
+    """The process died: raised right after a commit, or by a notifier."""
+
+
+def die_after_commit(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the process "die" (raise Killed) right after each recording commit of ``store``."""
+    transaction = store.transaction
+
+    @contextmanager
+    def dying(**options: Any) -> Iterator[StoreTransaction]:
+        with transaction(**options) as tx:
+            yield tx
+        raise Killed
+
+    monkeypatch.setattr(store, "transaction", dying)
+
+
+def notifying(store: Store, *plugins: object, **options: Any) -> Rewards:
+    """Return a Rewards over ``store`` with the test rules, a frozen clock and ``plugins``."""
+    options.setdefault("clock", FrozenClock(T0))
+    return Rewards(store, rules=RULES, plugins=plugins, load_entrypoints=False, **options)
 
 
 class StoreConformance:
@@ -305,3 +382,306 @@ class StoreConformance:
         outcome = other.record(act(3, at=days[2]))
         # Day 3 of the streak; and commenter's tiers, already held, are not awarded again.
         assert [(w.badge, w.tier) for w in outcome.awards] == [("regular", None)]
+
+    # -- the outbox: storing notifications --------------------------------------------
+
+    def test_store_keeps_an_outbox(self, store: Store) -> None:
+        """Every store keeps an outbox (``keeps_outbox`` is true)."""
+        assert store.keeps_outbox
+
+    def test_outbox_claims_oldest_first(self, store: Store) -> None:
+        """Stored notifications are claimed oldest first, across batches, as they were given."""
+        payload = {"text": "héllo ✓", "nested": {"list": [1, 2.5, None, True]}, "n": 3}
+        put(store, note(2), note(1))
+        put(store, note(3, payload=payload))
+        entries = store.claim_notifications(now=T0, lease=timedelta(minutes=1))
+        assert ids(entries) == ["n2", "n1", "n3"]
+        assert entries[2].notification == note(3, payload=payload)
+        assert (entries[2].delivered, dict(entries[2].failures), entries[2].done) == (
+            frozenset(),
+            {},
+            False,
+        )
+
+    def test_outbox_keeps_first_of_an_id(self, store: Store) -> None:
+        """A notification whose id the outbox already holds is left as it was."""
+        put(store, note(1, payload={"v": "first"}))
+        put(store, note(1, payload={"v": "second"}))
+        entries = store.claim_notifications(now=T0, lease=timedelta(minutes=1))
+        assert [e.notification.payload for e in entries] == [{"v": "first"}]
+
+    def test_outbox_persists(self, store: Store, make_store: Callable[[], Store]) -> None:
+        """Stored notifications and their delivery record are seen by another store over the
+        same database."""
+        put(store, note(1))
+        store.mark_failed("n1", "p", error="down")
+        entry = make_store().get_notification("n1")
+        assert entry is not None
+        assert (entry.notification, dict(entry.failures)) == (note(1), {"p": 1})
+
+    def test_unknown_notification(self, store: Store) -> None:
+        """get_notification returns None and the mark methods raise LookupError for an unknown
+        id."""
+        assert store.get_notification("nope") is None
+        with pytest.raises(LookupError):
+            store.mark_delivered("nope", "p")
+        with pytest.raises(LookupError):
+            store.mark_failed("nope", "p", error="x")
+        with pytest.raises(LookupError):
+            store.release_notification("nope", done=True)
+
+    # -- the outbox: claims and leases ----------------------------------------------
+
+    def test_claim_leases(self, store: Store) -> None:
+        """A claimed notification is not claimed again until its lease ends."""
+        put(store, note(1))
+        lease = timedelta(minutes=1)
+        assert ids(store.claim_notifications(now=T0, lease=lease)) == ["n1"]
+        assert store.claim_notifications(now=T0, lease=lease) == []
+        assert store.claim_notifications(now=T0 + timedelta(seconds=59), lease=lease) == []
+        assert ids(store.claim_notifications(now=T0 + lease, lease=lease)) == ["n1"]
+
+    def test_claim_by_ids(self, store: Store) -> None:
+        """claim_notifications(ids=...) considers only those ids, oldest first; unknown ids are
+        left out."""
+        put(store, note(1), note(2), note(3))
+        claimed = store.claim_notifications(
+            now=T0, lease=timedelta(minutes=1), ids=["n3", "nope", "n1"]
+        )
+        assert ids(claimed) == ["n1", "n3"]
+
+    def test_claim_limit(self, store: Store) -> None:
+        """claim_notifications(limit=n) returns the n oldest due notifications."""
+        put(store, note(1), note(2), note(3))
+        lease = timedelta(minutes=1)
+        assert ids(store.claim_notifications(now=T0, lease=lease, limit=2)) == ["n1", "n2"]
+        assert ids(store.claim_notifications(now=T0, lease=lease, limit=2)) == ["n3"]
+
+    def test_concurrent_claims_are_disjoint(self, make_store: Callable[[], Store]) -> None:
+        """Workers claiming at the same time never get the same notification."""
+        put(make_store(), *(note(n) for n in range(40)))
+        claimed: list[str] = []
+        lock = threading.Lock()
+
+        def worker() -> None:
+            store = make_store()
+            while True:
+                got = store.claim_notifications(now=T0, lease=timedelta(minutes=1), limit=3)
+                if not got:
+                    return
+                with lock:
+                    claimed.extend(ids(got))
+
+        threads = [threading.Thread(target=worker) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(claimed) == sorted(f"n{n}" for n in range(40))
+
+    # -- the outbox: the delivery record --------------------------------------------
+
+    def test_mark_delivered(self, store: Store) -> None:
+        """A delivery is recorded per plugin; marking twice is harmless."""
+        put(store, Notification("n1", "e2badges_notify_outcome", {}, ("p", "q")))
+        store.mark_delivered("n1", "p")
+        store.mark_delivered("n1", "p")
+        entry = store.get_notification("n1")
+        assert entry is not None
+        assert entry.delivered == frozenset({"p"})
+
+    def test_mark_failed_counts(self, store: Store) -> None:
+        """mark_failed returns the failures so far and keeps the last error per plugin."""
+        put(store, note(1))
+        assert store.mark_failed("n1", "p", error="first") == 1
+        assert store.mark_failed("n1", "p", error="second") == 2
+        entry = store.get_notification("n1")
+        assert entry is not None
+        assert (dict(entry.failures), dict(entry.errors)) == ({"p": 2}, {"p": "second"})
+
+    def test_release_done(self, store: Store) -> None:
+        """A notification released as done is never claimed again."""
+        put(store, note(1))
+        store.claim_notifications(now=T0, lease=timedelta(minutes=1))
+        store.release_notification("n1", done=True)
+        assert store.claim_notifications(now=T0 + timedelta(days=1), lease=timedelta(1)) == []
+        entry = store.get_notification("n1")
+        assert entry is not None
+        assert entry.done
+
+    def test_release_retry_at(self, store: Store) -> None:
+        """A notification released with retry_at is due again from that time, not before."""
+        put(store, note(1))
+        lease = timedelta(minutes=1)
+        store.claim_notifications(now=T0, lease=lease)
+        store.release_notification("n1", done=False, retry_at=T0 + timedelta(minutes=10))
+        assert store.claim_notifications(now=T0 + timedelta(minutes=5), lease=lease) == []
+        claimed = store.claim_notifications(now=T0 + timedelta(minutes=10), lease=lease)
+        assert ids(claimed) == ["n1"]
+
+    def test_release_at_once(self, store: Store) -> None:
+        """A notification released without retry_at (and not done) is due again at once."""
+        put(store, note(1))
+        store.claim_notifications(now=T0, lease=timedelta(minutes=1))
+        store.release_notification("n1", done=False)
+        assert ids(store.claim_notifications(now=T0, lease=timedelta(minutes=1))) == ["n1"]
+
+    # -- the outbox through recording -----------------------------------------------
+
+    def test_notifications_written_with_effects(self, store: Store) -> None:
+        """Recording stores one notification per new activity for a notifier, with the effects."""
+        rewards = notifying(store, Notifier("p"), delivery=DeliveryPolicy(inline=False))
+        rewards.record_many([act(1), act(2), act(1)])
+        entry = store.get_notification("recorded:a1")
+        assert entry is not None
+        assert entry.notification == Notification(
+            "recorded:a1", "e2badges_notify_outcome", {"activity_id": "a1"}, ("p",)
+        )
+        assert ids(store.claim_notifications(now=T0, lease=timedelta(1))) == [
+            "recorded:a1",
+            "recorded:a2",
+        ]
+
+    def test_failed_batch_writes_no_notification(self, store: Store) -> None:
+        """A batch that fails stores none of its notifications."""
+
+        def explode(activity: Activity) -> float:
+            raise RuntimeError("boom")
+
+        rewards = Rewards(
+            store,
+            rules=[PointRule(id="r", kind="comment.created", actor_points=explode)],
+            plugins=[Notifier("p")],
+            load_entrypoints=False,
+        )
+        with pytest.raises(RuntimeError, match="boom"):
+            rewards.record(act(1))
+        assert store.get_notification("recorded:a1") is None
+
+    def test_delivered_after_commit_once(self, store: Store) -> None:
+        """A notifier is told about each recorded activity once, after the commit."""
+        notifier = Notifier("p", store)
+        rewards = notifying(store, notifier)
+        rewards.record_many([act(1), act(2)])
+        rewards.record(act(1))
+        assert notifier.received == ["recorded:a1", "recorded:a2"]
+        assert notifier.committed == [True, True]
+        report = rewards.deliver_pending()
+        assert (report.delivered, notifier.received) == (0, ["recorded:a1", "recorded:a2"])
+        entry = store.get_notification("recorded:a1")
+        assert entry is not None
+        assert (entry.delivered, entry.done) == (frozenset({"p"}), True)
+
+    def test_killed_after_commit_delivers_later(
+        self, store: Store, make_store: Callable[[], Store], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A process that dies between the commit and the delivery loses nothing: another
+        process delivers on deliver_pending(), once."""
+        first = Notifier("p")
+        dying = notifying(store, first)
+        die_after_commit(store, monkeypatch)
+        with pytest.raises(Killed):
+            dying.record(act(1))
+        monkeypatch.undo()
+        assert first.received == []
+        second = Notifier("p")
+        survivor = notifying(make_store(), second)
+        assert survivor.balance("ann") == 2
+        report = survivor.deliver_pending()
+        assert (report.delivered, report.failures) == (1, ())
+        assert second.received == ["recorded:a1"]
+        assert survivor.deliver_pending().delivered == 0
+        assert second.received == ["recorded:a1"]
+
+    def test_killed_during_delivery_redelivers_only_the_rest(
+        self, store: Store, make_store: Callable[[], Store]
+    ) -> None:
+        """A process that dies while delivering: once the lease ends, the plugins not yet served
+        receive the notification and those served do not receive it again."""
+        served, dying = Notifier("served"), Notifier("dying", dies=True)
+        with pytest.raises(Killed):
+            notifying(store, served, dying).record(act(1))
+        assert served.received == ["recorded:a1"]
+        again_served, again_dying = Notifier("served"), Notifier("dying")
+        clock = FrozenClock(T0)
+        survivor = notifying(make_store(), again_served, again_dying, clock=clock)
+        assert survivor.deliver_pending().delivered == 0  # still leased by the dead process
+        clock.advance(DeliveryPolicy().lease)
+        assert survivor.deliver_pending().delivered == 1
+        assert (again_served.received, again_dying.received) == ([], ["recorded:a1"])
+
+    def test_undelivered_delivers_on_deliver_pending(
+        self, store: Store, make_store: Callable[[], Store]
+    ) -> None:
+        """Notifications left undelivered (inline=False) are delivered by deliver_pending() of
+        another Rewards over the same database."""
+        notifying(store, Notifier("p"), delivery=DeliveryPolicy(inline=False)).record_many(
+            [act(1), act(2)]
+        )
+        notifier = Notifier("p")
+        assert notifying(make_store(), notifier).deliver_pending().delivered == 2
+        assert notifier.received == ["recorded:a1", "recorded:a2"]
+
+    def test_raising_notifier_does_not_stop_others(self, store: Store) -> None:
+        """A notifier that raises leaves the effects stored and the other notifiers served;
+        only it is retried, after the backoff."""
+        clock = FrozenClock(T0)
+        down, up = Notifier("down", failing=True), Notifier("up")
+        rewards = notifying(store, down, up, clock=clock)
+        outcome = rewards.record(act(1))
+        assert store.get_outcome("a1") == outcome
+        assert up.received == ["recorded:a1"]
+        assert [(f.plugin, f.attempts, f.final) for f in rewards.delivery_errors] == [
+            ("down", 1, False)
+        ]
+        # Retried after the backoff (1 minute), then 2 minutes later; `up` is never called again.
+        assert rewards.deliver_pending().failures == ()
+        clock.advance(timedelta(minutes=1))
+        assert [f.attempts for f in rewards.deliver_pending().failures] == [2]
+        down.failing = False
+        clock.advance(timedelta(minutes=2))
+        report = rewards.deliver_pending()
+        assert (report.delivered, report.failures) == (1, ())
+        assert (down.received, up.received) == (["recorded:a1"], ["recorded:a1"])
+        entry = store.get_notification("recorded:a1")
+        assert entry is not None
+        assert (entry.delivered, dict(entry.failures), entry.done) == (
+            frozenset({"down", "up"}),
+            {"down": 2},
+            True,
+        )
+
+    def test_gives_up_after_attempts(self, store: Store) -> None:
+        """After DeliveryPolicy.attempts failures, a plugin is given up on and the notification
+        is done."""
+        clock = FrozenClock(T0)
+        rewards = notifying(
+            store, Notifier("down", failing=True), clock=clock, delivery=DeliveryPolicy(attempts=2)
+        )
+        rewards.record(act(1))
+        clock.advance(timedelta(minutes=1))
+        report = rewards.deliver_pending()
+        assert [(f.attempts, f.final) for f in report.failures] == [(2, True)]
+        clock.advance(timedelta(days=2))
+        assert rewards.deliver_pending() == DeliveryReport()
+        entry = store.get_notification("recorded:a1")
+        assert entry is not None
+        assert (entry.done, entry.delivered) == (True, frozenset())
+
+    def test_addressed_plugins_only(self, store: Store, make_store: Callable[[], Store]) -> None:
+        """A notification is delivered only to the plugins it was addressed to; one addressed to a
+        plugin this process lacks stays pending for a process that has it."""
+        notifying(
+            store, Notifier("p"), Notifier("q"), delivery=DeliveryPolicy(inline=False)
+        ).record(act(1))
+        late = Notifier("late")
+        only_p = Notifier("p")
+        notifying(make_store(), only_p, late).deliver_pending()
+        assert (only_p.received, late.received) == (["recorded:a1"], [])
+        entry = store.get_notification("recorded:a1")
+        assert entry is not None
+        assert (entry.delivered, entry.done) == (frozenset({"p"}), False)
+        only_q = Notifier("q")
+        later = notifying(make_store(), only_q, clock=FrozenClock(T0 + timedelta(hours=1)))
+        assert later.deliver_pending().delivered == 1
+        assert only_q.received == ["recorded:a1"]

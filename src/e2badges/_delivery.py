@@ -1,0 +1,306 @@
+"""Reliable delivery of notifications to plugins: the outbox, leases, retries, reports.
+
+Recording writes a :class:`~e2badges.storage.Notification` per event into the
+outbox, in the same transaction as the effects.  After the commit the facade
+delivers them (unless told not to); whatever was not delivered then, because a
+plugin raised or the process died, is delivered by ``deliver_pending()``.
+Delivery is recorded per (notification, plugin): a plugin that received a
+notification never receives it again from e2badges, whatever happens to the
+others.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ._clock import Clock
+from ._errors import ConfigurationError
+from ._models import Activity, Award, LevelChange, Outcome, Revocation
+from ._notifications import Notification, OutboxEntry
+from ._plugins import Plugins
+from .storage.base import Store
+
+__all__ = ["DeliveryFailure", "DeliveryPolicy", "DeliveryReport", "Outbox"]
+
+logger = logging.getLogger("e2badges.plugins")
+
+#: How many failures ``Rewards.delivery_errors`` keeps (the most recent).
+KEPT_FAILURES = 100
+_PAGE = 500
+_MAX_DELAY = timedelta(days=1)
+
+
+class DeliveryPolicy(BaseModel):
+    """How notifications are delivered: when, how often retried, how long leased.
+
+    ``inline``: deliver right after each commit (else only ``deliver_pending()``
+    delivers).  ``attempts``: failed deliveries to one plugin before giving up on
+    it.  ``backoff``: the wait before the first retry, doubled after each
+    further failure (at most a day).  ``lease``: how long a worker may take to
+    deliver a notification before another worker may take it over.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    inline: bool = True
+    attempts: int = Field(default=5, ge=1)
+    backoff: timedelta = timedelta(minutes=1)
+    lease: timedelta = timedelta(minutes=5)
+
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            first = exc.errors(include_url=False)[0]
+            field = ".".join(str(p) for p in first["loc"]) or "delivery"
+            reason = first["msg"].removeprefix("Value error, ")
+            raise ConfigurationError(field, reason, subject="DeliveryPolicy") from None
+
+    @field_validator("backoff", "lease")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("must be a positive duration")
+        return value
+
+    def retry_delay(self, failures: int) -> timedelta:
+        """Return the wait before the next attempt after ``failures`` failures."""
+        delay: timedelta = self.backoff * 2 ** min(failures - 1, 20)
+        return min(delay, _MAX_DELAY)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryFailure:
+    """A notifier raised while a notification was delivered to it.
+
+    ``attempts`` counts the failures so far; ``final`` is true when e2badges
+    gave up on delivering this notification to this plugin.
+    """
+
+    notification_id: str
+    hook: str
+    plugin: str
+    error: str
+    attempts: int
+    final: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReport:
+    """What one delivery run did: deliveries made and failures met."""
+
+    delivered: int = 0
+    failures: tuple[DeliveryFailure, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """Return whether no notifier failed."""
+        return not self.failures
+
+
+def _encode(event: Award | Revocation | LevelChange) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for f in fields(event):
+        value = getattr(event, f.name)
+        out[f.name] = value.isoformat() if isinstance(value, datetime) else value
+    return out
+
+
+def _decode(cls: type[Any], payload: Mapping[str, Any]) -> Any:
+    data = dict(payload)
+    data["at"] = datetime.fromisoformat(data["at"])
+    return cls(**data)
+
+
+_EVENTS: dict[str, tuple[str, str, type[Any], str]] = {
+    # hook -> (id prefix, argument name, event class, Outcome field)
+    "e2badges_notify_award": ("award", "award", Award, "awards"),
+    "e2badges_notify_revocation": ("revocation", "revocation", Revocation, "revocations"),
+    "e2badges_notify_level_change": ("level", "change", LevelChange, "level_changes"),
+}
+_OUTCOME = "e2badges_notify_outcome"
+
+
+class Outbox:
+    """Write notifications with each batch and deliver them to the plugins, once each."""
+
+    def __init__(
+        self, plugins: Plugins, store: Store, clock: Clock, policy: DeliveryPolicy
+    ) -> None:
+        self.plugins = plugins
+        self.store = store
+        self.clock = clock
+        self.policy = policy
+        self.errors: deque[DeliveryFailure] = deque(maxlen=KEPT_FAILURES)
+        self._targets = {hook: plugins.implementers(hook) for hook in plugins.notify_hooks()}
+        self._impls = {
+            hook: {impl.plugin: impl for impl in plugins.impls(hook)} for hook in self._targets
+        }
+        self._outcome_targets = self._targets.get(_OUTCOME)
+        self._event_targets = [
+            (hook, prefix, self._targets[hook])
+            for hook, (prefix, _arg, _cls, _field) in _EVENTS.items()
+            if hook in self._targets
+        ]
+
+    # -- writing ---------------------------------------------------------------------
+
+    def collect(
+        self,
+        activity: Activity,
+        outcome: Outcome,
+        into: list[Notification],
+        arguments: dict[str, dict[str, Any]] | None,
+    ) -> None:
+        """Append the notifications of one recorded activity to ``into``.
+
+        ``arguments``, when given, receives each notification's hook arguments,
+        so that delivery right after the commit needs no reading back.
+        """
+        aid = activity.id
+        if self._outcome_targets:
+            nid = f"recorded:{aid}"
+            into.append(Notification(nid, _OUTCOME, {"activity_id": aid}, self._outcome_targets))
+            if arguments is not None:
+                arguments[nid] = {"activity": activity, "outcome": outcome, "notification_id": nid}
+        for hook, prefix, targets in self._event_targets:
+            _prefix, arg, _cls, field = _EVENTS[hook]
+            event: Award | Revocation | LevelChange
+            for i, event in enumerate(getattr(outcome, field)):
+                nid = f"{prefix}:{i}:{aid}"
+                into.append(Notification(nid, hook, _encode(event), targets))
+                if arguments is not None:
+                    arguments[nid] = {arg: event, "notification_id": nid}
+
+    def notification(
+        self, hook: str, notification_id: str, payload: Mapping[str, Any]
+    ) -> Notification | None:
+        """Return a notification of ``hook`` with JSON-safe arguments, or None if unheard.
+
+        For events that are not an activity's outcome (a leaderboard period
+        closing): put the result in the batch's ``notifications``.  None when no
+        plugin implements ``hook``.
+        """
+        targets = self._targets.get(hook)
+        if not targets:
+            return None
+        return Notification(notification_id, hook, dict(payload), targets)
+
+    # -- delivering ------------------------------------------------------------------
+
+    def deliver(
+        self,
+        *,
+        ids: Collection[str] | None = None,
+        arguments: Mapping[str, Mapping[str, Any]] | None = None,
+        limit: int | None = None,
+    ) -> DeliveryReport:
+        """Deliver due notifications (only ``ids`` when given); return what happened."""
+        now = self.clock.now()
+        delivered = 0
+        failures: list[DeliveryFailure] = []
+        done = 0
+        while limit is None or done < limit:
+            # Given ids (one batch's notifications) are claimed at once; otherwise page
+            # through the outbox.
+            page = (
+                limit if ids is not None else _PAGE if limit is None else min(_PAGE, limit - done)
+            )
+            entries = self.store.claim_notifications(
+                now=now, lease=self.policy.lease, ids=ids, limit=page
+            )
+            for entry in entries:
+                given = None if arguments is None else arguments.get(entry.notification.id)
+                delivered += self._deliver_one(entry, now, given, failures)
+            done += len(entries)
+            # Every claimed notification is now done or due only after ``now``: the
+            # next claim returns others, and an empty one ends the run.
+            if not entries or ids is not None:
+                break
+        return DeliveryReport(delivered, tuple(failures))
+
+    def _deliver_one(
+        self,
+        entry: OutboxEntry,
+        now: datetime,
+        given: Mapping[str, Any] | None,
+        failures: list[DeliveryFailure],
+    ) -> int:
+        n = entry.notification
+        store = self.store
+        max_attempts = self.policy.attempts
+        impls = self._impls.get(n.hook, {})
+        waiting = [
+            name
+            for name in n.targets
+            if name not in entry.delivered and entry.failures.get(name, 0) < max_attempts
+        ]
+        kwargs = given
+        retry_after: int | None = None  # the fewest failures among plugins still due
+        delivered = 0
+        absent = False
+        for name in waiting:
+            impl = impls.get(name)
+            if impl is None:
+                # Addressed to a plugin this process does not load: leave it for a
+                # process that does.
+                absent = True
+                continue
+            try:
+                if kwargs is None:
+                    kwargs = self._arguments(n)
+                impl.call(kwargs)
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}"
+                attempts = store.mark_failed(n.id, name, error=error)
+                final = attempts >= max_attempts
+                logger.error(
+                    "e2badges: plugin %r failed on %s %r (attempt %d of %d%s): %s",
+                    name,
+                    n.hook,
+                    n.id,
+                    attempts,
+                    max_attempts,
+                    ", giving up" if final else "",
+                    error,
+                    exc_info=exc,
+                )
+                failure = DeliveryFailure(n.id, n.hook, name, error, attempts, final)
+                failures.append(failure)
+                self.errors.append(failure)
+                if not final:
+                    retry_after = attempts if retry_after is None else min(retry_after, attempts)
+                continue
+            store.mark_delivered(n.id, name)
+            delivered += 1
+        if retry_after is not None:
+            store.release_notification(
+                n.id, done=False, retry_at=now + self.policy.retry_delay(retry_after)
+            )
+        elif absent:
+            store.release_notification(n.id, done=False, retry_at=now + self.policy.lease)
+        else:
+            store.release_notification(n.id, done=True)
+        return delivered
+
+    def _arguments(self, n: Notification) -> dict[str, Any]:
+        """Rebuild a notification's hook arguments from its payload (and the store)."""
+        if n.hook == _OUTCOME:
+            aid = n.payload["activity_id"]
+            activity = self.store.get_activity(aid)
+            outcome = self.store.get_outcome(aid)
+            if activity is None or outcome is None:
+                raise LookupError(f"activity {aid!r} is not in the store")
+            return {"activity": activity, "outcome": outcome, "notification_id": n.id}
+        event = _EVENTS.get(n.hook)
+        if event is not None:
+            return {event[1]: _decode(event[2], n.payload), "notification_id": n.id}
+        # Other hooks (a period closing) carry JSON-safe arguments as they are.
+        return {**n.payload, "notification_id": n.id}

@@ -1,0 +1,391 @@
+"""Notification hooks: delivered after the commit, once per plugin, never into record()."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from plugin_helpers import T0, Recorder, act, rewards_with, stub_badges
+
+from e2badges import (
+    Award,
+    ConfigurationError,
+    DeliveryPolicy,
+    DeliveryReport,
+    FrozenClock,
+    LevelChange,
+    Revocation,
+    Rewards,
+    hookimpl,
+    hookspecs,
+)
+from e2badges.storage import EffectBatch, MemoryStore, StoreTransaction
+
+
+@pytest.mark.hook("e2badges_notify_outcome")
+class TestOutcome:
+    def test_told_after_commit(self) -> None:
+        """A notifier is told each newly recorded activity's outcome, after the commit."""
+        committed: list[bool] = []
+
+        class Watcher(Recorder):
+            def _got(self, hook: str, what: Any, notification_id: str) -> None:
+                committed.append(rewards.store.get_outcome(what[0]) == what[1])
+                super()._got(hook, what, notification_id)
+
+        watcher = Watcher()
+        rewards = rewards_with(watcher)
+        outcomes = rewards.record_many([act(1), act(2)])
+        assert watcher.calls == [
+            ("outcome", ("a1", outcomes[0]), "recorded:a1"),
+            ("outcome", ("a2", outcomes[1]), "recorded:a2"),
+        ]
+        assert committed == [True, True]
+
+    def test_arguments_are_optional(self) -> None:
+        """An implementation may take only the arguments it needs."""
+        got: list[str] = []
+
+        class Minimal:
+            name = "minimal"
+
+            @hookimpl
+            def e2badges_notify_outcome(self, notification_id: str) -> None:
+                got.append(notification_id)
+
+        rewards_with(Minimal()).record(act(1))
+        assert got == ["recorded:a1"]
+
+    def test_rebuilt_from_the_store(self) -> None:
+        """Delivered later, the activity and outcome are read back from the store."""
+        recorder = Recorder()
+        rewards = rewards_with(recorder, delivery=DeliveryPolicy(inline=False))
+        outcome = rewards.record(act(1, attributes={"title": "héllo"}))
+        assert recorder.calls == []
+        assert rewards.deliver_pending() == DeliveryReport(delivered=1)
+        assert recorder.calls == [("outcome", ("a1", outcome), "recorded:a1")]
+
+
+def award_rewards(*plugins: object, **options: Any) -> Rewards:
+    """Return a Rewards whose engine awards as activity attributes say (see stub_badges)."""
+    rewards = rewards_with(*plugins, **options)
+    stub_badges(rewards)
+    return rewards
+
+
+@pytest.mark.hook("e2badges_notify_award")
+class TestAward:
+    def test_award_delivered(self) -> None:
+        """An award in an outcome is delivered to the notifiers, with a stable id."""
+        recorder = Recorder()
+        rewards = award_rewards(recorder)
+        outcome = rewards.record(act(1, attributes={"award": "helper"}))
+        (award,) = outcome.awards
+        assert award == Award(
+            "ann", "helper", "gold", None, T0 + timedelta(minutes=1), "a1", "stub"
+        )
+        assert recorder.calls[1:] == [("award", award, "award:0:a1")]
+
+    def test_raising_notifier_keeps_award_and_others(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """A notifier that raises leaves the award stored, the other notifiers served, the
+        failure logged and reported, and record() unaffected."""
+        down, up = Recorder("down", failing=True), Recorder("up")
+        rewards = award_rewards(down, up)
+        with caplog.at_level(logging.ERROR, logger="e2badges.plugins"):
+            outcome = rewards.record(act(1, attributes={"award": "helper"}))
+        stored = rewards.outcome("a1")
+        assert stored is not None
+        assert stored.awards == outcome.awards
+        assert up.hooks() == ["outcome", "award"]
+        failed = [(f.notification_id, f.plugin, f.error) for f in rewards.delivery_errors]
+        assert failed == [
+            ("recorded:a1", "down", "RuntimeError: down is down"),
+            ("award:0:a1", "down", "RuntimeError: down is down"),
+        ]
+        assert "plugin 'down' failed on e2badges_notify_award 'award:0:a1'" in caplog.text
+
+    def test_award_redelivered_from_payload(self) -> None:
+        """An award delivered on retry is rebuilt from the outbox exactly as it was."""
+        clock = FrozenClock(T0)
+        down = Recorder("down", failing=True)
+        rewards = award_rewards(down, clock=clock)
+        outcome = rewards.record(act(1, attributes={"award": "helper"}))
+        down.failing = False
+        clock.advance(timedelta(minutes=1))
+        report = rewards.deliver_pending()
+        assert (report.delivered, report.failures) == (2, ())
+        assert down.calls[1] == ("award", outcome.awards[0], "award:0:a1")
+
+    def test_not_delivered_twice(self) -> None:
+        """A delivered award is never delivered again, whatever deliver_pending() is called."""
+        clock = FrozenClock(T0)
+        recorder = Recorder()
+        rewards = award_rewards(recorder, clock=clock)
+        rewards.record(act(1, attributes={"award": "helper"}))
+        rewards.record(act(1, attributes={"award": "helper"}))
+        clock.advance(timedelta(days=30))
+        assert rewards.deliver_pending() == DeliveryReport()
+        assert recorder.hooks() == ["outcome", "award"]
+
+
+@pytest.mark.hook("e2badges_notify_revocation")
+class TestRevocation:
+    def test_revocation_delivered(self) -> None:
+        """A revocation in an outcome is delivered to the notifiers."""
+        recorder = Recorder()
+        rewards = award_rewards(recorder)
+        outcome = rewards.record(act(1, attributes={"revoke": "helper"}))
+        (revocation,) = outcome.revocations
+        assert revocation == Revocation(
+            "ann", "helper", None, None, T0 + timedelta(minutes=1), "a1", "mod", "spam"
+        )
+        assert recorder.calls[1:] == [("revocation", revocation, "revocation:0:a1")]
+
+    def test_revocation_redelivered(self) -> None:
+        """A revocation left undelivered is rebuilt and delivered by deliver_pending()."""
+        recorder = Recorder()
+        rewards = award_rewards(recorder, delivery=DeliveryPolicy(inline=False))
+        outcome = rewards.record(act(1, attributes={"revoke": "helper"}))
+        rewards.deliver_pending()
+        assert recorder.calls[1:] == [("revocation", outcome.revocations[0], "revocation:0:a1")]
+
+
+@pytest.mark.hook("e2badges_notify_level_change")
+class TestLevelChange:
+    def test_level_change_delivered(self) -> None:
+        """A level change is delivered after the awards and revocations of its activity."""
+        recorder = Recorder()
+        rewards = award_rewards(recorder)
+        outcome = rewards.record(act(1, attributes={"award": "helper", "level": 2}))
+        assert outcome.level_changes == (LevelChange("ann", 1, 2, T0 + timedelta(minutes=1), "a1"),)
+        assert recorder.hooks() == ["outcome", "award", "level"]
+        assert recorder.calls[2] == ("level", outcome.level_changes[0], "level:0:a1")
+
+    def test_level_change_redelivered(self) -> None:
+        """A level change left undelivered is rebuilt and delivered by deliver_pending()."""
+        recorder = Recorder()
+        rewards = award_rewards(recorder, delivery=DeliveryPolicy(inline=False))
+        outcome = rewards.record(act(1, attributes={"level": 3}))
+        rewards.deliver_pending()
+        assert recorder.calls[1:] == [("level", outcome.level_changes[0], "level:0:a1")]
+
+
+@pytest.mark.hook("e2badges_notify_period_close")
+class TestPeriodClose:
+    # Closing a leaderboard period is wired when the leaderboards land; until then this
+    # checks the contract and that such a notification is delivered through the outbox.
+
+    def test_spec(self) -> None:
+        """The hook takes the board, the period label, the standings and the notification id."""
+        signature = inspect.signature(hookspecs.e2badges_notify_period_close)
+        assert list(signature.parameters) == ["board", "period", "standings", "notification_id"]
+
+    def test_delivered_from_the_outbox(self) -> None:
+        """A period-close notification written to the outbox is delivered with its JSON
+        arguments to the plugins implementing the hook."""
+        recorder = Recorder()
+        rewards = rewards_with(recorder)
+        standings = [
+            {"rank": 1, "user": "ann", "score": 40},
+            {"rank": 2, "user": "bob", "score": 31},
+        ]
+        outbox = rewards._outbox  # the leaderboards will write these while closing a period
+        assert outbox is not None
+        notification = outbox.notification(
+            "e2badges_notify_period_close",
+            "period:2026-W10:weekly",
+            {"board": "weekly", "period": "2026-W10", "standings": standings},
+        )
+        assert notification is not None
+        assert notification.targets == ("recorder",)
+        with rewards.store.transaction() as tx:
+            tx.apply(EffectBatch(notifications=[notification]))
+        assert rewards.deliver_pending() == DeliveryReport(delivered=1)
+        assert recorder.calls == [
+            ("period", ("weekly", "2026-W10", standings), "period:2026-W10:weekly")
+        ]
+
+
+class TestDelivery:
+    def test_unheard_hook_makes_no_notification(self) -> None:
+        """No notification is made for a hook that no plugin implements."""
+
+        class AwardsOnly:
+            name = "awards"
+
+            @hookimpl
+            def e2badges_notify_award(self, award: Award) -> None:
+                """Takes awards only."""
+
+        outbox = rewards_with(AwardsOnly())._outbox
+        assert outbox is not None
+        assert outbox.notification("e2badges_notify_period_close", "p:1", {}) is None
+
+    def test_no_notifier_no_notification(self) -> None:
+        """Without a notifier, recording writes nothing to the outbox."""
+        rewards = rewards_with()
+        rewards.record(act(1))
+        assert rewards.store.get_notification("recorded:a1") is None
+        assert rewards.deliver_pending() == DeliveryReport()
+
+    def test_only_implemented_hooks_written(self) -> None:
+        """Only hooks some plugin implements get notifications."""
+
+        class AwardsOnly:
+            name = "awards"
+
+            @hookimpl
+            def e2badges_notify_award(self, award: Award) -> None:
+                """Takes awards only."""
+
+        rewards = award_rewards(AwardsOnly())
+        rewards.record(act(1, attributes={"award": "helper", "level": 2}))
+        assert rewards.store.get_notification("recorded:a1") is None
+        assert rewards.store.get_notification("level:0:a1") is None
+        assert rewards.store.get_notification("award:0:a1") is not None
+
+    def test_large_batch_delivered_whole(self) -> None:
+        """Every notification of a large batch is delivered right after its commit."""
+        recorder = Recorder()
+        rewards = rewards_with(recorder)
+        rewards.record_many([act(n) for n in range(1200)])
+        assert len(recorder.calls) == 1200
+        assert rewards.deliver_pending() == DeliveryReport()
+
+    def test_deliver_pending_pages_through(self) -> None:
+        """deliver_pending() delivers everything due, however much is waiting."""
+        recorder = Recorder()
+        rewards = rewards_with(recorder, delivery=DeliveryPolicy(inline=False))
+        rewards.record_many([act(n) for n in range(1200)])
+        assert rewards.deliver_pending().delivered == 1200
+        assert [nid for _h, _w, nid in recorder.calls[-2:]] == ["recorded:a1198", "recorded:a1199"]
+
+    def test_inline_false_waits(self) -> None:
+        """With DeliveryPolicy(inline=False) nothing is delivered until deliver_pending()."""
+        recorder = Recorder()
+        rewards = rewards_with(recorder, delivery=DeliveryPolicy(inline=False))
+        rewards.record_many([act(1), act(2)])
+        assert recorder.calls == []
+        assert rewards.deliver_pending(limit=1).delivered == 1
+        assert rewards.deliver_pending().delivered == 1
+        assert [nid for _h, _w, nid in recorder.calls] == ["recorded:a1", "recorded:a2"]
+
+    def test_joined_transaction_waits(self) -> None:
+        """When the store's transaction joins the caller's (``commits`` false), delivery waits
+        for deliver_pending()."""
+
+        class Joined(MemoryStore):
+            @contextmanager
+            def transaction(self, **options: Any) -> Iterator[StoreTransaction]:
+                with super().transaction() as tx:
+                    tx.commits = False
+                    yield tx
+
+        recorder = Recorder()
+        rewards = rewards_with(recorder, store=Joined())
+        rewards.record(act(1))
+        assert recorder.calls == []
+        assert rewards.deliver_pending().delivered == 1
+
+    def test_store_failure_after_commit_is_not_raised(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """A store failing during delivery after the commit does not fail record(); the
+        notification is delivered later."""
+
+        class Flaky(MemoryStore):
+            broken = True
+
+            def mark_delivered(self, notification_id: str, plugin: str) -> None:
+                if self.broken:
+                    raise ConnectionError("database went away")
+                super().mark_delivered(notification_id, plugin)
+
+        store = Flaky()
+        clock = FrozenClock(T0)
+        recorder = Recorder()
+        rewards = rewards_with(recorder, store=store, clock=clock)
+        with caplog.at_level(logging.ERROR, logger="e2badges.plugins"):
+            rewards.record(act(1))
+        assert rewards.balance("ann") == 2
+        assert "left for deliver_pending()" in caplog.text
+        store.broken = False
+        clock.advance(DeliveryPolicy().lease)
+        assert rewards.deliver_pending().delivered == 1
+        # At least once: the first call reached the plugin before the store failed.
+        assert len(recorder.calls) == 2
+
+    def test_limit_validated(self) -> None:
+        """deliver_pending(limit=...) must be at least 1."""
+        with pytest.raises(ConfigurationError, match="limit: must be at least 1"):
+            rewards_with(Recorder()).deliver_pending(limit=0)
+
+    def test_backoff_doubles(self) -> None:
+        """Retries wait the backoff, then twice as long after each further failure."""
+        policy = DeliveryPolicy(backoff=timedelta(seconds=30))
+        delays = [policy.retry_delay(n) for n in (1, 2, 3, 4)]
+        assert delays == [timedelta(seconds=s) for s in (30, 60, 120, 240)]
+        assert policy.retry_delay(60) == timedelta(days=1)
+
+    @pytest.mark.parametrize(
+        ("options", "message"),
+        [
+            ({"attempts": 0}, "attempts"),
+            ({"backoff": timedelta(0)}, "backoff: must be a positive duration"),
+            ({"lease": timedelta(seconds=-1)}, "lease: must be a positive duration"),
+            ({"retries": 3}, "retries"),
+        ],
+    )
+    def test_policy_validated(self, options: dict[str, Any], message: str) -> None:
+        """A DeliveryPolicy with a bad option is a ConfigurationError naming it."""
+        with pytest.raises(ConfigurationError, match=message):
+            DeliveryPolicy(**options)
+
+    def test_delivery_errors_bounded(self) -> None:
+        """``rewards.delivery_errors`` keeps the 100 most recent failures."""
+        rewards = rewards_with(Recorder(failing=True))
+        rewards.record_many([act(n) for n in range(120)])
+        assert len(rewards.delivery_errors) == 100
+        assert rewards.delivery_errors[-1].notification_id == "recorded:a119"
+
+
+class TestAtMostOnce:
+    @given(
+        rounds=st.lists(
+            st.tuples(st.booleans(), st.booleans(), st.booleans()), min_size=1, max_size=7
+        ),
+        activities=st.integers(min_value=1, max_value=3),
+    )
+    def test_each_plugin_served_once(
+        self, rounds: list[tuple[bool, bool, bool]], activities: int
+    ) -> None:
+        """Whatever plugins fail in which delivery round, each plugin receives each
+        notification at most once, and does receive it if it recovers before running out of
+        attempts."""
+        clock = FrozenClock(T0)
+        plugins = [Recorder(f"p{i}") for i in range(3)]
+        policy = DeliveryPolicy(attempts=4)
+        rewards = rewards_with(*plugins, clock=clock, delivery=policy)
+        for i, fails in enumerate(rounds):
+            for plugin, failing in zip(plugins, fails, strict=True):
+                plugin.failing = failing
+            if i == 0:
+                rewards.record_many([act(n) for n in range(activities)])
+            else:
+                clock.advance(timedelta(days=1))  # past any backoff (at most a day)
+                rewards.deliver_pending()
+        for p, plugin in enumerate(plugins):
+            ids = [nid for _h, _w, nid in plugin.calls]
+            assert len(ids) == len(set(ids))
+            first_success = next((i for i, fails in enumerate(rounds) if not fails[p]), None)
+            served = first_success is not None and first_success < policy.attempts
+            assert len(ids) == (activities if served else 0)
