@@ -389,3 +389,50 @@ class TestAtMostOnce:
             first_success = next((i for i, fails in enumerate(rounds) if not fails[p]), None)
             served = first_success is not None and first_success < policy.attempts
             assert len(ids) == (activities if served else 0)
+
+
+class TestRealBadges:
+    """The badge, revocation and level hooks, driven by real badges and levels."""
+
+    def make(self, *plugins: object) -> Rewards:
+        from e2badges import Badge, Level, criteria
+
+        return rewards_with(
+            *plugins,
+            badges=[
+                Badge(
+                    id="commenter", criterion=criteria.Count(kind="comment.created"), threshold=2
+                ),
+                Badge(id="helper", criterion=criteria.Manual()),
+            ],
+            levels=[Level(id="regular", threshold=4)],
+        )
+
+    @pytest.mark.hook("e2badges_notify_award")
+    @pytest.mark.hook("e2badges_notify_level_change")
+    def test_award_and_level_reach_notifiers(self) -> None:
+        """A badge earned and a level reached by recording reach every notifier once."""
+        recorder = Recorder()
+        rewards = self.make(recorder)
+        rewards.record(act(1))
+        outcome = rewards.record(act(2))  # 2 comments: the badge; 2 + 2 points: level 1
+        (award,) = outcome.awards
+        (change,) = outcome.level_changes
+        assert (award.badge, change.new) == ("commenter", 1)
+        assert recorder.hooks() == ["outcome", "outcome", "award", "level"]
+        assert [call[1] for call in recorder.calls[2:]] == [award, change]
+
+    @pytest.mark.hook("e2badges_notify_award")
+    @pytest.mark.hook("e2badges_notify_revocation")
+    def test_raising_notifier_keeps_real_award(self) -> None:
+        """A raising notifier leaves a granted, then revoked, badge stored and others served."""
+        down, up = Recorder("down", failing=True), Recorder("up")
+        rewards = self.make(down, up)
+        rewards.grant("ann", "helper", by="lead", reason="mentoring", id="g1", at=T0)
+        rewards.revoke("ann", "helper", by="lead", reason="mistake", id="r1", at=T0)
+        (record,) = rewards.awards("ann")
+        assert record.award.badge == "helper"
+        assert record.revocation is not None
+        assert record.revocation.reason == "mistake"
+        assert [hook for hook in up.hooks() if hook != "outcome"] == ["award", "revocation"]
+        assert {f.plugin for f in rewards.delivery_errors} == {"down"}
