@@ -9,7 +9,7 @@ import random
 import sys
 from datetime import UTC, datetime, timedelta
 
-from e2badges import Activity, Cap, PointRule, Rewards
+from e2badges import Activity, Badge, Cap, FrozenClock, Level, PointRule, Rewards, Tier, criteria
 
 TEAM = ["ana", "ben", "chloe", "dev", "emil", "fatou", "goran", "hana"]
 # How active each person is: a few heavy contributors, several occasional, one lurker.
@@ -50,9 +50,49 @@ RULES = [
 ]
 
 
+BADGES = [
+    Badge(
+        id="author",
+        name="Author",
+        criterion=criteria.Count(kind="page.created"),
+        tiers=[
+            Tier(id="bronze", threshold=3),
+            Tier(id="silver", threshold=10),
+            Tier(id="gold", threshold=25),
+        ],
+    ),
+    Badge(
+        id="appreciated",
+        name="Appreciated",
+        description="Pages liked by 3 different people",
+        criterion=criteria.Distinct(kind="page.liked", of="counterpart", who="recipient"),
+        threshold=3,
+    ),
+    Badge(
+        id="regular",
+        name="Regular",
+        description="Active 5 days in a row",
+        criterion=criteria.Streak(kind="page.edited", grace=1),
+        threshold=5,
+    ),
+    Badge(
+        id="pioneer",
+        name="Pioneer",
+        description="Wrote the wiki's first page",
+        criterion=criteria.First(kind="page.created"),
+    ),
+]
+LEVELS = [
+    Level(id="newcomer", name="Newcomer", threshold=0),
+    Level(id="contributor", name="Contributor", threshold=100),
+    Level(id="pillar", name="Pillar", threshold=400, badges=("regular",)),
+]
+START = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+
+
 def simulate_month(rewards: Rewards, seed: int = 7) -> int:
     rnd = random.Random(seed)
-    start = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+    start = START
     pages: list[tuple[str, str]] = []
     batch = []
     for day in range(30):
@@ -83,33 +123,44 @@ def simulate_month(rewards: Rewards, seed: int = 7) -> int:
 
 def main() -> None:
     url = sys.argv[1] if len(sys.argv) > 1 else "memory://"
-    with Rewards(url, rules=RULES, timezone="Europe/Berlin") as rewards:
+    clock = FrozenClock(START + timedelta(days=30))
+    with Rewards(
+        url, rules=RULES, badges=BADGES, levels=LEVELS, clock=clock, timezone="Europe/Berlin"
+    ) as rewards:
         count = simulate_month(rewards)
         print(f"Recorded {count} activities of a team of {len(TEAM)} over 30 days ({url}).\n")
         print("Points")
         for person in sorted(TEAM, key=lambda p: -rewards.balance(p)):
-            print(f"  {person:<8}{rewards.balance(person):>6}")
+            held = ", ".join(
+                a.badge + (f" ({a.tier})" if a.tier else "") for a in rewards.badges(person)
+            )
+            print(f"  {person:<8}{rewards.balance(person):>6}  {held}")
+
+        profile = rewards.profile("chloe")
         print("\nProfile: chloe")
-        lines = rewards.explain("chloe")
-        earned = sum(line.amount for line in lines)
-        limited = [line for line in lines if line.limit]
-        print(
-            f"  balance {rewards.balance('chloe')} from {len(lines)} ledger lines "
-            f"({earned} credited, {len(limited)} stopped or reduced by a limit)"
-        )
-        by_rule: dict[str, int] = {}
-        for line in lines:
-            by_rule[line.rule] = by_rule.get(line.rule, 0) + line.amount
-        for rule in RULES:
-            print(f"  {rule.description:<48}{by_rule.get(rule.id, 0):>5}")
+        level = profile.level
+        if level is not None:
+            name = level.level.name if level.level else "no level yet"
+            nxt = (
+                f", {level.target - level.current} points to {level.next.name}"
+                if (level.next and level.target is not None)
+                else ""
+            )
+            print(f"  level {level.number} {name}{nxt}")
+        for award in profile.badges:
+            tier = f" ({award.tier})" if award.tier else ""
+            print(f"  earned {award.badge}{tier} on {award.at.astimezone(rewards.timezone):%d %b}")
+        for step in profile.progress:
+            tier = f" {step.tier}" if step.tier else ""
+            print(f"  next: {step.badge}{tier}: {step.current:g} of {step.target:g}")
+
         print("\nLedger: chloe, last 8 lines")
         for line in rewards.explain("chloe", limit=8):
             why = (
                 f"  ({line.limit})" if line.limit else "  (first-time bonus)" if line.bonus else ""
             )
-            print(
-                f"  {line.at:%a %d %b %H:%M}  {line.rule:<8}{line.amount:>+4} {line.currency}{why}"
-            )
+            when = line.at.astimezone(rewards.timezone)
+            print(f"  {when:%a %d %b %H:%M}  {line.rule:<8}{line.amount:>+4} {line.currency}{why}")
 
 
 if __name__ == "__main__":
