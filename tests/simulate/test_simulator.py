@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import random
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+import e2badges
 from e2badges import ConfigurationError, FrozenClock, PointRule, Rewards, SystemClock
 from e2badges.simulate import (
     Bass,
@@ -41,8 +48,6 @@ class TestDeterminism:
 
     def test_global_random_untouched(self, run: SimulationRun) -> None:
         """A run neither reads nor moves the global random generator."""
-        import random
-
         random.seed(1)
         expected = random.random()
         random.seed(1)
@@ -162,3 +167,25 @@ class TestSimulation:
         assert population.ids() == ("u0", "u1", "u2", "u3", "u4")
         assert population.team_of() == (0, 0, 0, 1, 1)
         assert Population(people=12, teams=3).team_names() == ("team-01", "team-02", "team-03")
+
+
+class TestAcrossProcesses:
+    def test_hash_seed_does_not_matter(self) -> None:
+        """Two processes with different string-hash seeds write byte-identical reports."""
+        code = (
+            "import sys\n"
+            "from e2badges.simulate import Bass, Population, Simulation, simulate\n"
+            "s = Simulation(population=Population(people=300, teams=3, seats=400), "
+            "adoption=Bass(p=0.01, q=0.2, step=0.5), days=42)\n"
+            "sys.stdout.write(simulate(s, seed=7).report.to_json())\n"
+        )
+        src = str(Path(e2badges.__file__).parents[1])
+        outputs = []
+        for hash_seed in ("1", "2"):
+            env = {**os.environ, "PYTHONPATH": src, "PYTHONHASHSEED": hash_seed}
+            done = subprocess.run(
+                [sys.executable, "-c", code], env=env, capture_output=True, check=True
+            )
+            outputs.append(hashlib.sha256(done.stdout).hexdigest())
+        assert outputs[0] == outputs[1]
+        assert simulate(SMALL, seed=7).report.to_json().encode() == done.stdout
