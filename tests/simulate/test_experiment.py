@@ -1,0 +1,100 @@
+"""Repeated runs, bands over seeds, and experiments comparing two configurations."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from e2badges import MissingDependencyError
+from e2badges.simulate import (
+    Bass,
+    FeedbackLoops,
+    HealthReport,
+    Population,
+    Simulation,
+    bands,
+    compare,
+    run_many,
+)
+
+SMALL = Simulation(
+    population=Population(people=200, teams=2), adoption=Bass(p=0.01, q=0.15), days=60
+)
+VISIBLE = Simulation(
+    population=SMALL.population,
+    adoption=SMALL.adoption,
+    days=SMALL.days,
+    feedback=FeedbackLoops(leaderboards=True),
+)
+
+
+@pytest.fixture(scope="module")
+def reports() -> tuple[HealthReport, ...]:
+    return run_many(SMALL, seeds=[0, 1, 2])
+
+
+class TestBands:
+    def test_mean_and_quantiles(self, reports: tuple[HealthReport, ...]) -> None:
+        """At each day the band holds the mean and the interpolated quantiles over the seeds."""
+        values = sorted(r.organisation.adoption[60] / 200 for r in reports)
+        band = bands(reports, level=0.5, label="small")
+        # level 0.5: quantiles 0.25 and 0.75 of three values sit halfway between neighbours.
+        assert band.mean[60] == pytest.approx(sum(values) / 3, abs=1e-6)
+        assert band.low[60] == pytest.approx(values[0] + (values[1] - values[0]) / 2, abs=1e-6)
+        assert band.high[60] == pytest.approx(values[1] + (values[2] - values[1]) / 2, abs=1e-6)
+        assert (band.label, band.seeds, len(band.mean)) == ("small", (0, 1, 2), 61)
+
+    def test_active_metric(self, reports: tuple[HealthReport, ...]) -> None:
+        """The active metric has one point per week."""
+        assert len(bands(reports, metric="active").mean) == 9
+
+    def test_no_reports(self) -> None:
+        """Bands over no reports are refused."""
+        with pytest.raises(ValueError, match="reports: must not be empty"):
+            bands([])
+
+
+class TestCompare:
+    def test_identical_configurations_do_not_differ(self) -> None:
+        """Two identical configurations over the same seeds differ by exactly 0 (paired runs)."""
+        result = compare(SMALL, SMALL, seeds=[0, 1], day=30)
+        assert result.differences == (0.0, 0.0)
+        assert (result.mean_difference, result.low, result.high) == (0.0, 0.0, 0.0)
+
+    def test_visible_leaderboards_speed_adoption(self) -> None:
+        """Visible leaderboards (q x 1.3) raise adoption at day 45 in these five seeded runs."""
+        result = compare(SMALL, VISIBLE, seeds=range(5), day=45, labels=("hidden", "visible"))
+        differences = [b - a for a, b in zip(result.a.mean, result.b.mean, strict=True)]
+        assert result.mean_difference == pytest.approx(differences[45], abs=1e-5)
+        assert result.mean_difference > 0
+        assert result.low <= result.mean_difference <= result.high
+        assert (result.a.label, result.b.label) == ("hidden", "visible")
+
+    def test_day_out_of_range(self) -> None:
+        """A comparison day past the run is refused."""
+        with pytest.raises(ValueError, match="day: must be between 0 and 60"):
+            compare(SMALL, SMALL, seeds=[0], day=61)
+
+
+class TestCharts:
+    def test_report_png(self, reports: tuple[HealthReport, ...], tmp_path: Path) -> None:
+        """A report draws as a PNG, written to the given path too."""
+        path = tmp_path / "report.png"
+        data = reports[0].plot(path)
+        assert data.startswith(b"\x89PNG\r\n\x1a\n")
+        assert path.read_bytes() == data
+
+    def test_comparison_png(self) -> None:
+        """A comparison draws as a PNG."""
+        assert compare(SMALL, VISIBLE, seeds=[0], day=30).plot().startswith(b"\x89PNG")
+
+    def test_missing_matplotlib_names_the_extra(
+        self, reports: tuple[HealthReport, ...], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Without matplotlib, drawing raises MissingDependencyError naming the extra."""
+        monkeypatch.setitem(sys.modules, "matplotlib", None)
+        monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+        with pytest.raises(MissingDependencyError, match=r'pip install "e2badges\[matplotlib\]"'):
+            reports[0].plot()

@@ -1,0 +1,191 @@
+"""The simulator: seeded runs through a real Rewards instance."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+import e2badges
+from e2badges import ConfigurationError, FrozenClock, PointRule, Rewards, SystemClock
+from e2badges.simulate import (
+    Bass,
+    HealthReport,
+    Population,
+    Simulation,
+    SimulationRun,
+    default_rules,
+    simulate,
+)
+from e2badges.storage import MemoryStore
+
+SMALL = Simulation(
+    population=Population(people=300, teams=3, seats=400),
+    adoption=Bass(p=0.01, q=0.2, step=0.5),
+    days=42,
+)
+
+
+@pytest.fixture(scope="module")
+def run() -> SimulationRun:
+    return simulate(SMALL, seed=7)
+
+
+class TestDeterminism:
+    def test_same_seed_same_bytes(self, run: SimulationRun) -> None:
+        """The same seed gives a byte-identical JSON report."""
+        assert simulate(SMALL, seed=7).report.to_json() == run.report.to_json()
+
+    def test_other_seed_other_run(self, run: SimulationRun) -> None:
+        """Another seed gives another run."""
+        assert simulate(SMALL, seed=8).report.to_json() != run.report.to_json()
+
+    def test_global_random_untouched(self, run: SimulationRun) -> None:
+        """A run neither reads nor moves the global random generator."""
+        random.seed(1)
+        expected = random.random()
+        random.seed(1)
+        simulate(SMALL, seed=3)
+        assert random.random() == expected
+
+
+class TestRecording:
+    def test_every_activity_is_recorded(self, run: SimulationRun) -> None:
+        """Every generated activity is in the Rewards store, each adopter's first a view."""
+        store = run.rewards.store
+        assert store.count_activities() == run.activities > 0
+        first: dict[str, str] = {}
+        for activity in store.iter_activities():
+            first.setdefault(activity.actor, activity.kind)
+        assert set(first.values()) == {"page.viewed"}
+        assert len(first) == run.report.organisation.adopters
+
+    def test_points_come_from_the_rules(self, run: SimulationRun) -> None:
+        """The report's points total is the sum of the balances the Rewards instance holds."""
+        ids = run.simulation.population.ids()
+        total = sum(max(run.rewards.balance(person), 0) for person in ids)
+        assert run.report.organisation.points.total == total > 0
+
+    def test_clock_advanced(self, run: SimulationRun) -> None:
+        """The run leaves the clock at its last activity."""
+        last = max(a.at for a in run.rewards.store.iter_activities() if a.at is not None)
+        assert run.rewards.clock.now() == last
+
+    def test_adoption_matches_the_model(self, run: SimulationRun) -> None:
+        """The report's adopters are exactly the people the model made adopt."""
+        adopted = [t for t in run.adoption if t is not None]
+        assert run.report.organisation.adopters == len(adopted)
+        assert run.report.organisation.seats == 400
+
+    def test_report_from_the_store_matches(self, run: SimulationRun) -> None:
+        """Recomputing the report from the store's log gives the same figures."""
+        again = HealthReport.from_rewards(
+            run.rewards, population=SMALL.population, start=SMALL.start, days=SMALL.days
+        )
+        assert again.organisation == run.report.organisation
+        assert again.teams == run.report.teams
+
+
+class TestRewardsChoice:
+    def test_given_rewards_is_used(self) -> None:
+        """A given Rewards instance records the run and its FrozenClock is advanced."""
+        clock = FrozenClock(datetime(2026, 1, 1, tzinfo=UTC))
+        store = MemoryStore()
+        rewards = Rewards(store, rules=default_rules(), kinds=SMALL.behaviour.kinds, clock=clock)
+        run = simulate(SMALL, seed=1, rewards=rewards)
+        assert run.rewards is rewards
+        assert store.count_activities() == run.activities
+        assert clock.now() > SMALL.start
+
+    def test_store_url_and_rules(self) -> None:
+        """A store URL and rules build a new Rewards instance with those rules."""
+        rules = [PointRule(id="view", kind="page.viewed", actor_points=1)]
+        run = simulate(SMALL, seed=1, store="memory://", rules=rules)
+        assert list(run.rewards.engine.rules) == ["view"]
+        # One point per view: the points total is the number of views by people in the run.
+        views = sum(1 for a in run.rewards.store.iter_activities() if a.kind == "page.viewed")
+        assert run.report.organisation.points.total == views
+
+    def test_rewards_and_store_refused(self) -> None:
+        """Giving both a Rewards instance and a store is refused."""
+        rewards = Rewards(accept_any_kind=True, clock=FrozenClock())
+        with pytest.raises(ConfigurationError, match="rewards: give a Rewards instance, or"):
+            simulate(SMALL, seed=1, rewards=rewards, store="memory://")
+
+    def test_wall_clock_refused(self) -> None:
+        """A Rewards instance on the wall clock is refused: the run must move its clock."""
+        rewards = Rewards(accept_any_kind=True, clock=SystemClock())
+        with pytest.raises(ConfigurationError, match=r"clock: .* must be a FrozenClock"):
+            simulate(SMALL, seed=1, rewards=rewards)
+
+    def test_missing_kind_refused(self) -> None:
+        """A Rewards instance that does not accept a kind the behaviour records is refused."""
+        rewards = Rewards(kinds=["page.viewed"], clock=FrozenClock())
+        with pytest.raises(ConfigurationError, match=r"does not accept kind 'post\.created'"):
+            simulate(SMALL, seed=1, rewards=rewards)
+
+    def test_seed_must_be_an_int(self) -> None:
+        """A seed that is not an int is refused."""
+        with pytest.raises(ConfigurationError, match="seed: must be an int"):
+            simulate(SMALL, seed="7")  # type: ignore[arg-type]
+
+
+class TestSimulation:
+    def test_weeks_follow_the_time_zone(self) -> None:
+        """Weeks are labelled in the simulation's time zone."""
+        start = datetime(2026, 1, 5, tzinfo=UTC) - timedelta(hours=1)  # Monday 00:00 in Paris
+        simulation = Simulation(
+            population=Population(people=20), days=14, start=start, timezone="Europe/Paris"
+        )
+        report = simulate(simulation, seed=1).report
+        assert (report.timezone, report.organisation.weeks) == (
+            "Europe/Paris",
+            ("2026-W02", "2026-W03"),
+        )
+
+    def test_bad_time_zone(self) -> None:
+        """An unknown time zone is refused, naming the field."""
+        with pytest.raises(ConfigurationError, match="timezone: unknown IANA time zone"):
+            Simulation(timezone="Mars/Olympus")
+
+    def test_population_errors(self) -> None:
+        """Fewer seats than people, or more teams than people, are refused."""
+        with pytest.raises(ConfigurationError, match="Population: seats: 9 seats is fewer"):
+            Population(people=10, seats=9)
+        with pytest.raises(ConfigurationError, match="Population: teams: 11 teams for 10"):
+            Population(people=10, teams=11)
+
+    def test_population_names(self) -> None:
+        """People are named in order and split into contiguous teams of near-equal size."""
+        population = Population(people=5, teams=("red", "blue"))
+        assert population.ids() == ("u0", "u1", "u2", "u3", "u4")
+        assert population.team_of() == (0, 0, 0, 1, 1)
+        assert Population(people=12, teams=3).team_names() == ("team-01", "team-02", "team-03")
+
+
+class TestAcrossProcesses:
+    def test_hash_seed_does_not_matter(self) -> None:
+        """Two processes with different string-hash seeds write byte-identical reports."""
+        code = (
+            "import sys\n"
+            "from e2badges.simulate import Bass, Population, Simulation, simulate\n"
+            "s = Simulation(population=Population(people=300, teams=3, seats=400), "
+            "adoption=Bass(p=0.01, q=0.2, step=0.5), days=42)\n"
+            "sys.stdout.write(simulate(s, seed=7).report.to_json())\n"
+        )
+        src = str(Path(e2badges.__file__).parents[1])
+        outputs = []
+        for hash_seed in ("1", "2"):
+            env = {**os.environ, "PYTHONPATH": src, "PYTHONHASHSEED": hash_seed}
+            done = subprocess.run(
+                [sys.executable, "-c", code], env=env, capture_output=True, check=True
+            )
+            outputs.append(hashlib.sha256(done.stdout).hexdigest())
+        assert outputs[0] == outputs[1]
+        assert simulate(SMALL, seed=7).report.to_json().encode() == done.stdout

@@ -1,0 +1,351 @@
+"""The e2badges pytest plugin, run inside throwaway pytest sessions (pytester)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import e2badges
+
+pytest_plugins = ["pytester"]
+
+PLUGIN = "e2badges.testing.pytest_plugin"
+Run = Callable[..., pytest.RunResult]
+
+
+@pytest.fixture
+def run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Run:
+    """Run pytest in ``pytester.path`` with only the e2badges plugin loaded explicitly.
+
+    Entry-point autoloading is off, so the inner session does not depend on what
+    the virtual environment has installed.
+    """
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+
+    def run(*args: str) -> pytest.RunResult:
+        return pytester.runpytest("-p", PLUGIN, "-p", "no:cacheprovider", *args)
+
+    return run
+
+
+FAKE_STORE = '''
+from e2badges.storage import MemoryStore
+
+
+class FakeStore(MemoryStore):
+    """A memory store that remembers the URL it was made from."""
+
+    closed = []
+
+    def __init__(self, url):
+        super().__init__()
+        self.url = url
+
+    @classmethod
+    def from_url(cls, url, **options):
+        return cls(url)
+
+    def close(self):
+        FakeStore.closed.append(self.url)
+'''
+
+
+@pytest.fixture
+def fake_store(pytester: pytest.Pytester) -> None:
+    """Install a ``fake://`` store through the ``e2badges.stores`` entry-point group."""
+    pytester.makepyfile(fakestore=FAKE_STORE)
+    info = pytester.path / "fakestore-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fakestore\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(
+        "[e2badges.stores]\nfake = fakestore:FakeStore.from_url\n"
+    )
+    pytester.syspathinsert()
+
+
+class TestFixtures:
+    def test_rewards_on_memory_with_frozen_clock(self, run: Run, pytester: pytest.Pytester) -> None:
+        """e2badges_rewards records into a memory store, stamping the frozen clock's time."""
+        pytester.makepyfile(
+            """
+            from datetime import UTC, datetime, timedelta
+
+            import pytest
+            from e2badges import PointRule
+            from e2badges.storage import MemoryStore
+
+            RULES = [PointRule(id="c", kind="comment.created", actor_points=2)]
+
+            @pytest.mark.e2badges(rules=RULES)
+            def test_record(e2badges_rewards, e2badges_clock):
+                assert isinstance(e2badges_rewards.store, MemoryStore)
+                e2badges_clock.advance(timedelta(hours=1))
+                e2badges_rewards.record({"id": "a", "actor": "ann", "kind": "comment.created"})
+                assert e2badges_rewards.balance("ann") == 2
+                stored = e2badges_rewards.activity("a")
+                assert stored.at == datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
+            """
+        )
+        run().assert_outcomes(passed=1)
+
+    def test_clock_set_and_marker_now(self, run: Run, pytester: pytest.Pytester) -> None:
+        """The clock starts at the marker's ``now`` and can be set."""
+        pytester.makepyfile(
+            """
+            from datetime import UTC, datetime
+
+            import pytest
+
+            NOW = datetime(2030, 6, 1, tzinfo=UTC)
+
+            @pytest.mark.e2badges(now=NOW)
+            def test_now(e2badges_clock):
+                assert e2badges_clock.now() == NOW
+                e2badges_clock.set(datetime(2031, 1, 1, tzinfo=UTC))
+                assert e2badges_clock.now().year == 2031
+
+            def test_default(e2badges_clock):
+                assert e2badges_clock.now() == datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+            """
+        )
+        run().assert_outcomes(passed=2)
+
+    def test_no_rules_accept_any_kind(self, run: Run, pytester: pytest.Pytester) -> None:
+        """Without rules or kinds the fixture accepts any kind; with kinds it checks them."""
+        pytester.makepyfile(
+            """
+            import pytest
+            from e2badges import UnknownKindError
+
+            def test_bare(e2badges_rewards):
+                assert e2badges_rewards.record({"actor": "ann", "kind": "any.thing"}).ledger == ()
+
+            @pytest.mark.e2badges(kinds=["page.viewed"])
+            def test_declared(e2badges_rewards):
+                with pytest.raises(UnknownKindError):
+                    e2badges_rewards.record({"actor": "ann", "kind": "any.thing"})
+            """
+        )
+        run().assert_outcomes(passed=2)
+
+    def test_rules_fixture_override_and_closest_marker(
+        self, run: Run, pytester: pytest.Pytester
+    ) -> None:
+        """Rules come from an overridden e2badges_rules; the closest marker wins over others."""
+        pytester.makeconftest(
+            """
+            import pytest
+            from e2badges import PointRule
+
+            @pytest.fixture
+            def e2badges_rules():
+                return [PointRule(id="c", kind="comment.created", actor_points=5)]
+            """
+        )
+        pytester.makepyfile(
+            """
+            import pytest
+            from e2badges import PointRule
+
+            pytestmark = pytest.mark.e2badges(timezone="Europe/Paris")
+
+            def test_from_fixture(e2badges_rewards):
+                e2badges_rewards.record({"actor": "ann", "kind": "comment.created"})
+                assert e2badges_rewards.balance("ann") == 5
+                assert e2badges_rewards.timezone.key == "Europe/Paris"
+
+            @pytest.mark.e2badges(
+                rules=[PointRule(id="c", kind="comment.created", actor_points=1)],
+                timezone="Asia/Tokyo",
+            )
+            def test_from_marker(e2badges_rewards):
+                e2badges_rewards.record({"actor": "ann", "kind": "comment.created"})
+                assert e2badges_rewards.balance("ann") == 1
+                assert e2badges_rewards.timezone.key == "Asia/Tokyo"
+            """
+        )
+        run().assert_outcomes(passed=2)
+
+    def test_each_test_gets_a_fresh_store(self, run: Run, pytester: pytest.Pytester) -> None:
+        """Two tests recording the same id each see it recorded once, in their own store."""
+        pytester.makepyfile(
+            """
+            import pytest
+
+            @pytest.mark.parametrize("n", [1, 2])
+            def test_fresh(e2badges_rewards, n):
+                e2badges_rewards.record({"id": "same", "actor": "ann", "kind": "x.y"})
+                assert e2badges_rewards.store.count_activities() == 1
+            """
+        )
+        run().assert_outcomes(passed=2)
+
+    def test_unknown_marker_option(self, run: Run, pytester: pytest.Pytester) -> None:
+        """A misspelt marker option errors the test, naming the option and the valid ones."""
+        pytester.makepyfile(
+            """
+            import pytest
+
+            @pytest.mark.e2badges(rule=[])
+            def test_typo(e2badges_rewards):
+                pass
+            """
+        )
+        result = run()
+        result.assert_outcomes(errors=1)
+        result.stdout.fnmatch_lines(["*pytest.mark.e2badges: rule: is not an option; use *rules*"])
+
+    def test_marker_is_registered(self, run: Run, pytester: pytest.Pytester) -> None:
+        """The marker passes --strict-markers and is listed by --markers."""
+        pytester.makepyfile(
+            """
+            import pytest
+
+            @pytest.mark.e2badges()
+            def test_marked(e2badges_rewards):
+                pass
+            """
+        )
+        run("--strict-markers").assert_outcomes(passed=1)
+        run("--markers").stdout.fnmatch_lines(["@pytest.mark.e2badges(rules=*"])
+
+
+class TestStoreOption:
+    def test_option_selects_the_store(
+        self, run: Run, pytester: pytest.Pytester, fake_store: None
+    ) -> None:
+        """--e2badges-store-url runs the same tests on the store it names, one per test."""
+        pytester.makepyfile(
+            """
+            import fakestore
+
+            def test_one(e2badges_rewards, e2badges_store_url):
+                assert type(e2badges_rewards.store).__name__ == "FakeStore"
+                assert e2badges_rewards.store.url == e2badges_store_url
+                assert e2badges_store_url.startswith("fake://db/t")
+
+            def test_two(e2badges_store):
+                assert e2badges_store.url.startswith("fake://db/t")
+
+            def test_closed_after_each_test():
+                assert len(fakestore.FakeStore.closed) == 2
+                assert len(set(fakestore.FakeStore.closed)) == 2
+            """
+        )
+        run("--e2badges-store-url", "fake://db/{test_id}").assert_outcomes(passed=3)
+
+    def test_tmp_path_placeholder(self, run: Run, pytester: pytest.Pytester) -> None:
+        """{tmp_path} becomes the test's own temporary directory."""
+        pytester.makepyfile(
+            """
+            def test_path(e2badges_store_url, tmp_path):
+                assert e2badges_store_url == f"memory://{tmp_path.as_posix()}/rewards"
+            """
+        )
+        run("--e2badges-store-url", "memory://{tmp_path}/rewards").assert_outcomes(passed=1)
+
+    def test_ini_setting_and_command_line(
+        self, run: Run, pytester: pytest.Pytester, fake_store: None
+    ) -> None:
+        """The ini setting sets the URL; the command line overrides it."""
+        pytester.makeini("[pytest]\ne2badges_store_url = fake://from-ini\n")
+        pytester.makepyfile(
+            """
+            def test_url(e2badges_store_url, request):
+                expected = request.config.getoption("e2badges_store_url") or "fake://from-ini"
+                assert e2badges_store_url == expected
+            """
+        )
+        run().assert_outcomes(passed=1)
+        run("--e2badges-store-url", "fake://from-cli").assert_outcomes(passed=1)
+
+    def test_unknown_scheme(self, run: Run, pytester: pytest.Pytester) -> None:
+        """A URL no store serves errors each test that uses it, naming the URL."""
+        pytester.makepyfile(
+            """
+            def test_store(e2badges_rewards):
+                pass
+
+            def test_unrelated():
+                pass
+            """
+        )
+        result = run("--e2badges-store-url", "nosuch://x")
+        result.assert_outcomes(passed=1, errors=1)
+        result.stdout.fnmatch_lines(["*UnknownStoreError: store: no store for URL 'nosuch://x'*"])
+
+    def test_header_and_help(self, run: Run, pytester: pytest.Pytester) -> None:
+        """The session header names a non-default store; --help lists the option."""
+        pytester.makepyfile("def test_nothing():\n    pass\n")
+        run("--e2badges-store-url", "memory://?x").stdout.fnmatch_lines(
+            ["e2badges store: memory://?x"]
+        )
+        run("--help").stdout.fnmatch_lines(["*--e2badges-store-url=URL*"])
+
+
+class TestHostProject:
+    def test_no_collision_with_host_fixtures(self, run: Run, pytester: pytest.Pytester) -> None:
+        """A host's own rewards, clock, store fixtures and --store-url option live beside ours."""
+        pytester.makeconftest(
+            """
+            import pytest
+
+            def pytest_addoption(parser):
+                parser.addoption("--store-url", default="host://")
+
+            @pytest.fixture
+            def rewards():
+                return "host rewards"
+
+            @pytest.fixture
+            def clock():
+                return "host clock"
+
+            @pytest.fixture
+            def store(request):
+                return request.config.getoption("store_url")
+            """
+        )
+        pytester.makepyfile(
+            """
+            from e2badges import Rewards
+
+            def test_both(rewards, clock, store, e2badges_rewards, e2badges_clock):
+                assert (rewards, clock, store) == ("host rewards", "host clock", "host://")
+                assert isinstance(e2badges_rewards, Rewards)
+                assert e2badges_rewards.clock is e2badges_clock
+            """
+        )
+        run("--store-url", "host://").assert_outcomes(passed=1)
+
+    def test_plugin_can_be_turned_off(self, pytester: pytest.Pytester) -> None:
+        """Without the plugin its fixtures are unknown (nothing leaks in by other routes)."""
+        pytester.makepyfile("def test_uses(e2badges_rewards):\n    pass\n")
+        result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:e2badges")
+        result.assert_outcomes(errors=1)
+        result.stdout.fnmatch_lines(["*fixture 'e2badges_rewards' not found*"])
+
+    def test_import_is_light(self) -> None:
+        """Importing the plugin loads no hypothesis, matplotlib, SQLAlchemy or simulator."""
+        src = str(Path(e2badges.__file__).parents[1])
+        heavy = ("hypothesis", "matplotlib", "sqlalchemy", "e2badges.simulate", "numpy")
+        code = f"import sys, {PLUGIN}; print(sorted(m for m in {heavy!r} if m in sys.modules))"
+        env = {**os.environ, "PYTHONPATH": src}
+        out = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        )
+        assert out.stdout.strip() == "[]"
+
+
+class TestEntryPoint:
+    def test_declared_in_pyproject(self) -> None:
+        """pyproject.toml registers the plugin as ``e2badges`` in the pytest11 group."""
+        pyproject = Path(__file__).parents[2] / "pyproject.toml"
+        project = tomllib.loads(pyproject.read_text())["project"]
+        assert project["entry-points"]["pytest11"] == {"e2badges": PLUGIN}
