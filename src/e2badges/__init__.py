@@ -12,7 +12,9 @@ from ._errors import ConflictingActivityError as ConflictingActivityError
 from ._errors import E2BadgesError as E2BadgesError
 from ._errors import InvalidActivityError as InvalidActivityError
 from ._errors import MissingDependencyError as MissingDependencyError
+from ._errors import SchemaVersionError as SchemaVersionError
 from ._errors import StorageError as StorageError
+from ._errors import TransientStorageError as TransientStorageError
 from ._errors import UnknownKindError as UnknownKindError
 from ._errors import UnknownStoreError as UnknownStoreError
 from ._models import Activity as Activity
@@ -45,8 +47,10 @@ __all__ = [
     "PointRule",
     "Revocation",
     "Rewards",
+    "SchemaVersionError",
     "StorageError",
     "SystemClock",
+    "TransientStorageError",
     "UnknownKindError",
     "UnknownStoreError",
     "__version__",

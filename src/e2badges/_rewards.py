@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ._clock import Clock, SystemClock
 from ._engine import EffectBatch, Engine
-from ._errors import ConfigurationError, ConflictingActivityError
+from ._errors import ConfigurationError, ConflictingActivityError, TransientStorageError
 from ._models import Activity, ActivityKind, LedgerEntry, Outcome, differing_fields
 from ._periods import resolve_timezone
 from ._rules import PointRule
@@ -91,6 +93,22 @@ class Rewards:
                 now = self.clock.now()
             filled.append(activity.model_copy(update={"at": now}))
 
+        attempt = 1
+        while True:
+            try:
+                return self._record_batch(given, filled, options)
+            except TransientStorageError:
+                if attempt >= self.store.max_attempts:
+                    raise
+                # Back off a random while, so that two transactions that deadlocked
+                # do not meet again in step.
+                time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))
+                attempt += 1
+
+    def _record_batch(
+        self, given: list[Activity], filled: list[Activity], options: Mapping[str, Any]
+    ) -> list[Outcome]:
+        engine = self.engine
         outcomes: list[Outcome] = []
         with self.store.transaction(**options) as tx:
             earlier = tx.claim(filled)

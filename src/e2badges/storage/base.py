@@ -71,7 +71,13 @@ class Store(ABC):
     Stores are created from a URL by :func:`e2badges.storage.store_from_url`, or
     directly.  ``close()`` releases what the store created and nothing it was
     given; a store is also a context manager that closes on exit.
+
+    ``max_attempts`` is how many times Rewards runs a recording transaction that
+    raised :class:`~e2badges.TransientStorageError` (a deadlock, a serialization
+    failure; the store rolled everything back) before letting the error through.
     """
+
+    max_attempts: int = 1
 
     @abstractmethod
     def transaction(self, **options: Any) -> AbstractContextManager[StoreTransaction]:

@@ -1,0 +1,205 @@
+"""Encode activities, outcomes and state values as JSON text, and back.
+
+Shared by every store that keeps these in text columns or values.  Decoding
+trusts its input (it was validated when recorded), so it skips validation.
+
+Formats (compact JSON, UTF-8 kept as is):
+
+- an activity: an object with ``id``, ``actor``, ``kind``, ``at`` (ISO 8601 with
+  its UTC offset) and, when set, ``object``, ``recipient``, ``value``, ``teams``,
+  ``attributes``;
+- an outcome: ``{"id": activity id, "t": reference time, "l": ledger lines,
+  "a": awards, "r": revocations, "c": level changes}``, each entry a list of its
+  fields in declaration order, where ``at`` (and ``activity_id``) are ``null``
+  when they equal the outcome's reference time (and activity id); empty lists
+  are left out;
+- a state value: the JSON of the value (finite numbers, strings, lists, objects).
+
+Times in columns are ``(UTC microseconds since the epoch, UTC offset in
+seconds)``: :func:`epoch_us`, :func:`utc_offset` and :func:`from_epoch_us`.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+from .._models import Activity, Award, LedgerEntry, LevelChange, Outcome, Revocation
+
+__all__ = [
+    "decode_activity",
+    "decode_outcome",
+    "decode_value",
+    "encode_activity",
+    "encode_outcome",
+    "encode_value",
+    "epoch_us",
+    "from_epoch_us",
+    "utc_offset",
+]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+_loads = json.loads
+_OFFSETS: dict[int, timezone] = {0: UTC}
+
+
+def epoch_us(at: datetime) -> int:
+    """Return an aware datetime as whole microseconds since the epoch (UTC)."""
+    delta = at - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def utc_offset(at: datetime) -> int:
+    """Return the UTC offset of an aware datetime in seconds."""
+    offset = at.utcoffset()
+    return 0 if offset is None else offset.days * 86_400 + offset.seconds
+
+
+def _zone(offset: int) -> timezone:
+    tz = _OFFSETS.get(offset)
+    if tz is None:
+        tz = _OFFSETS[offset] = timezone(timedelta(seconds=offset))
+    return tz
+
+
+def from_epoch_us(us: int, offset: int = 0) -> datetime:
+    """Return the datetime ``us`` microseconds after the epoch, at UTC offset ``offset``."""
+    return (_EPOCH + timedelta(microseconds=us)).astimezone(_zone(offset))
+
+
+def _time(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def encode_activity(activity: Activity) -> str:
+    """Return ``activity`` as JSON text (its ``at`` must be set)."""
+    at = activity.at
+    assert at is not None  # the facade fills it before anything is stored
+    doc: dict[str, Any] = {
+        "id": activity.id,
+        "actor": activity.actor,
+        "kind": activity.kind,
+        "at": at.isoformat(),
+    }
+    if activity.object is not None:
+        doc["object"] = activity.object
+    if activity.recipient is not None:
+        doc["recipient"] = activity.recipient
+    if activity.value is not None:
+        doc["value"] = activity.value
+    if activity.teams:
+        doc["teams"] = activity.teams
+    if activity.attributes:
+        doc["attributes"] = activity.attributes
+    return _dumps(doc)
+
+
+def decode_activity(text: str) -> Activity:
+    """Return the activity encoded by :func:`encode_activity`."""
+    doc = _loads(text)
+    return Activity.model_construct(
+        id=doc["id"],
+        actor=doc["actor"],
+        kind=doc["kind"],
+        object=doc.get("object"),
+        recipient=doc.get("recipient"),
+        value=doc.get("value"),
+        at=_time(doc["at"]),
+        teams=tuple(doc.get("teams", ())),
+        attributes=doc.get("attributes", {}),
+    )
+
+
+def encode_outcome(outcome: Outcome, at: datetime) -> str:
+    """Return ``outcome`` as JSON text; ``at`` (the activity's time) is its reference time."""
+    aid = outcome.activity_id
+    doc: dict[str, Any] = {"id": aid, "t": at.isoformat()}
+
+    def when(value: datetime) -> str | None:
+        return None if value == at and value.utcoffset() == at.utcoffset() else value.isoformat()
+
+    def which(value: str) -> str | None:
+        return None if value == aid else value
+
+    if outcome.ledger:
+        doc["l"] = [
+            [
+                e.rule,
+                e.user,
+                e.currency,
+                e.amount,
+                e.requested,
+                e.role,
+                e.limit,
+                e.bonus,
+                when(e.at),
+                which(e.activity_id),
+            ]
+            for e in outcome.ledger
+        ]
+    if outcome.awards:
+        doc["a"] = [
+            [w.user, w.badge, w.tier, w.period, w.rule, when(w.at), which(w.activity_id)]
+            for w in outcome.awards
+        ]
+    if outcome.revocations:
+        doc["r"] = [
+            [v.user, v.badge, v.tier, v.period, v.by, v.reason, when(v.at), which(v.activity_id)]
+            for v in outcome.revocations
+        ]
+    if outcome.level_changes:
+        doc["c"] = [
+            [c.user, c.old, c.new, when(c.at), which(c.activity_id)] for c in outcome.level_changes
+        ]
+    return _dumps(doc)
+
+
+def decode_outcome(text: str) -> Outcome:
+    """Return the outcome encoded by :func:`encode_outcome`."""
+    doc = _loads(text)
+    aid: str = doc["id"]
+    at = _time(doc["t"])
+
+    def when(value: str | None) -> datetime:
+        return at if value is None else _time(value)
+
+    ledger = tuple(
+        LedgerEntry(
+            aid if e[9] is None else e[9],
+            e[0],
+            e[1],
+            e[2],
+            e[3],
+            e[4],
+            when(e[8]),
+            e[5],
+            e[6],
+            e[7],
+        )
+        for e in doc.get("l", ())
+    )
+    awards = tuple(
+        Award(w[0], w[1], w[2], w[3], when(w[5]), aid if w[6] is None else w[6], w[4])
+        for w in doc.get("a", ())
+    )
+    revocations = tuple(
+        Revocation(v[0], v[1], v[2], v[3], when(v[6]), aid if v[7] is None else v[7], v[4], v[5])
+        for v in doc.get("r", ())
+    )
+    changes = tuple(
+        LevelChange(c[0], c[1], c[2], when(c[3]), aid if c[4] is None else c[4])
+        for c in doc.get("c", ())
+    )
+    return Outcome(aid, ledger, awards, revocations, changes)
+
+
+def encode_value(value: Any) -> str:
+    """Return a state value as JSON text (numbers stay int or float)."""
+    return _dumps(value)
+
+
+def decode_value(text: str) -> Any:
+    """Return the state value encoded by :func:`encode_value`."""
+    return _loads(text)
