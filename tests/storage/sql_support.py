@@ -6,7 +6,7 @@ A plain module (not a conftest) so that test modules and worker processes can im
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
