@@ -14,6 +14,7 @@ from typing import Any
 __all__ = ["StateView"]
 
 _MISSING = object()
+_ABSENT = object()  # loaded, and the store has no value for it
 
 
 class StateView:
@@ -48,8 +49,8 @@ class StateView:
         if self._loader is not None:
             value = self._loaded.get(key, _MISSING)
             if value is _MISSING:
-                value = self._loaded[key] = self._loader([key]).get(key, _MISSING)
-            if value is not _MISSING:
+                value = self._loaded[key] = self._loader([key]).get(key, _ABSENT)
+            if value is not _ABSENT:
                 return value
         return default
 
@@ -66,4 +67,4 @@ class StateView:
         if self._loader is None:
             return
         for key in keys:
-            self._loaded[key] = values.get(key, _MISSING)
+            self._loaded[key] = values.get(key, _ABSENT)
