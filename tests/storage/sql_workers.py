@@ -57,6 +57,7 @@ def make_activities(prefix: str, count: int, seed: int, *, users: int = 300) -> 
 def record_stream(
     url: str,
     prefix: str,
+    *,
     worker: int,
     shared: int,
     distinct: int,

@@ -309,7 +309,7 @@ class TestHostTransactions:
         assert rewards.activity("a1") is None
 
     def test_failed_record_keeps_host_work(self, host: tuple[sa.Engine, sa.Table, Rewards]) -> None:
-        """A refused batch in the host's transaction stores none of itself; the host's work stays."""
+        """A refused batch in the host's transaction stores none of itself; the host's stays."""
         engine, posts, rewards = host
         rewards.record(act(1))
         with engine.connect() as conn:

@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 
-from .._errors import MissingDependencyError
-from ._sql_schema import build_tables, read_version, schema_lock
+from .._errors import MissingDependencyError, SchemaVersionError, StorageError
+from ._sql_schema import SCHEMA_VERSION, build_tables, read_version, schema_lock
 
 __all__ = ["revision_of", "run_upgrade"]
 
@@ -33,6 +33,7 @@ def run_upgrade(engine: Engine, prefix: str, revision: str = "head") -> int:
     try:
         from alembic import command  # noqa: PLC0415  # alembic is an optional extra
         from alembic.config import Config  # noqa: PLC0415  # same
+        from alembic.util import CommandError  # noqa: PLC0415  # same
     except ImportError as exc:  # pragma: no cover - the dev extra installs alembic
         raise MissingDependencyError("alembic", "alembic") from exc
 
@@ -45,9 +46,19 @@ def run_upgrade(engine: Engine, prefix: str, revision: str = "head") -> int:
             attributes["table_prefix"] = prefix
             tables = build_tables(prefix, conn.dialect)
             version = read_version(conn, tables)
+            if version is not None and version > SCHEMA_VERSION:
+                raise SchemaVersionError(
+                    version,
+                    SCHEMA_VERSION,
+                    prefix=prefix,
+                    hint="upgrade e2badges before migrating this database",
+                )
             if version is not None and not inspect(conn).has_table(f"{prefix}alembic_version"):
                 command.stamp(config, revision_of(version))
-            command.upgrade(config, revision)
+            try:
+                command.upgrade(config, revision)
+            except CommandError as exc:
+                raise StorageError(f"store: migration failed: {exc}") from exc
             version = read_version(conn, tables)
         conn.commit()
     return 0 if version is None else version

@@ -199,10 +199,15 @@ class StoreConformance:
         """A transaction left by an exception stores nothing, even after apply()."""
         activity = act(1)
         outcome = Outcome("a1", (_line("a1", "ann", 2),))
-        with pytest.raises(RuntimeError, match="discard"), store.transaction() as tx:
-            tx.claim([activity])
-            tx.apply(EffectBatch([(activity, outcome)], {_BAL_ANN: 2}))
-            raise RuntimeError("discard")
+
+        def record_then_fail() -> None:
+            with store.transaction() as tx:
+                tx.claim([activity])
+                tx.apply(EffectBatch([(activity, outcome)], {_BAL_ANN: 2}))
+                raise RuntimeError("discard")
+
+        with pytest.raises(RuntimeError, match="discard"):
+            record_then_fail()
         assert store.get_activity("a1") is None
         assert store.get_outcome("a1") is None
         assert store.read_state([_BAL_ANN]) == {}
@@ -297,7 +302,7 @@ class StoreConformance:
         with store.transaction() as tx:
             tx.view(set(values))
             tx.apply(EffectBatch([], dict(values)))
-        stored = store.read_state(list(values) + ["absent"])
+        stored = store.read_state([*values, "absent"])
         assert stored == values
         assert [type(stored[k]) for k in ("int", "float", "big")] == [int, float, int]
 
