@@ -9,12 +9,12 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sql_support import Database
+from sql_workers import RULES, T0
 
 from e2badges import Activity, Rewards, SchemaVersionError
 from e2badges.cli import main
 from e2badges.storage._sql_schema import build_tables
 from e2badges.storage.sqlalchemy import SQLAlchemyStore, schema_version, upgrade
-from sql_workers import RULES, T0
 
 
 def _shape(conn: sa.Connection, prefix: str) -> dict[str, Any]:
