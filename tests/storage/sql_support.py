@@ -5,6 +5,7 @@ A plain module (not a conftest) so that test modules and worker processes can im
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import MetaData, create_engine, inspect
+from sqlalchemy import Engine, create_engine, inspect
+from sqlalchemy.pool import NullPool
 
 from e2badges.storage.sqlalchemy import SQLAlchemyStore
 
@@ -44,16 +46,20 @@ class Database:
         """Close the stores and drop every table under this test's prefix."""
         for store in self.stores:
             store.close()
-        engine = create_engine(self.url)
-        try:
-            with engine.begin() as conn:
-                names = [n for n in inspect(conn).get_table_names() if n.startswith(self.prefix)]
-                if names:
-                    metadata = MetaData()
-                    metadata.reflect(conn, only=names)
-                    metadata.drop_all(conn)
-        finally:
-            engine.dispose()
+        if self.backend == "sqlite":
+            return  # the file lives in the test's own temporary directory
+        engine = _engine(self.url)
+        with engine.begin() as conn:
+            names = [n for n in inspect(conn).get_table_names() if n.startswith(self.prefix)]
+            if names:
+                quote = conn.dialect.identifier_preparer.quote
+                conn.exec_driver_sql("DROP TABLE " + ", ".join(quote(n) for n in names))
+
+
+@functools.cache
+def _engine(url: str) -> Engine:
+    """Return one engine per server URL for the tests' own housekeeping."""
+    return create_engine(url, poolclass=NullPool)
 
 
 def open_database(backend: str, tmp_path: Path, server_url: Callable[[str], str]) -> Database:

@@ -24,7 +24,7 @@ RULES = (
         kind="answer.upvoted",
         actor_points=1,
         recipient_points=3,
-        caps=(Cap(amount=6, per="pair"), Cap(amount=30)),
+        caps=(Cap(amount=6, per="pair"), Cap(amount=12)),
     ),
     PointRule(
         id="answer",
@@ -36,22 +36,68 @@ RULES = (
 )
 KINDS = ("comment.created", "answer.upvoted", "answer.created")
 
+#: Streams built by a parent process before it forks its workers.
+PREPARED: dict[int, list[Activity]] = {}
 
-def make_activities(prefix: str, count: int, seed: int, *, users: int = 300) -> list[Activity]:
-    """Return ``count`` activities ``<prefix><n>`` over ``users`` people and five days."""
+
+def make_activities(
+    prefix: str,
+    count: int,
+    seed: int,
+    *,
+    users: int = 300,
+    days: int = 5,
+) -> list[Activity]:
+    """Return activities ``<prefix><n>`` (n < ``count``) over ``users`` people and ``days`` days.
+
+    A person upvotes one of their three neighbours (``u<n+1>`` to ``u<n+3>``), so
+    that pair caps come into play.
+    """
     rng = random.Random(seed)
     out = []
     for n in range(count):
         kind = KINDS[rng.randrange(3)]
-        actor = f"u{rng.randrange(users)}"
+        actor = rng.randrange(users)
+        neighbour = (actor + 1 + rng.randrange(3)) % users
+        question = rng.randrange(users * 2)
+        at = T0 + timedelta(days=rng.randrange(days), minutes=rng.randrange(600))
         extra: dict[str, Any] = {}
         if kind == "answer.upvoted":
-            extra["recipient"] = f"u{rng.randrange(users)}"
-        if kind == "answer.created":
-            extra["object"] = f"q{rng.randrange(users * 2)}"
-        at = T0 + timedelta(days=rng.randrange(5), minutes=rng.randrange(600))
-        out.append(Activity(id=f"{prefix}{n}", actor=actor, kind=kind, at=at, **extra))
+            extra["recipient"] = f"u{neighbour}"
+        elif kind == "answer.created":
+            extra["object"] = f"q{question}"
+        out.append(Activity(id=f"{prefix}{n}", actor=f"u{actor}", kind=kind, at=at, **extra))
     return out
+
+
+def activities_for(
+    *, shared: int, distinct: int, workers: int, users: int, days: int
+) -> tuple[list[Activity], list[list[Activity]]]:
+    """Return the shared activities and each worker's own distinct ones."""
+    common = make_activities("s", shared, seed=1, users=users, days=days)
+    own = [
+        make_activities(f"d{w}-", distinct // workers, seed=100 + w, users=users, days=days)
+        for w in range(workers)
+    ]
+    return common, own
+
+
+def stream_for(
+    worker: int, common: list[Activity], own: list[Activity], workers: int
+) -> list[Activity]:
+    """Return what worker ``worker`` sends: its copies of shared activities and its own.
+
+    Every shared activity is sent twice, by two different workers; each worker
+    also sends activities nobody else sends.  The order is shuffled per worker.
+    """
+    mine = [a for n, a in enumerate(common) if worker in _senders(n, workers)] + own
+    random.Random(worker).shuffle(mine)
+    return mine
+
+
+def _senders(n: int, workers: int) -> tuple[int, int]:
+    first = n % workers
+    return first, (first + 1 + (n // workers) % (workers - 1)) % workers
 
 
 def record_stream(
@@ -62,16 +108,20 @@ def record_stream(
     shared: int,
     distinct: int,
     workers: int,
+    users: int,
+    days: int,
     batch: int,
 ) -> int:
-    """Record the shared activities twice and this worker's share of the distinct ones.
+    """Record worker ``worker``'s stream (see :func:`stream_for`) in batches; return its length.
 
-    Returns the number of activities sent.
+    A forked worker finds its stream in :data:`PREPARED`, built by the parent.
     """
-    common = make_activities("s", shared, seed=1)
-    mine = make_activities(f"d{worker}-", distinct // workers, seed=100 + worker)
-    stream = common + common + mine
-    random.Random(worker).shuffle(stream)
+    stream = PREPARED.get(worker)
+    if stream is None:
+        common, own = activities_for(
+            shared=shared, distinct=distinct, workers=workers, users=users, days=days
+        )
+        stream = stream_for(worker, common, own[worker], workers)
     store = SQLAlchemyStore(url, table_prefix=prefix, create_schema=False)
     try:
         rewards = Rewards(store, rules=RULES)

@@ -73,15 +73,18 @@ def _time(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-def encode_activity(activity: Activity) -> str:
-    """Return ``activity`` as JSON text (its ``at`` must be set)."""
+def encode_activity(activity: Activity, at_text: str | None = None) -> str:
+    """Return ``activity`` as JSON text (its ``at`` must be set).
+
+    ``at_text`` is ``activity.at.isoformat()`` when the caller already has it.
+    """
     at = activity.at
     assert at is not None  # the facade fills it before anything is stored
     doc: dict[str, Any] = {
         "id": activity.id,
         "actor": activity.actor,
         "kind": activity.kind,
-        "at": at.isoformat(),
+        "at": at_text or at.isoformat(),
     }
     if activity.object is not None:
         doc["object"] = activity.object
@@ -112,18 +115,23 @@ def decode_activity(text: str) -> Activity:
     )
 
 
-def encode_outcome(outcome: Outcome, at: datetime) -> str:
-    """Return ``outcome`` as JSON text; ``at`` (the activity's time) is its reference time."""
+def encode_outcome(outcome: Outcome, at: datetime, at_text: str | None = None) -> str:
+    """Return ``outcome`` as JSON text; ``at`` (the activity's time) is its reference time.
+
+    ``at_text`` is ``at.isoformat()`` when the caller already has it.
+    """
     aid = outcome.activity_id
-    doc: dict[str, Any] = {"id": aid, "t": at.isoformat()}
+    doc: dict[str, Any] = {"id": aid, "t": at_text or at.isoformat()}
+    offset = at.utcoffset()
 
     def when(value: datetime) -> str | None:
-        return None if value == at and value.utcoffset() == at.utcoffset() else value.isoformat()
+        return None if value == at and value.utcoffset() == offset else value.isoformat()
 
     def which(value: str) -> str | None:
         return None if value == aid else value
 
     if outcome.ledger:
+        # Inlined: ledger lines are most of what is encoded on the hot path.
         doc["l"] = [
             [
                 e.rule,
@@ -134,8 +142,8 @@ def encode_outcome(outcome: Outcome, at: datetime) -> str:
                 e.role,
                 e.limit,
                 e.bonus,
-                when(e.at),
-                which(e.activity_id),
+                None if e.at is at else when(e.at),
+                None if e.activity_id == aid else e.activity_id,
             ]
             for e in outcome.ledger
         ]
@@ -197,9 +205,15 @@ def decode_outcome(text: str) -> Outcome:
 
 def encode_value(value: Any) -> str:
     """Return a state value as JSON text (numbers stay int or float)."""
+    # Most state values are counters: str() is their JSON, 20 times faster than dumps.
+    if type(value) is int:
+        return str(value)
     return _dumps(value)
 
 
 def decode_value(text: str) -> Any:
     """Return the state value encoded by :func:`encode_value`."""
-    return _loads(text)
+    try:
+        return int(text)  # the common case; JSON strings (quoted) and floats fall through
+    except ValueError:
+        return _loads(text)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import create_engine, func, select
@@ -42,9 +43,10 @@ from ._codec import (
     from_epoch_us,
     utc_offset,
 )
-from ._sql_dialects import LedgerRow, SQLOps, ops_for, storage_key
+from ._sql_dialects import ActivityRow, LedgerRow, SQLOps, ops_for, storage_key
 from ._sql_schema import (
     SCHEMA_VERSION,
+    STATE_KEY_LENGTH,
     Tables,
     build_tables,
     check_prefix,
@@ -202,13 +204,17 @@ def _storage_errors(action: str, *, retryable: bool = False) -> Iterator[None]:
 
 
 class _SQLTransaction(StoreTransaction):
-    __slots__ = ("_conn", "_ops")
+    __slots__ = ("_at_text", "_conn", "_ops", "_sort")
 
     wants_keys = True
 
     def __init__(self, ops: SQLOps, conn: Connection) -> None:
         self._ops = ops
         self._conn = conn
+        # Row locks are taken in sorted key order, so that two transactions never
+        # wait for each other in a cycle; a database with one writer needs no order.
+        self._sort = ops.row_locks
+        self._at_text: dict[str, str] = {}
 
     def claim(self, activities: Sequence[Activity]) -> dict[str, tuple[Activity, Outcome]]:
         unique: dict[str, Activity] = {}
@@ -218,10 +224,13 @@ class _SQLTransaction(StoreTransaction):
             return {}
         # Sorted, so that two transactions claiming overlapping ids wait in one
         # order instead of deadlocking.
-        rows = [
-            (a.id, a.kind, a.actor, epoch_us(a.at), encode_activity(a))  # type: ignore[arg-type]
-            for a in (unique[i] for i in sorted(unique))
-        ]
+        at_text = self._at_text
+        rows: list[ActivityRow] = []
+        for aid in sorted(unique):
+            a = unique[aid]
+            at: datetime = a.at  # type: ignore[assignment]  # the facade fills it
+            text = at_text[aid] = at.isoformat()
+            rows.append((aid, a.kind, a.actor, epoch_us(at), encode_activity(a, text)))
         candidates = self._ops.claim(self._conn, rows)
         if not candidates:
             return {}
@@ -233,10 +242,10 @@ class _SQLTransaction(StoreTransaction):
     def _load(self, keys: Iterable[str]) -> dict[str, Any]:
         stored: dict[str, str] = {}
         for key in keys:
-            stored[storage_key(key)] = key
+            stored[key if len(key) <= STATE_KEY_LENGTH else storage_key(key)] = key
         if not stored:
             return {}
-        rows = self._ops.lock_state(self._conn, sorted(stored))
+        rows = self._ops.lock_state(self._conn, sorted(stored) if self._sort else list(stored))
         return {stored[k]: decode_value(v) for k, v in rows if v is not None}
 
     def view(self, keys: Collection[str] | None = None) -> StateView:
@@ -250,9 +259,15 @@ class _SQLTransaction(StoreTransaction):
         if batch.recorded:
             log: list[tuple[str, str]] = []
             ledger: list[LedgerRow] = []
+            at_text = self._at_text
             for activity, outcome in batch.recorded:
-                log.append((activity.id, encode_outcome(outcome, activity.at)))  # type: ignore[arg-type]
+                at: datetime = activity.at  # type: ignore[assignment]  # filled by the facade
+                log.append((activity.id, encode_outcome(outcome, at, at_text.get(activity.id))))
+                if not outcome.ledger:
+                    continue
+                us, offset = epoch_us(at), utc_offset(at)
                 for e in outcome.ledger:
+                    same = e.at is at
                     ledger.append(
                         (
                             e.user,
@@ -264,15 +279,21 @@ class _SQLTransaction(StoreTransaction):
                             e.role,
                             e.limit,
                             e.bonus,
-                            epoch_us(e.at),
-                            utc_offset(e.at),
+                            us if same else epoch_us(e.at),
+                            offset if same else utc_offset(e.at),
                         )
                     )
             ops.insert_log(conn, log)
             if ledger:
                 ops.insert_ledger(conn, ledger)
         if batch.state:
-            rows = sorted((storage_key(k), encode_value(v)) for k, v in batch.state.items())
+            limit = STATE_KEY_LENGTH
+            rows = [
+                (k if len(k) <= limit else storage_key(k), encode_value(v))
+                for k, v in batch.state.items()
+            ]
+            if self._sort:
+                rows.sort()
             ops.upsert_state(conn, rows)
 
 
