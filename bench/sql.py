@@ -115,9 +115,9 @@ def capture_rows(url: str, parts: list[list[Activity]]) -> list[dict[str, list[t
 
     def seen(_c: Any, _cur: Any, statement: str, params: Any, _ctx: Any, _many: bool) -> None:
         words = statement.split()
-        if words[0] != "INSERT" or "value" not in statement and words[2] == f"{prefix}state":
+        table = names.get(words[2].strip('"`'), "") if words[0] == "INSERT" else ""
+        if not table or (table == "state" and "value" not in statement):
             return  # only the rows the store keeps (not the lock placeholders)
-        table = names[words[2].strip('"`')]
         if isinstance(params, dict):  # PostgreSQL: whole columns as arrays
             columns = list(params.values())
             rows = list(zip(*columns, strict=True))
@@ -165,7 +165,7 @@ COLUMNS = {
         "bonus",
         "at_us",
         "at_offset",
-    ),  # fmt: skip
+    ),
     "state": ("state_key", "value"),
 }
 
