@@ -293,6 +293,19 @@ class TestHostTransactions:
         assert rewards.balance("ann") == 2
         assert [line.activity_id for line in rewards.explain("ann")] == ["a1"]
 
+    def test_reward_first_in_host_transaction(
+        self, host: tuple[sa.Engine, sa.Table, Rewards]
+    ) -> None:
+        """A reward recorded before any host statement still rolls back with the host."""
+        engine, posts, rewards = host
+        with engine.connect() as conn:
+            trans = conn.begin()
+            rewards.record(act(1), connection=conn)
+            conn.execute(posts.insert().values(id=1, body="hello"))
+            trans.rollback()
+        assert rewards.balance("ann") == 0
+        assert rewards.store.count_activities() == 0
+
     def test_session_joins_too(self, host: tuple[sa.Engine, sa.Table, Rewards]) -> None:
         """An ORM Session works as the connection: rollback drops, commit keeps the reward."""
         engine, posts, rewards = host
