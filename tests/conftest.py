@@ -67,9 +67,9 @@ def server_url_for(name: str) -> str:
     """Return the test URL of server ``name``, or skip the test (fail it under CI=true)."""
     variable, default = SERVERS[name]
     url = os.environ.get(variable, default)
-    if name not in _probed:
-        _probed[name] = _probe(url)
-    reason = _probed[name]
+    if url not in _probed:
+        _probed[url] = _probe(url)
+    reason = _probed[url]
     if reason is not None:
         message = f"the {name} server ({variable}) does not answer: {reason}"
         if in_ci():

@@ -14,7 +14,7 @@ from typing import Any
 __all__ = ["StateView"]
 
 _MISSING = object()
-_ABSENT = object()  # loaded, and the store has no value for it
+_ABSENT = object()  # loaded (or preloaded): the store has no value for the key
 
 
 class StateView:

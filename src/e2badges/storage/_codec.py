@@ -9,10 +9,13 @@ Formats (compact JSON, UTF-8 kept as is):
   its UTC offset) and, when set, ``object``, ``recipient``, ``value``, ``teams``,
   ``attributes``;
 - an outcome: ``{"id": activity id, "t": reference time, "l": ledger lines,
-  "a": awards, "r": revocations, "c": level changes}``, each entry a list of its
-  fields in declaration order, where ``at`` (and ``activity_id``) are ``null``
-  when they equal the outcome's reference time (and activity id); empty lists
-  are left out;
+  "a": awards, "r": revocations, "c": level changes}``, each entry a list of
+  fields, where ``at`` (and ``activity_id``) are ``null`` when they equal the
+  outcome's reference time (and activity id); empty lists are left out.  Ledger
+  lines are ``[rule, user, currency, amount, requested, role, limit, bonus, at,
+  activity_id]``; the other entries list their dataclass fields in declaration
+  order, so a field added at the end with a default is read back from rows
+  written before it existed;
 - a state value: the JSON of the value (finite numbers, strings, lists, objects).
 
 Times in columns are ``(UTC microseconds since the epoch, UTC offset in
@@ -21,9 +24,10 @@ seconds)``: :func:`epoch_us`, :func:`utc_offset` and :func:`from_epoch_us`.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 from .._models import Activity, Award, LedgerEntry, LevelChange, Outcome, Revocation
 
@@ -39,6 +43,7 @@ __all__ = [
     "utc_offset",
 ]
 
+_T = TypeVar("_T")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 _loads = json.loads
@@ -127,9 +132,6 @@ def encode_outcome(outcome: Outcome, at: datetime, at_text: str | None = None) -
     def when(value: datetime) -> str | None:
         return None if value == at and value.utcoffset() == offset else value.isoformat()
 
-    def which(value: str) -> str | None:
-        return None if value == aid else value
-
     if outcome.ledger:
         # Inlined: ledger lines are most of what is encoded on the hot path.
         doc["l"] = [
@@ -148,20 +150,45 @@ def encode_outcome(outcome: Outcome, at: datetime, at_text: str | None = None) -
             for e in outcome.ledger
         ]
     if outcome.awards:
-        doc["a"] = [
-            [w.user, w.badge, w.tier, w.period, w.rule, when(w.at), which(w.activity_id)]
-            for w in outcome.awards
-        ]
+        doc["a"] = [_entry(w, at, offset, aid) for w in outcome.awards]
     if outcome.revocations:
-        doc["r"] = [
-            [v.user, v.badge, v.tier, v.period, v.by, v.reason, when(v.at), which(v.activity_id)]
-            for v in outcome.revocations
-        ]
+        doc["r"] = [_entry(v, at, offset, aid) for v in outcome.revocations]
     if outcome.level_changes:
-        doc["c"] = [
-            [c.user, c.old, c.new, when(c.at), which(c.activity_id)] for c in outcome.level_changes
-        ]
+        doc["c"] = [_entry(c, at, offset, aid) for c in outcome.level_changes]
     return _dumps(doc)
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _names(cls: type) -> tuple[str, ...]:
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
+
+
+def _entry(item: Any, at: datetime, offset: Any, aid: str) -> list[Any]:
+    """Return an award, revocation or level change as its fields in declaration order."""
+    out: list[Any] = []
+    for name in _names(type(item)):
+        value = getattr(item, name)
+        if name == "at":
+            value = None if value == at and value.utcoffset() == offset else value.isoformat()
+        elif name == "activity_id" and value == aid:
+            value = None
+        out.append(value)
+    return out
+
+
+def _decoded(cls: type[_T], values: list[Any], at: datetime, aid: str) -> _T:
+    # Fields added later (with defaults, at the end) are absent from older rows.
+    names = _names(cls)
+    kwargs: dict[str, Any] = dict(zip(names, values, strict=False))
+    kwargs["at"] = at if kwargs["at"] is None else _time(kwargs["at"])
+    if kwargs["activity_id"] is None:
+        kwargs["activity_id"] = aid
+    return cls(**kwargs)
 
 
 def decode_outcome(text: str) -> Outcome:
@@ -188,18 +215,9 @@ def decode_outcome(text: str) -> Outcome:
         )
         for e in doc.get("l", ())
     )
-    awards = tuple(
-        Award(w[0], w[1], w[2], w[3], when(w[5]), aid if w[6] is None else w[6], w[4])
-        for w in doc.get("a", ())
-    )
-    revocations = tuple(
-        Revocation(v[0], v[1], v[2], v[3], when(v[6]), aid if v[7] is None else v[7], v[4], v[5])
-        for v in doc.get("r", ())
-    )
-    changes = tuple(
-        LevelChange(c[0], c[1], c[2], when(c[3]), aid if c[4] is None else c[4])
-        for c in doc.get("c", ())
-    )
+    awards = tuple(_decoded(Award, e, at, aid) for e in doc.get("a", ()))
+    revocations = tuple(_decoded(Revocation, e, at, aid) for e in doc.get("r", ()))
+    changes = tuple(_decoded(LevelChange, e, at, aid) for e in doc.get("c", ()))
     return Outcome(aid, ledger, awards, revocations, changes)
 
 

@@ -204,13 +204,15 @@ def _storage_errors(action: str, *, retryable: bool = False) -> Iterator[None]:
 
 
 class _SQLTransaction(StoreTransaction):
-    __slots__ = ("_at_text", "_conn", "_ops", "_sort")
+    __slots__ = ("_at_text", "_conn", "_ops", "_sort", "commits")
 
     wants_keys = True
 
-    def __init__(self, ops: SQLOps, conn: Connection) -> None:
+    def __init__(self, ops: SQLOps, conn: Connection, *, commits: bool = True) -> None:
         self._ops = ops
         self._conn = conn
+        # False when joining the caller's transaction, which commits (or not) later.
+        self.commits = commits
         # Row locks are taken in sorted key order, so that two transactions never
         # wait for each other in a cycle; a database with one writer needs no order.
         self._sort = ops.row_locks
@@ -418,7 +420,7 @@ class SQLAlchemyStore(Store):
                 self._check_joined(conn)
                 self._ops.begin(conn, joined=True)
                 with conn.begin_nested():
-                    yield _SQLTransaction(self._ops, conn)
+                    yield _SQLTransaction(self._ops, conn, commits=False)
                 return
             session_connection = getattr(connection, "connection", None)
             if not callable(session_connection) or not hasattr(connection, "begin_nested"):
@@ -431,7 +433,7 @@ class SQLAlchemyStore(Store):
             self._check_joined(conn)
             self._ops.begin(conn, joined=True)
             with connection.begin_nested():
-                yield _SQLTransaction(self._ops, conn)
+                yield _SQLTransaction(self._ops, conn, commits=False)
 
     def _check_joined(self, conn: Connection) -> None:
         if conn.dialect.name != self._dialect:
