@@ -16,7 +16,7 @@ class TestServerURL:
         """Outside CI a test whose server does not answer is skipped, saying why."""
         monkeypatch.setenv("E2BADGES_TEST_POSTGRESQL_URL", DEAD)
         monkeypatch.delenv("CI", raising=False)
-        with pytest.raises(pytest.skip.Exception, match="postgresql server .* does not answer"):
+        with pytest.raises(pytest.skip.Exception, match=r"postgresql server .* does not answer"):
             server_url("postgresql")
 
     def test_down_server_fails_in_ci(
