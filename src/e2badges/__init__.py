@@ -22,7 +22,9 @@ from ._errors import E2BadgesError as E2BadgesError
 from ._errors import InvalidActivityError as InvalidActivityError
 from ._errors import MissingDependencyError as MissingDependencyError
 from ._errors import PluginError as PluginError
+from ._errors import SchemaVersionError as SchemaVersionError
 from ._errors import StorageError as StorageError
+from ._errors import TransientStorageError as TransientStorageError
 from ._errors import UnknownBadgeError as UnknownBadgeError
 from ._errors import UnknownKindError as UnknownKindError
 from ._errors import UnknownStoreError as UnknownStoreError
@@ -81,9 +83,11 @@ __all__ = [
     "Refusal",
     "Revocation",
     "Rewards",
+    "SchemaVersionError",
     "StorageError",
     "SystemClock",
     "Tier",
+    "TransientStorageError",
     "UnknownBadgeError",
     "UnknownKindError",
     "UnknownStoreError",

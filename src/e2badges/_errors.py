@@ -15,7 +15,9 @@ __all__ = [
     "InvalidActivityError",
     "MissingDependencyError",
     "PluginError",
+    "SchemaVersionError",
     "StorageError",
+    "TransientStorageError",
     "UnknownBadgeError",
     "UnknownKindError",
     "UnknownStoreError",
@@ -124,3 +126,29 @@ class PluginError(E2BadgesError, RuntimeError):
         self.plugin = plugin
         self.hook = hook
         self.reason = reason
+
+
+class TransientStorageError(StorageError):
+    """A recording transaction failed for a reason a retry may cure; nothing was stored.
+
+    Raised for deadlocks, serialization failures, lock timeouts and lost
+    connections, only when the store owned the transaction (so everything was
+    rolled back).  Rewards retries such a batch up to ``store.max_attempts`` times.
+    """
+
+
+class SchemaVersionError(StorageError):
+    """The database's e2badges schema is missing, older or newer than this version knows."""
+
+    def __init__(self, found: int | None, known: int, *, prefix: str, hint: str) -> None:
+        where = f"tables with prefix {prefix!r}"
+        if found is None:
+            what = f"no e2badges schema ({where})"
+        elif found > known:
+            what = f"schema version {found} ({where}) is newer than this e2badges knows ({known})"
+        else:
+            what = f"schema version {found} ({where}) is older than this e2badges needs ({known})"
+        super().__init__(f"store: {what}; {hint}")
+        self.found = found
+        self.known = known
+        self.prefix = prefix

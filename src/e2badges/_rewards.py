@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import random
+import time
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -12,7 +14,7 @@ from ._badges import GRANT_KIND, REVOKE_KIND, Badge
 from ._clock import Clock, SystemClock
 from ._delivery import DeliveryFailure, DeliveryPolicy, DeliveryReport, Outbox
 from ._engine import EffectBatch, Engine
-from ._errors import ConfigurationError, ConflictingActivityError
+from ._errors import ConfigurationError, ConflictingActivityError, TransientStorageError
 from ._levels import Level
 from ._models import (
     Activity,
@@ -133,12 +135,7 @@ class Rewards:
         failure is reported in ``delivery_errors``, never raised here.
         """
         engine = self.engine
-        checker = self._checker
         outbox = self._outbox
-        # Hook arguments kept for delivery right after the commit (none to keep without it).
-        arguments: dict[str, dict[str, Any]] | None = (
-            {} if outbox is not None and outbox.policy.inline else None
-        )
         given: list[Activity] = []
         for item in activities:
             activity = Activity.coerce(item)
@@ -156,6 +153,37 @@ class Rewards:
                 now = self.clock.now()
             filled.append(activity.model_copy(update={"at": now}))
 
+        attempt = 1
+        while True:
+            # Hook arguments kept for delivery right after the commit (none to keep without it).
+            arguments: dict[str, dict[str, Any]] | None = (
+                {} if outbox is not None and outbox.policy.inline else None
+            )
+            try:
+                outcomes, commits = self._record_batch(given, filled, options, arguments)
+            except TransientStorageError:
+                if attempt >= self.store.max_attempts:
+                    raise
+                # Back off a random while, so that two transactions that deadlocked
+                # do not meet again in step.
+                time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))
+                attempt += 1
+                continue
+            if arguments and outbox is not None and commits:
+                self._deliver_after_commit(outbox, arguments)
+            return outcomes
+
+    def _record_batch(
+        self,
+        given: list[Activity],
+        filled: list[Activity],
+        options: Mapping[str, Any],
+        arguments: dict[str, dict[str, Any]] | None,
+    ) -> tuple[list[Outcome], bool]:
+        """Run one recording transaction; return the outcomes and whether it committed."""
+        engine = self.engine
+        checker = self._checker
+        outbox = self._outbox
         outcomes: list[Outcome] = []
         with self.store.transaction(**options) as tx:
             earlier = tx.claim(filled)
@@ -191,9 +219,7 @@ class Rewards:
                     outbox.collect(activity, outcome, batch.notifications, arguments)
             batch.state = view.writes
             tx.apply(batch)
-        if arguments and outbox is not None and tx.commits:
-            self._deliver_after_commit(outbox, arguments)
-        return outcomes
+        return outcomes, tx.commits
 
     # -- badges ----------------------------------------------------------------------
 

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
+from sql_support import ALL_BACKENDS, open_database
 
 from e2badges.storage import MemoryStore, Store
 from e2badges.testing.conformance import StoreConformance
 
 
-class TestMemoryStore(StoreConformance):
-    @pytest.fixture
-    def make_store(self) -> Callable[[], Store]:
-        shared = MemoryStore()
-        return lambda: shared
+class TestStore(StoreConformance):
+    @pytest.fixture(params=ALL_BACKENDS)
+    def make_store(
+        self,
+        request: pytest.FixtureRequest,
+        tmp_path: Path,
+        server_url: Callable[[str], str],
+    ) -> Iterator[Callable[[], Store]]:
+        if request.param == "memory":
+            shared = MemoryStore()
+            yield lambda: shared
+            return
+        database = open_database(request.param, tmp_path, server_url)
+        yield database.store
+        database.drop()

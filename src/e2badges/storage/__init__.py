@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from importlib.metadata import entry_points
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._engine import EffectBatch as EffectBatch
 from .._errors import UnknownStoreError
@@ -21,21 +21,39 @@ from .base import Store as Store
 from .base import StoreTransaction as StoreTransaction
 from .memory import MemoryStore as MemoryStore
 
+if TYPE_CHECKING:
+    from .sqlalchemy import SQLAlchemyStore as SQLAlchemyStore
+
 __all__ = [
     "EffectBatch",
     "MemoryStore",
     "Notification",
     "OutboxEntry",
+    "SQLAlchemyStore",
     "Store",
     "StoreTransaction",
     "store_from_url",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The SQL store module imports SQLAlchemy's engine machinery: load it on first use.
+    if name == "SQLAlchemyStore":
+        from .sqlalchemy import SQLAlchemyStore  # noqa: PLC0415  # lazy on purpose
+
+        return SQLAlchemyStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 StoreFactory = Callable[..., Store]
 
 # Scheme (the part before "+driver") -> "module:attribute" of a factory taking (url, **options).
 _BUILTIN: dict[str, str] = {
     "memory": "e2badges.storage.memory:MemoryStore.from_url",
+    "sqlite": "e2badges.storage.sqlalchemy:SQLAlchemyStore.from_url",
+    "postgresql": "e2badges.storage.sqlalchemy:SQLAlchemyStore.from_url",
+    "mysql": "e2badges.storage.sqlalchemy:SQLAlchemyStore.from_url",
+    "mariadb": "e2badges.storage.sqlalchemy:SQLAlchemyStore.from_url",
 }
 
 

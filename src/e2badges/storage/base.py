@@ -91,9 +91,14 @@ class Store(ABC):
 
     ``keeps_outbox`` says whether the store implements the outbox methods
     below; Rewards refuses notification plugins over a store that does not.
+
+    ``max_attempts`` is how many times Rewards runs a recording transaction that
+    raised :class:`~e2badges.TransientStorageError` (a deadlock, a serialization
+    failure; the store rolled everything back) before letting the error through.
     """
 
     keeps_outbox: ClassVar[bool] = False
+    max_attempts: int = 1
 
     @abstractmethod
     def transaction(self, **options: Any) -> AbstractContextManager[StoreTransaction]:

@@ -23,10 +23,11 @@ __all__ = ["MemoryStore"]
 
 
 class _MemoryTransaction(StoreTransaction):
-    __slots__ = ("_store",)
+    __slots__ = ("_pending", "_store")
 
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
+        self._pending: list[EffectBatch] = []
 
     def claim(self, activities: Sequence[Activity]) -> dict[str, tuple[Activity, Outcome]]:
         recorded = self._store._activities
@@ -41,6 +42,15 @@ class _MemoryTransaction(StoreTransaction):
         return StateView(self._store._state)
 
     def apply(self, batch: EffectBatch) -> None:
+        # Kept until the transaction commits, so that an exception after apply()
+        # still discards everything.
+        self._pending.append(batch)
+
+    def commit(self) -> None:
+        for batch in self._pending:
+            self._write(batch)
+
+    def _write(self, batch: EffectBatch) -> None:
         store = self._store
         recorded = store._activities
         log = store._log
@@ -118,9 +128,11 @@ class MemoryStore(Store):
         if options:
             raise TypeError(f"MemoryStore.transaction() takes no options, got {sorted(options)}")
         with self._lock:
-            # The transaction writes only in apply(), after the engine is done, so an
-            # exception anywhere before it leaves the store untouched.
-            yield _MemoryTransaction(self)
+            # The transaction writes only on commit, so an exception anywhere in the
+            # block leaves the store untouched.
+            tx = _MemoryTransaction(self)
+            yield tx
+            tx.commit()
 
     def read_state(self, keys: Iterable[str]) -> dict[str, Any]:
         state = self._state

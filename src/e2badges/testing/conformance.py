@@ -20,16 +20,18 @@ stores over one database, as a second process would see it.
 
 from __future__ import annotations
 
+import random
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 
 from .. import (
     Activity,
+    Award,
     Badge,
     Cap,
     ConflictingActivityError,
@@ -37,14 +39,18 @@ from .. import (
     DeliveryReport,
     FrozenClock,
     InvalidActivityError,
+    LedgerEntry,
     Level,
+    LevelChange,
     Outcome,
     PointRule,
+    Revocation,
     Rewards,
     Tier,
     criteria,
     hookimpl,
 )
+from .._rules import balance_key
 from ..storage import EffectBatch, Notification, OutboxEntry, Store, StoreTransaction
 
 __all__ = ["StoreConformance"]
@@ -685,3 +691,173 @@ class StoreConformance:
         later = notifying(make_store(), only_q, clock=FrozenClock(T0 + timedelta(hours=1)))
         assert later.deliver_pending().delivered == 1
         assert only_q.received == ["recorded:a1"]
+
+    # -- transactions ---------------------------------------------------------------
+
+    def test_rolled_back_transaction_stores_nothing(self, store: Store) -> None:
+        """A transaction left by an exception stores nothing, even after apply()."""
+        activity = act(1)
+        outcome = Outcome("a1", (_line("a1", "ann", 2),))
+
+        def record_then_fail() -> None:
+            with store.transaction() as tx:
+                tx.claim([activity])
+                tx.apply(EffectBatch([(activity, outcome)], {_BAL_ANN: 2}))
+                raise RuntimeError("discard")
+
+        with pytest.raises(RuntimeError, match="discard"):
+            record_then_fail()
+        assert store.get_activity("a1") is None
+        assert store.get_outcome("a1") is None
+        assert store.read_state([_BAL_ANN]) == {}
+        assert store.ledger("ann") == []
+        assert store.count_activities() == 0
+
+    def test_failed_batch_frees_its_ids(self, store: Store) -> None:
+        """Claiming records nothing by itself: rolled back, a batch's ids are free again."""
+        fail = {"on": True}
+
+        def points(activity: Activity) -> float:
+            if fail["on"] and activity.id == "a2":
+                raise RuntimeError("boom")
+            return 3
+
+        rewards = Rewards(
+            store, rules=[PointRule(id="r", kind="comment.created", actor_points=points)]
+        )
+        with pytest.raises(RuntimeError, match="boom"):
+            rewards.record_many([act(1), act(2)])
+        fail["on"] = False
+        outcomes = rewards.record_many([act(1), act(2)])
+        assert [o.credited("ann") for o in outcomes] == [3, 3]
+        assert store.count_activities() == 2
+        assert rewards.balance("ann") == 6
+
+    def test_concurrent_duplicates_recorded_once(self, store: Store) -> None:
+        """A concurrent transaction claiming the same id waits, then sees it as recorded."""
+        # 40 shared activities: users u0..u3, two days, 5 comments per user and day;
+        # the cap of 5 points a day leaves 5 + 5 = 10 points per user, in any order.
+        shared = [
+            act(i, actor=f"u{i % 4}").model_copy(update={"at": T0 + timedelta(days=i // 4 % 2)})
+            for i in range(40)
+        ]
+        rewards = Rewards(store, rules=RULES)
+        errors: list[BaseException] = []
+
+        def work(seed: int) -> None:
+            order = list(shared)
+            random.Random(seed).shuffle(order)
+            try:
+                for start in range(0, len(order), 10):
+                    rewards.record_many(order[start : start + 10])
+            except BaseException as exc:  # reported by the main thread
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work, args=(seed,)) for seed in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert store.count_activities() == 40
+        assert [rewards.balance(f"u{u}") for u in range(4)] == [10, 10, 10, 10]
+        assert sum(len(store.ledger(f"u{u}")) for u in range(4)) == 40
+
+    # -- state ----------------------------------------------------------------------
+
+    def test_unlisted_key_loaded_on_first_read(self, rewards: Rewards, store: Store) -> None:
+        """A key the view was not given is loaded from the committed state on first read."""
+        rewards.record(act(1))
+        with store.transaction() as tx:
+            view = tx.view(set())
+            assert view.get(_BAL_ANN) == 2
+            assert view.get("no-such-key", None) is None
+
+    def test_view_writes_need_apply(self, store: Store) -> None:
+        """The view's writes are stored only by apply(), never by the view itself."""
+        with store.transaction() as tx:
+            tx.view({"k"}).set("k", 1)
+            tx.apply(EffectBatch())
+        assert store.read_state(["k"]) == {}
+
+    def test_state_values_round_trip(self, store: Store) -> None:
+        """State keeps each JSON-safe value and any key string exactly as applied."""
+        values = {
+            "int": 7,
+            "float": 2.5,
+            "negative": -3,
+            "big": 2**53 + 1,
+            "list": [1, "a", None, [2.0]],
+            "dict": {"x": 1, "y": ["z"]},
+            "text": "héllo 🦄",
+            "emoji-key-🦄": True,
+            "k\x1fwith\x1fseparators": 1,
+            "A": 1,
+            "a": 2,
+            "a ": 3,
+            "long-" + "x" * 400: 4,
+            "long-" + "x" * 399 + "y": 5,
+        }
+        with store.transaction() as tx:
+            tx.view(set(values))
+            tx.apply(EffectBatch([], dict(values)))
+        stored = store.read_state([*values, "absent"])
+        assert stored == values
+        assert [type(stored[k]) for k in ("int", "float", "big")] == [int, float, int]
+
+    # -- what is stored -------------------------------------------------------------
+
+    def test_outcome_round_trips_every_effect(self, store: Store) -> None:
+        """get_outcome returns every ledger line, award, revocation and level change applied."""
+        activity = act(1, recipient="bob")
+        assert activity.at is not None
+        later = activity.at.astimezone(timezone(timedelta(hours=-5))) + timedelta(seconds=1)
+        outcome = Outcome(
+            "a1",
+            (
+                _line("a1", "ann", 2),
+                LedgerEntry("a1", "r", "bob", "karma", 0, 10, activity.at, "recipient", "cap:day"),
+                LedgerEntry("a1", "r", "bob", "karma", 5, 5, activity.at, "recipient", None, True),
+            ),
+            (Award("ann", "regular", "gold", "2026-W10", later, "a1", "count"),),
+            (Revocation("bob", "helper", None, None, activity.at, "a0", "carol", "spam"),),
+            (LevelChange("ann", 0, 2, activity.at, "a1"),),
+        )
+        with store.transaction() as tx:
+            tx.claim([activity])
+            tx.apply(EffectBatch([(activity, outcome)], {}))
+        stored = store.get_outcome("a1")
+        assert stored == outcome
+        assert stored is not None
+        assert stored.awards[0].at.utcoffset() == timedelta(hours=-5)
+        assert store.ledger("bob") == list(outcome.ledger[1:])
+
+    def test_ids_compared_exactly(self, rewards: Rewards, store: Store) -> None:
+        """Ids differing only in case, trailing spaces or accents are different activities."""
+        ids = ["a", "A", "a ", "á", "a\u0301"]
+        rewards.record_many(
+            [Activity(id=i, actor="ann", kind="answer.upvoted", at=T0) for i in ids]
+        )
+        assert store.count_activities() == 5
+        assert [a.id for a in store.iter_activities()] == ids
+
+    def test_unicode_people(self, rewards: Rewards, store: Store) -> None:
+        """Identifiers outside the Basic Multilingual Plane are stored and queried exactly."""
+        rewards.record(act(1, actor="Zoë 🦄", kind="answer.upvoted", recipient="李"))
+        assert rewards.balance("Zoë 🦄") == 1
+        assert rewards.balance("李") == 10
+        assert [line.user for line in store.ledger("李")] == ["李"]
+
+    def test_long_log_in_order(self, rewards: Rewards, store: Store) -> None:
+        """iter_activities yields a log of thousands of activities whole and in order."""
+        batch = [act(n, actor=f"u{n % 50}") for n in range(2500)]
+        rewards.record_many(batch)
+        assert store.count_activities() == 2500
+        assert [a.id for a in store.iter_activities()] == [a.id for a in batch]
+
+
+_BAL_ANN = balance_key("ann", "points")
+
+
+def _line(activity_id: str, user: str, amount: int) -> LedgerEntry:
+    return LedgerEntry(activity_id, "comment", user, "points", amount, amount, T0, "actor")

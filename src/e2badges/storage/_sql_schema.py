@@ -1,0 +1,282 @@
+"""The SQL store's tables, as SQLAlchemy Core metadata with a configurable prefix.
+
+Schema version 1 (``{prefix}`` is the table prefix, ``e2b_`` by default):
+
+``{prefix}meta``
+    ``name`` -> ``value``; the row ``schema_version`` holds the schema version.
+``{prefix}activities``
+    one row per recorded activity id: ``id`` (primary key, the idempotency key),
+    ``kind``, ``actor``, ``at_us`` (UTC microseconds since the epoch) and ``data``
+    (the whole activity as JSON, see :mod:`e2badges.storage._codec`).  A row is
+    inserted when a transaction claims the id.
+``{prefix}log``
+    the recording order: ``seq`` (increasing in recording order), ``activity_id``
+    (unique) and ``outcome`` (JSON).  A row is inserted when the batch is applied,
+    while the transaction holds its state locks, so ``seq`` orders conflicting
+    transactions as they were evaluated.
+``{prefix}ledger``
+    one row per ledger line: ``seq``, ``user_id``, ``activity_id``, ``rule``,
+    ``currency``, ``amount``, ``requested``, ``role``, ``limit_name``, ``bonus``,
+    ``at_us``, ``at_offset`` (the line's UTC offset in seconds); index
+    ``(user_id, seq)``.
+``{prefix}awards``
+    one row per award, in award order: ``seq``, ``user_id``, ``badge``, ``tier``,
+    ``period``, ``team`` (the award's slot), ``award`` (JSON) and ``revocation``
+    (JSON, NULL while the award is held); index ``(user_id, seq)``.
+``{prefix}outbox``
+    notifications waiting for delivery to plugins, in outbox order: ``seq``,
+    ``id`` (unique), ``hook``, ``payload`` and ``targets`` (JSON), the delivery
+    record (``delivered``, ``failures``, ``errors`` as JSON), ``done``, and
+    ``due_us`` (UTC microseconds: the end of a lease or the next retry; NULL when
+    due at once); index ``(done, seq)``.
+``{prefix}state``
+    the engine's opaque state: ``state_key`` (primary key) -> ``value`` (JSON, or
+    NULL for a row that only exists to be locked).
+
+On MySQL/MariaDB every table is utf8mb4 with a binary NO PAD collation, so
+identifiers compare exactly (``"a"``, ``"A"`` and ``"a "`` are three ids).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    inspect,
+    select,
+    text,
+)
+from sqlalchemy.dialects import mysql
+from sqlalchemy.engine import Connection, Dialect
+
+from .._errors import ConfigurationError
+from .._models import MAX_IDENTIFIER_LENGTH, MAX_KIND_LENGTH
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "STATE_KEY_LENGTH",
+    "Tables",
+    "build_tables",
+    "check_prefix",
+    "create_schema",
+    "mysql_table_options",
+    "read_version",
+    "schema_lock",
+]
+
+#: The schema version this e2badges reads and writes.
+SCHEMA_VERSION = 1
+
+#: Notification ids (``award:0:<activity id>``) are at most this many characters.
+NOTIFICATION_ID_LENGTH = MAX_IDENTIFIER_LENGTH + 64
+
+#: Stored state keys are at most this many characters (longer keys are hashed).
+STATE_KEY_LENGTH = 255
+
+_PREFIX = re.compile(r"^(?:[a-z][a-z0-9_]{0,23})?$")
+
+# Identifiers are compared exactly; long JSON documents fit MEDIUMTEXT (16 MiB) on MySQL.
+IDENT = String(MAX_IDENTIFIER_LENGTH)
+JSON_TEXT = Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
+SEQ = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements INTEGER keys only
+
+
+def check_prefix(prefix: str) -> str:
+    """Return ``prefix`` if it is a valid table prefix, else raise ConfigurationError."""
+    if not isinstance(prefix, str) or not _PREFIX.match(prefix):
+        raise ConfigurationError(
+            "table_prefix",
+            f"{prefix!r} is not a table prefix: use lower-case letters, digits and '_', "
+            "starting with a letter, at most 24 characters (or '' for none)",
+            subject="SQLAlchemyStore",
+        )
+    return prefix
+
+
+def mysql_table_options(dialect: Dialect | None) -> dict[str, Any]:
+    """Return the table options that make MySQL/MariaDB compare strings exactly."""
+    collation = "utf8mb4_nopad_bin"
+    if dialect is not None and not getattr(dialect, "is_mariadb", False):
+        version = getattr(dialect, "server_version_info", None) or (8, 0)
+        collation = "utf8mb4_0900_bin" if version >= (8, 0) else "utf8mb4_bin"
+    return {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4", "mysql_collate": collation}
+
+
+@dataclass(frozen=True, slots=True)
+class Tables:
+    """The store's tables for one prefix."""
+
+    metadata: MetaData
+    meta: Table
+    activities: Table
+    log: Table
+    ledger: Table
+    state: Table
+    awards: Table
+    outbox: Table
+
+    @property
+    def all(self) -> tuple[Table, ...]:
+        """Return every table, in creation order."""
+        return (
+            self.meta,
+            self.activities,
+            self.log,
+            self.ledger,
+            self.state,
+            self.awards,
+            self.outbox,
+        )
+
+
+def build_tables(prefix: str = "e2b_", dialect: Dialect | None = None) -> Tables:
+    """Return fresh metadata holding the schema's tables under ``prefix``.
+
+    ``dialect`` (a connected one) picks the MySQL/MariaDB collation; other
+    dialects ignore it.
+    """
+    p = check_prefix(prefix)
+    options = mysql_table_options(dialect)
+    metadata = MetaData()
+    meta = Table(
+        f"{p}meta",
+        metadata,
+        Column("name", String(64), primary_key=True),
+        Column("value", String(255), nullable=False),
+        **options,
+    )
+    activities = Table(
+        f"{p}activities",
+        metadata,
+        Column("id", IDENT, primary_key=True),
+        Column("kind", String(MAX_KIND_LENGTH), nullable=False),
+        Column("actor", IDENT, nullable=False),
+        Column("at_us", BigInteger, nullable=False),
+        Column("data", JSON_TEXT, nullable=False),
+        **options,
+    )
+    log = Table(
+        f"{p}log",
+        metadata,
+        Column("seq", SEQ, primary_key=True, autoincrement=True),
+        Column("activity_id", IDENT, nullable=False),
+        Column("outcome", JSON_TEXT, nullable=False),
+        UniqueConstraint("activity_id", name=f"uq_{p}log_activity"),
+        **options,
+    )
+    ledger = Table(
+        f"{p}ledger",
+        metadata,
+        Column("seq", SEQ, primary_key=True, autoincrement=True),
+        Column("user_id", IDENT, nullable=False),
+        Column("activity_id", IDENT, nullable=False),
+        Column("rule", IDENT, nullable=False),
+        Column("currency", IDENT, nullable=False),
+        Column("amount", BigInteger, nullable=False),
+        Column("requested", BigInteger, nullable=False),
+        Column("role", String(16), nullable=False),
+        Column("limit_name", String(MAX_IDENTIFIER_LENGTH + 16), nullable=True),
+        Column("bonus", Boolean, nullable=False),
+        Column("at_us", BigInteger, nullable=False),
+        Column("at_offset", Integer, nullable=False),
+        Index(f"ix_{p}ledger_user", "user_id", "seq"),
+        **options,
+    )
+    state = Table(
+        f"{p}state",
+        metadata,
+        Column("state_key", String(STATE_KEY_LENGTH), primary_key=True),
+        Column("value", JSON_TEXT, nullable=True),
+        **options,
+    )
+    awards = Table(
+        f"{p}awards",
+        metadata,
+        Column("seq", SEQ, primary_key=True, autoincrement=True),
+        Column("user_id", IDENT, nullable=False),
+        Column("badge", IDENT, nullable=False),
+        Column("tier", IDENT, nullable=True),
+        Column("period", String(32), nullable=True),
+        Column("team", IDENT, nullable=True),
+        Column("award", JSON_TEXT, nullable=False),
+        Column("revocation", JSON_TEXT, nullable=True),
+        Index(f"ix_{p}awards_user", "user_id", "seq"),
+        **options,
+    )
+    outbox = Table(
+        f"{p}outbox",
+        metadata,
+        Column("seq", SEQ, primary_key=True, autoincrement=True),
+        Column("id", String(NOTIFICATION_ID_LENGTH), nullable=False),
+        Column("hook", String(100), nullable=False),
+        Column("payload", JSON_TEXT, nullable=False),
+        Column("targets", JSON_TEXT, nullable=False),
+        Column("delivered", JSON_TEXT, nullable=False),
+        Column("failures", JSON_TEXT, nullable=False),
+        Column("errors", JSON_TEXT, nullable=False),
+        Column("done", Boolean, nullable=False),
+        Column("due_us", BigInteger, nullable=True),
+        UniqueConstraint("id", name=f"uq_{p}outbox_id"),
+        Index(f"ix_{p}outbox_due", "done", "seq"),
+        **options,
+    )
+    return Tables(metadata, meta, activities, log, ledger, state, awards, outbox)
+
+
+def read_version(conn: Connection, tables: Tables) -> int | None:
+    """Return the schema version stored in the database, or None if there is no schema."""
+    if not inspect(conn).has_table(tables.meta.name):
+        return None
+    meta = tables.meta
+    value = conn.execute(select(meta.c.value).where(meta.c.name == "schema_version")).scalar()
+    return None if value is None else int(value)
+
+
+def create_schema(conn: Connection, tables: Tables) -> None:
+    """Create every table at :data:`SCHEMA_VERSION` and write the version row."""
+    tables.metadata.create_all(conn)
+    conn.execute(tables.meta.insert().values(name="schema_version", value=str(SCHEMA_VERSION)))
+
+
+@contextmanager
+def schema_lock(conn: Connection, prefix: str) -> Iterator[None]:
+    """Hold a lock that keeps two processes from creating or migrating one schema at once.
+
+    PostgreSQL: a transaction-level advisory lock; MySQL/MariaDB: a named lock
+    (released on exit); SQLite: the write lock (``BEGIN IMMEDIATE``).  The
+    caller commits.
+    """
+    database = conn.engine.url.database or ""
+    name = "e2badges:" + hashlib.sha256(f"{database}:{prefix}".encode()).hexdigest()[:40]
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
+        yield
+    elif dialect in ("mysql", "mariadb"):
+        got = conn.execute(text("SELECT GET_LOCK(:name, 60)"), {"name": name}).scalar()
+        if got != 1:
+            raise TimeoutError(f"could not take the schema lock {name!r} within 60 s")
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": name})
+    else:
+        raw: Any = conn.connection.dbapi_connection
+        if not raw.in_transaction:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        yield

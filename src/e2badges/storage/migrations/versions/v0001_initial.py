@@ -1,0 +1,110 @@
+"""Schema version 1: meta, activities, log, ledger, state, awards and outbox.
+
+Revision ID: 0001
+Revises:
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import mysql
+
+from e2badges.storage._sql_schema import mysql_table_options
+
+revision = "0001"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+IDENT = sa.String(256)
+JSON_TEXT = sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
+SEQ = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def upgrade(table_prefix: str) -> None:
+    """Create the tables of schema version 1 and its version row."""
+    p = table_prefix
+    options = mysql_table_options(op.get_bind().dialect)
+    meta = op.create_table(
+        f"{p}meta",
+        sa.Column("name", sa.String(64), primary_key=True),
+        sa.Column("value", sa.String(255), nullable=False),
+        **options,
+    )
+    op.create_table(
+        f"{p}activities",
+        sa.Column("id", IDENT, primary_key=True),
+        sa.Column("kind", sa.String(100), nullable=False),
+        sa.Column("actor", IDENT, nullable=False),
+        sa.Column("at_us", sa.BigInteger, nullable=False),
+        sa.Column("data", JSON_TEXT, nullable=False),
+        **options,
+    )
+    op.create_table(
+        f"{p}log",
+        sa.Column("seq", SEQ, primary_key=True, autoincrement=True),
+        sa.Column("activity_id", IDENT, nullable=False),
+        sa.Column("outcome", JSON_TEXT, nullable=False),
+        sa.UniqueConstraint("activity_id", name=f"uq_{p}log_activity"),
+        **options,
+    )
+    op.create_table(
+        f"{p}ledger",
+        sa.Column("seq", SEQ, primary_key=True, autoincrement=True),
+        sa.Column("user_id", IDENT, nullable=False),
+        sa.Column("activity_id", IDENT, nullable=False),
+        sa.Column("rule", IDENT, nullable=False),
+        sa.Column("currency", IDENT, nullable=False),
+        sa.Column("amount", sa.BigInteger, nullable=False),
+        sa.Column("requested", sa.BigInteger, nullable=False),
+        sa.Column("role", sa.String(16), nullable=False),
+        sa.Column("limit_name", sa.String(272), nullable=True),
+        sa.Column("bonus", sa.Boolean, nullable=False),
+        sa.Column("at_us", sa.BigInteger, nullable=False),
+        sa.Column("at_offset", sa.Integer, nullable=False),
+        **options,
+    )
+    op.create_index(f"ix_{p}ledger_user", f"{p}ledger", ["user_id", "seq"])
+    op.create_table(
+        f"{p}state",
+        sa.Column("state_key", sa.String(255), primary_key=True),
+        sa.Column("value", JSON_TEXT, nullable=True),
+        **options,
+    )
+    op.create_table(
+        f"{p}awards",
+        sa.Column("seq", SEQ, primary_key=True, autoincrement=True),
+        sa.Column("user_id", IDENT, nullable=False),
+        sa.Column("badge", IDENT, nullable=False),
+        sa.Column("tier", IDENT, nullable=True),
+        sa.Column("period", sa.String(32), nullable=True),
+        sa.Column("team", IDENT, nullable=True),
+        sa.Column("award", JSON_TEXT, nullable=False),
+        sa.Column("revocation", JSON_TEXT, nullable=True),
+        **options,
+    )
+    op.create_index(f"ix_{p}awards_user", f"{p}awards", ["user_id", "seq"])
+    op.create_table(
+        f"{p}outbox",
+        sa.Column("seq", SEQ, primary_key=True, autoincrement=True),
+        sa.Column("id", sa.String(320), nullable=False),
+        sa.Column("hook", sa.String(100), nullable=False),
+        sa.Column("payload", JSON_TEXT, nullable=False),
+        sa.Column("targets", JSON_TEXT, nullable=False),
+        sa.Column("delivered", JSON_TEXT, nullable=False),
+        sa.Column("failures", JSON_TEXT, nullable=False),
+        sa.Column("errors", JSON_TEXT, nullable=False),
+        sa.Column("done", sa.Boolean, nullable=False),
+        sa.Column("due_us", sa.BigInteger, nullable=True),
+        sa.UniqueConstraint("id", name=f"uq_{p}outbox_id"),
+        **options,
+    )
+    op.create_index(f"ix_{p}outbox_due", f"{p}outbox", ["done", "seq"])
+    op.bulk_insert(meta, [{"name": "schema_version", "value": "1"}])
+
+
+def downgrade(table_prefix: str) -> None:
+    """Drop every table of schema version 1."""
+    for name in ("outbox", "awards", "state", "ledger", "log", "activities", "meta"):
+        op.drop_table(f"{table_prefix}{name}")

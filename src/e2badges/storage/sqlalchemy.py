@@ -1,0 +1,805 @@
+"""SQLAlchemyStore: the Store contract on SQLite, PostgreSQL and MySQL/MariaDB.
+
+The store is chosen by URL (``sqlite:///rewards.db``, ``postgresql+psycopg://...``,
+``mysql+pymysql://...``) or given a live SQLAlchemy Engine.  Importing this
+module imports SQLAlchemy but no database driver; a missing driver raises
+MissingDependencyError naming the extra to install.  How data is laid out and
+locked is described in docs/storage.md and in :mod:`._sql_schema` and
+:mod:`._sql_dialects`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Insert, Table, create_engine, func, or_, select
+from sqlalchemy import event as sa_event
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.pool import StaticPool
+
+from .._engine import EffectBatch
+from .._errors import (
+    ConfigurationError,
+    MissingDependencyError,
+    SchemaVersionError,
+    StorageError,
+    TransientStorageError,
+)
+from .._models import Activity, Award, AwardRecord, LedgerEntry, Outcome, Revocation
+from .._notifications import Notification, OutboxEntry
+from .._state import StateView
+from ._codec import (
+    decode_activity,
+    decode_outcome,
+    decode_record,
+    decode_value,
+    encode_activity,
+    encode_outcome,
+    encode_record,
+    encode_value,
+    epoch_us,
+    from_epoch_us,
+    utc_offset,
+)
+from ._sql_dialects import ActivityRow, LedgerRow, SQLOps, ops_for, storage_key
+from ._sql_schema import (
+    SCHEMA_VERSION,
+    STATE_KEY_LENGTH,
+    Tables,
+    build_tables,
+    check_prefix,
+    create_schema,
+    read_version,
+    schema_lock,
+)
+from .base import Store, StoreTransaction
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+__all__ = ["SQLAlchemyStore", "schema_version", "upgrade"]
+
+# backend -> (the supported DBAPI driver, its module, the extra that installs it)
+_DRIVERS: dict[str, tuple[str, str, str | None]] = {
+    "sqlite": ("pysqlite", "sqlite3", None),
+    "postgresql": ("psycopg", "psycopg", "postgres"),
+    "mysql": ("pymysql", "pymysql", "mysql"),
+    "mariadb": ("pymysql", "pymysql", "mysql"),
+}
+
+# SQLSTATEs (PostgreSQL) and error numbers (MySQL/MariaDB) that a retry may cure.
+_TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+_TRANSIENT_MYSQL = frozenset({1205, 1213})
+
+_PAGE = 1000
+_ID_CHUNK = 500  # ids per IN list when claiming given notifications
+
+
+def _check_url(url: URL) -> URL:
+    backend = url.get_backend_name()
+    known = _DRIVERS.get(backend)
+    if known is None:
+        raise ConfigurationError(
+            "url",
+            f"{backend!r} is not a database the SQL store supports "
+            "(use sqlite, postgresql+psycopg or mysql+pymysql)",
+            subject="SQLAlchemyStore",
+        )
+    driver = known[0]
+    if "+" not in url.drivername:
+        return url.set(drivername=f"{backend}+{driver}")
+    if url.get_driver_name() != driver:
+        raise ConfigurationError(
+            "url",
+            f"driver {url.get_driver_name()!r} is not supported for {backend}; "
+            f"use {backend}+{driver}://"
+            + (
+                " (psycopg 3: psycopg2 upserts run one row per round trip)"
+                if driver == "psycopg"
+                else ""
+            ),
+            subject="SQLAlchemyStore",
+        )
+    return url
+
+
+def _is_memory_sqlite(url: URL) -> bool:
+    database = url.database or ""
+    return database in ("", ":memory:") or "mode=memory" in str(url.query.get("mode", ""))
+
+
+def _make_engine(
+    url: str | URL, *, busy_timeout: float, engine_options: Mapping[str, Any] | None
+) -> Engine:
+    """Create an engine for a store URL, with the options each database needs."""
+    try:
+        parsed = make_url(url)
+    except sa_exc.ArgumentError as exc:
+        raise ConfigurationError("url", str(exc), subject="SQLAlchemyStore") from None
+    parsed = _check_url(parsed)
+    backend = parsed.get_backend_name()
+    options: dict[str, Any] = {}
+    sqlite_file = False
+    if backend == "sqlite":
+        if _is_memory_sqlite(parsed):
+            # One shared connection: each new connection to :memory: is a new database.
+            options["poolclass"] = StaticPool
+            options["connect_args"] = {"check_same_thread": False}
+        else:
+            sqlite_file = True
+            options["connect_args"] = {"timeout": busy_timeout}
+    elif backend in ("mysql", "mariadb"):
+        # Locking reads see the latest rows at any level; READ COMMITTED avoids
+        # the gap locks of REPEATABLE READ, which deadlock concurrent upserts.
+        options["isolation_level"] = "READ COMMITTED"
+        if "charset" not in parsed.query:
+            parsed = parsed.update_query_dict({"charset": "utf8mb4"})
+    options.update(engine_options or {})
+    module, extra = _DRIVERS[backend][1:]
+    try:
+        engine = create_engine(parsed, **options)
+    except ImportError as exc:
+        if extra is None:
+            raise
+        raise MissingDependencyError(module, extra) from exc
+    if backend == "sqlite":
+        _configure_sqlite(engine, wal=sqlite_file)
+    return engine
+
+
+def _configure_sqlite(engine: Engine, *, wal: bool) -> None:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            if wal:
+                # WAL lets readers go on while the one writer writes; NORMAL
+                # syncs at checkpoints (a power cut may lose the last commits,
+                # never corrupts the file).
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=NORMAL")
+        finally:
+            cursor.close()
+
+    sa_event.listen(engine, "connect", on_connect)
+
+
+def _check_engine(engine: Engine) -> None:
+    backend = engine.dialect.name
+    known = _DRIVERS.get(backend)
+    if known is None or engine.dialect.driver != known[0]:
+        raise ConfigurationError(
+            "engine",
+            f"{backend}+{engine.dialect.driver} is not supported "
+            "(use sqlite, postgresql+psycopg or mysql+pymysql)",
+            subject="SQLAlchemyStore",
+        )
+
+
+def _transient(exc: BaseException) -> bool:
+    if isinstance(exc, sa_exc.DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        orig = exc.orig
+        if getattr(orig, "sqlstate", None) in _TRANSIENT_SQLSTATES:
+            return True
+        args = getattr(orig, "args", ())
+        if args and args[0] in _TRANSIENT_MYSQL:
+            return True
+        if isinstance(exc, sa_exc.OperationalError) and "database is locked" in str(orig):
+            return True
+    return False
+
+
+@contextmanager
+def _storage_errors(action: str, *, retryable: bool = False) -> Iterator[None]:
+    """Wrap SQLAlchemy and driver errors once in StorageError (transient ones marked)."""
+    try:
+        yield
+    except sa_exc.SQLAlchemyError as exc:
+        message = f"store: {action} failed: {exc.__class__.__name__}: {exc}".split("\n")[0]
+        if retryable and _transient(exc):
+            raise TransientStorageError(message) from exc
+        raise StorageError(message) from exc
+
+
+class _SQLTransaction(StoreTransaction):
+    __slots__ = ("_at_text", "_conn", "_ops", "_sort", "commits")
+
+    wants_keys = True
+
+    def __init__(self, ops: SQLOps, conn: Connection, *, commits: bool = True) -> None:
+        self._ops = ops
+        self._conn = conn
+        # False when joining the caller's transaction, which commits (or not) later.
+        self.commits = commits
+        # Row locks are taken in sorted key order, so that two transactions never
+        # wait for each other in a cycle; a database with one writer needs no order.
+        self._sort = ops.row_locks
+        self._at_text: dict[str, str] = {}
+
+    def claim(self, activities: Sequence[Activity]) -> dict[str, tuple[Activity, Outcome]]:
+        unique: dict[str, Activity] = {}
+        for activity in activities:
+            unique.setdefault(activity.id, activity)
+        if not unique:
+            return {}
+        # Sorted, so that two transactions claiming overlapping ids wait in one
+        # order instead of deadlocking.
+        at_text = self._at_text
+        rows: list[ActivityRow] = []
+        for aid in sorted(unique):
+            a = unique[aid]
+            at: datetime = a.at  # type: ignore[assignment]  # the facade fills it
+            text = at_text[aid] = at.isoformat()
+            rows.append((aid, a.kind, a.actor, epoch_us(at), encode_activity(a, text)))
+        candidates = self._ops.claim(self._conn, rows)
+        if not candidates:
+            return {}
+        return {
+            aid: (decode_activity(data), decode_outcome(outcome))
+            for aid, data, outcome in self._ops.recorded(self._conn, candidates)
+        }
+
+    def _load(self, keys: Iterable[str]) -> dict[str, Any]:
+        stored: dict[str, str] = {}
+        for key in keys:
+            stored[key if len(key) <= STATE_KEY_LENGTH else storage_key(key)] = key
+        if not stored:
+            return {}
+        rows = self._ops.lock_state(self._conn, sorted(stored) if self._sort else list(stored))
+        return {stored[k]: decode_value(v) for k, v in rows if v is not None}
+
+    def view(self, keys: Collection[str] | None = None) -> StateView:
+        view = StateView({}, self._load)
+        if keys:
+            view.preload(self._load(keys), keys)
+        return view
+
+    def apply(self, batch: EffectBatch) -> None:
+        ops, conn = self._ops, self._conn
+        if batch.recorded:
+            log: list[tuple[str, str]] = []
+            ledger: list[LedgerRow] = []
+            at_text = self._at_text
+            for activity, outcome in batch.recorded:
+                at: datetime = activity.at  # type: ignore[assignment]  # filled by the facade
+                log.append((activity.id, encode_outcome(outcome, at, at_text.get(activity.id))))
+                if not outcome.ledger:
+                    continue
+                us, offset = epoch_us(at), utc_offset(at)
+                for e in outcome.ledger:
+                    same = e.at is at
+                    ledger.append(
+                        (
+                            e.user,
+                            e.activity_id,
+                            e.rule,
+                            e.currency,
+                            e.amount,
+                            e.requested,
+                            e.role,
+                            e.limit,
+                            e.bonus,
+                            us if same else epoch_us(e.at),
+                            offset if same else utc_offset(e.at),
+                        )
+                    )
+            ops.insert_log(conn, log)
+            if ledger:
+                ops.insert_ledger(conn, ledger)
+        if any(outcome.awards or outcome.revocations for _, outcome in batch.recorded):
+            self._apply_awards(batch)
+        if batch.notifications:
+            self._apply_notifications(batch)
+        if batch.state:
+            limit = STATE_KEY_LENGTH
+            rows = [
+                (k if len(k) <= limit else storage_key(k), encode_value(v))
+                for k, v in batch.state.items()
+            ]
+            if self._sort:
+                rows.sort()
+            ops.upsert_state(conn, rows)
+
+    def _apply_notifications(self, batch: EffectBatch) -> None:
+        t = self._ops.tables.outbox
+        rows = [
+            {
+                "id": n.id,
+                "hook": n.hook,
+                "payload": encode_value(dict(n.payload)),
+                "targets": encode_value(list(n.targets)),
+                "delivered": "[]",
+                "failures": "{}",
+                "errors": "{}",
+                "done": False,
+                "due_us": None,
+            }
+            for n in batch.notifications
+        ]
+        # A notification whose id the outbox already holds is left as it was.
+        self._conn.execute(_insert_ignoring_duplicates(t, self._conn.dialect.name), rows)
+
+    def _apply_awards(self, batch: EffectBatch) -> None:
+        # Awards are few next to ledger lines: plain Core statements serve every dialect.
+        # Pending inserts are flushed before a revocation, which may take back an
+        # award of an earlier activity of this very batch.
+        conn, t = self._conn, self._ops.tables.awards
+        pending: list[dict[str, Any]] = []
+
+        def flush() -> None:
+            if pending:
+                conn.execute(t.insert(), pending)
+                pending.clear()
+
+        for _activity, outcome in batch.recorded:
+            pending.extend(
+                {
+                    "user_id": w.user,
+                    "badge": w.badge,
+                    "tier": w.tier,
+                    "period": w.period,
+                    "team": w.team,
+                    "award": encode_record(w),
+                    "revocation": None,
+                }
+                for w in outcome.awards
+            )
+            for r in outcome.revocations:
+                flush()
+                slot = [t.c.user_id == r.user, t.c.badge == r.badge, t.c.revocation.is_(None)]
+                for column, value in (
+                    (t.c.tier, r.tier),
+                    (t.c.period, r.period),
+                    (t.c.team, r.team),
+                ):
+                    slot.append(column.is_(None) if value is None else column == value)
+                seq = conn.execute(
+                    select(t.c.seq).where(*slot).order_by(t.c.seq.desc()).limit(1)
+                ).scalar()
+                if seq is not None:
+                    conn.execute(
+                        t.update().where(t.c.seq == seq).values(revocation=encode_record(r))
+                    )
+        flush()
+
+
+def _insert_ignoring_duplicates(table: Table, dialect: str) -> Insert:
+    if dialect == "postgresql":
+        return pg_insert(table).on_conflict_do_nothing(index_elements=["id"])
+    if dialect == "sqlite":
+        return sqlite_insert(table).on_conflict_do_nothing(index_elements=["id"])
+    return table.insert().prefix_with("IGNORE")
+
+
+def _outbox_entry(row: Any) -> OutboxEntry:
+    notification = Notification(
+        row.id, row.hook, decode_value(row.payload), tuple(decode_value(row.targets))
+    )
+    return OutboxEntry(
+        notification,
+        frozenset(decode_value(row.delivered)),
+        decode_value(row.failures),
+        decode_value(row.errors),
+        bool(row.done),
+    )
+
+
+class SQLAlchemyStore(Store):
+    """Keep everything in a SQL database through SQLAlchemy 2 (SQLite, PostgreSQL, MySQL).
+
+    ``url_or_engine`` is a database URL (``sqlite:///rewards.db``,
+    ``postgresql+psycopg://user:password@host/db``, ``mysql+pymysql://...``; a
+    URL without a driver gets the supported one) or a live Engine, which the
+    store uses but never disposes.  Tables are named ``table_prefix`` + name.
+    With ``create_schema`` (the default) a database without the store's tables
+    gets them at the current schema version; a database at another version is
+    refused with SchemaVersionError (``e2badges db upgrade`` migrates it).
+    ``max_attempts`` bounds how often Rewards runs a batch that hit a deadlock
+    or a serialization failure; ``busy_timeout`` is how long a SQLite writer
+    waits for the write lock, in seconds.  ``engine_options`` go to
+    ``create_engine`` when the store creates the engine.
+    """
+
+    def __init__(
+        self,
+        url_or_engine: str | URL | Engine,
+        *,
+        table_prefix: str = "e2b_",
+        create_schema: bool = True,
+        max_attempts: int = 5,
+        busy_timeout: float = 30.0,
+        engine_options: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.table_prefix = check_prefix(table_prefix)
+        if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
+            raise ConfigurationError(
+                "max_attempts", "must be a whole number of at least 1", subject="SQLAlchemyStore"
+            )
+        self.max_attempts = max_attempts
+        if isinstance(url_or_engine, Engine):
+            _check_engine(url_or_engine)
+            if engine_options:
+                raise ConfigurationError(
+                    "engine_options",
+                    "apply only when the store creates the engine from a URL",
+                    subject="SQLAlchemyStore",
+                )
+            self.engine = url_or_engine
+            self._owns_engine = False
+        else:
+            self.engine = _make_engine(
+                url_or_engine, busy_timeout=busy_timeout, engine_options=engine_options
+            )
+            self._owns_engine = True
+        self._dialect = self.engine.dialect.name
+        memory = self._dialect == "sqlite" and _is_memory_sqlite(self.engine.url)
+        # An in-memory SQLite database is one shared connection: one user at a time.
+        self._lock: AbstractContextManager[Any] = threading.RLock() if memory else nullcontext()
+        try:
+            self.tables = self._open(create_schema)
+        except BaseException:
+            if self._owns_engine:
+                self.engine.dispose()
+            raise
+        self._ops = ops_for(self.tables, self.engine.dialect)
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> SQLAlchemyStore:
+        """Create a store from a URL (the factory ``store_from_url`` calls)."""
+        return cls(url, **options)
+
+    def _open(self, create: bool) -> Tables:
+        with _storage_errors("opening the database"), self._lock, self.engine.connect() as conn:
+            tables = build_tables(self.table_prefix, conn.dialect)
+            version = read_version(conn, tables)
+            if version is None and create:
+                with schema_lock(conn, self.table_prefix):
+                    version = read_version(conn, tables)
+                    if version is None:
+                        create_schema(conn, tables)
+                        version = SCHEMA_VERSION
+                conn.commit()
+        if version != SCHEMA_VERSION:
+            raise SchemaVersionError(
+                version, SCHEMA_VERSION, prefix=self.table_prefix, hint=self._hint(version)
+            )
+        return tables
+
+    def _hint(self, version: int | None) -> str:
+        url = self.engine.url.render_as_string(hide_password=True)
+        command = f"e2badges db upgrade --url '{url}' --prefix '{self.table_prefix}'"
+        if version is None:
+            return f"run `{command}` or create the store with create_schema=True"
+        if version > SCHEMA_VERSION:
+            return "upgrade e2badges, or use a database or table prefix this version created"
+        return f'run `{command}` (needs "e2badges[alembic]")'
+
+    # -- recording ---------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(
+        self, *, connection: Connection | Session | None = None, **options: Any
+    ) -> Iterator[StoreTransaction]:
+        """Return a context manager around one atomic recording transaction.
+
+        Without ``connection`` the store begins and commits its own transaction.
+        With a Connection or an ORM Session, the work joins the caller's
+        transaction inside a savepoint: nothing is committed until the caller
+        commits, and a failure leaves the caller's own work untouched.
+        """
+        if options:
+            raise TypeError(f"unknown transaction options: {', '.join(sorted(options))}")
+        if connection is None:
+            with (
+                _storage_errors("recording", retryable=True),
+                self._lock,
+                self.engine.connect() as conn,
+                conn.begin(),
+            ):
+                self._ops.begin(conn, joined=False)
+                yield _SQLTransaction(self._ops, conn)
+            return
+        with _storage_errors("recording in the caller's transaction"):
+            if isinstance(connection, Connection):
+                conn = connection
+                self._check_joined(conn)
+                self._ops.begin(conn, joined=True)
+                with conn.begin_nested():
+                    yield _SQLTransaction(self._ops, conn, commits=False)
+                return
+            session_connection = getattr(connection, "connection", None)
+            if not callable(session_connection) or not hasattr(connection, "begin_nested"):
+                raise ConfigurationError(
+                    "connection",
+                    f"expected a SQLAlchemy Connection or Session, got {type(connection).__name__}",
+                    subject="SQLAlchemyStore.transaction",
+                )
+            conn = session_connection()
+            self._check_joined(conn)
+            self._ops.begin(conn, joined=True)
+            with connection.begin_nested():
+                yield _SQLTransaction(self._ops, conn, commits=False)
+
+    def _check_joined(self, conn: Connection) -> None:
+        if conn.dialect.name != self._dialect:
+            raise ConfigurationError(
+                "connection",
+                f"is a {conn.dialect.name} connection; this store is on {self._dialect}",
+                subject="SQLAlchemyStore.transaction",
+            )
+
+    # -- queries -----------------------------------------------------------------------
+
+    @contextmanager
+    def _reading(self, action: str) -> Iterator[Connection]:
+        with _storage_errors(action), self._lock, self.engine.connect() as conn:
+            yield conn
+
+    def read_state(self, keys: Iterable[str]) -> dict[str, Any]:
+        stored = {storage_key(k): k for k in keys}
+        if not stored:
+            return {}
+        t = self.tables.state
+        out: dict[str, Any] = {}
+        with self._reading("reading state") as conn:
+            query = select(t.c.state_key, t.c.value).where(t.c.state_key.in_(list(stored)))
+            for key, value in conn.execute(query):
+                if value is not None:
+                    out[stored[key]] = decode_value(value)
+        return out
+
+    def get_activity(self, activity_id: str) -> Activity | None:
+        t = self.tables.activities
+        with self._reading("reading an activity") as conn:
+            data = conn.execute(select(t.c.data).where(t.c.id == activity_id)).scalar()
+        return None if data is None else decode_activity(data)
+
+    def get_outcome(self, activity_id: str) -> Outcome | None:
+        t = self.tables.log
+        with self._reading("reading an outcome") as conn:
+            data = conn.execute(select(t.c.outcome).where(t.c.activity_id == activity_id)).scalar()
+        return None if data is None else decode_outcome(data)
+
+    def ledger(self, user: str, *, limit: int | None = None) -> list[LedgerEntry]:
+        if limit is not None and limit <= 0:
+            return []
+        t = self.tables.ledger
+        c = t.c
+        query = select(
+            c.activity_id,
+            c.rule,
+            c.user_id,
+            c.currency,
+            c.amount,
+            c.requested,
+            c.at_us,
+            c.at_offset,
+            c.role,
+            c.limit_name,
+            c.bonus,
+        ).where(c.user_id == user)
+        if limit is None:
+            query = query.order_by(c.seq)
+        else:
+            query = query.order_by(c.seq.desc()).limit(limit)
+        with self._reading("reading a ledger") as conn:
+            rows = list(conn.execute(query).all())
+        if limit is not None:
+            rows.reverse()
+        return [
+            LedgerEntry(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                from_epoch_us(r[6], r[7]),
+                r[8],
+                r[9],
+                bool(r[10]),
+            )
+            for r in rows
+        ]
+
+    def awards(self, user: str) -> list[AwardRecord]:
+        t = self.tables.awards
+        query = select(t.c.award, t.c.revocation).where(t.c.user_id == user).order_by(t.c.seq)
+        with self._reading("reading awards") as conn:
+            rows = conn.execute(query).all()
+        return [
+            AwardRecord(
+                decode_record(Award, award),
+                None if revocation is None else decode_record(Revocation, revocation),
+            )
+            for award, revocation in rows
+        ]
+
+    # -- the outbox ----------------------------------------------------------------------
+
+    keeps_outbox = True
+
+    @contextmanager
+    def _writing(self, action: str) -> Iterator[Connection]:
+        with (
+            _storage_errors(action),
+            self._lock,
+            self.engine.connect() as conn,
+            conn.begin(),
+        ):
+            self._ops.begin(conn, joined=False)
+            yield conn
+
+    def claim_notifications(
+        self,
+        *,
+        now: datetime,
+        lease: timedelta,
+        ids: Collection[str] | None = None,
+        limit: int | None = None,
+    ) -> list[OutboxEntry]:
+        t = self.tables.outbox
+        now_us, until_us = epoch_us(now), epoch_us(now + lease)
+        due = select(t).where(t.c.done.is_(False), or_(t.c.due_us.is_(None), t.c.due_us <= now_us))
+        wanted = None if ids is None else sorted(set(ids))
+        chunks = (
+            [None]
+            if wanted is None
+            else [wanted[i : i + _ID_CHUNK] for i in range(0, len(wanted), _ID_CHUNK)]
+        )
+        claimed: list[Any] = []
+        with self._writing("claiming notifications") as conn:
+            for chunk in chunks:
+                query = due if chunk is None else due.where(t.c.id.in_(chunk))
+                left = None if limit is None else limit - len(claimed)
+                if left is not None and left <= 0:
+                    break
+                query = query.order_by(t.c.seq)
+                if left is not None:
+                    query = query.limit(left)
+                # Two workers never lease one notification: the second skips locked rows.
+                rows = conn.execute(query.with_for_update(skip_locked=True)).all()
+                if rows:
+                    seqs = [row.seq for row in rows]
+                    conn.execute(t.update().where(t.c.seq.in_(seqs)).values(due_us=until_us))
+                claimed.extend(rows)
+        claimed.sort(key=lambda row: row.seq)  # chunks of ids come in id order
+        return [_outbox_entry(row) for row in claimed]
+
+    def _locked_row(self, conn: Connection, notification_id: str) -> Any:
+        t = self.tables.outbox
+        row = conn.execute(select(t).where(t.c.id == notification_id).with_for_update()).first()
+        if row is None:
+            raise LookupError(f"no notification {notification_id!r} in the outbox")
+        return row
+
+    def mark_delivered(self, notification_id: str, plugin: str) -> None:
+        t = self.tables.outbox
+        with self._writing("recording a delivery") as conn:
+            row = self._locked_row(conn, notification_id)
+            delivered = decode_value(row.delivered)
+            if plugin not in delivered:
+                delivered.append(plugin)
+                conn.execute(
+                    t.update().where(t.c.seq == row.seq).values(delivered=encode_value(delivered))
+                )
+
+    def mark_failed(self, notification_id: str, plugin: str, *, error: str) -> int:
+        t = self.tables.outbox
+        with self._writing("recording a failed delivery") as conn:
+            row = self._locked_row(conn, notification_id)
+            failures, errors = decode_value(row.failures), decode_value(row.errors)
+            failures[plugin] = failures.get(plugin, 0) + 1
+            errors[plugin] = error
+            conn.execute(
+                t.update()
+                .where(t.c.seq == row.seq)
+                .values(failures=encode_value(failures), errors=encode_value(errors))
+            )
+            count: int = failures[plugin]
+            return count
+
+    def release_notification(
+        self, notification_id: str, *, done: bool, retry_at: datetime | None = None
+    ) -> None:
+        t = self.tables.outbox
+        with self._writing("releasing a notification") as conn:
+            row = self._locked_row(conn, notification_id)
+            if done:
+                values: dict[str, Any] = {"done": True, "due_us": None}
+            elif row.done:
+                return
+            else:
+                values = {"due_us": None if retry_at is None else epoch_us(retry_at)}
+            conn.execute(t.update().where(t.c.seq == row.seq).values(**values))
+
+    def get_notification(self, notification_id: str) -> OutboxEntry | None:
+        t = self.tables.outbox
+        with self._reading("reading a notification") as conn:
+            row = conn.execute(select(t).where(t.c.id == notification_id)).first()
+        return None if row is None else _outbox_entry(row)
+
+    def iter_activities(self) -> Iterator[Activity]:
+        log, activities = self.tables.log, self.tables.activities
+        query = (
+            select(log.c.seq, activities.c.data)
+            .join_from(log, activities, activities.c.id == log.c.activity_id)
+            .order_by(log.c.seq)
+            .limit(_PAGE)
+        )
+        last = None
+        while True:
+            page = query if last is None else query.where(log.c.seq > last)
+            with self._reading("reading the activity log") as conn:
+                rows = conn.execute(page).all()
+            for _seq, data in rows:
+                yield decode_activity(data)
+            if len(rows) < _PAGE:
+                return
+            last = rows[-1][0]
+
+    def count_activities(self) -> int:
+        with self._reading("counting activities") as conn:
+            count = conn.execute(select(func.count()).select_from(self.tables.log)).scalar()
+        return int(count or 0)
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Dispose the engine if the store created it; a given engine is left alone."""
+        if self._owns_engine:
+            self.engine.dispose()
+
+    def __repr__(self) -> str:
+        url = self.engine.url.render_as_string(hide_password=True)
+        return f"SQLAlchemyStore({url!r}, table_prefix={self.table_prefix!r})"
+
+
+def _engine_for(
+    url_or_engine: str | URL | Engine,
+) -> tuple[Engine, bool]:
+    if isinstance(url_or_engine, Engine):
+        _check_engine(url_or_engine)
+        return url_or_engine, False
+    return _make_engine(url_or_engine, busy_timeout=30.0, engine_options=None), True
+
+
+def upgrade(
+    url_or_engine: str | URL | Engine, *, table_prefix: str = "e2b_", revision: str = "head"
+) -> int:
+    """Create or migrate the store's tables to ``revision`` and return the schema version.
+
+    Runs the Alembic migrations shipped in ``e2badges.storage.migrations``
+    (needs ``e2badges[alembic]``).  A database created by the store itself (with
+    ``create_schema=True``) is recognised and migrated from its version.
+    """
+    from ._sql_migrate import run_upgrade  # noqa: PLC0415  # imports alembic, an extra
+
+    check_prefix(table_prefix)
+    engine, owned = _engine_for(url_or_engine)
+    try:
+        with _storage_errors("upgrading the schema"):
+            return run_upgrade(engine, table_prefix, revision)
+    finally:
+        if owned:
+            engine.dispose()
+
+
+def schema_version(url_or_engine: str | URL | Engine, *, table_prefix: str = "e2b_") -> int | None:
+    """Return the schema version of the store's tables in a database, or None if absent."""
+    check_prefix(table_prefix)
+    engine, owned = _engine_for(url_or_engine)
+    try:
+        with _storage_errors("reading the schema version"), engine.connect() as conn:
+            return read_version(conn, build_tables(table_prefix, conn.dialect))
+    finally:
+        if owned:
+            engine.dispose()

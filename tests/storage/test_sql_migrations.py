@@ -1,0 +1,146 @@
+"""Alembic migrations of the SQL store and the ``e2badges db`` command line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sql_support import Database
+from sql_workers import RULES, T0
+
+from e2badges import Activity, Rewards, SchemaVersionError
+from e2badges.cli import main
+from e2badges.storage._sql_schema import build_tables
+from e2badges.storage.sqlalchemy import SQLAlchemyStore, schema_version, upgrade
+
+
+def _shape(conn: sa.Connection, prefix: str) -> dict[str, Any]:
+    """Describe the tables under ``prefix`` (names without it): columns, keys, indexes."""
+    inspector = sa.inspect(conn)
+    out: dict[str, Any] = {}
+    for name in sorted(inspector.get_table_names()):
+        if not name.startswith(prefix) or name == f"{prefix}alembic_version":
+            continue
+        short = name[len(prefix) :]
+        out[short] = {
+            "columns": [
+                (c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(name)
+            ],
+            "pk": inspector.get_pk_constraint(name)["constrained_columns"],
+            "indexes": sorted(
+                (i["name"].replace(prefix, "<p>"), tuple(i["column_names"]), bool(i["unique"]))
+                for i in inspector.get_indexes(name)
+                if i["name"] is not None
+            ),
+            "unique": sorted(
+                (u["name"].replace(prefix, "<p>"), tuple(u["column_names"]))
+                for u in inspector.get_unique_constraints(name)
+                if u["name"] is not None
+            ),
+        }
+    return out
+
+
+class TestMigrations:
+    def test_upgrade_equals_create_all(self, db: Database) -> None:
+        """An empty database upgraded to head has exactly the tables create_all makes."""
+        assert upgrade(db.url, table_prefix=db.prefix) == 1
+        created = Database(db.backend, db.url)
+        engine = sa.create_engine(db.url)
+        try:
+            with engine.begin() as conn:
+                tables = build_tables(created.prefix, conn.dialect)
+                tables.metadata.create_all(conn)
+                assert _shape(conn, db.prefix) == _shape(conn, created.prefix)
+                migrated = build_tables(db.prefix, conn.dialect)
+                context = MigrationContext.configure(
+                    conn,
+                    opts={
+                        "compare_type": True,
+                        "include_name": lambda name, kind, _parents: (
+                            kind != "table"
+                            or (name.startswith(db.prefix) and not name.endswith("alembic_version"))
+                        ),
+                    },
+                )
+                assert compare_metadata(context, migrated.metadata) == []
+        finally:
+            engine.dispose()
+            created.drop()
+
+    def test_upgraded_database_is_used_as_is(self, db: Database) -> None:
+        """A store opens an upgraded database without creating anything, and records."""
+        upgrade(db.url, table_prefix=db.prefix)
+        store = db.store(create_schema=False)
+        rewards = Rewards(store, rules=RULES)
+        rewards.record(Activity(id="x", actor="ann", kind="comment.created", at=T0))
+        assert rewards.balance("ann") == 2
+
+    def test_store_created_database_is_stamped(self, db: Database) -> None:
+        """upgrade() recognises tables the store created and records their Alembic revision."""
+        store = db.store()
+        Rewards(store, rules=RULES).record(Activity(id="x", actor="ann", kind="comment.created"))
+        assert upgrade(db.url, table_prefix=db.prefix) == 1
+        with store.engine.connect() as conn:
+            version_table = sa.table(f"{db.prefix}alembic_version", sa.column("version_num"))
+            assert conn.execute(sa.select(version_table.c.version_num)).scalars().all() == ["0001"]
+        assert store.count_activities() == 1
+
+    def test_upgrade_refuses_a_newer_database(self, db: Database) -> None:
+        """upgrade() leaves a database at a schema version newer than it knows alone."""
+        store = db.store()
+        with store.engine.begin() as conn:
+            conn.execute(store.tables.meta.update().values(value="7"))
+        with pytest.raises(SchemaVersionError, match="newer"):
+            upgrade(db.url, table_prefix=db.prefix)
+        assert schema_version(db.url, table_prefix=db.prefix) == 7
+
+    def test_upgrade_takes_an_engine(self, db: Database) -> None:
+        """upgrade() migrates through a live Engine and leaves it undisposed."""
+        engine = sa.create_engine(db.url)
+        try:
+            assert upgrade(engine, table_prefix=db.prefix) == 1
+            assert SQLAlchemyStore(engine, table_prefix=db.prefix, create_schema=False)
+            with engine.connect() as conn:
+                assert conn.execute(sa.text("SELECT 1")).scalar() == 1
+        finally:
+            engine.dispose()
+
+
+class TestCommandLine:
+    def test_db_upgrade_then_current(
+        self, db: Database, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """`e2badges db upgrade` creates the tables; `e2badges db current` prints the version."""
+        assert main(["db", "current", "--url", db.url, "--prefix", db.prefix]) == 0
+        assert capsys.readouterr().out == "none\n"
+        assert main(["db", "upgrade", "--url", db.url, "--prefix", db.prefix]) == 0
+        assert capsys.readouterr().out == f"schema version 1 (tables with prefix {db.prefix!r})\n"
+        assert main(["db", "current", "--url", db.url, "--prefix", db.prefix]) == 0
+        assert capsys.readouterr().out == "1\n"
+
+    def test_url_from_the_environment(
+        self, db: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Without --url the command reads E2BADGES_DATABASE_URL."""
+        monkeypatch.setenv("E2BADGES_DATABASE_URL", db.url)
+        assert main(["db", "upgrade", "--prefix", db.prefix]) == 0
+        assert "schema version 1" in capsys.readouterr().out
+
+    def test_no_url_is_a_usage_error(
+        self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Without --url or the variable the command exits 2 and says what is missing."""
+        monkeypatch.delenv("E2BADGES_DATABASE_URL", raising=False)
+        with pytest.raises(SystemExit) as info:
+            main(["db", "upgrade"])
+        assert info.value.code == 2
+        assert "give --url or set E2BADGES_DATABASE_URL" in capsys.readouterr().err
+
+    def test_error_exits_1(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """A refused URL exits 1 with the reason on stderr."""
+        assert main(["db", "upgrade", "--url", "postgresql+psycopg2://u@127.0.0.1/db"]) == 1
+        assert "psycopg 3" in capsys.readouterr().err

@@ -1,0 +1,466 @@
+"""SQLAlchemyStore beyond the shared contract: URLs, drivers, schema, host transactions, errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sql_support import Database
+from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import Session
+
+from e2badges import (
+    Activity,
+    Cap,
+    ConfigurationError,
+    ConflictingActivityError,
+    MissingDependencyError,
+    PointRule,
+    Rewards,
+    SchemaVersionError,
+    StorageError,
+    TransientStorageError,
+)
+from e2badges.storage import store_from_url
+from e2badges.storage.sqlalchemy import SQLAlchemyStore, schema_version
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+RULES = (
+    PointRule(id="comment", kind="comment.created", actor_points=2, caps=(Cap(amount=5),)),
+    PointRule(id="upvote", kind="answer.upvoted", actor_points=1, recipient_points=10),
+)
+
+
+def act(n: int, actor: str = "ann", kind: str = "comment.created", **extra: Any) -> Activity:
+    return Activity(id=f"a{n}", actor=actor, kind=kind, at=T0 + timedelta(minutes=n), **extra)
+
+
+class Counter:
+    """Count the statements sent to the database through an engine."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.statements: list[str] = []
+        event.listen(engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        self.statements.append(statement)
+
+    def during(self, fn: Any) -> int:
+        """Return how many statements ``fn()`` sent."""
+        before = len(self.statements)
+        fn()
+        return len(self.statements) - before
+
+
+class TestURLs:
+    def test_url_selects_the_sql_store(self, db: Database) -> None:
+        """store_from_url picks SQLAlchemyStore for sqlite, postgresql and mysql URLs."""
+        store = store_from_url(db.url, table_prefix=db.prefix)
+        try:
+            assert isinstance(store, SQLAlchemyStore)
+        finally:
+            store.close()
+
+    def test_url_without_driver_gets_the_supported_one(self, db: Database) -> None:
+        """A URL without '+driver' uses pysqlite, psycopg (3) or pymysql."""
+        bare = db.url.replace("+psycopg", "").replace("+pymysql", "")
+        store = SQLAlchemyStore(bare, table_prefix=db.prefix)
+        try:
+            expected = {"sqlite": "pysqlite", "postgresql": "psycopg", "mysql": "pymysql"}
+            assert store.engine.dialect.driver == expected[db.backend]
+        finally:
+            store.close()
+
+    def test_mariadb_scheme_is_accepted(self) -> None:
+        """store_from_url knows the mariadb scheme (it needs the mysql extra's driver)."""
+        with pytest.raises(ConfigurationError, match="mysqldb"):
+            store_from_url("mariadb+mysqldb://root@127.0.0.1/test")
+
+    @pytest.mark.parametrize(
+        ("url", "reason"),
+        [
+            ("postgresql+psycopg2://u@127.0.0.1/db", "psycopg 3"),
+            ("postgresql+asyncpg://u@127.0.0.1/db", "postgresql\\+psycopg"),
+            ("mysql+mysqldb://u@127.0.0.1/db", "mysql\\+pymysql"),
+            ("oracle://u@127.0.0.1/db", "not a database the SQL store supports"),
+            ("not a url", "url"),
+        ],
+    )
+    def test_unsupported_url_refused(self, url: str, reason: str) -> None:
+        """A database or driver the store does not support is refused before connecting."""
+        with pytest.raises(ConfigurationError, match=reason):
+            SQLAlchemyStore(url)
+
+    @pytest.mark.parametrize(
+        ("url", "module", "extra"),
+        [
+            ("postgresql+psycopg://u@127.0.0.1/db", "psycopg", "postgres"),
+            ("mysql+pymysql://u@127.0.0.1/db", "pymysql", "mysql"),
+        ],
+    )
+    def test_missing_driver_names_the_extra(
+        self, monkeypatch: pytest.MonkeyPatch, url: str, module: str, extra: str
+    ) -> None:
+        """A missing driver raises MissingDependencyError naming the extra to install."""
+        monkeypatch.setitem(sys.modules, module, None)
+        with pytest.raises(MissingDependencyError, match=rf'pip install "e2badges\[{extra}\]"'):
+            store_from_url(url)
+
+    def test_import_loads_no_driver(self) -> None:
+        """Importing e2badges (and even the SQL store module) imports no database driver."""
+        code = (
+            "import sys, e2badges, e2badges.storage;"
+            "assert 'e2badges.storage.sqlalchemy' not in sys.modules;"
+            "import e2badges.storage.sqlalchemy;"
+            "print(sorted(m for m in ('psycopg', 'pymysql', 'sqlite3') if m in sys.modules))"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
+        assert out.stdout.strip() == "[]"
+
+    @pytest.mark.postgresql
+    def test_repr_masks_password(self, server_url: Any) -> None:
+        """repr() shows the URL with the password masked."""
+        url = server_url("postgresql").replace("postgres@", "postgres:s3cret@")
+        database = Database("postgresql", url)
+        try:
+            store = database.store()
+            assert "s3cret" not in repr(store)
+            assert repr(store) == (
+                f"SQLAlchemyStore({url.replace('s3cret', '***')!r}, "
+                f"table_prefix={database.prefix!r})"
+            )
+        finally:
+            database.drop()
+
+
+class TestEngines:
+    def test_given_engine_is_not_disposed(self, db: Database) -> None:
+        """close() leaves a live Engine it was given undisposed and usable."""
+        engine = sa.create_engine(db.url)
+        disposed: list[object] = []
+        event.listen(engine, "engine_disposed", disposed.append)
+        try:
+            store = SQLAlchemyStore(engine, table_prefix=db.prefix)
+            Rewards(store, rules=RULES).record(act(1))
+            store.close()
+            assert disposed == []
+            with engine.connect() as conn:
+                assert conn.execute(sa.text("SELECT 1")).scalar() == 1
+        finally:
+            engine.dispose()
+
+    def test_own_engine_is_disposed(self, db: Database) -> None:
+        """close() disposes the engine the store created from a URL."""
+        store = db.store()
+        disposed: list[object] = []
+        event.listen(store.engine, "engine_disposed", disposed.append)
+        store.close()
+        assert len(disposed) == 1
+
+    def test_engine_options_need_a_url(self, db: Database) -> None:
+        """engine_options are refused with a live Engine (they could not apply)."""
+        engine = sa.create_engine(db.url)
+        try:
+            with pytest.raises(ConfigurationError, match="engine_options"):
+                SQLAlchemyStore(engine, engine_options={"echo": True})
+        finally:
+            engine.dispose()
+
+    @pytest.mark.parametrize("prefix", ["E2B_", "1x_", "x-y", "a" * 25, "x y"])
+    def test_bad_prefix_refused(self, prefix: str) -> None:
+        """A table prefix other than lower-case letters, digits and '_' is refused."""
+        with pytest.raises(ConfigurationError, match="table_prefix"):
+            SQLAlchemyStore("sqlite://", table_prefix=prefix)
+
+    @pytest.mark.parametrize("attempts", [0, -1, 1.5, True])
+    def test_bad_max_attempts_refused(self, attempts: Any) -> None:
+        """max_attempts must be a whole number of at least 1."""
+        with pytest.raises(ConfigurationError, match="max_attempts"):
+            SQLAlchemyStore("sqlite://", max_attempts=attempts)
+
+    def test_in_memory_sqlite(self) -> None:
+        """sqlite:// is one in-memory database shared by the store's threads."""
+        with store_from_url("sqlite://") as store:
+            rewards = Rewards(store, rules=RULES)
+            threads = [
+                threading.Thread(target=rewards.record_many, args=([act(n), act(n + 1)],))
+                for n in range(0, 20, 2)
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert store.count_activities() == 20
+            assert rewards.balance("ann") == 5
+
+
+class TestSchema:
+    def test_created_on_first_use(self, db: Database) -> None:
+        """A database without the tables gets them, at the current schema version."""
+        assert schema_version(db.url, table_prefix=db.prefix) is None
+        db.store()
+        assert schema_version(db.url, table_prefix=db.prefix) == 1
+
+    def test_missing_schema_refused_without_create(self, db: Database) -> None:
+        """With create_schema=False a database without the tables is refused, saying what to run."""
+        with pytest.raises(SchemaVersionError, match="e2badges db upgrade") as info:
+            db.store(create_schema=False)
+        assert info.value.found is None
+
+    @pytest.mark.parametrize(("version", "says"), [(999, "newer"), (0, "older")])
+    def test_other_version_refused(self, db: Database, version: int, says: str) -> None:
+        """A database at a schema version this e2badges does not know is refused."""
+        store = db.store()
+        with store.engine.begin() as conn:
+            meta = store.tables.meta
+            conn.execute(meta.update().values(value=str(version)))
+        with pytest.raises(SchemaVersionError, match=says) as info:
+            db.store()
+        assert (info.value.found, info.value.known) == (version, 1)
+
+    def test_prefixes_are_independent(self, db: Database) -> None:
+        """Two prefixes in one database are two stores that share nothing."""
+        first = db.store()
+        other_prefix = db.prefix + "b_"
+        second = db.store(table_prefix=other_prefix)
+        try:
+            Rewards(first, rules=RULES).record(act(1))
+            assert second.count_activities() == 0
+            assert Rewards(second, rules=RULES).balance("ann") == 0
+        finally:
+            Database(db.backend, db.url, prefix=other_prefix).drop()
+
+
+def _posts(db: Database) -> sa.Table:
+    return sa.Table(
+        f"{db.prefix}posts",
+        sa.MetaData(),
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("body", sa.String(100)),
+    )
+
+
+@pytest.fixture
+def host(db: Database) -> Iterator[tuple[sa.Engine, sa.Table, Rewards]]:
+    """The host app's engine and posts table, and Rewards on a store in the same database."""
+    engine = sa.create_engine(db.url)
+    posts = _posts(db)
+    posts.metadata.create_all(engine)
+    try:
+        yield engine, posts, Rewards(db.store(), rules=RULES)
+    finally:
+        engine.dispose()
+
+
+class TestHostTransactions:
+    def test_rolled_back_host_transaction_leaves_no_reward(
+        self, host: tuple[sa.Engine, sa.Table, Rewards]
+    ) -> None:
+        """A reward recorded in the host's transaction is gone when the host rolls back."""
+        engine, posts, rewards = host
+        with engine.connect() as conn:
+            trans = conn.begin()
+            conn.execute(posts.insert().values(id=1, body="hello"))
+            outcome = rewards.record(act(1), connection=conn)
+            assert outcome.credited("ann") == 2
+            trans.rollback()
+        assert rewards.store.count_activities() == 0
+        assert rewards.activity("a1") is None
+        assert rewards.balance("ann") == 0
+        assert rewards.explain("ann") == []
+
+    def test_committed_host_transaction_keeps_both(
+        self, host: tuple[sa.Engine, sa.Table, Rewards]
+    ) -> None:
+        """The post and its reward commit together, and not before the host commits."""
+        engine, posts, rewards = host
+        with engine.connect() as conn:
+            with conn.begin():
+                conn.execute(posts.insert().values(id=1, body="hello"))
+                rewards.record(act(1), connection=conn)
+                assert rewards.balance("ann") == 0  # another connection does not see it yet
+            assert conn.execute(sa.select(sa.func.count()).select_from(posts)).scalar() == 1
+        assert rewards.balance("ann") == 2
+        assert [line.activity_id for line in rewards.explain("ann")] == ["a1"]
+
+    def test_reward_first_in_host_transaction(
+        self, host: tuple[sa.Engine, sa.Table, Rewards]
+    ) -> None:
+        """A reward recorded before any host statement still rolls back with the host."""
+        engine, posts, rewards = host
+        with engine.connect() as conn:
+            trans = conn.begin()
+            rewards.record(act(1), connection=conn)
+            conn.execute(posts.insert().values(id=1, body="hello"))
+            trans.rollback()
+        assert rewards.balance("ann") == 0
+        assert rewards.store.count_activities() == 0
+
+    def test_session_joins_too(self, host: tuple[sa.Engine, sa.Table, Rewards]) -> None:
+        """An ORM Session works as the connection: rollback drops, commit keeps the reward."""
+        engine, posts, rewards = host
+        with Session(engine) as session:
+            session.execute(posts.insert().values(id=1, body="draft"))
+            rewards.record(act(1), connection=session)
+            session.rollback()
+        assert rewards.balance("ann") == 0
+        with Session(engine) as session:
+            session.execute(posts.insert().values(id=2, body="post"))
+            rewards.record(act(2), connection=session)
+            session.commit()
+        assert rewards.balance("ann") == 2
+        assert rewards.activity("a1") is None
+
+    def test_failed_record_keeps_host_work(self, host: tuple[sa.Engine, sa.Table, Rewards]) -> None:
+        """A refused batch in the host's transaction stores none of itself; the host's stays."""
+        engine, posts, rewards = host
+        rewards.record(act(1))
+        with engine.connect() as conn:
+            with conn.begin():
+                conn.execute(posts.insert().values(id=1, body="hello"))
+                with pytest.raises(ConflictingActivityError):
+                    rewards.record_many([act(2), act(1, actor="bob")], connection=conn)
+            assert conn.execute(sa.select(posts.c.body)).scalars().all() == ["hello"]
+        assert rewards.activity("a2") is None
+        assert rewards.balance("ann") == 2
+
+    def test_not_a_connection_refused(self, host: tuple[sa.Engine, sa.Table, Rewards]) -> None:
+        """connection= must be a SQLAlchemy Connection or Session."""
+        _engine, _posts, rewards = host
+        with pytest.raises(ConfigurationError, match="Connection or Session"):
+            rewards.record(act(1), connection="not a connection")
+        with pytest.raises(TypeError, match="unknown transaction options: timeout"):
+            rewards.record(act(1), timeout=3)
+
+
+class TestRoundTrips:
+    def test_statements_per_batch_do_not_grow(self, db: Database) -> None:
+        """A batch sends the same few statements for 10 or 300 activities, not one per row."""
+        store = db.store()
+        rewards = Rewards(store, rules=RULES)
+        counter = Counter(store.engine)
+
+        def batch(start: int, size: int) -> list[Activity]:
+            return [
+                act(n, actor=f"u{n % 7}", kind="answer.upvoted", recipient=f"u{n % 5}")
+                for n in range(start, start + size)
+            ]
+
+        small = counter.during(lambda: rewards.record_many(batch(0, 10)))
+        large = counter.during(lambda: rewards.record_many(batch(1000, 300)))
+        again = counter.during(lambda: rewards.record_many(batch(1000, 300)))
+        assert small == large
+        # claim (+ a look-up of ids already recorded), lock-and-read state (one or two),
+        # log, ledger, state, and SQLite's BEGIN IMMEDIATE: at most 8.
+        assert large <= 8
+        assert again <= 3  # only duplicates: claim, look-up (and BEGIN on SQLite)
+
+
+class TestErrors:
+    def test_driver_errors_wrapped_once(self, db: Database) -> None:
+        """A database failure raises StorageError caused by SQLAlchemy's error, wrapped once."""
+        store = db.store()
+        rewards = Rewards(store, rules=RULES)
+        with store.engine.begin() as conn:
+            store.tables.ledger.drop(conn)
+        with pytest.raises(StorageError) as info:
+            rewards.record(act(1))
+        assert isinstance(info.value.__cause__, sa_exc.DBAPIError)
+        assert not isinstance(info.value, TransientStorageError)
+        assert store.count_activities() == 0
+        with pytest.raises(StorageError) as again:
+            store.ledger("ann")
+        assert isinstance(again.value.__cause__, sa_exc.DBAPIError)
+
+    def test_transient_failures_retried(self, db: Database) -> None:
+        """A deadlock in the store's own transaction is retried; the batch is stored once."""
+        store = db.store(max_attempts=3)
+        rewards = Rewards(store, rules=RULES)
+        failures = _fail_log_inserts(store, times=2)
+        outcomes = rewards.record_many([act(1), act(2), act(3)])
+        assert failures == []  # both injected deadlocks were used up
+        assert [o.credited("ann") for o in outcomes] == [2, 2, 1]
+        assert store.count_activities() == 3
+        assert rewards.balance("ann") == 5
+
+    def test_retries_are_bounded(self, db: Database) -> None:
+        """After max_attempts transient failures the error goes through and nothing is stored."""
+        store = db.store(max_attempts=2)
+        rewards = Rewards(store, rules=RULES)
+        _fail_log_inserts(store, times=5)
+        with pytest.raises(TransientStorageError, match="deadlock"):
+            rewards.record(act(1))
+        assert store.count_activities() == 0
+        assert rewards.balance("ann") == 0
+
+    def test_host_transaction_not_retried(self, db: Database) -> None:
+        """In the caller's transaction a deadlock is a plain StorageError: the caller decides."""
+        store = db.store(max_attempts=3)
+        rewards = Rewards(store, rules=RULES)
+        failures = _fail_log_inserts(store, times=1)
+        with store.engine.connect() as conn, conn.begin():
+            with pytest.raises(StorageError) as info:
+                rewards.record(act(1), connection=conn)
+            assert not isinstance(info.value, TransientStorageError)
+        assert failures == []
+
+    def test_sqlite_writer_waits_for_the_lock(self, tmp_path: Path) -> None:
+        """A SQLite writer waits for another process's write lock, up to busy_timeout."""
+        url = f"sqlite:///{tmp_path / 'busy.db'}"
+        with SQLAlchemyStore(url) as store, SQLAlchemyStore(url) as other:
+            rewards = Rewards(store, rules=RULES)
+            with other.engine.connect() as conn:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                timer = threading.Timer(0.3, conn.rollback)
+                timer.start()
+                rewards.record(act(1))  # blocks until the timer releases the lock
+                timer.join()
+            assert rewards.balance("ann") == 2
+
+    def test_sqlite_busy_is_transient(self, tmp_path: Path) -> None:
+        """A SQLite writer still locked out after busy_timeout gets TransientStorageError."""
+        url = f"sqlite:///{tmp_path / 'busy.db'}"
+        with (
+            SQLAlchemyStore(url, busy_timeout=0.05, max_attempts=2) as store,
+            SQLAlchemyStore(url) as other,
+        ):
+            with other.engine.connect() as conn:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                with pytest.raises(TransientStorageError, match="locked"):
+                    Rewards(store, rules=RULES).record(act(1))
+                conn.rollback()
+            assert store.count_activities() == 0
+
+
+class _FakeDeadlock(Exception):
+    """Looks like a driver's deadlock error to the store (PostgreSQL's SQLSTATE 40P01)."""
+
+    sqlstate = "40P01"
+
+    def __init__(self) -> None:
+        super().__init__("deadlock detected (injected)")
+        self.args = (1213, "deadlock detected (injected)")
+
+
+def _fail_log_inserts(store: SQLAlchemyStore, *, times: int) -> list[int]:
+    """Make the next ``times`` log inserts fail as deadlocks; return the list of those left."""
+    left = list(range(times))
+    log = store.tables.log.name
+
+    def fail(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if left and log in statement and statement.lstrip().upper().startswith("INSERT"):
+            left.pop()
+            raise sa_exc.OperationalError(statement, None, _FakeDeadlock())
+
+    event.listen(store.engine, "before_cursor_execute", fail)
+    return left
