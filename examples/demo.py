@@ -1,6 +1,6 @@
 """A small team's simulated month on a wiki, then points, a profile and a ledger.
 
-Run: python examples/demo.py [STORE_URL]
+Run: python examples/demo.py [STORE_URL]   (default: sqlite:///e2badges-demo.db)
 """
 
 from __future__ import annotations
@@ -117,12 +117,15 @@ def simulate_month(rewards: Rewards, seed: int = 7) -> int:
                     Activity(actor=person, kind=kind, object=page, recipient=author, at=at)
                 )
     batch.sort(key=lambda a: a.at or start)
+    batch = [a.model_copy(update={"id": f"demo-{n}"}) for n, a in enumerate(batch)]
     rewards.record_many(batch)
     return len(batch)
 
 
 def main() -> None:
-    url = sys.argv[1] if len(sys.argv) > 1 else "memory://"
+    # The embedded store: a SQLite file.  Activity ids are fixed, so running the demo
+    # again records nothing twice and prints the same figures.
+    url = sys.argv[1] if len(sys.argv) > 1 else "sqlite:///e2badges-demo.db"
     clock = FrozenClock(START + timedelta(days=30))
     with Rewards(
         url, rules=RULES, badges=BADGES, levels=LEVELS, clock=clock, timezone="Europe/Berlin"
