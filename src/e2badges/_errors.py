@@ -12,9 +12,11 @@ __all__ = [
     "ConflictingActivityError",
     "E2BadgesError",
     "InvalidActivityError",
+    "InvalidQueryError",
     "MissingDependencyError",
     "StorageError",
     "UnknownKindError",
+    "UnknownLeaderboardError",
     "UnknownStoreError",
 ]
 
@@ -48,6 +50,19 @@ class UnknownKindError(_FieldError, LookupError):
             hint = f" (declared kinds: {shown})"
         super().__init__("kind", f"undeclared activity kind {kind!r}{hint}")
         self.kind = kind
+
+
+class InvalidQueryError(_FieldError, ValueError):
+    """A query argument is invalid (a negative count, an unknown window or period)."""
+
+
+class UnknownLeaderboardError(_FieldError, LookupError):
+    """No leaderboard with this id is defined on the Rewards instance."""
+
+    def __init__(self, board: str, *, known: list[str]) -> None:
+        shown = ", ".join(sorted(known)[:10]) or "none"
+        super().__init__("board", f"no leaderboard {board!r} (defined: {shown})")
+        self.board = board
 
 
 class ConflictingActivityError(_FieldError, ValueError):

@@ -5,10 +5,24 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from ._board_view import LeaderboardView
 from ._clock import Clock, SystemClock
 from ._engine import EffectBatch, Engine
-from ._errors import ConfigurationError, ConflictingActivityError
-from ._models import Activity, ActivityKind, LedgerEntry, Outcome, differing_fields
+from ._errors import (
+    ConfigurationError,
+    ConflictingActivityError,
+    InvalidQueryError,
+    UnknownLeaderboardError,
+)
+from ._leaderboards import Leaderboard
+from ._models import (
+    Activity,
+    ActivityKind,
+    LedgerEntry,
+    Outcome,
+    check_identifier,
+    differing_fields,
+)
 from ._periods import resolve_timezone
 from ._rules import PointRule
 from .storage import Store, store_from_url
@@ -26,6 +40,7 @@ class Rewards:
     rules listen to are the declared ones.  With ``accept_any_kind=True`` any
     kind may be recorded.  ``clock`` supplies ``now()`` for activities recorded
     without ``at``; calendar windows use the IANA ``timezone``.
+    ``leaderboards`` defines the boards to keep (see :meth:`leaderboard`).
     """
 
     def __init__(
@@ -37,6 +52,7 @@ class Rewards:
         accept_any_kind: bool = False,
         clock: Clock | None = None,
         timezone: str = "UTC",
+        leaderboards: Sequence[Leaderboard] = (),
     ) -> None:
         if clock is not None and not isinstance(clock, Clock):
             raise ConfigurationError("clock", "must have a now() method", subject="Rewards")
@@ -47,6 +63,7 @@ class Rewards:
             kinds=kinds,
             accept_any_kind=accept_any_kind,
             timezone=self.timezone,
+            leaderboards=tuple(leaderboards),
         )
         if isinstance(store, Store):
             self.store = store
@@ -54,6 +71,10 @@ class Rewards:
         else:
             self.store = store_from_url(store)
             self._owns_store = True
+        self._boards = {
+            board_id: LeaderboardView(board, self.store, self.clock, self.timezone)
+            for board_id, board in self.engine.boards.items()
+        }
 
     # -- recording -------------------------------------------------------------------
 
@@ -109,7 +130,7 @@ class Rewards:
                         raise ConflictingActivityError(activity.id, differing)
                     outcomes.append(seen[1])
                     continue
-                outcome = engine.evaluate(activity, view)
+                outcome = engine.evaluate(activity, view, batch.boards)
                 this_batch[activity.id] = (activity, outcome)
                 batch.recorded.append((activity, outcome))
                 outcomes.append(outcome)
@@ -139,6 +160,28 @@ class Rewards:
         """Return the outcome stored for an activity id, or None."""
         return self.store.get_outcome(activity_id)
 
+    # -- leaderboards ----------------------------------------------------------------
+
+    def leaderboard(self, board: str) -> LeaderboardView:
+        """Return the queries on the leaderboard ``board`` (top, rank, around, ...)."""
+        found = self._boards.get(board)
+        if found is None:
+            raise UnknownLeaderboardError(board, known=list(self._boards))
+        return found
+
+    def set_leaderboard_opt_out(self, user: str, opted_out: bool = True) -> None:
+        """Leave ``user`` out of every leaderboard shown to others (or, with False, back in).
+
+        Their scores keep being kept; ``rank(user, viewer=user)`` still answers them.
+        """
+        if not isinstance(opted_out, bool):
+            raise InvalidQueryError("opted_out", f"must be True or False; got {opted_out!r}")
+        self.store.set_board_opt_out(_user_id(user), opted_out)
+
+    def leaderboard_opt_out(self, user: str) -> bool:
+        """Return whether ``user`` opted out of leaderboards."""
+        return self.store.board_opt_out(_user_id(user))
+
     # -- lifecycle -------------------------------------------------------------------
 
     def close(self) -> None:
@@ -157,3 +200,12 @@ class Rewards:
             f"Rewards(store={self.store!r}, rules={len(self.engine.rules)}, "
             f"timezone={self.timezone.key!r})"
         )
+
+
+def _user_id(user: str) -> str:
+    if not isinstance(user, str):
+        raise InvalidQueryError("user", f"must be a string; got {type(user).__name__}")
+    try:
+        return check_identifier(user)
+    except ValueError as exc:
+        raise InvalidQueryError("user", str(exc)) from None

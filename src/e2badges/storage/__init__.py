@@ -15,11 +15,29 @@ from typing import Any
 
 from .._engine import EffectBatch as EffectBatch
 from .._errors import UnknownStoreError
+from .._leaderboards import BoardPage as BoardPage
+from .._leaderboards import BoardRow as BoardRow
+from .._leaderboards import RollingBucket as RollingBucket
+from .._leaderboards import ScoreFormula as ScoreFormula
+from .._leaderboards import Standing as Standing
+from .._leaderboards import merge_rows as merge_rows
 from .base import Store as Store
 from .base import StoreTransaction as StoreTransaction
 from .memory import MemoryStore as MemoryStore
 
-__all__ = ["EffectBatch", "MemoryStore", "Store", "StoreTransaction", "store_from_url"]
+__all__ = [
+    "BoardPage",
+    "BoardRow",
+    "EffectBatch",
+    "MemoryStore",
+    "RollingBucket",
+    "ScoreFormula",
+    "Standing",
+    "Store",
+    "StoreTransaction",
+    "merge_rows",
+    "store_from_url",
+]
 
 StoreFactory = Callable[..., Store]
 

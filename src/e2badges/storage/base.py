@@ -16,6 +16,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from .._engine import EffectBatch
+from .._leaderboards import BoardPage, Bucket, Standing
 from .._models import Activity, LedgerEntry, Outcome
 from .._state import StateView
 
@@ -61,7 +62,10 @@ class StoreTransaction(ABC):
         After commit, each recorded activity is returned by ``get_activity`` and
         its outcome by ``get_outcome``; its ledger lines are appended to each
         credited person's ledger in recording order; every key of
-        ``batch.state`` holds its new value.
+        ``batch.state`` holds its new value; every row of ``batch.boards``
+        (keyed by ``(board, period, subject)``) replaces that subject's row on
+        that board in that period, and the leaderboard queries of the Store
+        answer from the rows so stored.
         """
 
 
@@ -109,6 +113,50 @@ class Store(ABC):
     def count_activities(self) -> int:
         """Return the number of recorded activities."""
         return sum(1 for _ in self.iter_activities())
+
+    # -- leaderboards ----------------------------------------------------------------
+    #
+    # A board's rows in one bucket are ranked by the store, never scored by it.  A
+    # bucket is a period label (``"all"``, ``"2026-11-25"``, ``"2026-W48"``, ...) whose
+    # rows came from ``EffectBatch.boards``, or a RollingBucket: for each subject with a
+    # row on any of its days, the row ``merge_rows(subject, day_rows, bucket.formula)``.
+    # *Ranked* rows have a score; *listed* rows are the ranked rows except those of
+    # people who opted out (team rows are always listed).  Listed rows are ordered by
+    # ascending ``sort_key``, then ascending ``reached``, then ascending ``subject``.
+
+    @abstractmethod
+    def board_size(self, board: str, bucket: Bucket) -> int:
+        """Return the number of listed rows of ``board`` in ``bucket`` (0 if it has none)."""
+
+    @abstractmethod
+    def board_page(self, board: str, bucket: Bucket, start: int, stop: int) -> BoardPage:
+        """Return the listed rows at positions ``start`` to ``stop`` (exclusive), in order.
+
+        Positions past the end are left out; the page's ``first`` is the
+        standing of its first row (None for an empty page) and ``size`` the
+        number of listed rows.
+        """
+
+    @abstractmethod
+    def board_standing(self, board: str, bucket: Bucket, subject: str) -> Standing | None:
+        """Return where ``subject``'s ranked row stands among the listed rows of others.
+
+        Returns None when ``subject`` has no ranked row.  The standing of a
+        person who opted out is answered too, with ``hidden`` true and counts
+        over the listed rows (which do not include theirs).
+        """
+
+    @abstractmethod
+    def set_board_opt_out(self, user: str, opted_out: bool) -> None:
+        """Record whether ``user`` opted out of leaderboards; it takes effect at once.
+
+        An opted-out person's rows stay stored (and keep being updated) but are
+        no longer listed on any board; opting back in lists them again.
+        """
+
+    @abstractmethod
+    def board_opt_out(self, user: str) -> bool:
+        """Return whether ``user`` opted out of leaderboards (False if never set)."""
 
     def close(self) -> None:  # noqa: B027  # optional hook: most stores hold nothing to close
         """Release what the store created; a closed store must not be used again."""

@@ -8,13 +8,16 @@ time.  Nothing survives the process.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from .._engine import EffectBatch
+from .._leaderboards import BoardPage, BoardRow, Bucket, RollingBucket, Standing, merge_rows
 from .._models import Activity, LedgerEntry, Outcome
 from .._state import StateView
+from ._board_index import BoardIndex
 from .base import Store, StoreTransaction
 
 __all__ = ["MemoryStore"]
@@ -53,6 +56,8 @@ class _MemoryTransaction(StoreTransaction):
                 else:
                     lines.append(line)
         store._state.update(batch.state)
+        if batch.boards:
+            store._apply_boards(batch.boards)
 
 
 class MemoryStore(Store):
@@ -64,6 +69,12 @@ class MemoryStore(Store):
         self._log: list[Activity] = []
         self._state: dict[str, Any] = {}
         self._ledgers: dict[str, list[LedgerEntry]] = {}
+        self._boards: dict[tuple[str, str], BoardIndex] = {}
+        # Rolling windows merged from day rows, built when first queried and then kept
+        # up to date row by row; the least recently queried are dropped.
+        self._rolling: OrderedDict[tuple[str, RollingBucket], tuple[BoardIndex, frozenset[str]]]
+        self._rolling = OrderedDict()
+        self._opted_out: set[str] = set()
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> MemoryStore:
@@ -103,6 +114,101 @@ class MemoryStore(Store):
 
     def count_activities(self) -> int:
         return len(self._log)
+
+    # -- leaderboards ----------------------------------------------------------------
+
+    ROLLING_KEPT = 16
+
+    def _apply_boards(self, rows: dict[tuple[str, str, str], BoardRow]) -> None:
+        hidden = self._opted_out
+        groups: dict[tuple[str, str], list[BoardRow]] = {}
+        for (board, period, _subject), row in rows.items():
+            group = groups.get((board, period))
+            if group is None:
+                groups[(board, period)] = [row]
+            else:
+                group.append(row)
+        indexes = self._boards
+        for key, group in groups.items():
+            index = indexes.get(key)
+            if index is None:
+                index = indexes[key] = BoardIndex()
+            index.put_many(group, hidden)
+        for (board, bucket), (index, days) in self._rolling.items():
+            touched = {subject for (b, period, subject) in rows if b == board and period in days}
+            for subject in touched:
+                index.put(self._merged(board, bucket, subject), hidden)
+
+    def _merged(self, board: str, bucket: RollingBucket, subject: str) -> BoardRow:
+        day_rows: list[BoardRow] = []
+        for day in bucket.days:
+            index = self._boards.get((board, day))
+            row = None if index is None else index.rows.get(subject)
+            if row is not None:
+                day_rows.append(row)
+        return merge_rows(subject, day_rows, bucket.formula)
+
+    def _index(self, board: str, bucket: Bucket) -> BoardIndex | None:
+        if isinstance(bucket, str):
+            return self._boards.get((board, bucket))
+        key = (board, bucket)
+        found = self._rolling.get(key)
+        if found is not None:
+            self._rolling.move_to_end(key)
+            return found[0]
+        subjects: dict[str, list[BoardRow]] = {}
+        for day in bucket.days:
+            day_index = self._boards.get((board, day))
+            if day_index is not None:
+                for subject, row in day_index.rows.items():
+                    subjects.setdefault(subject, []).append(row)
+        index = BoardIndex()
+        formula = bucket.formula
+        index.rows = {s: merge_rows(s, rows, formula) for s, rows in subjects.items()}
+        index.rebuild(self._opted_out)
+        self._rolling[key] = (index, frozenset(bucket.days))
+        while len(self._rolling) > self.ROLLING_KEPT:
+            self._rolling.popitem(last=False)
+        return index
+
+    def board_size(self, board: str, bucket: Bucket) -> int:
+        with self._lock:
+            index = self._index(board, bucket)
+            return 0 if index is None else index.size()
+
+    def board_page(self, board: str, bucket: Bucket, start: int, stop: int) -> BoardPage:
+        with self._lock:
+            index = self._index(board, bucket)
+            if index is None:
+                return BoardPage(start, [], None, 0)
+            rows = index.page(start, stop)
+            first = index.standing(rows[0], False) if rows else None
+            return BoardPage(start, rows, first, index.size())
+
+    def board_standing(self, board: str, bucket: Bucket, subject: str) -> Standing | None:
+        with self._lock:
+            index = self._index(board, bucket)
+            row = None if index is None else index.rows.get(subject)
+            if index is None or row is None or row.sort_key is None:
+                return None
+            return index.standing(row, not index.visible(row, self._opted_out))
+
+    def set_board_opt_out(self, user: str, opted_out: bool) -> None:
+        with self._lock:
+            if opted_out == (user in self._opted_out):
+                return
+            indexes = [*self._boards.values(), *(found[0] for found in self._rolling.values())]
+            if opted_out:
+                self._opted_out.add(user)
+                for index in indexes:
+                    index.hide(user)
+            else:
+                self._opted_out.discard(user)
+                for index in indexes:
+                    index.show(user)
+
+    def board_opt_out(self, user: str) -> bool:
+        return user in self._opted_out
 
     def __repr__(self) -> str:
         return f"MemoryStore(activities={len(self._log)})"
