@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from ._errors import InvalidQueryError
 from ._models import Activity, check_identifier, check_kind
@@ -122,15 +122,17 @@ class AverageMetric(_KindMetric):
     type: Literal["average"] = "average"
     min_count: int = Field(default=1, ge=1)
     prior_mean: float | None = Field(default=None, allow_inf_nan=False)
-    prior_weight: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    prior_weight: float = Field(default=0.0, ge=0, allow_inf_nan=False, validate_default=True)
 
-    @model_validator(mode="after")
-    def _prior(self) -> AverageMetric:
-        if self.prior_weight > 0 and self.prior_mean is None:
-            raise ValueError("a prior_weight needs a prior_mean")
-        if self.prior_mean is not None and self.prior_weight == 0:
-            raise ValueError("a prior_mean needs a prior_weight greater than 0")
-        return self
+    @field_validator("prior_weight")
+    @classmethod
+    def _prior(cls, value: float, info: ValidationInfo) -> float:
+        mean = info.data.get("prior_mean")
+        if value > 0 and mean is None:
+            raise ValueError("needs a prior_mean")
+        if mean is not None and value == 0:
+            raise ValueError("must be greater than 0 when a prior_mean is given")
+        return value
 
 
 Metric = Annotated[
@@ -171,16 +173,12 @@ class TeamsScope(_Definition):
 
     @field_validator("team_sizes")
     @classmethod
-    def _sizes(cls, value: dict[str, int]) -> dict[str, int]:
+    def _sizes(cls, value: dict[str, int], info: ValidationInfo) -> dict[str, int]:
+        if value and not info.data.get("divide_by_size"):
+            raise ValueError("are only used with divide_by_size=True")
         for team in value:
             check_identifier(team)
         return value
-
-    @model_validator(mode="after")
-    def _divide(self) -> TeamsScope:
-        if self.team_sizes and not self.divide_by_size:
-            raise ValueError("team_sizes are only used with divide_by_size=True")
-        return self
 
 
 Scope = Annotated[EveryoneScope | TeamScope | TeamsScope, Field(discriminator="type")]
@@ -222,15 +220,16 @@ class Leaderboard(_Definition):
                 raise ValueError(f"window {name!r} is listed twice")
         return tuple(names)
 
-    @model_validator(mode="after")
-    def _shape(self) -> Leaderboard:
+    @field_validator("scope")
+    @classmethod
+    def _scope(cls, value: Any, info: ValidationInfo) -> Any:
         if (
-            isinstance(self.metric, AverageMetric)
-            and isinstance(self.scope, TeamsScope)
-            and self.scope.divide_by_size
+            isinstance(info.data.get("metric"), AverageMetric)
+            and isinstance(value, TeamsScope)
+            and value.divide_by_size
         ):
             raise ValueError("an average is already per activity; divide_by_size applies to totals")
-        return self
+        return value
 
 
 # -- rows, standings, entries ------------------------------------------------------------
