@@ -112,6 +112,7 @@ class TestOptOut:
         view = rewards.leaderboard("b")
         assert [(e.user, e.rank) for e in view.top()] == public
         assert [(e.user, e.rank) for e in view.top(viewer=hidden)] == private
+        assert [(u, view.rank(u, viewer=hidden)) for u, _ in private] == private
 
     def test_private_pages_around_the_viewer(self) -> None:
         """Pages of the private board put the viewer back at their position."""
