@@ -61,7 +61,7 @@ BOARDS = (
 def scored(n: int, actor: str, value: float, day: int = 0, **extra: object) -> Activity:
     """Return a ``score`` activity ``s<n>`` worth ``value``, n minutes into day ``day``."""
     when = T0 + timedelta(days=day, minutes=n)
-    return Activity(id=f"s{n}", actor=actor, kind="score", value=value, at=when, **extra)  # type: ignore[arg-type]
+    return Activity(id=f"s{n}", actor=actor, kind="score", value=value, at=when, **extra)
 
 
 def act(n: int, actor: str = "ann", kind: str = "comment.created", **extra: object) -> Activity:
