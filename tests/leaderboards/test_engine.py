@@ -1,0 +1,87 @@
+"""The engine's side of boards: rows as effects, state keys, and the memory index."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import timedelta
+from typing import Any
+
+from e2badges import Activity, CountMetric, TeamsScope
+from e2badges._state import StateView
+from e2badges.storage import BoardRow, MemoryStore
+
+from .helpers import T0, board, make, score
+
+
+class TestBoardRowsAsEffects:
+    def test_rows_carry_absolute_values(self) -> None:
+        """The engine emits each changed entry with its absolute score, accumulators and the
+        time it was reached, keyed by (board, period, subject)."""
+        rewards = make(board(windows=("all", "week")))
+        sink: dict[tuple[str, str, str], BoardRow] = {}
+        view = StateView({})
+        for minutes, value in ((5, 3), (1, 4)):
+            activity = Activity(
+                id=f"a{minutes}",
+                actor="ann",
+                kind="score",
+                value=value,
+                at=T0 + timedelta(minutes=minutes),
+            )
+            rewards.engine.evaluate(activity, view, sink)
+        reached = (T0 + timedelta(minutes=5)).timestamp()
+        expected = BoardRow("ann", 7, -7, reached, 7, 2)
+        assert sink == {("b", "all", "ann"): expected, ("b", "2026-W48", "ann"): expected}
+
+    def test_lower_is_better_sort_key(self) -> None:
+        """On a lower-is-better board the sort key is the score itself."""
+        rewards = make(board(better="lower"))
+        sink: dict[tuple[str, str, str], BoardRow] = {}
+        activity = Activity(id="a", actor="ann", kind="score", value=3, at=T0)
+        rewards.engine.evaluate(activity, StateView({}), sink)
+        assert sink[("b", "all", "ann")].sort_key == 3
+
+    def test_keys_cover_what_evaluation_reads(self) -> None:
+        """Engine.keys lists every board state key that evaluating an activity reads."""
+        boards = [
+            board("pts", windows=("all", "week", "7d")),
+            board("teams", metric=CountMetric(kind="score"), scope=TeamsScope(divide_by_size=True)),
+            board("got", metric=CountMetric(kind="score", credit="recipient")),
+        ]
+        rewards = make(*boards)
+        read: list[str] = []
+
+        def loader(keys: Iterable[str]) -> Mapping[str, Any]:
+            read.extend(keys)
+            return {}
+
+        activity = Activity(
+            id="a",
+            actor="ann",
+            kind="score",
+            value=2,
+            recipient="bob",
+            teams=("red", "blue"),
+            at=T0,
+        )
+        rewards.engine.evaluate(activity, StateView({}, loader))
+        board_keys = [key for key in read if key.startswith("lb\x1f")]
+        assert len(board_keys) == 3 + 2 + 1  # pts: all, day, week; teams: 2; got: bob
+        assert set(board_keys) <= set(rewards.engine.keys(activity))
+
+
+class TestMemoryIndex:
+    def test_large_batch_then_updates(self) -> None:
+        """A batch large enough to re-sort the index, then single updates, list correctly."""
+        store = MemoryStore()
+        rewards = make(board(ranking="ordinal"), store=store)
+        score(rewards, [(f"u{i:04d}", i % 97 + 1, i % 13) for i in range(1500)])
+        score(rewards, [("u0001", 500, 20), ("u0002", -5, 21), ("new", 96, 0)])
+        totals = {f"u{i:04d}": (i % 97 + 1, i % 13) for i in range(1500)}
+        totals["u0001"] = (2 + 500, 20)
+        totals["u0002"] = (3 - 5, 21)
+        totals["new"] = (96, 0)
+        expected = sorted(totals, key=lambda u: (-totals[u][0], totals[u][1], u))
+        view = rewards.leaderboard("b")
+        assert [e.user for e in view.top(2000)] == expected
+        assert view.rank("u0002") == expected.index("u0002") + 1
