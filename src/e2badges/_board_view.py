@@ -9,13 +9,14 @@ the board with themselves put back in their place, and nobody else does.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Hashable
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from ._errors import InvalidQueryError
 from ._leaderboards import (
+    BoardPage,
     Bucket,
     CompiledBoard,
     Leaderboard,
@@ -54,7 +55,9 @@ class LeaderboardView:
     __slots__ = (
         "_current",
         "_default",
+        "_dense",
         "_formula",
+        "_pages",
         "_rolling",
         "_store",
         "_style",
@@ -74,12 +77,15 @@ class LeaderboardView:
         self.week_starts = board.week_starts
         self._store = store
         self._style = board.definition.ranking
+        # Distinct better scores are counted only for dense ranks, which need them.
+        self._dense = self._style == "dense"
         self._formula = board.formula
         windows = [parse_window(name) for name in board.definition.windows]
         self._windows: dict[str, Window] = {w.name: w for w in windows}
         self._default = windows[0]
         self._current: dict[str, tuple[datetime, datetime, str]] = {}
         self._rolling: dict[tuple[int, str], RollingBucket] = {}
+        self._pages: dict[tuple[Bucket, int, int], tuple[Hashable, list[LeaderboardEntry]]] = {}
 
     # -- queries ---------------------------------------------------------------------
 
@@ -96,8 +102,21 @@ class LeaderboardView:
         _count("n", n, self.id)
         _count("offset", offset, self.id)
         bucket = self._bucket(window, period)
-        shown = self._hidden_viewer(bucket, viewer)
-        return self._page(bucket, offset, offset + n, shown)
+        if viewer is not None:
+            return self._page(bucket, offset, offset + n, self._hidden_viewer(bucket, viewer))
+        # The public pages near the top are asked for far more often than they change.
+        token = self._store.board_version(self.id, bucket, offset + n)
+        if token is None:
+            return self._page(bucket, offset, offset + n, None)
+        key = (bucket, offset, n)
+        cached = self._pages.get(key)
+        if cached is not None and cached[0] == token:
+            return list(cached[1])
+        entries = self._page(bucket, offset, offset + n, None)
+        if len(self._pages) >= 256:
+            self._pages.clear()
+        self._pages[key] = (token, entries)
+        return list(entries)
 
     def rank(
         self,
@@ -211,11 +230,11 @@ class LeaderboardView:
         opted out, whose row the board shown to them puts back in; else None.
         """
         _user("user", user, self.id)
-        standing = self._store.board_standing(self.id, bucket, user)
+        standing = self._store.board_standing(self.id, bucket, user, dense=self._dense)
         if viewer == user:
             if standing is not None and standing.hidden:
                 # The board shown to this person has them in it.
-                return replace(standing, size=standing.size + 1), standing
+                return standing._replace(size=standing.size + 1), standing
             return standing, None
         shown = self._hidden_viewer(bucket, viewer)
         if standing is None or standing.hidden:
@@ -225,34 +244,30 @@ class LeaderboardView:
     def _page(
         self, bucket: Bucket, start: int, stop: int, shown: Standing | None
     ) -> list[LeaderboardEntry]:
-        store = self._store
         if stop <= start:
             return []
+        store = self._store
+        board = self.id
         if shown is None:
-            page = store.board_page(self.id, bucket, start, stop)
-            rows, first = page.rows, page.first
+            page = store.board_page(board, bucket, start, stop, dense=self._dense)
+            rows, better, distinct = page.rows, page.better, page.distinct_better
         else:
             # The listed rows with the (hidden) viewer's row put back at its position.
             at = shown.before
-            if stop <= at:
-                page = store.board_page(self.id, bucket, start, stop)
+            if stop <= at or start > at:
+                shift = start > at
+                page = store.board_page(board, bucket, start - shift, stop - shift)
                 rows = page.rows
-                first = None if page.first is None else _with(page.first, shown)
-            elif start > at:
-                page = store.board_page(self.id, bucket, start - 1, stop - 1)
-                rows = page.rows
-                first = None if page.first is None else _with(page.first, shown)
+                better, distinct = _first_with(page, shown)
             else:
-                left = store.board_page(self.id, bucket, start, at)
-                right = store.board_page(self.id, bucket, at, stop - 1)
+                left = store.board_page(board, bucket, start, at)
+                right = store.board_page(board, bucket, at, stop - 1)
                 rows = [*left.rows, shown.row, *right.rows]
-                if left.first is not None:
-                    first = _with(left.first, shown)
+                if left.rows:
+                    better, distinct = _first_with(left, shown)
                 else:
-                    first = replace(shown, size=shown.size + 1)
-        if first is None:
-            return []
-        ranks = page_ranks(self._style, start, first, rows)
+                    better, distinct = shown.better, shown.distinct_better
+        ranks = page_ranks(self._style, start, better, distinct, rows)
         return [
             LeaderboardEntry(row.subject, row.score, rank)  # type: ignore[arg-type]
             for row, rank in zip(rows, ranks, strict=True)
@@ -338,6 +353,17 @@ def _with(standing: Standing, shown: Standing) -> Standing:
         distinct_better=standing.distinct_better + (better and shown.equal == 0),
         hidden=standing.hidden,
     )
+
+
+def _first_with(page: BoardPage, shown: Standing) -> tuple[int, int]:
+    """Return better and distinct_better of a page's first row, counting the hidden viewer."""
+    if not page.rows:
+        return 0, 0
+    sort, vsort = page.rows[0].sort_key, shown.row.sort_key
+    assert sort is not None
+    assert vsort is not None
+    better = vsort < sort
+    return page.better + better, page.distinct_better + (better and shown.equal == 0)
 
 
 def _count(field: str, value: int, board: str) -> None:

@@ -1,5 +1,8 @@
 """Leaderboards: definitions, score formulas, windows and ranking styles (the pure parts).
 
+Rows, standings, pages and entries are NamedTuples: immutable, and built on hot
+paths (per board update, per query), where they cost a third of a frozen dataclass.
+
 A :class:`Leaderboard` is a definition: a metric, a scope, the windows it is kept
 for, a ranking style and an order.  The engine turns each activity into
 *accumulators* per board, window period and subject (a person, or a team on a
@@ -15,7 +18,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, ValidationInfo, field_validator
@@ -235,32 +238,31 @@ class Leaderboard(_Definition):
 # -- rows, standings, entries ------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class BoardRow:
+class BoardRow(NamedTuple):
     """One subject's entry on a board in one window period, as the engine computed it.
 
     ``score`` is None while the subject is not ranked (an average below its
     minimum count).  Entries are listed by ascending ``sort_key`` (``-score`` on
     higher-is-better boards, ``score`` on lower-is-better ones), then ascending
     ``reached`` (epoch seconds: the latest ``at`` among the activities that make
-    up the score), then ascending ``subject``.  ``total`` and ``count`` are the
-    raw accumulators; ``members`` (teams boards divided by size only) the
-    distinct members credited to the team in the period.  ``team`` marks team
-    subjects, to which leaderboard opt-outs do not apply.
+    up the score), then ascending ``subject``: the fields come in that order, so
+    ranked rows of one board compare as tuples in listing order.  ``total`` and
+    ``count`` are the raw accumulators; ``members`` (teams boards divided by
+    size only) the distinct members credited to the team in the period.
+    ``team`` marks team subjects, to which leaderboard opt-outs do not apply.
     """
 
-    subject: str
-    score: float | None
     sort_key: float | None
     reached: float
+    subject: str
+    score: float | None
     total: float
-    count: int
+    count: int  # type: ignore[assignment]  # the field shadows tuple.count(), unused here
     members: tuple[str, ...] = ()
     team: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Standing:
+class Standing(NamedTuple):
     """Where a ranked row stands among the *visible* ranked rows of its board.
 
     ``size`` counts the visible ranked rows (the row itself only if visible);
@@ -281,22 +283,22 @@ class Standing:
     hidden: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class BoardPage:
-    """Consecutive visible ranked rows from position ``start``, in listing order.
+class BoardPage(NamedTuple):
+    """Consecutive listed rows from position ``start``, in listing order.
 
-    ``first`` is the standing of ``rows[0]`` (None when ``rows`` is empty);
-    ``size`` is the number of visible ranked rows on the board.
+    ``size`` is the number of listed rows on the board; ``better`` and
+    ``distinct_better`` count, for ``rows[0]``, the listed rows with a strictly
+    better score and the distinct strictly better scores (0 for an empty page).
     """
 
     start: int
     rows: list[BoardRow]
-    first: Standing | None
     size: int
+    better: int = 0
+    distinct_better: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class LeaderboardEntry:
+class LeaderboardEntry(NamedTuple):
     """One line of a leaderboard as shown: who, their score and their rank.
 
     ``user`` is the person, or on a teams board the team (also readable as
@@ -365,9 +367,9 @@ class ScoreFormula:
         """Return the row of a subject with these accumulators."""
         score = self.score(subject, total, count, len(members))
         if score is None:
-            return BoardRow(subject, None, None, reached, total, count, members, team)
+            return BoardRow(None, reached, subject, None, total, count, members, team)
         sort = score if self.lower_is_better else -score
-        return BoardRow(subject, score, sort, reached, total, count, members, team)
+        return BoardRow(sort, reached, subject, score, total, count, members, team)
 
 
 def formula_of(board: Leaderboard) -> ScoreFormula:
@@ -442,18 +444,20 @@ def rank_of(style: str, standing: Standing) -> int:
     return standing.before + 1
 
 
-def page_ranks(style: str, start: int, first: Standing, rows: Sequence[BoardRow]) -> list[int]:
+def page_ranks(
+    style: str, start: int, better: int, distinct_better: int, rows: Sequence[BoardRow]
+) -> list[int]:
     """Return the ranks of consecutive rows listed from position ``start``.
 
-    ``first`` is the standing of ``rows[0]``.  Ranks are global: a tie that
-    straddles a page boundary keeps its rank on both pages.
+    ``better`` and ``distinct_better`` are those of ``rows[0]``.  Ranks are
+    global: a tie that straddles a page boundary keeps its rank on both pages.
     """
     if not rows:
         return []
     if style == "ordinal":
         return list(range(start + 1, start + len(rows) + 1))
     dense = style == "dense"
-    rank = first.distinct_better + 1 if dense else first.better + 1
+    rank = distinct_better + 1 if dense else better + 1
     out = [rank]
     previous = rows[0].sort_key
     for offset in range(1, len(rows)):

@@ -30,7 +30,7 @@ class TestBoardRowsAsEffects:
             )
             rewards.engine.evaluate(activity, view, sink)
         reached = (T0 + timedelta(minutes=5)).timestamp()
-        expected = BoardRow("ann", 7, -7, reached, 7, 2)
+        expected = BoardRow(sort_key=-7, reached=reached, subject="ann", score=7, total=7, count=2)
         assert sink == {("b", "all", "ann"): expected, ("b", "2026-W48", "ann"): expected}
 
     def test_lower_is_better_sort_key(self) -> None:
@@ -85,3 +85,21 @@ class TestMemoryIndex:
         view = rewards.leaderboard("b")
         assert [e.user for e in view.top(2000)] == expected
         assert view.rank("u0002") == expected.index("u0002") + 1
+
+    def test_head_version_and_cached_pages(self) -> None:
+        """Changes below the head keep the head's version; a change in it renews it, and
+        top() serves the new page."""
+        store = MemoryStore()
+        rewards = make(board(), store=store)
+        # 1,200 people scoring 1,200 down to 1: more than the 1,000 rows of the head.
+        score(rewards, [(f"u{i:04d}", 1200 - i, 0) for i in range(1200)])
+        view = rewards.leaderboard("b")
+        first = [e.user for e in view.top(10)]
+        token = store.board_version("b", "all", 10)
+        score(rewards, [("u1100", 1, 1)])  # 100 + 1: still far below the head
+        assert store.board_version("b", "all", 10) == token
+        assert [e.user for e in view.top(10)] == first
+        score(rewards, [("u1199", 5000, 2)])  # 1 + 5000: the new leader
+        assert store.board_version("b", "all", 10) != token
+        assert [e.user for e in view.top(3)] == ["u1199", "u0000", "u0001"]
+        assert [e.user for e in view.top(10)] == ["u1199", *first[:9]]

@@ -2,9 +2,12 @@
 
 Each :class:`BoardIndex` keeps every row of one board in one bucket in a dict,
 and the *visible ranked* rows (a score, and not a person who opted out) in a
-``SortedList`` of ``(sort_key, reached, subject)`` tuples: exactly the listing
-order of the Store contract.  A second sorted list holds the distinct sort keys
-(with a count of each), for dense ranks.  So a query is a few bisections and a
+``SortedList`` of the rows themselves: a BoardRow is a tuple that starts with
+``(sort_key, reached, subject)``, so tuple order is the listing order of the
+Store contract (subjects are unique, so the other fields are never compared),
+and a page is one slice.
+A second sorted list holds the distinct sort keys (with a count of each), for
+dense ranks.  So a query is a few bisections and a
 slice, O(log n), and a row update is a removal and an insertion, O(log n): no
 query ever sorts the board.
 
@@ -16,33 +19,38 @@ positional index; at 1,000,000 rows an insertion costs a few microseconds where
 from __future__ import annotations
 
 from collections.abc import Container, Iterable
+from itertools import count
 
 from sortedcontainers import SortedList
 
-from .._leaderboards import BoardRow, Standing
+from .._leaderboards import BoardPage, BoardRow, Standing
 
 __all__ = ["BoardIndex"]
 
 _INF = float("inf")
-
-Key = tuple[float, float, str]
-
-
-def _key(row: BoardRow) -> Key:
-    assert row.sort_key is not None
-    return (row.sort_key, row.reached, row.subject)
+# Sorts after every real key (scores are finite): "the head is the whole board".
+_END = (_INF, _INF, "")
+# Version tokens are unique across indexes, so a rebuilt index never repeats one.
+_TOKENS = count(1)
 
 
 class BoardIndex:
     """Rows of one board in one bucket; the visible ranked ones kept in listing order."""
 
-    __slots__ = ("_counts", "_distinct", "_order", "rows")
+    __slots__ = ("_bound", "_counts", "_distinct", "_head", "_order", "_version", "rows")
+
+    #: Pages ending within the first HEAD positions get a version token of their own
+    #: that only changes when one of those positions does (see :meth:`version`).
+    HEAD = 1000
 
     def __init__(self) -> None:
         self.rows: dict[str, BoardRow] = {}
-        self._order: SortedList[Key] = SortedList()
+        self._order: SortedList[BoardRow] = SortedList()
         self._distinct: SortedList[float] = SortedList()
         self._counts: dict[float, int] = {}
+        self._version = next(_TOKENS)
+        self._head = self._version
+        self._bound: tuple[float | None, float, str] | None = None
 
     @staticmethod
     def visible(row: BoardRow, hidden: Container[str]) -> bool:
@@ -78,13 +86,16 @@ class BoardIndex:
     def rebuild(self, hidden: Container[str]) -> None:
         """Rebuild the sorted structures from ``rows``."""
         visible = self.visible
-        keys = [_key(row) for row in self.rows.values() if visible(row, hidden)]
+        keys = [row for row in self.rows.values() if visible(row, hidden)]
         counts: dict[float, int] = {}
         for key in keys:
-            counts[key[0]] = counts.get(key[0], 0) + 1
+            sort: float = key[0]  # type: ignore[assignment]  # listed rows have a sort key
+            counts[sort] = counts.get(sort, 0) + 1
         self._order = SortedList(keys)
         self._counts = counts
         self._distinct = SortedList(counts)
+        self._version = self._head = next(_TOKENS)
+        self._bound = None
 
     def hide(self, subject: str) -> None:
         """Take ``subject``'s row out of the listing (its person opted out)."""
@@ -98,8 +109,17 @@ class BoardIndex:
         if row is not None and row.sort_key is not None and not row.team:
             self._list(row)
 
+    def _changed(self, key: BoardRow) -> None:
+        self._version = token = next(_TOKENS)
+        bound = self._bound
+        if bound is None or key <= bound:
+            # The change lands within the head: its rows (or their order) changed.
+            self._head = token
+            self._bound = None
+
     def _list(self, row: BoardRow) -> None:
-        self._order.add(_key(row))
+        self._order.add(row)
+        self._changed(row)
         sort = row.sort_key
         assert sort is not None
         count = self._counts.get(sort)
@@ -110,7 +130,8 @@ class BoardIndex:
             self._counts[sort] = count + 1
 
     def _unlist(self, row: BoardRow) -> None:
-        self._order.remove(_key(row))
+        self._order.remove(row)
+        self._changed(row)
         sort = row.sort_key
         assert sort is not None
         count = self._counts[sort]
@@ -126,28 +147,55 @@ class BoardIndex:
         """Return the number of listed rows."""
         return len(self._order)
 
-    def page(self, start: int, stop: int) -> list[BoardRow]:
-        """Return the listed rows at positions ``start`` to ``stop`` (exclusive)."""
-        rows = self.rows
-        return [rows[key[2]] for key in self._order[start:stop]]
+    def version(self, stop: int) -> int:
+        """Return a token that changes whenever a listed row at a position below ``stop`` does."""
+        if stop > self.HEAD:
+            return self._version
+        if self._bound is None:
+            order = self._order
+            self._bound = order[self.HEAD - 1][:3] if len(order) >= self.HEAD else _END
+        return self._head
 
-    def standing(self, row: BoardRow, hidden: bool) -> Standing:
-        """Return where ranked ``row`` stands among the listed rows of other subjects."""
+    def page(self, start: int, stop: int, dense: bool = True) -> BoardPage:
+        """Return the listed rows at positions ``start`` to ``stop`` (exclusive)."""
+        order = self._order
+        size = len(order)
+        if start >= size or stop <= start:
+            return BoardPage(start, [], size)
+        # One slice from start - 1 also tells whether rows[0] ties the row before it.
+        keys = order[start - 1 if start else 0 : stop]
+        if not start:
+            return BoardPage(0, keys, size)
+        sort: float = keys[1][0]  # type: ignore[assignment]  # listed rows have a sort key
+        better = start if keys[0][0] != sort else order.bisect_left((sort,))  # type: ignore[arg-type]
+        return BoardPage(
+            start,
+            keys[1:],
+            size,
+            better,
+            self._distinct.bisect_left(sort) if dense else 0,
+        )
+
+    def standing(self, row: BoardRow, hidden: bool, dense: bool = True) -> Standing:
+        """Return where ranked ``row`` stands among the listed rows of other subjects.
+
+        ``hidden`` tells that ``row`` itself is not listed.
+        """
         order = self._order
         sort = row.sort_key
         assert sort is not None
-        before = order.bisect_left((sort, row.reached, row.subject))
+        # The 3-tuple sorts just before the subject's own row, if listed.
+        before = order.bisect_left((sort, row.reached, row.subject))  # type: ignore[arg-type]
         better = order.bisect_left((sort,))  # type: ignore[arg-type]  # a shorter tuple sorts first
-        end = order.bisect_left((sort, _INF))  # type: ignore[arg-type]
+        same = self._counts.get(sort, 0)
         size = len(order)
-        equal = end - better - (0 if hidden else 1)
         return Standing(
             row=row,
             size=size,
             before=before,
             better=better,
-            equal=equal,
-            worse=size - end,
-            distinct_better=self._distinct.bisect_left(sort),
+            equal=same if hidden else same - 1,
+            worse=size - better - same,
+            distinct_better=self._distinct.bisect_left(sort) if dense else 0,
             hidden=hidden,
         )

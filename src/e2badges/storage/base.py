@@ -11,7 +11,7 @@ transaction did.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Hashable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -129,21 +129,38 @@ class Store(ABC):
         """Return the number of listed rows of ``board`` in ``bucket`` (0 if it has none)."""
 
     @abstractmethod
-    def board_page(self, board: str, bucket: Bucket, start: int, stop: int) -> BoardPage:
+    def board_page(
+        self, board: str, bucket: Bucket, start: int, stop: int, *, dense: bool = True
+    ) -> BoardPage:
         """Return the listed rows at positions ``start`` to ``stop`` (exclusive), in order.
 
-        Positions past the end are left out; the page's ``first`` is the
-        standing of its first row (None for an empty page) and ``size`` the
-        number of listed rows.
+        Positions past the end are left out.  The page carries the number of
+        listed rows and, for its first row, the number of listed rows with a
+        strictly better score and of distinct strictly better scores (which may
+        be left 0 with ``dense=False``, passed by callers that do not need it).
         """
 
+    def board_version(self, board: str, bucket: Bucket, stop: int) -> Hashable | None:
+        """Return a token for the listed rows at positions 0 to ``stop - 1``, or None.
+
+        Two equal tokens for the same board and bucket mean those rows (their
+        subjects, scores and order) did not change in between, so a page of them
+        may be served from a cache.  None means the store cannot tell (nothing is
+        cached); that is the default.
+        """
+        return None
+
     @abstractmethod
-    def board_standing(self, board: str, bucket: Bucket, subject: str) -> Standing | None:
+    def board_standing(
+        self, board: str, bucket: Bucket, subject: str, *, dense: bool = True
+    ) -> Standing | None:
         """Return where ``subject``'s ranked row stands among the listed rows of others.
 
         Returns None when ``subject`` has no ranked row.  The standing of a
         person who opted out is answered too, with ``hidden`` true and counts
-        over the listed rows (which do not include theirs).
+        over the listed rows (which do not include theirs).  With
+        ``dense=False`` its ``distinct_better`` may be left 0 (callers that do
+        not need it pass that).
         """
 
     @abstractmethod

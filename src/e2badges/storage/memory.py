@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -176,22 +176,29 @@ class MemoryStore(Store):
             index = self._index(board, bucket)
             return 0 if index is None else index.size()
 
-    def board_page(self, board: str, bucket: Bucket, start: int, stop: int) -> BoardPage:
+    def board_page(
+        self, board: str, bucket: Bucket, start: int, stop: int, *, dense: bool = True
+    ) -> BoardPage:
         with self._lock:
             index = self._index(board, bucket)
             if index is None:
-                return BoardPage(start, [], None, 0)
-            rows = index.page(start, stop)
-            first = index.standing(rows[0], False) if rows else None
-            return BoardPage(start, rows, first, index.size())
+                return BoardPage(start, [], 0)
+            return index.page(start, stop, dense)
 
-    def board_standing(self, board: str, bucket: Bucket, subject: str) -> Standing | None:
+    def board_version(self, board: str, bucket: Bucket, stop: int) -> Hashable | None:
+        with self._lock:
+            index = self._index(board, bucket)
+            return 0 if index is None else index.version(stop)
+
+    def board_standing(
+        self, board: str, bucket: Bucket, subject: str, *, dense: bool = True
+    ) -> Standing | None:
         with self._lock:
             index = self._index(board, bucket)
             row = None if index is None else index.rows.get(subject)
             if index is None or row is None or row.sort_key is None:
                 return None
-            return index.standing(row, not index.visible(row, self._opted_out))
+            return index.standing(row, not index.visible(row, self._opted_out), dense)
 
     def set_board_opt_out(self, user: str, opted_out: bool) -> None:
         with self._lock:

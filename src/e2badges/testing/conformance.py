@@ -238,16 +238,44 @@ class StoreConformance:
 
     def test_board_page_positions(self, boards: Rewards, store: Store) -> None:
         """board_page returns the rows from start to stop, leaves out positions past the end,
-        gives the standing of its first row and the number of listed rows."""
+        and gives the number of listed rows."""
         boards.record_many([scored(i, f"u{i}", 10 - i) for i in range(5)])
         page = store.board_page("pts", "all", 3, 10)
         assert [row.subject for row in page.rows] == ["u3", "u4"]
-        assert page.start == 3
-        assert page.size == 5
-        assert page.first is not None
-        assert (page.first.row.subject, page.first.before, page.first.better) == ("u3", 3, 3)
+        assert (page.start, page.size) == (3, 5)
         empty = store.board_page("pts", "all", 5, 10)
-        assert (empty.rows, empty.first, empty.size) == ([], None, 5)
+        assert (empty.rows, empty.size) == ([], 5)
+
+    def test_board_page_first_row_counts(self, boards: Rewards, store: Store) -> None:
+        """A page gives, for its first row, the listed rows with a strictly better score and
+        the distinct strictly better scores."""
+        # Scores 9, 7, 7, 7, 1: a page starting inside the tie of 7s, and one after it.
+        boards.record_many(
+            [
+                scored(1, "a", 9),
+                scored(2, "b", 7),
+                scored(3, "c", 7),
+                scored(4, "d", 7),
+                scored(5, "e", 1),
+            ]
+        )
+        for start, better, distinct in ((0, 0, 0), (1, 1, 1), (2, 1, 1), (4, 4, 2), (5, 0, 0)):
+            page = store.board_page("pts", "all", start, start + 2)
+            assert (page.better, page.distinct_better) == (better, distinct), start
+
+    def test_board_version(self, boards: Rewards, store: Store) -> None:
+        """board_version is None, or a token that changes when a row among the first
+        ``stop`` listed rows changes."""
+        boards.record_many([scored(1, "a", 9), scored(2, "b", 7)])
+        before = store.board_version("pts", "all", 2)
+        if before is None:
+            return
+        assert store.board_version("pts", "all", 2) == before
+        boards.record(scored(3, "c", 8))  # lands second
+        after = store.board_version("pts", "all", 2)
+        assert after != before
+        store.set_board_opt_out("a", True)
+        assert store.board_version("pts", "all", 2) != after
 
     def test_board_standing_counts(self, boards: Rewards, store: Store) -> None:
         """board_standing counts the listed rows of others listed before, better, equal,
@@ -284,7 +312,7 @@ class StoreConformance:
         """A board or period with no rows has size 0 and an empty page."""
         assert store.board_size("nope", "all") == 0
         page = store.board_page("nope", "2026-W01", 0, 10)
-        assert (page.rows, page.first, page.size) == ([], None, 0)
+        assert (page.rows, page.size) == ([], 0)
         assert store.board_standing("nope", "all", "ann") is None
 
     def test_board_rows_persist(self, boards: Rewards, make_store: Callable[[], Store]) -> None:
