@@ -84,7 +84,7 @@ def main() -> None:
     # The raw baseline: the same entries in one sorted Python list.
     entries = sorted(
         (row.sort_key, row.reached, row.subject)
-        for row in store._boards[("pts", "all")].rows.values()  # noqa: SLF001
+        for row in store._boards[("pts", "all")].rows.values()
     )
     probes = [entries[rng.randrange(len(entries))] for _ in range(args.reps)]
     users = [probe[2] for probe in probes]
@@ -138,11 +138,11 @@ def main() -> None:
     ours = median_us(lambda: rewards.record(next(moves)), reps)
     results.append(("record() moving one person", ours, base_insort, 10))
 
-    index = store._boards[("pts", "all")]  # noqa: SLF001
+    index = store._boards[("pts", "all")]
     hidden: set[str] = set()
     rows = iter(
         [
-            BoardRow(u, s, -s, 1e9 + i, s, 2)
+            BoardRow(sort_key=-s, reached=1e9 + i, subject=u, score=s, total=s, count=2)
             for i, (u, s) in enumerate(
                 (users[(i * 7) % len(users)], rng.randint(1, 100_000)) for i in range(reps)
             )
@@ -156,9 +156,7 @@ def main() -> None:
     for name, ours_us, base_us, target in results:
         ratio = ours_us / base_us
         flag = "ok" if ratio <= target else "MISSED"
-        print(
-            f"{name:<28} {ours_us:>8.2f}us {base_us:>8.2f}us {ratio:>6.1f}x {target:>5}x  {flag}"
-        )
+        print(f"{name:<28} {ours_us:>8.2f}us {base_us:>8.2f}us {ratio:>6.1f}x {target:>5}x  {flag}")
     print("\nbaselines: bisect over a sorted list (rank), a slice (top), bisect + slice (around),")
     print("one bisect.insort into a list of the same size (updates); medians of single calls")
 

@@ -24,10 +24,10 @@ from ._leaderboards import (
     RollingBucket,
     Standing,
     around_start,
-    page_ranks,
     percentile_of,
     period_label,
     rank_of,
+    ranked_page,
     resolve_period,
     rolling_days,
 )
@@ -99,8 +99,9 @@ class LeaderboardView:
         viewer: str | None = None,
     ) -> list[LeaderboardEntry]:
         """Return ``n`` entries from position ``offset`` (0 is the leader), best first."""
-        _count("n", n, self.id)
-        _count("offset", offset, self.id)
+        if type(n) is not int or type(offset) is not int or n < 0 or offset < 0:
+            _count("n", n, self.id)
+            _count("offset", offset, self.id)
         bucket = self._bucket(window, period)
         if viewer is not None:
             return self._page(bucket, offset, offset + n, self._hidden_viewer(bucket, viewer))
@@ -267,11 +268,7 @@ class LeaderboardView:
                     better, distinct = _first_with(left, shown)
                 else:
                     better, distinct = shown.better, shown.distinct_better
-        ranks = page_ranks(self._style, start, better, distinct, rows)
-        return [
-            LeaderboardEntry(row.subject, row.score, rank)  # type: ignore[arg-type]
-            for row, rank in zip(rows, ranks, strict=True)
-        ]
+        return ranked_page(self._style, start, better, distinct, rows)
 
     # -- windows and periods -------------------------------------------------------------
 

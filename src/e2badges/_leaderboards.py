@@ -51,10 +51,10 @@ __all__ = [
     "TeamsScope",
     "around_start",
     "merge_rows",
-    "page_ranks",
     "percentile_of",
     "period_label",
     "rank_of",
+    "ranked_page",
     "resolve_period",
     "week_label",
 ]
@@ -444,29 +444,35 @@ def rank_of(style: str, standing: Standing) -> int:
     return standing.before + 1
 
 
-def page_ranks(
+_new_tuple = tuple.__new__
+
+
+def ranked_page(
     style: str, start: int, better: int, distinct_better: int, rows: Sequence[BoardRow]
-) -> list[int]:
-    """Return the ranks of consecutive rows listed from position ``start``.
+) -> list[LeaderboardEntry]:
+    """Return the entries of consecutive rows listed from position ``start``, ranked.
 
     ``better`` and ``distinct_better`` are those of ``rows[0]``.  Ranks are
     global: a tie that straddles a page boundary keeps its rank on both pages.
     """
-    if not rows:
-        return []
+    # A hot loop: rows are read by index (sort_key, reached, subject, score, ...) and
+    # entries built with tuple.__new__, which skips NamedTuple's Python-level __new__.
+    entry = LeaderboardEntry
+    out: list[LeaderboardEntry] = []
+    append = out.append
     if style == "ordinal":
-        return list(range(start + 1, start + len(rows) + 1))
+        for position, row in enumerate(rows, start + 1):
+            append(_new_tuple(entry, (row[2], row[3], position)))
+        return out
     dense = style == "dense"
     rank = distinct_better + 1 if dense else better + 1
-    out = [rank]
-    previous = rows[0].sort_key
-    for offset in range(1, len(rows)):
-        key = rows[offset].sort_key
-        if key != previous:
+    previous = rows[0][0] if rows else None
+    for position, row in enumerate(rows, start + 1):
+        if row[0] != previous:
             # Rows are listed by sort key, so every row before this one is strictly better.
-            rank = rank + 1 if dense else start + offset + 1
-            previous = key
-        out.append(rank)
+            rank = rank + 1 if dense else position
+            previous = row[0]
+        append(_new_tuple(entry, (row[2], row[3], rank)))
     return out
 
 

@@ -147,6 +147,12 @@ class BoardIndex:
         """Return the number of listed rows."""
         return len(self._order)
 
+    def settled(self, stop: int) -> int | None:
+        """Return the version token for ``stop`` if it can be read without a change, else None."""
+        if stop > self.HEAD:
+            return self._version
+        return self._head if self._bound is not None else None
+
     def version(self, stop: int) -> int:
         """Return a token that changes whenever a listed row at a position below ``stop`` does."""
         if stop > self.HEAD:

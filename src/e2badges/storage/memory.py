@@ -186,6 +186,14 @@ class MemoryStore(Store):
             return index.page(start, stop, dense)
 
     def board_version(self, board: str, bucket: Bucket, stop: int) -> Hashable | None:
+        if isinstance(bucket, str):
+            # Reading a settled token needs no lock; settling one (after a change) does.
+            index = self._boards.get((board, bucket))
+            if index is None:
+                return 0
+            token = index.settled(stop)
+            if token is not None:
+                return token
         with self._lock:
             index = self._index(board, bucket)
             return 0 if index is None else index.version(stop)
