@@ -14,4 +14,4 @@ def test_examples_run() -> None:
     assert len(blocks) >= 5
     namespace: dict[str, object] = {}
     for block in blocks:
-        exec(compile(block, str(DOC), "exec"), namespace)  # noqa: S102  # our own docs
+        exec(compile(block, str(DOC), "exec"), namespace)  # our own docs
