@@ -102,7 +102,10 @@ class LeaderboardView:
         if type(n) is not int or type(offset) is not int or n < 0 or offset < 0:
             _count("n", n, self.id)
             _count("offset", offset, self.id)
-        bucket = self._bucket(window, period)
+        if window is None and period is None and self._default.kind == "all":
+            bucket: Bucket = "all"
+        else:
+            bucket = self._bucket(window, period)
         if viewer is not None:
             return self._page(bucket, offset, offset + n, self._hidden_viewer(bucket, viewer))
         # The public pages near the top are asked for far more often than they change.
