@@ -150,6 +150,36 @@ def main() -> None:
     )
     ours = median_us(lambda: index.put(next(rows), hidden), reps)
     results.append(("index update alone", ours, base_insort, 10))
+
+    # Ingest: the same batches recorded with the board and without any board.
+    def batches(tag: str) -> list[list[Activity]]:
+        out = []
+        for b in range(20):
+            out.append(
+                [
+                    Activity(
+                        id=f"{tag}{b}-{i}",
+                        actor=users[(b * 1000 + i) % len(users)],
+                        kind="score",
+                        value=rng.randint(1, 50),
+                        at=T0 + timedelta(hours=3, seconds=b * 1000 + i),
+                    )
+                    for i in range(1000)
+                ]
+            )
+        return out
+
+    plain = Rewards(
+        MemoryStore(),
+        rules=[PointRule(id="score", kind="score", actor_points=lambda a: a.value or 0)],
+    )
+    ingest: list[tuple[str, float]] = []
+    for name, target in (("no board", plain), (f"one board, {args.people:,} people", rewards)):
+        work = batches(name[:2])
+        started = time.perf_counter()
+        for chunk in work:
+            target.record_many(chunk)
+        ingest.append((name, (time.perf_counter() - started) / 20_000 * 1e6))
     gc.enable()
 
     print(f"\n{'operation':<28} {'e2badges':>10} {'baseline':>10} {'ratio':>7} {'target':>7}")
@@ -159,6 +189,10 @@ def main() -> None:
         print(f"{name:<28} {ours_us:>8.2f}us {base_us:>8.2f}us {ratio:>6.1f}x {target:>5}x  {flag}")
     print("\nbaselines: bisect over a sorted list (rank), a slice (top), bisect + slice (around),")
     print("one bisect.insort into a list of the same size (updates); medians of single calls")
+    print("\nrecord_many, 20 batches of 1,000 activities of existing people:")
+    for name, per in ingest:
+        print(f"  {name:<24} {per:>7.1f}us per activity")
+    print(f"  the board costs {ingest[1][1] / ingest[0][1]:.2f}x recording without it")
 
 
 if __name__ == "__main__":

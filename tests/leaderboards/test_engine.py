@@ -103,3 +103,16 @@ class TestMemoryIndex:
         assert store.board_version("b", "all", 10) != token
         assert [e.user for e in view.top(3)] == ["u1199", "u0000", "u0001"]
         assert [e.user for e in view.top(10)] == ["u1199", *first[:9]]
+
+    def test_page_inside_a_long_tie(self) -> None:
+        """A page that starts deep inside a long tie counts the rows better than the tie."""
+        rewards = make(board(ranking="competition"))
+        # Two leaders, then 40 people tied at 5: each tied person is ranked 3.
+        score(rewards, [("a", 9, 0), ("b", 8, 0)] + [(f"t{i:02d}", 5, 1) for i in range(40)])
+        view = rewards.leaderboard("b")
+        assert [(e.user, e.rank) for e in view.top(3, 30)] == [
+            ("t28", 3),
+            ("t29", 3),
+            ("t30", 3),
+        ]
+        assert [(e.user, e.rank) for e in view.top(2, 10)] == [("t08", 3), ("t09", 3)]
