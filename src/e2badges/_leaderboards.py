@@ -738,10 +738,13 @@ class CompiledBoard:
         formula = self.formula
         team = self.scope == "teams"
         track = self.track_members
+        sizes = self.sizes
         prefix = self.prefix
         board_id = self.id
         for bucket in self.buckets(ctx):
             for subject in subjects:
+                # Members are counted only for teams whose size is not configured.
+                tracked = track and subject not in sizes
                 key = f"{prefix}{bucket}{SEP}{subject}"
                 old: Any = view.get(key, None)
                 members: list[str]
@@ -749,17 +752,17 @@ class CompiledBoard:
                     total: float = amount
                     count = 1
                     reached = epoch
-                    members = [user] if track else []
+                    members = [user] if tracked else []
                 else:
                     total = old[0] + amount
                     count = old[1] + 1
                     reached = old[2] if old[2] > epoch else epoch
-                    members = old[3] if track else []
-                    if track and user not in members:
+                    members = old[3] if tracked and len(old) > 3 else []
+                    if tracked and user not in members:
                         # A new list: the old one may be the store's committed value.
                         members = sorted([*members, user])
                 value: list[Any] = (
-                    [total, count, reached, members] if track else [total, count, reached]
+                    [total, count, reached, members] if tracked else [total, count, reached]
                 )
                 view.set(key, value)
                 sink[(board_id, bucket, subject)] = formula.row(
