@@ -26,6 +26,7 @@ import argparse
 import bisect
 import gc
 import random
+import resource
 import statistics
 import time
 from collections.abc import Callable
@@ -79,7 +80,9 @@ def main() -> None:
         )
     built = time.perf_counter() - started
     view = rewards.leaderboard("pts")
-    print(f"recorded {args.people:,} people in {built:.1f} s (batches of {batch:,})")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"recorded {args.people:,} people in {built:.1f} s (batches of {batch:,});")
+    print(f"peak memory {peak:,.0f} MB (activity log, ledger, state and the board)")
 
     # The raw baseline: the same entries in one sorted Python list.
     entries = sorted(
