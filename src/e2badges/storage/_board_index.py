@@ -168,23 +168,18 @@ class BoardIndex:
         size = len(order)
         if start >= size or stop <= start:
             return BoardPage(start, [], size)
-        # One slice that starts a few rows early usually shows where the tie of rows[0]
-        # begins, so counting the better rows rarely needs a bisection.
-        low = max(0, start - 16)
-        keys = order[low:stop]
-        rows = keys[start - low :]
+        # One slice from start - 1 also tells whether rows[0] ties the row before it.
+        keys = order[start - 1 if start else 0 : stop]
         if not start:
-            return BoardPage(0, rows, size)
-        sort: float = rows[0][0]  # type: ignore[assignment]  # listed rows have a sort key
-        better = -1
-        for i in range(start - low - 1, -1, -1):
-            if keys[i][0] != sort:
-                better = low + i + 1
-                break
-        if better < 0:
-            better = 0 if low == 0 else order.bisect_left((sort,))  # type: ignore[arg-type]
+            return BoardPage(0, keys, size)
+        sort: float = keys[1][0]  # type: ignore[assignment]  # listed rows have a sort key
+        better = start if keys[0][0] != sort else order.bisect_left((sort,))  # type: ignore[arg-type]
         return BoardPage(
-            start, rows, size, better, self._distinct.bisect_left(sort) if dense else 0
+            start,
+            keys[1:],
+            size,
+            better,
+            self._distinct.bisect_left(sort) if dense else 0,
         )
 
     def standing(self, row: BoardRow, hidden: bool, dense: bool = True) -> Standing:
