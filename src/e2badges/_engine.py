@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ._errors import ConfigurationError, InvalidActivityError, UnknownKindError
-from ._leaderboards import BoardRow, CompiledBoard, Leaderboard
+from ._leaderboards import BoardRow, Boards, Leaderboard
 from ._models import Activity, ActivityKind, LedgerEntry, Outcome
 from ._rules import CompiledRule, PointRule, RuleContext, balance_key
 from ._state import StateView
@@ -65,13 +65,13 @@ class Engine:
                 )
             self.rules[rule.id] = rule
         _check_shared_caps(self.rules.values())
-        self.boards = _compile_boards(leaderboards, self.rules.values())
-        board_kinds = [b.kind for b in self.boards.values() if b.kind is not None]
+        self.leaderboards = Boards(leaderboards, self.rules.values())
         self.kinds: dict[str, ActivityKind] = {}
         if kinds is None:
-            for rule in self.rules.values():
-                self.kinds.setdefault(rule.kind, ActivityKind(name=rule.kind))
-            for kind_name in board_kinds:
+            for kind_name in [
+                *(rule.kind for rule in self.rules.values()),
+                *self.leaderboards.kinds(),
+            ]:
                 self.kinds.setdefault(kind_name, ActivityKind(name=kind_name))
         else:
             for kind in kinds:
@@ -89,24 +89,10 @@ class Engine:
                             f"listens to undeclared activity kind {rule.kind!r}",
                             subject=f"rule {rule.id!r}",
                         )
-                for board in self.boards.values():
-                    if board.kind is not None and board.kind not in self.kinds:
-                        raise ConfigurationError(
-                            "metric.kind",
-                            f"counts undeclared activity kind {board.kind!r}",
-                            subject=f"leaderboard {board.id!r}",
-                        )
+                self.leaderboards.check_kinds(self.kinds)
         self._by_kind: dict[str, list[CompiledRule]] = {}
         for rule in self.rules.values():
             self._by_kind.setdefault(rule.kind, []).append(CompiledRule(rule))
-        # Boards on a kind are dispatched by kind; points boards by the currency credited.
-        self._boards_by_kind: dict[str, list[CompiledBoard]] = {}
-        self._boards_by_currency: dict[str, list[CompiledBoard]] = {}
-        for board in self.boards.values():
-            if board.kind is not None:
-                self._boards_by_kind.setdefault(board.kind, []).append(board)
-            elif board.currency is not None:
-                self._boards_by_currency.setdefault(board.currency, []).append(board)
 
     def validate(self, activity: Activity) -> None:
         """Raise if ``activity`` cannot be recorded under this configuration."""
@@ -134,16 +120,7 @@ class Engine:
         rules = self._by_kind.get(activity.kind, ())
         for rule in rules:
             out.extend(rule.keys(ctx))
-        for board in self._boards_by_kind.get(activity.kind, ()):
-            credited = board.credited(activity)
-            if credited is not None:
-                out.extend(board.keys(ctx, (credited[0],)))
-        if self._boards_by_currency:
-            # A points board may credit whoever the rules of this kind credit.
-            users = [activity.actor] + ([activity.recipient] if activity.recipient else [])
-            for currency in {rule.currency for rule in rules}:
-                for board in self._boards_by_currency.get(currency, ()):
-                    out.extend(board.keys(ctx, users))
+        out.extend(self.leaderboards.keys(ctx, {rule.currency for rule in rules}))
         return out
 
     def evaluate(
@@ -154,78 +131,24 @@ class Engine:
     ) -> Outcome:
         """Return the outcome of ``activity``, writing its state changes into ``view``.
 
-        The leaderboard rows the activity changed are written into ``boards``
+        The leaderboard rows the activity changed go into ``boards``
         (``EffectBatch.boards``), keyed by ``(board, period, subject)``.
         """
         rules = self._by_kind.get(activity.kind)
-        kind_boards = self._boards_by_kind.get(activity.kind)
-        if not rules and not kind_boards:
+        if not rules and not self.leaderboards.listens(activity.kind):
             return Outcome(activity.id)
         ctx = RuleContext(activity, self.timezone)
         ledger: list[LedgerEntry] = []
-        if rules:
-            for rule in rules:
-                if rule.matches(activity):
-                    ledger.extend(rule.evaluate(ctx, view))
-        if kind_boards or (ledger and self._boards_by_currency):
-            self._credit_boards(ctx, ledger, kind_boards, view, {} if boards is None else boards)
+        for rule in rules or ():
+            if rule.matches(activity):
+                ledger.extend(rule.evaluate(ctx, view))
+        self.leaderboards.credit(ctx, ledger, view, {} if boards is None else boards)
         return Outcome(activity.id, tuple(ledger))
-
-    def _credit_boards(
-        self,
-        ctx: RuleContext,
-        ledger: list[LedgerEntry],
-        kind_boards: list[CompiledBoard] | None,
-        view: StateView,
-        sink: dict[tuple[str, str, str], BoardRow],
-    ) -> None:
-        if kind_boards:
-            for board in kind_boards:
-                credited = board.credited(ctx.activity)
-                if credited is not None:
-                    board.add(ctx, credited[0], credited[1], view, sink)
-        if ledger and self._boards_by_currency:
-            net: dict[tuple[str, str], int] = {}
-            for line in ledger:
-                if line.amount:
-                    key = (line.user, line.currency)
-                    net[key] = net.get(key, 0) + line.amount
-            for (user, currency), amount in net.items():
-                if amount:
-                    for board in self._boards_by_currency.get(currency, ()):
-                        board.add(ctx, user, amount, view, sink)
 
     @staticmethod
     def balance_key(user: str, currency: str) -> str:
         """Return the state key of a balance."""
         return balance_key(user, currency)
-
-
-def _compile_boards(
-    boards: Iterable[Leaderboard], rules: Iterable[PointRule]
-) -> dict[str, CompiledBoard]:
-    currencies = {rule.currency for rule in rules}
-    out: dict[str, CompiledBoard] = {}
-    for board in boards:
-        if not isinstance(board, Leaderboard):
-            raise ConfigurationError(
-                "leaderboards",
-                f"expected Leaderboard, got {type(board).__name__}",
-                subject="Rewards",
-            )
-        if board.id in out:
-            raise ConfigurationError(
-                "id", "two leaderboards share this id", subject=f"leaderboard {board.id!r}"
-            )
-        metric = board.metric
-        if metric.type == "points" and metric.currency not in currencies:
-            raise ConfigurationError(
-                "metric.currency",
-                f"no point rule credits currency {metric.currency!r}",
-                subject=f"leaderboard {board.id!r}",
-            )
-        out[board.id] = CompiledBoard(board)
-    return out
 
 
 def _check_shared_caps(rules: Iterable[PointRule]) -> None:

@@ -15,7 +15,7 @@ answer queries over them.  Everything here is pure: no I/O, no clock.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple
@@ -23,10 +23,10 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from ._errors import InvalidQueryError
-from ._models import Activity, check_identifier, check_kind
+from ._errors import ConfigurationError, InvalidQueryError
+from ._models import Activity, LedgerEntry, check_identifier, check_kind
 from ._periods import Window, days_back, parse_window, period_key
-from ._rules import SEP, RuleContext, _Definition
+from ._rules import SEP, PointRule, RuleContext, _Definition
 
 if TYPE_CHECKING:
     from ._state import StateView
@@ -36,6 +36,7 @@ __all__ = [
     "AverageMetric",
     "BoardPage",
     "BoardRow",
+    "Boards",
     "Bucket",
     "CompiledBoard",
     "CountMetric",
@@ -768,6 +769,103 @@ class CompiledBoard:
                 sink[(board_id, bucket, subject)] = formula.row(
                     subject, total, count, reached, members=tuple(members), team=team
                 )
+
+
+class Boards:
+    """The compiled boards of a Rewards instance, dispatched by kind and by currency."""
+
+    __slots__ = ("_by_currency", "_by_kind", "boards")
+
+    def __init__(self, boards: Iterable[Leaderboard], rules: Iterable[PointRule]) -> None:
+        currencies = {rule.currency for rule in rules}
+        self.boards: dict[str, CompiledBoard] = {}
+        for board in boards:
+            if not isinstance(board, Leaderboard):
+                raise ConfigurationError(
+                    "leaderboards",
+                    f"expected Leaderboard, got {type(board).__name__}",
+                    subject="Rewards",
+                )
+            if board.id in self.boards:
+                raise ConfigurationError(
+                    "id", "two leaderboards share this id", subject=f"leaderboard {board.id!r}"
+                )
+            metric = board.metric
+            if isinstance(metric, PointsMetric) and metric.currency not in currencies:
+                raise ConfigurationError(
+                    "metric.currency",
+                    f"no point rule credits currency {metric.currency!r}",
+                    subject=f"leaderboard {board.id!r}",
+                )
+            self.boards[board.id] = CompiledBoard(board)
+        # Boards on a kind are dispatched by kind; points boards by the currency credited.
+        self._by_kind: dict[str, list[CompiledBoard]] = {}
+        self._by_currency: dict[str, list[CompiledBoard]] = {}
+        for compiled in self.boards.values():
+            if compiled.kind is not None:
+                self._by_kind.setdefault(compiled.kind, []).append(compiled)
+            elif compiled.currency is not None:
+                self._by_currency.setdefault(compiled.currency, []).append(compiled)
+
+    def kinds(self) -> list[str]:
+        """Return the activity kinds the boards count."""
+        return list(self._by_kind)
+
+    def check_kinds(self, declared: Container[str]) -> None:
+        """Raise ConfigurationError for a board counting a kind not in ``declared``."""
+        for kind, boards in self._by_kind.items():
+            if kind not in declared:
+                raise ConfigurationError(
+                    "metric.kind",
+                    f"counts undeclared activity kind {kind!r}",
+                    subject=f"leaderboard {boards[0].id!r}",
+                )
+
+    def listens(self, kind: str) -> bool:
+        """Return whether a board counts activities of ``kind``."""
+        return kind in self._by_kind
+
+    def keys(self, ctx: RuleContext, currencies: Iterable[str]) -> list[str]:
+        """Return the state keys crediting boards for ``ctx`` may read.
+
+        ``currencies`` are those the rules of the activity's kind credit.
+        """
+        activity = ctx.activity
+        out: list[str] = []
+        for board in self._by_kind.get(activity.kind, ()):
+            credited = board.credited(activity)
+            if credited is not None:
+                out.extend(board.keys(ctx, (credited[0],)))
+        if self._by_currency:
+            # A points board may credit whoever the rules of this kind credit.
+            users = [activity.actor] + ([activity.recipient] if activity.recipient else [])
+            for currency in currencies:
+                for board in self._by_currency.get(currency, ()):
+                    out.extend(board.keys(ctx, users))
+        return out
+
+    def credit(
+        self,
+        ctx: RuleContext,
+        ledger: Sequence[LedgerEntry],
+        view: StateView,
+        sink: dict[tuple[str, str, str], BoardRow],
+    ) -> None:
+        """Credit the boards for an evaluated activity, writing state and changed rows."""
+        for board in self._by_kind.get(ctx.activity.kind, ()):
+            credited = board.credited(ctx.activity)
+            if credited is not None:
+                board.add(ctx, credited[0], credited[1], view, sink)
+        if ledger and self._by_currency:
+            net: dict[tuple[str, str], int] = {}
+            for line in ledger:
+                if line.amount:
+                    key = (line.user, line.currency)
+                    net[key] = net.get(key, 0) + line.amount
+            for (user, currency), amount in net.items():
+                if amount:
+                    for board in self._by_currency.get(currency, ()):
+                        board.add(ctx, user, amount, view, sink)
 
 
 def rolling_days(window: Window, last: str) -> tuple[str, ...]:

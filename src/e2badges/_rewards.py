@@ -73,7 +73,7 @@ class Rewards:
             self._owns_store = True
         self._boards = {
             board_id: LeaderboardView(board, self.store, self.clock, self.timezone)
-            for board_id, board in self.engine.boards.items()
+            for board_id, board in self.engine.leaderboards.boards.items()
         }
 
     # -- recording -------------------------------------------------------------------
