@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any
@@ -116,3 +117,36 @@ class TestMemoryIndex:
             ("t30", 3),
         ]
         assert [(e.user, e.rank) for e in view.top(2, 10)] == [("t08", 3), ("t09", 3)]
+
+    def test_standings_across_sublists(self) -> None:
+        """Standings are exact on a board large enough to span many sorted sublists,
+        with ties that cross their boundaries, after bulk loading and single updates."""
+        from e2badges.storage._board_index import BoardIndex
+
+        index = BoardIndex()
+        hidden = {"p00013", "p04000"}
+        rows = {}
+        for i in range(6000):
+            score = (i * 7919) % 40  # 40 scores: ties of ~150 people each
+            subject = f"p{i:05d}"
+            rows[subject] = BoardRow(-score, float(i % 5), subject, score, score, 1)
+        index.put_many(rows.values(), hidden)
+        for i in range(0, 6000, 37):  # moves that split sublists unevenly
+            subject = f"p{i:05d}"
+            score = (i * 31) % 40
+            rows[subject] = BoardRow(-score, 10.0 + i, subject, score, score, 2)
+            index.put(rows[subject], hidden)
+        listed = sorted(row for row in rows.values() if row.subject not in hidden)
+        assert index.page(0, 10_000).rows == listed
+        # The expected counts from one plain sorted list, by the standard bisect module.
+        keys = [row.sort_key for row in listed]
+        distinct = sorted(set(keys))
+        for row in rows.values():
+            standing = index.standing(row, row.subject in hidden)
+            mine = 0 if row.subject in hidden else 1
+            lower, upper = bisect_left(keys, row.sort_key), bisect_right(keys, row.sort_key)
+            assert standing.before == bisect_left(listed, row)
+            assert standing.better == lower
+            assert standing.equal == upper - lower - mine
+            assert standing.worse == len(keys) - upper
+            assert standing.distinct_better == bisect_left(distinct, row.sort_key)

@@ -18,8 +18,10 @@ positional index; at 1,000,000 rows an insertion costs a few microseconds where
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Container, Iterable
 from itertools import count
+from typing import Any
 
 from sortedcontainers import SortedList
 
@@ -182,6 +184,31 @@ class BoardIndex:
             self._distinct.bisect_left(sort) if dense else 0,
         )
 
+    def _positions(self, sort: float, reached: float, subject: str) -> tuple[int, int]:
+        """Return the positions before which ``(sort, reached, subject)`` and ``(sort,)`` go.
+
+        One descent serves both: where a tie begins is almost always in the same
+        sublist of the SortedList as the row, so its position follows from the row's
+        (the SortedList internals used here are those of sortedcontainers 2.x).
+        """
+        order: Any = self._order
+        key = (sort, reached, subject)
+        maxes = order._maxes
+        if not maxes:
+            return 0, 0
+        pos = bisect_left(maxes, key)
+        if pos == len(maxes):
+            pos -= 1
+            idx = len(order._lists[pos])
+        else:
+            idx = bisect_left(order._lists[pos], key)
+        first = bisect_left(order._lists[pos], (sort,), 0, idx)
+        before: int = order._loc(pos, idx)
+        if first or not pos:
+            return before, before - (idx - first)
+        # The tie may begin in an earlier sublist.
+        return before, order.bisect_left((sort,))
+
     def standing(self, row: BoardRow, hidden: bool, dense: bool = True) -> Standing:
         """Return where ranked ``row`` stands among the listed rows of other subjects.
 
@@ -191,8 +218,7 @@ class BoardIndex:
         sort = row.sort_key
         assert sort is not None
         # The 3-tuple sorts just before the subject's own row, if listed.
-        before = order.bisect_left((sort, row.reached, row.subject))  # type: ignore[arg-type]
-        better = order.bisect_left((sort,))  # type: ignore[arg-type]  # a shorter tuple sorts first
+        before, better = self._positions(sort, row.reached, row.subject)
         same = self._counts.get(sort, 0)
         size = len(order)
         return Standing(
