@@ -150,3 +150,12 @@ class TestMemoryIndex:
             assert standing.equal == upper - lower - mine
             assert standing.worse == len(keys) - upper
             assert standing.distinct_better == bisect_left(distinct, row.sort_key)
+        for start in range(1, len(listed)):
+            length = 1500 if start % 97 == 0 else 3  # long pages cross sublists
+            page = index.page(start, start + length)
+            assert page.rows == listed[start : start + length]
+            first = page.rows[0].sort_key
+            assert (page.better, page.distinct_better) == (
+                bisect_left(keys, first),
+                bisect_left(distinct, first),
+            )

@@ -170,18 +170,23 @@ class BoardIndex:
         size = len(order)
         if start >= size or stop <= start:
             return BoardPage(start, [], size)
-        # One slice from start - 1 also tells whether rows[0] ties the row before it.
-        keys = order[start - 1 if start else 0 : stop]
         if not start:
-            return BoardPage(0, keys, size)
-        sort: float = keys[1][0]  # type: ignore[assignment]  # listed rows have a sort key
-        better = start if keys[0][0] != sort else order.bisect_left((sort,))  # type: ignore[arg-type]
+            return BoardPage(0, order[0:stop], size)
+        # Find rows[0] in its sublist: the rows usually come from that sublist in one
+        # slice, and where the tie of rows[0] begins usually lies in it too.
+        sorted_list: Any = order
+        pos, idx = sorted_list._pos(start)
+        sublist = sorted_list._lists[pos]
+        end = idx + stop - start
+        rows: list[BoardRow] = sublist[idx:end] if end <= len(sublist) else order[start:stop]
+        sort: float = rows[0][0]  # type: ignore[assignment]  # listed rows have a sort key
+        first = bisect_left(sublist, (sort,), 0, idx)
+        # Else (rows[0] first in a later sublist) the tie may begin in an earlier one.
+        better = (
+            start - (idx - first) if first or not pos else order.bisect_left((sort,))  # type: ignore[arg-type]
+        )
         return BoardPage(
-            start,
-            keys[1:],
-            size,
-            better,
-            self._distinct.bisect_left(sort) if dense else 0,
+            start, rows, size, better, self._distinct.bisect_left(sort) if dense else 0
         )
 
     def _positions(self, sort: float, reached: float, subject: str) -> tuple[int, int]:
