@@ -9,6 +9,7 @@ from ._badges import GRANT_KIND as GRANT_KIND
 from ._badges import REVOKE_KIND as REVOKE_KIND
 from ._badges import Badge as Badge
 from ._badges import Tier as Tier
+from ._board_view import LeaderboardView as LeaderboardView
 from ._clock import Clock as Clock
 from ._clock import FrozenClock as FrozenClock
 from ._clock import SystemClock as SystemClock
@@ -20,6 +21,7 @@ from ._errors import ConfigurationError as ConfigurationError
 from ._errors import ConflictingActivityError as ConflictingActivityError
 from ._errors import E2BadgesError as E2BadgesError
 from ._errors import InvalidActivityError as InvalidActivityError
+from ._errors import InvalidQueryError as InvalidQueryError
 from ._errors import MissingDependencyError as MissingDependencyError
 from ._errors import PluginError as PluginError
 from ._errors import SchemaVersionError as SchemaVersionError
@@ -27,9 +29,19 @@ from ._errors import StorageError as StorageError
 from ._errors import TransientStorageError as TransientStorageError
 from ._errors import UnknownBadgeError as UnknownBadgeError
 from ._errors import UnknownKindError as UnknownKindError
+from ._errors import UnknownLeaderboardError as UnknownLeaderboardError
 from ._errors import UnknownStoreError as UnknownStoreError
 from ._hooktypes import PluginState as PluginState
 from ._hooktypes import Refusal as Refusal
+from ._leaderboards import AverageMetric as AverageMetric
+from ._leaderboards import CountMetric as CountMetric
+from ._leaderboards import EveryoneScope as EveryoneScope
+from ._leaderboards import Leaderboard as Leaderboard
+from ._leaderboards import LeaderboardEntry as LeaderboardEntry
+from ._leaderboards import PointsMetric as PointsMetric
+from ._leaderboards import SumMetric as SumMetric
+from ._leaderboards import TeamScope as TeamScope
+from ._leaderboards import TeamsScope as TeamsScope
 from ._levels import Level as Level
 from ._levels import LevelStatus as LevelStatus
 from ._models import Activity as Activity
@@ -55,6 +67,7 @@ __all__ = [
     "Activity",
     "ActivityKind",
     "ActivityRefusedError",
+    "AverageMetric",
     "Award",
     "AwardRecord",
     "Badge",
@@ -63,12 +76,18 @@ __all__ = [
     "Clock",
     "ConfigurationError",
     "ConflictingActivityError",
+    "CountMetric",
     "DeliveryFailure",
     "DeliveryPolicy",
     "DeliveryReport",
     "E2BadgesError",
+    "EveryoneScope",
     "FrozenClock",
     "InvalidActivityError",
+    "InvalidQueryError",
+    "Leaderboard",
+    "LeaderboardEntry",
+    "LeaderboardView",
     "LedgerEntry",
     "Level",
     "LevelChange",
@@ -79,17 +98,22 @@ __all__ = [
     "PluginState",
     "Plugins",
     "PointRule",
+    "PointsMetric",
     "Profile",
     "Refusal",
     "Revocation",
     "Rewards",
     "SchemaVersionError",
     "StorageError",
+    "SumMetric",
     "SystemClock",
+    "TeamScope",
+    "TeamsScope",
     "Tier",
     "TransientStorageError",
     "UnknownBadgeError",
     "UnknownKindError",
+    "UnknownLeaderboardError",
     "UnknownStoreError",
     "__version__",
     "criteria",

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from ._awarding import BadgeEngine
 from ._badges import RESERVED_KINDS, Badge
 from ._errors import ConfigurationError, InvalidActivityError, UnknownKindError
+from ._leaderboards import BoardRow, Boards, Leaderboard
 from ._levels import Level
 from ._models import Activity, ActivityKind, LedgerEntry, Outcome
 from ._notifications import Notification
@@ -33,11 +34,15 @@ class EffectBatch:
     outcome, in recording order; the outcome's ledger lines are the ledger.
     ``state`` maps every state key the batch wrote to its final value.
     ``notifications`` go to the outbox, to be delivered to plugins after commit.
+    ``boards`` maps ``(board, period, subject)`` to the final :class:`BoardRow`
+    of every leaderboard entry the batch changed (absolute values, see the
+    Store contract).
     """
 
     recorded: list[tuple[Activity, Outcome]] = field(default_factory=list)
     state: dict[str, Any] = field(default_factory=dict)
     notifications: list[Notification] = field(default_factory=list)
+    boards: dict[tuple[str, str, str], BoardRow] = field(default_factory=dict)
 
 
 class Engine:
@@ -52,6 +57,7 @@ class Engine:
         timezone: ZoneInfo,
         badges: Sequence[Badge] = (),
         levels: Sequence[Level] = (),
+        leaderboards: Sequence[Leaderboard] = (),
     ) -> None:
         self.timezone = timezone
         self.accept_any_kind = accept_any_kind
@@ -67,10 +73,14 @@ class Engine:
                 )
             self.rules[rule.id] = rule
         _check_shared_caps(self.rules.values())
+        self.leaderboards = Boards(leaderboards, self.rules.values())
         self.kinds: dict[str, ActivityKind] = {}
         if kinds is None:
-            for rule in self.rules.values():
-                self.kinds.setdefault(rule.kind, ActivityKind(name=rule.kind))
+            for kind_name in [
+                *(rule.kind for rule in self.rules.values()),
+                *self.leaderboards.kinds(),
+            ]:
+                self.kinds.setdefault(kind_name, ActivityKind(name=kind_name))
         else:
             for kind in kinds:
                 declared = kind if isinstance(kind, ActivityKind) else ActivityKind(name=kind)
@@ -87,6 +97,7 @@ class Engine:
                             f"listens to undeclared activity kind {rule.kind!r}",
                             subject=f"rule {rule.id!r}",
                         )
+                self.leaderboards.check_kinds(self.kinds)
         self._by_kind: dict[str, list[CompiledRule]] = {}
         for rule in self.rules.values():
             self._by_kind.setdefault(rule.kind, []).append(CompiledRule(rule))
@@ -127,17 +138,29 @@ class Engine:
         """Return the state keys evaluating ``activity`` may read, for stores that prefetch."""
         ctx = self.context(activity)
         out: list[str] = []
-        for rule in self._by_kind.get(activity.kind, ()):
+        rules = self._by_kind.get(activity.kind, ())
+        for rule in rules:
             out.extend(rule.keys(ctx))
         if activity.kind in self._awarding_kinds:
             out.extend(self.awarding.keys(ctx))
+        out.extend(self.leaderboards.keys(ctx, {rule.currency for rule in rules}))
         return out
 
-    def evaluate(self, activity: Activity, view: StateView) -> Outcome:
-        """Return the outcome of ``activity``, writing its state changes into ``view``."""
-        rules = self._by_kind.get(activity.kind)
-        awarding = activity.kind in self._awarding_kinds
-        if not rules and not awarding:
+    def evaluate(
+        self,
+        activity: Activity,
+        view: StateView,
+        boards: dict[tuple[str, str, str], BoardRow] | None = None,
+    ) -> Outcome:
+        """Return the outcome of ``activity``, writing its state changes into ``view``.
+
+        The leaderboard rows the activity changed go into ``boards``
+        (``EffectBatch.boards``), keyed by ``(board, period, subject)``.
+        """
+        kind = activity.kind
+        rules = self._by_kind.get(kind)
+        awarding = kind in self._awarding_kinds
+        if not rules and not awarding and not self.leaderboards.listens(kind):
             return Outcome(activity.id)
         ctx = RuleContext(activity, self.timezone)
         ledger: list[LedgerEntry] = []
@@ -145,6 +168,7 @@ class Engine:
             for rule in rules:
                 if rule.matches(activity):
                     ledger.extend(rule.evaluate(ctx, view))
+        self.leaderboards.credit(ctx, ledger, view, {} if boards is None else boards)
         if awarding:
             awards, revocations, changes = self.awarding.evaluate(ctx, view, ledger)
             return Outcome(activity.id, tuple(ledger), awards, revocations, changes)

@@ -13,6 +13,7 @@ __all__ = [
     "ConflictingActivityError",
     "E2BadgesError",
     "InvalidActivityError",
+    "InvalidQueryError",
     "MissingDependencyError",
     "PluginError",
     "SchemaVersionError",
@@ -20,6 +21,7 @@ __all__ = [
     "TransientStorageError",
     "UnknownBadgeError",
     "UnknownKindError",
+    "UnknownLeaderboardError",
     "UnknownStoreError",
 ]
 
@@ -65,6 +67,19 @@ class UnknownBadgeError(_FieldError, LookupError):
             hint = f" (defined badges: {shown})"
         super().__init__(field, f"unknown badge {badge!r}{hint}")
         self.badge = badge
+
+
+class InvalidQueryError(_FieldError, ValueError):
+    """A query argument is invalid (a negative count, an unknown window or period)."""
+
+
+class UnknownLeaderboardError(_FieldError, LookupError):
+    """No leaderboard with this id is defined on the Rewards instance."""
+
+    def __init__(self, board: str, *, known: list[str]) -> None:
+        shown = ", ".join(sorted(known)[:10]) or "none"
+        super().__init__("board", f"no leaderboard {board!r} (defined: {shown})")
+        self.board = board
 
 
 class ConflictingActivityError(_FieldError, ValueError):

@@ -11,10 +11,18 @@ from datetime import datetime
 from typing import Any
 
 from ._badges import GRANT_KIND, REVOKE_KIND, Badge
+from ._board_view import LeaderboardView
 from ._clock import Clock, SystemClock
 from ._delivery import DeliveryFailure, DeliveryPolicy, DeliveryReport, Outbox
 from ._engine import EffectBatch, Engine
-from ._errors import ConfigurationError, ConflictingActivityError, TransientStorageError
+from ._errors import (
+    ConfigurationError,
+    ConflictingActivityError,
+    InvalidQueryError,
+    TransientStorageError,
+    UnknownLeaderboardError,
+)
+from ._leaderboards import Leaderboard
 from ._levels import Level
 from ._models import (
     Activity,
@@ -23,6 +31,7 @@ from ._models import (
     AwardRecord,
     LedgerEntry,
     Outcome,
+    check_identifier,
     differing_fields,
 )
 from ._periods import resolve_timezone
@@ -54,6 +63,7 @@ class Rewards:
     ``load_entrypoints`` (the default) the plugins installed under the
     ``e2badges`` entry-point group are loaded too.  ``delivery`` says how
     notifications reach the plugins (a :class:`DeliveryPolicy`).
+    ``leaderboards`` defines the boards to keep (see :meth:`leaderboard`).
     """
 
     def __init__(
@@ -70,6 +80,7 @@ class Rewards:
         plugins: Sequence[object] = (),
         load_entrypoints: bool = True,
         delivery: DeliveryPolicy | None = None,
+        leaderboards: Sequence[Leaderboard] = (),
     ) -> None:
         if clock is not None and not isinstance(clock, Clock):
             raise ConfigurationError("clock", "must have a now() method", subject="Rewards")
@@ -89,6 +100,7 @@ class Rewards:
             timezone=self.timezone,
             badges=tuple(badges),
             levels=tuple(levels),
+            leaderboards=tuple(leaderboards),
         )
         if isinstance(store, Store):
             self.store = store
@@ -112,6 +124,10 @@ class Rewards:
                 )
             self._outbox = Outbox(self.plugins, self.store, self.clock, self.delivery)
             self.delivery_errors = self._outbox.errors
+        self._boards = {
+            board_id: LeaderboardView(board, self.store, self.clock, self.timezone)
+            for board_id, board in self.engine.leaderboards.boards.items()
+        }
 
     # -- recording -------------------------------------------------------------------
 
@@ -211,7 +227,7 @@ class Rewards:
                     if checked is not activity:
                         engine.validate(checked)
                         activity = checked
-                outcome = engine.evaluate(activity, view)
+                outcome = engine.evaluate(activity, view, batch.boards)
                 this_batch[activity.id] = (activity, outcome)
                 batch.recorded.append((activity, outcome))
                 outcomes.append(outcome)
@@ -353,6 +369,28 @@ class Rewards:
         """Return the outcome stored for an activity id, or None."""
         return self.store.get_outcome(activity_id)
 
+    # -- leaderboards ----------------------------------------------------------------
+
+    def leaderboard(self, board: str) -> LeaderboardView:
+        """Return the queries on the leaderboard ``board`` (top, rank, around, ...)."""
+        found = self._boards.get(board)
+        if found is None:
+            raise UnknownLeaderboardError(board, known=list(self._boards))
+        return found
+
+    def set_leaderboard_opt_out(self, user: str, opted_out: bool = True) -> None:
+        """Leave ``user`` out of every leaderboard shown to others (or, with False, back in).
+
+        Their scores keep being kept; ``rank(user, viewer=user)`` still answers them.
+        """
+        if not isinstance(opted_out, bool):
+            raise InvalidQueryError("opted_out", f"must be True or False; got {opted_out!r}")
+        self.store.set_board_opt_out(_user_id(user), opted_out)
+
+    def leaderboard_opt_out(self, user: str) -> bool:
+        """Return whether ``user`` opted out of leaderboards."""
+        return self.store.board_opt_out(_user_id(user))
+
     # -- lifecycle -------------------------------------------------------------------
 
     def close(self) -> None:
@@ -392,3 +430,12 @@ def _manual_activity(
     if activity_id is not None:
         data["id"] = activity_id
     return Activity(**data)
+
+
+def _user_id(user: str) -> str:
+    if not isinstance(user, str):
+        raise InvalidQueryError("user", f"must be a string; got {type(user).__name__}")
+    try:
+        return check_identifier(user)
+    except ValueError as exc:
+        raise InvalidQueryError("user", str(exc)) from None

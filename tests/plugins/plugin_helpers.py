@@ -98,8 +98,8 @@ def stub_badges(rewards: Rewards) -> None:
     """
     evaluate = rewards.engine.evaluate
 
-    def with_badges(activity: Activity, view: StateView) -> Outcome:
-        outcome = evaluate(activity, view)
+    def with_badges(activity: Activity, view: StateView, boards: Any = None) -> Outcome:
+        outcome = evaluate(activity, view, boards)
         attrs = activity.attributes
         at = activity.at
         assert at is not None

@@ -15,6 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from .._engine import EffectBatch as EffectBatch
 from .._errors import UnknownStoreError
+from .._leaderboards import BoardPage as BoardPage
+from .._leaderboards import BoardRow as BoardRow
+from .._leaderboards import RollingBucket as RollingBucket
+from .._leaderboards import ScoreFormula as ScoreFormula
+from .._leaderboards import Standing as Standing
+from .._leaderboards import merge_rows as merge_rows
 from .._notifications import Notification as Notification
 from .._notifications import OutboxEntry as OutboxEntry
 from .base import Store as Store
@@ -25,13 +31,19 @@ if TYPE_CHECKING:
     from .sqlalchemy import SQLAlchemyStore as SQLAlchemyStore
 
 __all__ = [
+    "BoardPage",
+    "BoardRow",
     "EffectBatch",
     "MemoryStore",
     "Notification",
     "OutboxEntry",
+    "RollingBucket",
     "SQLAlchemyStore",
+    "ScoreFormula",
+    "Standing",
     "Store",
     "StoreTransaction",
+    "merge_rows",
     "store_from_url",
 ]
 

@@ -15,12 +15,13 @@ plugins: see :meth:`Store.claim_notifications`.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Hashable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from .._engine import EffectBatch
+from .._leaderboards import BoardPage, Bucket, Standing
 from .._models import Activity, AwardRecord, LedgerEntry, Outcome
 from .._notifications import OutboxEntry
 from .._state import StateView
@@ -75,9 +76,12 @@ class StoreTransaction(ABC):
         of its revocations marks the one award of the same user, badge, tier,
         period and team that is not yet revoked (the engine revokes only awards
         that are held, and never awards and revokes the same one in one outcome);
-        every key of ``batch.state`` holds its new value.  A store that keeps an outbox
-        stores every notification of ``batch.notifications``, pending and in
-        order after those already stored; a notification whose id the outbox
+        every key of ``batch.state`` holds its new value; every row of
+        ``batch.boards`` (keyed by ``(board, period, subject)``) replaces that
+        subject's row on that board in that period, and the leaderboard queries
+        of the Store answer from the rows so stored.  A store that keeps an
+        outbox stores every notification of ``batch.notifications``, pending and
+        in order after those already stored; a notification whose id the outbox
         already holds is left as it was.
         """
 
@@ -195,6 +199,67 @@ class Store(ABC):
     def get_notification(self, notification_id: str) -> OutboxEntry | None:
         """Return a notification with its delivery record, or None if the outbox has none."""
         raise NotImplementedError(f"{type(self).__name__} keeps no outbox")
+
+    # -- leaderboards ----------------------------------------------------------------
+    #
+    # A board's rows in one bucket are ranked by the store, never scored by it.  A
+    # bucket is a period label (``"all"``, ``"2026-11-25"``, ``"2026-W48"``, ...) whose
+    # rows came from ``EffectBatch.boards``, or a RollingBucket: for each subject with a
+    # row on any of its days, the row ``merge_rows(subject, day_rows, bucket.formula)``.
+    # *Ranked* rows have a score; *listed* rows are the ranked rows except those of
+    # people who opted out (team rows are always listed).  Listed rows are ordered by
+    # ascending ``sort_key``, then ascending ``reached``, then ascending ``subject``.
+
+    @abstractmethod
+    def board_size(self, board: str, bucket: Bucket) -> int:
+        """Return the number of listed rows of ``board`` in ``bucket`` (0 if it has none)."""
+
+    @abstractmethod
+    def board_page(
+        self, board: str, bucket: Bucket, start: int, stop: int, *, dense: bool = True
+    ) -> BoardPage:
+        """Return the listed rows at positions ``start`` to ``stop`` (exclusive), in order.
+
+        Positions past the end are left out.  The page carries the number of
+        listed rows and, for its first row, the number of listed rows with a
+        strictly better score and of distinct strictly better scores (which may
+        be left 0 with ``dense=False``, passed by callers that do not need it).
+        """
+
+    def board_version(self, board: str, bucket: Bucket, stop: int) -> Hashable | None:
+        """Return a token for the listed rows at positions 0 to ``stop - 1``, or None.
+
+        Two equal tokens for the same board and bucket mean those rows (their
+        subjects, scores and order) did not change in between, so a page of them
+        may be served from a cache.  None means the store cannot tell (nothing is
+        cached); that is the default.
+        """
+        return None
+
+    @abstractmethod
+    def board_standing(
+        self, board: str, bucket: Bucket, subject: str, *, dense: bool = True
+    ) -> Standing | None:
+        """Return where ``subject``'s ranked row stands among the listed rows of others.
+
+        Returns None when ``subject`` has no ranked row.  The standing of a
+        person who opted out is answered too, with ``hidden`` true and counts
+        over the listed rows (which do not include theirs).  With
+        ``dense=False`` its ``distinct_better`` may be left 0 (callers that do
+        not need it pass that).
+        """
+
+    @abstractmethod
+    def set_board_opt_out(self, user: str, opted_out: bool) -> None:
+        """Record whether ``user`` opted out of leaderboards; it takes effect at once.
+
+        An opted-out person's rows stay stored (and keep being updated) but are
+        no longer listed on any board; opting back in lists them again.
+        """
+
+    @abstractmethod
+    def board_opt_out(self, user: str) -> bool:
+        """Return whether ``user`` opted out of leaderboards (False if never set)."""
 
     def close(self) -> None:  # noqa: B027  # optional hook: most stores hold nothing to close
         """Release what the store created; a closed store must not be used again."""

@@ -8,15 +8,18 @@ time.  Nothing survives the process.
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections import OrderedDict
+from collections.abc import Collection, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 from .._engine import EffectBatch
+from .._leaderboards import BoardPage, BoardRow, Bucket, RollingBucket, Standing, merge_rows
 from .._models import Activity, Award, AwardRecord, LedgerEntry, Outcome, Revocation
 from .._notifications import Notification, OutboxEntry
 from .._state import StateView
+from ._board_index import BoardIndex
 from .base import Store, StoreTransaction
 
 __all__ = ["MemoryStore"]
@@ -73,6 +76,8 @@ class _MemoryTransaction(StoreTransaction):
                         entry[1] = revocation
                         break
         store._state.update(batch.state)
+        if batch.boards:
+            store._apply_boards(batch.boards)
         for notification in batch.notifications:
             store._add_notification(notification)
 
@@ -117,6 +122,12 @@ class MemoryStore(Store):
         self._awards: dict[str, list[list[Any]]] = {}
         self._outbox: dict[str, _OutboxRecord] = {}
         self._pending: dict[str, _OutboxRecord] = {}  # insertion order is outbox order
+        self._boards: dict[tuple[str, str], BoardIndex] = {}
+        # Rolling windows merged from day rows, built when first queried and then kept
+        # up to date row by row; the least recently queried are dropped.
+        self._rolling: OrderedDict[tuple[str, RollingBucket], tuple[BoardIndex, frozenset[str]]]
+        self._rolling = OrderedDict()
+        self._opted_out: set[str] = set()
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> MemoryStore:
@@ -231,6 +242,116 @@ class MemoryStore(Store):
         with self._lock:
             record = self._outbox.get(notification_id)
             return None if record is None else record.entry()
+
+    # -- leaderboards ----------------------------------------------------------------
+
+    ROLLING_KEPT = 16
+
+    def _apply_boards(self, rows: dict[tuple[str, str, str], BoardRow]) -> None:
+        hidden = self._opted_out
+        groups: dict[tuple[str, str], list[BoardRow]] = {}
+        for (board, period, _subject), row in rows.items():
+            group = groups.get((board, period))
+            if group is None:
+                groups[(board, period)] = [row]
+            else:
+                group.append(row)
+        indexes = self._boards
+        for key, group in groups.items():
+            index = indexes.get(key)
+            if index is None:
+                index = indexes[key] = BoardIndex()
+            index.put_many(group, hidden)
+        for (board, bucket), (index, days) in self._rolling.items():
+            touched = {subject for (b, period, subject) in rows if b == board and period in days}
+            for subject in touched:
+                index.put(self._merged(board, bucket, subject), hidden)
+
+    def _merged(self, board: str, bucket: RollingBucket, subject: str) -> BoardRow:
+        day_rows: list[BoardRow] = []
+        for day in bucket.days:
+            index = self._boards.get((board, day))
+            row = None if index is None else index.rows.get(subject)
+            if row is not None:
+                day_rows.append(row)
+        return merge_rows(subject, day_rows, bucket.formula)
+
+    def _index(self, board: str, bucket: Bucket) -> BoardIndex | None:
+        if isinstance(bucket, str):
+            return self._boards.get((board, bucket))
+        key = (board, bucket)
+        found = self._rolling.get(key)
+        if found is not None:
+            self._rolling.move_to_end(key)
+            return found[0]
+        subjects: dict[str, list[BoardRow]] = {}
+        for day in bucket.days:
+            day_index = self._boards.get((board, day))
+            if day_index is not None:
+                for subject, row in day_index.rows.items():
+                    subjects.setdefault(subject, []).append(row)
+        index = BoardIndex()
+        formula = bucket.formula
+        index.rows = {s: merge_rows(s, rows, formula) for s, rows in subjects.items()}
+        index.rebuild(self._opted_out)
+        self._rolling[key] = (index, frozenset(bucket.days))
+        while len(self._rolling) > self.ROLLING_KEPT:
+            self._rolling.popitem(last=False)
+        return index
+
+    def board_size(self, board: str, bucket: Bucket) -> int:
+        with self._lock:
+            index = self._index(board, bucket)
+            return 0 if index is None else index.size()
+
+    def board_page(
+        self, board: str, bucket: Bucket, start: int, stop: int, *, dense: bool = True
+    ) -> BoardPage:
+        with self._lock:
+            index = self._index(board, bucket)
+            if index is None:
+                return BoardPage(start, [], 0)
+            return index.page(start, stop, dense)
+
+    def board_version(self, board: str, bucket: Bucket, stop: int) -> Hashable | None:
+        if isinstance(bucket, str):
+            # Reading a settled token needs no lock; settling one (after a change) does.
+            index = self._boards.get((board, bucket))
+            if index is None:
+                return 0
+            token = index.settled(stop)
+            if token is not None:
+                return token
+        with self._lock:
+            index = self._index(board, bucket)
+            return 0 if index is None else index.version(stop)
+
+    def board_standing(
+        self, board: str, bucket: Bucket, subject: str, *, dense: bool = True
+    ) -> Standing | None:
+        with self._lock:
+            index = self._index(board, bucket)
+            row = None if index is None else index.rows.get(subject)
+            if index is None or row is None or row.sort_key is None:
+                return None
+            return index.standing(row, not index.visible(row, self._opted_out), dense)
+
+    def set_board_opt_out(self, user: str, opted_out: bool) -> None:
+        with self._lock:
+            if opted_out == (user in self._opted_out):
+                return
+            indexes = [*self._boards.values(), *(found[0] for found in self._rolling.values())]
+            if opted_out:
+                self._opted_out.add(user)
+                for index in indexes:
+                    index.hide(user)
+            else:
+                self._opted_out.discard(user)
+                for index in indexes:
+                    index.show(user)
+
+    def board_opt_out(self, user: str) -> bool:
+        return user in self._opted_out
 
     def __repr__(self) -> str:
         return f"MemoryStore(activities={len(self._log)})"

@@ -35,23 +35,35 @@ from .. import (
     Badge,
     Cap,
     ConflictingActivityError,
+    CountMetric,
     DeliveryPolicy,
     DeliveryReport,
     FrozenClock,
     InvalidActivityError,
+    Leaderboard,
     LedgerEntry,
     Level,
     LevelChange,
     Outcome,
     PointRule,
+    PointsMetric,
     Revocation,
     Rewards,
+    TeamsScope,
     Tier,
     criteria,
     hookimpl,
 )
+from .._leaderboards import formula_of, merge_rows
 from .._rules import balance_key
-from ..storage import EffectBatch, Notification, OutboxEntry, Store, StoreTransaction
+from ..storage import (
+    EffectBatch,
+    Notification,
+    OutboxEntry,
+    RollingBucket,
+    Store,
+    StoreTransaction,
+)
 
 __all__ = ["StoreConformance"]
 
@@ -156,6 +168,21 @@ def notifying(store: Store, *plugins: object, **options: Any) -> Rewards:
     """Return a Rewards over ``store`` with the test rules, a frozen clock and ``plugins``."""
     options.setdefault("clock", FrozenClock(T0))
     return Rewards(store, rules=RULES, plugins=plugins, load_entrypoints=False, **options)
+
+
+# Leaderboards: a rule crediting an activity's value, a points board kept all time, per
+# day and over 3 rolling days, and a teams board counting comments.
+BOARD_RULES = (PointRule(id="score", kind="score", actor_points=lambda a: a.value or 0),)
+BOARDS = (
+    Leaderboard(id="pts", metric=PointsMetric(), windows=("all", "day", "3d")),
+    Leaderboard(id="teams", metric=CountMetric(kind="score"), scope=TeamsScope()),
+)
+
+
+def scored(n: int, actor: str, value: float, day: int = 0, **extra: object) -> Activity:
+    """Return a ``score`` activity ``s<n>`` worth ``value``, n minutes into day ``day``."""
+    when = T0 + timedelta(days=day, minutes=n)
+    return Activity(id=f"s{n}", actor=actor, kind="score", value=value, at=when, **extra)
 
 
 class StoreConformance:
@@ -854,6 +881,213 @@ class StoreConformance:
         rewards.record_many(batch)
         assert store.count_activities() == 2500
         assert [a.id for a in store.iter_activities()] == [a.id for a in batch]
+
+    # -- leaderboards ---------------------------------------------------------------
+
+    @pytest.fixture
+    def boards(self, store: Store) -> Rewards:
+        return Rewards(store, rules=BOARD_RULES, leaderboards=BOARDS, clock=FrozenClock(T0))
+
+    def test_board_listing_order(self, boards: Rewards, store: Store) -> None:
+        """Listed rows are ordered by ascending sort_key, then reached, then subject."""
+        boards.record_many(
+            [
+                scored(1, "cat", 5),
+                scored(2, "bob", 5),
+                scored(3, "ann", 5),
+                scored(4, "dan", 9),
+                scored(0, "eve", 5),
+            ]
+        )
+        # bob and ann reached 5 at minutes 2 and 3; cat at 1; eve at 0: eve, cat, bob, ann.
+        page = store.board_page("pts", "all", 0, 10)
+        assert [row.subject for row in page.rows] == ["dan", "eve", "cat", "bob", "ann"]
+        assert [row.score for row in page.rows] == [9, 5, 5, 5, 5]
+        assert store.board_size("pts", "all") == 5
+
+    def test_board_rows_replace_earlier_rows(self, boards: Rewards, store: Store) -> None:
+        """A row of a later batch replaces the subject's row on that board and period."""
+        boards.record(scored(1, "ann", 5))
+        boards.record(scored(2, "ann", 3))
+        page = store.board_page("pts", "all", 0, 10)
+        assert [(r.subject, r.score, r.total, r.count) for r in page.rows] == [("ann", 8, 8, 2)]
+        assert page.rows[0].reached == (T0 + timedelta(minutes=2)).timestamp()
+
+    def test_board_page_positions(self, boards: Rewards, store: Store) -> None:
+        """board_page returns the rows from start to stop, leaves out positions past the end,
+        and gives the number of listed rows."""
+        boards.record_many([scored(i, f"u{i}", 10 - i) for i in range(5)])
+        page = store.board_page("pts", "all", 3, 10)
+        assert [row.subject for row in page.rows] == ["u3", "u4"]
+        assert (page.start, page.size) == (3, 5)
+        empty = store.board_page("pts", "all", 5, 10)
+        assert (empty.rows, empty.size) == ([], 5)
+
+    def test_board_page_first_row_counts(self, boards: Rewards, store: Store) -> None:
+        """A page gives, for its first row, the listed rows with a strictly better score and
+        the distinct strictly better scores."""
+        # Scores 9, 7, 7, 7, 1: a page starting inside the tie of 7s, and one after it.
+        boards.record_many(
+            [
+                scored(1, "a", 9),
+                scored(2, "b", 7),
+                scored(3, "c", 7),
+                scored(4, "d", 7),
+                scored(5, "e", 1),
+            ]
+        )
+        for start, better, distinct in ((0, 0, 0), (1, 1, 1), (2, 1, 1), (4, 4, 2), (5, 0, 0)):
+            page = store.board_page("pts", "all", start, start + 2)
+            assert (page.better, page.distinct_better) == (better, distinct), start
+
+    def test_board_version(self, boards: Rewards, store: Store) -> None:
+        """board_version is None, or a token that changes when a row among the first
+        ``stop`` listed rows changes."""
+        boards.record_many([scored(1, "a", 9), scored(2, "b", 7)])
+        before = store.board_version("pts", "all", 2)
+        if before is None:
+            return
+        assert store.board_version("pts", "all", 2) == before
+        boards.record(scored(3, "c", 8))  # lands second
+        after = store.board_version("pts", "all", 2)
+        assert after != before
+        store.set_board_opt_out("a", True)
+        assert store.board_version("pts", "all", 2) != after
+
+    def test_board_standing_counts(self, boards: Rewards, store: Store) -> None:
+        """board_standing counts the listed rows of others listed before, better, equal,
+        worse and with distinct better scores."""
+        boards.record_many(
+            [
+                scored(1, "a", 9),
+                scored(2, "b", 7),
+                scored(3, "c", 7),
+                scored(4, "d", 7),
+                scored(5, "e", 1),
+            ]
+        )
+        standing = store.board_standing("pts", "all", "c")
+        assert standing is not None
+        counts = (
+            standing.size,
+            standing.before,
+            standing.better,
+            standing.equal,
+            standing.worse,
+            standing.distinct_better,
+            standing.hidden,
+        )
+        assert counts == (5, 2, 1, 2, 1, 1, False)
+        assert standing.row.score == 7
+
+    def test_board_standing_without_ranked_row(self, boards: Rewards, store: Store) -> None:
+        """board_standing is None for a subject without a ranked row."""
+        boards.record(scored(1, "a", 9))
+        assert store.board_standing("pts", "all", "nobody") is None
+
+    def test_board_without_rows_is_empty(self, store: Store) -> None:
+        """A board or period with no rows has size 0 and an empty page."""
+        assert store.board_size("nope", "all") == 0
+        page = store.board_page("nope", "2026-W01", 0, 10)
+        assert (page.rows, page.size) == ([], 0)
+        assert store.board_standing("nope", "all", "ann") is None
+
+    def test_board_rows_persist(self, boards: Rewards, make_store: Callable[[], Store]) -> None:
+        """Committed board rows are visible to another store over the same database."""
+        boards.record_many([scored(1, "ann", 3), scored(2, "bob", 4)])
+        other = make_store()
+        assert [r.subject for r in other.board_page("pts", "all", 0, 10).rows] == ["bob", "ann"]
+
+    def test_failed_batch_leaves_boards(self, store: Store) -> None:
+        """A batch that fails stores none of its board rows."""
+
+        def explode(activity: Activity) -> float:
+            if activity.id == "s3":
+                raise RuntimeError("boom")
+            return activity.value or 0
+
+        rewards = Rewards(
+            store,
+            rules=[PointRule(id="r", kind="score", actor_points=explode)],
+            leaderboards=[Leaderboard(id="pts", metric=PointsMetric())],
+        )
+        rewards.record(scored(1, "ann", 2))
+        with pytest.raises(RuntimeError, match="boom"):
+            rewards.record_many([scored(2, "ann", 5), scored(3, "bob", 1)])
+        assert [(r.subject, r.score) for r in store.board_page("pts", "all", 0, 9).rows] == [
+            ("ann", 2)
+        ]
+
+    def test_rolling_bucket_merges_day_rows(self, boards: Rewards, store: Store) -> None:
+        """A RollingBucket lists, per subject, merge_rows of its day rows, and follows
+        later batches."""
+        boards.record_many(
+            [
+                scored(1, "ann", 2, day=0),
+                scored(2, "ann", 3, day=1),
+                scored(3, "bob", 4, day=2),
+                scored(4, "cat", 9, day=3),
+            ]
+        )
+        formula = formula_of(BOARDS[0])
+        days = ("2026-03-04", "2026-03-03", "2026-03-02")
+        bucket = RollingBucket(days, formula)
+        page = store.board_page("pts", bucket, 0, 10)
+        assert [(r.subject, r.score) for r in page.rows] == [("ann", 5), ("bob", 4)]
+        day_rows = [store.board_page("pts", d, 0, 10).rows for d in days]
+        ann = [row for rows in day_rows for row in rows if row.subject == "ann"]
+        assert page.rows[0] == merge_rows("ann", ann, formula)
+        boards.record(scored(5, "bob", 2, day=0))
+        assert [(r.subject, r.score) for r in store.board_page("pts", bucket, 0, 10).rows] == [
+            ("bob", 6),
+            ("ann", 5),
+        ]
+        assert store.board_size("pts", bucket) == 2
+
+    def test_opt_out_default(self, store: Store) -> None:
+        """board_opt_out is False for someone who never set it."""
+        assert store.board_opt_out("ann") is False
+
+    def test_opt_out_hides_rows(self, boards: Rewards, store: Store) -> None:
+        """An opted-out person's rows are not listed; their standing is answered, hidden,
+        with counts over the listed rows."""
+        boards.record_many([scored(1, "ann", 9), scored(2, "bob", 5), scored(3, "cat", 1)])
+        store.set_board_opt_out("ann", True)
+        assert store.board_opt_out("ann") is True
+        assert [r.subject for r in store.board_page("pts", "all", 0, 10).rows] == ["bob", "cat"]
+        assert store.board_size("pts", "all") == 2
+        standing = store.board_standing("pts", "all", "ann")
+        assert standing is not None
+        assert (standing.hidden, standing.size, standing.before, standing.worse) == (
+            True,
+            2,
+            0,
+            2,
+        )
+        bob = store.board_standing("pts", "all", "bob")
+        assert bob is not None
+        assert (bob.before, bob.better, bob.worse) == (0, 0, 1)
+
+    def test_opt_out_keeps_rows_updated(
+        self, boards: Rewards, store: Store, make_store: Callable[[], Store]
+    ) -> None:
+        """Opted-out rows keep being updated; the opt-out persists; opting back in lists
+        them again."""
+        boards.record_many([scored(1, "ann", 1), scored(2, "bob", 5)])
+        store.set_board_opt_out("ann", True)
+        boards.record(scored(3, "ann", 9))
+        other = make_store()
+        assert other.board_opt_out("ann") is True
+        assert [r.subject for r in other.board_page("pts", "all", 0, 10).rows] == ["bob"]
+        other.set_board_opt_out("ann", False)
+        rows = store.board_page("pts", "all", 0, 10).rows
+        assert [(r.subject, r.score) for r in rows] == [("ann", 10), ("bob", 5)]
+
+    def test_opt_out_does_not_hide_teams(self, boards: Rewards, store: Store) -> None:
+        """Team rows are always listed, whatever the opt-outs."""
+        boards.record(scored(1, "ann", 1, teams=("red",)))
+        store.set_board_opt_out("red", True)
+        assert [r.subject for r in store.board_page("teams", "all", 0, 10).rows] == ["red"]
 
 
 _BAL_ANN = balance_key("ann", "points")
