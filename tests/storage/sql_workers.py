@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import random
+import signal
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import event
 
-from e2badges import Activity, Cap, PointRule, Rewards
+from e2badges import Activity, Cap, PointRule, Rewards, hookimpl
 from e2badges.storage.sqlalchemy import SQLAlchemyStore
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -145,3 +146,22 @@ def record_until_killed(url: str, prefix: str, activities: list[Activity], ready
     event.listen(store.engine, "before_cursor_execute", pause)
     Rewards(store, rules=RULES).record_many(activities)
     os._exit(3)  # not reached when the parent kills the process in time
+
+
+class DyingNotifier:
+    """A notifier whose process is killed (SIGKILL) the moment it is told anything."""
+
+    name = "notifier"
+
+    @hookimpl
+    def e2badges_notify_outcome(self, activity: Activity, notification_id: str) -> None:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def record_then_die_delivering(url: str, prefix: str, activities: list[Activity]) -> None:
+    """Record ``activities`` (committed), then get killed while delivering the notifications."""
+    store = SQLAlchemyStore(url, table_prefix=prefix, create_schema=False)
+    Rewards(store, rules=RULES, plugins=[DyingNotifier()], load_entrypoints=False).record_many(
+        activities
+    )
+    os._exit(3)  # not reached: the notifier kills the process

@@ -104,3 +104,47 @@ class TestKilledProcess:
         expected_rewards, expected = reference()
         assert outcomes == expected
         assert snapshot(store, rewards) == snapshot(expected_rewards.store, expected_rewards)
+
+
+class TestKilledBeforeDelivery:
+    def test_killed_after_commit_delivers_on_deliver_pending(self, db: Database) -> None:
+        """A process killed after its commit, while delivering, loses no notification: another
+        process delivers each one on deliver_pending(), once."""
+        from datetime import UTC, datetime, timedelta
+
+        from sql_workers import record_then_die_delivering
+
+        from e2badges import FrozenClock, hookimpl
+
+        store = db.store()
+        batch = BATCH[:20]
+        context = multiprocessing.get_context("spawn")
+        child = context.Process(
+            target=record_then_die_delivering, args=(db.url, db.prefix, batch), daemon=True
+        )
+        child.start()
+        child.join(60)
+        assert child.exitcode == -signal.SIGKILL
+        assert store.count_activities() == 20  # committed before the process died
+
+        class Notifier:
+            name = "notifier"  # the plugin the notifications are addressed to
+
+            def __init__(self) -> None:
+                self.received: list[str] = []
+
+            @hookimpl
+            def e2badges_notify_outcome(self, activity: Any, notification_id: str) -> None:
+                self.received.append(activity.id)
+
+        notifier = Notifier()
+        # After the dead process's lease (5 minutes by default) has run out.
+        later = FrozenClock(datetime.now(UTC) + timedelta(hours=1))
+        survivor = Rewards(
+            store, rules=RULES, plugins=[notifier], load_entrypoints=False, clock=later
+        )
+        report = survivor.deliver_pending()
+        assert (report.delivered, report.failures) == (20, ())
+        assert sorted(notifier.received) == sorted(a.id for a in batch)
+        assert survivor.deliver_pending().delivered == 0
+        assert len(notifier.received) == 20
