@@ -7,7 +7,7 @@ import random
 import time
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from ._badges import GRANT_KIND, REVOKE_KIND, Badge
@@ -22,7 +22,7 @@ from ._errors import (
     TransientStorageError,
     UnknownLeaderboardError,
 )
-from ._leaderboards import Leaderboard
+from ._leaderboards import Leaderboard, period_label
 from ._levels import Level
 from ._models import (
     Activity,
@@ -34,10 +34,10 @@ from ._models import (
     check_identifier,
     differing_fields,
 )
-from ._periods import resolve_timezone
+from ._periods import CALENDAR_WINDOWS, parse_window, resolve_timezone
 from ._plugins import Plugins
 from ._profile import Profile
-from ._rules import PointRule
+from ._rules import SEP, PointRule
 from ._state import StateView
 from .storage import Store, store_from_url
 
@@ -186,7 +186,7 @@ class Rewards:
                 attempt += 1
                 continue
             if arguments and outbox is not None and commits:
-                self._deliver_after_commit(outbox, arguments)
+                self._deliver_after_commit(outbox, list(arguments), arguments)
             return outcomes
 
     def _record_batch(
@@ -323,9 +323,14 @@ class Rewards:
 
     # -- notifications ---------------------------------------------------------------
 
-    def _deliver_after_commit(self, outbox: Outbox, arguments: dict[str, dict[str, Any]]) -> None:
+    def _deliver_after_commit(
+        self,
+        outbox: Outbox,
+        ids: list[str],
+        arguments: dict[str, dict[str, Any]] | None = None,
+    ) -> None:
         try:
-            outbox.deliver(ids=list(arguments), arguments=arguments)
+            outbox.deliver(ids=ids, arguments=arguments)
         except Exception:
             # The rewards are committed; a failing store or notifier must not turn that
             # into an error for the caller.  The notifications stay in the outbox.
@@ -377,6 +382,71 @@ class Rewards:
         if found is None:
             raise UnknownLeaderboardError(board, known=list(self._boards))
         return found
+
+    def close_periods(self, *, top: int = 10, **options: Any) -> list[tuple[str, str, str]]:
+        """Close the leaderboard periods that just ended and tell plugins their final standings.
+
+        For every leaderboard and every calendar window it keeps (day, week,
+        month, quarter, year), the period before the one holding the clock's now
+        is closed, once: its first ``top`` entries (as shown to everyone: people
+        who opted out are left out) go to the ``e2badges_notify_period_close``
+        hook through the outbox, in one transaction with the mark that closes it,
+        so a crash loses nothing and a second call sends nothing again.  Call it
+        from a scheduled job at least once per shortest window (daily for day
+        boards); a period older than the previous one is not closed.  Returns the
+        ``(board, window, period)`` closed by this call.  ``options`` go to the
+        store's transaction.
+        """
+        if isinstance(top, bool) or not isinstance(top, int) or top < 1:
+            raise InvalidQueryError("top", f"must be a whole number of at least 1; got {top!r}")
+        local = self.clock.now().astimezone(self.timezone).date()
+        candidates: list[tuple[str, str, str, list[dict[str, Any]]]] = []
+        for board_id, view in self._boards.items():
+            compiled = self.engine.leaderboards.boards[board_id]
+            for window_name in compiled.definition.windows:
+                window = parse_window(window_name)
+                if window.kind not in CALENDAR_WINDOWS:
+                    continue
+                current = period_label(window, local, compiled.week_starts)
+                day = local
+                # Step back to the last day of the previous period (at most a year of days).
+                while period_label(window, day, compiled.week_starts) == current:
+                    day -= timedelta(days=1)
+                previous = period_label(window, day, compiled.week_starts)
+                standings = [
+                    {"rank": e.rank, "user": e.user, "score": e.score}
+                    for e in view.top(top, window=window_name, period=previous)
+                ]
+                candidates.append((board_id, window_name, previous, standings))
+        if not candidates:
+            return []
+        closed: list[tuple[str, str, str]] = []
+        outbox = self._outbox
+        with self.store.transaction(**options) as tx:
+            keys = [_closed_key(b, w, p) for b, w, p, _ in candidates]
+            state = tx.view(keys if tx.wants_keys else None)
+            batch = EffectBatch()
+            for (board_id, window_name, period, standings), key in zip(
+                candidates, keys, strict=True
+            ):
+                if state.get(key, None) is not None:
+                    continue
+                state.set(key, 1)
+                closed.append((board_id, window_name, period))
+                note = None
+                if outbox is not None:
+                    note = outbox.notification(
+                        "e2badges_notify_period_close",
+                        f"period:{board_id}:{window_name}:{period}",
+                        {"board": board_id, "period": period, "standings": standings},
+                    )
+                if note is not None:
+                    batch.notifications.append(note)
+            batch.state = state.writes
+            tx.apply(batch)
+        if batch.notifications and outbox is not None and tx.commits and outbox.policy.inline:
+            self._deliver_after_commit(outbox, [n.id for n in batch.notifications])
+        return closed
 
     def set_leaderboard_opt_out(self, user: str, opted_out: bool = True) -> None:
         """Leave ``user`` out of every leaderboard shown to others (or, with False, back in).
@@ -430,6 +500,11 @@ def _manual_activity(
     if activity_id is not None:
         data["id"] = activity_id
     return Activity(**data)
+
+
+def _closed_key(board: str, window: str, period: str) -> str:
+    """Return the state key marking a leaderboard period closed."""
+    return f"closed{SEP}{board}{SEP}{window}{SEP}{period}"
 
 
 def _user_id(user: str) -> str:

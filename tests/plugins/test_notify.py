@@ -181,9 +181,6 @@ class TestLevelChange:
 
 @pytest.mark.hook("e2badges_notify_period_close")
 class TestPeriodClose:
-    # Closing a leaderboard period is wired when the leaderboards land; until then this
-    # checks the contract and that such a notification is delivered through the outbox.
-
     def test_spec(self) -> None:
         """The hook takes the board, the period label, the standings and the notification id."""
         signature = inspect.signature(hookspecs.e2badges_notify_period_close)
@@ -213,6 +210,88 @@ class TestPeriodClose:
         assert recorder.calls == [
             ("period", ("weekly", "2026-W10", standings), "period:2026-W10:weekly")
         ]
+
+    def closing(self, *plugins: object) -> tuple[Rewards, FrozenClock]:
+        """Comments in ISO week 2026-W10: ann 3, bob 2, carl 1; the clock in W11."""
+        from e2badges import CountMetric, Leaderboard
+
+        clock = FrozenClock(T0)  # Monday 2026-03-02 09:00 UTC
+        rewards = rewards_with(
+            *plugins,
+            clock=clock,
+            leaderboards=[
+                Leaderboard(
+                    id="weekly",
+                    metric=CountMetric(kind="comment.created"),
+                    windows=("week", "day", "all"),
+                ),
+            ],
+        )
+        for n, actor in enumerate(["ann", "bob", "ann", "carl", "ann", "bob"]):
+            rewards.record(act(n, actor=actor))
+        clock.set(T0 + timedelta(days=8))  # Tuesday 2026-03-10, in 2026-W11
+        return rewards, clock
+
+    def test_closes_the_previous_periods_once(self) -> None:
+        """close_periods() closes each calendar window's previous period once and sends its
+        final standings; all-time windows never close."""
+        recorder = Recorder()
+        rewards, _clock = self.closing(recorder)
+        closed = rewards.close_periods(top=2)
+        assert closed == [("weekly", "week", "2026-W10"), ("weekly", "day", "2026-03-09")]
+        periods = [call for call in recorder.calls if call[0] == "period"]
+        assert periods == [
+            (
+                "period",
+                (
+                    "weekly",
+                    "2026-W10",
+                    [
+                        {"rank": 1, "user": "ann", "score": 3},
+                        {"rank": 2, "user": "bob", "score": 2},
+                    ],
+                ),
+                "period:weekly:week:2026-W10",
+            ),
+            ("period", ("weekly", "2026-03-09", []), "period:weekly:day:2026-03-09"),
+        ]
+        assert rewards.close_periods(top=2) == []
+        assert rewards.deliver_pending() == DeliveryReport()
+        assert len([c for c in recorder.calls if c[0] == "period"]) == 2
+
+    def test_opted_out_people_left_out(self) -> None:
+        """The standings sent are those everyone sees: people who opted out are left out."""
+        recorder = Recorder()
+        rewards, _clock = self.closing(recorder)
+        rewards.set_leaderboard_opt_out("ann")
+        rewards.close_periods(top=5)
+        ((_, (_, _, standings), _), *_rest) = [c for c in recorder.calls if c[0] == "period"]
+        assert standings == [
+            {"rank": 1, "user": "bob", "score": 2},
+            {"rank": 2, "user": "carl", "score": 1},
+        ]
+
+    def test_failing_notifier_delivers_later(self) -> None:
+        """A notifier that fails on a closed period gets it on deliver_pending(); the period
+        stays closed."""
+        down = Recorder("down", failing=True)
+        rewards, clock = self.closing(down)
+        rewards.close_periods()
+        failed = {f.notification_id for f in rewards.delivery_errors}
+        assert "period:weekly:week:2026-W10" in failed
+        down.failing = False
+        clock.advance(timedelta(days=1))
+        rewards.deliver_pending()
+        assert ("weekly", "2026-W10") in [c[1][:2] for c in down.calls if c[0] == "period"]
+
+    def test_top_validated(self) -> None:
+        """close_periods(top=0) is refused before anything is written."""
+        from e2badges import InvalidQueryError
+
+        rewards, _clock = self.closing(Recorder())
+        with pytest.raises(InvalidQueryError, match="top"):
+            rewards.close_periods(top=0)
+        assert rewards.close_periods(top=1)  # nothing was closed by the refused call
 
 
 class TestDelivery:
