@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from ._leaderboards import EveryoneScope as EveryoneScope
     from ._leaderboards import Leaderboard as Leaderboard
     from ._leaderboards import LeaderboardEntry as LeaderboardEntry
+    from ._leaderboards import PluginMetric as PluginMetric
     from ._leaderboards import PointsMetric as PointsMetric
     from ._leaderboards import SumMetric as SumMetric
     from ._leaderboards import TeamScope as TeamScope
@@ -109,6 +110,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "PluginState": ("._hooktypes", "PluginState"),
     "Plugins": ("._plugins", "Plugins"),
     "PointRule": ("._rules", "PointRule"),
+    "PluginMetric": ("._leaderboards", "PluginMetric"),
     "PointsMetric": ("._leaderboards", "PointsMetric"),
     "Profile": ("._profile", "Profile"),
     "REVOKE_KIND": ("._badges", "REVOKE_KIND"),
@@ -183,6 +185,7 @@ __all__ = [
     "MissingDependencyError",
     "Outcome",
     "PluginError",
+    "PluginMetric",
     "PluginState",
     "Plugins",
     "PointRule",

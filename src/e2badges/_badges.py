@@ -226,8 +226,26 @@ class Manual(_Criterion):
     type: Literal["manual"] = "manual"
 
 
+class Plugin(_Criterion):
+    """A criterion kind a plugin contributed (``e2badges_add_criterion_kinds``), by name.
+
+    When the Rewards instance is built, the plugin's contribution for ``name``
+    (a criterion, or a function of ``options`` returning one) takes its place,
+    and the badge is checked again with it.
+    """
+
+    type: Literal["plugin"] = "plugin"
+    name: str
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return check_identifier(value)
+
+
 Criterion = Annotated[
-    Count | Sum | Points | Distinct | Streak | Rolling | First | AllOf | AnyOf | Manual,
+    Count | Sum | Points | Distinct | Streak | Rolling | First | AllOf | AnyOf | Manual | Plugin,
     Field(discriminator="type"),
 ]
 
@@ -291,6 +309,8 @@ class Badge(_Definition):
     def _shape(self) -> Badge:
         criterion = self.criterion
         ctype = criterion.type
+        if isinstance(criterion, Plugin):
+            return self  # checked again once the plugin's criterion takes its place
         if isinstance(criterion, MEASURED):
             if self.threshold is None and not self.tiers:
                 raise ValueError(f"threshold: a {ctype} criterion needs a threshold or tiers")

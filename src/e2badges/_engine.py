@@ -8,13 +8,14 @@ behaviour by persisting the overlay and the outcomes (an :class:`EffectBatch`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from ._awarding import BadgeEngine
 from ._badges import RESERVED_KINDS, Badge
+from ._contributions import resolve_badges, resolve_boards
 from ._errors import ConfigurationError, InvalidActivityError, UnknownKindError
 from ._leaderboards import BoardRow, Boards, Leaderboard
 from ._levels import Level
@@ -58,9 +59,14 @@ class Engine:
         badges: Sequence[Badge] = (),
         levels: Sequence[Level] = (),
         leaderboards: Sequence[Leaderboard] = (),
+        criteria: Mapping[str, Any] | None = None,
+        metrics: Mapping[str, Any] | None = None,
     ) -> None:
         self.timezone = timezone
         self.accept_any_kind = accept_any_kind
+        # Plugins' criterion kinds and metrics take the place of the names that use them.
+        badges = resolve_badges(badges, criteria or {})
+        leaderboards = resolve_boards(leaderboards, metrics or {})
         self.rules: dict[str, PointRule] = {}
         for rule in rules:
             if not isinstance(rule, PointRule):

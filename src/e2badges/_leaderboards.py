@@ -139,8 +139,27 @@ class AverageMetric(_KindMetric):
         return value
 
 
+class PluginMetric(_Definition):
+    """A metric a plugin contributed (``e2badges_add_metrics``), by name.
+
+    When the Rewards instance is built, the plugin's contribution for ``name``
+    (a metric, or a function of ``options`` returning one) takes its place, and
+    the board is checked again with it.
+    """
+
+    type: Literal["plugin"] = "plugin"
+    name: str
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return check_identifier(value)
+
+
 Metric = Annotated[
-    PointsMetric | CountMetric | SumMetric | AverageMetric, Field(discriminator="type")
+    PointsMetric | CountMetric | SumMetric | AverageMetric | PluginMetric,
+    Field(discriminator="type"),
 ]
 
 
@@ -659,6 +678,12 @@ class CompiledBoard:
         self.prefix = f"lb{SEP}{board.id}{SEP}"
         self.formula = formula_of(board)
         metric = board.metric
+        if isinstance(metric, PluginMetric):
+            raise ConfigurationError(
+                "metric",
+                f"the plugin metric {metric.name!r} was not resolved (no plugin contributed it)",
+                subject=f"leaderboard {board.id!r}",
+            )
         self.metric = metric.type
         self.kind = None if isinstance(metric, PointsMetric) else metric.kind
         self.currency = metric.currency if isinstance(metric, PointsMetric) else None

@@ -101,6 +101,8 @@ class Rewards:
             badges=tuple(badges),
             levels=tuple(levels),
             leaderboards=tuple(leaderboards),
+            criteria=self.plugins.criteria,
+            metrics=self.plugins.metrics,
         )
         if isinstance(store, Store):
             self.store = store

@@ -98,10 +98,14 @@ def e2badges_add_activity_kinds(register: RegisterKind) -> None:
 def e2badges_add_criterion_kinds(register: RegisterCriterion) -> None:
     """Contribute badge criterion kinds: call ``register(name, criterion)`` for each.
 
+    ``criterion`` is a ready criterion (``criteria.Count(...)``) or a function of
+    keyword options returning one.  A badge uses it as
+    ``criteria.Plugin(name=..., options={...})``; when the Rewards instance is
+    built the contribution takes its place and the badge is checked again.
     Called once per Rewards instance; every implementation is called and return
     values are ignored.  The contributions are listed in
-    ``rewards.plugins.criteria`` (name to criterion) for badge definitions to use.
-    A name registered twice is refused with a ConfigurationError naming both owners.
+    ``rewards.plugins.criteria``.  A name registered twice is refused with a
+    ConfigurationError naming both owners.
     """
 
 
@@ -109,11 +113,14 @@ def e2badges_add_criterion_kinds(register: RegisterCriterion) -> None:
 def e2badges_add_metrics(register: RegisterMetric) -> None:
     """Contribute leaderboard metrics: call ``register(name, metric)`` for each.
 
-    Called once per Rewards instance; every implementation is called and return
-    values are ignored.  The contributions are listed in
-    ``rewards.plugins.metrics`` (name to metric) for leaderboard definitions to
-    use.  A name registered twice is refused with a ConfigurationError naming
-    both owners.
+    ``metric`` is a ready metric (``CountMetric(...)``) or a function of keyword
+    options returning one.  A leaderboard uses it as
+    ``PluginMetric(name=..., options={...})``; when the Rewards instance is built
+    the contribution takes its place and the board is checked again.  Called
+    once per Rewards instance; every implementation is called and return values
+    are ignored.  The contributions are listed in ``rewards.plugins.metrics``.
+    A name registered twice is refused with a ConfigurationError naming both
+    owners.
     """
 
 

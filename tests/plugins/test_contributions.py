@@ -197,9 +197,89 @@ class TestCriterionKinds:
         with pytest.raises(ConfigurationError, match="criterion kind name must not be empty"):
             rewards_with(Named("a", criteria={"": 1}))
 
+    def test_used_by_a_badge(self) -> None:
+        """A badge naming a contributed criterion kind is measured by it, with its options."""
+        from e2badges import Badge, criteria
+
+        def kudos(kind: str, minimum: float) -> criteria.Count:
+            return criteria.Count(
+                kind=kind, who="recipient", when=lambda a: (a.value or 0) >= minimum
+            )
+
+        rewards = rewards_with(
+            Named("kudos", criteria={"kudos": kudos}),
+            badges=[
+                Badge(
+                    id="appreciated",
+                    criterion=criteria.Plugin(
+                        name="kudos", options={"kind": "rating.given", "minimum": 4}
+                    ),
+                    threshold=2,
+                )
+            ],
+        )
+        outcomes = [
+            rewards.record(act(n, actor=f"r{n}", kind="rating.given", recipient="ann", value=v))
+            for n, v in enumerate([5, 2, 4])
+        ]
+        # Ratings 5 and 4 count (at least 4); the second of them earns the badge.
+        assert [[a.badge for a in o.awards] for o in outcomes] == [[], [], ["appreciated"]]
+
+    def test_ready_criterion_and_recheck(self) -> None:
+        """A contributed ready criterion is used as is; the badge is checked again with it."""
+        from e2badges import Badge, criteria
+
+        plugin = Named("p", criteria={"comments": criteria.Count(kind="comment.created")})
+        badge = Badge(id="talker", criterion=criteria.Plugin(name="comments"))  # no threshold
+        with pytest.raises(ConfigurationError, match="needs a threshold or tiers"):
+            rewards_with(plugin, badges=[badge])
+
+    def test_unknown_name_refused(self) -> None:
+        """A badge naming a criterion kind no plugin contributed is refused, naming both."""
+        from e2badges import Badge, criteria
+
+        with pytest.raises(ConfigurationError) as info:
+            rewards_with(badges=[Badge(id="b", criterion=criteria.Plugin(name="nope"))])
+        assert info.value.subject == "badge 'b'"
+        assert "no plugin contributed the criterion 'nope'" in info.value.reason
+
 
 @pytest.mark.hook("e2badges_add_metrics")
 class TestMetrics:
+    def test_used_by_a_board(self) -> None:
+        """A leaderboard naming a contributed metric ranks by it."""
+        from e2badges import CountMetric, Leaderboard, PluginMetric
+
+        plugin = Named(
+            "helpful",
+            metrics={"received": lambda kind: CountMetric(kind=kind, credit="recipient")},
+        )
+        rewards = rewards_with(
+            plugin,
+            leaderboards=[
+                Leaderboard(
+                    id="liked",
+                    metric=PluginMetric(name="received", options={"kind": "rating.given"}),
+                )
+            ],
+        )
+        for n, person in enumerate(["bob", "ann", "bob"]):
+            rewards.record(act(n, actor="x", kind="rating.given", recipient=person, value=1))
+        assert [(e.user, e.score) for e in rewards.leaderboard("liked").top(5)] == [
+            ("bob", 2),
+            ("ann", 1),
+        ]
+
+    def test_not_a_metric_refused(self) -> None:
+        """A contributed metric that gives something other than a metric is refused."""
+        from e2badges import Leaderboard, PluginMetric
+
+        with pytest.raises(ConfigurationError, match="not a metric"):
+            rewards_with(
+                Named("a", metrics={"m": lambda: 42}),
+                leaderboards=[Leaderboard(id="x", metric=PluginMetric(name="m"))],
+            )
+
     def test_listed(self) -> None:
         """Contributed metrics are listed by name in ``rewards.plugins.metrics``."""
         rewards = rewards_with(Named("a", metrics={"median_rating": "median"}))
