@@ -287,7 +287,7 @@ class SQLBoards:
         return int(conn.exec_driver_sql(self.sql_size, (board, period)).scalar() or 0)
 
     def page(
-        self, conn: Connection, board: str, period: str, start: int, stop: int, dense: bool
+        self, conn: Connection, board: str, period: str, start: int, stop: int, *, dense: bool
     ) -> BoardPage:
         """Return the listed rows at positions ``start`` to ``stop``."""
         size = self.size(conn, board, period)
@@ -299,7 +299,7 @@ class SQLBoards:
         found = self._locate(conn, board, period, start)
         if found is None:
             # The counts moved between statements (a concurrent commit): ask again.
-            return self.page(conn, board, period, start, stop, dense)
+            return self.page(conn, board, period, start, stop, dense=dense)
         key, better = found
         rows = conn.exec_driver_sql(
             self.sql_from, (board, period, key, stop - start, start - better)

@@ -773,7 +773,7 @@ class SQLAlchemyStore(Store):
         with self._reading("reading a leaderboard") as conn:
             if isinstance(bucket, RollingBucket):
                 return self._boards.rolling(conn, board, bucket).page(start, stop, dense)
-            return self._boards.page(conn, board, bucket, start, stop, dense)
+            return self._boards.page(conn, board, bucket, start, stop, dense=dense)
 
     def board_standing(
         self, board: str, bucket: Bucket, subject: str, *, dense: bool = True
