@@ -11,8 +11,9 @@ from typing import Any
 
 from sqlalchemy import event
 
-from e2badges import Activity, Cap, PointRule, Rewards, hookimpl
+from e2badges import Activity, Cap, FrozenClock, PointRule, Rewards, hookimpl
 from e2badges.storage.sqlalchemy import SQLAlchemyStore
+from e2badges.testing.conformance import BOARD_RULES, BOARDS, scored
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
@@ -165,3 +166,33 @@ def record_then_die_delivering(url: str, prefix: str, activities: list[Activity]
         activities
     )
     os._exit(3)  # not reached: the notifier kills the process
+
+
+def record_board_stream(
+    url: str, prefix: str, *, worker: int, count: int, users: int, batch: int
+) -> int:
+    """Record ``count`` scored activities by ``users`` people on the test boards, in batches.
+
+    Worker 0 also opts people in and out between its batches, so opt-outs and
+    board updates of the same people run at the same time.
+    """
+    rng = random.Random(worker)
+    stream = [
+        scored(
+            worker * count + n,
+            f"u{rng.randrange(users)}",
+            rng.choice((1, 2, 3, 100, 255, 256, 257)),
+            day=rng.randrange(2),
+        )
+        for n in range(count)
+    ]
+    store = SQLAlchemyStore(url, table_prefix=prefix, create_schema=False)
+    try:
+        rewards = Rewards(store, rules=BOARD_RULES, leaderboards=BOARDS, clock=FrozenClock(T0))
+        for start in range(0, len(stream), batch):
+            rewards.record_many(stream[start : start + batch])
+            if worker == 0:
+                store.set_board_opt_out(f"u{rng.randrange(users)}", rng.random() < 0.6)
+    finally:
+        store.close()
+    return len(stream)

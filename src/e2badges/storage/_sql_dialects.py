@@ -235,7 +235,11 @@ class MySQLOps(_ValuesOps):
         self.sql_insert_keys = (
             f"INSERT INTO {st} ({key}) VALUES (%s) ON DUPLICATE KEY UPDATE {key} = {key}"
         )
-        self.sql_lock = f"SELECT {key}, value FROM {st} WHERE {key} IN ({{}}) FOR UPDATE"
+        # FORCE INDEX: on a small table the optimizer may scan it instead, locking
+        # (and waiting for) rows of other transactions, which deadlocks.
+        self.sql_lock = (
+            f"SELECT {key}, value FROM {st} FORCE INDEX (PRIMARY) WHERE {key} IN ({{}}) FOR UPDATE"
+        )
         self.sql_state = (
             f"INSERT INTO {st} ({key}, value) VALUES (%s, %s) "
             "ON DUPLICATE KEY UPDATE value = VALUES(value)"

@@ -32,6 +32,20 @@ Schema version 1 (``{prefix}`` is the table prefix, ``e2b_`` by default):
 ``{prefix}state``
     the engine's opaque state: ``state_key`` (primary key) -> ``value`` (JSON, or
     NULL for a row that only exists to be locked).
+``{prefix}board_rows``
+    one row per board, period and subject (primary key ``(board, period,
+    subject)``): the :class:`~e2badges.BoardRow` fields ``sort_key``,
+    ``reached``, ``score``, ``total``, ``count``, ``members`` (JSON, NULL when
+    empty) and ``team``, and ``listed`` (ranked and not hidden by an opt-out).
+    Index ``(board, period, listed, sort_key, reached, subject)`` is the
+    listing order; index ``(subject)`` finds a person's rows when they opt out.
+``{prefix}board_counts``
+    the number ``n`` of listed rows per ``(board, period, level, sort_key)``:
+    level 0 per exact sort key, levels 1 and 2 per band of sort keys (256 and 8
+    bands per power of two, see :mod:`e2badges.storage._sql_boards`), so that a
+    standing sums a few hundred rows whatever the board's size.
+``{prefix}board_opt_outs``
+    one row per person who opted out of leaderboards (``user_id``).
 
 On MySQL/MariaDB every table is utf8mb4 with a binary NO PAD collation, so
 identifiers compare exactly (``"a"``, ``"A"`` and ``"a "`` are three ids).
@@ -50,6 +64,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Double,
     Index,
     Integer,
     MetaData,
@@ -129,6 +144,9 @@ class Tables:
     state: Table
     awards: Table
     outbox: Table
+    board_rows: Table
+    board_counts: Table
+    board_opt_outs: Table
 
     @property
     def all(self) -> tuple[Table, ...]:
@@ -141,6 +159,9 @@ class Tables:
             self.state,
             self.awards,
             self.outbox,
+            self.board_rows,
+            self.board_counts,
+            self.board_opt_outs,
         )
 
 
@@ -235,7 +256,61 @@ def build_tables(prefix: str = "e2b_", dialect: Dialect | None = None) -> Tables
         Index(f"ix_{p}outbox_due", "done", "seq"),
         **options,
     )
-    return Tables(metadata, meta, activities, log, ledger, state, awards, outbox)
+    board_rows = Table(
+        f"{p}board_rows",
+        metadata,
+        Column("board", IDENT, primary_key=True),
+        Column("period", String(32), primary_key=True),
+        Column("subject", IDENT, primary_key=True),
+        Column("sort_key", Double, nullable=True),
+        Column("reached", Double, nullable=False),
+        Column("score", Double, nullable=True),
+        Column("total", Double, nullable=False),
+        Column("count", BigInteger, nullable=False),
+        Column("members", JSON_TEXT, nullable=True),
+        Column("team", Boolean, nullable=False),
+        Column("listed", Boolean, nullable=False),
+        Index(
+            f"ix_{p}board_rows_listing",
+            "board",
+            "period",
+            "listed",
+            "sort_key",
+            "reached",
+            "subject",
+        ),
+        Index(f"ix_{p}board_rows_subject", "subject"),
+        **options,
+    )
+    board_counts = Table(
+        f"{p}board_counts",
+        metadata,
+        Column("board", IDENT, primary_key=True),
+        Column("period", String(32), primary_key=True),
+        Column("level", Integer, primary_key=True, autoincrement=False),
+        Column("sort_key", Double, primary_key=True),
+        Column("n", BigInteger, nullable=False),
+        **options,
+    )
+    board_opt_outs = Table(
+        f"{p}board_opt_outs",
+        metadata,
+        Column("user_id", IDENT, primary_key=True),
+        **options,
+    )
+    return Tables(
+        metadata,
+        meta,
+        activities,
+        log,
+        ledger,
+        state,
+        awards,
+        outbox,
+        board_rows,
+        board_counts,
+        board_opt_outs,
+    )
 
 
 def read_version(conn: Connection, tables: Tables) -> int | None:

@@ -32,6 +32,7 @@ from .._errors import (
     StorageError,
     TransientStorageError,
 )
+from .._leaderboards import BoardPage, Bucket, RollingBucket, Standing
 from .._models import Activity, Award, AwardRecord, LedgerEntry, Outcome, Revocation
 from .._notifications import Notification, OutboxEntry
 from .._state import StateView
@@ -48,6 +49,7 @@ from ._codec import (
     from_epoch_us,
     utc_offset,
 )
+from ._sql_boards import SQLBoards
 from ._sql_dialects import ActivityRow, LedgerRow, SQLOps, ops_for, storage_key
 from ._sql_schema import (
     SCHEMA_VERSION,
@@ -210,12 +212,15 @@ def _storage_errors(action: str, *, retryable: bool = False) -> Iterator[None]:
 
 
 class _SQLTransaction(StoreTransaction):
-    __slots__ = ("_at_text", "_conn", "_ops", "_sort", "commits")
+    __slots__ = ("_at_text", "_boards", "_conn", "_ops", "_sort", "commits")
 
     wants_keys = True
 
-    def __init__(self, ops: SQLOps, conn: Connection, *, commits: bool = True) -> None:
+    def __init__(
+        self, ops: SQLOps, boards: SQLBoards, conn: Connection, *, commits: bool = True
+    ) -> None:
         self._ops = ops
+        self._boards = boards
         self._conn = conn
         # False when joining the caller's transaction, which commits (or not) later.
         self.commits = commits
@@ -307,6 +312,8 @@ class _SQLTransaction(StoreTransaction):
             if self._sort:
                 rows.sort()
             ops.upsert_state(conn, rows)
+        if batch.boards:
+            self._boards.apply(conn, batch.boards)
 
     def _apply_notifications(self, batch: EffectBatch) -> None:
         t = self._ops.tables.outbox
@@ -450,6 +457,7 @@ class SQLAlchemyStore(Store):
                 self.engine.dispose()
             raise
         self._ops = ops_for(self.tables, self.engine.dialect)
+        self._boards = SQLBoards(self.tables, self.engine.dialect, self.table_prefix)
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> SQLAlchemyStore:
@@ -505,7 +513,7 @@ class SQLAlchemyStore(Store):
                 conn.begin(),
             ):
                 self._ops.begin(conn, joined=False)
-                yield _SQLTransaction(self._ops, conn)
+                yield _SQLTransaction(self._ops, self._boards, conn)
             return
         with _storage_errors("recording in the caller's transaction"):
             if isinstance(connection, Connection):
@@ -513,7 +521,7 @@ class SQLAlchemyStore(Store):
                 self._check_joined(conn)
                 self._ops.begin(conn, joined=True)
                 with conn.begin_nested():
-                    yield _SQLTransaction(self._ops, conn, commits=False)
+                    yield _SQLTransaction(self._ops, self._boards, conn, commits=False)
                 return
             session_connection = getattr(connection, "connection", None)
             if not callable(session_connection) or not hasattr(connection, "begin_nested"):
@@ -526,7 +534,7 @@ class SQLAlchemyStore(Store):
             self._check_joined(conn)
             self._ops.begin(conn, joined=True)
             with connection.begin_nested():
-                yield _SQLTransaction(self._ops, conn, commits=False)
+                yield _SQLTransaction(self._ops, self._boards, conn, commits=False)
 
     def _check_joined(self, conn: Connection) -> None:
         if conn.dialect.name != self._dialect:
@@ -750,6 +758,43 @@ class SQLAlchemyStore(Store):
         with self._reading("counting activities") as conn:
             count = conn.execute(select(func.count()).select_from(self.tables.log)).scalar()
         return int(count or 0)
+
+    # -- leaderboards --------------------------------------------------------------------
+
+    def board_size(self, board: str, bucket: Bucket) -> int:
+        with self._reading("reading a leaderboard") as conn:
+            if isinstance(bucket, RollingBucket):
+                return self._boards.rolling(conn, board, bucket).size()
+            return self._boards.size(conn, board, bucket)
+
+    def board_page(
+        self, board: str, bucket: Bucket, start: int, stop: int, *, dense: bool = True
+    ) -> BoardPage:
+        with self._reading("reading a leaderboard") as conn:
+            if isinstance(bucket, RollingBucket):
+                return self._boards.rolling(conn, board, bucket).page(start, stop, dense)
+            return self._boards.page(conn, board, bucket, start, stop, dense=dense)
+
+    def board_standing(
+        self, board: str, bucket: Bucket, subject: str, *, dense: bool = True
+    ) -> Standing | None:
+        with self._reading("reading a leaderboard") as conn:
+            if not isinstance(bucket, RollingBucket):
+                return self._boards.standing(conn, board, bucket, subject, dense)
+            index = self._boards.rolling(conn, board, bucket)
+            row = index.rows.get(subject)
+            if row is None or row.sort_key is None:
+                return None
+            hidden = not row.team and self._boards.opted_out(conn, subject)
+            return index.standing(row, hidden, dense)
+
+    def set_board_opt_out(self, user: str, opted_out: bool) -> None:
+        with self._writing("recording a leaderboard opt-out") as conn:
+            self._boards.set_opt_out(conn, user, opted_out)
+
+    def board_opt_out(self, user: str) -> bool:
+        with self._reading("reading a leaderboard opt-out") as conn:
+            return self._boards.opted_out(conn, user)
 
     # -- lifecycle ---------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Schema version 1: meta, activities, log, ledger, state, awards and outbox.
+"""Schema version 1: meta, activities, log, ledger, state, awards, outbox and boards.
 
 Revision ID: 0001
 Revises:
@@ -101,10 +101,56 @@ def upgrade(table_prefix: str) -> None:
         **options,
     )
     op.create_index(f"ix_{p}outbox_due", f"{p}outbox", ["done", "seq"])
+    op.create_table(
+        f"{p}board_rows",
+        sa.Column("board", IDENT, primary_key=True),
+        sa.Column("period", sa.String(32), primary_key=True),
+        sa.Column("subject", IDENT, primary_key=True),
+        sa.Column("sort_key", sa.Double, nullable=True),
+        sa.Column("reached", sa.Double, nullable=False),
+        sa.Column("score", sa.Double, nullable=True),
+        sa.Column("total", sa.Double, nullable=False),
+        sa.Column("count", sa.BigInteger, nullable=False),
+        sa.Column("members", JSON_TEXT, nullable=True),
+        sa.Column("team", sa.Boolean, nullable=False),
+        sa.Column("listed", sa.Boolean, nullable=False),
+        **options,
+    )
+    op.create_index(
+        f"ix_{p}board_rows_listing",
+        f"{p}board_rows",
+        ["board", "period", "listed", "sort_key", "reached", "subject"],
+    )
+    op.create_index(f"ix_{p}board_rows_subject", f"{p}board_rows", ["subject"])
+    op.create_table(
+        f"{p}board_counts",
+        sa.Column("board", IDENT, primary_key=True),
+        sa.Column("period", sa.String(32), primary_key=True),
+        sa.Column("level", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("sort_key", sa.Double, primary_key=True),
+        sa.Column("n", sa.BigInteger, nullable=False),
+        **options,
+    )
+    op.create_table(
+        f"{p}board_opt_outs",
+        sa.Column("user_id", IDENT, primary_key=True),
+        **options,
+    )
     op.bulk_insert(meta, [{"name": "schema_version", "value": "1"}])
 
 
 def downgrade(table_prefix: str) -> None:
     """Drop every table of schema version 1."""
-    for name in ("outbox", "awards", "state", "ledger", "log", "activities", "meta"):
+    for name in (
+        "board_opt_outs",
+        "board_counts",
+        "board_rows",
+        "outbox",
+        "awards",
+        "state",
+        "ledger",
+        "log",
+        "activities",
+        "meta",
+    ):
         op.drop_table(f"{table_prefix}{name}")

@@ -1,0 +1,405 @@
+"""Leaderboards in the SQL store: board rows, per-score counts and opt-outs.
+
+Rows of ``EffectBatch.boards`` replace ``{prefix}board_rows`` rows keyed by
+``(board, period, subject)``; the listing index ``(board, period, listed,
+sort_key, reached, subject)`` serves pages.  ``{prefix}board_counts`` holds the
+number of *listed* rows per sort key (level 0) and per band of sort keys
+(levels 1 and 2), so that a standing never counts rows one by one:
+
+- ``better`` (listed rows with a strictly better score) is the sum of the level-2
+  bands below the key's level-2 band, the level-1 bands from there to the key's
+  level-1 band, and the level-0 keys from there to the key: a few hundred
+  count rows at most, whatever the board's size;
+- ``before`` adds the listed rows with the same key that come first (an indexed
+  count over the tie only);
+- a page that does not start at the top finds the key at its start position by
+  walking the same levels, then reads from that key with an offset within the tie.
+
+Bands are scale-free: a band is the largest value ``m / 2**b * 2**e`` (``b`` = 3
+bits of mantissa for level 2, 8 for level 1) not above the key, so there are 8
+(level 2) and 256 (level 1) bands per power of two.
+
+Counts change by deltas computed from each row's old and new state: the old row
+is read in the batch, under the state-row lock the engine's board key already
+took (one subject's row on one board and period is written only by the
+transaction holding that lock), and the deltas are upserted in one sorted order
+(``n = n + delta``), so concurrent writers of one board keep exact counts and
+never wait for each other in a cycle.  An opt-out changes ``listed`` on a
+person's rows and their counts; it takes a board lock exclusively, which every
+recording batch with board rows takes shared (PostgreSQL: an advisory lock;
+MySQL/MariaDB: the schema-version row; SQLite has one writer anyway).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import delete, select, tuple_
+from sqlalchemy.engine import Connection, Dialect
+
+from .._leaderboards import BoardPage, BoardRow, RollingBucket, Standing, merge_rows
+from ._board_index import BoardIndex
+from ._codec import decode_value, encode_value
+from ._sql_schema import Tables
+
+__all__ = ["SQLBoards", "bands"]
+
+_CHUNK = 300  # keys per IN list
+_ROW_COLS = ("sort_key", "reached", "subject", "score", "total", "count", "members", "team")
+_UPSERT_COLS = ("board", "period", "subject", *_ROW_COLS[:2], *_ROW_COLS[3:], "listed")
+
+CountKey = tuple[str, str, int, float]
+
+
+def bands(key: float) -> tuple[float, float]:
+    """Return the level-1 and level-2 bands of a sort key (the largest band value <= key)."""
+    mantissa, exponent = math.frexp(key)
+    return (
+        math.ldexp(math.floor(mantissa * 512) / 512, exponent),
+        math.ldexp(math.floor(mantissa * 16) / 16, exponent),
+    )
+
+
+def _add(deltas: dict[CountKey, int], board: str, period: str, key: float, n: int) -> None:
+    fine, coarse = bands(key)
+    for level, value in ((0, key), (1, fine), (2, coarse)):
+        k = (board, period, level, float(value))
+        deltas[k] = deltas.get(k, 0) + n
+
+
+class SQLBoards:
+    """Board statements over one set of tables on one dialect."""
+
+    def __init__(self, tables: Tables, dialect: Dialect, prefix: str) -> None:
+        self.tables = tables
+        self.dialect = name = dialect.name
+        q = dialect.identifier_preparer.quote
+        rows, counts = q(tables.board_rows.name), q(tables.board_counts.name)
+        mark = "?" if name == "sqlite" else "%s"
+
+        def sql(text: str) -> str:
+            return text.replace("?", mark)
+
+        cols = ", ".join(q(c) for c in _ROW_COLS)
+        where = "board = ? AND period = ?"
+        listed = f"{where} AND listed = TRUE"
+        order = "ORDER BY sort_key, reached, subject"
+        self.sql_row = sql(f"SELECT {cols}, listed FROM {rows} WHERE {where} AND subject = ?")
+        self.sql_top = sql(f"SELECT {cols} FROM {rows} WHERE {listed} {order} LIMIT ?")
+        self.sql_from = sql(
+            f"SELECT {cols} FROM {rows} WHERE {listed} AND sort_key >= ? {order} LIMIT ? OFFSET ?"
+        )
+        self.sql_tie = sql(
+            f"SELECT COUNT(*) FROM {rows} WHERE {listed} AND sort_key = ? "
+            "AND (reached < ? OR (reached = ? AND subject < ?))"
+        )
+        self.sql_size = sql(f"SELECT COALESCE(SUM(n), 0) FROM {counts} WHERE {where} AND level = 2")
+        self.sql_level_all = sql(
+            f"SELECT sort_key, n FROM {counts} WHERE {where} AND level = ? ORDER BY sort_key"
+        )
+        self.sql_level_from = sql(
+            f"SELECT sort_key, n FROM {counts} WHERE {where} AND level = ? AND sort_key >= ? "
+            "ORDER BY sort_key"
+        )
+        part = f"SELECT COALESCE(SUM(n), 0) FROM {counts} WHERE {where}"
+        self.sql_counts = sql(
+            f"SELECT ({part} AND level = 2 AND sort_key < ?), "
+            f"({part} AND level = 1 AND sort_key >= ? AND sort_key < ?), "
+            f"({part} AND level = 0 AND sort_key >= ? AND sort_key < ?), "
+            f"({part} AND level = 0 AND sort_key = ?), "
+            f"({part} AND level = 2)"
+        )
+        self.sql_distinct = sql(
+            f"SELECT COUNT(*) FROM {counts} WHERE {where} AND level = 0 AND sort_key < ? AND n > 0"
+        )
+        ucols = ", ".join(q(c) for c in _UPSERT_COLS)
+        kept = [c for c in _UPSERT_COLS if c not in ("board", "period", "subject")]
+        if name == "postgresql":
+            types = (
+                "text",
+                "text",
+                "text",
+                "float8",
+                "float8",
+                "float8",
+                "float8",
+                "bigint",
+                "text",
+                "boolean",
+                "boolean",
+            )
+            arrays = ", ".join(f"%(c{i})b::{t}[]" for i, t in enumerate(types))
+            sets = ", ".join(f"{q(c)} = EXCLUDED.{q(c)}" for c in kept)
+            self.sql_upsert_rows = (
+                f"INSERT INTO {rows} ({ucols}) SELECT * FROM unnest({arrays}) "
+                f"ON CONFLICT (board, period, subject) DO UPDATE SET {sets}"
+            )
+            self.sql_upsert_counts = (
+                f"INSERT INTO {counts} (board, period, level, sort_key, n) "
+                "SELECT b, p, l, k, n FROM unnest(%(c0)b::text[], %(c1)b::text[], "
+                "%(c2)b::int[], %(c3)b::float8[], %(c4)b::bigint[]) "
+                "WITH ORDINALITY AS t(b, p, l, k, n, o) ORDER BY o "
+                "ON CONFLICT (board, period, level, sort_key) "
+                f"DO UPDATE SET n = {counts}.n + EXCLUDED.n"
+            )
+            lock = abs(
+                int(hashlib.sha256(f"e2badges-boards:{prefix}".encode()).hexdigest()[:15], 16)
+            )
+            self.sql_lock_shared = f"SELECT pg_advisory_xact_lock_shared({lock})"
+            self.sql_lock = f"SELECT pg_advisory_xact_lock({lock})"
+        else:
+            values = "(" + ", ".join([mark] * len(_UPSERT_COLS)) + ")"
+            if name == "sqlite":
+                sets = ", ".join(f"{q(c)} = excluded.{q(c)}" for c in kept)
+                conflict = "ON CONFLICT (board, period, subject) DO UPDATE SET "
+                count_conflict = "ON CONFLICT (board, period, level, sort_key) DO UPDATE SET "
+                self.sql_upsert_counts = (
+                    f"INSERT INTO {counts} (board, period, level, sort_key, n) "
+                    f"VALUES (?, ?, ?, ?, ?) {count_conflict} n = n + excluded.n"
+                )
+                self.sql_lock_shared = self.sql_lock = ""
+            else:
+                sets = ", ".join(f"{q(c)} = VALUES({q(c)})" for c in kept)
+                conflict = "ON DUPLICATE KEY UPDATE "
+                self.sql_upsert_counts = (
+                    f"INSERT INTO {counts} (board, period, level, sort_key, n) "
+                    "VALUES (%s, %s, %s, %s, %s) ON DUPLICATE KEY UPDATE n = n + VALUES(n)"
+                )
+                meta = q(tables.meta.name)
+                locked = f"SELECT value FROM {meta} WHERE name = 'schema_version'"
+                self.sql_lock_shared = f"{locked} LOCK IN SHARE MODE"
+                self.sql_lock = f"{locked} FOR UPDATE"
+            self.sql_upsert_rows = f"INSERT INTO {rows} ({ucols}) VALUES {values} {conflict}{sets}"
+
+    # -- writing -------------------------------------------------------------------
+
+    def apply(self, conn: Connection, batch: dict[tuple[str, str, str], BoardRow]) -> None:
+        """Store a batch's board rows and move their counts (one statement per step)."""
+        if self.sql_lock_shared:
+            conn.exec_driver_sql(self.sql_lock_shared)
+        keys = list(batch)
+        old: dict[tuple[str, str, str], tuple[float | None, bool]] = {}
+        t = self.tables.board_rows
+        c = t.c
+        for chunk in _chunks(keys):
+            query = select(c.board, c.period, c.subject, c.sort_key, c.listed).where(
+                tuple_(c.board, c.period, c.subject).in_(chunk)
+            )
+            for board, period, subject, sort_key, was in conn.execute(query):
+                old[(board, period, subject)] = (sort_key, bool(was))
+        people = sorted({row.subject for row in batch.values() if not row.team})
+        hidden = self._opted_out(conn, people) if people else set()
+        deltas: dict[CountKey, int] = {}
+        params: list[tuple[Any, ...]] = []
+        for key in sorted(keys):
+            row = batch[key]
+            board, period, subject = key
+            listed = row.sort_key is not None and (row.team or subject not in hidden)
+            was, listed_before = old.get(key, (None, False))
+            if not (listed and listed_before and was == row.sort_key):
+                if listed_before and was is not None:
+                    _add(deltas, board, period, was, -1)
+                if listed and row.sort_key is not None:
+                    _add(deltas, board, period, row.sort_key, 1)
+            params.append(
+                (
+                    board,
+                    period,
+                    subject,
+                    None if row.sort_key is None else float(row.sort_key),
+                    float(row.reached),
+                    None if row.score is None else float(row.score),
+                    float(row.total),
+                    int(row.count),
+                    encode_value(list(row.members)) if row.members else None,
+                    row.team,
+                    listed,
+                )
+            )
+        self._execute(conn, self.sql_upsert_rows, params)
+        self._move(conn, deltas)
+
+    def _execute(self, conn: Connection, sql: str, params: list[tuple[Any, ...]]) -> None:
+        if not params:
+            return
+        if self.dialect == "postgresql":
+            columns = zip(*params, strict=True)
+            conn.exec_driver_sql(sql, {f"c{i}": list(col) for i, col in enumerate(columns)})
+        else:
+            conn.exec_driver_sql(sql, params)
+
+    def _move(self, conn: Connection, deltas: dict[CountKey, int]) -> None:
+        """Upsert count deltas in sorted order, then drop the count rows that reached 0."""
+        changed = sorted((k, n) for k, n in deltas.items() if n)
+        if not changed:
+            return
+        self._execute(conn, self.sql_upsert_counts, [(*k, n) for k, n in changed])
+        emptied = [k for k, n in changed if n < 0]
+        t = self.tables.board_counts
+        c = t.c
+        for chunk in _chunks(emptied):
+            conn.execute(
+                delete(t).where(tuple_(c.board, c.period, c.level, c.sort_key).in_(chunk), c.n == 0)
+            )
+
+    def _opted_out(self, conn: Connection, people: Sequence[str]) -> set[str]:
+        t = self.tables.board_opt_outs
+        out: set[str] = set()
+        for chunk in _chunks(people):
+            out.update(conn.execute(select(t.c.user_id).where(t.c.user_id.in_(chunk))).scalars())
+        return out
+
+    def set_opt_out(self, conn: Connection, user: str, opted_out: bool) -> None:
+        """Record an opt-out (or its end) and list or unlist the person's rows."""
+        if self.sql_lock:
+            conn.exec_driver_sql(self.sql_lock)
+        if self.opted_out(conn, user) == opted_out:
+            return
+        o = self.tables.board_opt_outs
+        if opted_out:
+            conn.execute(o.insert().values(user_id=user))
+        else:
+            conn.execute(delete(o).where(o.c.user_id == user))
+        t = self.tables.board_rows
+        c = t.c
+        mine = (c.subject == user, c.team.is_(False), c.sort_key.is_not(None))
+        deltas: dict[CountKey, int] = {}
+        step = -1 if opted_out else 1
+        for board, period, sort_key in conn.execute(
+            select(c.board, c.period, c.sort_key).where(*mine)
+        ):
+            _add(deltas, board, period, sort_key, step)
+        conn.execute(t.update().where(*mine).values(listed=not opted_out))
+        self._move(conn, deltas)
+
+    def opted_out(self, conn: Connection, user: str) -> bool:
+        """Return whether ``user`` opted out."""
+        t = self.tables.board_opt_outs
+        return conn.execute(select(t.c.user_id).where(t.c.user_id == user)).first() is not None
+
+    # -- reading one period ----------------------------------------------------------
+
+    def size(self, conn: Connection, board: str, period: str) -> int:
+        """Return the number of listed rows."""
+        return int(conn.exec_driver_sql(self.sql_size, (board, period)).scalar() or 0)
+
+    def page(
+        self, conn: Connection, board: str, period: str, start: int, stop: int, *, dense: bool
+    ) -> BoardPage:
+        """Return the listed rows at positions ``start`` to ``stop``."""
+        size = self.size(conn, board, period)
+        if start >= size or stop <= start:
+            return BoardPage(start, [], size)
+        if not start:
+            rows = conn.exec_driver_sql(self.sql_top, (board, period, stop)).all()
+            return BoardPage(0, [_row(r) for r in rows], size)
+        found = self._locate(conn, board, period, start)
+        if found is None:
+            # The counts moved between statements (a concurrent commit): ask again.
+            return self.page(conn, board, period, start, stop, dense=dense)
+        key, better = found
+        rows = conn.exec_driver_sql(
+            self.sql_from, (board, period, key, stop - start, start - better)
+        ).all()
+        distinct = self._distinct(conn, board, period, key) if dense else 0
+        return BoardPage(start, [_row(r) for r in rows], size, better, distinct)
+
+    def _locate(
+        self, conn: Connection, board: str, period: str, position: int
+    ) -> tuple[float, int] | None:
+        """Return the sort key of the listed row at ``position`` and the rows before its tie."""
+        seen = 0
+        found: float | None = None
+        for level in (2, 1, 0):
+            if found is None:
+                result = conn.exec_driver_sql(self.sql_level_all, (board, period, level))
+            else:
+                result = conn.exec_driver_sql(self.sql_level_from, (board, period, level, found))
+            found = None
+            for key, n in result:
+                if seen + n > position:
+                    found = key
+                    break
+                seen += n
+            result.close()
+            if found is None:
+                return None
+        assert found is not None
+        return found, seen
+
+    def _distinct(self, conn: Connection, board: str, period: str, key: float) -> int:
+        return int(conn.exec_driver_sql(self.sql_distinct, (board, period, key)).scalar() or 0)
+
+    def standing(
+        self, conn: Connection, board: str, period: str, subject: str, dense: bool
+    ) -> Standing | None:
+        """Return where ``subject``'s ranked row stands among the listed rows of others."""
+        found = conn.exec_driver_sql(self.sql_row, (board, period, subject)).first()
+        if found is None or found[0] is None:
+            return None
+        row = _row(found)
+        key: float = found[0]
+        fine, coarse = bands(key)
+        bp = (board, period)
+        counts = conn.exec_driver_sql(
+            self.sql_counts,
+            (*bp, coarse, *bp, coarse, fine, *bp, fine, key, *bp, key, *bp),
+        ).one()
+        below2, below1, below0, same, size = (int(v) for v in counts)
+        better = below2 + below1 + below0
+        tie = conn.exec_driver_sql(
+            self.sql_tie, (board, period, key, row.reached, row.reached, subject)
+        ).scalar()
+        hidden = not found[8]
+        return Standing(
+            row=row,
+            size=size,
+            before=better + int(tie or 0),
+            better=better,
+            equal=same if hidden else same - 1,
+            worse=size - better - same,
+            distinct_better=self._distinct(conn, board, period, key) if dense else 0,
+            hidden=hidden,
+        )
+
+    # -- rolling windows ---------------------------------------------------------------
+
+    def rolling(self, conn: Connection, board: str, bucket: RollingBucket) -> BoardIndex:
+        """Return an index of the rolling window: each subject's day rows merged."""
+        t = self.tables.board_rows
+        c = t.c
+        query = select(*(c[name] for name in _ROW_COLS)).where(
+            c.board == board, c.period.in_(bucket.days)
+        )
+        by_subject: dict[str, list[BoardRow]] = {}
+        for found in conn.execute(query):
+            row = _row(found)
+            by_subject.setdefault(row.subject, []).append(row)
+        index = BoardIndex()
+        formula = bucket.formula
+        index.rows = {s: merge_rows(s, rows, formula) for s, rows in by_subject.items()}
+        people = sorted(s for s, row in index.rows.items() if not row.team)
+        index.rebuild(self._opted_out(conn, people) if people else set())
+        return index
+
+
+def _row(found: Any) -> BoardRow:
+    members = found[6]
+    return BoardRow(
+        found[0],
+        found[1],
+        found[2],
+        found[3],
+        found[4],
+        int(found[5]),
+        tuple(decode_value(members)) if members else (),
+        bool(found[7]),
+    )
+
+
+def _chunks(values: Iterable[Any]) -> list[list[Any]]:
+    items = list(values)
+    return [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]

@@ -1,0 +1,214 @@
+"""Leaderboards in the SQL store: exact counts under concurrency, and the memory store's answers.
+
+The SQL store ranks from per-score count rows (see ``e2badges.storage._sql_boards``);
+these tests check those counts against a brute-force recount of the stored rows
+after several processes updated one board at once, and check every standing and
+page against the memory store's for random boards.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sql_support import Database, open_database
+from sql_workers import record_board_stream
+
+from e2badges import Activity, FrozenClock, Rewards
+from e2badges._leaderboards import BoardRow
+from e2badges.storage import MemoryStore, Store
+from e2badges.storage._sql_boards import bands
+from e2badges.storage.sqlalchemy import SQLAlchemyStore
+from e2badges.testing.conformance import BOARD_RULES, BOARDS, T0
+
+WORKERS = 4
+PER_WORKER = 600
+USERS = 60  # few people and few scores: many moves, ties and shared count rows
+BATCH = 20
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("postgresql", marks=pytest.mark.postgresql, id="postgresql"),
+        pytest.param("mysql", marks=pytest.mark.mysql, id="mysql"),
+    ]
+)
+def server_db(
+    request: pytest.FixtureRequest, tmp_path: Path, server_url: Callable[[str], str]
+) -> Iterator[Database]:
+    database = open_database(request.param, tmp_path, server_url)
+    yield database
+    database.drop()
+
+
+def recount(store: SQLAlchemyStore) -> tuple[dict[tuple[str, str], list[BoardRow]], set[str]]:
+    """Return the listed rows of every board and period, by brute force, and the opt-outs."""
+    t = store.tables
+    c = t.board_rows.c
+    with store.engine.connect() as conn:
+        hidden = set(conn.execute(sa.select(t.board_opt_outs.c.user_id)).scalars())
+        found = conn.execute(
+            sa.select(
+                c.board,
+                c.period,
+                c.sort_key,
+                c.reached,
+                c.subject,
+                c.score,
+                c.total,
+                c.count,
+                c.team,
+            )
+        ).all()
+    listed: dict[tuple[str, str], list[BoardRow]] = {}
+    for board, period, key, reached, subject, score, total, count, team in found:
+        row = BoardRow(key, reached, subject, score, total, count, (), bool(team))
+        if key is not None and (team or subject not in hidden):
+            listed.setdefault((board, period), []).append(row)
+    for rows in listed.values():
+        rows.sort()
+    return listed, hidden
+
+
+def stored_counts(store: SQLAlchemyStore) -> dict[tuple[str, str, int, float], int]:
+    """Return every count row as stored."""
+    c = store.tables.board_counts.c
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(c.board, c.period, c.level, c.sort_key, c.n)).all()
+    return {(b, p, level, k): n for b, p, level, k, n in rows}
+
+
+def expected_counts(
+    listed: dict[tuple[str, str], list[BoardRow]],
+) -> dict[tuple[str, str, int, float], int]:
+    """Return the count rows the listed rows call for: per key, and per band of keys."""
+    out: dict[tuple[str, str, int, float], int] = {}
+    for (board, period), rows in listed.items():
+        for row in rows:
+            key: float = row.sort_key  # type: ignore[assignment]  # listed rows are ranked
+            fine, coarse = bands(key)
+            for level, value in ((0, key), (1, fine), (2, coarse)):
+                slot = (board, period, level, value)
+                out[slot] = out.get(slot, 0) + 1
+    return out
+
+
+class TestConcurrentBoards:
+    def test_counts_stay_exact(self, server_db: Database) -> None:
+        """Several processes updating one board (and opting people out) leave count rows
+        equal to a recount, and every standing equal to a brute-force one."""
+        store = server_db.store()
+        store.engine.dispose()
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        context = multiprocessing.get_context(method)
+        with ProcessPoolExecutor(WORKERS, mp_context=context) as pool:
+            futures = [
+                pool.submit(
+                    record_board_stream,
+                    server_db.url,
+                    server_db.prefix,
+                    worker=worker,
+                    count=PER_WORKER,
+                    users=USERS,
+                    batch=BATCH,
+                )
+                for worker in range(WORKERS)
+            ]
+            assert sum(f.result() for f in futures) == WORKERS * PER_WORKER
+        listed, hidden = recount(store)
+        assert stored_counts(store) == expected_counts(listed)
+        assert hidden  # the opt-outs did run
+        # Every person's points on the all-time board equal the sum of their activities.
+        reference = MemoryStore()
+        memory = Rewards(reference, rules=BOARD_RULES, leaderboards=BOARDS, clock=FrozenClock(T0))
+        memory.record_many(list(store.iter_activities()))
+        for user in hidden:
+            reference.set_board_opt_out(user, True)
+        assert_same_answers(reference, store, ("pts", "all"), [f"u{n}" for n in range(USERS)])
+        for (board, period), rows in listed.items():
+            for position, row in enumerate(rows):
+                standing = store.board_standing(board, period, row.subject)
+                assert standing is not None
+                better = sum(1 for other in rows if other.sort_key < row.sort_key)  # type: ignore[operator]
+                assert (standing.size, standing.before, standing.better) == (
+                    len(rows),
+                    position,
+                    better,
+                ), (board, period, row.subject)
+
+
+def assert_same_answers(
+    expected: Store, actual: Store, board_period: tuple[str, str], subjects: list[str]
+) -> None:
+    """Assert that two stores give the same size, pages and standings for one board."""
+    board, period = board_period
+    size = expected.board_size(board, period)
+    assert actual.board_size(board, period) == size
+    for subject in subjects:
+        assert actual.board_standing(board, period, subject) == expected.board_standing(
+            board, period, subject
+        ), subject
+    for start in range(size + 1):
+        assert actual.board_page(board, period, start, start + 3) == expected.board_page(
+            board, period, start, start + 3
+        ), start
+
+
+SCORES = st.sampled_from([0, 1, 2, 3, 7, 8, 255, 256, 257, 1023, 1024, 5000])
+
+
+class TestMatchesMemoryStore:
+    @settings(
+        max_examples=25,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture],
+    )
+    @given(
+        activities=st.lists(
+            st.tuples(st.integers(0, 7), SCORES, st.integers(0, 3), st.integers(0, 1)),
+            min_size=1,
+            max_size=30,
+        ),
+        opted_out=st.sets(st.integers(0, 7), max_size=3),
+    )
+    def test_standings_and_pages(
+        self,
+        activities: list[tuple[int, int, int, int]],
+        opted_out: set[int],
+    ) -> None:
+        """On random boards (ties, band edges, opt-outs, several days) the SQL store gives
+        the memory store's sizes, pages and standings."""
+        stores: list[Store] = [MemoryStore(), SQLAlchemyStore("sqlite://")]
+        try:
+            for store in stores:
+                rewards = Rewards(
+                    store, rules=BOARD_RULES, leaderboards=BOARDS, clock=FrozenClock(T0)
+                )
+                # Minutes repeat, so rows tie on score and on time reached.
+                rewards.record_many(
+                    [
+                        Activity(
+                            id=f"s{n}",
+                            actor=f"u{user}",
+                            kind="score",
+                            value=value,
+                            at=T0 + timedelta(days=day, minutes=minute),
+                        )
+                        for n, (user, value, minute, day) in enumerate(activities)
+                    ]
+                )
+                for user in opted_out:
+                    store.set_board_opt_out(f"u{user}", True)
+            subjects = [f"u{n}" for n in range(8)]
+            for period in ("all", "2026-03-02", "2026-03-03"):
+                assert_same_answers(stores[0], stores[1], ("pts", period), subjects)
+        finally:
+            for store in stores:
+                store.close()
