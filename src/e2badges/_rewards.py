@@ -230,6 +230,7 @@ class Rewards:
                 outcome = engine.evaluate(activity, view, batch.boards)
                 this_batch[activity.id] = (activity, outcome)
                 batch.recorded.append((activity, outcome))
+                batch.local.append(engine.local_labels(activity))
                 outcomes.append(outcome)
                 if outbox is not None:
                     outbox.collect(activity, outcome, batch.notifications, arguments)
