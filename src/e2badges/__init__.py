@@ -5,11 +5,17 @@ stories and adoption figures that everyone can see.
 """
 
 from . import criteria as criteria
+from ._adoption import AdoptionReport as AdoptionReport
+from ._adoption import Change as Change
+from ._adoption import Cohort as Cohort
+from ._adoption import KeptGoing as KeptGoing
 from ._badges import GRANT_KIND as GRANT_KIND
 from ._badges import REVOKE_KIND as REVOKE_KIND
 from ._badges import Badge as Badge
 from ._badges import Tier as Tier
 from ._board_view import LeaderboardView as LeaderboardView
+from ._callouts import CALLOUT_KINDS as CALLOUT_KINDS
+from ._callouts import CALLOUTS as CALLOUTS
 from ._clock import Clock as Clock
 from ._clock import FrozenClock as FrozenClock
 from ._clock import SystemClock as SystemClock
@@ -52,28 +58,35 @@ from ._models import LedgerEntry as LedgerEntry
 from ._models import LevelChange as LevelChange
 from ._models import Outcome as Outcome
 from ._models import Revocation as Revocation
+from ._models import Story as Story
 from ._plugins import Plugins as Plugins
 from ._profile import BadgeProgress as BadgeProgress
 from ._profile import Profile as Profile
 from ._rewards import Rewards as Rewards
 from ._rules import Cap as Cap
 from ._rules import PointRule as PointRule
+from ._stories import StoryOptions as StoryOptions
 from ._version import __version__ as __version__
 from .hookspecs import hookimpl as hookimpl
 
 __all__ = [
+    "CALLOUTS",
+    "CALLOUT_KINDS",
     "GRANT_KIND",
     "REVOKE_KIND",
     "Activity",
     "ActivityKind",
     "ActivityRefusedError",
+    "AdoptionReport",
     "AverageMetric",
     "Award",
     "AwardRecord",
     "Badge",
     "BadgeProgress",
     "Cap",
+    "Change",
     "Clock",
+    "Cohort",
     "ConfigurationError",
     "ConflictingActivityError",
     "CountMetric",
@@ -85,6 +98,7 @@ __all__ = [
     "FrozenClock",
     "InvalidActivityError",
     "InvalidQueryError",
+    "KeptGoing",
     "Leaderboard",
     "LeaderboardEntry",
     "LeaderboardView",
@@ -105,6 +119,8 @@ __all__ = [
     "Rewards",
     "SchemaVersionError",
     "StorageError",
+    "Story",
+    "StoryOptions",
     "SumMetric",
     "SystemClock",
     "TeamScope",

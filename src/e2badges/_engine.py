@@ -21,8 +21,8 @@ from ._errors import ConfigurationError, InvalidActivityError, UnknownKindError
 from ._leaderboards import BoardRow, Boards, Leaderboard
 from ._levels import Level
 from ._models import Activity, ActivityKind, LedgerEntry, Outcome
-from ._periods import period_key
 from ._notifications import Notification
+from ._periods import period_key
 from ._rules import CompiledRule, PointRule, RuleContext, balance_key
 from ._state import StateView
 from ._stories import StoryOptions, StoryTeller

@@ -329,8 +329,7 @@ class StoryTeller:
                     story_id("personal_best", board.id, period, subject),
                     "personal_best",
                     (subject,),
-                    f"{subject} set a personal best on {tracked.title}: {row.score:g} "
-                    f"({period})",
+                    f"{subject} set a personal best on {tracked.title}: {row.score:g} ({period})",
                     {
                         "board": board.id,
                         "period": period,

@@ -111,8 +111,7 @@ class DayRollup:
                 rows[key] = [1, epoch]
             else:
                 row[0] += 1
-                if epoch > row[1]:
-                    row[1] = epoch
+                row[1] = max(row[1], epoch)
 
     def totals(
         self,
@@ -153,6 +152,5 @@ class DayRollup:
                 else:
                     acc[0].add(actor)
                     acc[1] += n
-                    if last > acc[2]:
-                        acc[2] = last
+                    acc[2] = max(acc[2], last)
         return [(*group, len(acc[0]), acc[1], acc[2]) for group, acc in sorted(groups.items())]
