@@ -67,11 +67,11 @@ def organisation(
     """Return a Rewards over ``store`` with the organisation's activities recorded."""
     options.setdefault("seats", 10)
     options.setdefault("team_seats", {"red": 2, "blue": 5})
+    options.setdefault("contributing", ("post.created", "comment.created"))
     rewards = Rewards(
         store,
         kinds=KINDS,
         badges=BADGES,
-        contributing=("post.created", "comment.created"),
         clock=FrozenClock(NOW),
         timezone=timezone,
         load_entrypoints=False,
