@@ -29,6 +29,9 @@ Schema version 1 (``{prefix}`` is the table prefix, ``e2b_`` by default):
     record (``delivered``, ``failures``, ``errors`` as JSON), ``done``, and
     ``due_us`` (UTC microseconds: the end of a lease or the next retry; NULL when
     due at once); index ``(done, seq)``.
+``{prefix}activity_days``, ``{prefix}stories``
+    the per-day activity rollup and the stories feed: see
+    :mod:`e2badges.storage._sql_adoption`.
 ``{prefix}state``
     the engine's opaque state: ``state_key`` (primary key) -> ``value`` (JSON, or
     NULL for a row that only exists to be locked).
@@ -66,6 +69,7 @@ from sqlalchemy.engine import Connection, Dialect
 
 from .._errors import ConfigurationError
 from .._models import MAX_IDENTIFIER_LENGTH, MAX_KIND_LENGTH
+from ._sql_adoption import AdoptionTables, adoption_tables
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -129,6 +133,7 @@ class Tables:
     state: Table
     awards: Table
     outbox: Table
+    adoption: AdoptionTables | None = None  # stories and the activity rollup (_sql_adoption)
 
     @property
     def all(self) -> tuple[Table, ...]:
@@ -141,6 +146,7 @@ class Tables:
             self.state,
             self.awards,
             self.outbox,
+            *((self.adoption.days, self.adoption.stories) if self.adoption else ()),
         )
 
 
@@ -235,7 +241,8 @@ def build_tables(prefix: str = "e2b_", dialect: Dialect | None = None) -> Tables
         Index(f"ix_{p}outbox_due", "done", "seq"),
         **options,
     )
-    return Tables(metadata, meta, activities, log, ledger, state, awards, outbox)
+    adoption = adoption_tables(metadata, p, options, JSON_TEXT, SEQ)
+    return Tables(metadata, meta, activities, log, ledger, state, awards, outbox, adoption)
 
 
 def read_version(conn: Connection, tables: Tables) -> int | None:

@@ -1,4 +1,4 @@
-"""Schema version 1: meta, activities, log, ledger, state, awards and outbox.
+"""Schema version 1: meta, activities, log, ledger, state, awards, outbox, activity_days, stories.
 
 Revision ID: 0001
 Revises:
@@ -101,10 +101,43 @@ def upgrade(table_prefix: str) -> None:
         **options,
     )
     op.create_index(f"ix_{p}outbox_due", f"{p}outbox", ["done", "seq"])
+    op.create_table(
+        f"{p}activity_days",
+        sa.Column("day", sa.String(10), nullable=False),
+        sa.Column("actor", IDENT, nullable=False),
+        sa.Column("kind", sa.String(100), nullable=False),
+        sa.Column("team", IDENT, nullable=False),
+        sa.Column("week", sa.String(8), nullable=False),
+        sa.Column("month", sa.String(7), nullable=False),
+        sa.Column("n", sa.BigInteger, nullable=False),
+        sa.Column("last_us", sa.BigInteger, nullable=False),
+        sa.PrimaryKeyConstraint("day", "actor", "kind", "team", name=f"pk_{p}activity_days"),
+        **options,
+    )
+    op.create_table(
+        f"{p}stories",
+        sa.Column("seq", SEQ, primary_key=True, autoincrement=True),
+        sa.Column("id", sa.String(64), nullable=False),
+        sa.Column("at_us", sa.BigInteger, nullable=False),
+        sa.Column("story", JSON_TEXT, nullable=False),
+        sa.UniqueConstraint("id", name=f"uq_{p}stories_id"),
+        **options,
+    )
+    op.create_index(f"ix_{p}stories_at", f"{p}stories", ["at_us", "seq"])
     op.bulk_insert(meta, [{"name": "schema_version", "value": "1"}])
 
 
 def downgrade(table_prefix: str) -> None:
     """Drop every table of schema version 1."""
-    for name in ("outbox", "awards", "state", "ledger", "log", "activities", "meta"):
+    for name in (
+        "stories",
+        "activity_days",
+        "outbox",
+        "awards",
+        "state",
+        "ledger",
+        "log",
+        "activities",
+        "meta",
+    ):
         op.drop_table(f"{table_prefix}{name}")
