@@ -82,18 +82,31 @@ class StoryLog:
 
 
 class DayRollup:
-    """Per local day: ``{(actor, kind, team): [activities, latest epoch]}``."""
+    """Per local day: ``{(actor, kind, team): [activities, latest epoch]}``.
 
-    __slots__ = ("_days", "_labels", "_sorted")
+    Recording only appends to a pending list; the rows are folded in at the
+    next query, so that the hot path pays one list append per activity.
+    """
+
+    __slots__ = ("_days", "_labels", "_pending", "_sorted")
 
     def __init__(self) -> None:
         self._days: dict[str, dict[tuple[str, str, str], list[Any]]] = {}
         self._labels: dict[str, tuple[str, str]] = {}
         self._sorted: list[str] = []
+        self._pending: list[tuple[Activity, tuple[str, str, str]]] = []
 
     def add(self, activity: Activity, labels: tuple[str, str, str]) -> None:
-        if activity.kind in RESERVED_KINDS:
-            return
+        self._pending.append((activity, labels))
+
+    def _fold(self) -> None:
+        pending = self._pending
+        self._pending = []
+        for activity, labels in pending:
+            if activity.kind not in RESERVED_KINDS:
+                self._add(activity, labels)
+
+    def _add(self, activity: Activity, labels: tuple[str, str, str]) -> None:
         day = labels[0]
         rows = self._days.get(day)
         if rows is None:
@@ -125,6 +138,8 @@ class DayRollup:
         for name in by:
             if name not in FIELDS:
                 raise ValueError(f"cannot group by {name!r}; use {', '.join(FIELDS)}")
+        if self._pending:
+            self._fold()
         days = self._sorted
         lo = 0 if start is None else bisect.bisect_left(days, start)
         hi = len(days) if stop is None else bisect.bisect_right(days, stop)
