@@ -171,7 +171,7 @@ def main() -> None:
 
         baselines = {"month": ("raw SQL over activities", raw_month), "feed": ("raw SQL", raw_feed)}
 
-    team = f"team:{simulation.population.team_names[0]}"
+    team = f"team:{simulation.population.team_names()[0]}"
     rows = [
         (
             "adoption(window='month')",
