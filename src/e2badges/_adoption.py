@@ -267,14 +267,19 @@ def build_report(
 
     previous_total: int | None = None
     if previous is not None:
-        earlier = totals((), start=previous[0], stop=previous[1])
-        previous_total = earlier[0][1] if earlier else 0
+        before_rows = totals((), start=previous[0], stop=previous[1])
+        previous_total = before_rows[0][1] if before_rows else 0
 
-    # One pass over (person, active week) rows serves cohorts and "kept going".
+    # Cohorts and "kept going" need the active weeks of people from the period on, and
+    # each person's first active day (from the store's index).
     weeks_of: dict[str, set[str]] = {}
-    for actor, week, *_ in totals(("actor", "week"), stop=None):
+    for actor, week, *_ in totals(("actor", "week"), start=start, stop=None):
         weeks_of.setdefault(actor, set()).add(week)
-    first_weeks = {actor: min(weeks) for actor, weeks in weeks_of.items()}
+    first_weeks = {
+        actor: period_key("week", date.fromisoformat(day))
+        for actor, day in store.first_active(team=team).items()
+        if (start is None or day >= start) and (stop is None or day <= stop)
+    }
     period_weeks = [w for w, _ in weekly]
     last_week = period_weeks[-1] if period_weeks else period_key("week", today)
     cohorts = _cohorts(first_weeks, weeks_of, period_weeks, last_week)
@@ -283,7 +288,8 @@ def build_report(
     )
 
     last_activity = {
-        row[0]: datetime.fromtimestamp(row[3], tz) for row in totals(("kind",), stop=stop)
+        kind: datetime.fromtimestamp(epoch, tz)
+        for kind, epoch in store.last_activity(stop=stop, team=team).items()
     }
     return AdoptionReport(
         window=parsed.name,

@@ -9,6 +9,7 @@ queries read one row per person, kind and active day instead of the log.
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Collection, Container, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -82,19 +83,23 @@ class StoryLog:
 
 
 class DayRollup:
-    """Per local day: ``{(actor, kind, team): [activities, latest epoch]}``.
+    """Per local day and team: ``{(actor, kind): [activities, latest epoch]}``.
 
-    Recording only appends to a pending list; the rows are folded in at the
-    next query, so that the hot path pays one list append per activity.
+    Team ``""`` holds every activity.  Recording only appends to a pending list;
+    the rows are folded in at the next query, so that the hot path pays one list
+    append per activity.
     """
 
-    __slots__ = ("_days", "_labels", "_pending", "_sorted")
+    __slots__ = ("_days", "_first", "_kinds", "_labels", "_pending", "_sorted")
 
     def __init__(self) -> None:
-        self._days: dict[str, dict[tuple[str, str, str], list[Any]]] = {}
+        self._days: dict[str, dict[str, dict[tuple[str, str], list[Any]]]] = {}
         self._labels: dict[str, tuple[str, str]] = {}
         self._sorted: list[str] = []
         self._pending: list[tuple[Activity, tuple[str, str, str]]] = []
+        # Per team: each person's first day, and the kinds seen.
+        self._first: dict[str, dict[str, str]] = {}
+        self._kinds: dict[str, set[str]] = {}
 
     def add(self, activity: Activity, labels: tuple[str, str, str]) -> None:
         self._pending.append((activity, labels))
@@ -102,29 +107,60 @@ class DayRollup:
     def _fold(self) -> None:
         pending = self._pending
         self._pending = []
+        days = self._days
         for activity, labels in pending:
-            if activity.kind not in RESERVED_KINDS:
-                self._add(activity, labels)
+            if activity.kind in RESERVED_KINDS:
+                continue
+            day = labels[0]
+            teams = days.get(day)
+            if teams is None:
+                teams = days[day] = {"": {}}
+                self._labels[day] = (labels[1], labels[2])
+                bisect.insort(self._sorted, day)
+            epoch = activity.at.timestamp()  # type: ignore[union-attr]  # filled by the facade
+            key = (activity.actor, activity.kind)
+            for team in ("", *activity.teams):
+                firsts = self._first.get(team)
+                if firsts is None:
+                    firsts = self._first[team] = {}
+                    self._kinds[team] = set()
+                known = firsts.get(activity.actor)
+                if known is None or day < known:
+                    firsts[activity.actor] = day
+                self._kinds[team].add(activity.kind)
+                rows = teams.get(team)
+                if rows is None:
+                    rows = teams[team] = {}
+                row = rows.get(key)
+                if row is None:
+                    rows[key] = [1, epoch]
+                else:
+                    row[0] += 1
+                    row[1] = max(row[1], epoch)
 
-    def _add(self, activity: Activity, labels: tuple[str, str, str]) -> None:
-        day = labels[0]
-        rows = self._days.get(day)
-        if rows is None:
-            rows = self._days[day] = {}
-            self._labels[day] = (labels[1], labels[2])
-            bisect.insort(self._sorted, day)
-        assert activity.at is not None
-        epoch = activity.at.timestamp()
-        actor = activity.actor
-        kind = activity.kind
-        for team in ("", *activity.teams):
-            key = (actor, kind, team)
-            row = rows.get(key)
-            if row is None:
-                rows[key] = [1, epoch]
-            else:
-                row[0] += 1
-                row[1] = max(row[1], epoch)
+    def first_active(self, team: str | None) -> dict[str, str]:
+        if self._pending:
+            self._fold()
+        return dict(self._first.get(team or "", {}))
+
+    def last_activity(self, stop: str | None, team: str | None) -> dict[str, float]:
+        if self._pending:
+            self._fold()
+        days = self._sorted
+        hi = len(days) if stop is None else bisect.bisect_right(days, stop)
+        left = set(self._kinds.get(team or "", ()))
+        out: dict[str, float] = {}
+        # Newest day first: every kind is usually found within a few days.
+        for i in range(hi - 1, -1, -1):
+            if not left:
+                break
+            found: dict[str, float] = {}
+            for (_actor, kind), (_n, last) in self._days[days[i]].get(team or "", {}).items():
+                if kind in left and last > found.get(kind, -math.inf):
+                    found[kind] = last
+            out.update(found)
+            left.difference_update(found)
+        return dict(sorted(out.items()))
 
     def totals(
         self,
@@ -144,28 +180,34 @@ class DayRollup:
         lo = 0 if start is None else bisect.bisect_left(days, start)
         hi = len(days) if stop is None else bisect.bisect_right(days, stop)
         by_team = "team" in by
+        by_actor = "actor" in by  # then each group has one actor: no sets needed
         want = kinds if kinds is None or isinstance(kinds, set | frozenset) else set(kinds)
+        # Positions in (day, week, month, actor, kind, team), in the order of ``by``.
+        picks = [FIELDS.index(name) for name in by]
         groups: dict[tuple[Any, ...], list[Any]] = {}
         for day in days[lo:hi]:
             week, month = self._labels[day]
-            values = {"day": day, "week": week, "month": month}
-            for (actor, kind, row_team), (n, last) in self._days[day].items():
-                if by_team:
-                    if not row_team or (team is not None and row_team != team):
+            teams = self._days[day]
+            if by_team:
+                scan = [(t, r) for t, r in teams.items() if t and (team is None or t == team)]
+            else:
+                rows = teams.get(team or "")
+                scan = [] if rows is None else [(team or "", rows)]
+            for row_team, rows in scan:
+                for (actor, kind), (n, last) in rows.items():
+                    if want is not None and kind not in want:
                         continue
-                elif row_team != (team or ""):
-                    continue
-                if want is not None and kind not in want:
-                    continue
-                values["actor"] = actor
-                values["kind"] = kind
-                values["team"] = row_team
-                group = tuple(values[name] for name in by)
-                acc = groups.get(group)
-                if acc is None:
-                    groups[group] = [{actor}, n, last]
-                else:
-                    acc[0].add(actor)
-                    acc[1] += n
-                    acc[2] = max(acc[2], last)
-        return [(*group, len(acc[0]), acc[1], acc[2]) for group, acc in sorted(groups.items())]
+                    fields = (day, week, month, actor, kind, row_team)
+                    group = tuple([fields[i] for i in picks])
+                    acc = groups.get(group)
+                    if acc is None:
+                        groups[group] = [None if by_actor else {actor}, n, last]
+                    else:
+                        if not by_actor:
+                            acc[0].add(actor)
+                        acc[1] += n
+                        acc[2] = max(acc[2], last)
+        return [
+            (*group, 1 if by_actor else len(acc[0]), acc[1], acc[2])
+            for group, acc in sorted(groups.items())
+        ]

@@ -56,6 +56,7 @@ __all__ = [
     "adoption_tables",
     "apply_adoption",
     "feed",
+    "first_active",
     "first_awards",
 ]
 
@@ -223,6 +224,13 @@ def activity_totals(
             continue  # an aggregate without GROUP BY over no rows
         out.append((*values, int(actors), int(n), int(last) / 1_000_000))
     return out
+
+
+def first_active(conn: Connection, tables: AdoptionTables, team: str | None) -> dict[str, str]:
+    """Answer :meth:`Store.first_active` with one GROUP BY over the rollup."""
+    t = tables.days
+    query = select(t.c.actor, func.min(t.c.day)).where(t.c.team == (team or "")).group_by(t.c.actor)
+    return {str(row[0]): str(row[1]) for row in conn.execute(query)}
 
 
 def first_awards(conn: Connection, awards: Table) -> dict[str, float]:

@@ -309,6 +309,26 @@ class Store(ABC):
         """
         raise NotImplementedError(f"{type(self).__name__} keeps no adoption figures")
 
+    def first_active(self, *, team: str | None = None) -> dict[str, str]:
+        """Return, per person with a counted activity (in ``team``), the first local day label.
+
+        Counted as in :meth:`activity_totals`.  The default asks
+        :meth:`activity_totals`; stores override it with an index.
+        """
+        firsts: dict[str, str] = {}
+        for actor, day, *_ in self.activity_totals(by=("actor", "day"), team=team):
+            firsts.setdefault(actor, day)  # rows come sorted by actor, then day
+        return firsts
+
+    def last_activity(
+        self, *, stop: str | None = None, team: str | None = None
+    ) -> dict[str, float]:
+        """Return, per kind, the latest ``at`` (epoch seconds) of counted activities up to ``stop``.
+
+        Counted as in :meth:`activity_totals` (days up to ``stop``, inclusive).
+        """
+        return {row[0]: row[3] for row in self.activity_totals(by=("kind",), stop=stop, team=team)}
+
     def first_awards(self) -> dict[str, float]:
         """Return, per person ever awarded a badge (revoked or not), their first award's epoch."""
         raise NotImplementedError(f"{type(self).__name__} keeps no adoption figures")

@@ -391,6 +391,16 @@ class MemoryStore(Store):
         with self._lock:
             return self._rollup.totals(by=by, start=start, stop=stop, team=team, kinds=kinds)
 
+    def first_active(self, *, team: str | None = None) -> dict[str, str]:
+        with self._lock:
+            return self._rollup.first_active(team)
+
+    def last_activity(
+        self, *, stop: str | None = None, team: str | None = None
+    ) -> dict[str, float]:
+        with self._lock:
+            return self._rollup.last_activity(stop, team)
+
     def first_awards(self) -> dict[str, float]:
         with self._lock:
             return dict(self._first_awards)

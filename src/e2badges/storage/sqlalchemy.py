@@ -773,6 +773,11 @@ class SQLAlchemyStore(Store):
                 conn, self.tables.adoption, by=by, start=start, stop=stop, team=team, kinds=kinds
             )
 
+    def first_active(self, *, team: str | None = None) -> dict[str, str]:
+        assert self.tables.adoption is not None
+        with self._reading("reading first activity") as conn:
+            return _sql_adoption.first_active(conn, self.tables.adoption, team)
+
     def first_awards(self) -> dict[str, float]:
         with self._reading("reading first awards") as conn:
             return _sql_adoption.first_awards(conn, self.tables.awards)

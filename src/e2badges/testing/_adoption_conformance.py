@@ -194,6 +194,26 @@ class AdoptionConformance:
         rows = store.activity_totals(by=("team",), team="red")
         assert [(t, n) for t, _, n, _ in rows] == [("red", 2)]
 
+    def test_first_active(self, store: Store) -> None:
+        """first_active gives each person's first local day, in all teams or in one."""
+        assert store.first_active() == {}
+        _sample(store)
+        assert store.first_active() == {
+            "ann": "2026-03-02",
+            "bob": "2026-03-03",
+            "cy": "2026-03-09",
+        }
+        assert store.first_active(team="blue") == {"ann": "2026-03-02", "cy": "2026-03-09"}
+
+    def test_last_activity(self, store: Store) -> None:
+        """last_activity gives each kind's latest time up to ``stop``, in all teams or in one."""
+        _sample(store)
+        minute = [(T0 + timedelta(minutes=m)).timestamp() for m in range(6)]
+        assert store.last_activity() == {"post": minute[4], "view": minute[3]}
+        assert store.last_activity(stop="2026-03-03") == {"post": minute[1], "view": minute[3]}
+        assert store.last_activity(team="red") == {"post": minute[1]}
+        assert store.last_activity(stop="2026-03-01") == {}
+
     def test_first_awards(self, store: Store) -> None:
         """first_awards gives each awarded person's first award time."""
         assert store.first_awards() == {}
