@@ -57,7 +57,7 @@ class Change:
 
 @dataclass(frozen=True, slots=True)
 class Cohort:
-    """People first active in ISO week ``week``, and how many were active each week after.
+    """People first active (ever) in ISO week ``week``, and how many were active each week after.
 
     ``active[i]`` counts those active in the i-th week from ``week`` (``active[0]``
     is ``size``), up to the period's last week.
