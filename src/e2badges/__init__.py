@@ -17,11 +17,17 @@ from ._version import __version__ as __version__
 
 if TYPE_CHECKING:
     from . import criteria as criteria
+    from ._adoption import AdoptionReport as AdoptionReport
+    from ._adoption import Change as Change
+    from ._adoption import Cohort as Cohort
+    from ._adoption import KeptGoing as KeptGoing
     from ._badges import GRANT_KIND as GRANT_KIND
     from ._badges import REVOKE_KIND as REVOKE_KIND
     from ._badges import Badge as Badge
     from ._badges import Tier as Tier
     from ._board_view import LeaderboardView as LeaderboardView
+    from ._callouts import CALLOUT_KINDS as CALLOUT_KINDS
+    from ._callouts import CALLOUTS as CALLOUTS
     from ._clock import Clock as Clock
     from ._clock import FrozenClock as FrozenClock
     from ._clock import SystemClock as SystemClock
@@ -65,16 +71,26 @@ if TYPE_CHECKING:
     from ._models import LevelChange as LevelChange
     from ._models import Outcome as Outcome
     from ._models import Revocation as Revocation
+    from ._models import Story as Story
     from ._plugins import Plugins as Plugins
     from ._profile import BadgeProgress as BadgeProgress
     from ._profile import Profile as Profile
     from ._rewards import Rewards as Rewards
     from ._rules import Cap as Cap
     from ._rules import PointRule as PointRule
+    from ._stories import StoryOptions as StoryOptions
     from .hookspecs import hookimpl as hookimpl
 
 # Public name -> (module, attribute), imported when first asked for.
 _LAZY: dict[str, tuple[str, str]] = {
+    "AdoptionReport": ("._adoption", "AdoptionReport"),
+    "Change": ("._adoption", "Change"),
+    "Cohort": ("._adoption", "Cohort"),
+    "KeptGoing": ("._adoption", "KeptGoing"),
+    "CALLOUT_KINDS": ("._callouts", "CALLOUT_KINDS"),
+    "CALLOUTS": ("._callouts", "CALLOUTS"),
+    "Story": ("._models", "Story"),
+    "StoryOptions": ("._stories", "StoryOptions"),
     "Activity": ("._models", "Activity"),
     "ActivityKind": ("._models", "ActivityKind"),
     "ActivityRefusedError": ("._errors", "ActivityRefusedError"),
@@ -152,18 +168,23 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "CALLOUTS",
+    "CALLOUT_KINDS",
     "GRANT_KIND",
     "REVOKE_KIND",
     "Activity",
     "ActivityKind",
     "ActivityRefusedError",
+    "AdoptionReport",
     "AverageMetric",
     "Award",
     "AwardRecord",
     "Badge",
     "BadgeProgress",
     "Cap",
+    "Change",
     "Clock",
+    "Cohort",
     "ConfigurationError",
     "ConflictingActivityError",
     "CountMetric",
@@ -175,6 +196,7 @@ __all__ = [
     "FrozenClock",
     "InvalidActivityError",
     "InvalidQueryError",
+    "KeptGoing",
     "Leaderboard",
     "LeaderboardEntry",
     "LeaderboardView",
@@ -196,6 +218,8 @@ __all__ = [
     "Rewards",
     "SchemaVersionError",
     "StorageError",
+    "Story",
+    "StoryOptions",
     "SumMetric",
     "SystemClock",
     "TeamScope",

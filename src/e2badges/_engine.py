@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,8 +23,10 @@ from ._leaderboards import BoardRow, Boards, Leaderboard
 from ._levels import Level
 from ._models import Activity, ActivityKind, LedgerEntry, Outcome
 from ._notifications import Notification
+from ._periods import period_key
 from ._rules import CompiledRule, PointRule, RuleContext, balance_key
 from ._state import StateView
+from ._stories import StoryOptions, StoryTeller
 
 __all__ = ["EffectBatch", "Engine"]
 
@@ -37,13 +41,17 @@ class EffectBatch:
     ``notifications`` go to the outbox, to be delivered to plugins after commit.
     ``boards`` maps ``(board, period, subject)`` to the final :class:`BoardRow`
     of every leaderboard entry the batch changed (absolute values, see the
-    Store contract).
+    Store contract).  ``local`` holds, for each recorded activity in order, the
+    labels of its local day, ISO week and month (``2026-11-25``, ``2026-W48``,
+    ``2026-11``) in the Rewards time zone, for the stores' adoption figures
+    (a batch built by hand may leave it empty: the UTC labels are used).
     """
 
     recorded: list[tuple[Activity, Outcome]] = field(default_factory=list)
     state: dict[str, Any] = field(default_factory=dict)
     notifications: list[Notification] = field(default_factory=list)
     boards: dict[tuple[str, str, str], BoardRow] = field(default_factory=dict)
+    local: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 class Engine:
@@ -61,6 +69,7 @@ class Engine:
         leaderboards: Sequence[Leaderboard] = (),
         criteria: Mapping[str, Any] | None = None,
         metrics: Mapping[str, Any] | None = None,
+        stories: StoryOptions | None = None,
     ) -> None:
         self.timezone = timezone
         self.accept_any_kind = accept_any_kind
@@ -117,6 +126,13 @@ class Engine:
         elif not accept_any_kind:
             self.awarding.check_kinds(self.kinds)
         self._awarding_kinds = self.awarding.listens
+        self.stories = StoryTeller(
+            StoryOptions() if stories is None else stories,
+            badges=badges,
+            levels=levels,
+            boards=self.leaderboards.boards,
+        )
+        self._story_boards = bool(self.stories.boards)
 
     def validate(self, activity: Activity) -> None:
         """Raise if ``activity`` cannot be recorded under this configuration."""
@@ -136,6 +152,11 @@ class Engine:
                     "attributes", f"do not match the payload of kind {kind.name!r}: {exc}"
                 ) from None
 
+    def local_labels(self, activity: Activity) -> tuple[str, str, str]:
+        """Return the labels of the local day, ISO week and month of ``activity``."""
+        assert activity.at is not None
+        return _labels(activity.at.astimezone(self.timezone).date())
+
     def context(self, activity: Activity) -> RuleContext:
         """Return the per-activity context (local date, period labels)."""
         return RuleContext(activity, self.timezone)
@@ -149,6 +170,7 @@ class Engine:
             out.extend(rule.keys(ctx))
         if activity.kind in self._awarding_kinds:
             out.extend(self.awarding.keys(ctx))
+        out.extend(self.stories.keys(ctx))
         out.extend(self.leaderboards.keys(ctx, {rule.currency for rule in rules}))
         return out
 
@@ -166,7 +188,9 @@ class Engine:
         kind = activity.kind
         rules = self._by_kind.get(kind)
         awarding = kind in self._awarding_kinds
-        if not rules and not awarding and not self.leaderboards.listens(kind):
+        teller = self.stories
+        milestone = teller.listens(kind)
+        if not rules and not awarding and not milestone and not self.leaderboards.listens(kind):
             return Outcome(activity.id)
         ctx = RuleContext(activity, self.timezone)
         ledger: list[LedgerEntry] = []
@@ -174,16 +198,36 @@ class Engine:
             for rule in rules:
                 if rule.matches(activity):
                     ledger.extend(rule.evaluate(ctx, view))
-        self.leaderboards.credit(ctx, ledger, view, {} if boards is None else boards)
+        sink = {} if boards is None else boards
+        if self._story_boards:
+            # Stories about boards need the rows of this activity alone.
+            rows: dict[tuple[str, str, str], BoardRow] = {}
+            self.leaderboards.credit(ctx, ledger, view, rows)
+            sink.update(rows)
+        else:
+            rows = {}
+            self.leaderboards.credit(ctx, ledger, view, sink)
         if awarding:
             awards, revocations, changes = self.awarding.evaluate(ctx, view, ledger)
-            return Outcome(activity.id, tuple(ledger), awards, revocations, changes)
+            stories = (
+                teller.tell(ctx, view, awards, changes, rows)
+                if awards or changes or rows or milestone
+                else ()
+            )
+            return Outcome(activity.id, tuple(ledger), awards, revocations, changes, stories)
+        if rows or milestone:
+            return Outcome(activity.id, tuple(ledger), stories=teller.tell(ctx, view, (), (), rows))
         return Outcome(activity.id, tuple(ledger))
 
     @staticmethod
     def balance_key(user: str, currency: str) -> str:
         """Return the state key of a balance."""
         return balance_key(user, currency)
+
+
+@lru_cache(maxsize=1024)
+def _labels(local: date) -> tuple[str, str, str]:
+    return period_key("day", local), period_key("week", local), period_key("month", local)
 
 
 def _check_shared_caps(rules: Iterable[PointRule]) -> None:

@@ -39,6 +39,7 @@ __all__ = [
     "LevelChange",
     "Outcome",
     "Revocation",
+    "Story",
     "check_identifier",
     "differing_fields",
 ]
@@ -310,14 +311,40 @@ class LevelChange:
 
 
 @dataclass(frozen=True, slots=True)
+class Story:
+    """Something worth telling colleagues: an entry of the stories feed.
+
+    ``id`` is derived from the event (the same event never makes two stories);
+    ``kind`` is ``badge``, ``streak``, ``level``, ``leader``, ``personal_best``
+    or ``milestone``; ``people`` are the people involved (empty for an
+    organisation-wide milestone); ``text`` is a short plain-text sentence (never
+    markup: escape it where you show it); ``data`` holds the structured facts
+    (badge, tier, level, board, score, count, ...).  ``teams`` are the teams the
+    story belongs to (those of the activity that made it); ``private`` stories
+    (a secret badge) are shown only to the people involved.
+    """
+
+    id: str
+    kind: str
+    people: tuple[str, ...]
+    text: str
+    data: Mapping[str, Any]
+    at: datetime
+    activity_id: str
+    teams: tuple[str, ...] = ()
+    private: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Outcome:
-    """What recording one activity produced: ledger lines, awards, level changes."""
+    """What recording one activity produced: ledger lines, awards, level changes, stories."""
 
     activity_id: str
     ledger: tuple[LedgerEntry, ...] = ()
     awards: tuple[Award, ...] = ()
     revocations: tuple[Revocation, ...] = ()
     level_changes: tuple[LevelChange, ...] = ()
+    stories: tuple[Story, ...] = ()
 
     def credited(self, user: str, currency: str = "points") -> int:
         """Return the amount credited to ``user`` in ``currency`` by this activity."""

@@ -7,11 +7,13 @@ import random
 import time
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from ._adoption import AdoptionReport, build_report, check_positive, check_seats, newcomers
 from ._badges import GRANT_KIND, REVOKE_KIND, Badge
 from ._board_view import LeaderboardView
+from ._callouts import callout_boards
 from ._clock import Clock, SystemClock
 from ._delivery import DeliveryFailure, DeliveryPolicy, DeliveryReport, Outbox
 from ._engine import EffectBatch, Engine
@@ -22,7 +24,7 @@ from ._errors import (
     TransientStorageError,
     UnknownLeaderboardError,
 )
-from ._leaderboards import Leaderboard, period_label
+from ._leaderboards import Leaderboard, LeaderboardEntry, period_label
 from ._levels import Level
 from ._models import (
     Activity,
@@ -31,6 +33,7 @@ from ._models import (
     AwardRecord,
     LedgerEntry,
     Outcome,
+    Story,
     check_identifier,
     differing_fields,
 )
@@ -39,6 +42,7 @@ from ._plugins import Plugins
 from ._profile import Profile
 from ._rules import SEP, PointRule
 from ._state import StateView
+from ._stories import StoryOptions
 from .storage import Store, store_from_url
 
 __all__ = ["Rewards"]
@@ -63,7 +67,14 @@ class Rewards:
     ``load_entrypoints`` (the default) the plugins installed under the
     ``e2badges`` entry-point group are loaded too.  ``delivery`` says how
     notifications reach the plugins (a :class:`DeliveryPolicy`).
-    ``leaderboards`` defines the boards to keep (see :meth:`leaderboard`).
+    ``leaderboards`` defines the boards to keep (see :meth:`leaderboard`);
+    ``callouts`` adds ready-made ones by name, counting the kinds
+    ``callout_kinds`` gives per role (see :doc:`adoption`).  ``stories`` says
+    which stories beyond badges, streaks and levels go to the feed
+    (:meth:`feed`).  ``seats`` (the people who could use the tool) and
+    ``team_seats`` (per team) are what :meth:`adoption` measures against;
+    ``contributing`` lists the kinds that count as contributing (all kinds
+    when None).
     """
 
     def __init__(
@@ -81,6 +92,12 @@ class Rewards:
         load_entrypoints: bool = True,
         delivery: DeliveryPolicy | None = None,
         leaderboards: Sequence[Leaderboard] = (),
+        stories: StoryOptions | None = None,
+        callouts: Sequence[str] = (),
+        callout_kinds: Mapping[str, str] | None = None,
+        seats: int | None = None,
+        team_seats: Mapping[str, int] | None = None,
+        contributing: Iterable[str] | None = None,
     ) -> None:
         if clock is not None and not isinstance(clock, Clock):
             raise ConfigurationError("clock", "must have a now() method", subject="Rewards")
@@ -100,10 +117,13 @@ class Rewards:
             timezone=self.timezone,
             badges=tuple(badges),
             levels=tuple(levels),
-            leaderboards=tuple(leaderboards),
+            leaderboards=(*leaderboards, *callout_boards(callouts, callout_kinds)),
+            stories=stories,
             criteria=self.plugins.criteria,
             metrics=self.plugins.metrics,
         )
+        self.seats, self.team_seats = check_seats(seats, team_seats)
+        self.contributing = None if contributing is None else frozenset(contributing)
         if isinstance(store, Store):
             self.store = store
             self._owns_store = False
@@ -232,6 +252,7 @@ class Rewards:
                 outcome = engine.evaluate(activity, view, batch.boards)
                 this_batch[activity.id] = (activity, outcome)
                 batch.recorded.append((activity, outcome))
+                batch.local.append(engine.local_labels(activity))
                 outcomes.append(outcome)
                 if outbox is not None:
                     outbox.collect(activity, outcome, batch.notifications, arguments)
@@ -462,6 +483,95 @@ class Rewards:
     def leaderboard_opt_out(self, user: str) -> bool:
         """Return whether ``user`` opted out of leaderboards."""
         return self.store.board_opt_out(_user_id(user))
+
+    # -- stories and adoption ---------------------------------------------------------
+
+    def feed(
+        self,
+        *,
+        scope: str = "everyone",
+        since: datetime | None = None,
+        limit: int = 20,
+        viewer: str | None = None,
+    ) -> list[Story]:
+        """Return up to ``limit`` stories, newest first.
+
+        ``scope`` is ``"everyone"`` or ``"team:<team>"`` (the stories of one
+        team); ``since`` (aware) keeps stories at or after it.  Stories are
+        shown to others: private stories (a secret badge) and stories naming a
+        person who opted out of leaderboards are left out, except for a
+        ``viewer`` who is one of the story's people.
+        """
+        team = None
+        if scope != "everyone":
+            if not isinstance(scope, str) or not scope.startswith("team:"):
+                raise InvalidQueryError(
+                    "scope", f"use 'everyone' or 'team:<team>', got {scope!r}", subject="feed"
+                )
+            team = _user_id(scope[len("team:") :])
+        if since is not None and (not isinstance(since, datetime) or since.utcoffset() is None):
+            raise InvalidQueryError("since", "must be a timezone-aware datetime", subject="feed")
+        check_positive("limit", limit)
+        if viewer is not None:
+            viewer = _user_id(viewer)
+        return self.store.feed(team=team, since=since, limit=limit, viewer=viewer)
+
+    def adoption(
+        self,
+        *,
+        window: str = "month",
+        period: str | date | datetime | None = None,
+        team: str | None = None,
+        heavy: int = 10,
+        kept_weeks: int = 4,
+    ) -> AdoptionReport:
+        """Return the adoption figures of one period (the current one by default).
+
+        ``window`` is ``"day"``, ``"week"``, ``"month"``, ``"quarter"``,
+        ``"year"``, a rolling ``"<N>d"`` or ``"all"``; ``period`` a label,
+        date or aware datetime in it.  With ``team``, only activities naming
+        that team count, measured against ``team_seats[team]``.  ``heavy`` is
+        the number of contributions in the period that makes a heavy
+        contributor; ``kept_weeks`` how many weeks after their first badge
+        people are looked at again.  See :class:`AdoptionReport`.
+        """
+        if team is not None:
+            team = _user_id(team)
+        check_positive("heavy", heavy)
+        check_positive("kept_weeks", kept_weeks)
+        seats = self.seats if team is None else self.team_seats.get(team)
+        return build_report(
+            self.store,
+            window=window,
+            period=period,
+            team=team,
+            now=self.clock.now(),
+            tz=self.timezone,
+            seats=seats,
+            contributing=self.contributing,
+            heavy=heavy,
+            kept_weeks=kept_weeks,
+        )
+
+    def newcomers(
+        self,
+        *,
+        week: str | date | datetime | None = None,
+        team: str | None = None,
+        limit: int = 10,
+    ) -> list[LeaderboardEntry]:
+        """Return the people first active in ISO ``week`` (this week by default), most active first.
+
+        The call-out "newcomers this week": scores are the week's activities;
+        ranks are competition ranks; people who opted out of leaderboards are
+        left out.
+        """
+        if team is not None:
+            team = _user_id(team)
+        check_positive("limit", limit)
+        return newcomers(
+            self.store, week=week, team=team, limit=limit, now=self.clock.now(), tz=self.timezone
+        )
 
     # -- lifecycle -------------------------------------------------------------------
 

@@ -29,7 +29,7 @@ import json
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, TypeVar
 
-from .._models import Activity, Award, LedgerEntry, LevelChange, Outcome, Revocation
+from .._models import Activity, Award, LedgerEntry, LevelChange, Outcome, Revocation, Story
 
 __all__ = [
     "decode_activity",
@@ -155,6 +155,8 @@ def encode_outcome(outcome: Outcome, at: datetime, at_text: str | None = None) -
         doc["r"] = [_entry(v, at, offset, aid) for v in outcome.revocations]
     if outcome.level_changes:
         doc["c"] = [_entry(c, at, offset, aid) for c in outcome.level_changes]
+    if outcome.stories:
+        doc["s"] = [_entry(s, at, offset, aid) for s in outcome.stories]
     return _dumps(doc)
 
 
@@ -218,7 +220,13 @@ def decode_outcome(text: str) -> Outcome:
     awards = tuple(_decoded(Award, e, at, aid) for e in doc.get("a", ()))
     revocations = tuple(_decoded(Revocation, e, at, aid) for e in doc.get("r", ()))
     changes = tuple(_decoded(LevelChange, e, at, aid) for e in doc.get("c", ()))
-    return Outcome(aid, ledger, awards, revocations, changes)
+    stories = tuple(decode_story(_decoded(Story, e, at, aid)) for e in doc.get("s", ()))
+    return Outcome(aid, ledger, awards, revocations, changes, stories)
+
+
+def decode_story(story: Story) -> Story:
+    """Return ``story`` with its JSON lists turned back into tuples."""
+    return dataclasses.replace(story, people=tuple(story.people), teams=tuple(story.teams))
 
 
 def encode_record(item: Award | Revocation) -> str:

@@ -29,6 +29,9 @@ Schema version 1 (``{prefix}`` is the table prefix, ``e2b_`` by default):
     record (``delivered``, ``failures``, ``errors`` as JSON), ``done``, and
     ``due_us`` (UTC microseconds: the end of a lease or the next retry; NULL when
     due at once); index ``(done, seq)``.
+``{prefix}activity_days``, ``{prefix}stories``
+    the per-day activity rollup and the stories feed: see
+    :mod:`e2badges.storage._sql_adoption`.
 ``{prefix}state``
     the engine's opaque state: ``state_key`` (primary key) -> ``value`` (JSON, or
     NULL for a row that only exists to be locked).
@@ -81,6 +84,7 @@ from sqlalchemy.engine import Connection, Dialect
 
 from .._errors import ConfigurationError
 from .._models import MAX_IDENTIFIER_LENGTH, MAX_KIND_LENGTH
+from ._sql_adoption import AdoptionTables, adoption_tables
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -147,6 +151,7 @@ class Tables:
     board_rows: Table
     board_counts: Table
     board_opt_outs: Table
+    adoption: AdoptionTables | None = None  # stories and the activity rollup (_sql_adoption)
 
     @property
     def all(self) -> tuple[Table, ...]:
@@ -162,6 +167,7 @@ class Tables:
             self.board_rows,
             self.board_counts,
             self.board_opt_outs,
+            *((self.adoption.days, self.adoption.stories) if self.adoption else ()),
         )
 
 
@@ -298,6 +304,7 @@ def build_tables(prefix: str = "e2b_", dialect: Dialect | None = None) -> Tables
         Column("user_id", IDENT, primary_key=True),
         **options,
     )
+    adoption = adoption_tables(metadata, p, options, JSON_TEXT, SEQ)
     return Tables(
         metadata,
         meta,
@@ -310,6 +317,7 @@ def build_tables(prefix: str = "e2b_", dialect: Dialect | None = None) -> Tables
         board_rows,
         board_counts,
         board_opt_outs,
+        adoption,
     )
 
 

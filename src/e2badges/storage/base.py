@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 from .._engine import EffectBatch
 from .._leaderboards import BoardPage, Bucket, Standing
-from .._models import Activity, AwardRecord, LedgerEntry, Outcome
+from .._models import Activity, AwardRecord, LedgerEntry, Outcome, Story
 from .._notifications import OutboxEntry
 from .._state import StateView
 
@@ -82,7 +82,11 @@ class StoreTransaction(ABC):
         of the Store answer from the rows so stored.  A store that keeps an
         outbox stores every notification of ``batch.notifications``, pending and
         in order after those already stored; a notification whose id the outbox
-        already holds is left as it was.
+        already holds is left as it was.  Every story of the outcomes is kept
+        for :meth:`Store.feed` (a story whose id is already kept is left as it
+        was), and every recorded activity whose kind is not reserved
+        (``e2badges.*``) counts toward :meth:`Store.activity_totals` under the
+        local labels ``batch.local`` gives it.
         """
 
 
@@ -260,6 +264,74 @@ class Store(ABC):
     @abstractmethod
     def board_opt_out(self, user: str) -> bool:
         """Return whether ``user`` opted out of leaderboards (False if never set)."""
+
+    # -- stories and adoption figures ----------------------------------------------------
+
+    def feed(
+        self,
+        *,
+        team: str | None = None,
+        since: datetime | None = None,
+        limit: int = 50,
+        viewer: str | None = None,
+    ) -> list[Story]:
+        """Return up to ``limit`` stories, newest ``at`` first (ties: last recorded first).
+
+        With ``team``, only stories whose ``teams`` include it; with ``since``,
+        only stories at or after it.  Left out unless ``viewer`` is one of the
+        story's ``people``: private stories, and stories naming a person who
+        opted out of leaderboards (see :meth:`set_board_opt_out`).
+        """
+        raise NotImplementedError(f"{type(self).__name__} keeps no stories")
+
+    def activity_totals(
+        self,
+        *,
+        by: Sequence[str],
+        start: str | None = None,
+        stop: str | None = None,
+        team: str | None = None,
+        kinds: Collection[str] | None = None,
+    ) -> list[tuple[Any, ...]]:
+        """Group recorded activities and return, per group, who and how many.
+
+        Counted are the activities of non-reserved kinds (of ``kinds`` only,
+        when given) whose local day label is from ``start`` to ``stop``
+        (inclusive; None leaves that end open) and, with ``team``, that name
+        that team.  Groups are by the fields ``by``, each of ``"day"``,
+        ``"week"``, ``"month"`` (the local labels), ``"actor"``, ``"kind"``
+        and ``"team"`` (one group per team of each activity; activities
+        without teams are then left out).  Each returned tuple holds the
+        group's field values in the order of ``by``, the number of distinct
+        actors, the number of activities and the latest ``at`` (epoch
+        seconds), sorted by the field values.  With ``by=()`` there is one
+        tuple, or none when nothing is counted.
+        """
+        raise NotImplementedError(f"{type(self).__name__} keeps no adoption figures")
+
+    def first_active(self, *, team: str | None = None) -> dict[str, str]:
+        """Return, per person with a counted activity (in ``team``), the first local day label.
+
+        Counted as in :meth:`activity_totals`.  The default asks
+        :meth:`activity_totals`; stores override it with an index.
+        """
+        firsts: dict[str, str] = {}
+        for actor, day, *_ in self.activity_totals(by=("actor", "day"), team=team):
+            firsts.setdefault(actor, day)  # rows come sorted by actor, then day
+        return firsts
+
+    def last_activity(
+        self, *, stop: str | None = None, team: str | None = None
+    ) -> dict[str, float]:
+        """Return, per kind, the latest ``at`` (epoch seconds) of counted activities up to ``stop``.
+
+        Counted as in :meth:`activity_totals` (days up to ``stop``, inclusive).
+        """
+        return {row[0]: row[3] for row in self.activity_totals(by=("kind",), stop=stop, team=team)}
+
+    def first_awards(self) -> dict[str, float]:
+        """Return, per person ever awarded a badge (revoked or not), their first award's epoch."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no adoption figures")
 
     def close(self) -> None:  # noqa: B027  # optional hook: most stores hold nothing to close
         """Release what the store created; a closed store must not be used again."""

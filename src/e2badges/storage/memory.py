@@ -16,9 +16,10 @@ from typing import Any
 
 from .._engine import EffectBatch
 from .._leaderboards import BoardPage, BoardRow, Bucket, RollingBucket, Standing, merge_rows
-from .._models import Activity, Award, AwardRecord, LedgerEntry, Outcome, Revocation
+from .._models import Activity, Award, AwardRecord, LedgerEntry, Outcome, Revocation, Story
 from .._notifications import Notification, OutboxEntry
 from .._state import StateView
+from ._adoption import DayRollup, StoryLog, utc_labels
 from ._board_index import BoardIndex
 from .base import Store, StoreTransaction
 
@@ -59,9 +60,15 @@ class _MemoryTransaction(StoreTransaction):
         log = store._log
         ledgers = store._ledgers
         awards = store._awards
-        for activity, outcome in batch.recorded:
+        rollup = store._rollup
+        stories = store._stories
+        local = batch.local
+        for i, (activity, outcome) in enumerate(batch.recorded):
             recorded[activity.id] = (activity, outcome)
             log.append(activity)
+            rollup.add(activity, local[i] if i < len(local) else utc_labels(activity))
+            for story in outcome.stories:
+                stories.add(story)
             for line in outcome.ledger:
                 lines = ledgers.get(line.user)
                 if lines is None:
@@ -70,6 +77,7 @@ class _MemoryTransaction(StoreTransaction):
                     lines.append(line)
             for award in outcome.awards:
                 awards.setdefault(award.user, []).append([award, None])
+                store._first_awards.setdefault(award.user, award.at.timestamp())
             for revocation in outcome.revocations:
                 for entry in reversed(awards.get(revocation.user, ())):
                     if entry[1] is None and _same_slot(entry[0], revocation):
@@ -128,6 +136,9 @@ class MemoryStore(Store):
         self._rolling: OrderedDict[tuple[str, RollingBucket], tuple[BoardIndex, frozenset[str]]]
         self._rolling = OrderedDict()
         self._opted_out: set[str] = set()
+        self._rollup = DayRollup()
+        self._stories = StoryLog()
+        self._first_awards: dict[str, float] = {}
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> MemoryStore:
@@ -352,6 +363,47 @@ class MemoryStore(Store):
 
     def board_opt_out(self, user: str) -> bool:
         return user in self._opted_out
+
+    # -- stories and adoption figures ----------------------------------------------------
+
+    def feed(
+        self,
+        *,
+        team: str | None = None,
+        since: datetime | None = None,
+        limit: int = 50,
+        viewer: str | None = None,
+    ) -> list[Story]:
+        with self._lock:
+            return self._stories.feed(
+                team=team, since=since, limit=limit, viewer=viewer, hidden=self._opted_out
+            )
+
+    def activity_totals(
+        self,
+        *,
+        by: Sequence[str],
+        start: str | None = None,
+        stop: str | None = None,
+        team: str | None = None,
+        kinds: Collection[str] | None = None,
+    ) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._rollup.totals(by=by, start=start, stop=stop, team=team, kinds=kinds)
+
+    def first_active(self, *, team: str | None = None) -> dict[str, str]:
+        with self._lock:
+            return self._rollup.first_active(team)
+
+    def last_activity(
+        self, *, stop: str | None = None, team: str | None = None
+    ) -> dict[str, float]:
+        with self._lock:
+            return self._rollup.last_activity(stop, team)
+
+    def first_awards(self) -> dict[str, float]:
+        with self._lock:
+            return dict(self._first_awards)
 
     def __repr__(self) -> str:
         return f"MemoryStore(activities={len(self._log)})"

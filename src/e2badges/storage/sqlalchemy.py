@@ -33,9 +33,10 @@ from .._errors import (
     TransientStorageError,
 )
 from .._leaderboards import BoardPage, Bucket, RollingBucket, Standing
-from .._models import Activity, Award, AwardRecord, LedgerEntry, Outcome, Revocation
+from .._models import Activity, Award, AwardRecord, LedgerEntry, Outcome, Revocation, Story
 from .._notifications import Notification, OutboxEntry
 from .._state import StateView
+from . import _sql_adoption
 from ._codec import (
     decode_activity,
     decode_outcome,
@@ -303,6 +304,10 @@ class _SQLTransaction(StoreTransaction):
             self._apply_awards(batch)
         if batch.notifications:
             self._apply_notifications(batch)
+        if batch.recorded and ops.tables.adoption is not None:
+            _sql_adoption.apply_adoption(
+                conn, ops.tables.adoption, batch, _insert_ignoring_duplicates
+            )
         if batch.state:
             limit = STATE_KEY_LENGTH
             rows = [
@@ -734,6 +739,56 @@ class SQLAlchemyStore(Store):
         with self._reading("reading a notification") as conn:
             row = conn.execute(select(t).where(t.c.id == notification_id)).first()
         return None if row is None else _outbox_entry(row)
+
+    # -- stories and adoption figures (queries in _sql_adoption) -----------------------
+
+    def feed(
+        self,
+        *,
+        team: str | None = None,
+        since: datetime | None = None,
+        limit: int = 50,
+        viewer: str | None = None,
+    ) -> list[Story]:
+        assert self.tables.adoption is not None
+
+        def read(query: Any) -> Sequence[Any]:
+            with self._reading("reading the feed") as conn:
+                return conn.execute(query).all()
+
+        return _sql_adoption.feed(
+            read,
+            self.tables.adoption,
+            team=team,
+            since=since,
+            limit=limit,
+            viewer=viewer,
+            opted_out=self.board_opt_out,
+        )
+
+    def activity_totals(
+        self,
+        *,
+        by: Sequence[str],
+        start: str | None = None,
+        stop: str | None = None,
+        team: str | None = None,
+        kinds: Collection[str] | None = None,
+    ) -> list[tuple[Any, ...]]:
+        assert self.tables.adoption is not None
+        with self._reading("reading activity totals") as conn:
+            return _sql_adoption.activity_totals(
+                conn, self.tables.adoption, by=by, start=start, stop=stop, team=team, kinds=kinds
+            )
+
+    def first_active(self, *, team: str | None = None) -> dict[str, str]:
+        assert self.tables.adoption is not None
+        with self._reading("reading first activity") as conn:
+            return _sql_adoption.first_active(conn, self.tables.adoption, team)
+
+    def first_awards(self) -> dict[str, float]:
+        with self._reading("reading first awards") as conn:
+            return _sql_adoption.first_awards(conn, self.tables.awards)
 
     def iter_activities(self) -> Iterator[Activity]:
         log, activities = self.tables.log, self.tables.activities

@@ -64,6 +64,7 @@ from ..storage import (
     Store,
     StoreTransaction,
 )
+from ._adoption_conformance import AdoptionConformance
 
 __all__ = ["StoreConformance"]
 
@@ -185,7 +186,7 @@ def scored(n: int, actor: str, value: float, day: int = 0, **extra: object) -> A
     return Activity(id=f"s{n}", actor=actor, kind="score", value=value, at=when, **extra)
 
 
-class StoreConformance:
+class StoreConformance(AdoptionConformance):
     """Behaviour every Store must show; subclass it and provide ``make_store``."""
 
     @pytest.fixture

@@ -1,4 +1,5 @@
-"""Schema version 1: meta, activities, log, ledger, state, awards, outbox and boards.
+"""Schema version 1: meta, activities, log, ledger, state, awards, outbox, boards,
+activity_days and stories.
 
 Revision ID: 0001
 Revises:
@@ -136,6 +137,29 @@ def upgrade(table_prefix: str) -> None:
         sa.Column("user_id", IDENT, primary_key=True),
         **options,
     )
+    op.create_table(
+        f"{p}activity_days",
+        sa.Column("day", sa.String(10), nullable=False),
+        sa.Column("actor", IDENT, nullable=False),
+        sa.Column("kind", sa.String(100), nullable=False),
+        sa.Column("team", IDENT, nullable=False),
+        sa.Column("week", sa.String(8), nullable=False),
+        sa.Column("month", sa.String(7), nullable=False),
+        sa.Column("n", sa.BigInteger, nullable=False),
+        sa.Column("last_us", sa.BigInteger, nullable=False),
+        sa.PrimaryKeyConstraint("day", "actor", "kind", "team", name=f"pk_{p}activity_days"),
+        **options,
+    )
+    op.create_table(
+        f"{p}stories",
+        sa.Column("seq", SEQ, primary_key=True, autoincrement=True),
+        sa.Column("id", sa.String(64), nullable=False),
+        sa.Column("at_us", sa.BigInteger, nullable=False),
+        sa.Column("story", JSON_TEXT, nullable=False),
+        sa.UniqueConstraint("id", name=f"uq_{p}stories_id"),
+        **options,
+    )
+    op.create_index(f"ix_{p}stories_at", f"{p}stories", ["at_us", "seq"])
     op.bulk_insert(meta, [{"name": "schema_version", "value": "1"}])
 
 
@@ -145,6 +169,8 @@ def downgrade(table_prefix: str) -> None:
         "board_opt_outs",
         "board_counts",
         "board_rows",
+        "stories",
+        "activity_days",
         "outbox",
         "awards",
         "state",

@@ -1,0 +1,453 @@
+"""Adoption figures: who is active, who contributes, what changed, who kept going.
+
+The store answers aggregate queries over its per-day activity rollup
+(:meth:`Store.activity_totals`, :meth:`Store.first_awards`); this module holds
+the pure parts: period arithmetic, shares, the 90-9-1 split, cohorts, and the
+frozen result, :class:`AdoptionReport`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from ._errors import ConfigurationError, InvalidQueryError
+from ._leaderboards import LeaderboardEntry, _parse_label, resolve_period
+from ._periods import Window, parse_window, period_key
+
+if TYPE_CHECKING:
+    from .storage.base import Store
+
+__all__ = [
+    "AdoptionReport",
+    "Change",
+    "Cohort",
+    "KeptGoing",
+    "period_days",
+    "previous_days",
+    "share_of_top",
+    "week_add",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A total in the period and in the period before (None for the ``all`` window)."""
+
+    name: str
+    current: int
+    previous: int | None
+
+    @property
+    def delta(self) -> int | None:
+        """Return ``current - previous`` (None without a previous period)."""
+        return None if self.previous is None else self.current - self.previous
+
+    @property
+    def ratio(self) -> float | None:
+        """Return the relative change (0.25 is +25 %); None when there was nothing before."""
+        if not self.previous:
+            return None
+        return (self.current - self.previous) / self.previous
+
+
+@dataclass(frozen=True, slots=True)
+class Cohort:
+    """People first active (ever) in ISO week ``week``, and how many were active each week after.
+
+    ``active[i]`` counts those active in the i-th week from ``week`` (``active[0]``
+    is ``size``), up to the period's last week.
+    """
+
+    week: str
+    size: int
+    active: tuple[int, ...]
+
+    @property
+    def shares(self) -> tuple[float, ...]:
+        """Return ``active`` as shares of ``size``."""
+        return tuple(n / self.size for n in self.active)
+
+
+@dataclass(frozen=True, slots=True)
+class KeptGoing:
+    """Of ``earned`` people whose first badge came in the period, ``active`` were active
+    in the ISO week ``weeks`` weeks after it (only people for whom that week has begun
+    are counted)."""
+
+    weeks: int
+    earned: int
+    active: int
+
+    @property
+    def share(self) -> float | None:
+        """Return ``active / earned`` (None when nobody is counted)."""
+        return self.active / self.earned if self.earned else None
+
+
+@dataclass(frozen=True, slots=True)
+class AdoptionReport:
+    """Adoption figures for one period (see :meth:`Rewards.adoption`).
+
+    ``first_day``/``last_day`` bound the period (local days, inclusive).
+    ``active`` counts distinct people active in it; ``daily``, ``weekly``,
+    ``monthly`` count them per local day, ISO week and month of the period
+    (every day, week and month of the period is listed, with 0 when nobody
+    was active; weeks and months cut by the period count its days only).
+    ``adoption`` is ``active / seats``, clamped to 1.0; ``over_seats`` is
+    how many more people were active than there are seats (0 when seats
+    suffice).  ``contributors`` did at least one contributing activity,
+    ``readers`` were active without contributing.  The 90-9-1 split covers
+    ``population`` = the seats, or the active people when there are more (or
+    no seats are set): ``silent`` did not contribute, ``occasional``
+    contributed fewer than the ``heavy`` threshold, ``heavy`` at least that.
+    ``top1_share`` and ``top10_share`` are the shares of all activities done by
+    the most active 1 % and 10 % of active people (rounded up to whole people).
+    ``totals``, ``by_kind`` and ``by_team`` are activity counts against the
+    period before.  ``cohorts`` are the weekly cohorts first active in the
+    period; ``kept_going`` follows the people whose first badge came in it.
+    ``last_activity`` maps each kind to the time of its latest activity up to
+    the end of the period, and ``as_of`` (the earlier of now and the period's
+    end) is the time ages are measured from (:meth:`age`).
+    """
+
+    window: str
+    period: str
+    team: str | None
+    first_day: date | None
+    last_day: date | None
+    as_of: datetime
+    active: int
+    daily: tuple[tuple[str, int], ...]
+    weekly: tuple[tuple[str, int], ...]
+    monthly: tuple[tuple[str, int], ...]
+    seats: int | None
+    adoption: float | None
+    over_seats: int
+    contributors: int
+    readers: int
+    population: int
+    silent: int
+    occasional: int
+    heavy: int
+    heavy_threshold: int
+    top1_share: float | None
+    top10_share: float | None
+    totals: Change
+    by_kind: tuple[Change, ...]
+    by_team: tuple[Change, ...]
+    cohorts: tuple[Cohort, ...]
+    kept_going: KeptGoing
+    last_activity: Mapping[str, datetime]
+
+    def age(self, kind: str) -> timedelta | None:
+        """Return how long before ``as_of`` the latest activity of ``kind`` was (None: never)."""
+        last = self.last_activity.get(kind)
+        return None if last is None else self.as_of - last
+
+
+# -- period arithmetic ------------------------------------------------------------------
+
+
+def period_days(window: Window, label: str) -> tuple[date, date] | None:
+    """Return the first and last local day of the period ``label`` (None for ``all``)."""
+    if window.kind == "all":
+        return None
+    if window.kind == "rolling":
+        last = date.fromisoformat(label)
+        return last - timedelta(days=window.days - 1), last
+    first = _parse_label(window.kind, label, 0)
+    assert first is not None  # resolve_period checked it
+    if window.kind == "day":
+        return first, first
+    if window.kind == "week":
+        return first, first + timedelta(days=6)
+    months = {"month": 1, "quarter": 3, "year": 12}[window.kind]
+    year, month = divmod(first.month - 1 + months, 12)
+    return first, date(first.year + year, month + 1, 1) - timedelta(days=1)
+
+
+def previous_days(window: Window, first: date, last: date) -> tuple[date, date]:
+    """Return the first and last day of the period before the one from ``first`` to ``last``."""
+    if window.kind in ("rolling", "day", "week"):
+        span = (last - first).days + 1
+        return first - timedelta(days=span), first - timedelta(days=1)
+    before = first - timedelta(days=1)
+    found = period_days(window, period_key(window.kind, before))
+    assert found is not None
+    return found
+
+
+def week_add(label: str, weeks: int) -> str:
+    """Return the ISO week label ``weeks`` weeks after ``label``."""
+    year, week = label.split("-W")
+    monday = date.fromisocalendar(int(year), int(week), 1)
+    return period_key("week", monday + timedelta(weeks=weeks))
+
+
+def share_of_top(counts: Sequence[int], fraction: float) -> float | None:
+    """Return the share of the total done by the top ``fraction`` of people (rounded up)."""
+    total = sum(counts)
+    if not counts or not total:
+        return None
+    top = max(1, math.ceil(len(counts) * fraction - 1e-9))
+    return sum(sorted(counts, reverse=True)[:top]) / total
+
+
+# -- the report -------------------------------------------------------------------------
+
+
+def build_report(
+    store: Store,
+    *,
+    window: str,
+    period: str | date | datetime | None,
+    team: str | None,
+    now: datetime,
+    tz: ZoneInfo,
+    seats: int | None,
+    contributing: Collection[str] | None,
+    heavy: int,
+    kept_weeks: int,
+) -> AdoptionReport:
+    """Compute an :class:`AdoptionReport` from the store's aggregate answers."""
+    parsed = parse_window(window, subject="adoption", field="window")
+    today = now.astimezone(tz).date()
+    label = resolve_period(parsed, period, today=today, tz=tz, week_starts=0, subject="adoption")
+    bounds = period_days(parsed, label)
+    start = stop = None
+    previous: tuple[str, str] | None = None
+    as_of = now
+    if bounds is not None:
+        first, last = bounds
+        start, stop = first.isoformat(), last.isoformat()
+        before = previous_days(parsed, first, last)
+        previous = (before[0].isoformat(), before[1].isoformat())
+        end = datetime.combine(last + timedelta(days=1), time(), tz)
+        as_of = min(now, end)
+
+    def totals(by: tuple[str, ...], **options: Any) -> list[tuple[Any, ...]]:
+        return store.activity_totals(by=by, team=team, **options)
+
+    everyone = totals((), start=start, stop=stop)
+    active = everyone[0][0] if everyone else 0
+    all_count = everyone[0][1] if everyone else 0
+
+    daily = _series(totals(("day",), start=start, stop=stop), bounds, "day")
+    weekly = _series(totals(("week",), start=start, stop=stop), bounds, "week")
+    monthly = _series(totals(("month",), start=start, stop=stop), bounds, "month")
+
+    per_person = [row[2] for row in totals(("actor",), start=start, stop=stop)]
+    contributed = {
+        row[0]: row[2]
+        for row in totals(
+            ("actor",), start=start, stop=stop, kinds=None if contributing is None else contributing
+        )
+    }
+    contributors = len(contributed)
+    heavy_count = sum(1 for n in contributed.values() if n >= heavy)
+    population = max(seats or 0, active)
+
+    def changes(by: str) -> tuple[Change, ...]:
+        now_rows = {row[0]: row[2] for row in totals((by,), start=start, stop=stop)}
+        before_rows: dict[str, int] = {}
+        if previous is not None:
+            before_rows = {
+                row[0]: row[2] for row in totals((by,), start=previous[0], stop=previous[1])
+            }
+        names = sorted(set(now_rows) | set(before_rows))
+        return tuple(
+            Change(n, now_rows.get(n, 0), None if previous is None else before_rows.get(n, 0))
+            for n in names
+        )
+
+    previous_total: int | None = None
+    if previous is not None:
+        before_rows = totals((), start=previous[0], stop=previous[1])
+        previous_total = before_rows[0][1] if before_rows else 0
+
+    # Cohorts and "kept going" need the active weeks of people from the period on, and
+    # each person's first active day (from the store's index).
+    weeks_of: dict[str, set[str]] = {}
+    for actor, week, *_ in totals(("actor", "week"), start=start, stop=None):
+        weeks_of.setdefault(actor, set()).add(week)
+    first_weeks = {
+        actor: period_key("week", date.fromisoformat(day))
+        for actor, day in store.first_active(team=team).items()
+        if (start is None or day >= start) and (stop is None or day <= stop)
+    }
+    period_weeks = [w for w, _ in weekly]
+    last_week = period_weeks[-1] if period_weeks else period_key("week", today)
+    cohorts = _cohorts(first_weeks, weeks_of, period_weeks, last_week)
+    kept = _kept_going(
+        store.first_awards(), weeks_of, tz, kept_weeks, start, stop, period_key("week", today)
+    )
+
+    last_activity = {
+        kind: datetime.fromtimestamp(epoch, tz)
+        for kind, epoch in store.last_activity(stop=stop, team=team).items()
+    }
+    return AdoptionReport(
+        window=parsed.name,
+        period=label,
+        team=team,
+        first_day=None if bounds is None else bounds[0],
+        last_day=None if bounds is None else bounds[1],
+        as_of=as_of,
+        active=active,
+        daily=daily,
+        weekly=weekly,
+        monthly=monthly,
+        seats=seats,
+        adoption=None if not seats else min(1.0, active / seats),
+        over_seats=0 if seats is None else max(0, active - seats),
+        contributors=contributors,
+        readers=active - contributors,
+        population=population,
+        silent=population - contributors,
+        occasional=contributors - heavy_count,
+        heavy=heavy_count,
+        heavy_threshold=heavy,
+        top1_share=share_of_top(per_person, 0.01),
+        top10_share=share_of_top(per_person, 0.10),
+        totals=Change("all", all_count, previous_total),
+        by_kind=changes("kind"),
+        by_team=changes("team"),
+        cohorts=cohorts,
+        kept_going=kept,
+        last_activity=last_activity,
+    )
+
+
+def _series(
+    rows: list[tuple[Any, ...]], bounds: tuple[date, date] | None, kind: str
+) -> tuple[tuple[str, int], ...]:
+    counts = {row[0]: row[1] for row in rows}
+    if bounds is None:
+        return tuple(sorted(counts.items()))
+    labels: dict[str, None] = {}
+    day = bounds[0]
+    while day <= bounds[1]:
+        labels[period_key(kind, day)] = None
+        day += timedelta(days=1)
+    return tuple((label, counts.get(label, 0)) for label in labels)
+
+
+def _cohorts(
+    first_weeks: Mapping[str, str],
+    weeks_of: Mapping[str, set[str]],
+    period_weeks: Sequence[str],
+    last_week: str,
+) -> tuple[Cohort, ...]:
+    wanted = set(period_weeks)
+    members: dict[str, list[str]] = {}
+    for actor, week in first_weeks.items():
+        if week in wanted:
+            members.setdefault(week, []).append(actor)
+    out: list[Cohort] = []
+    for week in period_weeks:
+        people = members.get(week)
+        if not people:
+            continue
+        later = []
+        offset = 0
+        while True:
+            label = week_add(week, offset)
+            if label > last_week:
+                break
+            later.append(sum(1 for p in people if label in weeks_of[p]))
+            offset += 1
+        out.append(Cohort(week, len(people), tuple(later)))
+    return tuple(out)
+
+
+def _kept_going(  # noqa: PLR0917  # a private helper of build_report, called once
+    first_awards: Mapping[str, float],
+    weeks_of: Mapping[str, set[str]],
+    tz: ZoneInfo,
+    weeks: int,
+    start: str | None,
+    stop: str | None,
+    this_week: str,
+) -> KeptGoing:
+    earned = kept = 0
+    for user, epoch in first_awards.items():
+        local = datetime.fromtimestamp(epoch, tz).date()
+        day = local.isoformat()
+        if (start is not None and day < start) or (stop is not None and day > stop):
+            continue
+        target = week_add(period_key("week", local), weeks)
+        if target > this_week:
+            continue  # too early to tell
+        earned += 1
+        if target in weeks_of.get(user, ()):
+            kept += 1
+    return KeptGoing(weeks, earned, kept)
+
+
+def newcomers(
+    store: Store,
+    *,
+    week: str | date | datetime | None,
+    team: str | None,
+    limit: int,
+    now: datetime,
+    tz: ZoneInfo,
+) -> list[LeaderboardEntry]:
+    """Return the people first active in ``week``, by their activities that week."""
+    parsed = parse_window("week")
+    today = now.astimezone(tz).date()
+    label = resolve_period(parsed, week, today=today, tz=tz, week_starts=0, subject="newcomers")
+    bounds = period_days(parsed, label)
+    assert bounds is not None
+    first: dict[str, str] = {}
+    counts: dict[str, int] = {}
+    for actor, week_label, _, n, _ in store.activity_totals(
+        by=("actor", "week"), stop=bounds[1].isoformat(), team=team
+    ):
+        if actor not in first:
+            first[actor] = week_label  # rows come sorted by actor, then week
+        if week_label == label:
+            counts[actor] = n
+    scored = sorted(
+        (
+            (n, actor)
+            for actor, n in counts.items()
+            if first[actor] == label and not store.board_opt_out(actor)
+        ),
+        key=lambda item: (-item[0], item[1]),
+    )
+    out: list[LeaderboardEntry] = []
+    for i, (n, actor) in enumerate(scored[:limit]):
+        rank = out[-1].rank if out and out[-1].score == n else i + 1
+        out.append(LeaderboardEntry(actor, n, rank))
+    return out
+
+
+def check_seats(seats: Any, team_seats: Any) -> tuple[int | None, dict[str, int]]:
+    """Validate the seats options of Rewards; return them as (seats, team seats)."""
+    if seats is not None and (isinstance(seats, bool) or not isinstance(seats, int) or seats < 1):
+        raise ConfigurationError(
+            "seats", f"must be a whole number >= 1, got {seats!r}", subject="Rewards"
+        )
+    out: dict[str, int] = {}
+    for team, n in dict(team_seats or {}).items():
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ConfigurationError(
+                "team_seats",
+                f"team {team!r}: must be a whole number >= 1, got {n!r}",
+                subject="Rewards",
+            )
+        out[team] = n
+    return seats, out
+
+
+def check_positive(field: str, value: Any) -> int:
+    """Return ``value`` if it is a whole number >= 1, else raise InvalidQueryError."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidQueryError(field, f"must be a whole number >= 1, got {value!r}")
+    return value

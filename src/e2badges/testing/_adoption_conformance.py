@@ -1,0 +1,272 @@
+"""Conformance tests for the stories feed and the adoption figures of a Store.
+
+Mixed into :class:`~e2badges.testing.conformance.StoreConformance`; the
+``store`` fixture comes from there.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from .. import Activity, Award, Badge, Change, FrozenClock, Outcome, Rewards, Story, criteria
+from .._engine import EffectBatch
+from ..storage.base import Store
+
+__all__ = ["AdoptionConformance"]
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # Monday of 2026-W10
+
+
+def _story(n: int, *, minutes: int, people: tuple[str, ...] = ("ann",), **extra: Any) -> Story:
+    return Story(
+        f"s{n}",
+        "badge",
+        people,
+        f"story {n}",
+        {"n": n},
+        T0 + timedelta(minutes=minutes),
+        f"x{n}",
+        **extra,
+    )
+
+
+def _tell(store: Store, n: int, *stories: Story) -> None:
+    """Record activity ``x<n>`` whose outcome carries ``stories``."""
+    activity = Activity(id=f"x{n}", actor="sys", kind="e2badges.badge.granted", at=T0)
+    with store.transaction() as tx:
+        tx.claim([activity])
+        tx.view(set() if tx.wants_keys else None)
+        tx.apply(EffectBatch([(activity, Outcome(activity.id, stories=stories))]))
+
+
+def _log(
+    store: Store, *rows: tuple[str, str, str, int, tuple[str, ...], tuple[str, str, str]]
+) -> None:
+    """Record activities (id, actor, kind, minutes, teams, local labels) in one batch."""
+    batch = EffectBatch()
+    activities = []
+    for aid, actor, kind, minutes, teams, labels in rows:
+        activity = Activity(
+            id=aid, actor=actor, kind=kind, at=T0 + timedelta(minutes=minutes), teams=teams
+        )
+        activities.append(activity)
+        batch.recorded.append((activity, Outcome(aid)))
+        batch.local.append(labels)
+    with store.transaction() as tx:
+        tx.claim(activities)
+        tx.view(set() if tx.wants_keys else None)
+        tx.apply(batch)
+
+
+MON = ("2026-03-02", "2026-W10", "2026-03")
+TUE = ("2026-03-03", "2026-W10", "2026-03")
+NEXT = ("2026-03-09", "2026-W11", "2026-03")
+
+
+def _sample(store: Store) -> None:
+    _log(
+        store,
+        ("a1", "ann", "post", 0, ("red",), MON),
+        ("a2", "ann", "post", 1, ("red", "blue"), MON),
+        ("a3", "bob", "view", 2, (), TUE),
+        ("a4", "ann", "view", 3, ("blue",), TUE),
+        ("a5", "cy", "post", 4, ("blue",), NEXT),
+        ("a6", "boss", "e2badges.badge.granted", 5, (), NEXT),
+    )
+
+
+class AdoptionConformance:
+    """The stories and adoption sentences of the Store contract."""
+
+    # -- stories ----------------------------------------------------------------------
+
+    def test_feed_newest_first(self, store: Store) -> None:
+        """feed returns stories newest ``at`` first, ties last recorded first."""
+        _tell(store, 1, _story(1, minutes=5), _story(2, minutes=1))
+        _tell(store, 2, _story(3, minutes=5), _story(4, minutes=9))
+        assert [s.id for s in store.feed(limit=10)] == ["s4", "s3", "s1", "s2"]
+
+    def test_feed_round_trips_stories(self, store: Store) -> None:
+        """A stored story comes back equal, with its data, teams and time."""
+        story = _story(1, minutes=3, teams=("red",), people=("ann", "bob"))
+        _tell(store, 1, story)
+        assert store.feed(limit=1) == [story]
+
+    def test_feed_keeps_a_story_id_once(self, store: Store) -> None:
+        """A story whose id is already kept is left as it was."""
+        _tell(store, 1, _story(1, minutes=1))
+        _tell(store, 2, Story("s1", "badge", ("bob",), "again", {}, T0, "x2"))
+        assert [(s.id, s.people) for s in store.feed(limit=10)] == [("s1", ("ann",))]
+
+    def test_feed_limit_since_and_team(self, store: Store) -> None:
+        """``limit`` caps, ``since`` keeps stories at or after it, ``team`` filters by teams."""
+        _tell(
+            store,
+            1,
+            _story(1, minutes=1, teams=("red",)),
+            _story(2, minutes=2),
+            _story(3, minutes=3, teams=("red", "blue")),
+        )
+        assert [s.id for s in store.feed(limit=2)] == ["s3", "s2"]
+        assert [s.id for s in store.feed(since=T0 + timedelta(minutes=2))] == ["s3", "s2"]
+        assert [s.id for s in store.feed(team="red")] == ["s3", "s1"]
+        assert store.feed(team="green") == []
+
+    def test_feed_private_stories(self, store: Store) -> None:
+        """A private story is shown only to a viewer who is one of its people."""
+        _tell(store, 1, _story(1, minutes=1, private=True))
+        assert store.feed() == []
+        assert store.feed(viewer="bob") == []
+        assert [s.id for s in store.feed(viewer="ann")] == ["s1"]
+
+    def test_feed_opted_out_people(self, store: Store) -> None:
+        """Stories naming an opted-out person are shown to that person only, until opted in."""
+        _tell(
+            store, 1, _story(1, minutes=1, people=("ann", "bob")), _story(2, minutes=2, people=())
+        )
+        store.set_board_opt_out("bob", True)
+        assert [s.id for s in store.feed()] == ["s2"]
+        assert [s.id for s in store.feed(viewer="bob")] == ["s2", "s1"]
+        store.set_board_opt_out("bob", False)
+        assert [s.id for s in store.feed()] == ["s2", "s1"]
+
+    def test_outcome_keeps_its_stories(self, store: Store) -> None:
+        """get_outcome returns the stories of the outcome."""
+        story = _story(1, minutes=1)
+        _tell(store, 1, story)
+        outcome = store.get_outcome("x1")
+        assert outcome is not None
+        assert outcome.stories == (story,)
+
+    # -- activity totals ----------------------------------------------------------------
+
+    def test_totals_overall(self, store: Store) -> None:
+        """by=() gives one tuple (actors, activities, latest epoch); reserved kinds are left out."""
+        _sample(store)
+        assert store.activity_totals(by=()) == [(3, 5, (T0 + timedelta(minutes=4)).timestamp())]
+
+    def test_totals_empty(self, store: Store) -> None:
+        """Nothing counted gives no tuple at all."""
+        assert store.activity_totals(by=()) == []
+        _sample(store)
+        assert store.activity_totals(by=("day",), start="2026-04-01") == []
+
+    def test_totals_by_local_labels(self, store: Store) -> None:
+        """Groups follow the local labels given in the batch, sorted, bounds inclusive."""
+        _sample(store)
+        days = store.activity_totals(by=("day",))
+        assert [(d, a, n) for d, a, n, _ in days] == [
+            ("2026-03-02", 1, 2),
+            ("2026-03-03", 2, 2),
+            ("2026-03-09", 1, 1),
+        ]
+        weeks = store.activity_totals(by=("week",), start="2026-03-03", stop="2026-03-09")
+        assert [(w, a, n) for w, a, n, _ in weeks] == [("2026-W10", 2, 2), ("2026-W11", 1, 1)]
+        months = store.activity_totals(by=("month",), stop="2026-03-02")
+        assert [(m, a, n) for m, a, n, _ in months] == [("2026-03", 1, 2)]
+
+    def test_totals_by_actor_and_kind(self, store: Store) -> None:
+        """Grouping by several fields gives one tuple per combination, in field order."""
+        _sample(store)
+        rows = store.activity_totals(by=("actor", "kind"))
+        assert [(p, k, a, n) for p, k, a, n, _ in rows] == [
+            ("ann", "post", 1, 2),
+            ("ann", "view", 1, 1),
+            ("bob", "view", 1, 1),
+            ("cy", "post", 1, 1),
+        ]
+        assert rows[0][4] == (T0 + timedelta(minutes=1)).timestamp()
+
+    def test_totals_kinds_filter(self, store: Store) -> None:
+        """``kinds`` counts only those kinds."""
+        _sample(store)
+        rows = store.activity_totals(by=("actor",), kinds={"post"})
+        assert [(p, n) for p, _, n, _ in rows] == [("ann", 2), ("cy", 1)]
+
+    def test_totals_by_team_and_in_team(self, store: Store) -> None:
+        """ "team" groups each activity under each of its teams; ``team`` keeps one team."""
+        _sample(store)
+        rows = store.activity_totals(by=("team",))
+        assert [(t, a, n) for t, a, n, _ in rows] == [("blue", 2, 3), ("red", 1, 2)]
+        rows = store.activity_totals(by=("actor",), team="blue")
+        assert [(p, n) for p, _, n, _ in rows] == [("ann", 2), ("cy", 1)]
+        rows = store.activity_totals(by=("team",), team="red")
+        assert [(t, n) for t, _, n, _ in rows] == [("red", 2)]
+
+    def test_first_active(self, store: Store) -> None:
+        """first_active gives each person's first local day, in all teams or in one."""
+        assert store.first_active() == {}
+        _sample(store)
+        assert store.first_active() == {
+            "ann": "2026-03-02",
+            "bob": "2026-03-03",
+            "cy": "2026-03-09",
+        }
+        assert store.first_active(team="blue") == {"ann": "2026-03-02", "cy": "2026-03-09"}
+
+    def test_last_activity(self, store: Store) -> None:
+        """last_activity gives each kind's latest time up to ``stop``, in all teams or in one."""
+        _sample(store)
+        minute = [(T0 + timedelta(minutes=m)).timestamp() for m in range(6)]
+        assert store.last_activity() == {"post": minute[4], "view": minute[3]}
+        assert store.last_activity(stop="2026-03-03") == {"post": minute[1], "view": minute[3]}
+        assert store.last_activity(team="red") == {"post": minute[1]}
+        assert store.last_activity(stop="2026-03-01") == {}
+
+    def test_first_awards(self, store: Store) -> None:
+        """first_awards gives each awarded person's first award time."""
+        assert store.first_awards() == {}
+        rewards = Rewards(
+            store,
+            badges=(
+                Badge(id="p1", criterion=criteria.Count(kind="post"), threshold=1),
+                Badge(id="p2", criterion=criteria.Count(kind="post"), threshold=2),
+            ),
+            clock=FrozenClock(T0),
+            load_entrypoints=False,
+        )
+        for n in range(2):
+            rewards.record(
+                Activity(id=f"p{n}", actor="ann", kind="post", at=T0 + timedelta(hours=n))
+            )
+        assert store.first_awards() == {"ann": T0.timestamp()}
+        assert isinstance(store.awards("ann")[0].award, Award)
+
+    def test_adoption_report(self, store: Store) -> None:
+        """Rewards.adoption gives the same figures over every store."""
+        rewards = Rewards(
+            store,
+            kinds=("post", "view"),
+            contributing=("post",),
+            seats=4,
+            clock=FrozenClock(T0 + timedelta(days=9)),
+            timezone="Europe/Paris",
+            load_entrypoints=False,
+        )
+        rewards.record_many(
+            [
+                Activity(id="b1", actor="ann", kind="post", at=T0, teams=("red",)),
+                Activity(id="b2", actor="bob", kind="view", at=T0 + timedelta(days=1)),
+                # 23:30 UTC on Sunday 8 March is Monday 9 March in Paris: next week.
+                Activity(
+                    id="b3",
+                    actor="cy",
+                    kind="post",
+                    at=T0 + timedelta(days=6, hours=14, minutes=30),
+                ),
+                Activity(id="b4", actor="ann", kind="post", at=T0 + timedelta(days=7)),
+            ]
+        )
+        report = rewards.adoption(window="week", period="2026-W10")
+        assert (report.active, report.adoption, report.contributors, report.readers) == (
+            2,
+            0.5,
+            1,
+            1,
+        )
+        assert report.totals == Change("all", 2, 0)
+        assert report.by_team == (Change("red", 1, 0),)
+        assert [c.active for c in report.cohorts] == [(2,)]
+        later = rewards.adoption(window="week", period="2026-W11")
+        assert (later.active, later.daily[0]) == (2, ("2026-03-09", 2))

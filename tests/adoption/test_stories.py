@@ -1,0 +1,251 @@
+"""Stories: what each event tells, once, newest first, and who may see it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from e2badges import (
+    Activity,
+    Badge,
+    ConfigurationError,
+    CountMetric,
+    FrozenClock,
+    InvalidQueryError,
+    Leaderboard,
+    Level,
+    PointRule,
+    Rewards,
+    StoryOptions,
+    Tier,
+    criteria,
+)
+
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday of 2026-W48
+
+
+def make(**options: Any) -> Rewards:
+    stories = options.pop(
+        "stories",
+        StoryOptions(
+            leaders=("posts",),
+            personal_bests=("posts",),
+            milestones=("post.created",),
+            milestone_counts=(2, 3),
+        ),
+    )
+    return Rewards(
+        rules=(PointRule(id="post", kind="post.created", actor_points=10),),
+        kinds=("post.created", "comment.created"),
+        badges=(
+            Badge(
+                id="writer",
+                name="Writer",
+                criterion=criteria.Count(kind="post.created"),
+                tiers=(
+                    Tier(id="bronze", threshold=1, name="Bronze"),
+                    Tier(id="silver", threshold=3),
+                ),
+            ),
+            Badge(
+                id="owl",
+                criterion=criteria.Count(kind="comment.created"),
+                threshold=1,
+                secret=True,
+            ),
+            Badge(
+                id="daily",
+                criterion=criteria.Streak(kind="comment.created"),
+                threshold=2,
+            ),
+        ),
+        levels=(Level(id="rookie", threshold=10, name="Rookie"), Level(id="pro", threshold=30)),
+        leaderboards=(
+            Leaderboard(id="posts", metric=CountMetric(kind="post.created"), windows=("week",)),
+        ),
+        stories=stories,
+        clock=FrozenClock(T0),
+        load_entrypoints=False,
+        **options,
+    )
+
+
+def post(n: int, actor: str, hours: float = 0, **extra: Any) -> Activity:
+    return Activity(
+        id=f"p{n}", actor=actor, kind="post.created", at=T0 + timedelta(hours=hours), **extra
+    )
+
+
+def comment(n: int, actor: str, hours: float = 0) -> Activity:
+    return Activity(id=f"c{n}", actor=actor, kind="comment.created", at=T0 + timedelta(hours=hours))
+
+
+def kinds(stories: list[Any]) -> list[tuple[str, tuple[str, ...]]]:
+    return [(s.kind, s.people) for s in stories]
+
+
+class TestKindsOfStory:
+    def test_first_post_tells_badge_level_leader_and_no_milestone(self) -> None:
+        """A first post earns the bronze tier, level 1 and the lead of the board."""
+        rewards = make()
+        outcome = rewards.record(post(1, "ann"))
+        assert kinds(list(outcome.stories)) == [
+            ("badge", ("ann",)),
+            ("level", ("ann",)),
+            ("leader", ("ann",)),
+        ]
+        badge, level, leader = outcome.stories
+        assert badge.text == "ann earned Writer (Bronze)"
+        assert badge.data["tier"] == "bronze"
+        assert level.text == "ann reached level 1: Rookie"
+        assert level.data == {"level": 1, "previous": 0, "name": "Rookie"}
+        assert leader.text == "ann now leads posts (2026-W48)"
+        assert leader.data["previous"] is None
+
+    def test_new_leader(self) -> None:
+        """Passing the leader tells a leader story naming the previous leader; ties do not."""
+        rewards = make()
+        rewards.record(post(1, "ann"))
+        # bob ties ann (1 post each): ann reached it first and stays ahead.
+        tie = rewards.record(post(2, "bob", 1))
+        assert "leader" not in [s.kind for s in tie.stories]
+        rewards.record(post(3, "bob", 2))
+        story = rewards.feed(limit=10)
+        leader = next(s for s in story if s.kind == "leader")
+        assert (leader.people, leader.data["previous"], leader.data["score"]) == (
+            ("bob",),
+            "ann",
+            2,
+        )
+
+    def test_milestones(self) -> None:
+        """The configured counts of a kind are told once, organisation-wide and per team."""
+        rewards = make()
+        rewards.record(post(1, "ann", teams=("red",)))
+        rewards.record(post(2, "bob", 1, teams=("red",)))
+        stories = [s for s in rewards.feed(limit=50) if s.kind == "milestone"]
+        # The 2nd post in red and overall (at the same time: the last told first).
+        assert [(s.text, s.people, s.teams) for s in stories] == [
+            ("The 2nd post.created activity in red", (), ("red",)),
+            ("The 2nd post.created activity", (), ()),
+        ]
+        rewards.record(post(3, "cy", 2))
+        milestones = [s for s in rewards.feed(limit=50) if s.kind == "milestone"]
+        assert milestones[0].data == {"kind": "post.created", "count": 3, "team": None}
+        rewards.record(post(4, "cy", 3))  # the 4th is not a configured count
+        assert len([s for s in rewards.feed(limit=50) if s.kind == "milestone"]) == 3
+
+    def test_streak(self) -> None:
+        """A streak badge tells a streak story with its length."""
+        rewards = make()
+        rewards.record(comment(1, "ann"))
+        outcome = rewards.record(comment(2, "ann", 24))
+        streak = next(s for s in outcome.stories if s.kind == "streak")
+        assert streak.text == "ann reached a 2-day streak: daily"
+        assert (streak.data["length"], streak.data["unit"]) == (2, "day")
+
+    def test_personal_best(self) -> None:
+        """Beating one's best of an earlier week is told once in the week."""
+        rewards = make()
+        rewards.record_many([post(1, "ann"), post(2, "ann", 1)])  # W48: 2 posts
+        week = 24 * 7
+        rewards.record_many([post(3, "ann", week), post(4, "ann", week + 1)])  # W49: 2, a tie
+        assert not [s for s in rewards.feed(limit=50) if s.kind == "personal_best"]
+        rewards.record(post(5, "ann", week + 2))  # W49: 3 posts beats 2
+        rewards.record(post(6, "ann", week + 3))  # 4 posts: the week's record was told
+        bests = [s for s in rewards.feed(limit=50) if s.kind == "personal_best"]
+        assert [(s.data["score"], s.data["previous"], s.data["period"]) for s in bests] == [
+            (3, 2, "2026-W49")
+        ]
+
+    def test_nothing_configured_tells_only_awards(self) -> None:
+        """Without story options, only badges, streaks and levels are told."""
+        rewards = make(stories=None)
+        outcome = rewards.record(post(1, "ann"))
+        assert [s.kind for s in outcome.stories] == ["badge", "level"]
+
+    def test_unknown_board(self) -> None:
+        """Story options naming an unknown board fail when Rewards is built."""
+        with pytest.raises(ConfigurationError, match="'nope'"):
+            make(stories=StoryOptions(leaders=("nope",)))
+
+
+class TestUniqueness:
+    def test_recording_again_tells_nothing_new(self) -> None:
+        """Recording the same activity again makes no second story."""
+        rewards = make()
+        rewards.record(post(1, "ann"))
+        rewards.record(post(1, "ann"))
+        stories = rewards.feed(limit=50)
+        assert len(stories) == 3
+        assert len({s.id for s in stories}) == 3
+
+    def test_ids_are_stable(self) -> None:
+        """The same event gets the same story id in another instance."""
+        first = make().record(post(1, "ann")).stories
+        second = make().record(post(1, "ann")).stories
+        assert [s.id for s in first] == [s.id for s in second]
+
+
+class TestFeed:
+    def test_newest_first(self) -> None:
+        """Stories come newest first, by time, whatever the recording order."""
+        rewards = make(stories=None)
+        rewards.record(post(1, "ann", 5))
+        rewards.record(post(2, "bob", 1))  # recorded later, happened earlier
+        rewards.record(post(3, "cy", 9))
+        feed = rewards.feed(limit=50)
+        assert [s.at for s in feed] == sorted((s.at for s in feed), reverse=True)
+        assert [s.people[0] for s in feed if s.kind == "badge"] == ["cy", "ann", "bob"]
+
+    def test_limit_and_since(self) -> None:
+        """``limit`` caps the stories; ``since`` keeps those at or after it."""
+        rewards = make(stories=None)
+        for i in range(3):
+            rewards.record(post(i, f"u{i}", i))
+        assert len(rewards.feed(limit=2)) == 2
+        since = rewards.feed(since=T0 + timedelta(hours=1), limit=50)
+        assert {s.people[0] for s in since} == {"u1", "u2"}
+
+    def test_team_scope(self) -> None:
+        """A team's feed holds the stories of activities naming the team."""
+        rewards = make(stories=None)
+        rewards.record(post(1, "ann", teams=("red",)))
+        rewards.record(post(2, "bob", 1, teams=("blue",)))
+        assert {s.people for s in rewards.feed(scope="team:red")} == {("ann",)}
+
+    def test_secret_badges_shown_only_to_their_holder(self) -> None:
+        """A secret badge's story is private: only the person who earned it sees it."""
+        rewards = make(stories=None)
+        rewards.record(comment(1, "ann"))
+        assert [s.data["badge"] for s in rewards.feed()] == []
+        assert [s.data["badge"] for s in rewards.feed(viewer="bob")] == []
+        mine = rewards.feed(viewer="ann")
+        assert [(s.data["badge"], s.private) for s in mine] == [("owl", True)]
+
+    def test_opted_out_people_left_out(self) -> None:
+        """Stories naming a person who opted out are shown to that person only."""
+        rewards = make(stories=None)
+        rewards.record(post(1, "ann"))
+        rewards.record(post(2, "bob", 1))
+        rewards.set_leaderboard_opt_out("ann")
+        assert {s.people for s in rewards.feed()} == {("bob",)}
+        assert {s.people for s in rewards.feed(viewer="ann")} == {("ann",), ("bob",)}
+        rewards.set_leaderboard_opt_out("ann", False)
+        assert {s.people for s in rewards.feed()} == {("ann",), ("bob",)}
+
+    @pytest.mark.parametrize(
+        ("options", "field"),
+        [
+            ({"scope": "red"}, "scope"),
+            ({"limit": 0}, "limit"),
+            ({"since": datetime(2026, 1, 1)}, "since"),  # the error under test
+        ],
+    )
+    def test_bad_queries(self, options: dict[str, Any], field: str) -> None:
+        """Bad feed arguments raise InvalidQueryError naming the argument."""
+        with pytest.raises(InvalidQueryError) as info:
+            make().feed(**options)
+        assert info.value.field == field
