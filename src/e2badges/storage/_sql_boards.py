@@ -37,7 +37,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection, Dialect
 
 from .._leaderboards import BoardPage, BoardRow, RollingBucket, Standing, merge_rows
@@ -88,7 +88,9 @@ class SQLBoards:
         listed = f"{where} AND listed = TRUE"
         order = "ORDER BY sort_key, reached, subject"
         self.sql_row = sql(f"SELECT {cols}, listed FROM {rows} WHERE {where} AND subject = ?")
-        self.sql_top = sql(f"SELECT {cols} FROM {rows} WHERE {listed} {order} LIMIT ?")
+        size = f"SELECT COALESCE(SUM(n), 0) FROM {counts} WHERE {where} AND level = 2"
+        # The first page carries the board's size in each row: one round trip.
+        self.sql_top = sql(f"SELECT {cols}, ({size}) FROM {rows} WHERE {listed} {order} LIMIT ?")
         self.sql_from = sql(
             f"SELECT {cols} FROM {rows} WHERE {listed} AND sort_key >= ? {order} LIMIT ? OFFSET ?"
         )
@@ -96,7 +98,7 @@ class SQLBoards:
             f"SELECT COUNT(*) FROM {rows} WHERE {listed} AND sort_key = ? "
             "AND (reached < ? OR (reached = ? AND subject < ?))"
         )
-        self.sql_size = sql(f"SELECT COALESCE(SUM(n), 0) FROM {counts} WHERE {where} AND level = 2")
+        self.sql_size = sql(size)
         self.sql_level_all = sql(
             f"SELECT sort_key, n FROM {counts} WHERE {where} AND level = ? ORDER BY sort_key"
         )
@@ -110,7 +112,9 @@ class SQLBoards:
             f"({part} AND level = 1 AND sort_key >= ? AND sort_key < ?), "
             f"({part} AND level = 0 AND sort_key >= ? AND sort_key < ?), "
             f"({part} AND level = 0 AND sort_key = ?), "
-            f"({part} AND level = 2)"
+            f"({part} AND level = 2), "
+            f"(SELECT COUNT(*) FROM {rows} WHERE {listed} AND sort_key = ? "
+            "AND (reached < ? OR (reached = ? AND subject < ?)))"
         )
         self.sql_distinct = sql(
             f"SELECT COUNT(*) FROM {counts} WHERE {where} AND level = 0 AND sort_key < ? AND n > 0"
@@ -144,6 +148,11 @@ class SQLBoards:
                 "WITH ORDINALITY AS t(b, p, l, k, n, o) ORDER BY o "
                 "ON CONFLICT (board, period, level, sort_key) "
                 f"DO UPDATE SET n = {counts}.n + EXCLUDED.n"
+            )
+            self.sql_old = (
+                f"SELECT r.board, r.period, r.subject, r.sort_key, r.listed FROM {rows} r "
+                "JOIN unnest(%(b)b::text[], %(p)b::text[], %(s)b::text[]) AS k(b, p, s) "
+                "ON r.board = k.b AND r.period = k.p AND r.subject = k.s"
             )
             lock = abs(
                 int(hashlib.sha256(f"e2badges-boards:{prefix}".encode()).hexdigest()[:15], 16)
@@ -182,14 +191,28 @@ class SQLBoards:
             conn.exec_driver_sql(self.sql_lock_shared)
         keys = list(batch)
         old: dict[tuple[str, str, str], tuple[float | None, bool]] = {}
-        t = self.tables.board_rows
-        c = t.c
-        for chunk in _chunks(keys):
-            query = select(c.board, c.period, c.subject, c.sort_key, c.listed).where(
-                tuple_(c.board, c.period, c.subject).in_(chunk)
+        if self.dialect == "postgresql":
+            # One join on the primary key (an IN list may be read off the listing index,
+            # which covers the columns, before the table has statistics).
+            columns = [list(col) for col in zip(*keys, strict=True)]
+            found = conn.exec_driver_sql(
+                self.sql_old, {"b": columns[0], "p": columns[1], "s": columns[2]}
             )
-            for board, period, subject, sort_key, was in conn.execute(query):
+            for board, period, subject, sort_key, was in found:
                 old[(board, period, subject)] = (sort_key, bool(was))
+        else:
+            c = self.tables.board_rows.c
+            groups: dict[tuple[str, str], list[str]] = {}
+            for board, period, subject in keys:
+                groups.setdefault((board, period), []).append(subject)
+            # Equality on the board and period and IN on the subject: the primary key.
+            for (board, period), subjects in groups.items():
+                for chunk in _chunks(subjects):
+                    query = select(c.subject, c.sort_key, c.listed).where(
+                        c.board == board, c.period == period, c.subject.in_(chunk)
+                    )
+                    for subject, sort_key, was in conn.execute(query):
+                        old[(board, period, subject)] = (sort_key, bool(was))
         people = sorted({row.subject for row in batch.values() if not row.team})
         hidden = self._opted_out(conn, people) if people else set()
         deltas: dict[CountKey, int] = {}
@@ -237,13 +260,23 @@ class SQLBoards:
         if not changed:
             return
         self._execute(conn, self.sql_upsert_counts, [(*k, n) for k, n in changed])
-        emptied = [k for k, n in changed if n < 0]
+        emptied: dict[tuple[str, str, int], list[float]] = {}
+        for (board, period, level, key), n in changed:
+            if n < 0:
+                emptied.setdefault((board, period, level), []).append(key)
         t = self.tables.board_counts
         c = t.c
-        for chunk in _chunks(emptied):
-            conn.execute(
-                delete(t).where(tuple_(c.board, c.period, c.level, c.sort_key).in_(chunk), c.n == 0)
-            )
+        for (board, period, level), keys in emptied.items():
+            for chunk in _chunks(keys):
+                conn.execute(
+                    delete(t).where(
+                        c.board == board,
+                        c.period == period,
+                        c.level == level,
+                        c.sort_key.in_(chunk),
+                        c.n == 0,
+                    )
+                )
 
     def _opted_out(self, conn: Connection, people: Sequence[str]) -> set[str]:
         t = self.tables.board_opt_outs
@@ -290,17 +323,19 @@ class SQLBoards:
         self, conn: Connection, board: str, period: str, start: int, stop: int, *, dense: bool
     ) -> BoardPage:
         """Return the listed rows at positions ``start`` to ``stop``."""
-        size = self.size(conn, board, period)
-        if start >= size or stop <= start:
-            return BoardPage(start, [], size)
+        if stop <= start:
+            return BoardPage(start, [], self.size(conn, board, period))
         if not start:
-            rows = conn.exec_driver_sql(self.sql_top, (board, period, stop)).all()
-            return BoardPage(0, [_row(r) for r in rows], size)
-        found = self._locate(conn, board, period, start)
-        if found is None:
-            # The counts moved between statements (a concurrent commit): ask again.
+            found = conn.exec_driver_sql(self.sql_top, (board, period, board, period, stop)).all()
+            if not found:
+                return BoardPage(0, [], 0)
+            return BoardPage(0, [_row(r) for r in found], int(found[0][8]))
+        located = self._locate(conn, board, period, start)
+        if located is None:
             return self.page(conn, board, period, start, stop, dense=dense)
-        key, better = found
+        key, better, size = located
+        if key is None:
+            return BoardPage(start, [], size)
         rows = conn.exec_driver_sql(
             self.sql_from, (board, period, key, stop - start, start - better)
         ).all()
@@ -309,26 +344,33 @@ class SQLBoards:
 
     def _locate(
         self, conn: Connection, board: str, period: str, position: int
-    ) -> tuple[float, int] | None:
-        """Return the sort key of the listed row at ``position`` and the rows before its tie."""
+    ) -> tuple[float | None, int, int] | None:
+        """Return the sort key of the listed row at ``position``, the listed rows before
+        its tie and the number of listed rows.
+
+        The key is None past the end; None instead of the triple means the counts moved
+        between two statements (a concurrent commit), and the caller falls back.
+        """
+        levels = conn.exec_driver_sql(self.sql_level_all, (board, period, 2)).all()
+        size = sum(n for _, n in levels)
+        if position >= size:
+            return None, 0, size
         seen = 0
         found: float | None = None
         for level in (2, 1, 0):
-            if found is None:
-                result = conn.exec_driver_sql(self.sql_level_all, (board, period, level))
-            else:
+            if level < 2:
                 result = conn.exec_driver_sql(self.sql_level_from, (board, period, level, found))
+                levels = result.fetchmany(1024) if level == 1 else result.all()
+                result.close()
             found = None
-            for key, n in result:
+            for key, n in levels:
                 if seen + n > position:
                     found = key
                     break
                 seen += n
-            result.close()
             if found is None:
                 return None
-        assert found is not None
-        return found, seen
+        return found, seen, size
 
     def _distinct(self, conn: Connection, board: str, period: str, key: float) -> int:
         return int(conn.exec_driver_sql(self.sql_distinct, (board, period, key)).scalar() or 0)
@@ -346,18 +388,32 @@ class SQLBoards:
         bp = (board, period)
         counts = conn.exec_driver_sql(
             self.sql_counts,
-            (*bp, coarse, *bp, coarse, fine, *bp, fine, key, *bp, key, *bp),
+            (
+                *bp,
+                coarse,
+                *bp,
+                coarse,
+                fine,
+                *bp,
+                fine,
+                key,
+                *bp,
+                key,
+                *bp,
+                *bp,
+                key,
+                row.reached,
+                row.reached,
+                subject,
+            ),
         ).one()
-        below2, below1, below0, same, size = (int(v) for v in counts)
+        below2, below1, below0, same, size, tie = (int(v) for v in counts)
         better = below2 + below1 + below0
-        tie = conn.exec_driver_sql(
-            self.sql_tie, (board, period, key, row.reached, row.reached, subject)
-        ).scalar()
         hidden = not found[8]
         return Standing(
             row=row,
             size=size,
-            before=better + int(tie or 0),
+            before=better + tie,
             better=better,
             equal=same if hidden else same - 1,
             worse=size - better - same,
