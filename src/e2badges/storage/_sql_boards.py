@@ -34,10 +34,12 @@ from __future__ import annotations
 
 import hashlib
 import math
+import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Dialect
 
 from .._leaderboards import BoardPage, BoardRow, RollingBucket, Standing, merge_rows
@@ -52,6 +54,8 @@ _ROW_COLS = ("sort_key", "reached", "subject", "score", "total", "count", "membe
 _UPSERT_COLS = ("board", "period", "subject", *_ROW_COLS[:2], *_ROW_COLS[3:], "listed")
 
 CountKey = tuple[str, str, int, float]
+# Above every sort key (scores are finite): the open end of the last band.
+_TOP = sys.float_info.max
 
 
 def bands(key: float) -> tuple[float, float]:
@@ -76,6 +80,7 @@ class SQLBoards:
     def __init__(self, tables: Tables, dialect: Dialect, prefix: str) -> None:
         self.tables = tables
         self.dialect = name = dialect.name
+        self._dbapi_error: type[Exception] = dialect.loaded_dbapi.Error
         q = dialect.identifier_preparer.quote
         rows, counts = q(tables.board_rows.name), q(tables.board_counts.name)
         mark = "?" if name == "sqlite" else "%s"
@@ -104,7 +109,7 @@ class SQLBoards:
         )
         self.sql_level_from = sql(
             f"SELECT sort_key, n FROM {counts} WHERE {where} AND level = ? AND sort_key >= ? "
-            "ORDER BY sort_key"
+            "AND sort_key < ? ORDER BY sort_key"
         )
         part = f"SELECT COALESCE(SUM(n), 0) FROM {counts} WHERE {where}"
         self.sql_counts = sql(
@@ -315,9 +320,25 @@ class SQLBoards:
 
     # -- reading one period ----------------------------------------------------------
 
+    def _fetch(self, conn: Connection, sql: str, params: tuple[Any, ...]) -> list[Any]:
+        """Run a read on the driver's own cursor and return its rows.
+
+        Board reads are a few small statements per query; SQLAlchemy's result
+        machinery would cost more than the database does.  Driver errors are
+        wrapped as SQLAlchemy wraps them, so the store reports them the same way.
+        """
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(sql, params)
+            return list(cursor.fetchall())
+        except self._dbapi_error as exc:
+            raise sa_exc.DBAPIError.instance(sql, params, exc, self._dbapi_error) from exc
+        finally:
+            cursor.close()
+
     def size(self, conn: Connection, board: str, period: str) -> int:
         """Return the number of listed rows."""
-        return int(conn.exec_driver_sql(self.sql_size, (board, period)).scalar() or 0)
+        return int(self._fetch(conn, self.sql_size, (board, period))[0][0] or 0)
 
     def page(
         self, conn: Connection, board: str, period: str, start: int, stop: int, *, dense: bool
@@ -326,7 +347,7 @@ class SQLBoards:
         if stop <= start:
             return BoardPage(start, [], self.size(conn, board, period))
         if not start:
-            found = conn.exec_driver_sql(self.sql_top, (board, period, board, period, stop)).all()
+            found = self._fetch(conn, self.sql_top, (board, period, board, period, stop))
             if not found:
                 return BoardPage(0, [], 0)
             return BoardPage(0, [_row(r) for r in found], int(found[0][8]))
@@ -336,9 +357,7 @@ class SQLBoards:
         key, better, size = located
         if key is None:
             return BoardPage(start, [], size)
-        rows = conn.exec_driver_sql(
-            self.sql_from, (board, period, key, stop - start, start - better)
-        ).all()
+        rows = self._fetch(conn, self.sql_from, (board, period, key, stop - start, start - better))
         distinct = self._distinct(conn, board, period, key) if dense else 0
         return BoardPage(start, [_row(r) for r in rows], size, better, distinct)
 
@@ -351,42 +370,45 @@ class SQLBoards:
         The key is None past the end; None instead of the triple means the counts moved
         between two statements (a concurrent commit), and the caller falls back.
         """
-        levels = conn.exec_driver_sql(self.sql_level_all, (board, period, 2)).all()
-        size = sum(n for _, n in levels)
+        levels = self._fetch(conn, self.sql_level_all, (board, period, 2))
+        size = sum(int(n) for _, n in levels)
         if position >= size:
             return None, 0, size
         seen = 0
         found: float | None = None
+        end = _TOP
         for level in (2, 1, 0):
             if level < 2:
-                result = conn.exec_driver_sql(self.sql_level_from, (board, period, level, found))
-                levels = result.fetchmany(1024) if level == 1 else result.all()
-                result.close()
+                # Only the bands (or keys) inside the band found one level up.
+                levels = self._fetch(conn, self.sql_level_from, (board, period, level, found, end))
             found = None
-            for key, n in levels:
+            for i, (key, n) in enumerate(levels):
                 if seen + n > position:
                     found = key
+                    end = levels[i + 1][0] if i + 1 < len(levels) else _TOP
                     break
-                seen += n
+                seen += int(n)
             if found is None:
                 return None
         return found, seen, size
 
     def _distinct(self, conn: Connection, board: str, period: str, key: float) -> int:
-        return int(conn.exec_driver_sql(self.sql_distinct, (board, period, key)).scalar() or 0)
+        return int(self._fetch(conn, self.sql_distinct, (board, period, key))[0][0] or 0)
 
     def standing(
         self, conn: Connection, board: str, period: str, subject: str, dense: bool
     ) -> Standing | None:
         """Return where ``subject``'s ranked row stands among the listed rows of others."""
-        found = conn.exec_driver_sql(self.sql_row, (board, period, subject)).first()
-        if found is None or found[0] is None:
+        first = self._fetch(conn, self.sql_row, (board, period, subject))
+        if not first or first[0][0] is None:
             return None
+        found = first[0]
         row = _row(found)
         key: float = found[0]
         fine, coarse = bands(key)
         bp = (board, period)
-        counts = conn.exec_driver_sql(
+        counts = self._fetch(
+            conn,
             self.sql_counts,
             (
                 *bp,
@@ -406,7 +428,7 @@ class SQLBoards:
                 row.reached,
                 subject,
             ),
-        ).one()
+        )[0]
         below2, below1, below0, same, size, tie = (int(v) for v in counts)
         better = below2 + below1 + below0
         hidden = not found[8]
