@@ -17,11 +17,11 @@ encodes JSON, claims ids and locks state rows); the target is a ratio of at
 least 0.30.
 
 Then leaderboard queries at ``--board-users`` people (1,000,000 by default) on
-each database: the board's rows are loaded straight into the store's board
-tables through the store's own batch path (``SQLBoards.apply``, the code
-``StoreTransaction.apply`` runs, in transactions of 20,000 rows, without the
-engine; SQLite gets a 256 MiB page cache for the load), and the same scores into a raw table ``(id, score)`` with an index on
-``score``.  Medians of ``--queries`` calls of ``rank(user)``, ``top(10)`` and
+each database: the board's rows are bulk-loaded into the store's board tables
+with the store's own upsert statements (rows in key order, then the count rows
+computed in one pass: what ``SQLBoards.apply`` writes for a new board, without
+the engine; see ``load_board``), and the same scores into a raw table
+``(id, score)`` with an index on ``score``.  Medians of ``--queries`` calls of ``rank(user)``, ``top(10)`` and
 ``around(user, 11)`` through ``Rewards.leaderboard`` (random people) are
 compared with the raw indexed queries through the bare driver in the same run:
 ``SELECT count(*) FROM raw WHERE score > ?`` (the naive rank; target: rank() at
@@ -50,6 +50,7 @@ from sqlalchemy import MetaData, create_engine, event, inspect
 
 from e2badges import Activity, Cap, FrozenClock, Leaderboard, PointRule, PointsMetric, Rewards
 from e2badges.storage import BoardRow
+from e2badges.storage._sql_boards import bands
 from e2badges.storage._sql_schema import build_tables
 from e2badges.storage.sqlalchemy import SQLAlchemyStore
 
@@ -269,17 +270,45 @@ def board_rows(users: int, seed: int = 7) -> list[BoardRow]:
 
 
 def load_board(store: SQLAlchemyStore, rows: list[BoardRow]) -> float:
-    """Load ``rows`` through the store's board batch path; return the seconds it took."""
-    boards = store._boards  # the store's own apply path, without the engine
+    """Bulk-load ``rows`` (a fresh board) with the store's own statements; return seconds.
+
+    The rows go in primary-key order through the store's row upsert, and their
+    count rows, computed in one pass, through the store's count upsert: what
+    ``SQLBoards.apply`` writes for a board that had no rows, without its read of
+    the old rows (there are none) and without the engine.
+    """
+    boards = store._boards  # the store's own statements, without the engine
+    deltas: dict[Any, int] = {}
+    ordered = sorted(rows, key=lambda row: row.subject)
     start = time.perf_counter()
-    for i in range(0, len(rows), LOAD_CHUNK):
-        batch = {("pts", "all", row.subject): row for row in rows[i : i + LOAD_CHUNK]}
-        with store.engine.begin() as conn:
-            if conn.dialect.name == "sqlite":
-                # A bigger page cache for the bulk load only (SQLite's default is 2 MiB):
-                # random keys into three indexes of a million rows thrash a small one.
-                conn.exec_driver_sql("PRAGMA cache_size = -262144")
-            boards.apply(conn, batch)
+    with store.engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            # A bigger page cache for the bulk load (SQLite's default is 2 MiB).
+            conn.exec_driver_sql("PRAGMA cache_size = -262144")
+        for i in range(0, len(ordered), LOAD_CHUNK):
+            params = [
+                (
+                    "pts",
+                    "all",
+                    r.subject,
+                    r.sort_key,
+                    r.reached,
+                    r.score,
+                    r.total,
+                    1,
+                    None,
+                    False,
+                    True,
+                )
+                for r in ordered[i : i + LOAD_CHUNK]
+            ]
+            boards._execute(conn, boards.sql_upsert_rows, params)
+        for row in rows:
+            fine, coarse = bands(row.sort_key)  # type: ignore[arg-type]
+            for level, key in ((0, row.sort_key), (1, fine), (2, coarse)):
+                slot = ("pts", "all", level, key)
+                deltas[slot] = deltas.get(slot, 0) + 1
+        boards._move(conn, deltas)
     return time.perf_counter() - start
 
 
