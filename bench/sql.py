@@ -23,7 +23,8 @@ computed in one pass: what ``SQLBoards.apply`` writes for a new board, without
 the engine; see ``load_board``), and the same scores into a raw table
 ``(id, score)`` with an index on ``score``.  Medians of ``--queries`` calls of
 ``rank(user)``, ``top(10)`` and ``around(user, 11)`` through
-``Rewards.leaderboard`` (random people) are compared with the raw indexed queries through the bare driver in the same run:
+``Rewards.leaderboard`` (random people) are compared with the raw indexed
+queries through the bare driver in the same run:
 ``SELECT count(*) FROM raw WHERE score > ?`` (the naive rank; target: rank() at
 least 10x faster) and ``SELECT id, score FROM raw ORDER BY score DESC LIMIT 10``
 (target: top(10) and around() within 3x).  ``--board-users 0`` skips this part.
