@@ -15,11 +15,25 @@ runs, in activities per second; the ratio is library / raw.
 The store does more than the raw inserts (it validates, evaluates the rules,
 encodes JSON, claims ids and locks state rows); the target is a ratio of at
 least 0.30.
+
+Then leaderboard queries at ``--board-users`` people (1,000,000 by default) on
+each database: the board's rows are bulk-loaded into the store's board tables
+with the store's own upsert statements (rows in key order, then the count rows
+computed in one pass: what ``SQLBoards.apply`` writes for a new board, without
+the engine; see ``load_board``), and the same scores into a raw table
+``(id, score)`` with an index on ``score``.  Medians of ``--queries`` calls of
+``rank(user)``, ``top(10)`` and ``around(user, 11)`` through
+``Rewards.leaderboard`` (random people) are compared with the raw indexed
+queries through the bare driver in the same run:
+``SELECT count(*) FROM raw WHERE score > ?`` (the naive rank; target: rank() at
+least 10x faster) and ``SELECT id, score FROM raw ORDER BY score DESC LIMIT 10``
+(target: top(10) and around() within 3x).  ``--board-users 0`` skips this part.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import random
 import sqlite3
@@ -35,7 +49,9 @@ from typing import Any
 
 from sqlalchemy import MetaData, create_engine, event, inspect
 
-from e2badges import Activity, Cap, PointRule, Rewards
+from e2badges import Activity, Cap, FrozenClock, Leaderboard, PointRule, PointsMetric, Rewards
+from e2badges.storage import BoardRow
+from e2badges.storage._sql_boards import bands
 from e2badges.storage._sql_schema import build_tables
 from e2badges.storage.sqlalchemy import SQLAlchemyStore
 
@@ -236,6 +252,164 @@ def raw_postgres(
     return elapsed
 
 
+# -- leaderboard queries ------------------------------------------------------------------
+
+BOARD = Leaderboard(id="pts", metric=PointsMetric(), windows=("all",))
+LOAD_CHUNK = 20_000
+
+
+def board_rows(users: int, seed: int = 7) -> list[BoardRow]:
+    """Return one all-time row per person: long-tailed whole scores, distinct times."""
+    rng = random.Random(seed)
+    t0 = T0.timestamp()
+    rows = []
+    for n in range(users):
+        score = float(int(math.exp(rng.gauss(4.0, 1.5))))
+        reached = t0 + rng.randrange(30 * 86_400)
+        rows.append(BoardRow(-score, reached, f"user-{n}", score, score, 1))
+    return rows
+
+
+def load_board(store: SQLAlchemyStore, rows: list[BoardRow]) -> float:
+    """Bulk-load ``rows`` (a fresh board) with the store's own statements; return seconds.
+
+    The rows go in primary-key order through the store's row upsert, and their
+    count rows, computed in one pass, through the store's count upsert: what
+    ``SQLBoards.apply`` writes for a board that had no rows, without its read of
+    the old rows (there are none) and without the engine.
+    """
+    boards = store._boards  # the store's own statements, without the engine
+    deltas: dict[Any, int] = {}
+    ordered = sorted(rows, key=lambda row: row.subject)
+    start = time.perf_counter()
+    with store.engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            # A bigger page cache for the bulk load (SQLite's default is 2 MiB).
+            conn.exec_driver_sql("PRAGMA cache_size = -262144")
+        for i in range(0, len(ordered), LOAD_CHUNK):
+            params = [
+                (
+                    "pts",
+                    "all",
+                    r.subject,
+                    r.sort_key,
+                    r.reached,
+                    r.score,
+                    r.total,
+                    1,
+                    None,
+                    False,
+                    True,
+                )
+                for r in ordered[i : i + LOAD_CHUNK]
+            ]
+            boards._execute(conn, boards.sql_upsert_rows, params)
+        for row in rows:
+            fine, coarse = bands(row.sort_key)  # type: ignore[arg-type]
+            for level, key in ((0, row.sort_key), (1, fine), (2, coarse)):
+                slot = ("pts", "all", level, key)
+                deltas[slot] = deltas.get(slot, 0) + 1
+        boards._move(conn, deltas)
+    return time.perf_counter() - start
+
+
+def median_us(call: Callable[[Any], object], args: list[Any]) -> float:
+    """Return the median latency of ``call(arg)`` over ``args``, in microseconds."""
+    times = []
+    clock = time.perf_counter_ns
+    for arg in args:
+        begin = clock()
+        call(arg)
+        times.append(clock() - begin)
+    return statistics.median(times) / 1000
+
+
+def bench_queries(
+    name: str, url: str, raw_connect: Callable[[], Any], mark: str, args: Any
+) -> None:
+    """Time the store's board queries against the raw indexed queries on one database."""
+    rows = board_rows(args.board_users)
+    prefix = f"q{uuid.uuid4().hex[:8]}_"
+    store = SQLAlchemyStore(url, table_prefix=prefix)
+    raw_table = f"{prefix}raw"
+    try:
+        loaded = load_board(store, rows)
+        with store.engine.begin() as conn:
+            conn.exec_driver_sql(
+                f"CREATE TABLE {raw_table} (id VARCHAR(64) PRIMARY KEY, score DOUBLE PRECISION)"
+            )
+        raw = raw_connect()
+        cur = raw.cursor()
+        start = time.perf_counter()
+        data = [(row.subject, row.score) for row in rows]
+        for i in range(0, len(data), 50_000):
+            cur.executemany(
+                f"INSERT INTO {raw_table} VALUES ({mark}, {mark})", data[i : i + 50_000]
+            )
+        cur.execute(f"CREATE INDEX ix_{raw_table} ON {raw_table} (score)")
+        raw.commit()
+        for statement in (
+            f"ANALYZE {raw_table}",
+            f"ANALYZE {prefix}board_rows",
+            f"ANALYZE {prefix}board_counts",
+        ):
+            cur.execute(statement)
+        raw.commit()
+        raw_loaded = time.perf_counter() - start
+        print(
+            f"{name}: {len(rows):,} board rows loaded in {loaded:.1f} s through the store "
+            f"(raw table: {raw_loaded:.1f} s)"
+        )
+        rewards = Rewards(
+            store,
+            rules=(PointRule(id="p", kind="x", actor_points=1),),
+            leaderboards=[BOARD],
+            clock=FrozenClock(T0),
+        )
+        view = rewards.leaderboard("pts")
+        rng = random.Random(3)
+        people = [rows[rng.randrange(len(rows))] for _ in range(args.queries)]
+        scores = [row.score for row in people]
+        users = [row.subject for row in people]
+        count_sql = f"SELECT count(*) FROM {raw_table} WHERE score > {mark}"
+        top_sql = f"SELECT id, score FROM {raw_table} ORDER BY score DESC LIMIT 10"
+
+        def raw_rank(score: float) -> object:
+            cur.execute(count_sql, (score,))
+            return cur.fetchone()
+
+        def raw_top(_: object) -> object:
+            cur.execute(top_sql)
+            return cur.fetchall()
+
+        # Warm both sides (caches, prepared plans) before timing.
+        for user, score in zip(users[:20], scores[:20], strict=True):
+            view.rank(user), view.around(user, 11), view.top(10), raw_rank(score), raw_top(None)
+        assert view.rank(users[0]) == raw_rank(scores[0])[0] + 1  # type: ignore[index]
+        figures = {
+            "raw count(*) where score > ?": median_us(raw_rank, scores),
+            "raw ORDER BY score DESC LIMIT 10": median_us(raw_top, scores),
+            "rank(user)": median_us(view.rank, users),
+            "top(10)": median_us(lambda _: view.top(10), users),
+            "around(user, 11)": median_us(lambda u: view.around(u, 11), users),
+        }
+        for label, value in figures.items():
+            print(f"{name}: {label}: {value:,.0f} us (median of {len(users)})")
+        naive, top = (
+            figures["raw count(*) where score > ?"],
+            figures["raw ORDER BY score DESC LIMIT 10"],
+        )
+        print(
+            f"{name}: rank() is {naive / figures['rank(user)']:.1f}x faster than the naive count; "
+            f"top(10)/raw top = {figures['top(10)'] / top:.1f}; "
+            f"around()/raw top = {figures['around(user, 11)'] / top:.1f}"
+        )
+        raw.close()
+    finally:
+        drop(store.engine, prefix)
+        store.close()
+
+
 # -- main ---------------------------------------------------------------------------------
 
 
@@ -260,6 +434,8 @@ def main() -> int:
         ),
     )
     parser.add_argument("--no-postgresql", action="store_true")
+    parser.add_argument("--board-users", type=int, default=1_000_000)
+    parser.add_argument("--queries", type=int, default=300)
     args = parser.parse_args()
     activities = make_activities(args.activities, args.users)
     rows_per = None
@@ -282,6 +458,8 @@ def main() -> int:
                 cleanup()
             rows_per = rows
         report("SQLite (file, WAL)", args.activities, library, {"sqlite3 executemany": raw})
+        if args.board_users:
+            bench_queries("SQLite (file, WAL)", url, lambda: sqlite3.connect(path), "?", args)
 
     if rows_per is not None:
         counts = {t: sum(len(b.get(t, ())) for b in rows_per) for t in TABLES}
@@ -309,6 +487,19 @@ def main() -> int:
             library,
             {"psycopg executemany": many, "psycopg COPY": copied},
         )
+        if args.board_users:
+            import psycopg  # noqa: PLC0415  # only when PostgreSQL is benchmarked
+
+            plain = args.postgresql.replace("postgresql+psycopg://", "postgresql://")
+            # No prepared statements for the baseline: the generic plan of a bare
+            # count(*) WHERE score > $1 scans the table (see PERFORMANCE notes).
+            bench_queries(
+                "PostgreSQL",
+                args.postgresql,
+                lambda: psycopg.connect(plain, prepare_threshold=None),
+                "%s",
+                args,
+            )
     return 0
 
 

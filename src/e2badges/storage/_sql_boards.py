@@ -34,10 +34,12 @@ from __future__ import annotations
 
 import hashlib
 import math
+import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import delete, select
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Dialect
 
 from .._leaderboards import BoardPage, BoardRow, RollingBucket, Standing, merge_rows
@@ -52,6 +54,8 @@ _ROW_COLS = ("sort_key", "reached", "subject", "score", "total", "count", "membe
 _UPSERT_COLS = ("board", "period", "subject", *_ROW_COLS[:2], *_ROW_COLS[3:], "listed")
 
 CountKey = tuple[str, str, int, float]
+# Above every sort key (scores are finite): the open end of the last band.
+_TOP = sys.float_info.max
 
 
 def bands(key: float) -> tuple[float, float]:
@@ -76,6 +80,7 @@ class SQLBoards:
     def __init__(self, tables: Tables, dialect: Dialect, prefix: str) -> None:
         self.tables = tables
         self.dialect = name = dialect.name
+        self._dbapi_error: type[Exception] = dialect.loaded_dbapi.Error
         q = dialect.identifier_preparer.quote
         rows, counts = q(tables.board_rows.name), q(tables.board_counts.name)
         mark = "?" if name == "sqlite" else "%s"
@@ -88,7 +93,9 @@ class SQLBoards:
         listed = f"{where} AND listed = TRUE"
         order = "ORDER BY sort_key, reached, subject"
         self.sql_row = sql(f"SELECT {cols}, listed FROM {rows} WHERE {where} AND subject = ?")
-        self.sql_top = sql(f"SELECT {cols} FROM {rows} WHERE {listed} {order} LIMIT ?")
+        size = f"SELECT COALESCE(SUM(n), 0) FROM {counts} WHERE {where} AND level = 2"
+        # The first page carries the board's size in each row: one round trip.
+        self.sql_top = sql(f"SELECT {cols}, ({size}) FROM {rows} WHERE {listed} {order} LIMIT ?")
         self.sql_from = sql(
             f"SELECT {cols} FROM {rows} WHERE {listed} AND sort_key >= ? {order} LIMIT ? OFFSET ?"
         )
@@ -96,13 +103,13 @@ class SQLBoards:
             f"SELECT COUNT(*) FROM {rows} WHERE {listed} AND sort_key = ? "
             "AND (reached < ? OR (reached = ? AND subject < ?))"
         )
-        self.sql_size = sql(f"SELECT COALESCE(SUM(n), 0) FROM {counts} WHERE {where} AND level = 2")
+        self.sql_size = sql(size)
         self.sql_level_all = sql(
             f"SELECT sort_key, n FROM {counts} WHERE {where} AND level = ? ORDER BY sort_key"
         )
         self.sql_level_from = sql(
             f"SELECT sort_key, n FROM {counts} WHERE {where} AND level = ? AND sort_key >= ? "
-            "ORDER BY sort_key"
+            "AND sort_key < ? ORDER BY sort_key"
         )
         part = f"SELECT COALESCE(SUM(n), 0) FROM {counts} WHERE {where}"
         self.sql_counts = sql(
@@ -110,7 +117,9 @@ class SQLBoards:
             f"({part} AND level = 1 AND sort_key >= ? AND sort_key < ?), "
             f"({part} AND level = 0 AND sort_key >= ? AND sort_key < ?), "
             f"({part} AND level = 0 AND sort_key = ?), "
-            f"({part} AND level = 2)"
+            f"({part} AND level = 2), "
+            f"(SELECT COUNT(*) FROM {rows} WHERE {listed} AND sort_key = ? "
+            "AND (reached < ? OR (reached = ? AND subject < ?)))"
         )
         self.sql_distinct = sql(
             f"SELECT COUNT(*) FROM {counts} WHERE {where} AND level = 0 AND sort_key < ? AND n > 0"
@@ -144,6 +153,11 @@ class SQLBoards:
                 "WITH ORDINALITY AS t(b, p, l, k, n, o) ORDER BY o "
                 "ON CONFLICT (board, period, level, sort_key) "
                 f"DO UPDATE SET n = {counts}.n + EXCLUDED.n"
+            )
+            self.sql_old = (
+                f"SELECT r.board, r.period, r.subject, r.sort_key, r.listed FROM {rows} r "
+                "JOIN unnest(%(b)b::text[], %(p)b::text[], %(s)b::text[]) AS k(b, p, s) "
+                "ON r.board = k.b AND r.period = k.p AND r.subject = k.s"
             )
             lock = abs(
                 int(hashlib.sha256(f"e2badges-boards:{prefix}".encode()).hexdigest()[:15], 16)
@@ -182,14 +196,28 @@ class SQLBoards:
             conn.exec_driver_sql(self.sql_lock_shared)
         keys = list(batch)
         old: dict[tuple[str, str, str], tuple[float | None, bool]] = {}
-        t = self.tables.board_rows
-        c = t.c
-        for chunk in _chunks(keys):
-            query = select(c.board, c.period, c.subject, c.sort_key, c.listed).where(
-                tuple_(c.board, c.period, c.subject).in_(chunk)
+        if self.dialect == "postgresql":
+            # One join on the primary key (an IN list may be read off the listing index,
+            # which covers the columns, before the table has statistics).
+            columns = [list(col) for col in zip(*keys, strict=True)]
+            found = conn.exec_driver_sql(
+                self.sql_old, {"b": columns[0], "p": columns[1], "s": columns[2]}
             )
-            for board, period, subject, sort_key, was in conn.execute(query):
+            for board, period, subject, sort_key, was in found:
                 old[(board, period, subject)] = (sort_key, bool(was))
+        else:
+            c = self.tables.board_rows.c
+            groups: dict[tuple[str, str], list[str]] = {}
+            for board, period, subject in keys:
+                groups.setdefault((board, period), []).append(subject)
+            # Equality on the board and period and IN on the subject: the primary key.
+            for (board, period), subjects in groups.items():
+                for chunk in _chunks(subjects):
+                    query = select(c.subject, c.sort_key, c.listed).where(
+                        c.board == board, c.period == period, c.subject.in_(chunk)
+                    )
+                    for subject, sort_key, was in conn.execute(query):
+                        old[(board, period, subject)] = (sort_key, bool(was))
         people = sorted({row.subject for row in batch.values() if not row.team})
         hidden = self._opted_out(conn, people) if people else set()
         deltas: dict[CountKey, int] = {}
@@ -237,13 +265,23 @@ class SQLBoards:
         if not changed:
             return
         self._execute(conn, self.sql_upsert_counts, [(*k, n) for k, n in changed])
-        emptied = [k for k, n in changed if n < 0]
+        emptied: dict[tuple[str, str, int], list[float]] = {}
+        for (board, period, level, key), n in changed:
+            if n < 0:
+                emptied.setdefault((board, period, level), []).append(key)
         t = self.tables.board_counts
         c = t.c
-        for chunk in _chunks(emptied):
-            conn.execute(
-                delete(t).where(tuple_(c.board, c.period, c.level, c.sort_key).in_(chunk), c.n == 0)
-            )
+        for (board, period, level), keys in emptied.items():
+            for chunk in _chunks(keys):
+                conn.execute(
+                    delete(t).where(
+                        c.board == board,
+                        c.period == period,
+                        c.level == level,
+                        c.sort_key.in_(chunk),
+                        c.n == 0,
+                    )
+                )
 
     def _opted_out(self, conn: Connection, people: Sequence[str]) -> set[str]:
         t = self.tables.board_opt_outs
@@ -282,82 +320,122 @@ class SQLBoards:
 
     # -- reading one period ----------------------------------------------------------
 
+    def _fetch(self, conn: Connection, sql: str, params: tuple[Any, ...]) -> list[Any]:
+        """Run a read on the driver's own cursor and return its rows.
+
+        Board reads are a few small statements per query; SQLAlchemy's result
+        machinery would cost more than the database does.  Driver errors are
+        wrapped as SQLAlchemy wraps them, so the store reports them the same way.
+        """
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(sql, params)
+            return list(cursor.fetchall())
+        except self._dbapi_error as exc:
+            raise sa_exc.DBAPIError.instance(sql, params, exc, self._dbapi_error) from exc
+        finally:
+            cursor.close()
+
     def size(self, conn: Connection, board: str, period: str) -> int:
         """Return the number of listed rows."""
-        return int(conn.exec_driver_sql(self.sql_size, (board, period)).scalar() or 0)
+        return int(self._fetch(conn, self.sql_size, (board, period))[0][0] or 0)
 
     def page(
         self, conn: Connection, board: str, period: str, start: int, stop: int, *, dense: bool
     ) -> BoardPage:
         """Return the listed rows at positions ``start`` to ``stop``."""
-        size = self.size(conn, board, period)
-        if start >= size or stop <= start:
-            return BoardPage(start, [], size)
+        if stop <= start:
+            return BoardPage(start, [], self.size(conn, board, period))
         if not start:
-            rows = conn.exec_driver_sql(self.sql_top, (board, period, stop)).all()
-            return BoardPage(0, [_row(r) for r in rows], size)
-        found = self._locate(conn, board, period, start)
-        if found is None:
-            # The counts moved between statements (a concurrent commit): ask again.
+            found = self._fetch(conn, self.sql_top, (board, period, board, period, stop))
+            if not found:
+                return BoardPage(0, [], 0)
+            return BoardPage(0, [_row(r) for r in found], int(found[0][8]))
+        located = self._locate(conn, board, period, start)
+        if located is None:
             return self.page(conn, board, period, start, stop, dense=dense)
-        key, better = found
-        rows = conn.exec_driver_sql(
-            self.sql_from, (board, period, key, stop - start, start - better)
-        ).all()
+        key, better, size = located
+        if key is None:
+            return BoardPage(start, [], size)
+        rows = self._fetch(conn, self.sql_from, (board, period, key, stop - start, start - better))
         distinct = self._distinct(conn, board, period, key) if dense else 0
         return BoardPage(start, [_row(r) for r in rows], size, better, distinct)
 
     def _locate(
         self, conn: Connection, board: str, period: str, position: int
-    ) -> tuple[float, int] | None:
-        """Return the sort key of the listed row at ``position`` and the rows before its tie."""
+    ) -> tuple[float | None, int, int] | None:
+        """Return the sort key of the listed row at ``position``, the listed rows before
+        its tie and the number of listed rows.
+
+        The key is None past the end; None instead of the triple means the counts moved
+        between two statements (a concurrent commit), and the caller falls back.
+        """
+        levels = self._fetch(conn, self.sql_level_all, (board, period, 2))
+        size = sum(int(n) for _, n in levels)
+        if position >= size:
+            return None, 0, size
         seen = 0
         found: float | None = None
+        end = _TOP
         for level in (2, 1, 0):
-            if found is None:
-                result = conn.exec_driver_sql(self.sql_level_all, (board, period, level))
-            else:
-                result = conn.exec_driver_sql(self.sql_level_from, (board, period, level, found))
+            if level < 2:
+                # Only the bands (or keys) inside the band found one level up.
+                levels = self._fetch(conn, self.sql_level_from, (board, period, level, found, end))
             found = None
-            for key, n in result:
+            for i, (key, n) in enumerate(levels):
                 if seen + n > position:
                     found = key
+                    end = levels[i + 1][0] if i + 1 < len(levels) else _TOP
                     break
-                seen += n
-            result.close()
+                seen += int(n)
             if found is None:
                 return None
-        assert found is not None
-        return found, seen
+        return found, seen, size
 
     def _distinct(self, conn: Connection, board: str, period: str, key: float) -> int:
-        return int(conn.exec_driver_sql(self.sql_distinct, (board, period, key)).scalar() or 0)
+        return int(self._fetch(conn, self.sql_distinct, (board, period, key))[0][0] or 0)
 
     def standing(
         self, conn: Connection, board: str, period: str, subject: str, dense: bool
     ) -> Standing | None:
         """Return where ``subject``'s ranked row stands among the listed rows of others."""
-        found = conn.exec_driver_sql(self.sql_row, (board, period, subject)).first()
-        if found is None or found[0] is None:
+        first = self._fetch(conn, self.sql_row, (board, period, subject))
+        if not first or first[0][0] is None:
             return None
+        found = first[0]
         row = _row(found)
         key: float = found[0]
         fine, coarse = bands(key)
         bp = (board, period)
-        counts = conn.exec_driver_sql(
+        counts = self._fetch(
+            conn,
             self.sql_counts,
-            (*bp, coarse, *bp, coarse, fine, *bp, fine, key, *bp, key, *bp),
-        ).one()
-        below2, below1, below0, same, size = (int(v) for v in counts)
+            (
+                *bp,
+                coarse,
+                *bp,
+                coarse,
+                fine,
+                *bp,
+                fine,
+                key,
+                *bp,
+                key,
+                *bp,
+                *bp,
+                key,
+                row.reached,
+                row.reached,
+                subject,
+            ),
+        )[0]
+        below2, below1, below0, same, size, tie = (int(v) for v in counts)
         better = below2 + below1 + below0
-        tie = conn.exec_driver_sql(
-            self.sql_tie, (board, period, key, row.reached, row.reached, subject)
-        ).scalar()
         hidden = not found[8]
         return Standing(
             row=row,
             size=size,
-            before=better + int(tie or 0),
+            before=better + tie,
             better=better,
             equal=same if hidden else same - 1,
             worse=size - better - same,
