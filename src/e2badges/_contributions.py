@@ -51,43 +51,55 @@ def _rebuilt(model: BaseModel, field: str, value: Any) -> Any:
     return type(model)(**data)
 
 
+def _resolve(
+    definitions: Sequence[Any],
+    *,
+    field: str,
+    placeholder: type[BaseModel],
+    registry: Mapping[str, Any],
+    what: str,
+    owner: str,
+) -> tuple[Any, ...]:
+    """Return ``definitions`` with each ``placeholder`` in ``field`` replaced and rechecked."""
+    out: list[Any] = []
+    for definition in definitions:
+        named = getattr(definition, field, None)
+        if not isinstance(named, placeholder):
+            out.append(definition)
+            continue
+        subject = f"{owner} {definition.id!r}"
+        name: str = getattr(named, "name")  # noqa: B009  # both placeholders have a name
+        options: Mapping[str, Any] = getattr(named, "options")  # noqa: B009  # and options
+        value = _contribution(registry, name, options, what, subject)
+        if isinstance(value, placeholder) or not isinstance(value, BaseModel):
+            raise ConfigurationError(
+                what, f"the plugin's {what} {name!r} gave {value!r}, not a {what}", subject=subject
+            )
+        out.append(_rebuilt(definition, field, value))
+    return tuple(out)
+
+
 def resolve_badges(badges: Sequence[Badge], criteria: Mapping[str, Any]) -> tuple[Badge, ...]:
     """Return ``badges`` with every plugin criterion replaced by its contribution."""
-    out: list[Badge] = []
-    for given in badges:
-        badge = given
-        criterion = getattr(badge, "criterion", None)
-        if isinstance(criterion, Plugin):
-            subject = f"badge {badge.id!r}"
-            value = _contribution(criteria, criterion.name, criterion.options, "criterion", subject)
-            if isinstance(value, Plugin) or not isinstance(value, BaseModel):
-                raise ConfigurationError(
-                    "criterion",
-                    f"the plugin's criterion {criterion.name!r} gave {value!r}, not a criterion",
-                    subject=subject,
-                )
-            badge = _rebuilt(badge, "criterion", value)
-        out.append(badge)
-    return tuple(out)
+    return _resolve(
+        badges,
+        field="criterion",
+        placeholder=Plugin,
+        registry=criteria,
+        what="criterion",
+        owner="badge",
+    )
 
 
 def resolve_boards(
     boards: Sequence[Leaderboard], metrics: Mapping[str, Any]
 ) -> tuple[Leaderboard, ...]:
     """Return ``boards`` with every plugin metric replaced by its contribution."""
-    out: list[Leaderboard] = []
-    for given in boards:
-        board = given
-        metric = getattr(board, "metric", None)
-        if isinstance(metric, PluginMetric):
-            subject = f"leaderboard {board.id!r}"
-            value = _contribution(metrics, metric.name, metric.options, "metric", subject)
-            if isinstance(value, PluginMetric) or not isinstance(value, BaseModel):
-                raise ConfigurationError(
-                    "metric",
-                    f"the plugin's metric {metric.name!r} gave {value!r}, not a metric",
-                    subject=subject,
-                )
-            board = _rebuilt(board, "metric", value)
-        out.append(board)
-    return tuple(out)
+    return _resolve(
+        boards,
+        field="metric",
+        placeholder=PluginMetric,
+        registry=metrics,
+        what="metric",
+        owner="leaderboard",
+    )
