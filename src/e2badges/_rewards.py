@@ -44,6 +44,7 @@ from ._rules import SEP, PointRule
 from ._state import StateView
 from ._stories import StoryOptions
 from .storage import Store, store_from_url
+from .storage._tenant import check_tenant
 
 __all__ = ["Rewards"]
 
@@ -75,6 +76,11 @@ class Rewards:
     ``team_seats`` (per team) are what :meth:`adoption` measures against;
     ``contributing`` lists the kinds that count as contributing (all kinds
     when None).
+
+    ``tenant`` names the tenant whose data this instance records and reads when
+    several apps or organisations share one storage (see :doc:`tenants`): the
+    instance works on ``store.for_tenant(tenant)``, so every query answers from
+    that tenant's data only.  Without it, the store's own tenant is used.
     """
 
     def __init__(
@@ -98,7 +104,10 @@ class Rewards:
         seats: int | None = None,
         team_seats: Mapping[str, int] | None = None,
         contributing: Iterable[str] | None = None,
+        tenant: str | None = None,
     ) -> None:
+        if tenant is not None:
+            check_tenant(tenant, subject="Rewards")
         if clock is not None and not isinstance(clock, Clock):
             raise ConfigurationError("clock", "must have a now() method", subject="Rewards")
         self.clock: Clock = clock if clock is not None else SystemClock()
@@ -124,12 +133,18 @@ class Rewards:
         )
         self.seats, self.team_seats = check_seats(seats, team_seats)
         self.contributing = None if contributing is None else frozenset(contributing)
-        if isinstance(store, Store):
-            self.store = store
-            self._owns_store = False
-        else:
-            self.store = store_from_url(store)
-            self._owns_store = True
+        # The store this instance created (and closes), if any; self.store may be a
+        # view of it bound to another tenant, which owns nothing.
+        self._owned: Store | None = None
+        if not isinstance(store, Store):
+            store = self._owned = store_from_url(store)
+        if tenant is not None and tenant != store.tenant:
+            try:
+                store = store.for_tenant(tenant)
+            except BaseException:
+                self.close()
+                raise
+        self.store: Store = store
         # Decided once here, so that recording pays nothing for hooks nobody implements.
         self._checker = self.plugins if self.plugins.checking else None
         self._outbox: Outbox | None = None
@@ -575,10 +590,15 @@ class Rewards:
 
     # -- lifecycle -------------------------------------------------------------------
 
+    @property
+    def tenant(self) -> str:
+        """Return the tenant whose data this instance records and reads."""
+        return self.store.tenant
+
     def close(self) -> None:
         """Close the store if this instance created it from a URL."""
-        if self._owns_store:
-            self.store.close()
+        if self._owned is not None:
+            self._owned.close()
 
     def __enter__(self) -> Rewards:
         return self

@@ -5,11 +5,14 @@
     the local ``week`` and ``month`` labels, ``n`` (activities) and ``last_us``
     (the latest ``at``, UTC microseconds); ``team`` is ``""`` on the row that
     counts every activity, and each team of an activity has its own row.
-    Primary key ``(day, actor, kind, team)``.  Each batch upserts its rows,
+    Primary key ``(tenant, day, actor, kind, team)``.  Each batch upserts its rows,
     aggregated in Python first, in key order.
 ``{prefix}stories``
-    ``seq``, ``id`` (unique: a story is kept once), ``at_us`` and ``story``
-    (JSON); index ``(at_us, seq)`` for the feed.
+    ``seq``, ``id`` (unique per tenant: a story is kept once), ``at_us`` and
+    ``story`` (JSON); index ``(tenant, at_us, seq)`` for the feed.
+
+Both tables lead with ``tenant`` (see :mod:`e2badges.storage._sql_schema`), and
+every statement here filters on it or writes it.
 
 Adoption queries are single ``GROUP BY`` statements over the rollup, so a year
 of activity for 10,000 people reads its rollup rows in the database and returns
@@ -70,13 +73,20 @@ class AdoptionTables:
 
 
 def adoption_tables(
-    metadata: MetaData, prefix: str, options: dict[str, Any], json_text: Any, seq: Any
+    metadata: MetaData,
+    prefix: str,
+    options: dict[str, Any],
+    json_text: Any,
+    seq: Any,
+    *,
+    tenant: Any,
 ) -> AdoptionTables:
     """Add the rollup and stories tables to ``metadata``."""
     ident = String(MAX_IDENTIFIER_LENGTH)
     days = Table(
         f"{prefix}activity_days",
         metadata,
+        Column("tenant", tenant, nullable=False),
         Column("day", String(10), nullable=False),
         Column("actor", ident, nullable=False),
         Column("kind", String(MAX_KIND_LENGTH), nullable=False),
@@ -85,18 +95,21 @@ def adoption_tables(
         Column("month", String(7), nullable=False),
         Column("n", BigInteger, nullable=False),
         Column("last_us", BigInteger, nullable=False),
-        PrimaryKeyConstraint("day", "actor", "kind", "team", name=f"pk_{prefix}activity_days"),
+        PrimaryKeyConstraint(
+            "tenant", "day", "actor", "kind", "team", name=f"pk_{prefix}activity_days"
+        ),
         **options,
     )
     stories = Table(
         f"{prefix}stories",
         metadata,
+        Column("tenant", tenant, nullable=False),
         Column("seq", seq, primary_key=True, autoincrement=True),
         Column("id", String(64), nullable=False),
         Column("at_us", BigInteger, nullable=False),
         Column("story", json_text, nullable=False),
-        UniqueConstraint("id", name=f"uq_{prefix}stories_id"),
-        Index(f"ix_{prefix}stories_at", "at_us", "seq"),
+        UniqueConstraint("tenant", "id", name=f"uq_{prefix}stories_id"),
+        Index(f"ix_{prefix}stories_at", "tenant", "at_us", "seq"),
         **options,
     )
     return AdoptionTables(days, stories)
@@ -127,14 +140,16 @@ def apply_adoption(
     tables: AdoptionTables,
     batch: EffectBatch,
     insert_ignoring: Callable[[Table, str], Insert],
+    tenant: str,
 ) -> None:
-    """Store the stories of ``batch`` and add its activities to the rollup."""
+    """Store the stories of ``batch`` and add its activities to the rollup, under ``tenant``."""
     rollup: dict[tuple[str, str, str, str], list[Any]] = {}
     stories: list[dict[str, Any]] = []
     local = batch.local
     for i, (activity, outcome) in enumerate(batch.recorded):
         stories.extend(
-            {"id": s.id, "at_us": epoch_us(s.at), "story": encode_story(s)} for s in outcome.stories
+            {"tenant": tenant, "id": s.id, "at_us": epoch_us(s.at), "story": encode_story(s)}
+            for s in outcome.stories
         )
         if activity.kind in RESERVED_KINDS:
             continue
@@ -155,6 +170,7 @@ def apply_adoption(
         t = tables.days
         rows = [
             {
+                "tenant": tenant,
                 "day": k[0],
                 "actor": k[1],
                 "kind": k[2],
@@ -178,7 +194,7 @@ def _upsert(t: Table, dialect: str) -> Any:
     stmt = pg_insert(t) if dialect == "postgresql" else sqlite_insert(t)
     latest = func.greatest if dialect == "postgresql" else func.max
     return stmt.on_conflict_do_update(
-        index_elements=[t.c.day, t.c.actor, t.c.kind, t.c.team],
+        index_elements=[t.c.tenant, t.c.day, t.c.actor, t.c.kind, t.c.team],
         set_={"n": t.c.n + stmt.excluded.n, "last_us": latest(t.c.last_us, stmt.excluded.last_us)},
     )
 
@@ -189,6 +205,7 @@ def _upsert(t: Table, dialect: str) -> Any:
 def activity_totals(
     conn: Connection,
     tables: AdoptionTables,
+    tenant: str,
     *,
     by: Sequence[str],
     start: str | None,
@@ -204,7 +221,7 @@ def activity_totals(
     columns = [t.c[name] for name in by]
     query = select(
         *columns, func.count(distinct(t.c.actor)), func.sum(t.c.n), func.max(t.c.last_us)
-    )
+    ).where(t.c.tenant == tenant)
     if "team" in by:
         query = query.where(t.c.team != "" if team is None else t.c.team == team)
     else:
@@ -226,17 +243,26 @@ def activity_totals(
     return out
 
 
-def first_active(conn: Connection, tables: AdoptionTables, team: str | None) -> dict[str, str]:
+def first_active(
+    conn: Connection, tables: AdoptionTables, tenant: str, team: str | None
+) -> dict[str, str]:
     """Answer :meth:`Store.first_active` with one GROUP BY over the rollup."""
     t = tables.days
-    query = select(t.c.actor, func.min(t.c.day)).where(t.c.team == (team or "")).group_by(t.c.actor)
+    query = (
+        select(t.c.actor, func.min(t.c.day))
+        .where(t.c.tenant == tenant, t.c.team == (team or ""))
+        .group_by(t.c.actor)
+    )
     return {str(row[0]): str(row[1]) for row in conn.execute(query)}
 
 
-def first_awards(conn: Connection, awards: Table) -> dict[str, float]:
+def first_awards(conn: Connection, awards: Table, tenant: str) -> dict[str, float]:
     """Answer :meth:`Store.first_awards`: each person's first award in award order."""
-    firsts = select(func.min(awards.c.seq)).group_by(awards.c.user_id)
-    rows = conn.execute(select(awards.c.user_id, awards.c.award).where(awards.c.seq.in_(firsts)))
+    mine = awards.c.tenant == tenant
+    firsts = select(func.min(awards.c.seq)).where(mine).group_by(awards.c.user_id)
+    rows = conn.execute(
+        select(awards.c.user_id, awards.c.award).where(mine, awards.c.seq.in_(firsts))
+    )
     return {user: decode_record(Award, text).at.timestamp() for user, text in rows}
 
 
@@ -258,6 +284,7 @@ class _OptedOut:
 def feed(
     read: Callable[[Any], Sequence[Any]],
     tables: AdoptionTables,
+    tenant: str,
     *,
     team: str | None,
     since: datetime | None,
@@ -276,7 +303,11 @@ def feed(
     page = max(100, 4 * limit)
     after: tuple[int, int] | None = None
     while len(out) < limit:
-        query = select(t.c.at_us, t.c.seq, t.c.story).order_by(t.c.at_us.desc(), t.c.seq.desc())
+        query = (
+            select(t.c.at_us, t.c.seq, t.c.story)
+            .where(t.c.tenant == tenant)
+            .order_by(t.c.at_us.desc(), t.c.seq.desc())
+        )
         if since is not None:
             query = query.where(t.c.at_us >= epoch_us(since))
         if after is not None:

@@ -26,8 +26,12 @@ transaction holding that lock), and the deltas are upserted in one sorted order
 (``n = n + delta``), so concurrent writers of one board keep exact counts and
 never wait for each other in a cycle.  An opt-out changes ``listed`` on a
 person's rows and their counts; it takes a board lock exclusively, which every
-recording batch with board rows takes shared (PostgreSQL: an advisory lock;
-MySQL/MariaDB: the schema-version row; SQLite has one writer anyway).
+recording batch with board rows takes shared (PostgreSQL: an advisory lock per
+table prefix and tenant; MySQL/MariaDB: the schema-version row, shared by all
+tenants; SQLite has one writer anyway).
+
+Every table here leads its keys with ``tenant``, and every statement filters on
+the tenant the SQLBoards was made for (the first parameter of each raw statement).
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ __all__ = ["SQLBoards", "bands"]
 _CHUNK = 300  # keys per IN list
 _ROW_COLS = ("sort_key", "reached", "subject", "score", "total", "count", "members", "team")
 _UPSERT_COLS = ("board", "period", "subject", *_ROW_COLS[:2], *_ROW_COLS[3:], "listed")
+# Each statement's parameters start with the tenant (raw statements) or bind it by name.
 
 CountKey = tuple[str, str, int, float]
 # Above every sort key (scores are finite): the open end of the last band.
@@ -77,8 +82,9 @@ def _add(deltas: dict[CountKey, int], board: str, period: str, key: float, n: in
 class SQLBoards:
     """Board statements over one set of tables on one dialect."""
 
-    def __init__(self, tables: Tables, dialect: Dialect, prefix: str) -> None:
+    def __init__(self, tables: Tables, dialect: Dialect, prefix: str, tenant: str) -> None:
         self.tables = tables
+        self.tenant = tenant
         self.dialect = name = dialect.name
         self._dbapi_error: type[Exception] = dialect.loaded_dbapi.Error
         q = dialect.identifier_preparer.quote
@@ -89,7 +95,7 @@ class SQLBoards:
             return text.replace("?", mark)
 
         cols = ", ".join(q(c) for c in _ROW_COLS)
-        where = "board = ? AND period = ?"
+        where = "tenant = ? AND board = ? AND period = ?"
         listed = f"{where} AND listed = TRUE"
         order = "ORDER BY sort_key, reached, subject"
         self.sql_row = sql(f"SELECT {cols}, listed FROM {rows} WHERE {where} AND subject = ?")
@@ -126,6 +132,7 @@ class SQLBoards:
         )
         ucols = ", ".join(q(c) for c in _UPSERT_COLS)
         kept = [c for c in _UPSERT_COLS if c not in ("board", "period", "subject")]
+        ucols = f"tenant, {ucols}"
         if name == "postgresql":
             types = (
                 "text",
@@ -143,45 +150,50 @@ class SQLBoards:
             arrays = ", ".join(f"%(c{i})b::{t}[]" for i, t in enumerate(types))
             sets = ", ".join(f"{q(c)} = EXCLUDED.{q(c)}" for c in kept)
             self.sql_upsert_rows = (
-                f"INSERT INTO {rows} ({ucols}) SELECT * FROM unnest({arrays}) "
-                f"ON CONFLICT (board, period, subject) DO UPDATE SET {sets}"
+                f"INSERT INTO {rows} ({ucols}) SELECT %(tenant)s::text, * FROM unnest({arrays}) "
+                f"ON CONFLICT (tenant, board, period, subject) DO UPDATE SET {sets}"
             )
             self.sql_upsert_counts = (
-                f"INSERT INTO {counts} (board, period, level, sort_key, n) "
-                "SELECT b, p, l, k, n FROM unnest(%(c0)b::text[], %(c1)b::text[], "
-                "%(c2)b::int[], %(c3)b::float8[], %(c4)b::bigint[]) "
+                f"INSERT INTO {counts} (tenant, board, period, level, sort_key, n) "
+                "SELECT %(tenant)s::text, b, p, l, k, n FROM unnest(%(c0)b::text[], "
+                "%(c1)b::text[], %(c2)b::int[], %(c3)b::float8[], %(c4)b::bigint[]) "
                 "WITH ORDINALITY AS t(b, p, l, k, n, o) ORDER BY o "
-                "ON CONFLICT (board, period, level, sort_key) "
+                "ON CONFLICT (tenant, board, period, level, sort_key) "
                 f"DO UPDATE SET n = {counts}.n + EXCLUDED.n"
             )
             self.sql_old = (
                 f"SELECT r.board, r.period, r.subject, r.sort_key, r.listed FROM {rows} r "
                 "JOIN unnest(%(b)b::text[], %(p)b::text[], %(s)b::text[]) AS k(b, p, s) "
-                "ON r.board = k.b AND r.period = k.p AND r.subject = k.s"
+                "ON r.tenant = %(tenant)s AND r.board = k.b AND r.period = k.p "
+                "AND r.subject = k.s"
             )
-            lock = abs(
-                int(hashlib.sha256(f"e2badges-boards:{prefix}".encode()).hexdigest()[:15], 16)
-            )
+            # One lock per table prefix and tenant: tenants never wait for each other.
+            lock_name = f"e2badges-boards:{prefix}:{tenant}"
+            lock = abs(int(hashlib.sha256(lock_name.encode()).hexdigest()[:15], 16))
             self.sql_lock_shared = f"SELECT pg_advisory_xact_lock_shared({lock})"
             self.sql_lock = f"SELECT pg_advisory_xact_lock({lock})"
         else:
-            values = "(" + ", ".join([mark] * len(_UPSERT_COLS)) + ")"
+            values = "(" + ", ".join([mark] * (len(_UPSERT_COLS) + 1)) + ")"
             if name == "sqlite":
                 sets = ", ".join(f"{q(c)} = excluded.{q(c)}" for c in kept)
-                conflict = "ON CONFLICT (board, period, subject) DO UPDATE SET "
-                count_conflict = "ON CONFLICT (board, period, level, sort_key) DO UPDATE SET "
+                conflict = "ON CONFLICT (tenant, board, period, subject) DO UPDATE SET "
+                count_conflict = (
+                    "ON CONFLICT (tenant, board, period, level, sort_key) DO UPDATE SET "
+                )
                 self.sql_upsert_counts = (
-                    f"INSERT INTO {counts} (board, period, level, sort_key, n) "
-                    f"VALUES (?, ?, ?, ?, ?) {count_conflict} n = n + excluded.n"
+                    f"INSERT INTO {counts} (tenant, board, period, level, sort_key, n) "
+                    f"VALUES (?, ?, ?, ?, ?, ?) {count_conflict} n = n + excluded.n"
                 )
                 self.sql_lock_shared = self.sql_lock = ""
             else:
                 sets = ", ".join(f"{q(c)} = VALUES({q(c)})" for c in kept)
                 conflict = "ON DUPLICATE KEY UPDATE "
                 self.sql_upsert_counts = (
-                    f"INSERT INTO {counts} (board, period, level, sort_key, n) "
-                    "VALUES (%s, %s, %s, %s, %s) ON DUPLICATE KEY UPDATE n = n + VALUES(n)"
+                    f"INSERT INTO {counts} (tenant, board, period, level, sort_key, n) "
+                    "VALUES (%s, %s, %s, %s, %s, %s) ON DUPLICATE KEY UPDATE n = n + VALUES(n)"
                 )
+                # The schema-version row, shared by every tenant: an opt-out (rare and
+                # short) holds up recording with board rows in the other tenants too.
                 meta = q(tables.meta.name)
                 locked = f"SELECT value FROM {meta} WHERE name = 'schema_version'"
                 self.sql_lock_shared = f"{locked} LOCK IN SHARE MODE"
@@ -201,7 +213,8 @@ class SQLBoards:
             # which covers the columns, before the table has statistics).
             columns = [list(col) for col in zip(*keys, strict=True)]
             found = conn.exec_driver_sql(
-                self.sql_old, {"b": columns[0], "p": columns[1], "s": columns[2]}
+                self.sql_old,
+                {"tenant": self.tenant, "b": columns[0], "p": columns[1], "s": columns[2]},
             )
             for board, period, subject, sort_key, was in found:
                 old[(board, period, subject)] = (sort_key, bool(was))
@@ -214,7 +227,10 @@ class SQLBoards:
             for (board, period), subjects in groups.items():
                 for chunk in _chunks(subjects):
                     query = select(c.subject, c.sort_key, c.listed).where(
-                        c.board == board, c.period == period, c.subject.in_(chunk)
+                        c.tenant == self.tenant,
+                        c.board == board,
+                        c.period == period,
+                        c.subject.in_(chunk),
                     )
                     for subject, sort_key, was in conn.execute(query):
                         old[(board, period, subject)] = (sort_key, bool(was))
@@ -253,11 +269,14 @@ class SQLBoards:
     def _execute(self, conn: Connection, sql: str, params: list[tuple[Any, ...]]) -> None:
         if not params:
             return
+        tenant = self.tenant
         if self.dialect == "postgresql":
             columns = zip(*params, strict=True)
-            conn.exec_driver_sql(sql, {f"c{i}": list(col) for i, col in enumerate(columns)})
+            named: dict[str, Any] = {f"c{i}": list(col) for i, col in enumerate(columns)}
+            named["tenant"] = tenant
+            conn.exec_driver_sql(sql, named)
         else:
-            conn.exec_driver_sql(sql, params)
+            conn.exec_driver_sql(sql, [(tenant, *row) for row in params])
 
     def _move(self, conn: Connection, deltas: dict[CountKey, int]) -> None:
         """Upsert count deltas in sorted order, then drop the count rows that reached 0."""
@@ -275,6 +294,7 @@ class SQLBoards:
             for chunk in _chunks(keys):
                 conn.execute(
                     delete(t).where(
+                        c.tenant == self.tenant,
                         c.board == board,
                         c.period == period,
                         c.level == level,
@@ -287,7 +307,8 @@ class SQLBoards:
         t = self.tables.board_opt_outs
         out: set[str] = set()
         for chunk in _chunks(people):
-            out.update(conn.execute(select(t.c.user_id).where(t.c.user_id.in_(chunk))).scalars())
+            query = select(t.c.user_id).where(t.c.tenant == self.tenant, t.c.user_id.in_(chunk))
+            out.update(conn.execute(query).scalars())
         return out
 
     def set_opt_out(self, conn: Connection, user: str, opted_out: bool) -> None:
@@ -298,12 +319,17 @@ class SQLBoards:
             return
         o = self.tables.board_opt_outs
         if opted_out:
-            conn.execute(o.insert().values(user_id=user))
+            conn.execute(o.insert().values(tenant=self.tenant, user_id=user))
         else:
-            conn.execute(delete(o).where(o.c.user_id == user))
+            conn.execute(delete(o).where(o.c.tenant == self.tenant, o.c.user_id == user))
         t = self.tables.board_rows
         c = t.c
-        mine = (c.subject == user, c.team.is_(False), c.sort_key.is_not(None))
+        mine = (
+            c.tenant == self.tenant,
+            c.subject == user,
+            c.team.is_(False),
+            c.sort_key.is_not(None),
+        )
         deltas: dict[CountKey, int] = {}
         step = -1 if opted_out else 1
         for board, period, sort_key in conn.execute(
@@ -316,7 +342,8 @@ class SQLBoards:
     def opted_out(self, conn: Connection, user: str) -> bool:
         """Return whether ``user`` opted out."""
         t = self.tables.board_opt_outs
-        return conn.execute(select(t.c.user_id).where(t.c.user_id == user)).first() is not None
+        query = select(t.c.user_id).where(t.c.tenant == self.tenant, t.c.user_id == user)
+        return conn.execute(query).first() is not None
 
     # -- reading one period ----------------------------------------------------------
 
@@ -338,7 +365,7 @@ class SQLBoards:
 
     def size(self, conn: Connection, board: str, period: str) -> int:
         """Return the number of listed rows."""
-        return int(self._fetch(conn, self.sql_size, (board, period))[0][0] or 0)
+        return int(self._fetch(conn, self.sql_size, (self.tenant, board, period))[0][0] or 0)
 
     def page(
         self, conn: Connection, board: str, period: str, start: int, stop: int, *, dense: bool
@@ -347,7 +374,8 @@ class SQLBoards:
         if stop <= start:
             return BoardPage(start, [], self.size(conn, board, period))
         if not start:
-            found = self._fetch(conn, self.sql_top, (board, period, board, period, stop))
+            bp = (self.tenant, board, period)
+            found = self._fetch(conn, self.sql_top, (*bp, *bp, stop))
             if not found:
                 return BoardPage(0, [], 0)
             return BoardPage(0, [_row(r) for r in found], int(found[0][8]))
@@ -357,7 +385,9 @@ class SQLBoards:
         key, better, size = located
         if key is None:
             return BoardPage(start, [], size)
-        rows = self._fetch(conn, self.sql_from, (board, period, key, stop - start, start - better))
+        rows = self._fetch(
+            conn, self.sql_from, (self.tenant, board, period, key, stop - start, start - better)
+        )
         distinct = self._distinct(conn, board, period, key) if dense else 0
         return BoardPage(start, [_row(r) for r in rows], size, better, distinct)
 
@@ -370,7 +400,8 @@ class SQLBoards:
         The key is None past the end; None instead of the triple means the counts moved
         between two statements (a concurrent commit), and the caller falls back.
         """
-        levels = self._fetch(conn, self.sql_level_all, (board, period, 2))
+        bp = (self.tenant, board, period)
+        levels = self._fetch(conn, self.sql_level_all, (*bp, 2))
         size = sum(int(n) for _, n in levels)
         if position >= size:
             return None, 0, size
@@ -380,7 +411,7 @@ class SQLBoards:
         for level in (2, 1, 0):
             if level < 2:
                 # Only the bands (or keys) inside the band found one level up.
-                levels = self._fetch(conn, self.sql_level_from, (board, period, level, found, end))
+                levels = self._fetch(conn, self.sql_level_from, (*bp, level, found, end))
             found = None
             for i, (key, n) in enumerate(levels):
                 if seen + n > position:
@@ -393,20 +424,21 @@ class SQLBoards:
         return found, seen, size
 
     def _distinct(self, conn: Connection, board: str, period: str, key: float) -> int:
-        return int(self._fetch(conn, self.sql_distinct, (board, period, key))[0][0] or 0)
+        params = (self.tenant, board, period, key)
+        return int(self._fetch(conn, self.sql_distinct, params)[0][0] or 0)
 
     def standing(
         self, conn: Connection, board: str, period: str, subject: str, dense: bool
     ) -> Standing | None:
         """Return where ``subject``'s ranked row stands among the listed rows of others."""
-        first = self._fetch(conn, self.sql_row, (board, period, subject))
+        bp = (self.tenant, board, period)
+        first = self._fetch(conn, self.sql_row, (*bp, subject))
         if not first or first[0][0] is None:
             return None
         found = first[0]
         row = _row(found)
         key: float = found[0]
         fine, coarse = bands(key)
-        bp = (board, period)
         counts = self._fetch(
             conn,
             self.sql_counts,
@@ -450,7 +482,7 @@ class SQLBoards:
         t = self.tables.board_rows
         c = t.c
         query = select(*(c[name] for name in _ROW_COLS)).where(
-            c.board == board, c.period.in_(bucket.days)
+            c.tenant == self.tenant, c.board == board, c.period.in_(bucket.days)
         )
         by_subject: dict[str, list[BoardRow]] = {}
         for found in conn.execute(query):

@@ -85,6 +85,7 @@ from sqlalchemy.engine import Connection, Dialect
 from .._errors import ConfigurationError
 from .._models import MAX_IDENTIFIER_LENGTH, MAX_KIND_LENGTH
 from ._sql_adoption import AdoptionTables, adoption_tables
+from ._tenant import MAX_TENANT_LENGTH
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -113,6 +114,7 @@ _PREFIX = re.compile(r"^(?:[a-z][a-z0-9_]{0,23})?$")
 IDENT = String(MAX_IDENTIFIER_LENGTH)
 JSON_TEXT = Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
 SEQ = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements INTEGER keys only
+TENANT = String(MAX_TENANT_LENGTH)
 
 
 def check_prefix(prefix: str) -> str:
@@ -190,6 +192,7 @@ def build_tables(prefix: str = "e2b_", dialect: Dialect | None = None) -> Tables
     activities = Table(
         f"{p}activities",
         metadata,
+        Column("tenant", TENANT, primary_key=True),
         Column("id", IDENT, primary_key=True),
         Column("kind", String(MAX_KIND_LENGTH), nullable=False),
         Column("actor", IDENT, nullable=False),
@@ -200,15 +203,18 @@ def build_tables(prefix: str = "e2b_", dialect: Dialect | None = None) -> Tables
     log = Table(
         f"{p}log",
         metadata,
+        Column("tenant", TENANT, nullable=False),
         Column("seq", SEQ, primary_key=True, autoincrement=True),
         Column("activity_id", IDENT, nullable=False),
         Column("outcome", JSON_TEXT, nullable=False),
-        UniqueConstraint("activity_id", name=f"uq_{p}log_activity"),
+        UniqueConstraint("tenant", "activity_id", name=f"uq_{p}log_activity"),
+        Index(f"ix_{p}log_seq", "tenant", "seq"),
         **options,
     )
     ledger = Table(
         f"{p}ledger",
         metadata,
+        Column("tenant", TENANT, nullable=False),
         Column("seq", SEQ, primary_key=True, autoincrement=True),
         Column("user_id", IDENT, nullable=False),
         Column("activity_id", IDENT, nullable=False),
@@ -221,12 +227,13 @@ def build_tables(prefix: str = "e2b_", dialect: Dialect | None = None) -> Tables
         Column("bonus", Boolean, nullable=False),
         Column("at_us", BigInteger, nullable=False),
         Column("at_offset", Integer, nullable=False),
-        Index(f"ix_{p}ledger_user", "user_id", "seq"),
+        Index(f"ix_{p}ledger_user", "tenant", "user_id", "seq"),
         **options,
     )
     state = Table(
         f"{p}state",
         metadata,
+        Column("tenant", TENANT, primary_key=True),
         Column("state_key", String(STATE_KEY_LENGTH), primary_key=True),
         Column("value", JSON_TEXT, nullable=True),
         **options,
@@ -234,6 +241,7 @@ def build_tables(prefix: str = "e2b_", dialect: Dialect | None = None) -> Tables
     awards = Table(
         f"{p}awards",
         metadata,
+        Column("tenant", TENANT, nullable=False),
         Column("seq", SEQ, primary_key=True, autoincrement=True),
         Column("user_id", IDENT, nullable=False),
         Column("badge", IDENT, nullable=False),
@@ -242,12 +250,13 @@ def build_tables(prefix: str = "e2b_", dialect: Dialect | None = None) -> Tables
         Column("team", IDENT, nullable=True),
         Column("award", JSON_TEXT, nullable=False),
         Column("revocation", JSON_TEXT, nullable=True),
-        Index(f"ix_{p}awards_user", "user_id", "seq"),
+        Index(f"ix_{p}awards_user", "tenant", "user_id", "seq"),
         **options,
     )
     outbox = Table(
         f"{p}outbox",
         metadata,
+        Column("tenant", TENANT, nullable=False),
         Column("seq", SEQ, primary_key=True, autoincrement=True),
         Column("id", String(NOTIFICATION_ID_LENGTH), nullable=False),
         Column("hook", String(100), nullable=False),
@@ -258,13 +267,14 @@ def build_tables(prefix: str = "e2b_", dialect: Dialect | None = None) -> Tables
         Column("errors", JSON_TEXT, nullable=False),
         Column("done", Boolean, nullable=False),
         Column("due_us", BigInteger, nullable=True),
-        UniqueConstraint("id", name=f"uq_{p}outbox_id"),
-        Index(f"ix_{p}outbox_due", "done", "seq"),
+        UniqueConstraint("tenant", "id", name=f"uq_{p}outbox_id"),
+        Index(f"ix_{p}outbox_due", "tenant", "done", "seq"),
         **options,
     )
     board_rows = Table(
         f"{p}board_rows",
         metadata,
+        Column("tenant", TENANT, primary_key=True),
         Column("board", IDENT, primary_key=True),
         Column("period", String(32), primary_key=True),
         Column("subject", IDENT, primary_key=True),
@@ -278,6 +288,7 @@ def build_tables(prefix: str = "e2b_", dialect: Dialect | None = None) -> Tables
         Column("listed", Boolean, nullable=False),
         Index(
             f"ix_{p}board_rows_listing",
+            "tenant",
             "board",
             "period",
             "listed",
@@ -285,12 +296,13 @@ def build_tables(prefix: str = "e2b_", dialect: Dialect | None = None) -> Tables
             "reached",
             "subject",
         ),
-        Index(f"ix_{p}board_rows_subject", "subject"),
+        Index(f"ix_{p}board_rows_subject", "tenant", "subject"),
         **options,
     )
     board_counts = Table(
         f"{p}board_counts",
         metadata,
+        Column("tenant", TENANT, primary_key=True),
         Column("board", IDENT, primary_key=True),
         Column("period", String(32), primary_key=True),
         Column("level", Integer, primary_key=True, autoincrement=False),
@@ -301,10 +313,11 @@ def build_tables(prefix: str = "e2b_", dialect: Dialect | None = None) -> Tables
     board_opt_outs = Table(
         f"{p}board_opt_outs",
         metadata,
+        Column("tenant", TENANT, primary_key=True),
         Column("user_id", IDENT, primary_key=True),
         **options,
     )
-    adoption = adoption_tables(metadata, p, options, JSON_TEXT, SEQ)
+    adoption = adoption_tables(metadata, p, options, JSON_TEXT, SEQ, tenant=TENANT)
     return Tables(
         metadata,
         meta,

@@ -21,6 +21,7 @@ depends_on = None
 IDENT = sa.String(256)
 JSON_TEXT = sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
 SEQ = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+TENANT = sa.String(64)
 
 
 def upgrade(table_prefix: str) -> None:
@@ -35,6 +36,7 @@ def upgrade(table_prefix: str) -> None:
     )
     op.create_table(
         f"{p}activities",
+        sa.Column("tenant", TENANT, primary_key=True),
         sa.Column("id", IDENT, primary_key=True),
         sa.Column("kind", sa.String(100), nullable=False),
         sa.Column("actor", IDENT, nullable=False),
@@ -44,14 +46,17 @@ def upgrade(table_prefix: str) -> None:
     )
     op.create_table(
         f"{p}log",
+        sa.Column("tenant", TENANT, nullable=False),
         sa.Column("seq", SEQ, primary_key=True, autoincrement=True),
         sa.Column("activity_id", IDENT, nullable=False),
         sa.Column("outcome", JSON_TEXT, nullable=False),
-        sa.UniqueConstraint("activity_id", name=f"uq_{p}log_activity"),
+        sa.UniqueConstraint("tenant", "activity_id", name=f"uq_{p}log_activity"),
         **options,
     )
+    op.create_index(f"ix_{p}log_seq", f"{p}log", ["tenant", "seq"])
     op.create_table(
         f"{p}ledger",
+        sa.Column("tenant", TENANT, nullable=False),
         sa.Column("seq", SEQ, primary_key=True, autoincrement=True),
         sa.Column("user_id", IDENT, nullable=False),
         sa.Column("activity_id", IDENT, nullable=False),
@@ -66,15 +71,17 @@ def upgrade(table_prefix: str) -> None:
         sa.Column("at_offset", sa.Integer, nullable=False),
         **options,
     )
-    op.create_index(f"ix_{p}ledger_user", f"{p}ledger", ["user_id", "seq"])
+    op.create_index(f"ix_{p}ledger_user", f"{p}ledger", ["tenant", "user_id", "seq"])
     op.create_table(
         f"{p}state",
+        sa.Column("tenant", TENANT, primary_key=True),
         sa.Column("state_key", sa.String(255), primary_key=True),
         sa.Column("value", JSON_TEXT, nullable=True),
         **options,
     )
     op.create_table(
         f"{p}awards",
+        sa.Column("tenant", TENANT, nullable=False),
         sa.Column("seq", SEQ, primary_key=True, autoincrement=True),
         sa.Column("user_id", IDENT, nullable=False),
         sa.Column("badge", IDENT, nullable=False),
@@ -85,9 +92,10 @@ def upgrade(table_prefix: str) -> None:
         sa.Column("revocation", JSON_TEXT, nullable=True),
         **options,
     )
-    op.create_index(f"ix_{p}awards_user", f"{p}awards", ["user_id", "seq"])
+    op.create_index(f"ix_{p}awards_user", f"{p}awards", ["tenant", "user_id", "seq"])
     op.create_table(
         f"{p}outbox",
+        sa.Column("tenant", TENANT, nullable=False),
         sa.Column("seq", SEQ, primary_key=True, autoincrement=True),
         sa.Column("id", sa.String(320), nullable=False),
         sa.Column("hook", sa.String(100), nullable=False),
@@ -98,12 +106,13 @@ def upgrade(table_prefix: str) -> None:
         sa.Column("errors", JSON_TEXT, nullable=False),
         sa.Column("done", sa.Boolean, nullable=False),
         sa.Column("due_us", sa.BigInteger, nullable=True),
-        sa.UniqueConstraint("id", name=f"uq_{p}outbox_id"),
+        sa.UniqueConstraint("tenant", "id", name=f"uq_{p}outbox_id"),
         **options,
     )
-    op.create_index(f"ix_{p}outbox_due", f"{p}outbox", ["done", "seq"])
+    op.create_index(f"ix_{p}outbox_due", f"{p}outbox", ["tenant", "done", "seq"])
     op.create_table(
         f"{p}board_rows",
+        sa.Column("tenant", TENANT, primary_key=True),
         sa.Column("board", IDENT, primary_key=True),
         sa.Column("period", sa.String(32), primary_key=True),
         sa.Column("subject", IDENT, primary_key=True),
@@ -120,11 +129,12 @@ def upgrade(table_prefix: str) -> None:
     op.create_index(
         f"ix_{p}board_rows_listing",
         f"{p}board_rows",
-        ["board", "period", "listed", "sort_key", "reached", "subject"],
+        ["tenant", "board", "period", "listed", "sort_key", "reached", "subject"],
     )
-    op.create_index(f"ix_{p}board_rows_subject", f"{p}board_rows", ["subject"])
+    op.create_index(f"ix_{p}board_rows_subject", f"{p}board_rows", ["tenant", "subject"])
     op.create_table(
         f"{p}board_counts",
+        sa.Column("tenant", TENANT, primary_key=True),
         sa.Column("board", IDENT, primary_key=True),
         sa.Column("period", sa.String(32), primary_key=True),
         sa.Column("level", sa.Integer, primary_key=True, autoincrement=False),
@@ -134,11 +144,13 @@ def upgrade(table_prefix: str) -> None:
     )
     op.create_table(
         f"{p}board_opt_outs",
+        sa.Column("tenant", TENANT, primary_key=True),
         sa.Column("user_id", IDENT, primary_key=True),
         **options,
     )
     op.create_table(
         f"{p}activity_days",
+        sa.Column("tenant", TENANT, nullable=False),
         sa.Column("day", sa.String(10), nullable=False),
         sa.Column("actor", IDENT, nullable=False),
         sa.Column("kind", sa.String(100), nullable=False),
@@ -147,19 +159,22 @@ def upgrade(table_prefix: str) -> None:
         sa.Column("month", sa.String(7), nullable=False),
         sa.Column("n", sa.BigInteger, nullable=False),
         sa.Column("last_us", sa.BigInteger, nullable=False),
-        sa.PrimaryKeyConstraint("day", "actor", "kind", "team", name=f"pk_{p}activity_days"),
+        sa.PrimaryKeyConstraint(
+            "tenant", "day", "actor", "kind", "team", name=f"pk_{p}activity_days"
+        ),
         **options,
     )
     op.create_table(
         f"{p}stories",
+        sa.Column("tenant", TENANT, nullable=False),
         sa.Column("seq", SEQ, primary_key=True, autoincrement=True),
         sa.Column("id", sa.String(64), nullable=False),
         sa.Column("at_us", sa.BigInteger, nullable=False),
         sa.Column("story", JSON_TEXT, nullable=False),
-        sa.UniqueConstraint("id", name=f"uq_{p}stories_id"),
+        sa.UniqueConstraint("tenant", "id", name=f"uq_{p}stories_id"),
         **options,
     )
-    op.create_index(f"ix_{p}stories_at", f"{p}stories", ["at_us", "seq"])
+    op.create_index(f"ix_{p}stories_at", f"{p}stories", ["tenant", "at_us", "seq"])
     op.bulk_insert(meta, [{"name": "schema_version", "value": "1"}])
 
 
