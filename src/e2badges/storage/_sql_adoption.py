@@ -1,7 +1,7 @@
 """The SQL store's stories and adoption figures: two tables and their queries.
 
 ``{prefix}activity_days``
-    the per-day rollup: one row per (``day``, ``actor``, ``kind``, ``team``) with
+    the per-day rollup: one row per (``tenant``, ``day``, ``actor``, ``kind``, ``team``) with
     the local ``week`` and ``month`` labels, ``n`` (activities) and ``last_us``
     (the latest ``at``, UTC microseconds); ``team`` is ``""`` on the row that
     counts every activity, and each team of an activity has its own row.

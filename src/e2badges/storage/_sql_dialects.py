@@ -198,8 +198,8 @@ class PostgresOps(SQLOps):
 
     def insert_ledger(self, conn: Connection, rows: Sequence[LedgerRow]) -> None:
         cols = [list(col) for col in zip(*rows, strict=True)]
-        params: dict[str, Any] = {f"c{i}": col for i, col in enumerate(cols, 1)}
-        params["tenant"] = self.tenant
+        params: dict[str, Any] = {"tenant": self.tenant}
+        params.update((f"c{i}", col) for i, col in enumerate(cols, 1))
         conn.exec_driver_sql(self.sql_ledger, params)
 
     def upsert_state(self, conn: Connection, rows: Sequence[tuple[str, str]]) -> None:

@@ -50,6 +50,12 @@ Schema version 1 (``{prefix}`` is the table prefix, ``e2b_`` by default):
 ``{prefix}board_opt_outs``
     one row per person who opted out of leaderboards (``user_id``).
 
+Tenants: every table but ``{prefix}meta`` starts with ``tenant`` (String(64), NOT
+NULL), the leading column of its primary key, unique constraints and indexes (left
+out above), so conflict targets, row locks and index ranges are per tenant.  The
+surrogate ``seq`` keys alone are global (SQLite autoincrements one-column integer
+keys only); every statement reads them together with the tenant.
+
 On MySQL/MariaDB every table is utf8mb4 with a binary NO PAD collation, so
 identifiers compare exactly (``"a"``, ``"A"`` and ``"a "`` are three ids).
 """
