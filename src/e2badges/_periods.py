@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 CALENDAR_WINDOWS = ("day", "week", "month", "quarter", "year")
-_ROLLING = re.compile(r"^([1-9][0-9]{0,3})d$")
+_ROLLING = re.compile(r"([1-9][0-9]{0,3})d")
 MAX_ROLLING_DAYS = 3660
 
 
@@ -56,7 +56,7 @@ def parse_window(text: str, *, subject: str | None = None, field: str = "window"
     """Parse a window name, raising ConfigurationError naming ``field`` if invalid."""
     if text == "all" or text in CALENDAR_WINDOWS:
         return Window(text)
-    match = _ROLLING.match(text) if isinstance(text, str) else None
+    match = _ROLLING.fullmatch(text) if isinstance(text, str) else None
     if match is None:
         raise ConfigurationError(
             field,
