@@ -280,7 +280,7 @@ class LeaderboardView:
         if window is None:
             w = self._default
         else:
-            found = self._windows.get(window)
+            found = self._windows.get(window) if isinstance(window, str) else None
             if found is None:
                 raise InvalidQueryError(
                     "window",

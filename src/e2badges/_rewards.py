@@ -388,8 +388,12 @@ class Rewards:
 
     def explain(self, user: str, *, limit: int | None = None) -> list[LedgerEntry]:
         """Return ``user``'s ledger lines, oldest first: activity, rule, amount or limit."""
-        if limit is not None and limit < 0:
-            raise ConfigurationError("limit", "must not be negative", subject="explain")
+        if limit is not None and (
+            isinstance(limit, bool) or not isinstance(limit, int) or limit < 0
+        ):
+            raise ConfigurationError(
+                "limit", f"must be a whole number, 0 or more; got {limit!r}", subject="explain"
+            )
         return self.store.ledger(_user_id(user), limit=limit)
 
     def activity(self, activity_id: str) -> Activity | None:

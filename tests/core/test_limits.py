@@ -149,6 +149,29 @@ class TestPeriodLabels:
         assert info.value.field == "period"
 
 
+class TestQueryArguments:
+    @pytest.fixture
+    def rewards(self) -> Rewards:
+        board = Leaderboard(id="b", metric=PointsMetric())
+        rule = PointRule(id="r", kind="k", actor_points=1)
+        return Rewards(rules=[rule], leaderboards=[board], clock=FrozenClock(T0))
+
+    def test_window_of_wrong_type(self, rewards: Rewards) -> None:
+        """A window that is not a string is refused with an error naming ``window``."""
+        with pytest.raises(InvalidQueryError) as query:
+            rewards.leaderboard("b").top(3, window=["all"])  # type: ignore[arg-type]
+        with pytest.raises(ConfigurationError) as adoption:
+            rewards.adoption(window=["month"])  # type: ignore[arg-type]
+        assert (query.value.field, adoption.value.field) == ("window", "window")
+
+    @pytest.mark.parametrize("limit", ["3", 2.5, True, -1])
+    def test_explain_limit(self, rewards: Rewards, limit: Any) -> None:
+        """explain() takes a whole number limit, 0 or more."""
+        with pytest.raises(ConfigurationError) as info:
+            rewards.explain("ann", limit=limit)
+        assert info.value.field == "limit"
+
+
 class TestDocumented:
     def test_api_table_matches_constants(self) -> None:
         """The limits table of the API reference states the exported values."""
