@@ -31,16 +31,17 @@ table prefix and tenant; MySQL/MariaDB: the schema-version row, shared by all
 tenants; SQLite has one writer anyway).
 
 Every table here leads its keys with ``tenant``, and every statement filters on
-the tenant the SQLBoards was made for (the first parameter of each raw statement).
+the tenant the statements are bound to (the first parameter of each raw statement).
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import math
 import sys
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Self
 
 from sqlalchemy import delete, select
 from sqlalchemy import exc as sa_exc
@@ -50,6 +51,7 @@ from .._leaderboards import BoardPage, BoardRow, RollingBucket, Standing, merge_
 from ._board_index import BoardIndex
 from ._codec import decode_value, encode_value
 from ._sql_schema import Tables
+from ._tenant import DEFAULT_TENANT
 
 __all__ = ["SQLBoards", "bands"]
 
@@ -82,9 +84,14 @@ def _add(deltas: dict[CountKey, int], board: str, period: str, key: float, n: in
 class SQLBoards:
     """Board statements over one set of tables on one dialect."""
 
-    def __init__(self, tables: Tables, dialect: Dialect, prefix: str, tenant: str) -> None:
+    #: The tenant of every statement (the first parameter of each raw one, or bound by
+    #: name); set by :meth:`bound`, never part of a statement's text.
+    tenant = DEFAULT_TENANT
+
+    def __init__(self, tables: Tables, dialect: Dialect, prefix: str) -> None:
         self.tables = tables
-        self.tenant = tenant
+        self._prefix = prefix
+        self._lock_params: dict[str, int] | None = None
         self.dialect = name = dialect.name
         self._dbapi_error: type[Exception] = dialect.loaded_dbapi.Error
         q = dialect.identifier_preparer.quote
@@ -167,11 +174,10 @@ class SQLBoards:
                 "ON r.tenant = %(tenant)s AND r.board = k.b AND r.period = k.p "
                 "AND r.subject = k.s"
             )
-            # One lock per table prefix and tenant: tenants never wait for each other.
-            lock_name = f"e2badges-boards:{prefix}:{tenant}"
-            lock = abs(int(hashlib.sha256(lock_name.encode()).hexdigest()[:15], 16))
-            self.sql_lock_shared = f"SELECT pg_advisory_xact_lock_shared({lock})"
-            self.sql_lock = f"SELECT pg_advisory_xact_lock({lock})"
+            # One lock per table prefix and tenant, its key a parameter (see bound()).
+            self._lock_params = {"lock": _lock_key(prefix, self.tenant)}
+            self.sql_lock_shared = "SELECT pg_advisory_xact_lock_shared(%(lock)s)"
+            self.sql_lock = "SELECT pg_advisory_xact_lock(%(lock)s)"
         else:
             values = "(" + ", ".join([mark] * (len(_UPSERT_COLS) + 1)) + ")"
             if name == "sqlite":
@@ -200,12 +206,25 @@ class SQLBoards:
                 self.sql_lock = f"{locked} FOR UPDATE"
             self.sql_upsert_rows = f"INSERT INTO {rows} ({ucols}) VALUES {values} {conflict}{sets}"
 
+    def bound(self, tenant: str) -> Self:
+        """Return these statements bound to ``tenant`` (a copy: the text is shared)."""
+        other = copy.copy(self)
+        other.tenant = tenant
+        if self._lock_params is not None:
+            # Tenants of one prefix never wait for each other's opt-outs.
+            other._lock_params = {"lock": _lock_key(self._prefix, tenant)}
+        return other
+
+    def _lock(self, conn: Connection, sql: str) -> None:
+        """Take the board lock ``sql`` names (shared or exclusive), if the database needs one."""
+        if sql:
+            conn.exec_driver_sql(sql, self._lock_params)
+
     # -- writing -------------------------------------------------------------------
 
     def apply(self, conn: Connection, batch: dict[tuple[str, str, str], BoardRow]) -> None:
         """Store a batch's board rows and move their counts (one statement per step)."""
-        if self.sql_lock_shared:
-            conn.exec_driver_sql(self.sql_lock_shared)
+        self._lock(conn, self.sql_lock_shared)
         keys = list(batch)
         old: dict[tuple[str, str, str], tuple[float | None, bool]] = {}
         if self.dialect == "postgresql":
@@ -313,8 +332,7 @@ class SQLBoards:
 
     def set_opt_out(self, conn: Connection, user: str, opted_out: bool) -> None:
         """Record an opt-out (or its end) and list or unlist the person's rows."""
-        if self.sql_lock:
-            conn.exec_driver_sql(self.sql_lock)
+        self._lock(conn, self.sql_lock)
         if self.opted_out(conn, user) == opted_out:
             return
         o = self.tables.board_opt_outs
@@ -494,6 +512,12 @@ class SQLBoards:
         people = sorted(s for s, row in index.rows.items() if not row.team)
         index.rebuild(self._opted_out(conn, people) if people else set())
         return index
+
+
+def _lock_key(prefix: str, tenant: str) -> int:
+    """Return the PostgreSQL advisory lock key of the boards of one prefix and tenant."""
+    name = f"e2badges-boards:{prefix}:{tenant}"
+    return abs(int(hashlib.sha256(name.encode()).hexdigest()[:15], 16))
 
 
 def _row(found: Any) -> BoardRow:

@@ -26,14 +26,16 @@ whole storage package (see docs/input.md).
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Self
 
 from sqlalchemy.engine import Connection, Dialect
 
 from ._codec import encode_value
 from ._sql_schema import STATE_KEY_LENGTH, Tables
+from ._tenant import DEFAULT_TENANT
 
 __all__ = ["ActivityRow", "LedgerRow", "SQLOps", "ops_for", "storage_key"]
 
@@ -65,16 +67,24 @@ class SQLOps:
     #: Whether state rows must be locked explicitly (False: the database has one writer).
     row_locks = True
 
-    def __init__(self, tables: Tables, dialect: Dialect, tenant: str) -> None:
+    #: The tenant bound as a parameter of every statement and written in every row
+    #: inserted; set by :meth:`bound`, never part of a statement's text.
+    tenant = DEFAULT_TENANT
+
+    def __init__(self, tables: Tables, dialect: Dialect) -> None:
         q = dialect.identifier_preparer.quote
         self.tables = tables
-        # Bound as a parameter of every statement, and written in every row inserted.
-        self.tenant = tenant
         self.t_activities = q(tables.activities.name)
         self.t_log = q(tables.log.name)
         self.t_ledger = q(tables.ledger.name)
         self.t_state = q(tables.state.name)
         self.q = q
+
+    def bound(self, tenant: str) -> Self:
+        """Return these statements bound to ``tenant`` (a copy: the text is shared)."""
+        other = copy.copy(self)
+        other.tenant = tenant
+        return other
 
     def begin(self, conn: Connection, *, joined: bool) -> None:
         """Prepare a transaction the store just began (or joined) for writing."""
@@ -130,8 +140,8 @@ class PostgresOps(SQLOps):
     with a regular expression per element, 30 times slower.
     """
 
-    def __init__(self, tables: Tables, dialect: Dialect, tenant: str) -> None:
-        super().__init__(tables, dialect, tenant)
+    def __init__(self, tables: Tables, dialect: Dialect) -> None:
+        super().__init__(tables, dialect)
         a, lg, ld, st = self.t_activities, self.t_log, self.t_ledger, self.t_state
         self.sql_claim = (
             f"INSERT INTO {a} (tenant, {self._cols(*_ACTIVITY_COLS)}) "
@@ -221,8 +231,8 @@ class _ValuesOps(SQLOps):
     def _values(self, n: int) -> str:
         return "(" + ", ".join([self.mark] * n) + ")"
 
-    def __init__(self, tables: Tables, dialect: Dialect, tenant: str) -> None:
-        super().__init__(tables, dialect, tenant)
+    def __init__(self, tables: Tables, dialect: Dialect) -> None:
+        super().__init__(tables, dialect)
         self.sql_log = (
             f"INSERT INTO {self.t_log} (tenant, {self._cols('activity_id', 'outcome')}) VALUES "
             + (self._values(3))
@@ -250,8 +260,8 @@ class MySQLOps(_ValuesOps):
     # IN lists are split so that no statement nears max_allowed_packet.
     chunk = 5000
 
-    def __init__(self, tables: Tables, dialect: Dialect, tenant: str) -> None:
-        super().__init__(tables, dialect, tenant)
+    def __init__(self, tables: Tables, dialect: Dialect) -> None:
+        super().__init__(tables, dialect)
         a, lg, st = self.t_activities, self.t_log, self.t_state
         key = self.q("state_key")
         self.sql_claim = (
@@ -311,8 +321,8 @@ class SQLiteOps(_ValuesOps):
     mark = "?"
     row_locks = False
 
-    def __init__(self, tables: Tables, dialect: Dialect, tenant: str) -> None:
-        super().__init__(tables, dialect, tenant)
+    def __init__(self, tables: Tables, dialect: Dialect) -> None:
+        super().__init__(tables, dialect)
         a, lg, st = self.t_activities, self.t_log, self.t_state
         self.sql_claim = (
             f"INSERT INTO {a} (tenant, {self._cols(*_ACTIVITY_COLS)}) VALUES {self._values(6)} "
@@ -361,10 +371,10 @@ def _json_list(values: Sequence[str]) -> str:
     return encode_value(list(values))
 
 
-def ops_for(tables: Tables, dialect: Dialect, tenant: str) -> SQLOps:
-    """Return the statements for ``dialect``, bound to ``tenant``."""
+def ops_for(tables: Tables, dialect: Dialect) -> SQLOps:
+    """Return the statements for ``dialect`` (bound to the default tenant: see ``bound``)."""
     if dialect.name == "postgresql":
-        return PostgresOps(tables, dialect, tenant)
+        return PostgresOps(tables, dialect)
     if dialect.name in ("mysql", "mariadb"):
-        return MySQLOps(tables, dialect, tenant)
-    return SQLiteOps(tables, dialect, tenant)
+        return MySQLOps(tables, dialect)
+    return SQLiteOps(tables, dialect)

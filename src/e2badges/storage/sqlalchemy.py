@@ -482,13 +482,10 @@ class SQLAlchemyStore(Store):
             if self._owns_engine:
                 self.engine.dispose()
             raise
-        self._bind(self._tenant)
-
-    def _bind(self, tenant: str) -> None:
-        """Build the statements of ``tenant``: every one of them filters on it or writes it."""
-        self._tenant = tenant
-        self._ops = ops_for(self.tables, self.engine.dialect, tenant)
-        self._boards = SQLBoards(self.tables, self.engine.dialect, self.table_prefix, tenant)
+        # Statement text is built once, from the schema; the tenant is bound as a parameter.
+        self._ops = ops_for(self.tables, self.engine.dialect).bound(self._tenant)
+        boards = SQLBoards(self.tables, self.engine.dialect, self.table_prefix)
+        self._boards = boards.bound(self._tenant)
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> SQLAlchemyStore:
@@ -513,7 +510,9 @@ class SQLAlchemyStore(Store):
         view = object.__new__(type(self))
         view.__dict__.update(self.__dict__)
         view._owns_engine = False
-        view._bind(tenant)
+        view._tenant = tenant
+        view._ops = self._ops.bound(tenant)
+        view._boards = self._boards.bound(tenant)
         return view
 
     def _open(self, create: bool) -> Tables:
