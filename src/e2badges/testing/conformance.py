@@ -65,6 +65,7 @@ from ..storage import (
     StoreTransaction,
 )
 from ._adoption_conformance import AdoptionConformance
+from ._people_conformance import PeopleConformance
 
 __all__ = ["StoreConformance"]
 
@@ -186,7 +187,7 @@ def scored(n: int, actor: str, value: float, day: int = 0, **extra: object) -> A
     return Activity(id=f"s{n}", actor=actor, kind="score", value=value, at=when, **extra)
 
 
-class StoreConformance(AdoptionConformance):
+class StoreConformance(AdoptionConformance, PeopleConformance):
     """Behaviour every Store must show; subclass it and provide ``make_store``."""
 
     @pytest.fixture
