@@ -373,18 +373,18 @@ class SQLBoards:
             conn.exec_driver_sql(self.sql_lock)
         o = self.tables.board_opt_outs
         conn.execute(delete(o).where(o.c.user_id == user))
-        conn.execute(insert(o).values(user_id=pseudonym, board=""))
         t = self.tables.board_rows
         c = t.c
         mine = (c.subject == user, c.team.is_(False))
-        deltas: dict[CountKey, int] = {}
-        for board, period, sort_key, listed in conn.execute(
-            select(c.board, c.period, c.sort_key, c.listed).where(*mine)
-        ):
-            if listed and sort_key is not None:
-                _add(deltas, board, period, sort_key, -1)
-        conn.execute(update(t).where(*mine).values(subject=pseudonym, listed=False))
-        self._move(conn, deltas)
+        rows = conn.execute(select(c.board, c.period, c.sort_key, c.listed).where(*mine)).all()
+        if rows:
+            conn.execute(insert(o).values(user_id=pseudonym, board=""))  # stay unlisted
+            deltas: dict[CountKey, int] = {}
+            for board, period, sort_key, listed in rows:
+                if listed and sort_key is not None:
+                    _add(deltas, board, period, sort_key, -1)
+            conn.execute(update(t).where(*mine).values(subject=pseudonym, listed=False))
+            self._move(conn, deltas)
         teams = select(c.board, c.period, c.subject, c.members).where(
             c.team.is_(True), c.members.contains(encode_value(user), autoescape=True)
         )

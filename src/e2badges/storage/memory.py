@@ -493,7 +493,8 @@ class MemoryStore(Store):
         self._people.pop(user, None)
         self.set_board_exclusions(user, ())
         self._opted_out.discard(user)
-        self._opted_out.add(pseudonym)
+        if any(user in index.rows for index in self._boards.values()):
+            self._opted_out.add(pseudonym)  # their rows stay unlisted
         # Activities and outcomes; the log holds the same activities in recording order.
         mine: list[str] = []
         replaced: dict[str, Activity] = {}
