@@ -49,7 +49,7 @@ from ._profile import Profile
 from ._rules import SEP, PointRule
 from ._state import StateView
 from ._stories import StoryOptions
-from .storage import Store, store_from_url
+from .storage import Store, StoreTransaction, store_from_url
 
 __all__ = ["Rewards"]
 
@@ -229,7 +229,6 @@ class Rewards:
             if now is None:
                 now = self.clock.now()
             filled.append(activity.model_copy(update={"at": now}))
-        filled = self._with_teams(filled)
 
         attempt = 1
         while True:
@@ -264,6 +263,7 @@ class Rewards:
         outbox = self._outbox
         outcomes: list[Outcome] = []
         with self.store.transaction(**options) as tx:
+            filled = self._with_teams(filled, tx)
             earlier = tx.claim(filled)
             new = [a for a in filled if a.id not in earlier]
             keys = None
@@ -303,12 +303,13 @@ class Rewards:
             tx.apply(batch)
         return outcomes, tx.commits
 
-    def _with_teams(self, activities: list[Activity]) -> list[Activity]:
+    @staticmethod
+    def _with_teams(activities: list[Activity], tx: StoreTransaction) -> list[Activity]:
         """Give activities without teams their actor's teams at their ``at``."""
         actors = {a.actor for a in activities if not a.teams and a.kind not in RESERVED_KINDS}
         if not actors:
             return activities
-        found = self.store.memberships(actors)
+        found = tx.memberships(actors)
         if not found:
             return activities
         out: list[Activity] = []

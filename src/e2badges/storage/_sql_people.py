@@ -206,6 +206,34 @@ def memberships(
     return out
 
 
+def memberships_in(
+    conn: Connection, tables: Tables, users: Collection[str]
+) -> dict[str, tuple[Membership, ...]]:
+    """Return the memberships of ``users`` in one driver-level statement (the record path)."""
+    t = _people(tables)
+    dialect = conn.dialect.name
+    name = conn.dialect.identifier_preparer.quote(t.name)
+    people = sorted(users)
+    params: Any
+    if dialect == "sqlite":
+        sql = f"SELECT user_id, data FROM {name} WHERE user_id IN (SELECT value FROM json_each(?))"
+        params = (encode_value(people),)
+    elif dialect == "postgresql":
+        sql = f"SELECT user_id, data FROM {name} WHERE user_id = ANY(%s)"
+        params = (people,)
+    else:
+        marks = ", ".join(["%s"] * len(people))
+        sql = f"SELECT user_id, data FROM {name} WHERE user_id IN ({marks})"
+        params = tuple(people)
+    out: dict[str, tuple[Membership, ...]] = {}
+    for user, data in conn.exec_driver_sql(sql, params):
+        if data:
+            found = _memberships(decode_value(data))
+            if found:
+                out[user] = found
+    return out
+
+
 def visibility(conn: Connection, tables: Tables, users: Collection[str]) -> dict[str, Visibility]:
     """Return what hides each of ``users`` from others (people with nothing hidden left out)."""
     t, o = _people(tables), tables.board_opt_outs

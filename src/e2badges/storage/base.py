@@ -45,6 +45,14 @@ class StoreTransaction(ABC):
     commits: bool = True
 
     @abstractmethod
+    def memberships(self, users: Collection[str]) -> dict[str, tuple[Membership, ...]]:
+        """Return the stored memberships of those of ``users`` who have any.
+
+        Called before :meth:`claim` (Rewards fills the teams of activities
+        recorded without them), on the transaction's own connection.
+        """
+
+    @abstractmethod
     def claim(self, activities: Sequence[Activity]) -> dict[str, tuple[Activity, Outcome]]:
         """Claim the ids of ``activities`` and return those already recorded.
 

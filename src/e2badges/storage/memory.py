@@ -57,6 +57,9 @@ class _MemoryTransaction(StoreTransaction):
     def view(self, keys: Collection[str] | None = None) -> StateView:
         return StateView(self._store._state)
 
+    def memberships(self, users: Collection[str]) -> dict[str, tuple[Membership, ...]]:
+        return self._store.memberships(users)
+
     def apply(self, batch: EffectBatch) -> None:
         # Kept until the transaction commits, so that an exception after apply()
         # still discards everything.

@@ -254,6 +254,9 @@ class _SQLTransaction(StoreTransaction):
             for aid, data, outcome in self._ops.recorded(self._conn, candidates)
         }
 
+    def memberships(self, users: Collection[str]) -> dict[str, tuple[Membership, ...]]:
+        return _sql_people.memberships_in(self._conn, self._ops.tables, users)
+
     def _load(self, keys: Iterable[str]) -> dict[str, Any]:
         stored: dict[str, str] = {}
         for key in keys:
