@@ -11,9 +11,11 @@ import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from sql_support import Database
 from sqlalchemy import MetaData, inspect, select
 
+from e2badges import StorageError
 from e2badges.storage import MemoryStore
 from e2badges.testing._people_conformance import (
     ALICE,
@@ -102,3 +104,15 @@ class TestErasureScan:
         assert {t for _, t in _found(_object_texts(store))} == set(TRACES)
         rewards.erase_person(ALICE)
         assert _found(_object_texts(store)) == []
+
+    def test_failed_erasure_changes_nothing(self, db: Database) -> None:
+        """An erasure that fails midway (its last table is gone) rolls everything back."""
+        store = db.store()
+        rewards = _organisation(store)
+        _record_organisation(rewards)
+        with store.engine.begin() as conn:
+            store.tables.outbox.drop(conn)
+        before = sorted(_table_texts(db))
+        with pytest.raises(StorageError):
+            rewards.erase_person(ALICE)
+        assert sorted(_table_texts(db)) == before

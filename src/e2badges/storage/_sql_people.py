@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Insert, Table, delete, insert, or_, select, update
+from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -124,9 +125,7 @@ def _chunks(values: Iterable[Any]) -> list[list[Any]]:
 def _insert_missing(table: Table, dialect: str, key: str) -> Insert:
     if dialect == "postgresql":
         return pg_insert(table).on_conflict_do_nothing(index_elements=[key])
-    if dialect == "sqlite":
-        return sqlite_insert(table).on_conflict_do_nothing(index_elements=[key])
-    return insert(table).prefix_with("IGNORE")
+    return sqlite_insert(table).on_conflict_do_nothing(index_elements=[key])
 
 
 # -- people ------------------------------------------------------------------------------
@@ -147,10 +146,15 @@ def update_person(
     """Apply ``change`` to ``user``'s record under a row lock (in the caller's transaction)."""
     t = _people(tables)
     # A row to lock even for a new person: two first updates then wait for each other.
-    conn.execute(
-        _insert_missing(t, conn.dialect.name, "user_id"),
-        {"user_id": user, "display_name": None, "data": ""},
-    )
+    # (MySQL: INSERT IGNORE would take a shared lock on an existing row, and two
+    # transactions upgrading theirs to FOR UPDATE deadlock; ON DUPLICATE KEY UPDATE
+    # takes it exclusively at once.)
+    row = {"user_id": user, "display_name": None, "data": ""}
+    if conn.dialect.name in ("mysql", "mariadb"):
+        upsert = mysql_insert(t).values(row)
+        conn.execute(upsert.on_duplicate_key_update(user_id=upsert.inserted.user_id))
+    else:
+        conn.execute(_insert_missing(t, conn.dialect.name, "user_id"), row)
     found = conn.execute(
         select(t.c.display_name, t.c.data).where(t.c.user_id == user).with_for_update()
     ).first()

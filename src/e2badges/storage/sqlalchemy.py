@@ -876,8 +876,22 @@ class SQLAlchemyStore(Store):
     # -- people (statements in _sql_people) ------------------------------------------------
 
     def update_person(self, user: str, change: Callable[[Person | None], Person]) -> Person:
-        with self._writing("updating a person") as conn:
-            return _sql_people.update_person(conn, self.tables, user, change)
+        attempt = 1
+        while True:
+            try:
+                with (
+                    _storage_errors("updating a person", retryable=True),
+                    self._lock,
+                    self.engine.connect() as conn,
+                    conn.begin(),
+                ):
+                    self._ops.begin(conn, joined=False)
+                    return _sql_people.update_person(conn, self.tables, user, change)
+            except TransientStorageError:
+                # A deadlock or serialization failure rolled everything back: run it again.
+                if attempt >= self.max_attempts:
+                    raise
+                attempt += 1
 
     def get_people(self, users: Collection[str]) -> dict[str, Person]:
         with self._reading("reading people") as conn:

@@ -10,6 +10,7 @@ policies, team history, export and erasure) over the store.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -295,6 +296,32 @@ class PeopleConformance:
             store.update_person("new", explode)
         assert store.get_people(["ann", "new"]) == {"ann": Person("ann", "Ann")}
         assert [p.user for p in store.iter_people()] == ["ann"]
+
+    def test_concurrent_updates_apply_one_after_the_other(
+        self, make_store: Callable[[], Store]
+    ) -> None:
+        """Concurrent updates of one person (from stores over one database) all apply."""
+        errors: list[BaseException] = []
+
+        def adding(group: str) -> Callable[[Person | None], Person]:
+            return lambda old: Person("ann", groups=(*(old.groups if old else ()), group))
+
+        def add_groups(worker: int) -> None:
+            store = make_store()
+            try:
+                for n in range(5):
+                    store.update_person("ann", adding(f"g{worker}-{n}"))
+            except BaseException as exc:  # reported below, in the test's thread
+                errors.append(exc)
+
+        threads = [threading.Thread(target=add_groups, args=(w,)) for w in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        groups = make_store().get_people(["ann"])["ann"].groups
+        assert sorted(groups) == sorted(f"g{w}-{n}" for w in range(4) for n in range(5))
 
     def test_leaderboard_setting_is_the_opt_out(self, store: Store) -> None:
         """settings.leaderboards is not stored by update_person: it is the opt-out."""
