@@ -302,7 +302,7 @@ class Standing(NamedTuple):
     ``before`` are listed before it, ``better``/``equal``/``worse`` have a
     strictly better, an equal and a strictly worse score, ``distinct_better``
     is the number of distinct strictly better scores.  ``hidden`` is true when
-    the row's subject opted out of leaderboards.
+    the row's subject opted out of leaderboards (or is excluded from the board).
     """
 
     row: BoardRow

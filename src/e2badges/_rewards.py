@@ -479,8 +479,9 @@ class Rewards:
         so a crash loses nothing and a second call sends nothing again.  Call it
         from a scheduled job at least once per shortest window (daily for day
         boards); a period older than the previous one is not closed.  Returns the
-        ``(board, window, period)`` closed by this call.  ``options`` go to the
-        store's transaction.
+        ``(board, window, period)`` closed by this call.  Under
+        ``rankings=False`` nothing is closed (no final standings are told) and
+        it returns ``[]``.  ``options`` go to the store's transaction.
         """
         if isinstance(top, bool) or not isinstance(top, int) or top < 1:
             raise InvalidQueryError("top", f"must be a whole number of at least 1; got {top!r}")
