@@ -65,6 +65,12 @@ if TYPE_CHECKING:
     from ._leaderboards import TeamsScope as TeamsScope
     from ._levels import Level as Level
     from ._levels import LevelStatus as LevelStatus
+    from ._limits import MAX_ATTRIBUTES_BYTES as MAX_ATTRIBUTES_BYTES
+    from ._limits import MAX_ATTRIBUTES_DEPTH as MAX_ATTRIBUTES_DEPTH
+    from ._limits import MAX_IDENTIFIER_LENGTH as MAX_IDENTIFIER_LENGTH
+    from ._limits import MAX_KIND_LENGTH as MAX_KIND_LENGTH
+    from ._limits import MAX_TEAMS as MAX_TEAMS
+    from ._limits import MAX_VALUE as MAX_VALUE
     from ._models import Activity as Activity
     from ._models import ActivityKind as ActivityKind
     from ._models import Award as Award
@@ -96,6 +102,12 @@ _LAZY: dict[str, tuple[str, str]] = {
     "KeptGoing": ("._adoption", "KeptGoing"),
     "CALLOUT_KINDS": ("._callouts", "CALLOUT_KINDS"),
     "CALLOUTS": ("._callouts", "CALLOUTS"),
+    "MAX_ATTRIBUTES_BYTES": ("._limits", "MAX_ATTRIBUTES_BYTES"),
+    "MAX_ATTRIBUTES_DEPTH": ("._limits", "MAX_ATTRIBUTES_DEPTH"),
+    "MAX_IDENTIFIER_LENGTH": ("._limits", "MAX_IDENTIFIER_LENGTH"),
+    "MAX_KIND_LENGTH": ("._limits", "MAX_KIND_LENGTH"),
+    "MAX_TEAMS": ("._limits", "MAX_TEAMS"),
+    "MAX_VALUE": ("._limits", "MAX_VALUE"),
     "Story": ("._models", "Story"),
     "StoryOptions": ("._stories", "StoryOptions"),
     "Activity": ("._models", "Activity"),
@@ -185,6 +197,12 @@ __all__ = [
     "CALLOUTS",
     "CALLOUT_KINDS",
     "GRANT_KIND",
+    "MAX_ATTRIBUTES_BYTES",
+    "MAX_ATTRIBUTES_DEPTH",
+    "MAX_IDENTIFIER_LENGTH",
+    "MAX_KIND_LENGTH",
+    "MAX_TEAMS",
+    "MAX_VALUE",
     "REVOKE_KIND",
     "Activity",
     "ActivityKind",

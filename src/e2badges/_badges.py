@@ -24,6 +24,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ._errors import ConfigurationError
+from ._limits import check_description, check_name
 from ._models import Activity, check_identifier, check_kind
 from ._periods import MAX_ROLLING_DAYS
 from ._rules import _config_error, _Definition
@@ -269,6 +270,16 @@ class Tier(_Definition):
     def _id(cls, value: str) -> str:
         return check_identifier(value)
 
+    @field_validator("name")
+    @classmethod
+    def _display_name(cls, value: str) -> str:
+        return check_name(value)
+
+    @field_validator("description", "image")
+    @classmethod
+    def _text(cls, value: str | None) -> str | None:
+        return None if value is None else check_description(value)
+
     @property
     def title(self) -> str:
         """Return the name to show: ``name``, or the id when it has none."""
@@ -304,6 +315,16 @@ class Badge(_Definition):
     @classmethod
     def _id(cls, value: str) -> str:
         return check_identifier(value)
+
+    @field_validator("name")
+    @classmethod
+    def _display_name(cls, value: str) -> str:
+        return check_name(value)
+
+    @field_validator("description", "image")
+    @classmethod
+    def _text(cls, value: str | None) -> str | None:
+        return None if value is None else check_description(value)
 
     @model_validator(mode="after")
     def _shape(self) -> Badge:

@@ -34,6 +34,7 @@ from ._leaderboards import (
     resolve_period,
     rolling_days,
 )
+from ._limits import check_identifier
 from ._periods import Window, parse_window
 
 if TYPE_CHECKING:
@@ -332,7 +333,7 @@ class LeaderboardView:
         if window is None:
             w = self._default
         else:
-            found = self._windows.get(window)
+            found = self._windows.get(window) if isinstance(window, str) else None
             if found is None:
                 raise InvalidQueryError(
                     "window",
@@ -429,9 +430,7 @@ def _count(field: str, value: int, board: str) -> None:
 
 
 def _user(field: str, value: str, board: str) -> None:
-    if not isinstance(value, str) or not value:
-        raise InvalidQueryError(
-            field,
-            f"must be a user id (a non-empty string); got {value!r}",
-            subject=f"leaderboard {board!r}",
-        )
+    try:
+        check_identifier(value)
+    except ValueError as exc:
+        raise InvalidQueryError(field, str(exc), subject=f"leaderboard {board!r}") from None

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, ValidationInfo, field_validator
 
 from ._errors import ConfigurationError, InvalidQueryError
+from ._limits import check_description
 from ._models import Activity, LedgerEntry, check_identifier, check_kind
 from ._periods import Window, days_back, parse_window, period_key
 from ._rules import SEP, PointRule, RuleContext, _Definition
@@ -243,6 +244,11 @@ class Leaderboard(_Definition):
         if len(set(value)) != len(value):
             raise ValueError("names a group twice")
         return value
+
+    @field_validator("description")
+    @classmethod
+    def _description(cls, value: str) -> str:
+        return check_description(value)
 
     @field_validator("windows")
     @classmethod
@@ -552,12 +558,13 @@ def period_label(window: Window, local: date, week_starts: int) -> str:
     return period_key(window.kind, local)
 
 
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
-_OTHER_WEEK = re.compile(r"^(\d{4}-\d{2}-\d{2})/P1W$")
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
-_YEAR = re.compile(r"^\d{4}$")
+# ASCII digits, whole text (fullmatch): "2026\n" and non-ASCII digits are not labels.
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ISO_WEEK = re.compile(r"([0-9]{4})-W([0-9]{2})")
+_OTHER_WEEK = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})/P1W")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+_QUARTER = re.compile(r"([0-9]{4})-Q([1-4])")
+_YEAR = re.compile(r"[0-9]{4}")
 _EXAMPLES = {
     "all": "'all'",
     "day": "'2026-11-25'",
@@ -570,7 +577,7 @@ _EXAMPLES = {
 
 
 def _parse_day(text: str) -> date | None:
-    if not _DAY.match(text):
+    if not _DAY.fullmatch(text):
         return None
     try:
         return date.fromisoformat(text)
@@ -583,7 +590,7 @@ def _parse_label(kind: str, text: str, week_starts: int) -> date | None:
     if kind in ("day", "rolling"):
         return _parse_day(text)
     if kind == "week" and week_starts == 0:
-        match = _ISO_WEEK.match(text)
+        match = _ISO_WEEK.fullmatch(text)
         if match is None:
             return None
         try:
@@ -591,21 +598,21 @@ def _parse_label(kind: str, text: str, week_starts: int) -> date | None:
         except ValueError:
             return None
     if kind == "week":
-        match = _OTHER_WEEK.match(text)
+        match = _OTHER_WEEK.fullmatch(text)
         day = _parse_day(match.group(1)) if match else None
         return day if day is not None and day.weekday() == week_starts else None
     if kind == "month":
-        match = _MONTH.match(text)
+        match = _MONTH.fullmatch(text)
         if match is None or not 1 <= int(match.group(2)) <= 12:
             return None
         return date(int(match.group(1)), int(match.group(2)), 1)
     if kind == "quarter":
-        match = _QUARTER.match(text)
+        match = _QUARTER.fullmatch(text)
         if match is None:
             return None
         return date(int(match.group(1)), 3 * int(match.group(2)) - 2, 1)
     if kind == "year":
-        return date(int(text), 1, 1) if _YEAR.match(text) and int(text) > 0 else None
+        return date(int(text), 1, 1) if _YEAR.fullmatch(text) and int(text) > 0 else None
     return None
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pydantic import field_validator
 
 from ._errors import ConfigurationError
+from ._limits import check_description, check_name
 from ._models import check_identifier
 from ._rules import _Definition
 
@@ -38,6 +39,16 @@ class Level(_Definition):
     @classmethod
     def _ident(cls, value: str) -> str:
         return check_identifier(value)
+
+    @field_validator("name")
+    @classmethod
+    def _display_name(cls, value: str) -> str:
+        return check_name(value)
+
+    @field_validator("description", "image")
+    @classmethod
+    def _text(cls, value: str | None) -> str | None:
+        return None if value is None else check_description(value)
 
     @field_validator("threshold", mode="before")
     @classmethod

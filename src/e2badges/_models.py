@@ -7,9 +7,6 @@ dataclasses: they are built on the hot path, from already-validated data.
 
 from __future__ import annotations
 
-import json
-import math
-import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,16 +18,32 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictStr,
     ValidationError,
     field_validator,
 )
 
 from ._errors import ConfigurationError, InvalidActivityError
+from ._limits import (
+    MAX_ATTRIBUTES_BYTES,
+    MAX_ATTRIBUTES_DEPTH,
+    MAX_IDENTIFIER_LENGTH,
+    MAX_KIND_LENGTH,
+    MAX_TEAMS,
+    FieldValueError,
+    check_at,
+    check_attributes,
+    check_identifier,
+    check_kind,
+    check_value,
+)
 
 __all__ = [
     "MAX_ATTRIBUTES_BYTES",
     "MAX_ATTRIBUTES_DEPTH",
     "MAX_IDENTIFIER_LENGTH",
+    "MAX_KIND_LENGTH",
+    "MAX_TEAMS",
     "Activity",
     "ActivityKind",
     "Award",
@@ -41,76 +54,21 @@ __all__ = [
     "Revocation",
     "Story",
     "check_identifier",
+    "check_kind",
     "differing_fields",
 ]
-
-MAX_IDENTIFIER_LENGTH = 256
-MAX_KIND_LENGTH = 100
-MAX_TEAMS = 64
-MAX_ATTRIBUTES_BYTES = 16_384
-MAX_ATTRIBUTES_DEPTH = 8
-
-KIND_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*(\.[A-Za-z][A-Za-z0-9_-]*)*$")
-# Control characters (C0, DEL, C1) and lone surrogates cannot be stored or shown safely.
-_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-
-
-def check_identifier(value: str) -> str:
-    """Return ``value`` if it is a valid identifier, else raise ValueError saying why."""
-    if not value:
-        raise ValueError("must not be empty")
-    if len(value) > MAX_IDENTIFIER_LENGTH:
-        raise ValueError(f"is {len(value)} characters long; the limit is {MAX_IDENTIFIER_LENGTH}")
-    bad = _FORBIDDEN.search(value)
-    if bad is not None:
-        raise ValueError(
-            f"contains the control or surrogate character U+{ord(bad.group()):04X} "
-            f"at position {bad.start()}"
-        )
-    return value
-
-
-def check_kind(value: str) -> str:
-    """Return ``value`` if it is a valid dotted kind name, else raise ValueError."""
-    if len(value) > MAX_KIND_LENGTH:
-        raise ValueError(f"is {len(value)} characters long; the limit is {MAX_KIND_LENGTH}")
-    if not KIND_PATTERN.match(value):
-        raise ValueError(
-            f"{value!r} is not a dotted name such as 'comment.created' "
-            "(letters, digits, '_' and '-', segments starting with a letter)"
-        )
-    return value
-
-
-def _check_json(value: Any, depth: int, path: str) -> None:
-    if depth > MAX_ATTRIBUTES_DEPTH:
-        raise ValueError(f"{path} is nested deeper than {MAX_ATTRIBUTES_DEPTH} levels")
-    if value is None or isinstance(value, bool | int):
-        return
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError(f"{path} is {value!r}; numbers must be finite")
-        return
-    if isinstance(value, str):
-        if _FORBIDDEN.search(value.replace("\n", "").replace("\t", "").replace("\r", "")):
-            raise ValueError(f"{path} contains a control or surrogate character")
-        return
-    if isinstance(value, list | tuple):
-        for i, item in enumerate(value):
-            _check_json(item, depth + 1, f"{path}[{i}]")
-        return
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise ValueError(f"{path} has a non-string key {key!r}")
-            _check_json(item, depth + 1, f"{path}.{key}")
-        return
-    raise ValueError(f"{path} is a {type(value).__name__}, which is not JSON-safe")
 
 
 def _activity_error(exc: ValidationError) -> InvalidActivityError:
     first = exc.errors(include_url=False)[0]
-    field = ".".join(str(part) for part in first["loc"]) or "activity"
+    cause = first.get("ctx", {}).get("error")
+    if isinstance(cause, FieldValueError):
+        # A part of a field (``attributes.a.b[3]``) named by the check itself.
+        return InvalidActivityError(cause.field, cause.reason)
+    field = "".join(
+        f"[{part}]" if isinstance(part, int) else f".{part}" for part in first["loc"]
+    ).lstrip(".")
+    field = field or "activity"
     reason = first["msg"]
     if reason.startswith("Value error, "):
         reason = reason[len("Value error, ") :]
@@ -123,18 +81,22 @@ class Activity(BaseModel):
     ``id`` is the idempotency key (a random one is generated when absent);
     ``at`` must be timezone-aware and defaults to the Rewards clock's now when
     absent.  Construction raises :class:`InvalidActivityError` naming the field.
+    The limits on every field are on the Input limits page (docs/input.md);
+    attributes are kept as plain JSON types (a tuple becomes a list), so that
+    what a store returns equals what was recorded.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
-    id: str = Field(default_factory=lambda: uuid.uuid4().hex)
-    actor: str
-    kind: str
-    object: str | None = None
-    recipient: str | None = None
+    # StrictStr: bytes are refused, not decoded.
+    id: StrictStr = Field(default_factory=lambda: uuid.uuid4().hex)
+    actor: StrictStr
+    kind: StrictStr
+    object: StrictStr | None = None
+    recipient: StrictStr | None = None
     value: float | None = None
     at: AwareDatetime | None = None
-    teams: tuple[str, ...] = ()
+    teams: tuple[StrictStr, ...] = ()
     attributes: dict[str, Any] = Field(default_factory=dict)
 
     def __init__(self, /, **data: Any) -> None:
@@ -153,27 +115,37 @@ class Activity(BaseModel):
     def _kind(cls, value: str) -> str:
         return check_kind(value)
 
+    @field_validator("value", mode="before")
+    @classmethod
+    def _value(cls, value: Any) -> Any:
+        return check_value(value)
+
+    @field_validator("at")
+    @classmethod
+    def _at(cls, value: datetime | None) -> datetime | None:
+        return None if value is None else check_at(value)
+
     @field_validator("teams")
     @classmethod
     def _teams(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         if len(value) > MAX_TEAMS:
             raise ValueError(f"has {len(value)} teams; the limit is {MAX_TEAMS}")
-        for team in value:
-            check_identifier(team)
+        for i, team in enumerate(value):
+            try:
+                check_identifier(team)
+            except ValueError as exc:
+                raise FieldValueError(f"teams[{i}]", str(exc)) from None
         if len(set(value)) != len(value):
             raise ValueError("names a team twice")
         return value
 
-    @field_validator("attributes")
+    @field_validator("attributes", mode="before")
     @classmethod
-    def _attributes(cls, value: dict[str, Any]) -> dict[str, Any]:
-        if not value:
-            return value
-        _check_json(value, 1, "attributes")
-        size = len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
-        if size > MAX_ATTRIBUTES_BYTES:
-            raise ValueError(f"are {size} bytes as JSON; the limit is {MAX_ATTRIBUTES_BYTES} bytes")
-        return value
+    def _attributes(cls, value: Any) -> Any:
+        # Before pydantic's own validation, which would turn bytes keys into strings.
+        if not isinstance(value, Mapping):
+            raise ValueError(f"must be a dict, not {type(value).__name__}")
+        return check_attributes(dict(value))
 
     @classmethod
     def coerce(cls, data: Activity | Mapping[str, Any]) -> Activity:

@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 CALENDAR_WINDOWS = ("day", "week", "month", "quarter", "year")
-_ROLLING = re.compile(r"^([1-9][0-9]{0,3})d$")
+_ROLLING = re.compile(r"([1-9][0-9]{0,3})d")
 MAX_ROLLING_DAYS = 3660
 
 
@@ -51,12 +51,20 @@ class Window:
         return f"{self.days}d" if self.kind == "rolling" else self.kind
 
 
-@lru_cache(maxsize=256)
 def parse_window(text: str, *, subject: str | None = None, field: str = "window") -> Window:
     """Parse a window name, raising ConfigurationError naming ``field`` if invalid."""
+    if not isinstance(text, str):  # checked before the cache, which cannot hash a list
+        raise ConfigurationError(
+            field, f"must be a window name, not a {type(text).__name__}", subject=subject
+        )
+    return _parse_window(text, subject, field)
+
+
+@lru_cache(maxsize=256)
+def _parse_window(text: str, subject: str | None, field: str) -> Window:
     if text == "all" or text in CALENDAR_WINDOWS:
         return Window(text)
-    match = _ROLLING.match(text) if isinstance(text, str) else None
+    match = _ROLLING.fullmatch(text)
     if match is None:
         raise ConfigurationError(
             field,

@@ -383,14 +383,16 @@ class Rewards:
 
     def awards(self, user: str) -> list[AwardRecord]:
         """Return every award ``user`` received, in award order, revoked ones included."""
-        return self.store.awards(user)
+        return self.store.awards(_user_id(user))
 
     def badges(self, user: str) -> list[Award]:
         """Return the awards ``user`` holds (not revoked), in award order."""
-        return [record.award for record in self.store.awards(user) if record.revocation is None]
+        awards = self.store.awards(_user_id(user))
+        return [record.award for record in awards if record.revocation is None]
 
     def level(self, user: str) -> int:
         """Return ``user``'s level number (0: no level reached, or no levels defined)."""
+        user = _user_id(user)
         awarding = self.engine.awarding
         view = StateView(self.store.read_state(awarding.level_keys(user)))
         return awarding.level(user, view)
@@ -401,6 +403,7 @@ class Rewards:
         Progress is measured now, by the clock: the current period of repeatable
         badges, the run still alive of streaks, the rolling window ending today.
         """
+        user = _user_id(user)
         awarding = self.engine.awarding
         now = self.clock.now()
         view = StateView(self.store.read_state(awarding.profile_keys(user, now)))
@@ -441,30 +444,35 @@ class Rewards:
 
     def balance(self, user: str, currency: str = "points") -> int:
         """Return ``user``'s balance in ``currency`` (0 for someone never credited)."""
-        key = self.engine.balance_key(user, currency)
+        key = self.engine.balance_key(_user_id(user), _user_id(currency, "currency"))
         value: int = self.store.read_state((key,)).get(key, 0)
         return value
 
     def explain(self, user: str, *, limit: int | None = None) -> list[LedgerEntry]:
         """Return ``user``'s ledger lines, oldest first: activity, rule, amount or limit."""
-        if limit is not None and limit < 0:
-            raise ConfigurationError("limit", "must not be negative", subject="explain")
-        return self.store.ledger(user, limit=limit)
+        if limit is not None and (
+            isinstance(limit, bool) or not isinstance(limit, int) or limit < 0
+        ):
+            raise ConfigurationError(
+                "limit", f"must be a whole number, 0 or more; got {limit!r}", subject="explain"
+            )
+        return self.store.ledger(_user_id(user), limit=limit)
 
     def activity(self, activity_id: str) -> Activity | None:
         """Return the recorded activity with this id, or None."""
-        return self.store.get_activity(activity_id)
+        return self.store.get_activity(_user_id(activity_id, "activity_id"))
 
     def outcome(self, activity_id: str) -> Outcome | None:
         """Return the outcome stored for an activity id, or None."""
-        return self.store.get_outcome(activity_id)
+        return self.store.get_outcome(_user_id(activity_id, "activity_id"))
 
     # -- leaderboards ----------------------------------------------------------------
 
     def leaderboard(self, board: str) -> LeaderboardView:
         """Return the queries on the leaderboard ``board`` (top, rank, around, ...)."""
-        found = self._boards.get(board)
+        found = self._boards.get(board) if isinstance(board, str) else None
         if found is None:
+            _user_id(board, "board")
             raise UnknownLeaderboardError(board, known=list(self._boards))
         return found
 
@@ -577,12 +585,12 @@ class Rewards:
                 raise InvalidQueryError(
                     "scope", f"use 'everyone' or 'team:<team>', got {scope!r}", subject="feed"
                 )
-            team = _user_id(scope[len("team:") :])
+            team = _user_id(scope[len("team:") :], "scope")
         if since is not None and (not isinstance(since, datetime) or since.utcoffset() is None):
             raise InvalidQueryError("since", "must be a timezone-aware datetime", subject="feed")
         check_positive("limit", limit)
         if viewer is not None:
-            viewer = _user_id(viewer)
+            viewer = _user_id(viewer, "viewer")
         stories = self.store.feed(
             team=team, since=since, limit=limit, viewer=viewer, rankings=self.rankings
         )
@@ -637,7 +645,7 @@ class Rewards:
         people are looked at again.  See :class:`AdoptionReport`.
         """
         if team is not None:
-            team = _user_id(team)
+            team = _user_id(team, "team")
         check_positive("heavy", heavy)
         check_positive("kept_weeks", kept_weeks)
         seats = self.seats if team is None else self.team_seats.get(team)
@@ -670,7 +678,7 @@ class Rewards:
         if not self.rankings:
             raise RankingsDisabledError("newcomers()")
         if team is not None:
-            team = _user_id(team)
+            team = _user_id(team, "team")
         check_positive("limit", limit)
         return newcomers(
             self.store, week=week, team=team, limit=limit, now=self.clock.now(), tz=self.timezone
@@ -835,10 +843,9 @@ def _closed_key(board: str, window: str, period: str) -> str:
     return f"closed{SEP}{board}{SEP}{window}{SEP}{period}"
 
 
-def _user_id(user: str) -> str:
-    if not isinstance(user, str):
-        raise InvalidQueryError("user", f"must be a string; got {type(user).__name__}")
+def _user_id(value: str, field: str = "user") -> str:
+    """Return an identifier a query names, or raise InvalidQueryError naming ``field``."""
     try:
-        return check_identifier(user)
+        return check_identifier(value)
     except ValueError as exc:
-        raise InvalidQueryError("user", str(exc)) from None
+        raise InvalidQueryError(field, str(exc)) from None

@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ._errors import ConfigurationError
+from ._limits import MAX_AMOUNT, check_amount, check_description
 from ._models import Activity, LedgerEntry, check_identifier, check_kind
 from ._periods import Window, days_back, parse_window, period_key
 
@@ -126,6 +127,16 @@ class PointRule(_Definition):
     def _ident(cls, value: str) -> str:
         return check_identifier(value)
 
+    @field_validator("description")
+    @classmethod
+    def _description(cls, value: str) -> str:
+        return check_description(value)
+
+    @field_validator("first_time_bonus")
+    @classmethod
+    def _bonus(cls, value: int) -> int:
+        return check_amount(value)
+
     @field_validator("kind")
     @classmethod
     def _kind(cls, value: str) -> str:
@@ -138,7 +149,7 @@ class PointRule(_Definition):
             return value
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError("must be a whole number or a function of the activity")
-        return value
+        return check_amount(value)
 
     @field_validator("cooldown")
     @classmethod
@@ -190,9 +201,17 @@ class RuleContext:
 
 
 def _round_amount(value: Any, rule: str, field: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise ConfigurationError(
             field, f"the amount function returned {value!r}, not a finite number", subject=rule
+        )
+    # Ints are compared as they are (10**400 cannot become a float); floats must be finite.
+    if (isinstance(value, float) and not math.isfinite(value)) or abs(value) > MAX_AMOUNT:
+        raise ConfigurationError(
+            field,
+            f"the amount function returned {value!r}, not a finite number within "
+            f"±2**53 ({MAX_AMOUNT})",
+            subject=rule,
         )
     return round(value)
 

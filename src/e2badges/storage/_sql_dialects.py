@@ -14,6 +14,11 @@ Locking (see docs/storage.md):
   order locks new and existing rows exclusively; a ``SELECT ... FOR UPDATE``
   then reads their latest committed values.
 - **SQLite**: one writer at a time (``BEGIN IMMEDIATE``); reads need no locks.
+
+Statement text is built once, in ``__init__``, from the quoted names of the
+schema's tables and columns (under the checked prefix) and constants; every value
+is a bound parameter.  tests/storage/test_sql_injection.py enforces it for the
+whole storage package (see docs/input.md).
 """
 
 from __future__ import annotations

@@ -113,7 +113,9 @@ NOTIFICATION_ID_LENGTH = MAX_IDENTIFIER_LENGTH + 64
 #: Stored state keys are at most this many characters (longer keys are hashed).
 STATE_KEY_LENGTH = 255
 
-_PREFIX = re.compile(r"^(?:[a-z][a-z0-9_]{0,23})?$")
+# Table names are built from the prefix (and quoted): fullmatch, so that no trailing
+# newline or anything else but [a-z0-9_] can reach a statement's text.
+_PREFIX = re.compile(r"(?:[a-z][a-z0-9_]{0,23})?")
 
 # Identifiers are compared exactly; long JSON documents fit MEDIUMTEXT (16 MiB) on MySQL.
 IDENT = String(MAX_IDENTIFIER_LENGTH)
@@ -123,7 +125,7 @@ SEQ = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements IN
 
 def check_prefix(prefix: str) -> str:
     """Return ``prefix`` if it is a valid table prefix, else raise ConfigurationError."""
-    if not isinstance(prefix, str) or not _PREFIX.match(prefix):
+    if not isinstance(prefix, str) or not _PREFIX.fullmatch(prefix):
         raise ConfigurationError(
             "table_prefix",
             f"{prefix!r} is not a table prefix: use lower-case letters, digits and '_', "

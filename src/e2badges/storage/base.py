@@ -112,6 +112,12 @@ class Store(ABC):
     ``max_attempts`` is how many times Rewards runs a recording transaction that
     raised :class:`~e2badges.TransientStorageError` (a deadlock, a serialization
     failure; the store rolled everything back) before letting the error through.
+
+    Every value a store is given passed the input limits (docs/input.md); the
+    store keeps it exactly and returns it unchanged: identifiers, kinds and
+    strings character for character (no trimming, case folding, normalisation or
+    collation that equates two of them), numbers with their type and sign.  A
+    value is only ever a parameter of a query or command, never part of its text.
     """
 
     keeps_outbox: ClassVar[bool] = False

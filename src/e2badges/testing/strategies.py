@@ -29,6 +29,7 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised by a test that hides hypothesis
     raise MissingDependencyError("hypothesis", "hypothesis") from exc
 
+from .._limits import check_attributes
 from .._models import MAX_IDENTIFIER_LENGTH, Activity, ActivityKind, check_identifier
 from .._rules import Cap, PointRule
 
@@ -57,18 +58,31 @@ _DEFAULT_KINDS = ("comment.created", "post.created", "answer.upvoted")
 _LOWER = "abcdefghijklmnopqrstuvwxyz"
 
 Population = Mapping[str, Sequence[str]]
+# Bidirectional embeddings, overrides and isolates: refused in identifiers.
+_BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+
+def _within_limits(attributes: dict[str, Any]) -> bool:
+    try:
+        check_attributes(attributes)
+    except ValueError:
+        return False
+    return True
 
 
 def identifiers(*, max_size: int = 12, unicode: bool = False) -> st.SearchStrategy[str]:
     """Return a strategy of valid identifiers (people, objects, activity ids, teams).
 
     By default short lowercase ASCII names; with ``unicode=True`` any text that
-    e2badges accepts (no control or surrogate characters), up to ``max_size``.
+    e2badges accepts (no control, line separator, bidirectional formatting or
+    surrogate characters: see docs/input.md), up to ``max_size``.
     """
     if max_size < 1 or max_size > MAX_IDENTIFIER_LENGTH:
         raise ValueError(f"max_size must be between 1 and {MAX_IDENTIFIER_LENGTH}")
     if unicode:
-        alphabet = st.characters(exclude_categories=("Cc", "Cs"))
+        alphabet = st.characters(
+            exclude_categories=("Cc", "Cs", "Zl", "Zp"), exclude_characters=_BIDI_CONTROLS
+        )
         return st.text(alphabet, min_size=1, max_size=max_size).map(check_identifier)
     return _word(_LOWER + "0123456789_-", max_size - 1)
 
@@ -143,7 +157,9 @@ def _attributes(
         kind = declared.get(name)
         payload = kind.payload if kind is not None else None
         if payload is not None:
-            out[name] = st.builds(payload).map(lambda model: model.model_dump(mode="json"))
+            dumped = st.builds(payload).map(lambda model: model.model_dump(mode="json"))
+            # A payload's unbounded int may exceed what attributes hold (signed 64-bit).
+            out[name] = dumped.filter(_within_limits)
     return out
 
 

@@ -1,0 +1,266 @@
+"""Input limits: every length, character set, depth and range e2badges accepts, in one place.
+
+docs/input.md explains each choice.  The checks here are pure and raise
+``ValueError`` (or :class:`FieldValueError`, which names a field deeper than the
+one being validated) with a reason; the models and the facade turn that into
+:class:`~e2badges.InvalidActivityError`, :class:`~e2badges.InvalidQueryError` or
+:class:`~e2badges.ConfigurationError` naming the field, before anything is written.
+
+Nothing a person or a definition supplies is ever put into the text of a SQL
+statement or a Redis command: stores pass values as bound parameters (see
+docs/input.md).  These limits exist so that every store can keep every accepted
+value exactly, and so that the error comes first, not from a database.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import unicodedata
+from datetime import UTC, datetime
+from typing import Any
+
+__all__ = [
+    "MAX_AMOUNT",
+    "MAX_AT",
+    "MAX_ATTRIBUTES_BYTES",
+    "MAX_ATTRIBUTES_DEPTH",
+    "MAX_ATTRIBUTE_INT",
+    "MAX_DESCRIPTION_LENGTH",
+    "MAX_IDENTIFIER_LENGTH",
+    "MAX_KIND_LENGTH",
+    "MAX_NAME_LENGTH",
+    "MAX_TEAMS",
+    "MAX_VALUE",
+    "MIN_AT",
+    "MIN_ATTRIBUTE_INT",
+    "FieldValueError",
+    "check_amount",
+    "check_at",
+    "check_attributes",
+    "check_description",
+    "check_identifier",
+    "check_kind",
+    "check_name",
+    "check_value",
+]
+
+#: Identifiers (people, activity ids, objects, teams, rule/badge/board/level ids):
+#: characters (code points), at least 1.  SQL columns are VARCHAR of this size.
+MAX_IDENTIFIER_LENGTH = 256
+#: Activity kinds: characters.
+MAX_KIND_LENGTH = 100
+#: Teams per activity.
+MAX_TEAMS = 64
+#: Attributes, as compact UTF-8 JSON: bytes.
+MAX_ATTRIBUTES_BYTES = 16_384
+#: Attributes: levels of containers (objects and lists), the attributes object being the first.
+MAX_ATTRIBUTES_DEPTH = 8
+#: Whole numbers inside attributes: signed 64-bit, what every JSON reader and SQL BIGINT holds.
+MIN_ATTRIBUTE_INT = -(2**63)
+MAX_ATTRIBUTE_INT = 2**63 - 1
+#: ``Activity.value``: at most this in magnitude (2**53: whole numbers up to it are exact
+#: as floats, so a value is never rounded on its way in).
+MAX_VALUE = 2**53
+#: Points credited by one ledger line (a rule's fixed or computed amount, a first-time
+#: bonus): at most this in magnitude, so that ledger rows fit every store's BIGINT.
+MAX_AMOUNT = 2**53
+#: ``Activity.at``: from MIN_AT (included) to MAX_AT (excluded).  Outside, calendar
+#: periods and rolling windows in any time zone would leave the dates Python can hold.
+MIN_AT = datetime(1900, 1, 1, tzinfo=UTC)
+MAX_AT = datetime(3000, 1, 1, tzinfo=UTC)
+#: Display names (badge, tier and level names): characters.
+MAX_NAME_LENGTH = 256
+#: Descriptions and image URLs of definitions: characters.
+MAX_DESCRIPTION_LENGTH = 4_096
+
+# A dotted name: letters, digits, '_' and '-', each segment starting with a letter.
+_KIND = re.compile(r"[A-Za-z][A-Za-z0-9_-]*(?:\.[A-Za-z][A-Za-z0-9_-]*)*")
+# Identifiers and names are one line of plain text: no control characters (C0, DEL,
+# C1), no line or paragraph separators, no bidirectional embeddings, overrides or
+# isolates (they reorder the text around them where an id is shown: a feed sentence
+# could read backwards), and no lone surrogates (not encodable as UTF-8).
+_NOT_IN_IDENTIFIER = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+# Free text (attribute strings, descriptions) may hold tabs and line breaks and any
+# other character except the rest of the control characters and lone surrogates.
+# NUL is refused everywhere: PostgreSQL text cannot hold it.
+_NOT_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+
+
+class FieldValueError(ValueError):
+    """A ValueError about a part of a field: ``field`` names it (``attributes.a.b[3]``)."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(reason)
+        self.field = field
+        self.reason = reason
+
+
+_CATEGORY = {"Cc": "control", "Cs": "surrogate", "Zl": "line separator", "Zp": "line separator"}
+
+
+def _bad_character(match: re.Match[str]) -> str:
+    # The code point, never the character itself: an error message stays one clean line.
+    char = match.group()
+    what = _CATEGORY.get(unicodedata.category(char), "bidirectional formatting")
+    return f"contains the {what} character U+{ord(char):04X} at position {match.start()}"
+
+
+def check_identifier(value: str) -> str:
+    """Return ``value`` if it is a valid identifier, else raise ValueError saying why."""
+    if not isinstance(value, str):
+        raise ValueError(f"must be a string, not {type(value).__name__}")
+    if not value:
+        raise ValueError("must not be empty")
+    if len(value) > MAX_IDENTIFIER_LENGTH:
+        raise ValueError(f"is {len(value)} characters long; the limit is {MAX_IDENTIFIER_LENGTH}")
+    bad = _NOT_IN_IDENTIFIER.search(value)
+    if bad is not None:
+        raise ValueError(
+            f"{_bad_character(bad)}; identifiers are one line of text without "
+            "control, bidirectional formatting or surrogate characters"
+        )
+    return value
+
+
+def check_kind(value: str) -> str:
+    """Return ``value`` if it is a valid dotted kind name, else raise ValueError."""
+    if not isinstance(value, str):
+        raise ValueError(f"must be a string, not {type(value).__name__}")
+    if len(value) > MAX_KIND_LENGTH:
+        raise ValueError(f"is {len(value)} characters long; the limit is {MAX_KIND_LENGTH}")
+    if not _KIND.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not a dotted name such as 'comment.created' "
+            "(letters, digits, '_' and '-', segments starting with a letter)"
+        )
+    return value
+
+
+def check_name(value: str) -> str:
+    """Return a display name (may be empty) if valid: one line, at most MAX_NAME_LENGTH."""
+    if not isinstance(value, str):
+        raise ValueError(f"must be a string, not {type(value).__name__}")
+    if len(value) > MAX_NAME_LENGTH:
+        raise ValueError(f"is {len(value)} characters long; the limit is {MAX_NAME_LENGTH}")
+    bad = _NOT_IN_IDENTIFIER.search(value)
+    if bad is not None:
+        raise ValueError(f"{_bad_character(bad)}; a name is one line of plain text")
+    return value
+
+
+def check_description(value: str) -> str:
+    """Return free text (a description, a URL) if valid: at most MAX_DESCRIPTION_LENGTH."""
+    if not isinstance(value, str):
+        raise ValueError(f"must be a string, not {type(value).__name__}")
+    if len(value) > MAX_DESCRIPTION_LENGTH:
+        raise ValueError(f"is {len(value)} characters long; the limit is {MAX_DESCRIPTION_LENGTH}")
+    bad = _NOT_IN_TEXT.search(value)
+    if bad is not None:
+        raise ValueError(
+            f"{_bad_character(bad)}; of the control characters, text may hold tab, CR and LF"
+        )
+    return value
+
+
+def check_value(value: Any) -> Any:
+    """Return ``Activity.value`` if it is None or a finite number within MAX_VALUE."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"must be a number (int or float), not {type(value).__name__}")
+    # Ints are compared before any conversion: 10**400 cannot become a float.
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"is {value!r}; it must be a finite number")
+    if abs(value) > MAX_VALUE:
+        raise ValueError(f"is beyond ±2**53 ({MAX_VALUE}); larger numbers lose precision")
+    return value
+
+
+def check_amount(value: int) -> int:
+    """Return a ledger amount if it is within ±MAX_AMOUNT, else raise ValueError."""
+    if abs(value) > MAX_AMOUNT:
+        raise ValueError(f"{value} is beyond ±2**53 ({MAX_AMOUNT}) points")
+    return value
+
+
+def check_at(value: datetime) -> datetime:
+    """Return an aware ``at`` if it lies in [MIN_AT, MAX_AT), else raise ValueError."""
+    if not MIN_AT <= value < MAX_AT:
+        raise ValueError(f"is {value.isoformat()}; it must be from 1900-01-01 to 2999-12-31 UTC")
+    return value
+
+
+def _key_path(path: str, key: str) -> str:
+    if _PLAIN_KEY.fullmatch(key):
+        return f"{path}.{key}"
+    shown = key if len(key) <= 40 else key[:40] + "…"
+    # ASCII JSON: a hostile key cannot put control characters into an error message.
+    return f"{path}[{json.dumps(shown)}]"
+
+
+def _json_copy(value: Any, depth: int, path: str) -> Any:
+    """Return ``value`` as plain JSON types (tuples become lists), or raise FieldValueError."""
+    if value is None or value is True or value is False:
+        return value
+    if isinstance(value, str):
+        bad = _NOT_IN_TEXT.search(value)
+        if bad is not None:
+            raise FieldValueError(
+                path, f"{_bad_character(bad)}; text may hold tab, CR and LF, no other control"
+            )
+        return str.__str__(value)  # a str subclass's own __str__ is not trusted
+    if isinstance(value, int):
+        if not MIN_ATTRIBUTE_INT <= value <= MAX_ATTRIBUTE_INT:
+            raise FieldValueError(
+                path, "is a whole number outside the signed 64-bit range (-2**63 to 2**63 - 1)"
+            )
+        return int.__int__(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise FieldValueError(path, f"is {value!r}; numbers must be finite")
+        return float.__float__(value)
+    if isinstance(value, list | tuple | dict):
+        if depth >= MAX_ATTRIBUTES_DEPTH:
+            raise FieldValueError(
+                path, f"is nested deeper than {MAX_ATTRIBUTES_DEPTH} levels of objects and lists"
+            )
+        if isinstance(value, dict):
+            return _object_copy(value, depth + 1, path)
+        return [_json_copy(item, depth + 1, f"{path}[{i}]") for i, item in enumerate(value)]
+    raise FieldValueError(
+        path,
+        f"is a {type(value).__name__}; use strings, numbers, booleans, None, lists and dicts",
+    )
+
+
+def _object_copy(value: dict[Any, Any], depth: int, path: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if not isinstance(key, str):
+            raise FieldValueError(path, f"has a key of type {type(key).__name__}; keys are strings")
+        bad = _NOT_IN_IDENTIFIER.search(key)
+        if bad is not None:
+            raise FieldValueError(path, f"has a key that {_bad_character(bad)}")
+        out[str.__str__(key)] = _json_copy(item, depth, _key_path(path, key))
+    return out
+
+
+def check_attributes(value: dict[str, Any]) -> dict[str, Any]:
+    """Return attributes as plain JSON types if they are within the limits.
+
+    Raise :class:`FieldValueError` naming the offending part (``attributes.a[2]``)
+    or ValueError for the whole (its size).
+    """
+    if not value:
+        return {}
+    copy = _object_copy(value, 1, "attributes")
+    size = len(_dumps(copy).encode())
+    if size > MAX_ATTRIBUTES_BYTES:
+        raise ValueError(f"are {size} bytes as JSON; the limit is {MAX_ATTRIBUTES_BYTES} bytes")
+    return copy
