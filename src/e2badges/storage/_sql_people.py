@@ -26,7 +26,7 @@ from sqlalchemy import Insert, Table, delete, insert, or_, select, update
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 
 from .._erasure import (
     erase_activity,
@@ -55,6 +55,7 @@ from ._sql_dialects import storage_key
 from ._sql_schema import STATE_KEY_LENGTH, Tables
 
 __all__ = [
+    "MembershipReads",
     "erase",
     "get_people",
     "iter_people",
@@ -210,32 +211,37 @@ def memberships(
     return out
 
 
-def memberships_in(
-    conn: Connection, tables: Tables, users: Collection[str]
-) -> dict[str, tuple[Membership, ...]]:
-    """Return the memberships of ``users`` in one driver-level statement (the record path)."""
-    t = _people(tables)
-    dialect = conn.dialect.name
-    name = conn.dialect.identifier_preparer.quote(t.name)
-    people = sorted(users)
-    params: Any
-    if dialect == "sqlite":
-        sql = f"SELECT user_id, data FROM {name} WHERE user_id IN (SELECT value FROM json_each(?))"
-        params = (encode_value(people),)
-    elif dialect == "postgresql":
-        sql = f"SELECT user_id, data FROM {name} WHERE user_id = ANY(%s)"
-        params = (people,)
-    else:
-        marks = ", ".join(["%s"] * len(people))
-        sql = f"SELECT user_id, data FROM {name} WHERE user_id IN ({marks})"
-        params = tuple(people)
-    out: dict[str, tuple[Membership, ...]] = {}
-    for user, data in conn.exec_driver_sql(sql, params):
-        if data:
-            found = _memberships(decode_value(data))
-            if found:
-                out[user] = found
-    return out
+class MembershipReads:
+    """The record path's read of memberships: one statement, built once per store."""
+
+    def __init__(self, tables: Tables, dialect: Dialect) -> None:
+        name = dialect.identifier_preparer.quote(_people(tables).name)
+        self.dialect = dialect.name
+        select_from = f"SELECT user_id, data FROM {name} WHERE user_id"
+        if self.dialect == "sqlite":
+            self.sql = f"{select_from} IN (SELECT value FROM json_each(?))"
+        elif self.dialect == "postgresql":
+            self.sql = f"{select_from} = ANY(%s)"
+        else:
+            self.sql = f"{select_from} IN ({{}})"  # a placeholder per person
+
+    def read(self, conn: Connection, users: Collection[str]) -> dict[str, tuple[Membership, ...]]:
+        """Return the memberships of ``users`` on the transaction's connection."""
+        people = sorted(users)
+        if self.dialect == "sqlite":
+            rows = conn.exec_driver_sql(self.sql, (encode_value(people),))
+        elif self.dialect == "postgresql":
+            rows = conn.exec_driver_sql(self.sql, (people,))
+        else:
+            sql = self.sql.format(", ".join(["%s"] * len(people)))
+            rows = conn.exec_driver_sql(sql, tuple(people))
+        out: dict[str, tuple[Membership, ...]] = {}
+        for user, data in rows:
+            if data:
+                found = _memberships(decode_value(data))
+                if found:
+                    out[user] = found
+        return out
 
 
 def visibility(conn: Connection, tables: Tables, users: Collection[str]) -> dict[str, Visibility]:

@@ -214,15 +214,22 @@ def _storage_errors(action: str, *, retryable: bool = False) -> Iterator[None]:
 
 
 class _SQLTransaction(StoreTransaction):
-    __slots__ = ("_at_text", "_boards", "_conn", "_ops", "_sort", "commits")
+    __slots__ = ("_at_text", "_boards", "_conn", "_ops", "_people", "_sort", "commits")
 
     wants_keys = True
 
     def __init__(
-        self, ops: SQLOps, boards: SQLBoards, conn: Connection, *, commits: bool = True
+        self,
+        ops: SQLOps,
+        boards: SQLBoards,
+        conn: Connection,
+        *,
+        people: _sql_people.MembershipReads,
+        commits: bool = True,
     ) -> None:
         self._ops = ops
         self._boards = boards
+        self._people = people
         self._conn = conn
         # False when joining the caller's transaction, which commits (or not) later.
         self.commits = commits
@@ -255,7 +262,7 @@ class _SQLTransaction(StoreTransaction):
         }
 
     def memberships(self, users: Collection[str]) -> dict[str, tuple[Membership, ...]]:
-        return _sql_people.memberships_in(self._conn, self._ops.tables, users)
+        return self._people.read(self._conn, users)
 
     def _load(self, keys: Iterable[str]) -> dict[str, Any]:
         stored: dict[str, str] = {}
@@ -467,6 +474,7 @@ class SQLAlchemyStore(Store):
             raise
         self._ops = ops_for(self.tables, self.engine.dialect)
         self._boards = SQLBoards(self.tables, self.engine.dialect, self.table_prefix)
+        self._memberships = _sql_people.MembershipReads(self.tables, self.engine.dialect)
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> SQLAlchemyStore:
@@ -522,7 +530,7 @@ class SQLAlchemyStore(Store):
                 conn.begin(),
             ):
                 self._ops.begin(conn, joined=False)
-                yield _SQLTransaction(self._ops, self._boards, conn)
+                yield _SQLTransaction(self._ops, self._boards, conn, people=self._memberships)
             return
         with _storage_errors("recording in the caller's transaction"):
             if isinstance(connection, Connection):
@@ -530,7 +538,9 @@ class SQLAlchemyStore(Store):
                 self._check_joined(conn)
                 self._ops.begin(conn, joined=True)
                 with conn.begin_nested():
-                    yield _SQLTransaction(self._ops, self._boards, conn, commits=False)
+                    yield _SQLTransaction(
+                        self._ops, self._boards, conn, people=self._memberships, commits=False
+                    )
                 return
             session_connection = getattr(connection, "connection", None)
             if not callable(session_connection) or not hasattr(connection, "begin_nested"):
@@ -543,7 +553,9 @@ class SQLAlchemyStore(Store):
             self._check_joined(conn)
             self._ops.begin(conn, joined=True)
             with connection.begin_nested():
-                yield _SQLTransaction(self._ops, self._boards, conn, commits=False)
+                yield _SQLTransaction(
+                    self._ops, self._boards, conn, people=self._memberships, commits=False
+                )
 
     def _check_joined(self, conn: Connection) -> None:
         if conn.dialect.name != self._dialect:

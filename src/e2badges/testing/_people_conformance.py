@@ -306,8 +306,10 @@ class PeopleConformance:
         def adding(group: str) -> Callable[[Person | None], Person]:
             return lambda old: Person("ann", groups=(*(old.groups if old else ()), group))
 
+        stores = [make_store() for _ in range(4)]  # the schema made before the threads
+
         def add_groups(worker: int) -> None:
-            store = make_store()
+            store = stores[worker]
             try:
                 for n in range(5):
                     store.update_person("ann", adding(f"g{worker}-{n}"))
