@@ -66,6 +66,7 @@ from ..storage import (
 )
 from ._adoption_conformance import AdoptionConformance
 from ._hostile_conformance import HostileInputConformance
+from ._people_conformance import PeopleConformance
 
 __all__ = ["StoreConformance"]
 
@@ -187,7 +188,7 @@ def scored(n: int, actor: str, value: float, day: int = 0, **extra: object) -> A
     return Activity(id=f"s{n}", actor=actor, kind="score", value=value, at=when, **extra)
 
 
-class StoreConformance(AdoptionConformance, HostileInputConformance):
+class StoreConformance(AdoptionConformance, HostileInputConformance, PeopleConformance):
     """Behaviour every Store must show; subclass it and provide ``make_store``."""
 
     @pytest.fixture
