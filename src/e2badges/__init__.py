@@ -39,9 +39,11 @@ if TYPE_CHECKING:
     from ._errors import ConflictingActivityError as ConflictingActivityError
     from ._errors import E2BadgesError as E2BadgesError
     from ._errors import InvalidActivityError as InvalidActivityError
+    from ._errors import InvalidPersonError as InvalidPersonError
     from ._errors import InvalidQueryError as InvalidQueryError
     from ._errors import MissingDependencyError as MissingDependencyError
     from ._errors import PluginError as PluginError
+    from ._errors import RankingsDisabledError as RankingsDisabledError
     from ._errors import SchemaVersionError as SchemaVersionError
     from ._errors import StorageError as StorageError
     from ._errors import TransientStorageError as TransientStorageError
@@ -78,6 +80,11 @@ if TYPE_CHECKING:
     from ._models import Outcome as Outcome
     from ._models import Revocation as Revocation
     from ._models import Story as Story
+    from ._people import DisplayPolicy as DisplayPolicy
+    from ._people import Membership as Membership
+    from ._people import People as People
+    from ._people import Person as Person
+    from ._people import PrivacySettings as PrivacySettings
     from ._plugins import Plugins as Plugins
     from ._profile import BadgeProgress as BadgeProgress
     from ._profile import Profile as Profile
@@ -124,6 +131,13 @@ _LAZY: dict[str, tuple[str, str]] = {
     "FrozenClock": ("._clock", "FrozenClock"),
     "GRANT_KIND": ("._badges", "GRANT_KIND"),
     "InvalidActivityError": ("._errors", "InvalidActivityError"),
+    "InvalidPersonError": ("._errors", "InvalidPersonError"),
+    "DisplayPolicy": ("._people", "DisplayPolicy"),
+    "Membership": ("._people", "Membership"),
+    "People": ("._people", "People"),
+    "Person": ("._people", "Person"),
+    "PrivacySettings": ("._people", "PrivacySettings"),
+    "RankingsDisabledError": ("._errors", "RankingsDisabledError"),
     "InvalidQueryError": ("._errors", "InvalidQueryError"),
     "Leaderboard": ("._leaderboards", "Leaderboard"),
     "LeaderboardEntry": ("._leaderboards", "LeaderboardEntry"),
@@ -209,10 +223,12 @@ __all__ = [
     "DeliveryFailure",
     "DeliveryPolicy",
     "DeliveryReport",
+    "DisplayPolicy",
     "E2BadgesError",
     "EveryoneScope",
     "FrozenClock",
     "InvalidActivityError",
+    "InvalidPersonError",
     "InvalidQueryError",
     "KeptGoing",
     "Leaderboard",
@@ -222,15 +238,20 @@ __all__ = [
     "Level",
     "LevelChange",
     "LevelStatus",
+    "Membership",
     "MissingDependencyError",
     "Outcome",
+    "People",
+    "Person",
     "PluginError",
     "PluginMetric",
     "PluginState",
     "Plugins",
     "PointRule",
     "PointsMetric",
+    "PrivacySettings",
     "Profile",
+    "RankingsDisabledError",
     "Refusal",
     "Revocation",
     "Rewards",

@@ -3,18 +3,21 @@
 The store lists rows and counts standings; this module turns them into ranks,
 pages, ``around`` windows and percentiles, once, for every store.  A board is
 always shown to a *viewer*: ``viewer=None`` is the public board, from which the
-people who opted out of leaderboards are left out; a person who opted out sees
-the board with themselves put back in their place, and nobody else does.
+people who opted out of leaderboards (or are excluded from the board) are left
+out; such a person sees the board with themselves put back in their place, and
+nobody else does.  Under ``Rewards(rankings=False)`` every query that ranks
+people raises :class:`~e2badges.RankingsDisabledError`; a person's own score
+still answers them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from ._errors import InvalidQueryError
+from ._errors import InvalidQueryError, RankingsDisabledError
 from ._leaderboards import (
     BoardPage,
     Bucket,
@@ -41,6 +44,8 @@ if TYPE_CHECKING:
 __all__ = ["LeaderboardView"]
 
 Period = str | date | None
+#: Display names of people for a viewer: ``names(users, viewer) -> {user: name}``.
+Namer = Callable[[Sequence[str], str | None], dict[str, str]]
 
 
 class LeaderboardView:
@@ -51,6 +56,8 @@ class LeaderboardView:
     aware datetime in it; default: the current one by the clock; for a rolling
     window, its last day), and ``viewer``: who the board is shown to (None:
     everyone).  A user with no score gets None and an empty ``around``.
+    ``rankings=False`` refuses every query but a person's own ``score``;
+    ``names`` (from a DisplayPolicy) fills each entry's ``display``.
     """
 
     __slots__ = (
@@ -58,24 +65,39 @@ class LeaderboardView:
         "_default",
         "_dense",
         "_formula",
+        "_names",
         "_pages",
         "_rolling",
         "_store",
         "_style",
+        "_teams",
         "_windows",
         "clock",
         "definition",
         "id",
+        "rankings",
         "timezone",
         "week_starts",
     )
 
-    def __init__(self, board: CompiledBoard, store: Store, clock: Clock, timezone: ZoneInfo):
+    def __init__(
+        self,
+        board: CompiledBoard,
+        store: Store,
+        clock: Clock,
+        timezone: ZoneInfo,
+        *,
+        rankings: bool = True,
+        names: Namer | None = None,
+    ):
         self.definition: Leaderboard = board.definition
         self.id = board.id
         self.clock = clock
         self.timezone = timezone
         self.week_starts = board.week_starts
+        self.rankings = rankings
+        self._names = names
+        self._teams = board.scope == "teams"
         self._store = store
         self._style = board.definition.ranking
         # Distinct better scores are counted only for dense ranks, which need them.
@@ -100,6 +122,8 @@ class LeaderboardView:
         viewer: str | None = None,
     ) -> list[LeaderboardEntry]:
         """Return ``n`` entries from position ``offset`` (0 is the leader), best first."""
+        if not self.rankings:
+            self._refuse("top()")
         if type(n) is not int or type(offset) is not int or n < 0 or offset < 0:
             _count("n", n, self.id)
             _count("offset", offset, self.id)
@@ -108,20 +132,21 @@ class LeaderboardView:
         else:
             bucket = self._bucket(window, period)
         if viewer is not None:
-            return self._page(bucket, offset, offset + n, self._hidden_viewer(bucket, viewer))
+            shown = self._hidden_viewer(bucket, viewer)
+            return self._named(self._page(bucket, offset, offset + n, shown), viewer)
         # The public pages near the top are asked for far more often than they change.
         token = self._store.board_version(self.id, bucket, offset + n)
         if token is None:
-            return self._page(bucket, offset, offset + n, None)
+            return self._named(self._page(bucket, offset, offset + n, None), None)
         key = (bucket, offset, n)
         cached = self._pages.get(key)
         if cached is not None and cached[0] == token:
-            return list(cached[1])
+            return self._named(list(cached[1]), None)
         entries = self._page(bucket, offset, offset + n, None)
         if len(self._pages) >= 256:
             self._pages.clear()
         self._pages[key] = (token, entries)
-        return list(entries)
+        return self._named(list(entries), None)
 
     def rank(
         self,
@@ -132,6 +157,8 @@ class LeaderboardView:
         viewer: str | None = None,
     ) -> int | None:
         """Return ``user``'s rank under the board's ranking style, or None if unranked."""
+        if not self.rankings:
+            self._refuse("rank()")
         standing = self._view(self._bucket(window, period), user, viewer)[0]
         return None if standing is None else rank_of(self._style, standing)
 
@@ -143,7 +170,12 @@ class LeaderboardView:
         period: Period = None,
         viewer: str | None = None,
     ) -> float | None:
-        """Return ``user``'s score, or None if they have none (0 is a score)."""
+        """Return ``user``'s score, or None if they have none (0 is a score).
+
+        Under ``rankings=False`` a person's own score (``viewer=user``) still answers.
+        """
+        if not self.rankings and (viewer is None or viewer != user):
+            self._refuse("score() of someone else than the viewer")
         standing = self._view(self._bucket(window, period), user, viewer)[0]
         return None if standing is None else standing.row.score
 
@@ -156,12 +188,15 @@ class LeaderboardView:
         viewer: str | None = None,
     ) -> LeaderboardEntry | None:
         """Return ``user``'s entry (score and rank), or None if unranked."""
+        if not self.rankings:
+            self._refuse("entry()")
         standing = self._view(self._bucket(window, period), user, viewer)[0]
         if standing is None:
             return None
         row = standing.row
         assert row.score is not None
-        return LeaderboardEntry(row.subject, row.score, rank_of(self._style, standing))
+        entry = LeaderboardEntry(row.subject, row.score, rank_of(self._style, standing))
+        return self._named([entry], viewer)[0]
 
     def percentile(
         self,
@@ -176,6 +211,8 @@ class LeaderboardView:
         That is 100 x (the others with a strictly worse score) / (size - 1), and
         100.0 on a one-person board, so tied people share one percentile.
         """
+        if not self.rankings:
+            self._refuse("percentile()")
         standing = self._view(self._bucket(window, period), user, viewer)[0]
         return None if standing is None else percentile_of(standing.worse, standing.size)
 
@@ -193,18 +230,22 @@ class LeaderboardView:
         The entries start at ``user``'s 0-based position minus n // 2 (so an odd
         n centres them), shifted back inside the board at the top and bottom.
         """
+        if not self.rankings:
+            self._refuse("around()")
         _count("n", n, self.id)
         bucket = self._bucket(window, period)
         standing, shown = self._view(bucket, user, viewer)
         if standing is None:
             return []
         start, count = around_start(standing.before, n, standing.size)
-        return self._page(bucket, start, start + count, shown)
+        return self._named(self._page(bucket, start, start + count, shown), viewer)
 
     def size(
         self, *, window: str | None = None, period: Period = None, viewer: str | None = None
     ) -> int:
         """Return the number of ranked entries shown to ``viewer``."""
+        if not self.rankings:
+            self._refuse("size()")
         bucket = self._bucket(window, period)
         size = self._store.board_size(self.id, bucket)
         return size + (self._hidden_viewer(bucket, viewer) is not None)
@@ -216,12 +257,24 @@ class LeaderboardView:
 
     # -- standings in a viewer's board ---------------------------------------------------
 
+    def _refuse(self, what: str) -> None:
+        raise RankingsDisabledError(f"leaderboard {self.id!r}: {what}")
+
+    def _named(self, entries: list[LeaderboardEntry], viewer: str | None) -> list[LeaderboardEntry]:
+        """Return ``entries`` with the names the display policy gives them for ``viewer``."""
+        if self._names is None or not entries:
+            return entries
+        if self._teams:
+            return [e._replace(display=e.user) for e in entries]
+        names = self._names([e.user for e in entries], viewer)
+        return [e._replace(display=names[e.user]) for e in entries]
+
     def _hidden_viewer(self, bucket: Bucket, viewer: str | None) -> Standing | None:
-        """Return ``viewer``'s standing if they opted out and are ranked (they see themselves)."""
+        """Return ``viewer``'s standing if hidden and ranked (they see themselves in it)."""
         if viewer is None:
             return None
         _user("viewer", viewer, self.id)
-        if not self._store.board_opt_out(viewer):
+        if not self._store.board_hidden(self.id, viewer):
             return None
         standing = self._store.board_standing(self.id, bucket, viewer)
         return standing if standing is not None and standing.hidden else None

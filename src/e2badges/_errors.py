@@ -13,9 +13,11 @@ __all__ = [
     "ConflictingActivityError",
     "E2BadgesError",
     "InvalidActivityError",
+    "InvalidPersonError",
     "InvalidQueryError",
     "MissingDependencyError",
     "PluginError",
+    "RankingsDisabledError",
     "SchemaVersionError",
     "StorageError",
     "TransientStorageError",
@@ -71,6 +73,25 @@ class UnknownBadgeError(_FieldError, LookupError):
 
 class InvalidQueryError(_FieldError, ValueError):
     """A query argument is invalid (a negative count, an unknown window or period)."""
+
+
+class InvalidPersonError(_FieldError, ValueError):
+    """A person's record or privacy setting is invalid; ``field`` names the offending field."""
+
+
+class RankingsDisabledError(E2BadgesError, PermissionError):
+    """A query would rank people, and this Rewards instance has rankings turned off.
+
+    Raised by leaderboard queries and ``newcomers()`` under ``Rewards(rankings=False)``
+    (where local law or a works agreement forbids ranking employees).
+    """
+
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"{what}: rankings are turned off for this organisation (Rewards(rankings=False)); "
+            "points, badges, levels and a person's own scores are still available"
+        )
+        self.what = what
 
 
 class UnknownLeaderboardError(_FieldError, LookupError):

@@ -216,7 +216,9 @@ class Leaderboard(_Definition):
     ``"year"`` (calendar periods in the Rewards time zone; weeks start on
     ``week_starts``) or a rolling ``"<N>d"``.  ``ranking`` is ``"competition"``
     (1, 2, 2, 4), ``"dense"`` (1, 2, 2, 3) or ``"ordinal"`` (1, 2, 3, 4);
-    ``better`` is ``"higher"`` or ``"lower"``.
+    ``better`` is ``"higher"`` or ``"lower"``.  ``exclude_groups`` names groups of
+    people (``rewards.people.set(user, groups=...)``) who are left out of the
+    board as shown to others, as if they had opted out of it.
     """
 
     id: str
@@ -227,11 +229,21 @@ class Leaderboard(_Definition):
     better: Literal["higher", "lower"] = "higher"
     week_starts: Weekday = "monday"
     description: str = ""
+    exclude_groups: tuple[str, ...] = ()
 
     @field_validator("id")
     @classmethod
     def _id(cls, value: str) -> str:
         return check_identifier(value)
+
+    @field_validator("exclude_groups")
+    @classmethod
+    def _groups(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for group in value:
+            check_identifier(group)
+        if len(set(value)) != len(value):
+            raise ValueError("names a group twice")
+        return value
 
     @field_validator("description")
     @classmethod
@@ -296,7 +308,7 @@ class Standing(NamedTuple):
     ``before`` are listed before it, ``better``/``equal``/``worse`` have a
     strictly better, an equal and a strictly worse score, ``distinct_better``
     is the number of distinct strictly better scores.  ``hidden`` is true when
-    the row's subject opted out of leaderboards.
+    the row's subject opted out of leaderboards (or is excluded from the board).
     """
 
     row: BoardRow
@@ -328,12 +340,15 @@ class LeaderboardEntry(NamedTuple):
     """One line of a leaderboard as shown: who, their score and their rank.
 
     ``user`` is the person, or on a teams board the team (also readable as
-    ``team``).
+    ``team``).  ``display`` is the name to show for them, set when the Rewards
+    instance has a :class:`~e2badges.DisplayPolicy` (None otherwise: show
+    ``user``).
     """
 
     user: str
     score: float
     rank: int
+    display: str | None = None
 
     @property
     def team(self) -> str:
@@ -488,7 +503,7 @@ def ranked_page(
     append = out.append
     if style == "ordinal":
         for position, row in enumerate(rows, start + 1):
-            append(_new_tuple(entry, (row[2], row[3], position)))
+            append(_new_tuple(entry, (row[2], row[3], position, None)))
         return out
     dense = style == "dense"
     rank = distinct_better + 1 if dense else better + 1
@@ -498,7 +513,7 @@ def ranked_page(
             # Rows are listed by sort key, so every row before this one is strictly better.
             rank = rank + 1 if dense else position
             previous = row[0]
-        append(_new_tuple(entry, (row[2], row[3], rank)))
+        append(_new_tuple(entry, (row[2], row[3], rank, None)))
     return out
 
 

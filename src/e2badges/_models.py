@@ -162,9 +162,12 @@ class Activity(BaseModel):
 def differing_fields(stored: Activity, incoming: Activity) -> list[str]:
     """Name the fields in which ``incoming`` differs from ``stored``.
 
-    An ``incoming.at`` of None means "now" and matches any stored time.
+    An ``incoming.at`` of None means "now" and matches any stored time; empty
+    ``incoming.teams`` mean "the actor's teams" (Rewards fills them from the
+    people's memberships) and match any stored teams.
     """
-    names = [name for name in Activity.model_fields if name not in ("id", "at")]
+    skipped = ("id", "at") if incoming.teams else ("id", "at", "teams")
+    names = [name for name in Activity.model_fields if name not in skipped]
     out = [name for name in names if getattr(stored, name) != getattr(incoming, name)]
     if incoming.at is not None and stored.at != incoming.at:
         out.append("at")
@@ -293,7 +296,10 @@ class Story:
     markup: escape it where you show it); ``data`` holds the structured facts
     (badge, tier, level, board, score, count, ...).  ``teams`` are the teams the
     story belongs to (those of the activity that made it); ``private`` stories
-    (a secret badge) are shown only to the people involved.
+    (a secret badge) are shown only to the people involved.  ``names`` are the
+    display names of ``people``, in order, filled (and ``text`` told with them)
+    by ``Rewards.feed`` when a :class:`~e2badges.DisplayPolicy` is set; empty
+    otherwise.
     """
 
     id: str
@@ -305,6 +311,7 @@ class Story:
     activity_id: str
     teams: tuple[str, ...] = ()
     private: bool = False
+    names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

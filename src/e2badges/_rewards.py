@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
 import time
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from ._adoption import AdoptionReport, build_report, check_positive, check_seats, newcomers
-from ._badges import GRANT_KIND, REVOKE_KIND, Badge
+from ._badges import GRANT_KIND, RESERVED_KINDS, REVOKE_KIND, Badge
 from ._board_view import LeaderboardView
 from ._callouts import callout_boards
 from ._clock import Clock, SystemClock
 from ._delivery import DeliveryFailure, DeliveryPolicy, DeliveryReport, Outbox
 from ._engine import EffectBatch, Engine
+from ._erasure import erased_activity, new_pseudonym
 from ._errors import (
     ConfigurationError,
     ConflictingActivityError,
     InvalidQueryError,
+    RankingsDisabledError,
     TransientStorageError,
     UnknownLeaderboardError,
 )
@@ -37,18 +42,20 @@ from ._models import (
     check_identifier,
     differing_fields,
 )
+from ._people import DisplayPolicy, People, teams_at
 from ._periods import CALENDAR_WINDOWS, parse_window, resolve_timezone
 from ._plugins import Plugins
 from ._profile import Profile
 from ._rules import SEP, PointRule
 from ._state import StateView
 from ._stories import StoryOptions
-from .storage import Store, store_from_url
+from .storage import Store, StoreTransaction, store_from_url
 from .storage._tenant import check_tenant
 
 __all__ = ["Rewards"]
 
 ActivityInput = Activity | Mapping[str, Any]
+_T = TypeVar("_T")
 
 logger = logging.getLogger("e2badges.plugins")
 
@@ -77,6 +84,13 @@ class Rewards:
     ``contributing`` lists the kinds that count as contributing (all kinds
     when None).
 
+    Privacy (see :doc:`privacy`): ``rankings=False`` turns every ranking of
+    people off (where local law or a works agreement requires it) and keeps
+    points, badges, levels and personal progress; ``display`` (a
+    :class:`DisplayPolicy`) names people to others by full name, initials or
+    a pseudonym.  :attr:`people` is the people directory: display names, team
+    memberships over time, groups and privacy settings.
+
     ``tenant`` names the tenant whose data this instance records and reads when
     several apps or organisations share one storage (see :doc:`tenants`): the
     instance works on ``store.for_tenant(tenant)``, so every query answers from
@@ -104,12 +118,23 @@ class Rewards:
         seats: int | None = None,
         team_seats: Mapping[str, int] | None = None,
         contributing: Iterable[str] | None = None,
+        rankings: bool = True,
+        display: DisplayPolicy | None = None,
         tenant: str | None = None,
     ) -> None:
         if tenant is not None:
             check_tenant(tenant, subject="Rewards")
         if clock is not None and not isinstance(clock, Clock):
             raise ConfigurationError("clock", "must have a now() method", subject="Rewards")
+        if not isinstance(rankings, bool):
+            raise ConfigurationError("rankings", "must be True or False", subject="Rewards")
+        if display is not None and not isinstance(display, DisplayPolicy):
+            raise ConfigurationError("display", "must be a DisplayPolicy", subject="Rewards")
+        self.rankings = rankings
+        self.display = display
+        if not rankings and stories is not None and stories.leaders:
+            # Telling who leads is a ranking: no leader stories without rankings.
+            stories = stories.model_copy(update={"leaders": ()})
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.timezone = resolve_timezone(timezone)
         if delivery is not None and not isinstance(delivery, DeliveryPolicy):
@@ -161,10 +186,22 @@ class Rewards:
                 )
             self._outbox = Outbox(self.plugins, self.store, self.clock, self.delivery)
             self.delivery_errors = self._outbox.errors
+        names = self._display_names if display is not None else None
         self._boards = {
-            board_id: LeaderboardView(board, self.store, self.clock, self.timezone)
+            board_id: LeaderboardView(
+                board, self.store, self.clock, self.timezone, rankings=rankings, names=names
+            )
             for board_id, board in self.engine.leaderboards.boards.items()
         }
+        #: The people directory: display names, memberships, groups, privacy settings.
+        self.people = People(
+            self.store,
+            self.clock,
+            {
+                board_id: frozenset(board.definition.exclude_groups)
+                for board_id, board in self.engine.leaderboards.boards.items()
+            },
+        )
 
     # -- recording -------------------------------------------------------------------
 
@@ -175,6 +212,8 @@ class Rewards:
         recording an id again with different content raises
         ConflictingActivityError.  All effects are stored, or none.  ``options``
         go to the store's transaction (the SQL store takes ``connection=``).
+        An activity recorded without ``teams`` gets the teams its actor belonged
+        to at its ``at``, from ``people`` (none if they have no memberships).
         """
         return self.record_many((activity,), **options)[0]
 
@@ -239,6 +278,7 @@ class Rewards:
         outbox = self._outbox
         outcomes: list[Outcome] = []
         with self.store.transaction(**options) as tx:
+            filled = self._with_teams(filled, tx)
             earlier = tx.claim(filled)
             new = [a for a in filled if a.id not in earlier]
             keys = None
@@ -252,6 +292,9 @@ class Rewards:
                 seen = earlier.get(activity.id) or this_batch.get(activity.id)
                 if seen is not None:
                     differing = differing_fields(seen[0], raw)
+                    if differing and erased_activity(seen[0]):
+                        # Its person was erased: the id stays recorded, nothing comes back.
+                        differing = []
                     if differing:
                         # A check hook may have replaced what was submitted.
                         differing = differing_fields(Plugins.submitted(seen[0], view), raw)
@@ -274,6 +317,25 @@ class Rewards:
             batch.state = view.writes
             tx.apply(batch)
         return outcomes, tx.commits
+
+    @staticmethod
+    def _with_teams(activities: list[Activity], tx: StoreTransaction) -> list[Activity]:
+        """Give activities without teams their actor's teams at their ``at``."""
+        actors = {a.actor for a in activities if not a.teams and a.kind not in RESERVED_KINDS}
+        if not actors:
+            return activities
+        found = tx.memberships(actors)
+        if not found:
+            return activities
+        out: list[Activity] = []
+        for activity in activities:
+            spans = None if activity.teams else found.get(activity.actor)
+            teams: tuple[str, ...] = ()
+            if spans and activity.kind not in RESERVED_KINDS:
+                assert activity.at is not None
+                teams = teams_at(spans, activity.at)
+            out.append(activity.model_copy(update={"teams": teams}) if teams else activity)
+        return out
 
     # -- badges ----------------------------------------------------------------------
 
@@ -440,11 +502,14 @@ class Rewards:
         so a crash loses nothing and a second call sends nothing again.  Call it
         from a scheduled job at least once per shortest window (daily for day
         boards); a period older than the previous one is not closed.  Returns the
-        ``(board, window, period)`` closed by this call.  ``options`` go to the
-        store's transaction.
+        ``(board, window, period)`` closed by this call.  Under
+        ``rankings=False`` nothing is closed (no final standings are told) and
+        it returns ``[]``.  ``options`` go to the store's transaction.
         """
         if isinstance(top, bool) or not isinstance(top, int) or top < 1:
             raise InvalidQueryError("top", f"must be a whole number of at least 1; got {top!r}")
+        if not self.rankings:
+            return []  # no final standings to tell without rankings
         local = self.clock.now().astimezone(self.timezone).date()
         candidates: list[tuple[str, str, str, list[dict[str, Any]]]] = []
         for board_id, view in self._boards.items():
@@ -521,9 +586,13 @@ class Rewards:
 
         ``scope`` is ``"everyone"`` or ``"team:<team>"`` (the stories of one
         team); ``since`` (aware) keeps stories at or after it.  Stories are
-        shown to others: private stories (a secret badge) and stories naming a
-        person who opted out of leaderboards are left out, except for a
-        ``viewer`` who is one of the story's people.
+        shown to others: private stories (a secret badge), stories naming a
+        person who opted out of the feed, and leader and personal-best stories
+        naming a person who opted out of leaderboards (or is excluded from the
+        board) are left out, except for a ``viewer`` who is one of the story's
+        people.  Without rankings there are no leader stories.  With a display
+        policy, each story's ``names`` and ``text`` name its people as the
+        policy shows them to ``viewer``.
         """
         team = None
         if scope != "everyone":
@@ -537,7 +606,39 @@ class Rewards:
         check_positive("limit", limit)
         if viewer is not None:
             viewer = _user_id(viewer, "viewer")
-        return self.store.feed(team=team, since=since, limit=limit, viewer=viewer)
+        stories = self.store.feed(
+            team=team, since=since, limit=limit, viewer=viewer, rankings=self.rankings
+        )
+        if self.display is None:
+            return stories
+        return self._told(stories, viewer)
+
+    def _display_names(self, users: Sequence[str], viewer: str | None) -> dict[str, str]:
+        """Return how ``users`` are named to ``viewer`` under the display policy."""
+        policy = self.display
+        assert policy is not None
+        people = self.store.get_people(set(users))
+        return {u: policy.name(u, people.get(u), viewer=viewer) for u in users}
+
+    def _told(self, stories: list[Story], viewer: str | None) -> list[Story]:
+        """Return stories with ``names`` and a ``text`` that use the display names."""
+        users = {person for story in stories for person in story.people}
+        if not users:
+            return stories
+        names = self._display_names(sorted(users), viewer)
+        out: list[Story] = []
+        for story in stories:
+            if not story.people:
+                out.append(story)
+                continue
+            shown = tuple(names[p] for p in story.people)
+            first = story.people[0]
+            text = story.text
+            # Stories start with the person they are about ("ann earned ...").
+            if text.startswith(f"{first} "):
+                text = shown[0] + text[len(first) :]
+            out.append(dataclasses.replace(story, names=shown, text=text))
+        return out
 
     def adoption(
         self,
@@ -587,14 +688,112 @@ class Rewards:
 
         The call-out "newcomers this week": scores are the week's activities;
         ranks are competition ranks; people who opted out of leaderboards are
-        left out.
+        left out.  Raises RankingsDisabledError under ``rankings=False``.
         """
+        if not self.rankings:
+            raise RankingsDisabledError("newcomers()")
         if team is not None:
             team = _user_id(team, "team")
         check_positive("limit", limit)
         return newcomers(
             self.store, week=week, team=team, limit=limit, now=self.clock.now(), tz=self.timezone
         )
+
+    # -- people: export and erasure -----------------------------------------------------
+
+    def export_person(self, user: str) -> dict[str, Any]:
+        """Return everything held about ``user``, as a JSON-serialisable dict.
+
+        ``json.dumps(rewards.export_person(user))`` is the answer to a person's
+        request for their data: their record and privacy settings, board
+        exclusions, the activities they did or received, their ledger,
+        balances, level, awards, profile progress, current standings on every
+        board (scores, and ranks when rankings are on), the stories naming them
+        and the notifications about them not yet delivered.  Times are ISO 8601.
+        """
+        user = _user_id(user)
+        store = self.store
+        person = self.people.get(user)
+        profile = self.profile(user)
+        exported: dict[str, Any] = _jsonable(
+            {
+                "format": "e2badges.person/1",
+                "user": user,
+                "exported_at": self.clock.now(),
+                "person": {
+                    "display_name": person.display_name,
+                    "groups": person.groups,
+                    "memberships": person.memberships,
+                    "settings": person.settings,
+                    "board_exclusions": sorted(store.board_exclusions(user)),
+                },
+                "activities": store.person_activities(user),
+                "ledger": store.ledger(user),
+                "balances": profile.balances,
+                "level": profile.level,
+                "awards": store.awards(user),
+                "progress": profile.progress,
+                "leaderboards": self._standings(user),
+                "stories": store.person_stories(user),
+                "notifications": (
+                    [e.notification for e in store.notifications_about(user)]
+                    if store.keeps_outbox
+                    else []
+                ),
+            }
+        )
+        return exported
+
+    def _standings(self, user: str) -> list[dict[str, Any]]:
+        """Return ``user``'s score (and rank) in the current period of every board window."""
+        out: list[dict[str, Any]] = []
+        for board_id, view in self._boards.items():
+            if view.definition.scope.type == "teams":
+                continue
+            for window in view.definition.windows:
+                score = view.score(user, window=window, viewer=user)
+                if score is None:
+                    continue
+                entry: dict[str, Any] = {
+                    "board": board_id,
+                    "window": window,
+                    "period": view.period(window),
+                    "score": score,
+                }
+                if self.rankings:
+                    entry["rank"] = view.rank(user, window=window, viewer=user)
+                out.append(entry)
+        return out
+
+    def erase_person(self, user: str) -> None:
+        """Forget ``user``: remove or irreversibly pseudonymise everything that names them.
+
+        In one store transaction: their person record, settings and
+        memberships are deleted; every place that holds their id (activities
+        they did or received, ledger, balances and other state, awards, board
+        rows, the adoption rollup, notifications) gets a random pseudonym that
+        nothing derives from the id; their activities lose their content
+        (``object`` and ``attributes``); stories naming them are deleted; their
+        board rows are no longer listed.  Organisation-wide figures (activity
+        and adoption counts, milestone counters, team scores) are unchanged.
+        The activity ids stay recorded: recording one again changes nothing.
+        See :doc:`privacy`.
+        """
+        user = _user_id(user)
+        pseudonym = new_pseudonym()
+        self._retrying(lambda: self.store.erase_person(user, pseudonym))
+
+    def _retrying(self, work: Callable[[], _T]) -> _T:
+        """Run ``work``, again after a TransientStorageError, up to the store's attempts."""
+        attempt = 1
+        while True:
+            try:
+                return work()
+            except TransientStorageError:
+                if attempt >= self.store.max_attempts:
+                    raise
+                time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))
+                attempt += 1
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -640,6 +839,23 @@ def _manual_activity(
     if activity_id is not None:
         data["id"] = activity_id
     return Activity(**data)
+
+
+def _jsonable(value: Any) -> Any:
+    """Return ``value`` as JSON-safe data: dataclasses and models as objects, times as text."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(item) for item in value]
+    return str(value)
 
 
 def _closed_key(board: str, window: str, period: str) -> str:

@@ -225,16 +225,27 @@ class TestFeed:
         mine = rewards.feed(viewer="ann")
         assert [(s.data["badge"], s.private) for s in mine] == [("owl", True)]
 
-    def test_opted_out_people_left_out(self) -> None:
-        """Stories naming a person who opted out are shown to that person only."""
+    def test_feed_opted_out_people_left_out(self) -> None:
+        """Stories naming a person who opted out of the feed are shown to that person only."""
         rewards = make(stories=None)
         rewards.record(post(1, "ann"))
         rewards.record(post(2, "bob", 1))
-        rewards.set_leaderboard_opt_out("ann")
+        rewards.people.settings("ann", feed=False)
         assert {s.people for s in rewards.feed()} == {("bob",)}
         assert {s.people for s in rewards.feed(viewer="ann")} == {("ann",), ("bob",)}
-        rewards.set_leaderboard_opt_out("ann", False)
+        rewards.people.settings("ann", feed=True)
         assert {s.people for s in rewards.feed()} == {("ann",), ("bob",)}
+
+    def test_board_opt_out_hides_board_stories_only(self) -> None:
+        """A leaderboard opt-out hides the person's leader and personal-best stories from
+        others, not their badge and level stories."""
+        rewards = make()
+        rewards.record(post(1, "ann"))
+        rewards.set_leaderboard_opt_out("ann")
+        assert kinds(rewards.feed()) == [("level", ("ann",)), ("badge", ("ann",))]
+        assert ("leader", ("ann",)) in kinds(rewards.feed(viewer="ann"))
+        rewards.set_leaderboard_opt_out("ann", False)
+        assert ("leader", ("ann",)) in kinds(rewards.feed())
 
     @pytest.mark.parametrize(
         ("options", "field"),

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Collection, Container, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from .._badges import RESERVED_KINDS
+from .._erasure import erase_story
 from .._models import Activity, Story
+from .._people import Visibility, story_visible
 from .._periods import period_key
 
 __all__ = ["FIELDS", "DayRollup", "StoryLog", "utc_labels", "visible"]
@@ -30,21 +32,25 @@ def utc_labels(activity: Activity) -> tuple[str, str, str]:
     return period_key("day", local), period_key("week", local), period_key("month", local)
 
 
-def visible(story: Story, viewer: str | None, hidden: Container[str]) -> bool:
+def visible(
+    story: Story,
+    viewer: str | None,
+    privacy: Callable[[str], Visibility | None],
+    rankings: bool = True,
+) -> bool:
     """Return whether ``viewer`` may see ``story`` (the Store.feed contract)."""
-    if viewer is not None and viewer in story.people:
-        return True
-    if story.private:
+    if not rankings and story.kind == "leader":
         return False
-    return not any(person in hidden for person in story.people)
+    return story_visible(story, viewer, privacy)
 
 
 class StoryLog:
     """Stories sorted by (at, recording sequence), each id kept once."""
 
-    __slots__ = ("_ids", "_keys", "_stories")
+    __slots__ = ("_ids", "_keys", "_seq", "_stories")
 
     def __init__(self) -> None:
+        self._seq = 0
         self._ids: set[str] = set()
         self._keys: list[tuple[float, int]] = []
         self._stories: list[Story] = []
@@ -53,7 +59,8 @@ class StoryLog:
         if story.id in self._ids:
             return
         self._ids.add(story.id)
-        key = (story.at.timestamp(), len(self._ids))
+        self._seq += 1
+        key = (story.at.timestamp(), self._seq)
         # Stories mostly arrive in time order: the insertion point is the end.
         at = bisect.bisect_right(self._keys, key)
         self._keys.insert(at, key)
@@ -66,7 +73,8 @@ class StoryLog:
         since: datetime | None,
         limit: int,
         viewer: str | None,
-        hidden: Container[str],
+        privacy: Callable[[str], Visibility | None],
+        rankings: bool = True,
     ) -> list[Story]:
         out: list[Story] = []
         floor = None if since is None else since.timestamp()
@@ -77,9 +85,26 @@ class StoryLog:
             story = self._stories[i]
             if team is not None and team not in story.teams:
                 continue
-            if visible(story, viewer, hidden):
+            if visible(story, viewer, privacy, rankings):
                 out.append(story)
         return out
+
+    def naming(self, user: str) -> list[Story]:
+        """Return the stories whose people include ``user``, oldest first."""
+        return [story for story in self._stories if user in story.people]
+
+    def erase(self, user: str, pseudonym: str) -> None:
+        """Drop the stories naming ``user``; in the others, replace the id (erase_story)."""
+        keys: list[tuple[float, int]] = []
+        stories: list[Story] = []
+        for key, story in zip(self._keys, self._stories, strict=True):
+            kept = erase_story(story, user, pseudonym)
+            if kept is not None:
+                keys.append(key)
+                stories.append(kept)
+        self._keys = keys
+        self._stories = stories
+        self._ids = {story.id for story in stories}
 
 
 class DayRollup:
@@ -137,6 +162,18 @@ class DayRollup:
                 else:
                     row[0] += 1
                     row[1] = max(row[1], epoch)
+
+    def rename(self, user: str, pseudonym: str) -> None:
+        """Count what was counted for actor ``user`` for ``pseudonym`` (a new actor)."""
+        if self._pending:
+            self._fold()
+        for teams in self._days.values():
+            for rows in teams.values():
+                for key in [k for k in rows if k[0] == user]:
+                    rows[(pseudonym, key[1])] = rows.pop(key)
+        for firsts in self._first.values():
+            if user in firsts:
+                firsts[pseudonym] = firsts.pop(user)
 
     def first_active(self, team: str | None) -> dict[str, str]:
         if self._pending:

@@ -226,7 +226,9 @@ def decode_outcome(text: str) -> Outcome:
 
 def decode_story(story: Story) -> Story:
     """Return ``story`` with its JSON lists turned back into tuples."""
-    return dataclasses.replace(story, people=tuple(story.people), teams=tuple(story.teams))
+    return dataclasses.replace(
+        story, people=tuple(story.people), teams=tuple(story.teams), names=tuple(story.names)
+    )
 
 
 def encode_record(item: Award | Revocation) -> str:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -50,6 +50,7 @@ from sqlalchemy.engine import Connection
 from .._badges import RESERVED_KINDS
 from .._engine import EffectBatch
 from .._models import MAX_IDENTIFIER_LENGTH, MAX_KIND_LENGTH, Award, Story
+from .._people import Visibility
 from ._adoption import FIELDS, utc_labels, visible
 from ._codec import decode_record, epoch_us
 
@@ -132,6 +133,7 @@ def decode_story(text: str) -> Story:
     doc["at"] = datetime.fromisoformat(doc["at"])
     doc["people"] = tuple(doc["people"])
     doc["teams"] = tuple(doc.get("teams", ()))
+    doc["names"] = tuple(doc.get("names", ()))
     return Story(**doc)
 
 
@@ -266,21 +268,6 @@ def first_awards(conn: Connection, awards: Table, tenant: str) -> dict[str, floa
     return {user: decode_record(Award, text).at.timestamp() for user, text in rows}
 
 
-class _OptedOut:
-    """A container asking the store about each person once."""
-
-    def __init__(self, ask: Callable[[str], bool]) -> None:
-        self._ask = ask
-        self._known: dict[str, bool] = {}
-
-    def __contains__(self, user: object) -> bool:
-        assert isinstance(user, str)
-        found = self._known.get(user)
-        if found is None:
-            found = self._known[user] = self._ask(user)
-        return found
-
-
 def feed(
     read: Callable[[Any], Sequence[Any]],
     tables: AdoptionTables,
@@ -290,15 +277,17 @@ def feed(
     since: datetime | None,
     limit: int,
     viewer: str | None,
-    opted_out: Callable[[str], bool],
+    privacy: Callable[[Collection[str]], Mapping[str, Visibility]],
+    rankings: bool = True,
 ) -> list[Story]:
     """Answer :meth:`Store.feed`: read stories newest first, page by page, and filter.
 
-    ``read`` runs one query in its own connection, so that ``opted_out`` (which
-    may query the store) never runs inside one.
+    ``read`` runs one query in its own connection, so that ``privacy`` (which
+    queries the store, once per page for the people not seen yet) never runs
+    inside one.
     """
     t = tables.stories
-    hidden = _OptedOut(opted_out)
+    known: dict[str, Visibility | None] = {}
     out: list[Story] = []
     page = max(100, 4 * limit)
     after: tuple[int, int] | None = None
@@ -315,9 +304,15 @@ def feed(
                 (t.c.at_us < after[0]) | ((t.c.at_us == after[0]) & (t.c.seq < after[1]))
             )
         rows = read(query.limit(page))
-        for at_us, seq, text in rows:
-            story = decode_story(text)
-            if (team is None or team in story.teams) and visible(story, viewer, hidden):
+        stories = [(at_us, seq, decode_story(text)) for at_us, seq, text in rows]
+        unknown = {p for _, _, story in stories for p in story.people if p not in known}
+        if unknown:
+            found = privacy(unknown)
+            known.update((p, found.get(p)) for p in unknown)
+        for at_us, seq, story in stories:
+            if (team is None or team in story.teams) and visible(
+                story, viewer, known.__getitem__, rankings
+            ):
                 out.append(story)
                 if len(out) >= limit:
                     break

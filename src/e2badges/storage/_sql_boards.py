@@ -24,11 +24,11 @@ is read in the batch, under the state-row lock the engine's board key already
 took (one subject's row on one board and period is written only by the
 transaction holding that lock), and the deltas are upserted in one sorted order
 (``n = n + delta``), so concurrent writers of one board keep exact counts and
-never wait for each other in a cycle.  An opt-out changes ``listed`` on a
-person's rows and their counts; it takes a board lock exclusively, which every
-recording batch with board rows takes shared (PostgreSQL: an advisory lock per
-table prefix and tenant; MySQL/MariaDB: the schema-version row, shared by all
-tenants; SQLite has one writer anyway).
+never wait for each other in a cycle.  An opt-out (or a board exclusion, or an
+erasure) changes ``listed`` on a person's rows and their counts; it takes a
+board lock exclusively, which every recording batch with board rows takes shared
+(PostgreSQL: an advisory lock per table prefix and tenant; MySQL/MariaDB: the
+schema-version row, shared by all tenants; SQLite has one writer anyway).
 
 Every table here leads its keys with ``tenant``, and every statement filters on
 the tenant the statements are bound to (the first parameter of each raw statement).
@@ -43,10 +43,11 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import Any, Self
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Dialect
 
+from .._erasure import erase_row
 from .._leaderboards import BoardPage, BoardRow, RollingBucket, Standing, merge_rows
 from ._board_index import BoardIndex
 from ._codec import decode_value, encode_value
@@ -254,13 +255,13 @@ class SQLBoards:
                     for subject, sort_key, was in conn.execute(query):
                         old[(board, period, subject)] = (sort_key, bool(was))
         people = sorted({row.subject for row in batch.values() if not row.team})
-        hidden = self._opted_out(conn, people) if people else set()
+        hidden = self._hidden(conn, people) if people else {}
         deltas: dict[CountKey, int] = {}
         params: list[tuple[Any, ...]] = []
         for key in sorted(keys):
             row = batch[key]
             board, period, subject = key
-            listed = row.sort_key is not None and (row.team or subject not in hidden)
+            listed = row.sort_key is not None and (row.team or not _hides(hidden, subject, board))
             was, listed_before = old.get(key, (None, False))
             if not (listed and listed_before and was == row.sort_key):
                 if listed_before and was is not None:
@@ -322,24 +323,21 @@ class SQLBoards:
                     )
                 )
 
-    def _opted_out(self, conn: Connection, people: Sequence[str]) -> set[str]:
+    def _hidden(self, conn: Connection, people: Sequence[str]) -> dict[str, set[str]]:
+        """Return, per person with any, the boards their rows are hidden on ("": every board)."""
         t = self.tables.board_opt_outs
-        out: set[str] = set()
+        out: dict[str, set[str]] = {}
         for chunk in _chunks(people):
-            query = select(t.c.user_id).where(t.c.tenant == self.tenant, t.c.user_id.in_(chunk))
-            out.update(conn.execute(query).scalars())
+            query = select(t.c.user_id, t.c.board).where(
+                t.c.tenant == self.tenant, t.c.user_id.in_(chunk)
+            )
+            for user, board in conn.execute(query):
+                out.setdefault(user, set()).add(board)
         return out
 
-    def set_opt_out(self, conn: Connection, user: str, opted_out: bool) -> None:
-        """Record an opt-out (or its end) and list or unlist the person's rows."""
-        self._lock(conn, self.sql_lock)
-        if self.opted_out(conn, user) == opted_out:
-            return
-        o = self.tables.board_opt_outs
-        if opted_out:
-            conn.execute(o.insert().values(tenant=self.tenant, user_id=user))
-        else:
-            conn.execute(delete(o).where(o.c.tenant == self.tenant, o.c.user_id == user))
+    def _relist(self, conn: Connection, user: str) -> None:
+        """List or unlist ``user``'s rows as their opt-out and exclusions say; move counts."""
+        hidden = self._hidden(conn, [user])
         t = self.tables.board_rows
         c = t.c
         mine = (
@@ -349,19 +347,117 @@ class SQLBoards:
             c.sort_key.is_not(None),
         )
         deltas: dict[CountKey, int] = {}
-        step = -1 if opted_out else 1
-        for board, period, sort_key in conn.execute(
-            select(c.board, c.period, c.sort_key).where(*mine)
+        flips: dict[bool, set[str]] = {True: set(), False: set()}
+        for board, period, sort_key, listed in conn.execute(
+            select(c.board, c.period, c.sort_key, c.listed).where(*mine)
         ):
-            _add(deltas, board, period, sort_key, step)
-        conn.execute(t.update().where(*mine).values(listed=not opted_out))
+            wanted = not _hides(hidden, user, board)
+            if bool(listed) != wanted:
+                _add(deltas, board, period, sort_key, 1 if wanted else -1)
+                flips[wanted].add(board)
+        for wanted, boards in flips.items():
+            for chunk in _chunks(sorted(boards)):
+                conn.execute(
+                    t.update()
+                    .where(*mine, c.listed.is_(not wanted), c.board.in_(chunk))
+                    .values(listed=wanted)
+                )
         self._move(conn, deltas)
+
+    def set_opt_out(self, conn: Connection, user: str, opted_out: bool) -> None:
+        """Record an opt-out (or its end) and list or unlist the person's rows."""
+        self._lock(conn, self.sql_lock)
+        if self.opted_out(conn, user) == opted_out:
+            return
+        o = self.tables.board_opt_outs
+        if opted_out:
+            conn.execute(o.insert().values(tenant=self.tenant, user_id=user, board=""))
+        else:
+            mine = (o.c.tenant == self.tenant, o.c.user_id == user, o.c.board == "")
+            conn.execute(delete(o).where(*mine))
+        self._relist(conn, user)
 
     def opted_out(self, conn: Connection, user: str) -> bool:
         """Return whether ``user`` opted out."""
         t = self.tables.board_opt_outs
-        query = select(t.c.user_id).where(t.c.tenant == self.tenant, t.c.user_id == user)
+        query = select(t.c.user_id).where(
+            t.c.tenant == self.tenant, t.c.user_id == user, t.c.board == ""
+        )
         return conn.execute(query).first() is not None
+
+    def set_exclusions(self, conn: Connection, user: str, boards: Iterable[str]) -> None:
+        """Record the boards ``user`` is excluded from and list or unlist their rows."""
+        self._lock(conn, self.sql_lock)
+        new = set(boards)
+        old = self.exclusions(conn, user)
+        if new == old:
+            return
+        o = self.tables.board_opt_outs
+        tenant = self.tenant
+        for chunk in _chunks(sorted(old - new)):
+            conn.execute(
+                delete(o).where(o.c.tenant == tenant, o.c.user_id == user, o.c.board.in_(chunk))
+            )
+        added = sorted(new - old)
+        if added:
+            rows = [{"tenant": tenant, "user_id": user, "board": board} for board in added]
+            conn.execute(insert(o), rows)
+        self._relist(conn, user)
+
+    def exclusions(self, conn: Connection, user: str) -> frozenset[str]:
+        """Return the boards ``user`` is excluded from."""
+        t = self.tables.board_opt_outs
+        query = select(t.c.board).where(
+            t.c.tenant == self.tenant, t.c.user_id == user, t.c.board != ""
+        )
+        return frozenset(conn.execute(query).scalars())
+
+    def hidden(self, conn: Connection, board: str, user: str) -> bool:
+        """Return whether ``user``'s rows on ``board`` are not listed."""
+        t = self.tables.board_opt_outs
+        query = select(t.c.user_id).where(
+            t.c.tenant == self.tenant, t.c.user_id == user, t.c.board.in_(("", board))
+        )
+        return conn.execute(query).first() is not None
+
+    def erase(self, conn: Connection, user: str, pseudonym: str) -> None:
+        """Give ``user``'s rows to ``pseudonym``, unlisted, and rename them in team members."""
+        self._lock(conn, self.sql_lock)
+        tenant = self.tenant
+        o = self.tables.board_opt_outs
+        conn.execute(delete(o).where(o.c.tenant == tenant, o.c.user_id == user))
+        t = self.tables.board_rows
+        c = t.c
+        mine = (c.tenant == tenant, c.subject == user, c.team.is_(False))
+        rows = conn.execute(select(c.board, c.period, c.sort_key, c.listed).where(*mine)).all()
+        if rows:
+            # Stay unlisted.
+            conn.execute(insert(o).values(tenant=tenant, user_id=pseudonym, board=""))
+            deltas: dict[CountKey, int] = {}
+            for board, period, sort_key, listed in rows:
+                if listed and sort_key is not None:
+                    _add(deltas, board, period, sort_key, -1)
+            conn.execute(update(t).where(*mine).values(subject=pseudonym, listed=False))
+            self._move(conn, deltas)
+        teams = select(c.board, c.period, c.subject, c.members).where(
+            c.tenant == tenant,
+            c.team.is_(True),
+            c.members.contains(encode_value(user), autoescape=True),
+        )
+        for board, period, subject, members in conn.execute(teams).all():
+            old = BoardRow(None, 0, subject, None, 0, 0, tuple(decode_value(members)), True)
+            new = erase_row(old, user, pseudonym)
+            if new is not old:
+                conn.execute(
+                    update(t)
+                    .where(
+                        c.tenant == tenant,
+                        c.board == board,
+                        c.period == period,
+                        c.subject == subject,
+                    )
+                    .values(members=encode_value(list(new.members)))
+                )
 
     # -- reading one period ----------------------------------------------------------
 
@@ -510,7 +606,8 @@ class SQLBoards:
         formula = bucket.formula
         index.rows = {s: merge_rows(s, rows, formula) for s, rows in by_subject.items()}
         people = sorted(s for s, row in index.rows.items() if not row.team)
-        index.rebuild(self._opted_out(conn, people) if people else set())
+        hidden = self._hidden(conn, people) if people else {}
+        index.rebuild({user for user in hidden if _hides(hidden, user, board)})
         return index
 
 
@@ -518,6 +615,12 @@ def _lock_key(prefix: str, tenant: str) -> int:
     """Return the PostgreSQL advisory lock key of the boards of one prefix and tenant."""
     name = f"e2badges-boards:{prefix}:{tenant}"
     return abs(int(hashlib.sha256(name.encode()).hexdigest()[:15], 16))
+
+
+def _hides(hidden: dict[str, set[str]], user: str, board: str) -> bool:
+    """Return whether ``hidden`` (see ``SQLBoards._hidden``) hides ``user`` on ``board``."""
+    boards = hidden.get(user)
+    return boards is not None and ("" in boards or board in boards)
 
 
 def _row(found: Any) -> BoardRow:

@@ -48,7 +48,13 @@ Schema version 1 (``{prefix}`` is the table prefix, ``e2b_`` by default):
     bands per power of two, see :mod:`e2badges.storage._sql_boards`), so that a
     standing sums a few hundred rows whatever the board's size.
 ``{prefix}board_opt_outs``
-    one row per person who opted out of leaderboards (``user_id``).
+    one row per person and board whose rows are not listed (primary key
+    ``(user_id, board)``): ``board`` is ``""`` for a person who opted out of
+    every leaderboard, else a board the person is excluded from.
+``{prefix}people``
+    one row per person with a record (see :mod:`e2badges.storage._sql_people`):
+    ``user_id`` (primary key), ``display_name`` (NULL when unknown) and
+    ``data`` (JSON: groups, memberships, feed and display settings).
 
 Tenants: every table but ``{prefix}meta`` starts with ``tenant`` (String(64), NOT
 NULL), the leading column of its primary key, unique constraints and indexes (left
@@ -162,6 +168,7 @@ class Tables:
     board_counts: Table
     board_opt_outs: Table
     adoption: AdoptionTables | None = None  # stories and the activity rollup (_sql_adoption)
+    people: Table | None = None  # person records (_sql_people)
 
     @property
     def all(self) -> tuple[Table, ...]:
@@ -178,6 +185,7 @@ class Tables:
             self.board_counts,
             self.board_opt_outs,
             *((self.adoption.days, self.adoption.stories) if self.adoption else ()),
+            *((self.people,) if self.people is not None else ()),
         )
 
 
@@ -323,9 +331,19 @@ def build_tables(prefix: str = "e2b_", dialect: Dialect | None = None) -> Tables
         metadata,
         Column("tenant", TENANT, primary_key=True),
         Column("user_id", IDENT, primary_key=True),
+        Column("board", IDENT, primary_key=True),
         **options,
     )
     adoption = adoption_tables(metadata, p, options, JSON_TEXT, SEQ, tenant=TENANT)
+    people = Table(
+        f"{p}people",
+        metadata,
+        Column("tenant", TENANT, primary_key=True),
+        Column("user_id", IDENT, primary_key=True),
+        Column("display_name", IDENT, nullable=True),
+        Column("data", JSON_TEXT, nullable=False),
+        **options,
+    )
     return Tables(
         metadata,
         meta,
@@ -339,6 +357,7 @@ def build_tables(prefix: str = "e2b_", dialect: Dialect | None = None) -> Tables
         board_counts,
         board_opt_outs,
         adoption,
+        people,
     )
 
 

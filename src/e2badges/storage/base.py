@@ -23,7 +23,7 @@ two tenants, each with its own activity and outcome.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Collection, Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -32,6 +32,7 @@ from .._engine import EffectBatch
 from .._leaderboards import BoardPage, Bucket, Standing
 from .._models import Activity, AwardRecord, LedgerEntry, Outcome, Story
 from .._notifications import OutboxEntry
+from .._people import Membership, Person
 from .._state import StateView
 from ._tenant import DEFAULT_TENANT, check_tenant
 
@@ -51,6 +52,14 @@ class StoreTransaction(ABC):
 
     wants_keys: bool = False
     commits: bool = True
+
+    @abstractmethod
+    def memberships(self, users: Collection[str]) -> dict[str, tuple[Membership, ...]]:
+        """Return the stored memberships of those of ``users`` who have any.
+
+        Called before :meth:`claim` (Rewards fills the teams of activities
+        recorded without them), on the transaction's own connection.
+        """
 
     @abstractmethod
     def claim(self, activities: Sequence[Activity]) -> dict[str, tuple[Activity, Outcome]]:
@@ -253,8 +262,9 @@ class Store(ABC):
     # rows came from ``EffectBatch.boards``, or a RollingBucket: for each subject with a
     # row on any of its days, the row ``merge_rows(subject, day_rows, bucket.formula)``.
     # *Ranked* rows have a score; *listed* rows are the ranked rows except those of
-    # people who opted out (team rows are always listed).  Listed rows are ordered by
-    # ascending ``sort_key``, then ascending ``reached``, then ascending ``subject``.
+    # people who opted out, and on a board those of people excluded from it (team rows
+    # are always listed).  Listed rows are ordered by ascending ``sort_key``, then
+    # ascending ``reached``, then ascending ``subject``.
 
     @abstractmethod
     def board_size(self, board: str, bucket: Bucket) -> int:
@@ -289,8 +299,9 @@ class Store(ABC):
         """Return where ``subject``'s ranked row stands among the listed rows of others.
 
         Returns None when ``subject`` has no ranked row.  The standing of a
-        person who opted out is answered too, with ``hidden`` true and counts
-        over the listed rows (which do not include theirs).  With
+        person who opted out (or is excluded from the board) is answered too,
+        with ``hidden`` true and counts over the listed rows (which do not
+        include theirs).  With
         ``dense=False`` its ``distinct_better`` may be left 0 (callers that do
         not need it pass that).
         """
@@ -307,6 +318,97 @@ class Store(ABC):
     def board_opt_out(self, user: str) -> bool:
         """Return whether ``user`` opted out of leaderboards (False if never set)."""
 
+    @abstractmethod
+    def set_board_exclusions(self, user: str, boards: Collection[str]) -> None:
+        """Record the boards ``user`` is excluded from, replacing the earlier set; at once.
+
+        Their rows on those boards stay stored (and keep being updated) but are
+        no longer listed, as with an opt-out, on those boards only; their rows on
+        boards no longer in the set are listed again (unless they opted out).
+        """
+
+    @abstractmethod
+    def board_exclusions(self, user: str) -> frozenset[str]:
+        """Return the boards ``user`` is excluded from (empty if never set)."""
+
+    def board_hidden(self, board: str, user: str) -> bool:
+        """Return whether ``user``'s rows on ``board`` are not listed: opted out or excluded."""
+        return self.board_opt_out(user) or board in self.board_exclusions(user)
+
+    # -- people ----------------------------------------------------------------------
+
+    @abstractmethod
+    def update_person(self, user: str, change: Callable[[Person | None], Person]) -> Person:
+        """Replace ``user``'s record by ``change(old)`` atomically, commit, and return it.
+
+        ``old`` is the stored record (None if there is none); the record is
+        locked from the read to the write, so concurrent updates of one person
+        apply one after the other.  An exception from ``change`` stores
+        nothing.  Stored are the display name, groups, memberships (with their
+        times) and ``settings.feed`` and ``settings.display``;
+        ``settings.leaderboards`` is not stored by this method (it is the
+        opt-out, see :meth:`set_board_opt_out`).
+        """
+
+    @abstractmethod
+    def get_people(self, users: Collection[str]) -> dict[str, Person]:
+        """Return the stored records of those of ``users`` who have one.
+
+        Each record's ``settings.leaderboards`` is the negation of
+        :meth:`board_opt_out`.
+        """
+
+    @abstractmethod
+    def iter_people(self) -> Iterator[Person]:
+        """Yield every stored person record (in no particular order), as get_people does."""
+
+    def memberships(self, users: Collection[str]) -> dict[str, tuple[Membership, ...]]:
+        """Return the memberships of those of ``users`` who have any, as stored."""
+        return {u: p.memberships for u, p in self.get_people(users).items() if p.memberships}
+
+    @abstractmethod
+    def person_activities(self, user: str) -> list[Activity]:
+        """Return the activities whose actor or recipient is ``user``, in recording order."""
+
+    def person_stories(self, user: str) -> list[Story]:
+        """Return the kept stories whose ``people`` include ``user``, oldest ``at`` first."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no stories")
+
+    def notifications_about(self, user: str) -> list[OutboxEntry]:
+        """Return the outbox notifications not done whose payload names ``user``, in outbox order.
+
+        A payload names a person when a string in it (a value or a key, at any
+        depth) equals their id.
+        """
+        raise NotImplementedError(f"{type(self).__name__} keeps no outbox")
+
+    @abstractmethod
+    def erase_person(self, user: str, pseudonym: str) -> None:
+        """Erase ``user`` in one transaction, committed at once, as :mod:`e2badges._erasure` says.
+
+        - their person record, opt-out and board exclusions are deleted, and
+          ``pseudonym`` is opted out of leaderboards;
+        - every recorded activity becomes ``erase_activity(activity, user,
+          pseudonym)`` where that is not None, and every stored outcome
+          ``erase_outcome(...)``; the state keys that ``submitted_keys`` gives
+          for the activities they did or received are deleted;
+        - their ledger lines and awards become the pseudonym's (awards and
+          revocations as ``erase_record`` gives them, revocations they made
+          included);
+        - every state key becomes ``erase_key(key, ...)`` and every value
+          ``scrub(value, ...)`` (keys a store keeps hashed are left as they are);
+        - their board rows become the pseudonym's, unlisted; in team rows the
+          members become ``erase_row(row, ...)``'s;
+        - what :meth:`activity_totals`, :meth:`first_active` and
+          :meth:`first_awards` counted for them is counted for the pseudonym;
+        - the stories naming them are no longer kept; the others become
+          ``erase_story(...)``'s;
+        - outbox payloads become ``scrub(payload, ...)`` and, in delivery
+          errors, the id is replaced by the pseudonym.
+
+        Afterwards no query of the store returns ``user`` from any of these.
+        """
+
     # -- stories and adoption figures ----------------------------------------------------
 
     def feed(
@@ -316,13 +418,18 @@ class Store(ABC):
         since: datetime | None = None,
         limit: int = 50,
         viewer: str | None = None,
+        rankings: bool = True,
     ) -> list[Story]:
         """Return up to ``limit`` stories, newest ``at`` first (ties: last recorded first).
 
         With ``team``, only stories whose ``teams`` include it; with ``since``,
-        only stories at or after it.  Left out unless ``viewer`` is one of the
-        story's ``people``: private stories, and stories naming a person who
-        opted out of leaderboards (see :meth:`set_board_opt_out`).
+        only stories at or after it; with ``rankings=False``, no ``leader``
+        story.  Left out unless ``viewer`` is one of the story's ``people``:
+        what :func:`e2badges._people.story_visible` hides, from the people's
+        records (``settings.feed``), opt-outs and board exclusions: private
+        stories, stories naming a person who opted out of the feed, and leader
+        and personal-best stories of a board naming a person who opted out of
+        leaderboards or is excluded from that board.
         """
         raise NotImplementedError(f"{type(self).__name__} keeps no stories")
 

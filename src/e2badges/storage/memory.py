@@ -11,17 +11,29 @@ looks a tenant up there), so no data of one tenant is reachable from another's.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import OrderedDict
-from collections.abc import Collection, Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Container, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 from .._engine import EffectBatch
+from .._erasure import (
+    erase_activity,
+    erase_key,
+    erase_outcome,
+    erase_record,
+    erase_row,
+    mentions,
+    scrub,
+    submitted_keys,
+)
 from .._leaderboards import BoardPage, BoardRow, Bucket, RollingBucket, Standing, merge_rows
 from .._models import Activity, Award, AwardRecord, LedgerEntry, Outcome, Revocation, Story
 from .._notifications import Notification, OutboxEntry
+from .._people import Membership, Person, Visibility
 from .._state import StateView
 from ._adoption import DayRollup, StoryLog, utc_labels
 from ._board_index import BoardIndex
@@ -49,6 +61,9 @@ class _MemoryTransaction(StoreTransaction):
 
     def view(self, keys: Collection[str] | None = None) -> StateView:
         return StateView(self._store._state)
+
+    def memberships(self, users: Collection[str]) -> dict[str, tuple[Membership, ...]]:
+        return self._store.memberships(users)
 
     def apply(self, batch: EffectBatch) -> None:
         # Kept until the transaction commits, so that an exception after apply()
@@ -163,6 +178,10 @@ class MemoryStore(Store):
         self._rolling: OrderedDict[tuple[str, RollingBucket], tuple[BoardIndex, frozenset[str]]]
         self._rolling = OrderedDict()
         self._opted_out: set[str] = set()
+        # Board exclusions, per person and per board.
+        self._exclusions: dict[str, frozenset[str]] = {}
+        self._excluded: dict[str, set[str]] = {}
+        self._people: dict[str, Person] = {}
         self._rollup = DayRollup()
         self._stories = StoryLog()
         self._first_awards: dict[str, float] = {}
@@ -308,8 +327,12 @@ class MemoryStore(Store):
 
     ROLLING_KEPT = 16
 
+    def _hidden_on(self, board: str) -> Container[str]:
+        """Return the people whose rows on ``board`` are not listed."""
+        excluded = self._excluded.get(board)
+        return _Either(self._opted_out, excluded) if excluded else self._opted_out
+
     def _apply_boards(self, rows: dict[tuple[str, str, str], BoardRow]) -> None:
-        hidden = self._opted_out
         groups: dict[tuple[str, str], list[BoardRow]] = {}
         for (board, period, _subject), row in rows.items():
             group = groups.get((board, period))
@@ -322,9 +345,10 @@ class MemoryStore(Store):
             index = indexes.get(key)
             if index is None:
                 index = indexes[key] = BoardIndex()
-            index.put_many(group, hidden)
+            index.put_many(group, self._hidden_on(key[0]))
         for (board, bucket), (index, days) in self._rolling.items():
             touched = {subject for (b, period, subject) in rows if b == board and period in days}
+            hidden = self._hidden_on(board)
             for subject in touched:
                 index.put(self._merged(board, bucket, subject), hidden)
 
@@ -354,7 +378,7 @@ class MemoryStore(Store):
         index = BoardIndex()
         formula = bucket.formula
         index.rows = {s: merge_rows(s, rows, formula) for s, rows in subjects.items()}
-        index.rebuild(self._opted_out)
+        index.rebuild(self._hidden_on(board))
         self._rolling[key] = (index, frozenset(bucket.days))
         while len(self._rolling) > self.ROLLING_KEPT:
             self._rolling.popitem(last=False)
@@ -395,24 +419,200 @@ class MemoryStore(Store):
             row = None if index is None else index.rows.get(subject)
             if index is None or row is None or row.sort_key is None:
                 return None
-            return index.standing(row, not index.visible(row, self._opted_out), dense)
+            return index.standing(row, not index.visible(row, self._hidden_on(board)), dense)
+
+    def _indexes(self) -> list[tuple[str, BoardIndex]]:
+        """Return every index (periods and rolling windows kept) with its board."""
+        out = [(board, index) for (board, _), index in self._boards.items()]
+        out.extend((board, found[0]) for (board, _), found in self._rolling.items())
+        return out
 
     def set_board_opt_out(self, user: str, opted_out: bool) -> None:
         with self._lock:
             if opted_out == (user in self._opted_out):
                 return
-            indexes = [*self._boards.values(), *(found[0] for found in self._rolling.values())]
+            excluded = self._exclusions.get(user, frozenset())
             if opted_out:
                 self._opted_out.add(user)
-                for index in indexes:
-                    index.hide(user)
             else:
                 self._opted_out.discard(user)
-                for index in indexes:
+            for board, index in self._indexes():
+                if board in excluded:
+                    continue  # hidden there either way
+                if opted_out:
+                    index.hide(user)
+                else:
                     index.show(user)
 
     def board_opt_out(self, user: str) -> bool:
         return user in self._opted_out
+
+    def set_board_exclusions(self, user: str, boards: Collection[str]) -> None:
+        with self._lock:
+            new = frozenset(boards)
+            old = self._exclusions.get(user, frozenset())
+            if new == old:
+                return
+            for board in old - new:
+                self._excluded[board].discard(user)
+            for board in new - old:
+                self._excluded.setdefault(board, set()).add(user)
+            if new:
+                self._exclusions[user] = new
+            else:
+                self._exclusions.pop(user, None)
+            if user in self._opted_out:
+                return  # hidden everywhere either way
+            for board, index in self._indexes():
+                if board in new and board not in old:
+                    index.hide(user)
+                elif board in old and board not in new:
+                    index.show(user)
+
+    def board_exclusions(self, user: str) -> frozenset[str]:
+        return self._exclusions.get(user, frozenset())
+
+    def board_hidden(self, board: str, user: str) -> bool:
+        return user in self._opted_out or board in self._exclusions.get(user, ())
+
+    # -- people ----------------------------------------------------------------------
+
+    def _with_opt_out(self, person: Person) -> Person:
+        listed = person.user not in self._opted_out
+        if person.settings.leaderboards == listed:
+            return person
+        return dataclasses.replace(
+            person, settings=dataclasses.replace(person.settings, leaderboards=listed)
+        )
+
+    def update_person(self, user: str, change: Callable[[Person | None], Person]) -> Person:
+        with self._lock:
+            new = change(self._people.get(user))
+            # Only what the contract stores: settings.leaderboards is the opt-out.
+            stored = dataclasses.replace(
+                new, settings=dataclasses.replace(new.settings, leaderboards=True)
+            )
+            self._people[user] = stored
+            return self._with_opt_out(stored)
+
+    def get_people(self, users: Collection[str]) -> dict[str, Person]:
+        with self._lock:
+            people = self._people
+            return {u: self._with_opt_out(people[u]) for u in users if u in people}
+
+    def iter_people(self) -> Iterator[Person]:
+        with self._lock:
+            return iter([self._with_opt_out(p) for p in self._people.values()])
+
+    def memberships(self, users: Collection[str]) -> dict[str, tuple[Membership, ...]]:
+        people = self._people
+        out: dict[str, tuple[Membership, ...]] = {}
+        for user in users:
+            person = people.get(user)
+            if person is not None and person.memberships:
+                out[user] = person.memberships
+        return out
+
+    def _visibility(self, user: str) -> Visibility | None:
+        person = self._people.get(user)
+        feed_opt_out = person is not None and not person.settings.feed
+        excluded = self._exclusions.get(user, frozenset())
+        opted_out = user in self._opted_out
+        if not (feed_opt_out or excluded or opted_out):
+            return None
+        return Visibility(opted_out, feed_opt_out, excluded)
+
+    def person_activities(self, user: str) -> list[Activity]:
+        with self._lock:
+            return [a for a in self._log if user in (a.actor, a.recipient)]
+
+    def person_stories(self, user: str) -> list[Story]:
+        with self._lock:
+            return self._stories.naming(user)
+
+    def notifications_about(self, user: str) -> list[OutboxEntry]:
+        with self._lock:
+            return [
+                record.entry()
+                for record in self._outbox.values()
+                if not record.done and mentions(dict(record.notification.payload), user)
+            ]
+
+    def erase_person(self, user: str, pseudonym: str) -> None:
+        with self._lock:
+            self._erase(user, pseudonym)
+
+    def _erase(self, user: str, pseudonym: str) -> None:
+        self._people.pop(user, None)
+        self.set_board_exclusions(user, ())
+        self._opted_out.discard(user)
+        if any(user in index.rows for index in self._boards.values()):
+            self._opted_out.add(pseudonym)  # their rows stay unlisted
+        # Activities and outcomes; the log holds the same activities in recording order.
+        mine: list[str] = []
+        replaced: dict[str, Activity] = {}
+        for aid, (activity, outcome) in list(self._activities.items()):
+            if user in (activity.actor, activity.recipient):
+                mine.append(aid)
+            new_activity = erase_activity(activity, user, pseudonym)
+            new_outcome = erase_outcome(outcome, user, pseudonym)
+            if new_activity is not None or new_outcome is not None:
+                kept = activity if new_activity is None else new_activity
+                self._activities[aid] = (kept, outcome if new_outcome is None else new_outcome)
+                if new_activity is not None:
+                    replaced[aid] = new_activity
+        if replaced:
+            self._log = [replaced.get(a.id, a) for a in self._log]
+        # Ledgers and awards.
+        lines = self._ledgers.pop(user, None)
+        if lines is not None:
+            self._ledgers[pseudonym] = [dataclasses.replace(e, user=pseudonym) for e in lines]
+        for entries in self._awards.values():
+            for entry in entries:
+                if entry[1] is not None:
+                    entry[1] = erase_record(entry[1], user, pseudonym)
+        held = self._awards.pop(user, None)
+        if held is not None:
+            self._awards[pseudonym] = [
+                [erase_record(award, user, pseudonym), revocation] for award, revocation in held
+            ]
+        if user in self._first_awards:
+            self._first_awards[pseudonym] = self._first_awards.pop(user)
+        # State: keys and values naming them; what check hooks kept of their activities.
+        state = self._state
+        for key in submitted_keys(mine):
+            state.pop(key, None)
+        changed: dict[str, Any] = {}
+        for key, value in list(state.items()):
+            new_key = erase_key(key, user, pseudonym)
+            new_value = scrub(value, user, pseudonym)
+            if new_key is not key:
+                del state[key]
+                changed[new_key] = new_value
+            elif new_value is not value:
+                changed[key] = new_value
+        state.update(changed)
+        # Board rows: theirs become the (opted-out) pseudonym's; team members renamed.
+        for (board, _period), index in self._boards.items():
+            touched = user in index.rows or any(
+                row.team and user in row.members for row in index.rows.values()
+            )
+            if touched:
+                index.rows = {
+                    row.subject: row
+                    for row in (erase_row(r, user, pseudonym) for r in index.rows.values())
+                }
+                index.rebuild(self._hidden_on(board))
+        self._rolling.clear()
+        self._rollup.rename(user, pseudonym)
+        self._stories.erase(user, pseudonym)
+        for record in self._outbox.values():
+            note = record.notification
+            payload = scrub(dict(note.payload), user, pseudonym)
+            if payload != note.payload:
+                record.notification = dataclasses.replace(note, payload=payload)
+            if any(user in error for error in record.errors.values()):
+                record.errors = {p: e.replace(user, pseudonym) for p, e in record.errors.items()}
 
     # -- stories and adoption figures ----------------------------------------------------
 
@@ -423,10 +623,16 @@ class MemoryStore(Store):
         since: datetime | None = None,
         limit: int = 50,
         viewer: str | None = None,
+        rankings: bool = True,
     ) -> list[Story]:
         with self._lock:
             return self._stories.feed(
-                team=team, since=since, limit=limit, viewer=viewer, hidden=self._opted_out
+                team=team,
+                since=since,
+                limit=limit,
+                viewer=viewer,
+                privacy=self._visibility,
+                rankings=rankings,
             )
 
     def activity_totals(
@@ -457,6 +663,19 @@ class MemoryStore(Store):
 
     def __repr__(self) -> str:
         return f"MemoryStore(tenant={self._tenant!r}, activities={len(self._log)})"
+
+
+class _Either:
+    """A container of the people in either of two sets (opted out, or excluded from a board)."""
+
+    __slots__ = ("_first", "_second")
+
+    def __init__(self, first: Container[str], second: Container[str]) -> None:
+        self._first = first
+        self._second = second
+
+    def __contains__(self, user: object) -> bool:
+        return user in self._first or user in self._second
 
 
 def _same_slot(award: Award, revocation: Revocation) -> bool:

@@ -11,7 +11,7 @@ locked is described in docs/storage.md and in :mod:`._sql_schema` and
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -35,8 +35,9 @@ from .._errors import (
 from .._leaderboards import BoardPage, Bucket, RollingBucket, Standing
 from .._models import Activity, Award, AwardRecord, LedgerEntry, Outcome, Revocation, Story
 from .._notifications import Notification, OutboxEntry
+from .._people import Membership, Person, Visibility
 from .._state import StateView
-from . import _sql_adoption
+from . import _sql_adoption, _sql_people
 from ._codec import (
     decode_activity,
     decode_outcome,
@@ -214,15 +215,22 @@ def _storage_errors(action: str, *, retryable: bool = False) -> Iterator[None]:
 
 
 class _SQLTransaction(StoreTransaction):
-    __slots__ = ("_at_text", "_boards", "_conn", "_ops", "_sort", "commits")
+    __slots__ = ("_at_text", "_boards", "_conn", "_ops", "_people", "_sort", "commits")
 
     wants_keys = True
 
     def __init__(
-        self, ops: SQLOps, boards: SQLBoards, conn: Connection, *, commits: bool = True
+        self,
+        ops: SQLOps,
+        boards: SQLBoards,
+        conn: Connection,
+        *,
+        people: _sql_people.MembershipReads,
+        commits: bool = True,
     ) -> None:
         self._ops = ops
         self._boards = boards
+        self._people = people
         self._conn = conn
         # False when joining the caller's transaction, which commits (or not) later.
         self.commits = commits
@@ -253,6 +261,9 @@ class _SQLTransaction(StoreTransaction):
             aid: (decode_activity(data), decode_outcome(outcome))
             for aid, data, outcome in self._ops.recorded(self._conn, candidates)
         }
+
+    def memberships(self, users: Collection[str]) -> dict[str, tuple[Membership, ...]]:
+        return self._people.read(self._conn, users)
 
     def _load(self, keys: Iterable[str]) -> dict[str, Any]:
         stored: dict[str, str] = {}
@@ -486,6 +497,8 @@ class SQLAlchemyStore(Store):
         self._ops = ops_for(self.tables, self.engine.dialect).bound(self._tenant)
         boards = SQLBoards(self.tables, self.engine.dialect, self.table_prefix)
         self._boards = boards.bound(self._tenant)
+        memberships = _sql_people.MembershipReads(self.tables, self.engine.dialect)
+        self._memberships = memberships.bound(self._tenant)
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> SQLAlchemyStore:
@@ -513,6 +526,7 @@ class SQLAlchemyStore(Store):
         view._tenant = tenant
         view._ops = self._ops.bound(tenant)
         view._boards = self._boards.bound(tenant)
+        view._memberships = self._memberships.bound(tenant)
         return view
 
     def _open(self, create: bool) -> Tables:
@@ -564,7 +578,7 @@ class SQLAlchemyStore(Store):
                 conn.begin(),
             ):
                 self._ops.begin(conn, joined=False)
-                yield _SQLTransaction(self._ops, self._boards, conn)
+                yield _SQLTransaction(self._ops, self._boards, conn, people=self._memberships)
             return
         with _storage_errors("recording in the caller's transaction"):
             if isinstance(connection, Connection):
@@ -572,7 +586,9 @@ class SQLAlchemyStore(Store):
                 self._check_joined(conn)
                 self._ops.begin(conn, joined=True)
                 with conn.begin_nested():
-                    yield _SQLTransaction(self._ops, self._boards, conn, commits=False)
+                    yield _SQLTransaction(
+                        self._ops, self._boards, conn, people=self._memberships, commits=False
+                    )
                 return
             session_connection = getattr(connection, "connection", None)
             if not callable(session_connection) or not hasattr(connection, "begin_nested"):
@@ -585,7 +601,9 @@ class SQLAlchemyStore(Store):
             self._check_joined(conn)
             self._ops.begin(conn, joined=True)
             with connection.begin_nested():
-                yield _SQLTransaction(self._ops, self._boards, conn, commits=False)
+                yield _SQLTransaction(
+                    self._ops, self._boards, conn, people=self._memberships, commits=False
+                )
 
     def _check_joined(self, conn: Connection) -> None:
         if conn.dialect.name != self._dialect:
@@ -813,6 +831,7 @@ class SQLAlchemyStore(Store):
         since: datetime | None = None,
         limit: int = 50,
         viewer: str | None = None,
+        rankings: bool = True,
     ) -> list[Story]:
         assert self.tables.adoption is not None
 
@@ -828,8 +847,13 @@ class SQLAlchemyStore(Store):
             since=since,
             limit=limit,
             viewer=viewer,
-            opted_out=self.board_opt_out,
+            privacy=self._visibility,
+            rankings=rankings,
         )
+
+    def _visibility(self, users: Collection[str]) -> dict[str, Visibility]:
+        with self._reading("reading privacy settings") as conn:
+            return _sql_people.visibility(conn, self.tables, self._tenant, users)
 
     def activity_totals(
         self,
@@ -919,7 +943,7 @@ class SQLAlchemyStore(Store):
             row = index.rows.get(subject)
             if row is None or row.sort_key is None:
                 return None
-            hidden = not row.team and self._boards.opted_out(conn, subject)
+            hidden = not row.team and self._boards.hidden(conn, board, subject)
             return index.standing(row, hidden, dense)
 
     def set_board_opt_out(self, user: str, opted_out: bool) -> None:
@@ -929,6 +953,75 @@ class SQLAlchemyStore(Store):
     def board_opt_out(self, user: str) -> bool:
         with self._reading("reading a leaderboard opt-out") as conn:
             return self._boards.opted_out(conn, user)
+
+    def set_board_exclusions(self, user: str, boards: Collection[str]) -> None:
+        with self._writing("recording board exclusions") as conn:
+            self._boards.set_exclusions(conn, user, boards)
+
+    def board_exclusions(self, user: str) -> frozenset[str]:
+        with self._reading("reading board exclusions") as conn:
+            return self._boards.exclusions(conn, user)
+
+    def board_hidden(self, board: str, user: str) -> bool:
+        with self._reading("reading a leaderboard opt-out") as conn:
+            return self._boards.hidden(conn, board, user)
+
+    # -- people (statements in _sql_people) ------------------------------------------------
+
+    def update_person(self, user: str, change: Callable[[Person | None], Person]) -> Person:
+        attempt = 1
+        while True:
+            try:
+                with (
+                    _storage_errors("updating a person", retryable=True),
+                    self._lock,
+                    self.engine.connect() as conn,
+                    conn.begin(),
+                ):
+                    self._ops.begin(conn, joined=False)
+                    return _sql_people.update_person(conn, self.tables, self._tenant, user, change)
+            except TransientStorageError:
+                # A deadlock or serialization failure rolled everything back: run it again.
+                if attempt >= self.max_attempts:
+                    raise
+                attempt += 1
+
+    def get_people(self, users: Collection[str]) -> dict[str, Person]:
+        with self._reading("reading people") as conn:
+            return _sql_people.get_people(conn, self.tables, self._tenant, users)
+
+    def iter_people(self) -> Iterator[Person]:
+        with self._reading("reading people") as conn:
+            return iter(_sql_people.iter_people(conn, self.tables, self._tenant))
+
+    def memberships(self, users: Collection[str]) -> dict[str, tuple[Membership, ...]]:
+        with self._reading("reading team memberships") as conn:
+            return _sql_people.memberships(conn, self.tables, self._tenant, users)
+
+    def person_activities(self, user: str) -> list[Activity]:
+        with self._reading("reading a person's activities") as conn:
+            return _sql_people.person_activities(conn, self.tables, self._tenant, user)
+
+    def person_stories(self, user: str) -> list[Story]:
+        with self._reading("reading a person's stories") as conn:
+            return _sql_people.person_stories(conn, self.tables, self._tenant, user)
+
+    def notifications_about(self, user: str) -> list[OutboxEntry]:
+        with self._reading("reading a person's notifications") as conn:
+            rows = _sql_people.notification_rows(conn, self.tables, self._tenant, user)
+        return [_outbox_entry(row) for row in rows]
+
+    def erase_person(self, user: str, pseudonym: str) -> None:
+        with (
+            _storage_errors("erasing a person", retryable=True),
+            self._lock,
+            self.engine.connect() as conn,
+            conn.begin(),
+        ):
+            self._ops.begin(conn, joined=False)
+            # The board lock first, as recording batches take it before their state rows.
+            self._boards.erase(conn, user, pseudonym)
+            _sql_people.erase(conn, self.tables, self._tenant, user, pseudonym)
 
     # -- lifecycle ---------------------------------------------------------------------
 

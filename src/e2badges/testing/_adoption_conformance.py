@@ -11,6 +11,7 @@ from typing import Any
 
 from .. import Activity, Award, Badge, Change, FrozenClock, Outcome, Rewards, Story, criteria
 from .._engine import EffectBatch
+from .._people import Person, PrivacySettings
 from ..storage.base import Store
 
 __all__ = ["AdoptionConformance"]
@@ -121,15 +122,47 @@ class AdoptionConformance:
         assert [s.id for s in store.feed(viewer="ann")] == ["s1"]
 
     def test_feed_opted_out_people(self, store: Store) -> None:
-        """Stories naming an opted-out person are shown to that person only, until opted in."""
+        """Stories naming a person who opted out of the feed are shown to that person only,
+        until they opt back in."""
         _tell(
             store, 1, _story(1, minutes=1, people=("ann", "bob")), _story(2, minutes=2, people=())
         )
-        store.set_board_opt_out("bob", True)
+        store.update_person("bob", lambda _: Person("bob", settings=PrivacySettings(feed=False)))
         assert [s.id for s in store.feed()] == ["s2"]
         assert [s.id for s in store.feed(viewer="bob")] == ["s2", "s1"]
-        store.set_board_opt_out("bob", False)
+        store.update_person("bob", lambda _: Person("bob"))
         assert [s.id for s in store.feed()] == ["s2", "s1"]
+
+    def test_feed_board_stories_follow_board_privacy(self, store: Store) -> None:
+        """Leader and personal-best stories of a board naming a person who opted out of
+        leaderboards, or is excluded from that board, are shown to that person only; their
+        other stories are shown to everyone."""
+        _tell(
+            store,
+            1,
+            _story(1, minutes=1, people=("bob",)),
+            Story("s2", "leader", ("bob",), "bob leads", {"board": "b"}, T0, "x1"),
+            Story("s3", "personal_best", ("bob",), "bob best", {"board": "c"}, T0, "x1"),
+        )
+        store.set_board_opt_out("bob", True)
+        assert [s.id for s in store.feed()] == ["s1"]
+        assert [s.id for s in store.feed(viewer="bob")] == ["s1", "s3", "s2"]
+        store.set_board_opt_out("bob", False)
+        store.set_board_exclusions("bob", ["b"])
+        assert [s.id for s in store.feed()] == ["s1", "s3"]
+        store.set_board_exclusions("bob", [])
+        assert [s.id for s in store.feed()] == ["s1", "s3", "s2"]
+
+    def test_feed_without_rankings(self, store: Store) -> None:
+        """With rankings=False the feed has no leader story, for anyone."""
+        _tell(
+            store,
+            1,
+            _story(1, minutes=1, people=("bob",)),
+            Story("s2", "leader", ("bob",), "bob leads", {"board": "b"}, T0, "x1"),
+        )
+        assert [s.id for s in store.feed(rankings=False)] == ["s1"]
+        assert [s.id for s in store.feed(rankings=False, viewer="bob")] == ["s1"]
 
     def test_outcome_keeps_its_stories(self, store: Store) -> None:
         """get_outcome returns the stories of the outcome."""

@@ -1,5 +1,5 @@
 """Schema version 1: meta, activities, log, ledger, state, awards, outbox, boards,
-activity_days and stories.
+activity_days, stories and people.
 
 Revision ID: 0001
 Revises:
@@ -146,6 +146,7 @@ def upgrade(table_prefix: str) -> None:
         f"{p}board_opt_outs",
         sa.Column("tenant", TENANT, primary_key=True),
         sa.Column("user_id", IDENT, primary_key=True),
+        sa.Column("board", IDENT, primary_key=True),
         **options,
     )
     op.create_table(
@@ -175,12 +176,21 @@ def upgrade(table_prefix: str) -> None:
         **options,
     )
     op.create_index(f"ix_{p}stories_at", f"{p}stories", ["tenant", "at_us", "seq"])
+    op.create_table(
+        f"{p}people",
+        sa.Column("tenant", TENANT, primary_key=True),
+        sa.Column("user_id", IDENT, primary_key=True),
+        sa.Column("display_name", IDENT, nullable=True),
+        sa.Column("data", JSON_TEXT, nullable=False),
+        **options,
+    )
     op.bulk_insert(meta, [{"name": "schema_version", "value": "1"}])
 
 
 def downgrade(table_prefix: str) -> None:
     """Drop every table of schema version 1."""
     for name in (
+        "people",
         "board_opt_outs",
         "board_counts",
         "board_rows",

@@ -1,0 +1,261 @@
+"""People records, their validation, the display policy and the pure erasure rules.
+
+What every store must do is in the conformance suite
+(``e2badges.testing._people_conformance``); these tests cover the parts that do
+not depend on a store.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from e2badges import (
+    Activity,
+    ConfigurationError,
+    DisplayPolicy,
+    FrozenClock,
+    InvalidPersonError,
+    Leaderboard,
+    Membership,
+    Person,
+    PointsMetric,
+    PrivacySettings,
+    Rewards,
+)
+from e2badges._erasure import (
+    erase_activity,
+    erase_key,
+    erased_activity,
+    new_pseudonym,
+    scrub,
+)
+from e2badges._people import initials
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+DAY = timedelta(days=1)
+KEY = "0123456789abcdef-key"
+
+
+def rewards(**options: Any) -> Rewards:
+    return Rewards(clock=FrozenClock(T0), accept_any_kind=True, **options)
+
+
+class TestMemberships:
+    def test_teams_at_bounds(self) -> None:
+        """A membership holds from joined (inclusive) to left (exclusive)."""
+        person = Person(
+            "ann", memberships=(Membership("red", T0, T0 + DAY), Membership("blue", T0 + DAY))
+        )
+        assert person.teams_at(T0 - timedelta(seconds=1)) == ()
+        assert person.teams_at(T0) == ("red",)
+        assert person.teams_at(T0 + DAY) == ("blue",)
+        assert person.teams == ("blue",)
+
+    def test_plain_team_names_are_members_since_always(self) -> None:
+        """set(teams=[names]) records memberships without dates."""
+        person = rewards().people.set("ann", teams=["red", "blue"])
+        assert person.memberships == (Membership("red"), Membership("blue"))
+        assert person.teams_at(datetime(1970, 1, 1, tzinfo=UTC)) == ("red", "blue")
+
+    def test_join_and_leave(self) -> None:
+        """join_team and leave_team open and close a membership (at the clock's now by
+        default)."""
+        people = rewards().people
+        people.join_team("ann", "red", at=T0 - DAY)
+        person = people.leave_team("ann", "red")
+        assert person.memberships == (Membership("red", T0 - DAY, T0),)
+        assert people.join_team("ann", "red", at=T0 + DAY).teams == ("red",)
+
+    @pytest.mark.parametrize(
+        ("teams", "field"),
+        [
+            ([Membership("red", T0, T0)], "left"),
+            ([Membership("red", datetime(2026, 1, 1))], "joined"),  # naive
+            ([Membership("red"), Membership("red", T0)], "teams"),  # overlap
+            ([Membership("red", T0, T0 + DAY), Membership("red", T0 + DAY / 2)], "teams"),
+            (["bad\x00team"], "teams"),
+            ("red", "teams"),
+            ([7], "teams"),
+        ],
+    )
+    def test_invalid_memberships(self, teams: Any, field: str) -> None:
+        """Invalid memberships raise InvalidPersonError naming the field."""
+        with pytest.raises(InvalidPersonError) as info:
+            rewards().people.set("ann", teams=teams)
+        assert info.value.field == field
+
+    def test_join_while_member_refused_before_writing(self) -> None:
+        """Joining a team one is a member of raises and leaves the record as it was."""
+        people = rewards().people
+        people.join_team("ann", "red", at=T0)
+        with pytest.raises(InvalidPersonError, match="overlap"):
+            people.join_team("ann", "red", at=T0 + DAY)
+        assert people.get("ann").memberships == (Membership("red", T0),)
+
+    @pytest.mark.parametrize(
+        ("team", "at", "match"),
+        [("blue", T0, "not a member"), ("red", T0 - DAY, "after they joined")],
+    )
+    def test_invalid_leave(self, team: str, at: datetime, match: str) -> None:
+        """Leaving a team one is not in, or before joining it, raises."""
+        people = rewards().people
+        people.join_team("ann", "red", at=T0)
+        with pytest.raises(InvalidPersonError, match=match):
+            people.leave_team("ann", team, at=at)
+
+
+class TestRecords:
+    def test_unknown_person_has_defaults(self) -> None:
+        """get() of someone never stored returns a default record."""
+        assert rewards().people.get("zoe") == Person("zoe")
+
+    def test_set_keeps_what_is_left_out(self) -> None:
+        """Arguments left out of set() keep their stored value; None clears a name."""
+        people = rewards().people
+        people.set("ann", display_name="Ann", groups=["managers"])
+        assert people.set("ann", teams=["red"]).groups == ("managers",)
+        assert people.set("ann", display_name=None).display_name is None
+
+    @pytest.mark.parametrize(
+        ("options", "field"),
+        [
+            ({"display_name": "  "}, "display_name"),
+            ({"display_name": "x" * 300}, "display_name"),
+            ({"display_name": 5}, "display_name"),
+            ({"groups": ["a", "a"]}, "groups"),
+            ({"groups": "managers"}, "groups"),
+            ({"groups": ["x"] * 65}, "groups"),
+        ],
+    )
+    def test_invalid_records(self, options: dict[str, Any], field: str) -> None:
+        """Invalid display names and groups raise InvalidPersonError naming the field."""
+        with pytest.raises(InvalidPersonError) as info:
+            rewards().people.set("ann", **options)
+        assert info.value.field == field
+
+    @pytest.mark.parametrize(
+        ("options", "field"),
+        [
+            ({"leaderboards": "no"}, "leaderboards"),
+            ({"feed": 0}, "feed"),
+            ({"display": "nickname"}, "display"),
+        ],
+    )
+    def test_invalid_settings(self, options: dict[str, Any], field: str) -> None:
+        """Invalid settings raise InvalidPersonError naming the setting, writing nothing."""
+        r = rewards()
+        with pytest.raises(InvalidPersonError) as info:
+            r.people.settings("ann", **{"feed": False, **options})
+        assert info.value.field == field
+        assert r.people.get("ann").settings == PrivacySettings()
+
+    def test_invalid_user(self) -> None:
+        """A user id that is not a valid identifier raises InvalidPersonError."""
+        with pytest.raises(InvalidPersonError) as info:
+            rewards().people.get("")
+        assert info.value.field == "user"
+
+
+class TestDisplayPolicy:
+    def test_initials(self) -> None:
+        """Initials are the first letters of the words, upper-cased, with dots."""
+        assert initials("ada king lovelace") == "A. K. L."
+        assert initials("Ada") == "A."
+
+    def test_pseudonym_shape_and_stability(self) -> None:
+        """A pseudonym is an adjective, an animal and a number, the same for one id and key."""
+        policy = DisplayPolicy(default="pseudonym", key=KEY)
+        name = policy.pseudonym("ann")
+        assert re.fullmatch(r"[A-Z][a-z]+ [A-Z][a-z]+ \d{1,4}", name)
+        assert DisplayPolicy(default="pseudonym", key=KEY).pseudonym("ann") == name
+        assert policy.pseudonym("bob") != name
+
+    def test_own_name(self) -> None:
+        """A person is shown their own full name whatever the style."""
+        policy = DisplayPolicy(default="pseudonym", key=KEY)
+        person = Person("ann", "Ann Lee")
+        assert policy.name("ann", person, viewer="ann") == "Ann Lee"
+        assert policy.name("ann", person, viewer="bob") == policy.pseudonym("ann")
+
+    def test_choice_only_among_offered_styles(self) -> None:
+        """A person's style applies only when the policy offers it."""
+        chose = Person("ann", "Ann Lee", settings=PrivacySettings(display="initials"))
+        assert DisplayPolicy().name("ann", chose) == "Ann Lee"
+        assert DisplayPolicy(choices=("initials",)).name("ann", chose) == "A. L."
+
+    def test_key_is_not_shown(self) -> None:
+        """The key does not appear in the policy's repr."""
+        assert KEY not in repr(DisplayPolicy(default="pseudonym", key=KEY))
+
+    @pytest.mark.parametrize(
+        ("options", "field"),
+        [
+            ({"default": "pseudonym"}, "key"),
+            ({"choices": ("pseudonym",)}, "key"),
+            ({"default": "pseudonym", "key": "short"}, "key"),
+            ({"default": "nickname"}, "default"),
+            ({"choices": ("initials", "initials")}, "choices"),
+        ],
+    )
+    def test_invalid_policies(self, options: dict[str, Any], field: str) -> None:
+        """Invalid policies raise ConfigurationError naming the field."""
+        with pytest.raises(ConfigurationError) as info:
+            DisplayPolicy(**options)
+        assert info.value.field == field
+
+
+class TestOptions:
+    @pytest.mark.parametrize(
+        ("options", "field"),
+        [({"rankings": "off"}, "rankings"), ({"display": "initials"}, "display")],
+    )
+    def test_invalid_rewards_options(self, options: dict[str, Any], field: str) -> None:
+        """Rewards refuses a rankings switch that is not a bool and a display that is not
+        a DisplayPolicy."""
+        with pytest.raises(ConfigurationError) as info:
+            Rewards(**options)
+        assert info.value.field == field
+
+    def test_exclude_groups_named_once(self) -> None:
+        """A board naming an excluded group twice is refused."""
+        with pytest.raises(ValueError, match="twice"):
+            Leaderboard(id="b", metric=PointsMetric(), exclude_groups=("a", "a"))
+
+
+class TestErasureRules:
+    def test_pseudonyms_are_random(self) -> None:
+        """Pseudonyms carry the erased prefix and 96 random bits; two are never alike."""
+        first, second = new_pseudonym(), new_pseudonym()
+        assert re.fullmatch(r"erased-[0-9a-f]{24}", first)
+        assert first != second
+
+    def test_keys_change_whole_parts_only(self) -> None:
+        """erase_key replaces parts equal to the id, not parts that contain it."""
+        assert erase_key("bal\x1fpoints\x1fann", "ann", "x") == "bal\x1fpoints\x1fx"
+        assert erase_key("bal\x1fpoints\x1fanne", "ann", "x") == "bal\x1fpoints\x1fanne"
+
+    def test_scrub_replaces_equal_strings_at_any_depth(self) -> None:
+        """scrub replaces strings equal to the id, as values and keys, and returns the same
+        object when nothing names them."""
+        value = {"a": ["ann", {"ann": 1}], "b": "anne"}
+        assert scrub(value, "ann", "x") == {"a": ["x", {"x": 1}], "b": "anne"}
+        untouched = {"a": ["bob"]}
+        assert scrub(untouched, "ann", "x") is untouched
+
+    def test_erase_activity(self) -> None:
+        """The person's activities lose object and attributes; others' have equal values
+        replaced."""
+        theirs = Activity(id="a", actor="ann", kind="k", object="o", attributes={"t": "x"})
+        erased = erase_activity(theirs, "ann", "p")
+        assert erased is not None
+        assert (erased.actor, erased.object, erased.attributes) == ("p", None, {})
+        assert erased_activity(erase_activity(theirs, "ann", new_pseudonym()))  # type: ignore[arg-type]
+        other = Activity(id="b", actor="bob", kind="k", attributes={"about": "ann", "n": "anne"})
+        scrubbed = erase_activity(other, "ann", "p")
+        assert scrubbed is not None
+        assert scrubbed.attributes == {"about": "p", "n": "anne"}
+        assert erase_activity(Activity(id="c", actor="bob", kind="k"), "ann", "p") is None
