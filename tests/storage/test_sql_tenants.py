@@ -65,7 +65,8 @@ def _capture(statements: list[str]) -> Any:
 
 
 def _workload(store: SQLAlchemyStore) -> None:
-    """Record, grant, revoke, opt out, close periods, deliver, and ask every query."""
+    """Record, grant, revoke, opt out, set people, erase one, close periods, deliver, and
+    ask every query."""
     tenant = _Tenant(store, TENANT)
     people = ("ann", "bob", "cy")
     tenant.run(
@@ -83,8 +84,14 @@ def _workload(store: SQLAlchemyStore) -> None:
     tenant.run(("opt_out", "bob", True))
     tenant.run(("record", [("bob", "score", None, 5, 3000, ["red"])]))
     tenant.run(("opt_out", "bob", False))
+    tenant.run(("person", "ann", "Ann", ["bosses"], ["red"]))
+    tenant.run(("privacy", "bob", False))
+    tenant.run(("record", [("ann", "comment.created", "bob", 1, 3100, [])]))
+    tenant.answers()
+    tenant.run(("erase", "cy"))
     tenant.answers()
     rewards = tenant.rewards
+    assert rewards.people.resync() == 0
     rewards.close_periods()
     with store.engine.connect() as conn:  # joining the caller's transaction
         rewards.record(

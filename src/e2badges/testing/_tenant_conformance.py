@@ -43,6 +43,7 @@ from .. import (
     hookimpl,
 )
 from .._engine import EffectBatch
+from .._erasure import ERASED_PREFIX
 from .._notifications import Notification
 from ..storage.base import Store
 from ..storage.memory import MemoryStore
@@ -75,7 +76,11 @@ BOARDS = (
     Leaderboard(id="pts", metric=PointsMetric(), windows=("all", "day", "3d")),
     Leaderboard(id="teams", metric=CountMetric(kind="score"), scope=TeamsScope()),
     Leaderboard(
-        id="few", metric=CountMetric(kind="comment.created"), ranking="dense", better="lower"
+        id="few",
+        metric=CountMetric(kind="comment.created"),
+        ranking="dense",
+        better="lower",
+        exclude_groups=("bosses",),
     ),
 )
 KINDS = ("comment.created", "answer.upvoted", "score")
@@ -133,6 +138,15 @@ _STEP = st.one_of(
     st.tuples(st.just("revoke"), st.sampled_from(PEOPLE)),
     st.tuples(st.just("opt_out"), st.sampled_from(PEOPLE), st.booleans()),
     st.tuples(st.just("deliver")),
+    st.tuples(
+        st.just("person"),
+        st.sampled_from(PEOPLE),
+        st.none() | st.sampled_from(("Ann A.", "B", "Cy")),
+        st.lists(st.sampled_from(("bosses", "staff")), unique=True, max_size=2),
+        st.lists(st.sampled_from(TEAMS), unique=True, max_size=2),
+    ),
+    st.tuples(st.just("privacy"), st.sampled_from(PEOPLE), st.booleans()),
+    st.tuples(st.just("erase"), st.sampled_from(PEOPLE)),
 )
 # A workload: steps, each for the first tenant (False) or the second (True).
 _WORKLOAD = st.lists(st.tuples(st.booleans(), _STEP), min_size=1, max_size=10)
@@ -146,6 +160,7 @@ class _Tenant:
         self.ids = 0  # ids count up in each tenant from a0: two tenants use the same ids
         self.recorded: list[Activity] = []
         self.results: list[Any] = []
+        self.erased = 0
 
     def _next_id(self) -> str:
         self.ids += 1
@@ -184,6 +199,18 @@ class _Tenant:
             )
         elif action == "opt_out":
             rewards.set_leaderboard_opt_out(step[1], step[2])
+        elif action == "person":
+            _, user, name, groups, teams = step
+            self.results.append(
+                rewards.people.set(user, display_name=name, groups=groups, teams=teams)
+            )
+        elif action == "privacy":
+            self.results.append(rewards.people.settings(step[1], feed=step[2]))
+        elif action == "erase":
+            # The store's erasure with a pseudonym of our own (Rewards draws a random one),
+            # so that both stores of a comparison hold the same.
+            self.erased += 1
+            rewards.store.erase_person(step[1], f"{ERASED_PREFIX}{self.erased:024x}")
         else:
             self.results.append(rewards.deliver_pending())
 
@@ -210,6 +237,9 @@ class _Tenant:
                 rewards.profile(user),
                 rewards.leaderboard_opt_out(user),
                 rewards.feed(viewer=user, limit=100),
+                rewards.people.get(user),
+                store.board_exclusions(user),
+                rewards.export_person(user),
             )
         boards = (
             ("pts", ("all", "day", "3d"), PEOPLE),
@@ -241,6 +271,7 @@ class _Tenant:
                 rewards.adoption(window=window, team="red"),
             )
         out["newcomers"] = rewards.newcomers()
+        out["people"] = sorted(store.iter_people(), key=lambda person: person.user)
         out["figures"] = (
             store.activity_totals(by=("day", "actor", "kind")),
             store.activity_totals(by=("team",)),
