@@ -1,53 +1,65 @@
-"""The SQL store's stories and adoption figures: two tables and their queries.
+"""The SQL store's stories and adoption figures: four tables and their queries.
 
 ``{prefix}activity_days``
     the per-day rollup: one row per (``day``, ``actor``, ``kind``, ``team``) with
     the local ``week`` and ``month`` labels, ``n`` (activities) and ``last_us``
     (the latest ``at``, UTC microseconds); ``team`` is ``""`` on the row that
     counts every activity, and each team of an activity has its own row.
-    Primary key ``(day, actor, kind, team)``.  Each batch upserts its rows,
-    aggregated in Python first, in key order.
+    Primary key ``(day, actor, kind, team)``.
+``{prefix}activity_weeks``, ``{prefix}activity_months``
+    the same per local ISO ``week`` and per ``month``: primary keys ``(week,
+    actor, kind, team)`` and ``(month, actor, kind, team)``, ``n`` and
+    ``last_us``.  Each batch upserts its rows of the three rollups, aggregated
+    in Python first, in key order.
 ``{prefix}stories``
-    ``seq``, ``id`` (unique: a story is kept once), ``at_us`` and ``story``
-    (JSON); index ``(at_us, seq)`` for the feed.
+    ``seq``, ``id`` (unique: a story is kept once), ``at_us``, ``story`` (JSON),
+    ``slot`` (the award slot a badge or streak story tells of, a digest; NULL
+    for other stories) and ``withdrawn`` (set when that award is revoked);
+    indexes ``(at_us, seq)`` for the feed and ``(slot)`` for revocations.
 
-Adoption queries are single ``GROUP BY`` statements over the rollup, so a year
-of activity for 10,000 people reads its rollup rows in the database and returns
-one row per group.
+Adoption queries are single ``GROUP BY`` statements over the coarsest rollup
+rows that cover the days asked exactly (:func:`~e2badges.storage._adoption.plan`:
+whole months, then whole weeks, then days, as a ``UNION ALL``), so a year of
+activity for 10,000 people reads its month rows in the database and returns one
+row per group.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Index,
     Insert,
     MetaData,
     PrimaryKeyConstraint,
+    Select,
     String,
     Table,
     UniqueConstraint,
     distinct,
+    false,
     func,
+    literal,
     select,
+    tuple_,
+    union_all,
 )
-from sqlalchemy.dialects.mysql import insert as mysql_insert
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from .._badges import RESERVED_KINDS
 from .._engine import EffectBatch
 from .._models import MAX_IDENTIFIER_LENGTH, MAX_KIND_LENGTH, Award, Story
-from ._adoption import FIELDS, utc_labels, visible
+from .._periods import period_key
+from ._adoption import FIELDS, LEVELS, Source, award_slot, plan, story_slot, utc_labels, visible
 from ._codec import decode_record, epoch_us
 
 __all__ = [
@@ -66,7 +78,13 @@ class AdoptionTables:
     """The rollup and stories tables."""
 
     days: Table
+    weeks: Table
+    months: Table
     stories: Table
+
+    def level(self, name: str) -> Table:
+        """Return the rollup table of ``name`` (``day``, ``week`` or ``month``)."""
+        return {"day": self.days, "week": self.weeks, "month": self.months}[name]
 
 
 def adoption_tables(
@@ -88,6 +106,23 @@ def adoption_tables(
         PrimaryKeyConstraint("day", "actor", "kind", "team", name=f"pk_{prefix}activity_days"),
         **options,
     )
+    weeks, months = (
+        Table(
+            f"{prefix}activity_{level}s",
+            metadata,
+            Column(level, String(8 if level == "week" else 7), nullable=False),
+            Column("actor", ident, nullable=False),
+            Column("kind", String(MAX_KIND_LENGTH), nullable=False),
+            Column("team", ident, nullable=False),
+            Column("n", BigInteger, nullable=False),
+            Column("last_us", BigInteger, nullable=False),
+            PrimaryKeyConstraint(
+                level, "actor", "kind", "team", name=f"pk_{prefix}activity_{level}s"
+            ),
+            **options,
+        )
+        for level in ("week", "month")
+    )
     stories = Table(
         f"{prefix}stories",
         metadata,
@@ -95,11 +130,14 @@ def adoption_tables(
         Column("id", String(64), nullable=False),
         Column("at_us", BigInteger, nullable=False),
         Column("story", json_text, nullable=False),
+        Column("slot", String(40), nullable=True),
+        Column("withdrawn", Boolean, nullable=False),
         UniqueConstraint("id", name=f"uq_{prefix}stories_id"),
         Index(f"ix_{prefix}stories_at", "at_us", "seq"),
+        Index(f"ix_{prefix}stories_slot", "slot"),
         **options,
     )
-    return AdoptionTables(days, stories)
+    return AdoptionTables(days, weeks, months, stories)
 
 
 # -- writing ----------------------------------------------------------------------------
@@ -128,62 +166,142 @@ def apply_adoption(
     batch: EffectBatch,
     insert_ignoring: Callable[[Table, str], Insert],
 ) -> None:
-    """Store the stories of ``batch`` and add its activities to the rollup."""
-    rollup: dict[tuple[str, str, str, str], list[Any]] = {}
+    """Store the stories of ``batch``, withdraw revoked ones, add its activities to the rollups."""
+    # One dict per level: (label, actor, kind, team) -> [activities, latest us].
+    rollups: tuple[dict[tuple[str, str, str, str], list[int]], ...] = ({}, {}, {})
+    day_labels: dict[str, tuple[str, str, str]] = {}  # day -> (day, week, month)
     stories: list[dict[str, Any]] = []
     local = batch.local
+    dialect = conn.dialect.name
     for i, (activity, outcome) in enumerate(batch.recorded):
         stories.extend(
-            {"id": s.id, "at_us": epoch_us(s.at), "story": encode_story(s)} for s in outcome.stories
+            {
+                "id": s.id,
+                "at_us": epoch_us(s.at),
+                "story": encode_story(s),
+                "slot": story_slot(s),
+                "withdrawn": False,
+            }
+            for s in outcome.stories
         )
+        if outcome.revocations:
+            # A revocation withdraws the stories told so far, those of this batch included.
+            if stories:
+                conn.execute(insert_ignoring(tables.stories, dialect), stories)
+                stories = []
+            t = tables.stories
+            for revocation in outcome.revocations:
+                conn.execute(
+                    t.update()
+                    .where(t.c.slot == award_slot(revocation), t.c.withdrawn == false())
+                    .values(withdrawn=True)
+                )
         if activity.kind in RESERVED_KINDS:
             continue
-        day, week, month = local[i] if i < len(local) else utc_labels(activity)
+        labels = local[i] if i < len(local) else utc_labels(activity)
+        day_labels[labels[0]] = labels
         us = epoch_us(activity.at)  # type: ignore[arg-type]  # filled by the facade
-        for team in ("", *activity.teams):
-            key = (day, activity.actor, activity.kind, team)
-            row = rollup.get(key)
-            if row is None:
-                rollup[key] = [week, month, 1, us]
-            else:
-                row[2] += 1
-                row[3] = max(row[3], us)
-    dialect = conn.dialect.name
+        for rollup, label in zip(rollups, labels, strict=True):
+            for team in ("", *activity.teams):
+                key = (label, activity.actor, activity.kind, team)
+                row = rollup.get(key)
+                if row is None:
+                    rollup[key] = [1, us]
+                else:
+                    row[0] += 1
+                    row[1] = max(row[1], us)
     if stories:
         conn.execute(insert_ignoring(tables.stories, dialect), stories)
-    if rollup:
-        t = tables.days
-        rows = [
-            {
-                "day": k[0],
-                "actor": k[1],
-                "kind": k[2],
-                "team": k[3],
-                "week": v[0],
-                "month": v[1],
-                "n": v[2],
-                "last_us": v[3],
-            }
-            for k, v in sorted(rollup.items())  # key order: concurrent batches lock alike
-        ]
-        conn.execute(_upsert(t, dialect), rows)
+    for level, rollup in zip(LEVELS, rollups, strict=True):
+        if not rollup:
+            continue
+        rows: list[tuple[Any, ...]]
+        if level == "day":
+            rows = [
+                (*k, *day_labels[k[0]][1:], v[0], v[1])
+                for k, v in sorted(rollup.items())  # key order: concurrent batches lock alike
+            ]
+        else:
+            rows = [(*k, v[0], v[1]) for k, v in sorted(rollup.items())]
+        _upsert(conn, tables.level(level), level, rows)
 
 
-def _upsert(t: Table, dialect: str) -> Any:
-    if dialect in ("mysql", "mariadb"):
-        mine = mysql_insert(t)
-        return mine.on_duplicate_key_update(
-            n=t.c.n + mine.inserted.n, last_us=func.greatest(t.c.last_us, mine.inserted.last_us)
+def _upsert(conn: Connection, t: Table, level: str, rows: list[tuple[Any, ...]]) -> None:
+    """Add ``rows`` (key, [week, month,] n, last_us) to a rollup through the driver.
+
+    Driver-level statements (sqlite3 and PyMySQL ``executemany``, one PostgreSQL
+    ``unnest``) cost a fraction of SQLAlchemy's per-row parameter handling on
+    this hot path.
+    """
+    dialect = conn.dialect
+    q = dialect.identifier_preparer.quote
+    names = [level, "actor", "kind", "team", *(("week", "month") if level == "day" else ()), "n"]
+    names.append("last_us")
+    columns = ", ".join(q(c) for c in names)
+    key = ", ".join(q(c) for c in (level, "actor", "kind", "team"))
+    n, last = q("n"), q("last_us")
+    if dialect.name == "postgresql":
+        arrays = ", ".join(
+            f"%(c{i})s::{'bigint' if name in ('n', 'last_us') else 'text'}[]"
+            for i, name in enumerate(names)
         )
-    stmt = pg_insert(t) if dialect == "postgresql" else sqlite_insert(t)
-    latest = func.greatest if dialect == "postgresql" else func.max
-    return stmt.on_conflict_do_update(
-        index_elements=[t.c.day, t.c.actor, t.c.kind, t.c.team],
-        set_={"n": t.c.n + stmt.excluded.n, "last_us": latest(t.c.last_us, stmt.excluded.last_us)},
-    )
+        sql = (
+            f"INSERT INTO {q(t.name)} AS t ({columns}) SELECT * FROM unnest({arrays}) "
+            f"ON CONFLICT ({key}) DO UPDATE SET {n} = t.{n} + EXCLUDED.{n}, "
+            f"{last} = GREATEST(t.{last}, EXCLUDED.{last})"
+        )
+        conn.exec_driver_sql(
+            sql, {f"c{i}": list(col) for i, col in enumerate(zip(*rows, strict=True))}
+        )
+        return
+    if dialect.name in ("mysql", "mariadb"):
+        sql = (
+            f"INSERT INTO {q(t.name)} ({columns}) VALUES ({', '.join(['%s'] * len(names))}) "
+            f"ON DUPLICATE KEY UPDATE {n} = {n} + VALUES({n}), "
+            f"{last} = GREATEST({last}, VALUES({last}))"
+        )
+    else:
+        sql = (
+            f"INSERT INTO {q(t.name)} ({columns}) VALUES ({', '.join(['?'] * len(names))}) "
+            f"ON CONFLICT ({key}) DO UPDATE SET {n} = {n} + excluded.{n}, "
+            f"{last} = max({last}, excluded.{last})"
+        )
+    conn.exec_driver_sql(sql, rows)
 
 
 # -- reading ----------------------------------------------------------------------------
+
+
+def _source_query(
+    tables: AdoptionTables,
+    source: Source,
+    by: Sequence[str],
+    *,
+    team: str | None,
+    kinds: Collection[str] | None,
+) -> Select[Any]:
+    """Return the rows of one rollup source: the ``by`` fields (as ``g0``...), actor, n, last_us."""
+    t = tables.level(source.level)
+    columns: list[Any] = []
+    for i, name in enumerate(by):
+        if name == "month" and source.level == "week":
+            assert source.month is not None  # plan() gives week sources a month when grouping by it
+            columns.append(literal(source.month, String(7)).label(f"g{i}"))
+        else:
+            columns.append(t.c[name].label(f"g{i}"))
+    query = select(*columns, t.c.actor.label("a"), t.c.n, t.c.last_us)
+    if "team" in by:
+        query = query.where(t.c.team != "" if team is None else t.c.team == team)
+    else:
+        query = query.where(t.c.team == (team or ""))
+    label = t.c[source.level]
+    if source.lo is not None:
+        query = query.where(label >= source.lo)
+    if source.hi is not None:
+        query = query.where(label <= source.hi)
+    if kinds is not None:
+        query = query.where(t.c.kind.in_(sorted(kinds)))
+    return query
 
 
 def activity_totals(
@@ -196,25 +314,19 @@ def activity_totals(
     team: str | None,
     kinds: Collection[str] | None,
 ) -> list[tuple[Any, ...]]:
-    """Answer :meth:`Store.activity_totals` with one GROUP BY over the rollup."""
-    t = tables.days
+    """Answer :meth:`Store.activity_totals` with one GROUP BY over the rollups that cover it."""
     for name in by:
         if name not in FIELDS:
             raise ValueError(f"cannot group by {name!r}; use {', '.join(FIELDS)}")
-    columns = [t.c[name] for name in by]
+    parts = [
+        _source_query(tables, source, by, team=team, kinds=kinds)
+        for source in plan(by, start, stop)
+    ]
+    rows = parts[0].subquery() if len(parts) == 1 else union_all(*parts).subquery()
+    columns = [rows.c[f"g{i}"] for i in range(len(by))]
     query = select(
-        *columns, func.count(distinct(t.c.actor)), func.sum(t.c.n), func.max(t.c.last_us)
+        *columns, func.count(distinct(rows.c.a)), func.sum(rows.c.n), func.max(rows.c.last_us)
     )
-    if "team" in by:
-        query = query.where(t.c.team != "" if team is None else t.c.team == team)
-    else:
-        query = query.where(t.c.team == (team or ""))
-    if start is not None:
-        query = query.where(t.c.day >= start)
-    if stop is not None:
-        query = query.where(t.c.day <= stop)
-    if kinds is not None:
-        query = query.where(t.c.kind.in_(sorted(kinds)))
     if columns:
         query = query.group_by(*columns).order_by(*columns)
     out: list[tuple[Any, ...]] = []
@@ -231,6 +343,58 @@ def first_active(conn: Connection, tables: AdoptionTables, team: str | None) -> 
     t = tables.days
     query = select(t.c.actor, func.min(t.c.day)).where(t.c.team == (team or "")).group_by(t.c.actor)
     return {str(row[0]): str(row[1]) for row in conn.execute(query)}
+
+
+def cohort_weeks(
+    conn: Connection,
+    tables: AdoptionTables,
+    *,
+    start: str | None,
+    stop: str | None,
+    until: str,
+    team: str | None,
+) -> list[tuple[str, str, int]]:
+    """Answer :meth:`Store.cohort_weeks`: first days joined to the week rollup, grouped."""
+    d, w = tables.days, tables.weeks
+    firsts = (
+        select(d.c.actor, func.min(d.c.day).label("first"))
+        .where(d.c.team == (team or ""))
+        .group_by(d.c.actor)
+        .subquery()
+    )
+    query = (
+        select(firsts.c.first, w.c.week, func.count(distinct(w.c.actor)))
+        .join_from(w, firsts, firsts.c.actor == w.c.actor)
+        .where(w.c.team == (team or ""), w.c.week <= until)
+    )
+    if start is not None:
+        query = query.where(
+            firsts.c.first >= start, w.c.week >= period_key("week", date.fromisoformat(start))
+        )
+    if stop is not None:
+        query = query.where(firsts.c.first <= stop)
+    query = query.group_by(firsts.c.first, w.c.week).order_by(firsts.c.first, w.c.week)
+    return [(str(first), str(week), int(n)) for first, week, n in conn.execute(query)]
+
+
+_PAIRS = 400  # (week, person) pairs per query: 800 bound values
+
+
+def active_in(
+    conn: Connection, tables: AdoptionTables, weeks: Mapping[str, str], team: str | None
+) -> set[str]:
+    """Answer :meth:`Store.active_in`: look the (week, person) pairs up in the week rollup."""
+    w = tables.weeks
+    pairs = sorted((week, user) for user, week in weeks.items())
+    out: set[str] = set()
+    for i in range(0, len(pairs), _PAIRS):
+        query = (
+            select(w.c.actor)
+            .distinct()
+            .where(w.c.team == (team or ""), tuple_(w.c.week, w.c.actor).in_(pairs[i : i + _PAIRS]))
+        )
+        out.update(str(actor) for (actor,) in conn.execute(query))
+    return out
 
 
 def first_awards(conn: Connection, awards: Table) -> dict[str, float]:
@@ -276,7 +440,11 @@ def feed(
     page = max(100, 4 * limit)
     after: tuple[int, int] | None = None
     while len(out) < limit:
-        query = select(t.c.at_us, t.c.seq, t.c.story).order_by(t.c.at_us.desc(), t.c.seq.desc())
+        query = (
+            select(t.c.at_us, t.c.seq, t.c.story)
+            .where(t.c.withdrawn == false())
+            .order_by(t.c.at_us.desc(), t.c.seq.desc())
+        )
         if since is not None:
             query = query.where(t.c.at_us >= epoch_us(since))
         if after is not None:
