@@ -212,17 +212,17 @@ def apply_adoption(
                     row[1] = max(row[1], us)
     if stories:
         conn.execute(insert_ignoring(tables.stories, dialect), stories)
+    # Key order, so that concurrent batches lock rows alike (SQLite has one writer).
+    ordered = dialect != "sqlite"
     for level, rollup in zip(LEVELS, rollups, strict=True):
         if not rollup:
             continue
+        items = sorted(rollup.items()) if ordered else rollup.items()
         rows: list[tuple[Any, ...]]
         if level == "day":
-            rows = [
-                (*k, *day_labels[k[0]][1:], v[0], v[1])
-                for k, v in sorted(rollup.items())  # key order: concurrent batches lock alike
-            ]
+            rows = [(*k, *day_labels[k[0]][1:], v[0], v[1]) for k, v in items]
         else:
-            rows = [(*k, v[0], v[1]) for k, v in sorted(rollup.items())]
+            rows = [(*k, v[0], v[1]) for k, v in items]
         _upsert(conn, tables.level(level), level, rows)
 
 
