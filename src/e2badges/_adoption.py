@@ -1,7 +1,8 @@
 """Adoption figures: who is active, who contributes, what changed, who kept going.
 
-The store answers aggregate queries over its per-day activity rollup
-(:meth:`Store.activity_totals`, :meth:`Store.first_awards`); this module holds
+The store answers aggregate queries over its day, week and month activity
+rollups (:meth:`Store.activity_totals`, :meth:`Store.cohort_weeks`,
+:meth:`Store.active_in`, :meth:`Store.first_awards`); this module holds
 the pure parts: period arithmetic, shares, the 90-9-1 split, cohorts, and the
 frozen result, :class:`AdoptionReport`.
 """
