@@ -11,6 +11,10 @@
     actor, kind, team)`` and ``(month, actor, kind, team)``, ``n`` and
     ``last_us``.  Each batch upserts its rows of the three rollups, aggregated
     in Python first, in key order.
+``{prefix}activity_firsts``
+    each person's first local ``day`` with a counted activity, per ``team``
+    (``""``: in any team): primary key ``(team, actor)``, index ``(team, day)``;
+    each batch upserts the earliest day of its rows.
 ``{prefix}stories``
     ``seq``, ``id`` (unique: a story is kept once), ``at_us``, ``story`` (JSON),
     ``slot`` (the award slot a badge or streak story tells of, a digest; NULL
@@ -80,6 +84,7 @@ class AdoptionTables:
     days: Table
     weeks: Table
     months: Table
+    firsts: Table
     stories: Table
 
     def level(self, name: str) -> Table:
@@ -123,6 +128,16 @@ def adoption_tables(
         )
         for level in ("week", "month")
     )
+    firsts = Table(
+        f"{prefix}activity_firsts",
+        metadata,
+        Column("team", ident, nullable=False),
+        Column("actor", ident, nullable=False),
+        Column("day", String(10), nullable=False),
+        PrimaryKeyConstraint("team", "actor", name=f"pk_{prefix}activity_firsts"),
+        Index(f"ix_{prefix}activity_firsts_day", "team", "day"),
+        **options,
+    )
     stories = Table(
         f"{prefix}stories",
         metadata,
@@ -137,7 +152,7 @@ def adoption_tables(
         Index(f"ix_{prefix}stories_slot", "slot"),
         **options,
     )
-    return AdoptionTables(days, weeks, months, stories)
+    return AdoptionTables(days, weeks, months, firsts, stories)
 
 
 # -- writing ----------------------------------------------------------------------------
@@ -170,6 +185,7 @@ def apply_adoption(
     # One dict per level: (label, actor, kind, team) -> [activities, latest us].
     rollups: tuple[dict[tuple[str, str, str, str], list[int]], ...] = ({}, {}, {})
     day_labels: dict[str, tuple[str, str, str]] = {}  # day -> (day, week, month)
+    firsts: dict[tuple[str, str], str] = {}  # (team, actor) -> earliest day
     stories: list[dict[str, Any]] = []
     local = batch.local
     dialect = conn.dialect.name
@@ -201,6 +217,10 @@ def apply_adoption(
         labels = local[i] if i < len(local) else utc_labels(activity)
         day_labels[labels[0]] = labels
         us = epoch_us(activity.at)  # type: ignore[arg-type]  # filled by the facade
+        for team in ("", *activity.teams):
+            known = firsts.get((team, activity.actor))
+            if known is None or labels[0] < known:
+                firsts[team, activity.actor] = labels[0]
         for rollup, label in zip(rollups, labels, strict=True):
             for team in ("", *activity.teams):
                 key = (label, activity.actor, activity.kind, team)
@@ -224,6 +244,37 @@ def apply_adoption(
         else:
             rows = [(*k, v[0], v[1]) for k, v in items]
         _upsert(conn, tables.level(level), level, rows)
+    if firsts:
+        pairs = sorted(firsts.items()) if ordered else firsts.items()
+        _upsert_firsts(conn, tables.firsts, [(*k, v) for k, v in pairs])
+
+
+def _upsert_firsts(conn: Connection, t: Table, rows: list[tuple[str, str, str]]) -> None:
+    """Keep the earliest of each (team, actor)'s stored day and the batch's."""
+    dialect = conn.dialect
+    q = dialect.identifier_preparer.quote
+    team, actor, day = q("team"), q("actor"), q("day")
+    head = f"INSERT INTO {q(t.name)} ({team}, {actor}, {day})"
+    if dialect.name == "postgresql":
+        sql = (
+            f"INSERT INTO {q(t.name)} AS t ({team}, {actor}, {day}) SELECT * FROM unnest(%(t)s::text[], %(a)s::text[], %(d)s::text[]) "
+            f"ON CONFLICT ({team}, {actor}) DO UPDATE SET {day} = EXCLUDED.{day} "
+            f"WHERE EXCLUDED.{day} < t.{day}"
+        )
+        teams, actors, days = (list(col) for col in zip(*rows, strict=True))
+        conn.exec_driver_sql(sql, {"t": teams, "a": actors, "d": days})
+        return
+    if dialect.name in ("mysql", "mariadb"):
+        sql = (
+            f"{head} VALUES (%s, %s, %s) "
+            f"ON DUPLICATE KEY UPDATE {day} = LEAST({day}, VALUES({day}))"
+        )
+    else:
+        sql = (
+            f"{head} VALUES (?, ?, ?) ON CONFLICT ({team}, {actor}) "
+            f"DO UPDATE SET {day} = excluded.{day} WHERE excluded.{day} < {day}"
+        )
+    conn.exec_driver_sql(sql, rows)
 
 
 def _upsert(conn: Connection, t: Table, level: str, rows: list[tuple[Any, ...]]) -> None:
@@ -339,9 +390,9 @@ def activity_totals(
 
 
 def first_active(conn: Connection, tables: AdoptionTables, team: str | None) -> dict[str, str]:
-    """Answer :meth:`Store.first_active` with one GROUP BY over the rollup."""
-    t = tables.days
-    query = select(t.c.actor, func.min(t.c.day)).where(t.c.team == (team or "")).group_by(t.c.actor)
+    """Answer :meth:`Store.first_active` from the first-day table."""
+    t = tables.firsts
+    query = select(t.c.actor, t.c.day).where(t.c.team == (team or ""))
     return {str(row[0]): str(row[1]) for row in conn.execute(query)}
 
 
@@ -355,25 +406,19 @@ def cohort_weeks(
     team: str | None,
 ) -> list[tuple[str, str, int]]:
     """Answer :meth:`Store.cohort_weeks`: first days joined to the week rollup, grouped."""
-    d, w = tables.days, tables.weeks
-    firsts = (
-        select(d.c.actor, func.min(d.c.day).label("first"))
-        .where(d.c.team == (team or ""))
-        .group_by(d.c.actor)
-        .subquery()
-    )
+    f, w = tables.firsts, tables.weeks
     query = (
-        select(firsts.c.first, w.c.week, func.count(distinct(w.c.actor)))
-        .join_from(w, firsts, firsts.c.actor == w.c.actor)
-        .where(w.c.team == (team or ""), w.c.week <= until)
+        select(f.c.day, w.c.week, func.count(distinct(w.c.actor)))
+        .join_from(f, w, (w.c.actor == f.c.actor) & (w.c.team == f.c.team))
+        .where(f.c.team == (team or ""), w.c.week <= until)
     )
     if start is not None:
         query = query.where(
-            firsts.c.first >= start, w.c.week >= period_key("week", date.fromisoformat(start))
+            f.c.day >= start, w.c.week >= period_key("week", date.fromisoformat(start))
         )
     if stop is not None:
-        query = query.where(firsts.c.first <= stop)
-    query = query.group_by(firsts.c.first, w.c.week).order_by(firsts.c.first, w.c.week)
+        query = query.where(f.c.day <= stop)
+    query = query.group_by(f.c.day, w.c.week).order_by(f.c.day, w.c.week)
     return [(str(first), str(week), int(n)) for first, week, n in conn.execute(query)]
 
 

@@ -29,8 +29,8 @@ Schema version 1 (``{prefix}`` is the table prefix, ``e2b_`` by default):
     record (``delivered``, ``failures``, ``errors`` as JSON), ``done``, and
     ``due_us`` (UTC microseconds: the end of a lease or the next retry; NULL when
     due at once); index ``(done, seq)``.
-``{prefix}activity_days``, ``_weeks``, ``_months``, ``{prefix}stories``
-    the per-day, per-week and per-month activity rollups and the stories feed: see
+``{prefix}activity_days``, ``_weeks``, ``_months``, ``_firsts``, ``{prefix}stories``
+    the activity rollups (per day, week and month), first days and stories: see
     :mod:`e2badges.storage._sql_adoption`.
 ``{prefix}state``
     the engine's opaque state: ``state_key`` (primary key) -> ``value`` (JSON, or
@@ -172,6 +172,7 @@ class Tables:
                     self.adoption.days,
                     self.adoption.weeks,
                     self.adoption.months,
+                    self.adoption.firsts,
                     self.adoption.stories,
                 )
                 if self.adoption

@@ -1,5 +1,6 @@
 """Schema version 1: meta, activities, log, ledger, state, awards, outbox, boards,
-activity_days, activity_weeks, activity_months and stories.
+activity_days, activity_weeks, activity_months,
+activity_firsts and stories.
 
 Revision ID: 0001
 Revises:
@@ -165,6 +166,15 @@ def upgrade(table_prefix: str) -> None:
             **options,
         )
     op.create_table(
+        f"{p}activity_firsts",
+        sa.Column("team", IDENT, nullable=False),
+        sa.Column("actor", IDENT, nullable=False),
+        sa.Column("day", sa.String(10), nullable=False),
+        sa.PrimaryKeyConstraint("team", "actor", name=f"pk_{p}activity_firsts"),
+        **options,
+    )
+    op.create_index(f"ix_{p}activity_firsts_day", f"{p}activity_firsts", ["team", "day"])
+    op.create_table(
         f"{p}stories",
         sa.Column("seq", SEQ, primary_key=True, autoincrement=True),
         sa.Column("id", sa.String(64), nullable=False),
@@ -187,6 +197,7 @@ def downgrade(table_prefix: str) -> None:
         "board_counts",
         "board_rows",
         "stories",
+        "activity_firsts",
         "activity_months",
         "activity_weeks",
         "activity_days",
