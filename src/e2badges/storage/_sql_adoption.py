@@ -257,7 +257,8 @@ def _upsert_firsts(conn: Connection, t: Table, rows: list[tuple[str, str, str]])
     head = f"INSERT INTO {q(t.name)} ({team}, {actor}, {day})"
     if dialect.name == "postgresql":
         sql = (
-            f"INSERT INTO {q(t.name)} AS t ({team}, {actor}, {day}) SELECT * FROM unnest(%(t)s::text[], %(a)s::text[], %(d)s::text[]) "
+            f"INSERT INTO {q(t.name)} AS t ({team}, {actor}, {day}) "
+            "SELECT * FROM unnest(%(t)s::text[], %(a)s::text[], %(d)s::text[]) "
             f"ON CONFLICT ({team}, {actor}) DO UPDATE SET {day} = EXCLUDED.{day} "
             f"WHERE EXCLUDED.{day} < t.{day}"
         )
@@ -405,20 +406,26 @@ def cohort_weeks(
     until: str,
     team: str | None,
 ) -> list[tuple[str, str, int]]:
-    """Answer :meth:`Store.cohort_weeks`: first days joined to the week rollup, grouped."""
+    """Answer :meth:`Store.cohort_weeks`: the week rollup with each person's first day, grouped.
+
+    The first day is looked up per (week, person) by primary key, a correlated
+    subquery: as a join, SQLite's planner range-scanned the first days and then
+    scanned the week rollup (which has no index by person) once per person.
+    """
     f, w = tables.firsts, tables.weeks
-    query = (
-        select(f.c.day, w.c.week, func.count(distinct(w.c.actor)))
-        .join_from(f, w, (w.c.actor == f.c.actor) & (w.c.team == f.c.team))
-        .where(f.c.team == (team or ""), w.c.week <= until)
-    )
+    scope = team or ""
+    first_day = select(f.c.day).where(f.c.team == scope, f.c.actor == w.c.actor).scalar_subquery()
+    pairs = select(w.c.week, w.c.actor, first_day.label("first")).distinct()
+    pairs = pairs.where(w.c.team == scope, w.c.week <= until)
     if start is not None:
-        query = query.where(
-            f.c.day >= start, w.c.week >= period_key("week", date.fromisoformat(start))
-        )
+        pairs = pairs.where(w.c.week >= period_key("week", date.fromisoformat(start)))
+    rows = pairs.subquery()
+    query = select(rows.c.first, rows.c.week, func.count()).where(rows.c.first.is_not(None))
+    if start is not None:
+        query = query.where(rows.c.first >= start)
     if stop is not None:
-        query = query.where(f.c.day <= stop)
-    query = query.group_by(f.c.day, w.c.week).order_by(f.c.day, w.c.week)
+        query = query.where(rows.c.first <= stop)
+    query = query.group_by(rows.c.first, rows.c.week).order_by(rows.c.first, rows.c.week)
     return [(str(first), str(week), int(n)) for first, week, n in conn.execute(query)]
 
 
