@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy.engine import Connection, Dialect
 
 from ._codec import encode_value
+from ._sql_adoption import RollupWrites
 from ._sql_schema import STATE_KEY_LENGTH, Tables
 
 __all__ = ["ActivityRow", "LedgerRow", "SQLOps", "ops_for", "storage_key"]
@@ -70,6 +71,8 @@ class SQLOps:
         self.t_ledger = q(tables.ledger.name)
         self.t_state = q(tables.state.name)
         self.q = q
+        adoption = tables.adoption
+        self.rollups = None if adoption is None else RollupWrites(adoption, dialect)
 
     def begin(self, conn: Connection, *, joined: bool) -> None:
         """Prepare a transaction the store just began (or joined) for writing."""
