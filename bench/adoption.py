@@ -10,12 +10,16 @@ given by URL (``memory://`` by default; ``sqlite:///path`` or
 ``postgresql+psycopg://...`` for the SQL store).  Then each query is timed
 (median of ``--runs``) beside the equivalent raw work measured in the same run:
 
-- memory store: one plain loop over the activity log computing the month's
+- memory store: one plain loop over the activity log computing a period's
   figures (distinct active people per day, week and month, activities per
   person, per kind and per team), and a slice of a time-sorted story list;
 - SQL store: the raw SQL a hand-written report would send over the
-  activities table (``COUNT(DISTINCT actor)`` per UTC day and per kind for the
-  month), and the newest 20 stories by their index.
+  activities table (``COUNT(DISTINCT actor)`` per UTC day, per kind and per
+  person for the period), and the newest 20 stories by their index.
+
+The periods are the last whole month of the simulation (the ``month`` and
+``week`` rows are set against its baseline) and its last 365 days (the
+``365d`` and calendar ``year`` rows are set against that baseline).
 """
 
 from __future__ import annotations
@@ -84,15 +88,22 @@ def main() -> None:
     store = rewards.store
     count = store.count_activities()
     end = simulation.start + timedelta(days=args.days - 1)
-    month = end.strftime("%Y-%m")
+    # The last whole month, and the calendar year holding most of the simulation.
+    month_end = (
+        end if (end + timedelta(days=1)).day == 1 else end.replace(day=1) - timedelta(days=1)
+    )
+    month = month_end.strftime("%Y-%m")
+    year = (end - timedelta(days=args.days // 2)).strftime("%Y")
     print(
         f"{args.store}: {args.people:,} people, {args.days} days, {count:,} activities "
         f"(built in {time.perf_counter() - started:.0f} s); median of {args.runs} runs"
     )
 
-    # The month's bounds in UTC (the simulation's time zone), for the baselines.
+    # The periods' bounds in UTC (the simulation's time zone), for the baselines.
     first = datetime.fromisoformat(f"{month}-01").replace(tzinfo=UTC)
     after = (first + timedelta(days=32)).replace(day=1)
+    year_after = datetime.combine(end.date() + timedelta(days=1), datetime.min.time(), UTC)
+    spans = {"month": (first, after), "year": (year_after - timedelta(days=365), year_after)}
 
     if isinstance(store, MemoryStore):
         log = list(store.iter_activities())
@@ -101,7 +112,7 @@ def main() -> None:
             key=lambda s: s.at,
         )
 
-        def raw_month() -> object:
+        def raw_period(first: datetime, after: datetime) -> object:
             days: dict[str, set[str]] = defaultdict(set)
             weeks: dict[str, set[str]] = defaultdict(set)
             active: set[str] = set()
@@ -127,16 +138,17 @@ def main() -> None:
             return stories[-20:][::-1]
 
         baselines = {
-            "month": ("raw loop over the log", raw_month),
-            "feed": ("list slice", raw_feed),
+            key: ("raw loop over the log", lambda span=span: raw_period(*span))
+            for key, span in spans.items()
         }
+        baselines["feed"] = ("list slice", raw_feed)
     else:
         engine = store.engine  # type: ignore[attr-defined]
         prefix = store.table_prefix  # type: ignore[attr-defined]
-        lo, hi = int(first.timestamp() * 1e6), int(after.timestamp() * 1e6)
         day_us = 86_400_000_000
 
-        def raw_month() -> object:
+        def raw_period(first: datetime, after: datetime) -> object:
+            lo, hi = int(first.timestamp() * 1e6), int(after.timestamp() * 1e6)
             with engine.connect() as conn:
                 by_day = conn.execute(
                     text(
@@ -171,7 +183,11 @@ def main() -> None:
                     {"tenant": store.tenant},
                 ).all()
 
-        baselines = {"month": ("raw SQL over activities", raw_month), "feed": ("raw SQL", raw_feed)}
+        baselines = {
+            key: ("raw SQL over activities", lambda span=span: raw_period(*span))
+            for key, span in spans.items()
+        }
+        baselines["feed"] = ("raw SQL", raw_feed)
 
     team = f"team:{simulation.population.team_names()[0]}"
     rows = [
@@ -180,8 +196,13 @@ def main() -> None:
             "month",
             lambda: rewards.adoption(window="month", period=month),
         ),
-        ("adoption(window='week')", "month", lambda: rewards.adoption(window="week", period=end)),
-        ("adoption(window='year')", "month", lambda: rewards.adoption(window="365d", period=end)),
+        (
+            "adoption(window='week')",
+            "month",
+            lambda: rewards.adoption(window="week", period=month_end),
+        ),
+        ("adoption(window='365d')", "year", lambda: rewards.adoption(window="365d", period=end)),
+        ("adoption(window='year')", "year", lambda: rewards.adoption(window="year", period=year)),
         ("feed(limit=20)", "feed", lambda: rewards.feed(limit=20)),
         ("feed(scope=team, limit=20)", "feed", lambda: rewards.feed(scope=team, limit=20)),
     ]

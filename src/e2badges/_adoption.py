@@ -1,7 +1,8 @@
 """Adoption figures: who is active, who contributes, what changed, who kept going.
 
-The store answers aggregate queries over its per-day activity rollup
-(:meth:`Store.activity_totals`, :meth:`Store.first_awards`); this module holds
+The store answers aggregate queries over its day, week and month activity
+rollups (:meth:`Store.activity_totals`, :meth:`Store.cohort_weeks`,
+:meth:`Store.active_in`, :meth:`Store.first_awards`); this module holds
 the pure parts: period arithmetic, shares, the 90-9-1 split, cohorts, and the
 frozen result, :class:`AdoptionReport`.
 """
@@ -233,59 +234,58 @@ def build_report(
     def totals(by: tuple[str, ...], **options: Any) -> list[tuple[Any, ...]]:
         return store.activity_totals(by=by, team=team, **options)
 
-    everyone = totals((), start=start, stop=stop)
-    active = everyone[0][0] if everyone else 0
-    all_count = everyone[0][1] if everyone else 0
+    # One query by person and kind gives the active people, their activities, the
+    # contributors and the totals by kind; the rollups answer it by whole months.
+    per_kind: dict[str, int] = {}
+    per_actor: dict[str, int] = {}
+    contributed: dict[str, int] = {}
+    for actor, kind, _, n, _ in totals(("actor", "kind"), start=start, stop=stop):
+        per_kind[kind] = per_kind.get(kind, 0) + n
+        per_actor[actor] = per_actor.get(actor, 0) + n
+        if contributing is None or kind in contributing:
+            contributed[actor] = contributed.get(actor, 0) + n
+    active = len(per_actor)
+    all_count = sum(per_actor.values())
+    per_person = list(per_actor.values())
 
     daily = _series(totals(("day",), start=start, stop=stop), bounds, "day")
     weekly = _series(totals(("week",), start=start, stop=stop), bounds, "week")
     monthly = _series(totals(("month",), start=start, stop=stop), bounds, "month")
 
-    per_person = [row[2] for row in totals(("actor",), start=start, stop=stop)]
-    contributed = {
-        row[0]: row[2]
-        for row in totals(
-            ("actor",), start=start, stop=stop, kinds=None if contributing is None else contributing
-        )
-    }
     contributors = len(contributed)
     heavy_count = sum(1 for n in contributed.values() if n >= heavy)
     population = max(seats or 0, active)
 
-    def changes(by: str) -> tuple[Change, ...]:
-        now_rows = {row[0]: row[2] for row in totals((by,), start=start, stop=stop)}
-        before_rows: dict[str, int] = {}
-        if previous is not None:
-            before_rows = {
-                row[0]: row[2] for row in totals((by,), start=previous[0], stop=previous[1])
-            }
+    def previous_rows(by: str) -> dict[str, int]:
+        if previous is None:
+            return {}
+        return {row[0]: row[2] for row in totals((by,), start=previous[0], stop=previous[1])}
+
+    def changes(now_rows: Mapping[str, int], before_rows: Mapping[str, int]) -> tuple[Change, ...]:
         names = sorted(set(now_rows) | set(before_rows))
         return tuple(
             Change(n, now_rows.get(n, 0), None if previous is None else before_rows.get(n, 0))
             for n in names
         )
 
-    previous_total: int | None = None
-    if previous is not None:
-        before_rows = totals((), start=previous[0], stop=previous[1])
-        previous_total = before_rows[0][1] if before_rows else 0
+    kinds_before = previous_rows("kind")
+    previous_total = None if previous is None else sum(kinds_before.values())
+    by_kind = changes(per_kind, kinds_before)
+    teams_now = {row[0]: row[2] for row in totals(("team",), start=start, stop=stop)}
+    by_team = changes(teams_now, previous_rows("team"))
 
-    # Cohorts and "kept going" need the active weeks of people from the period on, and
-    # each person's first active day (from the store's index).
-    weeks_of: dict[str, set[str]] = {}
-    for actor, week, *_ in totals(("actor", "week"), start=start, stop=None):
-        weeks_of.setdefault(actor, set()).add(week)
-    first_weeks = {
-        actor: period_key("week", date.fromisoformat(day))
-        for actor, day in store.first_active(team=team).items()
-        if (start is None or day >= start) and (stop is None or day <= stop)
-    }
+    # Cohorts and "kept going" are counted by the store from its week rollup.
     period_weeks = [w for w, _ in weekly]
     last_week = period_weeks[-1] if period_weeks else period_key("week", today)
-    cohorts = _cohorts(first_weeks, weeks_of, period_weeks, last_week)
-    kept = _kept_going(
-        store.first_awards(), weeks_of, tz, kept_weeks, start, stop, period_key("week", today)
+    cohorts = _cohorts(
+        store.cohort_weeks(start=start, stop=stop, until=last_week, team=team) if weekly else [],
+        period_weeks,
+        last_week,
     )
+    targets = _kept_targets(
+        store.first_awards(), tz, kept_weeks, start, stop, period_key("week", today)
+    )
+    kept = KeptGoing(kept_weeks, len(targets), len(store.active_in(targets, team=team)))
 
     last_activity = {
         kind: datetime.fromtimestamp(epoch, tz)
@@ -315,8 +315,8 @@ def build_report(
         top1_share=share_of_top(per_person, 0.01),
         top10_share=share_of_top(per_person, 0.10),
         totals=Change("all", all_count, previous_total),
-        by_kind=changes("kind"),
-        by_team=changes("team"),
+        by_kind=by_kind,
+        by_team=by_team,
         cohorts=cohorts,
         kept_going=kept,
         last_activity=last_activity,
@@ -338,20 +338,17 @@ def _series(
 
 
 def _cohorts(
-    first_weeks: Mapping[str, str],
-    weeks_of: Mapping[str, set[str]],
-    period_weeks: Sequence[str],
-    last_week: str,
+    rows: Sequence[tuple[str, str, int]], period_weeks: Sequence[str], last_week: str
 ) -> tuple[Cohort, ...]:
-    wanted = set(period_weeks)
-    members: dict[str, list[str]] = {}
-    for actor, week in first_weeks.items():
-        if week in wanted:
-            members.setdefault(week, []).append(actor)
+    """Return the weekly cohorts from the store's (first day, week, people) rows."""
+    counts: dict[tuple[str, str], int] = {}
+    for first, week, n in rows:
+        cohort = period_key("week", date.fromisoformat(first))
+        counts[cohort, week] = counts.get((cohort, week), 0) + n
     out: list[Cohort] = []
     for week in period_weeks:
-        people = members.get(week)
-        if not people:
+        size = counts.get((week, week), 0)  # everyone is active in their first week
+        if not size:
             continue
         later = []
         offset = 0
@@ -359,34 +356,34 @@ def _cohorts(
             label = week_add(week, offset)
             if label > last_week:
                 break
-            later.append(sum(1 for p in people if label in weeks_of[p]))
+            later.append(counts.get((week, label), 0))
             offset += 1
-        out.append(Cohort(week, len(people), tuple(later)))
+        out.append(Cohort(week, size, tuple(later)))
     return tuple(out)
 
 
-def _kept_going(  # noqa: PLR0917  # a private helper of build_report, called once
+def _kept_targets(  # noqa: PLR0917  # a private helper of build_report, called once
     first_awards: Mapping[str, float],
-    weeks_of: Mapping[str, set[str]],
     tz: ZoneInfo,
     weeks: int,
     start: str | None,
     stop: str | None,
     this_week: str,
-) -> KeptGoing:
-    earned = kept = 0
+) -> dict[str, str]:
+    """Return, per person whose first badge came from ``start`` to ``stop``, the week to look at.
+
+    People for whom that week (``weeks`` after the award's) has not begun are left out.
+    """
+    out: dict[str, str] = {}
     for user, epoch in first_awards.items():
         local = datetime.fromtimestamp(epoch, tz).date()
         day = local.isoformat()
         if (start is not None and day < start) or (stop is not None and day > stop):
             continue
         target = week_add(period_key("week", local), weeks)
-        if target > this_week:
-            continue  # too early to tell
-        earned += 1
-        if target in weeks_of.get(user, ()):
-            kept += 1
-    return KeptGoing(weeks, earned, kept)
+        if target <= this_week:  # else too early to tell
+            out[user] = target
+    return out
 
 
 def newcomers(

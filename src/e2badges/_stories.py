@@ -226,8 +226,12 @@ class StoryTeller:
         else:
             text = f"{award.user} earned {name}" + (f" ({tier_name})" if tier_name else "")
             kind = "badge"
+        parts: tuple[object, ...] = (award.activity_id, award.user, award.badge, award.tier)
+        # One activity may award a team-scoped badge in each of its teams: the team keeps
+        # those stories apart (left out when None, so other ids stay as they were).
+        parts += (award.period,) if award.team is None else (award.period, award.team)
         return Story(
-            story_id(kind, award.activity_id, award.user, award.badge, award.tier, award.period),
+            story_id(kind, *parts),
             kind,
             (award.user,),
             text,

@@ -188,6 +188,26 @@ class TestUniqueness:
         second = make().record(post(1, "ann")).stories
         assert [s.id for s in first] == [s.id for s in second]
 
+    def test_team_firsts_of_one_activity_tell_one_story_per_team(self) -> None:
+        """A team-scoped "first" won in two teams by one activity tells two stories."""
+        rewards = Rewards(
+            kinds=("post.created",),
+            badges=(
+                Badge(
+                    id="pioneer",
+                    criterion=criteria.First(kind="post.created", scope="team"),
+                ),
+            ),
+            clock=FrozenClock(T0),
+            load_entrypoints=False,
+        )
+        outcome = rewards.record(
+            Activity(id="p1", actor="ann", kind="post.created", at=T0, teams=("red", "blue"))
+        )
+        assert sorted(s.data["team"] for s in outcome.stories) == ["blue", "red"]
+        assert len({s.id for s in outcome.stories}) == 2
+        assert len(rewards.feed(limit=10)) == 2
+
 
 class TestFeed:
     def test_newest_first(self) -> None:

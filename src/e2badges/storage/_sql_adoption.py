@@ -1,61 +1,82 @@
-"""The SQL store's stories and adoption figures: two tables and their queries.
+"""The SQL store's stories and adoption figures: four tables and their queries.
 
 ``{prefix}activity_days``
-    the per-day rollup: one row per (``tenant``, ``day``, ``actor``, ``kind``, ``team``) with
+    the per-day rollup: one row per (``day``, ``actor``, ``kind``, ``team``) with
     the local ``week`` and ``month`` labels, ``n`` (activities) and ``last_us``
     (the latest ``at``, UTC microseconds); ``team`` is ``""`` on the row that
     counts every activity, and each team of an activity has its own row.
-    Primary key ``(tenant, day, actor, kind, team)``.  Each batch upserts its rows,
-    aggregated in Python first, in key order.
+    Primary key ``(tenant, day, actor, kind, team)``.
+``{prefix}activity_weeks``, ``{prefix}activity_months``
+    the same per local ISO ``week`` and per ``month``: primary keys ``(tenant,
+    week, actor, kind, team)`` and ``(tenant, month, actor, kind, team)``, ``n`` and
+    ``last_us``.  Each batch upserts its rows of the three rollups, aggregated
+    in Python first, in key order.
+``{prefix}activity_firsts``
+    each person's first local ``day`` with a counted activity, per ``team``
+    (``""``: in any team): primary key ``(tenant, team, actor)``, index
+    ``(tenant, team, day)``;
+    each batch upserts the earliest day of its rows.
 ``{prefix}stories``
-    ``seq``, ``id`` (unique per tenant: a story is kept once), ``at_us`` and
-    ``story`` (JSON); index ``(tenant, at_us, seq)`` for the feed.
+    ``seq``, ``id`` (unique per tenant: a story is kept once), ``at_us``,
+    ``story`` (JSON), ``slot`` (the award slot a badge or streak story tells of, a
+    digest; NULL for other stories) and ``withdrawn`` (set when that award is
+    revoked); indexes ``(tenant, at_us, seq)`` for the feed and ``(tenant, slot)``
+    for revocations.
 
-Both tables lead with ``tenant`` (see :mod:`e2badges.storage._sql_schema`), and
+Every table leads with ``tenant`` (see :mod:`e2badges.storage._sql_schema`), and
 every statement here filters on it or writes it.
 
-Adoption queries are single ``GROUP BY`` statements over the rollup, so a year
-of activity for 10,000 people reads its rollup rows in the database and returns
-one row per group.
+Adoption queries are single ``GROUP BY`` statements over the coarsest rollup
+rows that cover the days asked exactly (:func:`~e2badges.storage._adoption.plan`:
+whole months, then whole weeks, then days, as a ``UNION ALL``), so a year of
+activity for 10,000 people reads its month rows in the database and returns one
+row per group.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Self
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Index,
     Insert,
     MetaData,
     PrimaryKeyConstraint,
+    Select,
     String,
     Table,
     UniqueConstraint,
     distinct,
+    false,
     func,
+    literal,
     select,
+    tuple_,
+    union_all,
 )
-from sqlalchemy.dialects.mysql import insert as mysql_insert
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 
 from .._badges import RESERVED_KINDS
 from .._engine import EffectBatch
 from .._models import MAX_IDENTIFIER_LENGTH, MAX_KIND_LENGTH, Award, Story
 from .._people import Visibility
-from ._adoption import FIELDS, utc_labels, visible
+from .._periods import period_key
+from ._adoption import FIELDS, LEVELS, Source, award_slot, plan, story_slot, utc_labels, visible
 from ._codec import decode_record, epoch_us
+from ._tenant import DEFAULT_TENANT
 
 __all__ = [
     "AdoptionTables",
+    "RollupWrites",
     "activity_totals",
     "adoption_tables",
     "apply_adoption",
@@ -70,7 +91,14 @@ class AdoptionTables:
     """The rollup and stories tables."""
 
     days: Table
+    weeks: Table
+    months: Table
+    firsts: Table
     stories: Table
+
+    def level(self, name: str) -> Table:
+        """Return the rollup table of ``name`` (``day``, ``week`` or ``month``)."""
+        return {"day": self.days, "week": self.weeks, "month": self.months}[name]
 
 
 def adoption_tables(
@@ -101,6 +129,35 @@ def adoption_tables(
         ),
         **options,
     )
+    weeks, months = (
+        Table(
+            f"{prefix}activity_{level}s",
+            metadata,
+            Column("tenant", tenant, nullable=False),
+            Column(level, String(8 if level == "week" else 7), nullable=False),
+            Column("actor", ident, nullable=False),
+            Column("kind", String(MAX_KIND_LENGTH), nullable=False),
+            Column("team", ident, nullable=False),
+            Column("n", BigInteger, nullable=False),
+            Column("last_us", BigInteger, nullable=False),
+            PrimaryKeyConstraint(
+                "tenant", level, "actor", "kind", "team", name=f"pk_{prefix}activity_{level}s"
+            ),
+            **options,
+        )
+        for level in ("week", "month")
+    )
+    firsts = Table(
+        f"{prefix}activity_firsts",
+        metadata,
+        Column("tenant", tenant, nullable=False),
+        Column("team", ident, nullable=False),
+        Column("actor", ident, nullable=False),
+        Column("day", String(10), nullable=False),
+        PrimaryKeyConstraint("tenant", "team", "actor", name=f"pk_{prefix}activity_firsts"),
+        Index(f"ix_{prefix}activity_firsts_day", "tenant", "team", "day"),
+        **options,
+    )
     stories = Table(
         f"{prefix}stories",
         metadata,
@@ -109,11 +166,14 @@ def adoption_tables(
         Column("id", String(64), nullable=False),
         Column("at_us", BigInteger, nullable=False),
         Column("story", json_text, nullable=False),
+        Column("slot", String(40), nullable=True),
+        Column("withdrawn", Boolean, nullable=False),
         UniqueConstraint("tenant", "id", name=f"uq_{prefix}stories_id"),
         Index(f"ix_{prefix}stories_at", "tenant", "at_us", "seq"),
+        Index(f"ix_{prefix}stories_slot", "tenant", "slot"),
         **options,
     )
-    return AdoptionTables(days, stories)
+    return AdoptionTables(days, weeks, months, firsts, stories)
 
 
 # -- writing ----------------------------------------------------------------------------
@@ -142,66 +202,219 @@ def apply_adoption(
     tables: AdoptionTables,
     batch: EffectBatch,
     insert_ignoring: Callable[[Table, str], Insert],
-    tenant: str,
+    writes: RollupWrites,
 ) -> None:
-    """Store the stories of ``batch`` and add its activities to the rollup, under ``tenant``."""
-    rollup: dict[tuple[str, str, str, str], list[Any]] = {}
+    """Store the stories of ``batch``, withdraw revoked ones, add its activities to the rollups.
+
+    Everything is written under the tenant ``writes`` is bound to.
+    """
+    tenant = writes.tenant
+    # One dict per level: (label, actor, kind, team) -> [activities, latest us].
+    rollups: tuple[dict[tuple[str, str, str, str], list[int]], ...] = ({}, {}, {})
+    day_labels: dict[str, tuple[str, str, str]] = {}  # day -> (day, week, month)
+    firsts: dict[tuple[str, str], str] = {}  # (team, actor) -> earliest day
     stories: list[dict[str, Any]] = []
     local = batch.local
+    dialect = conn.dialect.name
     for i, (activity, outcome) in enumerate(batch.recorded):
         stories.extend(
-            {"tenant": tenant, "id": s.id, "at_us": epoch_us(s.at), "story": encode_story(s)}
-            for s in outcome.stories
-        )
-        if activity.kind in RESERVED_KINDS:
-            continue
-        day, week, month = local[i] if i < len(local) else utc_labels(activity)
-        us = epoch_us(activity.at)  # type: ignore[arg-type]  # filled by the facade
-        for team in ("", *activity.teams):
-            key = (day, activity.actor, activity.kind, team)
-            row = rollup.get(key)
-            if row is None:
-                rollup[key] = [week, month, 1, us]
-            else:
-                row[2] += 1
-                row[3] = max(row[3], us)
-    dialect = conn.dialect.name
-    if stories:
-        conn.execute(insert_ignoring(tables.stories, dialect), stories)
-    if rollup:
-        t = tables.days
-        rows = [
             {
                 "tenant": tenant,
-                "day": k[0],
-                "actor": k[1],
-                "kind": k[2],
-                "team": k[3],
-                "week": v[0],
-                "month": v[1],
-                "n": v[2],
-                "last_us": v[3],
+                "id": s.id,
+                "at_us": epoch_us(s.at),
+                "story": encode_story(s),
+                "slot": story_slot(s),
+                "withdrawn": False,
             }
-            for k, v in sorted(rollup.items())  # key order: concurrent batches lock alike
-        ]
-        conn.execute(_upsert(t, dialect), rows)
-
-
-def _upsert(t: Table, dialect: str) -> Any:
-    if dialect in ("mysql", "mariadb"):
-        mine = mysql_insert(t)
-        return mine.on_duplicate_key_update(
-            n=t.c.n + mine.inserted.n, last_us=func.greatest(t.c.last_us, mine.inserted.last_us)
+            for s in outcome.stories
         )
-    stmt = pg_insert(t) if dialect == "postgresql" else sqlite_insert(t)
-    latest = func.greatest if dialect == "postgresql" else func.max
-    return stmt.on_conflict_do_update(
-        index_elements=[t.c.tenant, t.c.day, t.c.actor, t.c.kind, t.c.team],
-        set_={"n": t.c.n + stmt.excluded.n, "last_us": latest(t.c.last_us, stmt.excluded.last_us)},
-    )
+        if outcome.revocations:
+            # A revocation withdraws the stories told so far, those of this batch included.
+            if stories:
+                conn.execute(insert_ignoring(tables.stories, dialect), stories)
+                stories = []
+            t = tables.stories
+            for revocation in outcome.revocations:
+                conn.execute(
+                    t.update()
+                    .where(
+                        t.c.tenant == tenant,
+                        t.c.slot == award_slot(revocation),
+                        t.c.withdrawn == false(),
+                    )
+                    .values(withdrawn=True)
+                )
+        if activity.kind in RESERVED_KINDS:
+            continue
+        labels = local[i] if i < len(local) else utc_labels(activity)
+        day_labels[labels[0]] = labels
+        us = epoch_us(activity.at)  # type: ignore[arg-type]  # filled by the facade
+        for team in ("", *activity.teams):
+            known = firsts.get((team, activity.actor))
+            if known is None or labels[0] < known:
+                firsts[team, activity.actor] = labels[0]
+        for rollup, label in zip(rollups, labels, strict=True):
+            for team in ("", *activity.teams):
+                key = (label, activity.actor, activity.kind, team)
+                row = rollup.get(key)
+                if row is None:
+                    rollup[key] = [1, us]
+                else:
+                    row[0] += 1
+                    row[1] = max(row[1], us)
+    if stories:
+        conn.execute(insert_ignoring(tables.stories, dialect), stories)
+    # Key order, so that concurrent batches lock rows alike (SQLite has one writer).
+    ordered = dialect != "sqlite"
+    for level, rollup in zip(LEVELS, rollups, strict=True):
+        if not rollup:
+            continue
+        items = sorted(rollup.items()) if ordered else rollup.items()
+        rows: list[tuple[Any, ...]]
+        if level == "day":
+            rows = [(*k, *day_labels[k[0]][1:], v[0], v[1]) for k, v in items]
+        else:
+            rows = [(*k, v[0], v[1]) for k, v in items]
+        writes.upsert(conn, level, rows)
+    if firsts:
+        pairs = sorted(firsts.items()) if ordered else firsts.items()
+        writes.upsert_firsts(conn, [(*k, v) for k, v in pairs])
+
+
+class RollupWrites:
+    """The rollup upserts of one dialect, built once (statement text holds no value).
+
+    Driver-level statements (sqlite3 and PyMySQL ``executemany``, one PostgreSQL
+    ``unnest``) cost a fraction of SQLAlchemy's per-row parameter handling on
+    this hot path.  Each rollup row adds its count and keeps the latest time;
+    a first-day row keeps the earliest day.  The tenant is the first column of every
+    row (a parameter, bound by :meth:`bound`).
+    """
+
+    #: The tenant written in every row; set by :meth:`bound`.
+    tenant = DEFAULT_TENANT
+
+    def __init__(self, tables: AdoptionTables, dialect: Dialect) -> None:
+        q = dialect.identifier_preparer.quote
+        self.postgresql = dialect.name == "postgresql"
+        self.levels: dict[str, str] = {}
+        self.names: dict[str, list[str]] = {}
+        n, last = q("n"), q("last_us")
+        for level in LEVELS:
+            t = tables.level(level)
+            names = [level, "actor", "kind", "team"]
+            names += [*(("week", "month") if level == "day" else ()), "n", "last_us"]
+            self.names[level] = names
+            columns = ", ".join(q(c) for c in ("tenant", *names))
+            key = ", ".join(q(c) for c in ("tenant", level, "actor", "kind", "team"))
+            marks = ", ".join(["%s" if dialect.name != "sqlite" else "?"] * (len(names) + 1))
+            if dialect.name == "postgresql":
+                arrays = ", ".join(
+                    f"%(c{i})s::{'bigint' if name in ('n', 'last_us') else 'text'}[]"
+                    for i, name in enumerate(names)
+                )
+                self.levels[level] = (
+                    f"INSERT INTO {q(t.name)} AS t ({columns}) "
+                    f"SELECT %(tenant)s::text, * FROM unnest({arrays}) "
+                    f"ON CONFLICT ({key}) DO UPDATE SET {n} = t.{n} + EXCLUDED.{n}, "
+                    f"{last} = GREATEST(t.{last}, EXCLUDED.{last})"
+                )
+            elif dialect.name in ("mysql", "mariadb"):
+                self.levels[level] = (
+                    f"INSERT INTO {q(t.name)} ({columns}) VALUES ({marks}) "
+                    f"ON DUPLICATE KEY UPDATE {n} = {n} + VALUES({n}), "
+                    f"{last} = GREATEST({last}, VALUES({last}))"
+                )
+            else:
+                self.levels[level] = (
+                    f"INSERT INTO {q(t.name)} ({columns}) VALUES ({marks}) "
+                    f"ON CONFLICT ({key}) DO UPDATE SET {n} = {n} + excluded.{n}, "
+                    f"{last} = max({last}, excluded.{last})"
+                )
+        firsts = q(tables.firsts.name)
+        team, actor, day = q("team"), q("actor"), q("day")
+        if dialect.name == "postgresql":
+            self.firsts = (
+                f"INSERT INTO {firsts} AS t (tenant, {team}, {actor}, {day}) "
+                "SELECT %(tenant)s::text, * "
+                "FROM unnest(%(t)s::text[], %(a)s::text[], %(d)s::text[]) "
+                f"ON CONFLICT (tenant, {team}, {actor}) DO UPDATE SET {day} = EXCLUDED.{day} "
+                f"WHERE EXCLUDED.{day} < t.{day}"
+            )
+        elif dialect.name in ("mysql", "mariadb"):
+            self.firsts = (
+                f"INSERT INTO {firsts} (tenant, {team}, {actor}, {day}) VALUES (%s, %s, %s, %s) "
+                f"ON DUPLICATE KEY UPDATE {day} = LEAST({day}, VALUES({day}))"
+            )
+        else:
+            self.firsts = (
+                f"INSERT INTO {firsts} (tenant, {team}, {actor}, {day}) VALUES (?, ?, ?, ?) "
+                f"ON CONFLICT (tenant, {team}, {actor}) "
+                f"DO UPDATE SET {day} = excluded.{day} WHERE excluded.{day} < {day}"
+            )
+
+    def bound(self, tenant: str) -> Self:
+        """Return these statements bound to ``tenant`` (a copy: the text is shared)."""
+        other = copy.copy(self)
+        other.tenant = tenant
+        return other
+
+    def upsert(self, conn: Connection, level: str, rows: list[tuple[Any, ...]]) -> None:
+        """Add ``rows`` (key, [week, month,] n, last_us) to the ``level`` rollup."""
+        tenant = self.tenant
+        if self.postgresql:
+            columns = zip(*rows, strict=True)
+            params: dict[str, Any] = {"tenant": tenant}
+            params.update((f"c{i}", list(c)) for i, c in enumerate(columns))
+            conn.exec_driver_sql(self.levels[level], params)
+        else:
+            conn.exec_driver_sql(self.levels[level], [(tenant, *row) for row in rows])
+
+    def upsert_firsts(self, conn: Connection, rows: list[tuple[str, str, str]]) -> None:
+        """Keep the earliest of each (team, actor)'s stored day and the batch's."""
+        tenant = self.tenant
+        if self.postgresql:
+            teams, actors, days = (list(col) for col in zip(*rows, strict=True))
+            params = {"tenant": tenant, "t": teams, "a": actors, "d": days}
+            conn.exec_driver_sql(self.firsts, params)
+        else:
+            conn.exec_driver_sql(self.firsts, [(tenant, *row) for row in rows])
 
 
 # -- reading ----------------------------------------------------------------------------
+
+
+def _source_query(
+    tables: AdoptionTables,
+    source: Source,
+    by: Sequence[str],
+    *,
+    tenant: str,
+    team: str | None,
+    kinds: Collection[str] | None,
+) -> Select[Any]:
+    """Return the rows of one rollup source: the ``by`` fields (as ``g0``...), actor, n, last_us."""
+    t = tables.level(source.level)
+    columns: list[Any] = []
+    for i, name in enumerate(by):
+        if name == "month" and source.level == "week":
+            assert source.month is not None  # plan() gives week sources a month when grouping by it
+            columns.append(literal(source.month, String(7)).label(f"g{i}"))
+        else:
+            columns.append(t.c[name].label(f"g{i}"))
+    query = select(*columns, t.c.actor.label("a"), t.c.n, t.c.last_us).where(t.c.tenant == tenant)
+    if "team" in by:
+        query = query.where(t.c.team != "" if team is None else t.c.team == team)
+    else:
+        query = query.where(t.c.team == (team or ""))
+    label = t.c[source.level]
+    if source.lo is not None:
+        query = query.where(label >= source.lo)
+    if source.hi is not None:
+        query = query.where(label <= source.hi)
+    if kinds is not None:
+        query = query.where(t.c.kind.in_(sorted(kinds)))
+    return query
 
 
 def activity_totals(
@@ -215,25 +428,19 @@ def activity_totals(
     team: str | None,
     kinds: Collection[str] | None,
 ) -> list[tuple[Any, ...]]:
-    """Answer :meth:`Store.activity_totals` with one GROUP BY over the rollup."""
-    t = tables.days
+    """Answer :meth:`Store.activity_totals` with one GROUP BY over the rollups that cover it."""
     for name in by:
         if name not in FIELDS:
             raise ValueError(f"cannot group by {name!r}; use {', '.join(FIELDS)}")
-    columns = [t.c[name] for name in by]
+    parts = [
+        _source_query(tables, source, by, tenant=tenant, team=team, kinds=kinds)
+        for source in plan(by, start, stop)
+    ]
+    rows = parts[0].subquery() if len(parts) == 1 else union_all(*parts).subquery()
+    columns = [rows.c[f"g{i}"] for i in range(len(by))]
     query = select(
-        *columns, func.count(distinct(t.c.actor)), func.sum(t.c.n), func.max(t.c.last_us)
-    ).where(t.c.tenant == tenant)
-    if "team" in by:
-        query = query.where(t.c.team != "" if team is None else t.c.team == team)
-    else:
-        query = query.where(t.c.team == (team or ""))
-    if start is not None:
-        query = query.where(t.c.day >= start)
-    if stop is not None:
-        query = query.where(t.c.day <= stop)
-    if kinds is not None:
-        query = query.where(t.c.kind.in_(sorted(kinds)))
+        *columns, func.count(distinct(rows.c.a)), func.sum(rows.c.n), func.max(rows.c.last_us)
+    )
     if columns:
         query = query.group_by(*columns).order_by(*columns)
     out: list[tuple[Any, ...]] = []
@@ -248,14 +455,76 @@ def activity_totals(
 def first_active(
     conn: Connection, tables: AdoptionTables, tenant: str, team: str | None
 ) -> dict[str, str]:
-    """Answer :meth:`Store.first_active` with one GROUP BY over the rollup."""
-    t = tables.days
-    query = (
-        select(t.c.actor, func.min(t.c.day))
-        .where(t.c.tenant == tenant, t.c.team == (team or ""))
-        .group_by(t.c.actor)
-    )
+    """Answer :meth:`Store.first_active` from the first-day table."""
+    t = tables.firsts
+    query = select(t.c.actor, t.c.day).where(t.c.tenant == tenant, t.c.team == (team or ""))
     return {str(row[0]): str(row[1]) for row in conn.execute(query)}
+
+
+def cohort_weeks(
+    conn: Connection,
+    tables: AdoptionTables,
+    tenant: str,
+    *,
+    start: str | None,
+    stop: str | None,
+    until: str,
+    team: str | None,
+) -> list[tuple[str, str, int]]:
+    """Answer :meth:`Store.cohort_weeks`: the week rollup with each person's first day, grouped.
+
+    The first day is looked up per (week, person) by primary key, a correlated
+    subquery: as a join, SQLite's planner range-scanned the first days and then
+    scanned the week rollup (which has no index by person) once per person.
+    """
+    f, w = tables.firsts, tables.weeks
+    scope = team or ""
+    first_day = (
+        select(f.c.day)
+        .where(f.c.tenant == tenant, f.c.team == scope, f.c.actor == w.c.actor)
+        .scalar_subquery()
+    )
+    pairs = select(w.c.week, w.c.actor, first_day.label("first")).distinct()
+    pairs = pairs.where(w.c.tenant == tenant, w.c.team == scope, w.c.week <= until)
+    if start is not None:
+        pairs = pairs.where(w.c.week >= period_key("week", date.fromisoformat(start)))
+    rows = pairs.subquery()
+    query = select(rows.c.first, rows.c.week, func.count()).where(rows.c.first.is_not(None))
+    if start is not None:
+        query = query.where(rows.c.first >= start)
+    if stop is not None:
+        query = query.where(rows.c.first <= stop)
+    query = query.group_by(rows.c.first, rows.c.week).order_by(rows.c.first, rows.c.week)
+    return [(str(first), str(week), int(n)) for first, week, n in conn.execute(query)]
+
+
+_PAIRS = 400  # (week, person) pairs per query: 800 bound values
+
+
+def active_in(
+    conn: Connection,
+    tables: AdoptionTables,
+    weeks: Mapping[str, str],
+    team: str | None,
+    *,
+    tenant: str,
+) -> set[str]:
+    """Answer :meth:`Store.active_in`: look the (week, person) pairs up in the week rollup."""
+    w = tables.weeks
+    pairs = sorted((week, user) for user, week in weeks.items())
+    out: set[str] = set()
+    for i in range(0, len(pairs), _PAIRS):
+        query = (
+            select(w.c.actor)
+            .distinct()
+            .where(
+                w.c.tenant == tenant,
+                w.c.team == (team or ""),
+                tuple_(w.c.week, w.c.actor).in_(pairs[i : i + _PAIRS]),
+            )
+        )
+        out.update(str(actor) for (actor,) in conn.execute(query))
+    return out
 
 
 def first_awards(conn: Connection, awards: Table, tenant: str) -> dict[str, float]:
@@ -294,7 +563,7 @@ def feed(
     while len(out) < limit:
         query = (
             select(t.c.at_us, t.c.seq, t.c.story)
-            .where(t.c.tenant == tenant)
+            .where(t.c.tenant == tenant, t.c.withdrawn == false())
             .order_by(t.c.at_us.desc(), t.c.seq.desc())
         )
         if since is not None:

@@ -34,6 +34,7 @@ from typing import Any, Self
 from sqlalchemy.engine import Connection, Dialect
 
 from ._codec import encode_value
+from ._sql_adoption import RollupWrites
 from ._sql_schema import STATE_KEY_LENGTH, Tables
 from ._tenant import DEFAULT_TENANT
 
@@ -79,11 +80,15 @@ class SQLOps:
         self.t_ledger = q(tables.ledger.name)
         self.t_state = q(tables.state.name)
         self.q = q
+        adoption = tables.adoption
+        self.rollups = None if adoption is None else RollupWrites(adoption, dialect)
 
     def bound(self, tenant: str) -> Self:
         """Return these statements bound to ``tenant`` (a copy: the text is shared)."""
         other = copy.copy(self)
         other.tenant = tenant
+        if self.rollups is not None:
+            other.rollups = self.rollups.bound(tenant)
         return other
 
     def begin(self, conn: Connection, *, joined: bool) -> None:

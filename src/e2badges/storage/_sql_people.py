@@ -494,10 +494,14 @@ def _erase_adoption(
     conn: Connection, tables: Tables, user: str, pseudonym: str, fragment: str, *, tenant: str
 ) -> None:
     assert tables.adoption is not None
-    days, stories = tables.adoption.days, tables.adoption.stories
-    conn.execute(
-        update(days).where(days.c.tenant == tenant, days.c.actor == user).values(actor=pseudonym)
-    )
+    a = tables.adoption
+    stories = a.stories
+    for rollup in (a.days, a.weeks, a.months, a.firsts):
+        conn.execute(
+            update(rollup)
+            .where(rollup.c.tenant == tenant, rollup.c.actor == user)
+            .values(actor=pseudonym)
+        )
     query = select(stories.c.seq, stories.c.story).where(
         stories.c.tenant == tenant, stories.c.story.contains(fragment, autoescape=True)
     )

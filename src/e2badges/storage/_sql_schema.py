@@ -29,8 +29,8 @@ Schema version 1 (``{prefix}`` is the table prefix, ``e2b_`` by default):
     record (``delivered``, ``failures``, ``errors`` as JSON), ``done``, and
     ``due_us`` (UTC microseconds: the end of a lease or the next retry; NULL when
     due at once); index ``(done, seq)``.
-``{prefix}activity_days``, ``{prefix}stories``
-    the per-day activity rollup and the stories feed: see
+``{prefix}activity_days``, ``_weeks``, ``_months``, ``_firsts``, ``{prefix}stories``
+    the activity rollups (per day, week and month), first days and stories: see
     :mod:`e2badges.storage._sql_adoption`.
 ``{prefix}state``
     the engine's opaque state: ``state_key`` (primary key) -> ``value`` (JSON, or
@@ -184,7 +184,17 @@ class Tables:
             self.board_rows,
             self.board_counts,
             self.board_opt_outs,
-            *((self.adoption.days, self.adoption.stories) if self.adoption else ()),
+            *(
+                (
+                    self.adoption.days,
+                    self.adoption.weeks,
+                    self.adoption.months,
+                    self.adoption.firsts,
+                    self.adoption.stories,
+                )
+                if self.adoption
+                else ()
+            ),
             *((self.people,) if self.people is not None else ()),
         )
 

@@ -23,7 +23,7 @@ two tenants, each with its own activity and outcome.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -102,9 +102,14 @@ class StoreTransaction(ABC):
         in order after those already stored; a notification whose id the outbox
         already holds is left as it was.  Every story of the outcomes is kept
         for :meth:`Store.feed` (a story whose id is already kept is left as it
-        was), and every recorded activity whose kind is not reserved
+        was); each revocation also withdraws, from the feed, every kept story of
+        kind ``badge`` or ``streak`` that tells of an award of the same slot and
+        was kept before it (the story's one person is the revocation's user, and
+        its data's ``badge``, ``tier``, ``period`` and ``team`` are the
+        revocation's).  Every recorded activity whose kind is not reserved
         (``e2badges.*``) counts toward :meth:`Store.activity_totals` under the
-        local labels ``batch.local`` gives it.
+        local labels ``batch.local`` gives it (a day label, and that day's ISO
+        week and month labels).
         """
 
 
@@ -424,11 +429,13 @@ class Store(ABC):
 
         With ``team``, only stories whose ``teams`` include it; with ``since``,
         only stories at or after it; with ``rankings=False``, no ``leader``
-        story.  Left out unless ``viewer`` is one of the story's ``people``:
-        what :func:`e2badges._people.story_visible` hides, from the people's
-        records (``settings.feed``), opt-outs and board exclusions: private
-        stories, stories naming a person who opted out of the feed, and leader
-        and personal-best stories of a board naming a person who opted out of
+        story.  Withdrawn stories (of a revoked award, see
+        :meth:`StoreTransaction.apply`) are left out for every viewer.  Left out
+        unless ``viewer`` is one of the story's ``people``: what
+        :func:`e2badges._people.story_visible` hides, from the people's records
+        (``settings.feed``), opt-outs and board exclusions: private stories,
+        stories naming a person who opted out of the feed, and leader and
+        personal-best stories of a board naming a person who opted out of
         leaderboards or is excluded from that board.
         """
         raise NotImplementedError(f"{type(self).__name__} keeps no stories")
@@ -477,6 +484,51 @@ class Store(ABC):
         Counted as in :meth:`activity_totals` (days up to ``stop``, inclusive).
         """
         return {row[0]: row[3] for row in self.activity_totals(by=("kind",), stop=stop, team=team)}
+
+    def cohort_weeks(
+        self,
+        *,
+        start: str | None = None,
+        stop: str | None = None,
+        until: str,
+        team: str | None = None,
+    ) -> list[tuple[str, str, int]]:
+        """Return how many of each day's newcomers were active in each week up to ``until``.
+
+        Newcomers are the people whose first counted day (as :meth:`first_active`
+        gives it, in ``team``) is from ``start`` to ``stop`` (inclusive; None
+        leaves that end open).  One tuple ``(first day, week, people)`` per first
+        day and ISO week label up to ``until`` (inclusive) in which ``people``
+        of that day's newcomers have a counted activity (in ``team``), sorted;
+        weeks in which none was active are left out.  The default asks
+        :meth:`first_active` and :meth:`activity_totals`; stores override it.
+        """
+        firsts = {
+            actor: day
+            for actor, day in self.first_active(team=team).items()
+            if (start is None or day >= start) and (stop is None or day <= stop)
+        }
+        counts: dict[tuple[str, str], int] = {}
+        for actor, week, *_ in self.activity_totals(by=("actor", "week"), start=start, team=team):
+            first = firsts.get(actor)
+            if first is not None and week <= until:
+                counts[first, week] = counts.get((first, week), 0) + 1
+        return [(first, week, n) for (first, week), n in sorted(counts.items())]
+
+    def active_in(self, weeks: Mapping[str, str], *, team: str | None = None) -> set[str]:
+        """Return the people of ``weeks`` (person -> ISO week label) active in their week.
+
+        Active means with a counted activity (as in :meth:`activity_totals`, in
+        ``team``) whose local week label is the one given.  The default asks
+        :meth:`activity_totals`; stores override it.
+        """
+        if not weeks:
+            return set()
+        return {
+            actor
+            for actor, week, *_ in self.activity_totals(by=("actor", "week"), team=team)
+            if weeks.get(actor) == week
+        }
 
     def first_awards(self) -> dict[str, float]:
         """Return, per person ever awarded a badge (revoked or not), their first award's epoch."""

@@ -14,7 +14,16 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Container, Hashable, Iterable, Iterator, Sequence
+from collections.abc import (
+    Callable,
+    Collection,
+    Container,
+    Hashable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,7 +44,7 @@ from .._models import Activity, Award, AwardRecord, LedgerEntry, Outcome, Revoca
 from .._notifications import Notification, OutboxEntry
 from .._people import Membership, Person, Visibility
 from .._state import StateView
-from ._adoption import DayRollup, StoryLog, utc_labels
+from ._adoption import Rollup, StoryLog, utc_labels
 from ._board_index import BoardIndex
 from ._tenant import DEFAULT_TENANT, check_tenant
 from .base import Store, StoreTransaction
@@ -103,6 +112,7 @@ class _MemoryTransaction(StoreTransaction):
                     if entry[1] is None and _same_slot(entry[0], revocation):
                         entry[1] = revocation
                         break
+                stories.withdraw(revocation)
         store._state.update(batch.state)
         if batch.boards:
             store._apply_boards(batch.boards)
@@ -182,7 +192,7 @@ class MemoryStore(Store):
         self._exclusions: dict[str, frozenset[str]] = {}
         self._excluded: dict[str, set[str]] = {}
         self._people: dict[str, Person] = {}
-        self._rollup = DayRollup()
+        self._rollup = Rollup()
         self._stories = StoryLog()
         self._first_awards: dict[str, float] = {}
 
@@ -656,6 +666,21 @@ class MemoryStore(Store):
     ) -> dict[str, float]:
         with self._lock:
             return self._rollup.last_activity(stop, team)
+
+    def cohort_weeks(
+        self,
+        *,
+        start: str | None = None,
+        stop: str | None = None,
+        until: str,
+        team: str | None = None,
+    ) -> list[tuple[str, str, int]]:
+        with self._lock:
+            return self._rollup.cohort_weeks(start, stop, until, team)
+
+    def active_in(self, weeks: Mapping[str, str], *, team: str | None = None) -> set[str]:
+        with self._lock:
+            return self._rollup.active_in(weeks, team)
 
     def first_awards(self) -> dict[str, float]:
         with self._lock:

@@ -316,9 +316,9 @@ class _SQLTransaction(StoreTransaction):
             self._apply_awards(batch)
         if batch.notifications:
             self._apply_notifications(batch)
-        if batch.recorded and ops.tables.adoption is not None:
+        if batch.recorded and ops.tables.adoption is not None and ops.rollups is not None:
             _sql_adoption.apply_adoption(
-                conn, ops.tables.adoption, batch, _insert_ignoring_duplicates, ops.tenant
+                conn, ops.tables.adoption, batch, _insert_ignoring_duplicates, ops.rollups
             )
         if batch.state:
             limit = STATE_KEY_LENGTH
@@ -881,6 +881,33 @@ class SQLAlchemyStore(Store):
         assert self.tables.adoption is not None
         with self._reading("reading first activity") as conn:
             return _sql_adoption.first_active(conn, self.tables.adoption, self._tenant, team)
+
+    def cohort_weeks(
+        self,
+        *,
+        start: str | None = None,
+        stop: str | None = None,
+        until: str,
+        team: str | None = None,
+    ) -> list[tuple[str, str, int]]:
+        assert self.tables.adoption is not None
+        with self._reading("reading weekly cohorts") as conn:
+            return _sql_adoption.cohort_weeks(
+                conn,
+                self.tables.adoption,
+                self._tenant,
+                start=start,
+                stop=stop,
+                until=until,
+                team=team,
+            )
+
+    def active_in(self, weeks: Mapping[str, str], *, team: str | None = None) -> set[str]:
+        assert self.tables.adoption is not None
+        with self._reading("reading active weeks") as conn:
+            return _sql_adoption.active_in(
+                conn, self.tables.adoption, weeks, team, tenant=self._tenant
+            )
 
     def first_awards(self) -> dict[str, float]:
         with self._reading("reading first awards") as conn:

@@ -6,12 +6,14 @@ Mixed into :class:`~e2badges.testing.conformance.StoreConformance`; the
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .. import Activity, Award, Badge, Change, FrozenClock, Outcome, Rewards, Story, criteria
 from .._engine import EffectBatch
 from .._people import Person, PrivacySettings
+from .._periods import period_key
 from ..storage.base import Store
 
 __all__ = ["AdoptionConformance"]
@@ -75,6 +77,65 @@ def _sample(store: Store) -> None:
         ("a5", "cy", "post", 4, ("blue",), NEXT),
         ("a6", "boss", "e2badges.badge.granted", 5, (), NEXT),
     )
+
+
+def _spread(store: Store) -> list[tuple[Activity, tuple[str, str, str]]]:
+    """Record 400 activities over 14 weeks (W05 to W18 of 2026), in three batches."""
+    rng = random.Random(8)
+    rows: list[tuple[Activity, tuple[str, str, str]]] = []
+    start = datetime(2026, 1, 26, 6, 0, tzinfo=UTC)  # Monday of 2026-W05
+    for n in range(400):
+        at = start + timedelta(hours=rng.randrange(14 * 7 * 24))
+        day = at.date()
+        labels = (day.isoformat(), period_key("week", day), period_key("month", day))
+        teams = rng.choice([(), ("red",), ("blue",), ("red", "blue")])
+        kind = rng.choice(["post", "view", "view"])
+        activity = Activity(id=f"r{n}", actor=f"p{rng.randrange(9)}", kind=kind, at=at, teams=teams)
+        rows.append((activity, labels))
+    for chunk in (rows[:150], rows[150:151], rows[151:]):
+        batch = EffectBatch()
+        for activity, labels in chunk:
+            batch.recorded.append((activity, Outcome(activity.id)))
+            batch.local.append(labels)
+        with store.transaction() as tx:
+            tx.claim([a for a, _ in chunk])
+            tx.view(set() if tx.wants_keys else None)
+            tx.apply(batch)
+    return rows
+
+
+def _expected(
+    rows: list[tuple[Activity, tuple[str, str, str]]],
+    by: tuple[str, ...],
+    start: str | None,
+    stop: str | None,
+    team: str | None,
+) -> list[tuple[Any, ...]]:
+    """Compute activity_totals from the activities themselves."""
+    groups: dict[tuple[Any, ...], list[Any]] = {}
+    for activity, (day, week, month) in rows:
+        if (start is not None and day < start) or (stop is not None and day > stop):
+            continue
+        if team is not None and team not in activity.teams:
+            continue
+        assert activity.at is not None
+        teams = activity.teams if "team" in by else (team,)
+        for t in teams:
+            if team is not None and t != team:
+                continue
+            fields = {
+                "day": day,
+                "week": week,
+                "month": month,
+                "actor": activity.actor,
+                "kind": activity.kind,
+                "team": t,
+            }
+            acc = groups.setdefault(tuple(fields[name] for name in by), [set(), 0, 0.0])
+            acc[0].add(activity.actor)
+            acc[1] += 1
+            acc[2] = max(acc[2], activity.at.timestamp())
+    return [(*g, len(a[0]), a[1], a[2]) for g, a in sorted(groups.items())]
 
 
 class AdoptionConformance:
@@ -164,6 +225,64 @@ class AdoptionConformance:
         assert [s.id for s in store.feed(rankings=False)] == ["s1"]
         assert [s.id for s in store.feed(rankings=False, viewer="bob")] == ["s1"]
 
+    def test_revocation_withdraws_the_award_story(self, store: Store) -> None:
+        """A revoked award's story leaves the feed, for everyone; a new award tells a new one."""
+        rewards = Rewards(
+            store,
+            badges=(
+                Badge(id="p1", name="Poster", criterion=criteria.Count(kind="post"), threshold=1),
+            ),
+            clock=FrozenClock(T0),
+            load_entrypoints=False,
+        )
+        rewards.record(Activity(id="a1", actor="ann", kind="post", at=T0))
+        rewards.record(Activity(id="b1", actor="bob", kind="post", at=T0))
+        told = [s.id for s in store.feed() if s.people == ("ann",)]
+        assert len(told) == 1
+        rewards.revoke("ann", "p1", by="boss", reason="spam", at=T0 + timedelta(minutes=1))
+        for viewer in (None, "ann", "bob"):
+            assert [s.people for s in store.feed(viewer=viewer)] == [("bob",)]
+        rewards.grant("ann", "p1", by="boss", reason="appeal", at=T0 + timedelta(minutes=2))
+        again = [s.id for s in store.feed() if s.people == ("ann",)]
+        assert len(again) == 1
+        assert again != told
+        assert [s.people for s in store.feed()] == [("ann",), ("bob",)]
+        outcome = store.get_outcome("a1")
+        assert outcome is not None
+        assert [s.id for s in outcome.stories] == told  # the outcome keeps what it told
+
+    def test_revocation_in_the_awarding_batch(self, store: Store) -> None:
+        """A revocation withdraws a story told earlier in the same batch, not one told after it."""
+        rewards = Rewards(
+            store,
+            badges=(Badge(id="p1", criterion=criteria.Count(kind="post"), threshold=1),),
+            clock=FrozenClock(T0),
+            load_entrypoints=False,
+        )
+        at = T0 + timedelta(minutes=1)
+        rewards.record_many(
+            [
+                Activity(id="a1", actor="ann", kind="post", at=T0),
+                Activity(
+                    id="r1",
+                    actor="boss",
+                    kind="e2badges.badge.revoked",
+                    recipient="ann",
+                    attributes={"badge": "p1", "reason": "spam"},
+                    at=at,
+                ),
+                Activity(
+                    id="g1",
+                    actor="boss",
+                    kind="e2badges.badge.granted",
+                    recipient="ann",
+                    attributes={"badge": "p1", "reason": "appeal"},
+                    at=at,
+                ),
+            ]
+        )
+        assert [s.activity_id for s in store.feed()] == ["g1"]
+
     def test_outcome_keeps_its_stories(self, store: Store) -> None:
         """get_outcome returns the stories of the outcome."""
         story = _story(1, minutes=1)
@@ -226,6 +345,79 @@ class AdoptionConformance:
         assert [(p, n) for p, _, n, _ in rows] == [("ann", 2), ("cy", 1)]
         rows = store.activity_totals(by=("team",), team="red")
         assert [(t, n) for t, _, n, _ in rows] == [("red", 2)]
+
+    def test_totals_over_any_range_of_days(self, store: Store) -> None:
+        """Totals count exactly the days asked, whichever weeks and months they cut."""
+        rows = _spread(store)
+        # Whole and cut weeks and months, open ends, one day, a range across a month's end.
+        ranges = [
+            (None, None),
+            ("2026-02-01", "2026-02-28"),
+            ("2026-01-28", "2026-04-08"),
+            ("2026-02-02", "2026-03-29"),
+            ("2026-02-25", "2026-03-04"),
+            (None, "2026-03-17"),
+            ("2026-03-01", None),
+            ("2026-03-11", "2026-03-11"),
+            ("2026-03-31", "2026-05-03"),
+        ]
+        groupings: list[tuple[str, ...]] = [
+            (),
+            ("day",),
+            ("week",),
+            ("month",),
+            ("actor", "kind"),
+            ("actor", "week"),
+            ("week", "month"),
+            ("team",),
+        ]
+        for start, stop in ranges:
+            for by in groupings:
+                for team in (None, "red"):
+                    got = store.activity_totals(by=by, start=start, stop=stop, team=team)
+                    assert got == _expected(rows, by, start, stop, team), (by, start, stop, team)
+
+    def test_cohort_weeks(self, store: Store) -> None:
+        """cohort_weeks counts each first day's newcomers active in each week up to ``until``."""
+        rows = _spread(store)
+        for start, stop, until, team in [
+            (None, None, "2026-W30", None),
+            ("2026-01-28", "2026-02-10", "2026-W09", None),
+            ("2026-02-01", None, "2026-W18", "red"),
+        ]:
+            firsts: dict[str, str] = {}
+            for activity, (day, _, _) in sorted(rows, key=lambda r: r[1][0]):
+                if team is None or team in activity.teams:
+                    firsts.setdefault(activity.actor, day)
+            active: dict[tuple[str, str], set[str]] = {}
+            for activity, (_, week, _) in rows:
+                first = firsts.get(activity.actor)
+                if first is None or (team is not None and team not in activity.teams):
+                    continue
+                if (
+                    (start is None or first >= start)
+                    and (stop is None or first <= stop)
+                    and week <= until
+                ):
+                    active.setdefault((first, week), set()).add(activity.actor)
+            expected = [(f, w, len(p)) for (f, w), p in sorted(active.items())]
+            got = store.cohort_weeks(start=start, stop=stop, until=until, team=team)
+            assert got == expected, (start, stop, until, team)
+            assert got  # the sample has newcomers in each case
+
+    def test_active_in(self, store: Store) -> None:
+        """active_in gives the people active in the week given for them, in all teams or one."""
+        rows = _spread(store)
+        weeks = {f"p{n}": f"2026-W{n + 5:02d}" for n in range(9)} | {"nobody": "2026-W07"}
+        for team in (None, "red"):
+            expected = {
+                a.actor
+                for a, (_, week, _) in rows
+                if weeks.get(a.actor) == week and (team is None or team in a.teams)
+            }
+            assert store.active_in(weeks, team=team) == expected
+            assert expected  # the sample has some
+        assert store.active_in({}) == set()
 
     def test_first_active(self, store: Store) -> None:
         """first_active gives each person's first local day, in all teams or in one."""

@@ -1,5 +1,6 @@
 """Schema version 1: meta, activities, log, ledger, state, awards, outbox, boards,
-activity_days, stories and people.
+activity_days, activity_weeks, activity_months,
+activity_firsts, stories and people.
 
 Revision ID: 0001
 Revises:
@@ -165,6 +166,31 @@ def upgrade(table_prefix: str) -> None:
         ),
         **options,
     )
+    for level, width in (("week", 8), ("month", 7)):
+        op.create_table(
+            f"{p}activity_{level}s",
+            sa.Column("tenant", TENANT, nullable=False),
+            sa.Column(level, sa.String(width), nullable=False),
+            sa.Column("actor", IDENT, nullable=False),
+            sa.Column("kind", sa.String(100), nullable=False),
+            sa.Column("team", IDENT, nullable=False),
+            sa.Column("n", sa.BigInteger, nullable=False),
+            sa.Column("last_us", sa.BigInteger, nullable=False),
+            sa.PrimaryKeyConstraint(
+                "tenant", level, "actor", "kind", "team", name=f"pk_{p}activity_{level}s"
+            ),
+            **options,
+        )
+    op.create_table(
+        f"{p}activity_firsts",
+        sa.Column("tenant", TENANT, nullable=False),
+        sa.Column("team", IDENT, nullable=False),
+        sa.Column("actor", IDENT, nullable=False),
+        sa.Column("day", sa.String(10), nullable=False),
+        sa.PrimaryKeyConstraint("tenant", "team", "actor", name=f"pk_{p}activity_firsts"),
+        **options,
+    )
+    op.create_index(f"ix_{p}activity_firsts_day", f"{p}activity_firsts", ["tenant", "team", "day"])
     op.create_table(
         f"{p}stories",
         sa.Column("tenant", TENANT, nullable=False),
@@ -172,6 +198,8 @@ def upgrade(table_prefix: str) -> None:
         sa.Column("id", sa.String(64), nullable=False),
         sa.Column("at_us", sa.BigInteger, nullable=False),
         sa.Column("story", JSON_TEXT, nullable=False),
+        sa.Column("slot", sa.String(40), nullable=True),
+        sa.Column("withdrawn", sa.Boolean, nullable=False),
         sa.UniqueConstraint("tenant", "id", name=f"uq_{p}stories_id"),
         **options,
     )
@@ -184,6 +212,7 @@ def upgrade(table_prefix: str) -> None:
         sa.Column("data", JSON_TEXT, nullable=False),
         **options,
     )
+    op.create_index(f"ix_{p}stories_slot", f"{p}stories", ["tenant", "slot"])
     op.bulk_insert(meta, [{"name": "schema_version", "value": "1"}])
 
 
@@ -195,6 +224,9 @@ def downgrade(table_prefix: str) -> None:
         "board_counts",
         "board_rows",
         "stories",
+        "activity_firsts",
+        "activity_months",
+        "activity_weeks",
         "activity_days",
         "outbox",
         "awards",
