@@ -159,6 +159,19 @@ def assert_same_answers(
         assert actual.board_page(board, period, start, start + 3) == expected.board_page(
             board, period, start, start + 3
         ), start
+    for subject in subjects:
+        for before, after in ((0, 0), (1, 1), (2, 3), (4, 0)):
+            want = expected.board_around(board, period, subject, before, after)
+            assert actual.board_around(board, period, subject, before, after) == want, subject
+            # Without positions the page may leave out the start of a page of one score.
+            got = actual.board_around(board, period, subject, before, after, position=False)
+            if want is None or got is None:
+                assert got == want, subject
+                continue
+            if got.start is None:
+                assert len({row.sort_key for row in got.rows}) == 1, subject
+                got = got._replace(start=want.start)
+            assert got == want, subject
 
 
 SCORES = st.sampled_from([0, 1, 2, 3, 7, 8, 255, 256, 257, 1023, 1024, 5000])

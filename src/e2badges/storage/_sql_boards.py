@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -42,7 +43,7 @@ from sqlalchemy import delete, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Dialect
 
-from .._leaderboards import BoardPage, BoardRow, RollingBucket, Standing, merge_rows
+from .._leaderboards import AroundPage, BoardPage, BoardRow, RollingBucket, Standing, merge_rows
 from ._board_index import BoardIndex
 from ._codec import decode_value, encode_value
 from ._sql_schema import Tables
@@ -81,7 +82,7 @@ class SQLBoards:
         self.tables = tables
         self.dialect = name = dialect.name
         self._dbapi_error: type[Exception] = dialect.loaded_dbapi.Error
-        q = dialect.identifier_preparer.quote
+        self._quote = q = dialect.identifier_preparer.quote
         rows, counts = q(tables.board_rows.name), q(tables.board_counts.name)
         mark = "?" if name == "sqlite" else "%s"
 
@@ -99,10 +100,6 @@ class SQLBoards:
         self.sql_from = sql(
             f"SELECT {cols} FROM {rows} WHERE {listed} AND sort_key >= ? {order} LIMIT ? OFFSET ?"
         )
-        self.sql_tie = sql(
-            f"SELECT COUNT(*) FROM {rows} WHERE {listed} AND sort_key = ? "
-            "AND (reached < ? OR (reached = ? AND subject < ?))"
-        )
         self.sql_size = sql(size)
         self.sql_level_all = sql(
             f"SELECT sort_key, n FROM {counts} WHERE {where} AND level = ? ORDER BY sort_key"
@@ -111,18 +108,16 @@ class SQLBoards:
             f"SELECT sort_key, n FROM {counts} WHERE {where} AND level = ? AND sort_key >= ? "
             "AND sort_key < ? ORDER BY sort_key"
         )
-        part = f"SELECT COALESCE(SUM(n), 0) FROM {counts} WHERE {where}"
-        self.sql_counts = sql(
-            f"SELECT ({part} AND level = 2 AND sort_key < ?), "
-            f"({part} AND level = 1 AND sort_key >= ? AND sort_key < ?), "
-            f"({part} AND level = 0 AND sort_key >= ? AND sort_key < ?), "
-            f"({part} AND level = 0 AND sort_key = ?), "
-            f"({part} AND level = 2), "
-            f"(SELECT COUNT(*) FROM {rows} WHERE {listed} AND sort_key = ? "
-            "AND (reached < ? OR (reached = ? AND subject < ?)))"
-        )
         self.sql_distinct = sql(
             f"SELECT COUNT(*) FROM {counts} WHERE {where} AND level = 0 AND sort_key < ? AND n > 0"
+        )
+        # Statements with named parameters (:name), for one standing and for the rows next
+        # to a subject's row; built per (dense, position) on first use.
+        self.sql_head = sql(f"SELECT {cols} FROM {rows} WHERE {listed} {order} LIMIT ?")
+        self._near_cols = cols
+        self._named: dict[tuple[str, bool, bool], str] = {}
+        self._rowvalues = name == "postgresql" or (
+            name == "sqlite" and (dialect.server_version_info or (0,)) >= (3, 15)
         )
         ucols = ", ".join(q(c) for c in _UPSERT_COLS)
         kept = [c for c in _UPSERT_COLS if c not in ("board", "period", "subject")]
@@ -320,7 +315,9 @@ class SQLBoards:
 
     # -- reading one period ----------------------------------------------------------
 
-    def _fetch(self, conn: Connection, sql: str, params: tuple[Any, ...]) -> list[Any]:
+    def _fetch(
+        self, conn: Connection, sql: str, params: tuple[Any, ...] | dict[str, Any]
+    ) -> list[Any]:
         """Run a read on the driver's own cursor and return its rows.
 
         Board reads are a few small statements per query; SQLAlchemy's result
@@ -341,16 +338,29 @@ class SQLBoards:
         return int(self._fetch(conn, self.sql_size, (board, period))[0][0] or 0)
 
     def page(
-        self, conn: Connection, board: str, period: str, start: int, stop: int, *, dense: bool
+        self,
+        conn: Connection,
+        board: str,
+        period: str,
+        start: int,
+        stop: int,
+        *,
+        dense: bool,
+        sized: bool = True,
     ) -> BoardPage:
         """Return the listed rows at positions ``start`` to ``stop``."""
         if stop <= start:
-            return BoardPage(start, [], self.size(conn, board, period))
+            return BoardPage(start, [], self.size(conn, board, period) if sized else 0)
         if not start:
+            if not sized:
+                # The leading rows alone: one read of the listing index from its start.
+                return BoardPage(
+                    0, _rows(self._fetch(conn, self.sql_head, (board, period, stop))), 0
+                )
             found = self._fetch(conn, self.sql_top, (board, period, board, period, stop))
             if not found:
                 return BoardPage(0, [], 0)
-            return BoardPage(0, [_row(r) for r in found], int(found[0][8]))
+            return BoardPage(0, _rows(found), int(found[0][8]))
         located = self._locate(conn, board, period, start)
         if located is None:
             return self.page(conn, board, period, start, stop, dense=dense)
@@ -359,7 +369,7 @@ class SQLBoards:
             return BoardPage(start, [], size)
         rows = self._fetch(conn, self.sql_from, (board, period, key, stop - start, start - better))
         distinct = self._distinct(conn, board, period, key) if dense else 0
-        return BoardPage(start, [_row(r) for r in rows], size, better, distinct)
+        return BoardPage(start, _rows(rows), size, better, distinct)
 
     def _locate(
         self, conn: Connection, board: str, period: str, position: int
@@ -396,7 +406,14 @@ class SQLBoards:
         return int(self._fetch(conn, self.sql_distinct, (board, period, key))[0][0] or 0)
 
     def standing(
-        self, conn: Connection, board: str, period: str, subject: str, dense: bool
+        self,
+        conn: Connection,
+        board: str,
+        period: str,
+        subject: str,
+        *,
+        dense: bool,
+        position: bool = True,
     ) -> Standing | None:
         """Return where ``subject``'s ranked row stands among the listed rows of others."""
         first = self._fetch(conn, self.sql_row, (board, period, subject))
@@ -404,44 +421,179 @@ class SQLBoards:
             return None
         found = first[0]
         row = _row(found)
-        key: float = found[0]
-        fine, coarse = bands(key)
-        bp = (board, period)
-        counts = self._fetch(
-            conn,
-            self.sql_counts,
-            (
-                *bp,
-                coarse,
-                *bp,
-                coarse,
-                fine,
-                *bp,
-                fine,
-                key,
-                *bp,
-                key,
-                *bp,
-                *bp,
-                key,
-                row.reached,
-                row.reached,
-                subject,
-            ),
-        )[0]
-        below2, below1, below0, same, size, tie = (int(v) for v in counts)
-        better = below2 + below1 + below0
+        params = self._at(board, period, row)
+        sql = self._statement("standing", dense, position)
+        better, same, size, distinct, tie = (int(v) for v in self._fetch(conn, sql, params)[0])
         hidden = not found[8]
         return Standing(
             row=row,
             size=size,
-            before=better + tie,
+            before=better + tie if position else 0,
             better=better,
             equal=same if hidden else same - 1,
             worse=size - better - same,
-            distinct_better=self._distinct(conn, board, period, key) if dense else 0,
+            distinct_better=distinct,
             hidden=hidden,
         )
+
+    def around(
+        self,
+        conn: Connection,
+        board: str,
+        period: str,
+        subject: str,
+        *,
+        before: int,
+        after: int,
+        dense: bool,
+        position: bool,
+    ) -> AroundPage | None:
+        """Return ``subject``'s ranked row with up to ``before`` and ``after`` listed rows
+        next to it (see Store.board_around).
+
+        Two statements: the subject's row, then one that reads the rows before it
+        (the listing index backwards from the row's key) and after it, the count
+        rows of the keys just before and up to it, and the counts of its standing.
+        The second statement reads the subject's row again; if a concurrent
+        commit moved it in between, both run again (a few times at most).
+        """
+        before, after = max(before, 0), max(after, 0)
+        sql = self._statement("around", dense, position)
+        for attempt in range(3):
+            first = self._fetch(conn, self.sql_row, (board, period, subject))
+            if not first or first[0][0] is None:
+                return None
+            found = first[0]
+            row = _row(found)
+            params = self._at(board, period, row)
+            params.update(before=before, after=after, keys=before + 1)
+            me: Any = None
+            lead: list[Any] = []
+            trail: list[Any] = []
+            keys: list[tuple[float, int]] = []
+            better = distinct = tie = 0
+            for part, *values in self._fetch(conn, sql, params):
+                if part == 0:
+                    me = values
+                elif part == 1:
+                    lead.append(values)
+                elif part == 2:
+                    trail.append(values)
+                elif part == 3:
+                    keys.append((values[0], int(values[9])))
+                else:
+                    better, distinct, tie = (int(v) for v in values[9:12])
+            if attempt < 2 and (
+                me is None or tuple(me[:3]) != tuple(found[:3]) or me[8] != found[8]
+            ):
+                continue  # the row moved (or went) between the two statements
+            break
+        key: float = row.sort_key  # type: ignore[assignment]  # a ranked row has a sort key
+        hidden = not found[8]
+        rows = [*_rows(lead), row, *_rows(trail)]
+        head: float = rows[0].sort_key  # type: ignore[assignment]  # listed rows are ranked
+        # Keys from the first row's up to (not including) the subject's: all in `keys`,
+        # which holds the before + 1 greatest keys up to the subject's.
+        passed = [n for k, n in keys if head <= k < key]
+        first_better = better - sum(passed)
+        first_distinct = distinct - len(passed) if dense else 0
+        start: int | None
+        if len(lead) < before:
+            start = 0  # the page reaches the top of the board
+        elif position:
+            start = better + tie - len(lead)
+        else:
+            # The first key's listed rows end inside the page, or the board ends with it:
+            # the page holds the last of them.
+            shown = sum(1 for r in rows if r.sort_key == head) - (hidden and head == key)
+            ends = rows[-1].sort_key != head or len(trail) < after
+            start = first_better + dict(keys).get(head, 0) - shown if ends else None
+        return AroundPage(rows, len(lead), start, first_better, first_distinct, hidden)
+
+    def _at(self, board: str, period: str, row: BoardRow) -> dict[str, Any]:
+        """Return the named parameters that place ``row`` on a board's listing."""
+        key: float = row.sort_key  # type: ignore[assignment]  # a ranked row has a sort key
+        fine, coarse = bands(key)
+        return {
+            "b": board,
+            "p": period,
+            "s": row.subject,
+            "k": key,
+            "r": row.reached,
+            "fine": fine,
+            "coarse": coarse,
+        }
+
+    def _statement(self, kind: str, dense: bool, position: bool) -> str:
+        """Return the ``standing`` or ``around`` statement that counts what is asked for."""
+        found = self._named.get((kind, dense, position))
+        if found is not None:
+            return found
+        q = self._quote
+        rows, counts = q(self.tables.board_rows.name), q(self.tables.board_counts.name)
+        where = "board = :b AND period = :p"
+        listed = f"{where} AND listed = TRUE"
+        part = f"SELECT COALESCE(SUM(n), 0) FROM {counts} WHERE {where}"
+        better = (
+            f"({part} AND level = 2 AND sort_key < :coarse) + "
+            f"({part} AND level = 1 AND sort_key >= :coarse AND sort_key < :fine) + "
+            f"({part} AND level = 0 AND sort_key >= :fine AND sort_key < :k)"
+        )
+        distinct = (
+            f"(SELECT COUNT(*) FROM {counts} WHERE {where} AND level = 0 "
+            "AND sort_key < :k AND n > 0)"
+            if dense
+            else "0"
+        )
+        tie = (
+            f"(SELECT COUNT(*) FROM {rows} WHERE {listed} AND sort_key = :k "
+            f"AND {self._past('<', ('reached', 'subject'), (':r', ':s'))})"
+            if position
+            else "0"
+        )
+        if kind == "standing":
+            same = f"({part} AND level = 0 AND sort_key = :k)"
+            size = f"({part} AND level = 2)"
+            text = f"SELECT {better}, {same}, {size}, {distinct}, {tie}"
+        else:
+            cols = f"{self._near_cols}, listed"
+            key = ("sort_key", "reached", "subject")
+            at = (":k", ":r", ":s")
+            near = f"SELECT {cols} FROM {rows} WHERE {listed} AND "
+            down = "ORDER BY sort_key DESC, reached DESC, subject DESC"
+            blank = ", ".join(["NULL"] * 8)  # the columns of a row after its sort key
+            text = (
+                f"SELECT 0 AS part, {cols}, 0 AS n1, 0 AS n2, 0 AS n3 FROM {rows} "
+                f"WHERE {where} AND subject = :s "
+                f"UNION ALL SELECT 1, x.*, 0, 0, 0 FROM ({near}"
+                f"{self._past('<', key, at)} {down} LIMIT :before) x "
+                f"UNION ALL SELECT 2, y.*, 0, 0, 0 FROM ({near}"
+                f"{self._past('>', key, at)} ORDER BY sort_key, reached, subject LIMIT :after) y "
+                f"UNION ALL SELECT 3, z.sort_key, {blank}, z.n, 0, 0 FROM "
+                f"(SELECT sort_key, n FROM {counts} WHERE {where} AND level = 0 "
+                "AND sort_key <= :k AND n > 0 ORDER BY sort_key DESC LIMIT :keys) z "
+                f"UNION ALL SELECT 4, NULL, {blank}, {better}, {distinct}, {tie} "
+                "ORDER BY 1, 2, 3, 4"
+            )
+        if self.dialect != "sqlite":
+            text = re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", text)
+        self._named[(kind, dense, position)] = text
+        return text
+
+    def _past(self, op: str, columns: tuple[str, ...], marks: tuple[str, ...]) -> str:
+        """Return the condition that ``columns`` come before (``<``) or after (``>``) ``marks``.
+
+        A row-value comparison where the database reads it as a range of the listing
+        index (PostgreSQL, SQLite 3.15+); else the same condition expanded, which
+        MySQL/MariaDB read as ranges of the index.
+        """
+        if self._rowvalues:
+            return f"({', '.join(columns)}) {op} ({', '.join(marks)})"
+        terms = []
+        for i, column in enumerate(columns):
+            equal = [f"{c} = {m}" for c, m in zip(columns[:i], marks[:i], strict=True)]
+            terms.append("(" + " AND ".join([*equal, f"{column} {op} {marks[i]}"]) + ")")
+        return "(" + " OR ".join(terms) + ")"
 
     # -- rolling windows ---------------------------------------------------------------
 
@@ -462,6 +614,27 @@ class SQLBoards:
         people = sorted(s for s, row in index.rows.items() if not row.team)
         index.rebuild(self._opted_out(conn, people) if people else set())
         return index
+
+
+def _rows(found: Iterable[Any]) -> list[BoardRow]:
+    """Return the BoardRows of fetched rows (their first 8 columns are those of a BoardRow)."""
+    new = tuple.__new__  # skips NamedTuple's Python-level __new__ on this hot path
+    return [
+        new(
+            BoardRow,
+            (
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                int(r[5]),
+                tuple(decode_value(r[6])) if r[6] else (),
+                bool(r[7]),
+            ),
+        )
+        for r in found
+    ]
 
 
 def _row(found: Any) -> BoardRow:

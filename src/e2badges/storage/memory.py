@@ -15,7 +15,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .._engine import EffectBatch
-from .._leaderboards import BoardPage, BoardRow, Bucket, RollingBucket, Standing, merge_rows
+from .._leaderboards import (
+    AroundPage,
+    BoardPage,
+    BoardRow,
+    Bucket,
+    RollingBucket,
+    Standing,
+    merge_rows,
+)
 from .._models import Activity, Award, AwardRecord, LedgerEntry, Outcome, Revocation, Story
 from .._notifications import Notification, OutboxEntry
 from .._state import StateView
@@ -316,7 +324,14 @@ class MemoryStore(Store):
             return 0 if index is None else index.size()
 
     def board_page(
-        self, board: str, bucket: Bucket, start: int, stop: int, *, dense: bool = True
+        self,
+        board: str,
+        bucket: Bucket,
+        start: int,
+        stop: int,
+        *,
+        dense: bool = True,
+        sized: bool = True,
     ) -> BoardPage:
         with self._lock:
             index = self._index(board, bucket)
@@ -338,7 +353,13 @@ class MemoryStore(Store):
             return 0 if index is None else index.version(stop)
 
     def board_standing(
-        self, board: str, bucket: Bucket, subject: str, *, dense: bool = True
+        self,
+        board: str,
+        bucket: Bucket,
+        subject: str,
+        *,
+        dense: bool = True,
+        position: bool = True,
     ) -> Standing | None:
         with self._lock:
             index = self._index(board, bucket)
@@ -346,6 +367,25 @@ class MemoryStore(Store):
             if index is None or row is None or row.sort_key is None:
                 return None
             return index.standing(row, not index.visible(row, self._opted_out), dense)
+
+    def board_around(
+        self,
+        board: str,
+        bucket: Bucket,
+        subject: str,
+        before: int,
+        after: int,
+        *,
+        dense: bool = True,
+        position: bool = True,
+    ) -> AroundPage | None:
+        with self._lock:
+            index = self._index(board, bucket)
+            row = None if index is None else index.rows.get(subject)
+            if index is None or row is None or row.sort_key is None:
+                return None
+            hidden = not index.visible(row, self._opted_out)
+            return index.around(row, hidden, before, after, dense)
 
     def set_board_opt_out(self, user: str, opted_out: bool) -> None:
         with self._lock:

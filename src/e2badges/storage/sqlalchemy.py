@@ -32,7 +32,7 @@ from .._errors import (
     StorageError,
     TransientStorageError,
 )
-from .._leaderboards import BoardPage, Bucket, RollingBucket, Standing
+from .._leaderboards import AroundPage, BoardPage, Bucket, RollingBucket, Standing
 from .._models import Activity, Award, AwardRecord, LedgerEntry, Outcome, Revocation, Story
 from .._notifications import Notification, OutboxEntry
 from .._state import StateView
@@ -823,25 +823,70 @@ class SQLAlchemyStore(Store):
             return self._boards.size(conn, board, bucket)
 
     def board_page(
-        self, board: str, bucket: Bucket, start: int, stop: int, *, dense: bool = True
+        self,
+        board: str,
+        bucket: Bucket,
+        start: int,
+        stop: int,
+        *,
+        dense: bool = True,
+        sized: bool = True,
     ) -> BoardPage:
         with self._reading("reading a leaderboard") as conn:
             if isinstance(bucket, RollingBucket):
                 return self._boards.rolling(conn, board, bucket).page(start, stop, dense)
-            return self._boards.page(conn, board, bucket, start, stop, dense=dense)
+            return self._boards.page(conn, board, bucket, start, stop, dense=dense, sized=sized)
 
     def board_standing(
-        self, board: str, bucket: Bucket, subject: str, *, dense: bool = True
+        self,
+        board: str,
+        bucket: Bucket,
+        subject: str,
+        *,
+        dense: bool = True,
+        position: bool = True,
     ) -> Standing | None:
         with self._reading("reading a leaderboard") as conn:
             if not isinstance(bucket, RollingBucket):
-                return self._boards.standing(conn, board, bucket, subject, dense)
+                return self._boards.standing(
+                    conn, board, bucket, subject, dense=dense, position=position
+                )
             index = self._boards.rolling(conn, board, bucket)
             row = index.rows.get(subject)
             if row is None or row.sort_key is None:
                 return None
             hidden = not row.team and self._boards.opted_out(conn, subject)
             return index.standing(row, hidden, dense)
+
+    def board_around(
+        self,
+        board: str,
+        bucket: Bucket,
+        subject: str,
+        before: int,
+        after: int,
+        *,
+        dense: bool = True,
+        position: bool = True,
+    ) -> AroundPage | None:
+        with self._reading("reading a leaderboard") as conn:
+            if not isinstance(bucket, RollingBucket):
+                return self._boards.around(
+                    conn,
+                    board,
+                    bucket,
+                    subject,
+                    before=before,
+                    after=after,
+                    dense=dense,
+                    position=position,
+                )
+            index = self._boards.rolling(conn, board, bucket)
+            row = index.rows.get(subject)
+            if row is None or row.sort_key is None:
+                return None
+            hidden = not row.team and self._boards.opted_out(conn, subject)
+            return index.around(row, hidden, before, after, dense)
 
     def set_board_opt_out(self, user: str, opted_out: bool) -> None:
         with self._writing("recording a leaderboard opt-out") as conn:
