@@ -467,22 +467,25 @@ class SQLBoards:
             row = _row(found)
             params = self._at(board, period, row)
             params.update(before=before, after=after, keys=before + 1)
+            # Each result row: its part (0: the subject's row, 1 and 2: the rows before and
+            # after it, 3: a count row, 4: the counts), a board row's columns, 3 numbers.
             me: Any = None
             lead: list[Any] = []
             trail: list[Any] = []
-            keys: list[tuple[float, int]] = []
+            keys: dict[float, int] = {}
             better = distinct = tie = 0
-            for part, *values in self._fetch(conn, sql, params):
-                if part == 0:
-                    me = values
-                elif part == 1:
-                    lead.append(values)
+            for found_row in self._fetch(conn, sql, params):
+                part = found_row[0]
+                if part == 1:
+                    lead.append(found_row[1:])
                 elif part == 2:
-                    trail.append(values)
+                    trail.append(found_row[1:])
                 elif part == 3:
-                    keys.append((values[0], int(values[9])))
+                    keys[found_row[1]] = int(found_row[10])
+                elif part == 0:
+                    me = found_row[1:]
                 else:
-                    better, distinct, tie = (int(v) for v in values[9:12])
+                    better, distinct, tie = (int(v) for v in found_row[10:13])
             if attempt < 2 and (
                 me is None or tuple(me[:3]) != tuple(found[:3]) or me[8] != found[8]
             ):
@@ -490,11 +493,11 @@ class SQLBoards:
             break
         key: float = row.sort_key  # type: ignore[assignment]  # a ranked row has a sort key
         hidden = not found[8]
-        rows = [*_rows(lead), row, *_rows(trail)]
+        rows = [*_rows(lead), row, *_rows(trail)] if lead or trail else [row]
         head: float = rows[0].sort_key  # type: ignore[assignment]  # listed rows are ranked
         # Keys from the first row's up to (not including) the subject's: all in `keys`,
         # which holds the before + 1 greatest keys up to the subject's.
-        passed = [n for k, n in keys if head <= k < key]
+        passed = [n for k, n in keys.items() if head <= k < key]
         first_better = better - sum(passed)
         first_distinct = distinct - len(passed) if dense else 0
         start: int | None
@@ -507,7 +510,7 @@ class SQLBoards:
             # the page holds the last of them.
             shown = sum(1 for r in rows if r.sort_key == head) - (hidden and head == key)
             ends = rows[-1].sort_key != head or len(trail) < after
-            start = first_better + dict(keys).get(head, 0) - shown if ends else None
+            start = first_better + keys.get(head, 0) - shown if ends else None
         return AroundPage(rows, len(lead), start, first_better, first_distinct, hidden)
 
     def _at(self, board: str, period: str, row: BoardRow) -> dict[str, Any]:

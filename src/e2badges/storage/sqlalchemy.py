@@ -206,10 +206,16 @@ def _storage_errors(action: str, *, retryable: bool = False) -> Iterator[None]:
     try:
         yield
     except sa_exc.SQLAlchemyError as exc:
-        message = f"store: {action} failed: {exc.__class__.__name__}: {exc}".split("\n")[0]
-        if retryable and _transient(exc):
-            raise TransientStorageError(message) from exc
-        raise StorageError(message) from exc
+        raise _storage_error(action, exc, retryable=retryable) from exc
+
+
+def _storage_error(
+    action: str, exc: sa_exc.SQLAlchemyError, *, retryable: bool = False
+) -> StorageError:
+    message = f"store: {action} failed: {exc.__class__.__name__}: {exc}".split("\n")[0]
+    if retryable and _transient(exc):
+        return TransientStorageError(message)
+    return StorageError(message)
 
 
 class _SQLTransaction(StoreTransaction):
@@ -556,6 +562,35 @@ class SQLAlchemyStore(Store):
         with _storage_errors(action), self._lock, self.engine.connect() as conn:
             yield conn
 
+    @contextmanager
+    def _board_reading(self) -> Iterator[Connection]:
+        """Return a connection for leaderboard reads, outside any transaction.
+
+        A board read is a few statements, each consistent by itself (as under READ
+        COMMITTED), so on PostgreSQL it runs in autocommit mode: psycopg then sends
+        no BEGIN before it and no ROLLBACK when the pool takes the connection back,
+        two round trips that would cost as much as the read.  (SQLite and pymysql
+        begin no transaction, or none that costs a round trip, for a read.)
+        """
+        # One context manager, not _reading's two: these reads are a hot path.
+        try:
+            with self._lock, self.engine.connect() as conn:
+                if self._dialect != "postgresql":
+                    yield conn
+                    return
+                driver = conn.connection.dbapi_connection
+                was = driver.autocommit  # type: ignore[union-attr]
+                driver.autocommit = True  # type: ignore[union-attr]
+                try:
+                    yield conn
+                finally:
+                    try:
+                        driver.autocommit = was  # type: ignore[union-attr]
+                    except self.engine.dialect.loaded_dbapi.Error:
+                        conn.invalidate()  # a broken connection: the pool replaces it
+        except sa_exc.SQLAlchemyError as exc:
+            raise _storage_error("reading a leaderboard", exc) from exc
+
     def read_state(self, keys: Iterable[str]) -> dict[str, Any]:
         stored = {storage_key(k): k for k in keys}
         if not stored:
@@ -817,7 +852,7 @@ class SQLAlchemyStore(Store):
     # -- leaderboards --------------------------------------------------------------------
 
     def board_size(self, board: str, bucket: Bucket) -> int:
-        with self._reading("reading a leaderboard") as conn:
+        with self._board_reading() as conn:
             if isinstance(bucket, RollingBucket):
                 return self._boards.rolling(conn, board, bucket).size()
             return self._boards.size(conn, board, bucket)
@@ -832,7 +867,7 @@ class SQLAlchemyStore(Store):
         dense: bool = True,
         sized: bool = True,
     ) -> BoardPage:
-        with self._reading("reading a leaderboard") as conn:
+        with self._board_reading() as conn:
             if isinstance(bucket, RollingBucket):
                 return self._boards.rolling(conn, board, bucket).page(start, stop, dense)
             return self._boards.page(conn, board, bucket, start, stop, dense=dense, sized=sized)
@@ -846,7 +881,7 @@ class SQLAlchemyStore(Store):
         dense: bool = True,
         position: bool = True,
     ) -> Standing | None:
-        with self._reading("reading a leaderboard") as conn:
+        with self._board_reading() as conn:
             if not isinstance(bucket, RollingBucket):
                 return self._boards.standing(
                     conn, board, bucket, subject, dense=dense, position=position
@@ -869,7 +904,7 @@ class SQLAlchemyStore(Store):
         dense: bool = True,
         position: bool = True,
     ) -> AroundPage | None:
-        with self._reading("reading a leaderboard") as conn:
+        with self._board_reading() as conn:
             if not isinstance(bucket, RollingBucket):
                 return self._boards.around(
                     conn,
@@ -893,7 +928,7 @@ class SQLAlchemyStore(Store):
             self._boards.set_opt_out(conn, user, opted_out)
 
     def board_opt_out(self, user: str) -> bool:
-        with self._reading("reading a leaderboard opt-out") as conn:
+        with self._board_reading() as conn:
             return self._boards.opted_out(conn, user)
 
     # -- lifecycle ---------------------------------------------------------------------
