@@ -113,9 +113,10 @@ class SQLBoards:
         )
         # Statements with named parameters (:name), for one standing and for the rows next
         # to a subject's row; built per (dense, position) on first use.
-        self.sql_head = sql(f"SELECT {cols} FROM {rows} WHERE {listed} {order} LIMIT ?")
+        self.sql_head = sql(f"SELECT {cols} FROM {rows} WHERE {listed} {order} LIMIT ")
+        self._heads: dict[int, str] = {}
         self._near_cols = cols
-        self._named: dict[tuple[str, bool, bool], str] = {}
+        self._named: dict[tuple[bool, bool, int, int, bool], str] = {}
         self._rowvalues = name == "postgresql" or (
             name == "sqlite" and (dialect.server_version_info or (0,)) >= (3, 15)
         )
@@ -333,6 +334,15 @@ class SQLBoards:
         finally:
             cursor.close()
 
+    def _head(self, stop: int) -> str:
+        """Return the statement of the first ``stop`` listed rows (the limit in its text)."""
+        found = self._heads.get(stop)
+        if found is None:
+            if len(self._heads) >= 64:
+                self._heads.clear()
+            found = self._heads[stop] = f"{self.sql_head}{int(stop)}"
+        return found
+
     def size(self, conn: Connection, board: str, period: str) -> int:
         """Return the number of listed rows."""
         return int(self._fetch(conn, self.sql_size, (board, period))[0][0] or 0)
@@ -354,9 +364,7 @@ class SQLBoards:
         if not start:
             if not sized:
                 # The leading rows alone: one read of the listing index from its start.
-                return BoardPage(
-                    0, _rows(self._fetch(conn, self.sql_head, (board, period, stop))), 0
-                )
+                return BoardPage(0, _rows(self._fetch(conn, self._head(stop), (board, period))), 0)
             found = self._fetch(conn, self.sql_top, (board, period, board, period, stop))
             if not found:
                 return BoardPage(0, [], 0)
@@ -416,17 +424,23 @@ class SQLBoards:
         position: bool = True,
     ) -> Standing | None:
         """Return where ``subject``'s ranked row stands among the listed rows of others."""
-        first = self._fetch(conn, self.sql_row, (board, period, subject))
-        if not first or first[0][0] is None:
+        near = self._near(
+            conn,
+            board,
+            period,
+            subject,
+            before=0,
+            after=0,
+            dense=dense,
+            position=position,
+            sized=True,
+        )
+        if near is None:
             return None
-        found = first[0]
-        row = _row(found)
-        params = self._at(board, period, row)
-        sql = self._statement("standing", dense, position)
-        better, same, size, distinct, tie = (int(v) for v in self._fetch(conn, sql, params)[0])
+        found, _, _, _, (better, distinct, tie, same, size) = near
         hidden = not found[8]
         return Standing(
-            row=row,
+            row=_row(found),
             size=size,
             before=better + tie if position else 0,
             better=better,
@@ -449,48 +463,22 @@ class SQLBoards:
         position: bool,
     ) -> AroundPage | None:
         """Return ``subject``'s ranked row with up to ``before`` and ``after`` listed rows
-        next to it (see Store.board_around).
-
-        Two statements: the subject's row, then one that reads the rows before it
-        (the listing index backwards from the row's key) and after it, the count
-        rows of the keys just before and up to it, and the counts of its standing.
-        The second statement reads the subject's row again; if a concurrent
-        commit moved it in between, both run again (a few times at most).
-        """
+        next to it (see Store.board_around)."""
         before, after = max(before, 0), max(after, 0)
-        sql = self._statement("around", dense, position)
-        for attempt in range(3):
-            first = self._fetch(conn, self.sql_row, (board, period, subject))
-            if not first or first[0][0] is None:
-                return None
-            found = first[0]
-            row = _row(found)
-            params = self._at(board, period, row)
-            params.update(before=before, after=after, keys=before + 1)
-            # Each result row: its part (0: the subject's row, 1 and 2: the rows before and
-            # after it, 3: a count row, 4: the counts), a board row's columns, 3 numbers.
-            me: Any = None
-            lead: list[Any] = []
-            trail: list[Any] = []
-            keys: dict[float, int] = {}
-            better = distinct = tie = 0
-            for found_row in self._fetch(conn, sql, params):
-                part = found_row[0]
-                if part == 1:
-                    lead.append(found_row[1:])
-                elif part == 2:
-                    trail.append(found_row[1:])
-                elif part == 3:
-                    keys[found_row[1]] = int(found_row[10])
-                elif part == 0:
-                    me = found_row[1:]
-                else:
-                    better, distinct, tie = (int(v) for v in found_row[10:13])
-            if attempt < 2 and (
-                me is None or tuple(me[:3]) != tuple(found[:3]) or me[8] != found[8]
-            ):
-                continue  # the row moved (or went) between the two statements
-            break
+        near = self._near(
+            conn,
+            board,
+            period,
+            subject,
+            before=before,
+            after=after,
+            dense=dense,
+            position=position,
+        )
+        if near is None:
+            return None
+        found, lead, trail, keys, (better, distinct, tie, _, _) = near
+        row = _row(found)
         key: float = row.sort_key  # type: ignore[assignment]  # a ranked row has a sort key
         hidden = not found[8]
         rows = [*_rows(lead), row, *_rows(trail)] if lead or trail else [row]
@@ -513,25 +501,92 @@ class SQLBoards:
             start = first_better + keys.get(head, 0) - shown if ends else None
         return AroundPage(rows, len(lead), start, first_better, first_distinct, hidden)
 
-    def _at(self, board: str, period: str, row: BoardRow) -> dict[str, Any]:
-        """Return the named parameters that place ``row`` on a board's listing."""
-        key: float = row.sort_key  # type: ignore[assignment]  # a ranked row has a sort key
-        fine, coarse = bands(key)
-        return {
-            "b": board,
-            "p": period,
-            "s": row.subject,
-            "k": key,
-            "r": row.reached,
-            "fine": fine,
-            "coarse": coarse,
-        }
+    def _near(
+        self,
+        conn: Connection,
+        board: str,
+        period: str,
+        subject: str,
+        *,
+        before: int,
+        after: int,
+        dense: bool,
+        position: bool,
+        sized: bool = False,
+    ) -> tuple[Any, list[Any], list[Any], dict[float, int], tuple[int, ...]] | None:
+        """Return what the statement of :meth:`_statement` reads around ``subject``'s row.
 
-    def _statement(self, kind: str, dense: bool, position: bool) -> str:
-        """Return the ``standing`` or ``around`` statement that counts what is asked for."""
-        found = self._named.get((kind, dense, position))
+        That is the subject's row (its columns, then ``listed``), the rows before it
+        and after it (in listing order), the count rows of the ``before + 1``
+        greatest keys up to its key, and the counts ``better, distinct_better,
+        tie, same, size`` (those not asked for are 0); None if it has no ranked
+        row.  Two statements: the row (whose key gives the others' parameters),
+        then the rest, which reads the row again: if a concurrent commit moved it
+        in between, both run again (twice at most, then the second answer stands).
+        """
+        sql = self._statement(dense, position, before, after, sized)
+        for attempt in range(3):
+            first = self._fetch(conn, self.sql_row, (board, period, subject))
+            if not first or first[0][0] is None:
+                return None
+            found = first[0]
+            key: float = found[0]
+            fine, coarse = bands(key)
+            params = {
+                "b": board,
+                "p": period,
+                "s": subject,
+                "k": key,
+                "r": found[1],
+                "fine": fine,
+                "coarse": coarse,
+            }
+            # Each result row: its part (0: the subject's row, 1 and 2: the rows before
+            # and after it, 3: a count row, 4: the counts), a row's columns, 5 numbers.
+            me: Any = None
+            lead: list[Any] = []
+            trail: list[Any] = []
+            keys: dict[float, int] = {}
+            counts: tuple[int, ...] = (0, 0, 0, 0, 0)
+            for got in self._fetch(conn, sql, params):
+                part = got[0]
+                if part == 1:
+                    lead.append(got[1:])
+                elif part == 2:
+                    trail.append(got[1:])
+                elif part == 3:
+                    keys[got[1]] = int(got[10])
+                elif part == 0:
+                    me = got[1:]
+                else:
+                    counts = tuple(int(v) for v in got[10:15])
+            if attempt == 2 or (me is not None and me[:3] == found[:3] and me[8] == found[8]):
+                return found, lead, trail, keys, counts
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _statement(
+        self, dense: bool, position: bool, before: int, after: int, sized: bool = False
+    ) -> str:
+        """Return the statement that reads around one row and counts what is asked for.
+
+        Its parts: the row itself; up to ``before`` listed rows before it (the listing
+        index read backwards from the row's key) and ``after`` after it; the count
+        rows of the ``before + 1`` greatest keys up to its key; and one row of
+        counts: ``better`` (count rows of the bands and keys below the row's),
+        ``distinct`` (dense), ``tie`` (ordinal: the listed rows of its key before
+        it), ``same`` and ``size`` (sized).  One shape for standings and pages, on
+        purpose: PostgreSQL settles on the generic plan of this shape after a few
+        calls (index reads, no planning per call), while it kept re-planning a
+        statement of the counts alone, which cost more than running it.  Row limits
+        are written into the text, not passed as parameters: with a parameter the
+        generic plan would expect a tenth of the table.
+        """
+        name = (dense, position, before, after, sized)
+        found = self._named.get(name)
         if found is not None:
             return found
+        if len(self._named) >= 64:
+            self._named.clear()
         q = self._quote
         rows, counts = q(self.tables.board_rows.name), q(self.tables.board_counts.name)
         where = "board = :b AND period = :p"
@@ -554,33 +609,35 @@ class SQLBoards:
             if position
             else "0"
         )
-        if kind == "standing":
-            same = f"({part} AND level = 0 AND sort_key = :k)"
-            size = f"({part} AND level = 2)"
-            text = f"SELECT {better}, {same}, {size}, {distinct}, {tie}"
-        else:
-            cols = f"{self._near_cols}, listed"
-            key = ("sort_key", "reached", "subject")
-            at = (":k", ":r", ":s")
-            near = f"SELECT {cols} FROM {rows} WHERE {listed} AND "
-            down = "ORDER BY sort_key DESC, reached DESC, subject DESC"
-            blank = ", ".join(["NULL"] * 8)  # the columns of a row after its sort key
-            text = (
-                f"SELECT 0 AS part, {cols}, 0 AS n1, 0 AS n2, 0 AS n3 FROM {rows} "
-                f"WHERE {where} AND subject = :s "
-                f"UNION ALL SELECT 1, x.*, 0, 0, 0 FROM ({near}"
-                f"{self._past('<', key, at)} {down} LIMIT :before) x "
-                f"UNION ALL SELECT 2, y.*, 0, 0, 0 FROM ({near}"
-                f"{self._past('>', key, at)} ORDER BY sort_key, reached, subject LIMIT :after) y "
-                f"UNION ALL SELECT 3, z.sort_key, {blank}, z.n, 0, 0 FROM "
-                f"(SELECT sort_key, n FROM {counts} WHERE {where} AND level = 0 "
-                "AND sort_key <= :k AND n > 0 ORDER BY sort_key DESC LIMIT :keys) z "
-                f"UNION ALL SELECT 4, NULL, {blank}, {better}, {distinct}, {tie} "
-                "ORDER BY 1, 2, 3, 4"
-            )
+        same, size = (
+            (f"({part} AND level = 0 AND sort_key = :k)", f"({part} AND level = 2)")
+            if sized
+            else ("0", "0")
+        )
+        cols = f"{self._near_cols}, listed"
+        key = ("sort_key", "reached", "subject")
+        at = (":k", ":r", ":s")
+        near = f"SELECT {cols} FROM {rows} WHERE {listed} AND "
+        down = "ORDER BY sort_key DESC, reached DESC, subject DESC"
+        blank = ", ".join(["NULL"] * 8)  # the columns of a row after its sort key
+        zeros = "0, 0, 0, 0, 0"
+        text = (
+            f"SELECT 0 AS part, {cols}, 0 AS n1, 0 AS n2, 0 AS n3, 0 AS n4, 0 AS n5 "
+            f"FROM {rows} WHERE {where} AND subject = :s "
+            f"UNION ALL SELECT 1, x.*, {zeros} FROM ({near}"
+            f"{self._past('<', key, at)} {down} LIMIT {int(before)}) x "
+            f"UNION ALL SELECT 2, y.*, {zeros} FROM ({near}"
+            f"{self._past('>', key, at)} ORDER BY sort_key, reached, subject "
+            f"LIMIT {int(after)}) y "
+            f"UNION ALL SELECT 3, z.sort_key, {blank}, z.n, 0, 0, 0, 0 FROM "
+            f"(SELECT sort_key, n FROM {counts} WHERE {where} AND level = 0 "
+            f"AND sort_key <= :k AND n > 0 ORDER BY sort_key DESC LIMIT {int(before) + 1}) z "
+            f"UNION ALL SELECT 4, NULL, {blank}, {better}, {distinct}, {tie}, {same}, {size} "
+            "ORDER BY 1, 2, 3, 4"
+        )
         if self.dialect != "sqlite":
             text = re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", text)
-        self._named[(kind, dense, position)] = text
+        self._named[name] = text
         return text
 
     def _past(self, op: str, columns: tuple[str, ...], marks: tuple[str, ...]) -> str:
