@@ -574,12 +574,13 @@ class SQLBoards:
         rows of the ``before + 1`` greatest keys up to its key; and one row of
         counts: ``better`` (count rows of the bands and keys below the row's),
         ``distinct`` (dense), ``tie`` (ordinal: the listed rows of its key before
-        it), ``same`` and ``size`` (sized).  One shape for standings and pages, on
-        purpose: PostgreSQL settles on the generic plan of this shape after a few
-        calls (index reads, no planning per call), while it kept re-planning a
-        statement of the counts alone, which cost more than running it.  Row limits
-        are written into the text, not passed as parameters: with a parameter the
-        generic plan would expect a tenth of the table.
+        it), ``same`` and ``size`` (sized).  On PostgreSQL a standing has the same
+        shape, rows left out by limits of 0, on purpose: PostgreSQL settles on the
+        generic plan of this shape after a few calls (index reads, no planning per
+        call), while it kept re-planning a statement of the row and counts alone,
+        which cost more than running it.  Row limits are written into the text,
+        not passed as parameters: with a parameter the generic plan would expect a
+        tenth of the table.
         """
         name = (dense, position, before, after, sized)
         found = self._named.get(name)
@@ -621,10 +622,15 @@ class SQLBoards:
         down = "ORDER BY sort_key DESC, reached DESC, subject DESC"
         blank = ", ".join(["NULL"] * 8)  # the columns of a row after its sort key
         zeros = "0, 0, 0, 0, 0"
-        text = (
+        mine = (
             f"SELECT 0 AS part, {cols}, 0 AS n1, 0 AS n2, 0 AS n3, 0 AS n4, 0 AS n5 "
             f"FROM {rows} WHERE {where} AND subject = :s "
-            f"UNION ALL SELECT 1, x.*, {zeros} FROM ({near}"
+        )
+        tally = f"UNION ALL SELECT 4, NULL, {blank}, {better}, {distinct}, {tie}, {same}, {size}"
+        if self.dialect != "postgresql" and not (before or after):
+            return self._named.setdefault(name, self._params(mine + tally))
+        text = (
+            f"{mine}UNION ALL SELECT 1, x.*, {zeros} FROM ({near}"
             f"{self._past('<', key, at)} {down} LIMIT {int(before)}) x "
             f"UNION ALL SELECT 2, y.*, {zeros} FROM ({near}"
             f"{self._past('>', key, at)} ORDER BY sort_key, reached, subject "
@@ -632,13 +638,15 @@ class SQLBoards:
             f"UNION ALL SELECT 3, z.sort_key, {blank}, z.n, 0, 0, 0, 0 FROM "
             f"(SELECT sort_key, n FROM {counts} WHERE {where} AND level = 0 "
             f"AND sort_key <= :k AND n > 0 ORDER BY sort_key DESC LIMIT {int(before) + 1}) z "
-            f"UNION ALL SELECT 4, NULL, {blank}, {better}, {distinct}, {tie}, {same}, {size} "
-            "ORDER BY 1, 2, 3, 4"
+            f"{tally} ORDER BY 1, 2, 3, 4"
         )
-        if self.dialect != "sqlite":
-            text = re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", text)
-        self._named[name] = text
-        return text
+        return self._named.setdefault(name, self._params(text))
+
+    def _params(self, text: str) -> str:
+        """Return ``text`` with its ``:name`` parameters in the driver's style."""
+        if self.dialect == "sqlite":
+            return text
+        return re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", text)
 
     def _past(self, op: str, columns: tuple[str, ...], marks: tuple[str, ...]) -> str:
         """Return the condition that ``columns`` come before (``<``) or after (``>``) ``marks``.
