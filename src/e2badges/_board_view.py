@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from ._errors import InvalidQueryError
 from ._leaderboards import (
+    AroundPage,
     BoardPage,
     Bucket,
     CompiledBoard,
@@ -209,22 +210,38 @@ class LeaderboardView:
                 return self._page(bucket, start, start + count, shown)
         if not n:
             return []
-        # The rows next to the user's: enough for any place of the user in the entries.
-        near = self._store.board_around(
-            self.id, bucket, user, n - 1, n - 1, dense=self._dense, position=self._ordinal
-        )
+        # The rows of the entries when the user is not near an end of the board.
+        lead = n // 2
+        trail = n - 1 - lead
+        near = self._around(bucket, user, lead, trail)
         if near is None or (near.hidden and viewer != user):
             return []
+        before, after = near.at, len(near.rows) - near.at - 1
+        # Fewer rows than asked for on one side: the board ends there, and the entries
+        # take more rows from the other side.
+        if before < lead and after == trail:
+            near = self._around(bucket, user, lead, n - 1 - before)
+        elif after < trail and before == lead:
+            near = self._around(bucket, user, n - 1 - after, trail)
+        if near is None:
+            return []
         rows = near.rows
-        # The window is the same over these rows as over the whole board: where fewer rows
-        # than asked for came before (or after) the user's, the board ends there.
+        # Over these rows the window falls as over the whole board: where fewer rows than
+        # asked for came before (or after) the user's, the board ends there.
         start, count = around_start(near.at, n, len(rows))
         first = near.start
         if first is None:
             # Every row has the same score: competition and dense ranks need no position.
             first = near.better
-        entries = ranked_page(self._style, first, near.better, near.distinct_better, rows)
-        return entries[start : start + count]
+        entries = ranked_page(
+            self._style, first, near.better, near.distinct_better, rows[: start + count]
+        )
+        return entries[start:]
+
+    def _around(self, bucket: Bucket, user: str, before: int, after: int) -> AroundPage | None:
+        return self._store.board_around(
+            self.id, bucket, user, before, after, dense=self._dense, position=self._ordinal
+        )
 
     def size(
         self, *, window: str | None = None, period: Period = None, viewer: str | None = None
