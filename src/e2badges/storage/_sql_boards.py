@@ -11,9 +11,13 @@ number of *listed* rows per sort key (level 0) and per band of sort keys
   level-1 band, and the level-0 keys from there to the key: a few hundred
   count rows at most, whatever the board's size;
 - ``before`` adds the listed rows with the same key that come first (an indexed
-  count over the tie only);
+  count over the tie only, made only for ordinal ranks, which need it);
 - a page that does not start at the top finds the key at its start position by
-  walking the same levels, then reads from that key with an offset within the tie.
+  walking the same levels, then reads from that key with an offset within the tie;
+- the rows around a subject's row (``around``) are read from the row itself: the
+  listing index backwards from its ``(sort_key, reached, subject)`` and forwards,
+  in one statement with the count rows of the keys just before it and its own
+  counts, so that the first row's counts follow without counting the tie.
 
 Bands are scale-free: a band is the largest value ``m / 2**b * 2**e`` (``b`` = 3
 bits of mantissa for level 2, 8 for level 1) not above the key, so there are 8
@@ -561,6 +565,11 @@ class SQLBoards:
                 else:
                     counts = tuple(int(v) for v in got[10:15])
             if attempt == 2 or (me is not None and me[:3] == found[:3] and me[8] == found[8]):
+                if self.dialect == "sqlite":
+                    # Unordered (see _statement): SQLite's order of numbers and of text
+                    # (BINARY, UTF-8 bytes) is Python's.
+                    lead.sort(key=_listing)
+                    trail.sort(key=_listing)
                 return found, lead, trail, keys, counts
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -638,8 +647,12 @@ class SQLBoards:
             f"UNION ALL SELECT 3, z.sort_key, {blank}, z.n, 0, 0, 0, 0 FROM "
             f"(SELECT sort_key, n FROM {counts} WHERE {where} AND level = 0 "
             f"AND sort_key <= :k AND n > 0 ORDER BY sort_key DESC LIMIT {int(before) + 1}) z "
-            f"{tally} ORDER BY 1, 2, 3, 4"
+            f"{tally}"
         )
+        if self.dialect != "sqlite":
+            # Rows in listing order by the database's collation; on SQLite, sorted after
+            # (merging the sorted parts cost SQLite more than the rest of the statement).
+            text += " ORDER BY 1, 2, 3, 4"
         return self._named.setdefault(name, self._params(text))
 
     def _params(self, text: str) -> str:
@@ -682,6 +695,11 @@ class SQLBoards:
         people = sorted(s for s, row in index.rows.items() if not row.team)
         index.rebuild(self._opted_out(conn, people) if people else set())
         return index
+
+
+def _listing(found: Any) -> tuple[float, float, str]:
+    """Return the listing order of a fetched row: its sort key, time reached, subject."""
+    return found[0], found[1], found[2]
 
 
 def _rows(found: Iterable[Any]) -> list[BoardRow]:
