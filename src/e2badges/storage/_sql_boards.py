@@ -112,8 +112,10 @@ class SQLBoards:
             f"SELECT sort_key, n FROM {counts} WHERE {where} AND level = ? AND sort_key >= ? "
             "AND sort_key < ? ORDER BY sort_key"
         )
+        # Distinct better keys: the level-0 count rows below the key, counted in the primary
+        # key alone (no count row is left at 0: _move deletes it in the same transaction).
         self.sql_distinct = sql(
-            f"SELECT COUNT(*) FROM {counts} WHERE {where} AND level = 0 AND sort_key < ? AND n > 0"
+            f"SELECT COUNT(*) FROM {counts} WHERE {where} AND level = 0 AND sort_key < ?"
         )
         # Statements with named parameters (:name), for one standing and for the rows next
         # to a subject's row; built per (dense, position) on first use.
@@ -608,8 +610,7 @@ class SQLBoards:
             f"({part} AND level = 0 AND sort_key >= :fine AND sort_key < :k)"
         )
         distinct = (
-            f"(SELECT COUNT(*) FROM {counts} WHERE {where} AND level = 0 "
-            "AND sort_key < :k AND n > 0)"
+            f"(SELECT COUNT(*) FROM {counts} WHERE {where} AND level = 0 AND sort_key < :k)"
             if dense
             else "0"
         )
