@@ -117,10 +117,11 @@ class SQLBoards:
         self.sql_distinct = sql(
             f"SELECT COUNT(*) FROM {counts} WHERE {where} AND level = 0 AND sort_key < ?"
         )
-        # Statements with named parameters (:name), for one standing and for the rows next
-        # to a subject's row; built per (dense, position) on first use.
+        # The first rows alone, the limit appended to the text (see _head).
         self.sql_head = sql(f"SELECT {cols} FROM {rows} WHERE {listed} {order} LIMIT ")
         self._heads: dict[int, str] = {}
+        # Standings and the rows around one: named parameters, built on first use (see
+        # _statement).
         self._near_cols = cols
         self._named: dict[tuple[bool, bool, int, int, bool], str] = {}
         self._rowvalues = name == "postgresql" or (
@@ -528,7 +529,7 @@ class SQLBoards:
         tie, same, size`` (those not asked for are 0); None if it has no ranked
         row.  Two statements: the row (whose key gives the others' parameters),
         then the rest, which reads the row again: if a concurrent commit moved it
-        in between, both run again (twice at most, then the second answer stands).
+        in between, both run again (twice at most, then the last answer stands).
         """
         sql = self._statement(dense, position, before, after, sized)
         for attempt in range(3):
