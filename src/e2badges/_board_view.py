@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from ._errors import InvalidQueryError, RankingsDisabledError
 from ._leaderboards import (
+    AroundPage,
     BoardPage,
     Bucket,
     CompiledBoard,
@@ -66,6 +67,7 @@ class LeaderboardView:
         "_dense",
         "_formula",
         "_names",
+        "_ordinal",
         "_pages",
         "_rolling",
         "_store",
@@ -100,8 +102,10 @@ class LeaderboardView:
         self._teams = board.scope == "teams"
         self._store = store
         self._style = board.definition.ranking
-        # Distinct better scores are counted only for dense ranks, which need them.
+        # Distinct better scores are counted only for dense ranks, and positions inside a
+        # tie only for ordinal ranks: the ranks that need them.
         self._dense = self._style == "dense"
+        self._ordinal = self._style == "ordinal"
         self._formula = board.formula
         windows = [parse_window(name) for name in board.definition.windows]
         self._windows: dict[str, Window] = {w.name: w for w in windows}
@@ -234,11 +238,50 @@ class LeaderboardView:
             self._refuse("around()")
         _count("n", n, self.id)
         bucket = self._bucket(window, period)
-        standing, shown = self._view(bucket, user, viewer)
-        if standing is None:
+        _user("user", user, self.id)
+        if viewer is not None and viewer != user:
+            shown = self._hidden_viewer(bucket, viewer)
+            if shown is not None:
+                # The board shown to a viewer who opted out has their row put back in.
+                standing = self._view(bucket, user, viewer, position=True, shown=shown)[0]
+                if standing is None:
+                    return []
+                start, count = around_start(standing.before, n, standing.size)
+                return self._named(self._page(bucket, start, start + count, shown), viewer)
+        if not n:
             return []
-        start, count = around_start(standing.before, n, standing.size)
-        return self._named(self._page(bucket, start, start + count, shown), viewer)
+        # The rows of the entries when the user is not near an end of the board.
+        lead = n // 2
+        trail = n - 1 - lead
+        near = self._around(bucket, user, lead, trail)
+        if near is None or (near.hidden and viewer != user):
+            return []
+        before, after = near.at, len(near.rows) - near.at - 1
+        # Fewer rows than asked for on one side: the board ends there, and the entries
+        # take more rows from the other side.
+        if before < lead and after == trail:
+            near = self._around(bucket, user, lead, n - 1 - before)
+        elif after < trail and before == lead:
+            near = self._around(bucket, user, n - 1 - after, trail)
+        if near is None:
+            return []
+        rows = near.rows
+        # Over these rows the window falls as over the whole board: where fewer rows than
+        # asked for came before (or after) the user's, the board ends there.
+        start, count = around_start(near.at, n, len(rows))
+        first = near.start
+        if first is None:
+            # Every row has the same score: competition and dense ranks need no position.
+            first = near.better
+        entries = ranked_page(
+            self._style, first, near.better, near.distinct_better, rows[: start + count]
+        )
+        return self._named(entries[start:], viewer)
+
+    def _around(self, bucket: Bucket, user: str, before: int, after: int) -> AroundPage | None:
+        return self._store.board_around(
+            self.id, bucket, user, before, after, dense=self._dense, position=self._ordinal
+        )
 
     def size(
         self, *, window: str | None = None, period: Period = None, viewer: str | None = None
@@ -280,21 +323,36 @@ class LeaderboardView:
         return standing if standing is not None and standing.hidden else None
 
     def _view(
-        self, bucket: Bucket, user: str, viewer: str | None
+        self,
+        bucket: Bucket,
+        user: str,
+        viewer: str | None,
+        *,
+        position: bool | None = None,
+        shown: Standing | None = None,
     ) -> tuple[Standing | None, Standing | None]:
         """Return ``user``'s standing on the board shown to ``viewer``, and the hidden viewer's.
 
         The second item is the standing (among the listed rows) of a viewer who
         opted out, whose row the board shown to them puts back in; else None.
+        ``position`` asks for the standing's ``before`` (default: for ordinal
+        ranks only); ``shown``, when given, is that hidden viewer's standing.
         """
         _user("user", user, self.id)
-        standing = self._store.board_standing(self.id, bucket, user, dense=self._dense)
+        standing = self._store.board_standing(
+            self.id,
+            bucket,
+            user,
+            dense=self._dense,
+            position=self._ordinal if position is None else position,
+        )
         if viewer == user:
             if standing is not None and standing.hidden:
                 # The board shown to this person has them in it.
                 return standing._replace(size=standing.size + 1), standing
             return standing, None
-        shown = self._hidden_viewer(bucket, viewer)
+        if shown is None:
+            shown = self._hidden_viewer(bucket, viewer)
         if standing is None or standing.hidden:
             return None, shown
         return (standing if shown is None else _with(standing, shown)), shown
@@ -307,7 +365,7 @@ class LeaderboardView:
         store = self._store
         board = self.id
         if shown is None:
-            page = store.board_page(board, bucket, start, stop, dense=self._dense)
+            page = store.board_page(board, bucket, start, stop, dense=self._dense, sized=False)
             rows, better, distinct = page.rows, page.better, page.distinct_better
         else:
             # The listed rows with the (hidden) viewer's row put back at its position.

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "WEEKDAYS",
+    "AroundPage",
     "AverageMetric",
     "BoardPage",
     "BoardRow",
@@ -334,6 +335,25 @@ class BoardPage(NamedTuple):
     size: int
     better: int = 0
     distinct_better: int = 0
+
+
+class AroundPage(NamedTuple):
+    """A subject's ranked row with the listed rows next to it, in listing order.
+
+    ``rows[at]`` is the subject's row: listed, or (``hidden``: its person
+    opted out) at the place it would have.  ``start`` is the number of listed
+    rows before ``rows[0]`` (None when it was not asked for and every row has
+    the same score); ``better`` and ``distinct_better`` count, for ``rows[0]``,
+    the listed rows with a strictly better score and the distinct strictly
+    better scores.
+    """
+
+    rows: list[BoardRow]
+    at: int
+    start: int | None
+    better: int
+    distinct_better: int
+    hidden: bool = False
 
 
 class LeaderboardEntry(NamedTuple):

@@ -159,6 +159,19 @@ def assert_same_answers(
         assert actual.board_page(board, period, start, start + 3) == expected.board_page(
             board, period, start, start + 3
         ), start
+    for subject in subjects:
+        for before, after in ((0, 0), (1, 1), (2, 3), (4, 0)):
+            want = expected.board_around(board, period, subject, before, after)
+            assert actual.board_around(board, period, subject, before, after) == want, subject
+            # Without positions the page may leave out the start of a page of one score.
+            got = actual.board_around(board, period, subject, before, after, position=False)
+            if want is None or got is None:
+                assert got == want, subject
+                continue
+            if got.start is None:
+                assert len({row.sort_key for row in got.rows}) == 1, subject
+                got = got._replace(start=want.start)
+            assert got == want, subject
 
 
 SCORES = st.sampled_from([0, 1, 2, 3, 7, 8, 255, 256, 257, 1023, 1024, 5000])
@@ -212,3 +225,49 @@ class TestMatchesMemoryStore:
         finally:
             for store in stores:
                 store.close()
+
+
+class TestReadsUseIndexes:
+    def test_no_board_read_scans_a_table(self) -> None:
+        """Every statement of a leaderboard read reads the board tables through an index
+        (SQLite's plan: a SEARCH, never a SCAN of a board table)."""
+        store = SQLAlchemyStore("sqlite://")
+        try:
+            rewards = Rewards(store, rules=BOARD_RULES, leaderboards=BOARDS, clock=FrozenClock(T0))
+            rewards.record_many(
+                [
+                    Activity(id=f"s{n}", actor=f"u{n}", kind="score", value=n % 4, at=T0)
+                    for n in range(1, 30)
+                ]
+            )
+            boards = store._boards
+            t = store.tenant  # the first parameter of each statement
+            at = {"t": t, "b": "pts", "p": "all", "s": "u5", "k": -1.0, "r": 0.0}
+            at["fine"] = at["coarse"] = -1.0
+            statements: list[tuple[str, object]] = [
+                (boards.sql_row, (t, "pts", "all", "u5")),
+                (boards._head(10), (t, "pts", "all")),
+                (boards.sql_top, (t, "pts", "all", t, "pts", "all", 10)),
+                (boards.sql_from, (t, "pts", "all", -1.0, 10, 3)),
+                (boards.sql_size, (t, "pts", "all")),
+                (boards.sql_level_all, (t, "pts", "all", 2)),
+                (boards.sql_level_from, (t, "pts", "all", 1, -2.0, -1.0)),
+                (boards.sql_distinct, (t, "pts", "all", -1.0)),
+            ]
+            for dense in (False, True):
+                for position in (False, True):
+                    for before, after, sized in ((0, 0, True), (5, 5, False), (0, 9, False)):
+                        statements.append(
+                            (boards._statement(dense, position, before, after, sized), at)
+                        )
+            tables = (store.tables.board_rows.name, store.tables.board_counts.name)
+            with store.engine.connect() as conn:
+                for sql, params in statements:
+                    plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params).all()  # type: ignore[arg-type]
+                    steps = [step[3] for step in plan]
+                    assert steps, sql
+                    scans = [s for s in steps if s.startswith("SCAN") and s.split()[1] in tables]
+                    assert scans == [], (sql, steps)
+                    assert any(s.startswith("SEARCH") for s in steps), (sql, steps)
+        finally:
+            store.close()

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._engine import EffectBatch as EffectBatch
 from .._errors import UnknownStoreError
+from .._leaderboards import AroundPage as AroundPage
 from .._leaderboards import BoardPage as BoardPage
 from .._leaderboards import BoardRow as BoardRow
 from .._leaderboards import RollingBucket as RollingBucket
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from .sqlalchemy import SQLAlchemyStore as SQLAlchemyStore
 
 __all__ = [
+    "AroundPage",
     "BoardPage",
     "BoardRow",
     "EffectBatch",

@@ -25,7 +25,7 @@ from typing import Any
 
 from sortedcontainers import SortedList
 
-from .._leaderboards import BoardPage, BoardRow, Standing
+from .._leaderboards import AroundPage, BoardPage, BoardRow, Standing
 
 __all__ = ["BoardIndex"]
 
@@ -235,4 +235,30 @@ class BoardIndex:
             worse=size - better - same,
             distinct_better=self._distinct.bisect_left(sort) if dense else 0,
             hidden=hidden,
+        )
+
+    def around(
+        self, row: BoardRow, hidden: bool, before: int, after: int, dense: bool = True
+    ) -> AroundPage:
+        """Return ranked ``row`` with up to ``before`` and ``after`` listed rows next to it.
+
+        ``hidden`` tells that ``row`` itself is not listed.
+        """
+        order = self._order
+        sort = row.sort_key
+        assert sort is not None
+        at, better = self._positions(sort, row.reached, row.subject)
+        first = max(0, at - max(before, 0))
+        skip = at if hidden else at + 1
+        rows = [*order[first:at], row, *order[skip : skip + max(after, 0)]]
+        head: float = rows[0][0]  # type: ignore[assignment]  # listed rows have a sort key
+        if head != sort:
+            better = order.bisect_left((head,))  # type: ignore[arg-type]
+        return AroundPage(
+            rows,
+            at - first,
+            first,
+            better,
+            self._distinct.bisect_left(head) if dense else 0,
+            hidden,
         )

@@ -11,9 +11,13 @@ number of *listed* rows per sort key (level 0) and per band of sort keys
   level-1 band, and the level-0 keys from there to the key: a few hundred
   count rows at most, whatever the board's size;
 - ``before`` adds the listed rows with the same key that come first (an indexed
-  count over the tie only);
+  count over the tie only, made only for ordinal ranks, which need it);
 - a page that does not start at the top finds the key at its start position by
-  walking the same levels, then reads from that key with an offset within the tie.
+  walking the same levels, then reads from that key with an offset within the tie;
+- the rows around a subject's row (``around``) are read from the row itself: the
+  listing index backwards from its ``(sort_key, reached, subject)`` and forwards,
+  in one statement with the count rows of the keys just before it and its own
+  counts, so that the first row's counts follow without counting the tie.
 
 Bands are scale-free: a band is the largest value ``m / 2**b * 2**e`` (``b`` = 3
 bits of mantissa for level 2, 8 for level 1) not above the key, so there are 8
@@ -39,6 +43,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import math
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from typing import Any, Self
@@ -48,7 +53,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Dialect
 
 from .._erasure import erase_row
-from .._leaderboards import BoardPage, BoardRow, RollingBucket, Standing, merge_rows
+from .._leaderboards import AroundPage, BoardPage, BoardRow, RollingBucket, Standing, merge_rows
 from ._board_index import BoardIndex
 from ._codec import decode_value, encode_value
 from ._sql_schema import Tables
@@ -95,7 +100,7 @@ class SQLBoards:
         self._lock_params: dict[str, int] | None = None
         self.dialect = name = dialect.name
         self._dbapi_error: type[Exception] = dialect.loaded_dbapi.Error
-        q = dialect.identifier_preparer.quote
+        self._quote = q = dialect.identifier_preparer.quote
         rows, counts = q(tables.board_rows.name), q(tables.board_counts.name)
         mark = "?" if name == "sqlite" else "%s"
 
@@ -113,10 +118,6 @@ class SQLBoards:
         self.sql_from = sql(
             f"SELECT {cols} FROM {rows} WHERE {listed} AND sort_key >= ? {order} LIMIT ? OFFSET ?"
         )
-        self.sql_tie = sql(
-            f"SELECT COUNT(*) FROM {rows} WHERE {listed} AND sort_key = ? "
-            "AND (reached < ? OR (reached = ? AND subject < ?))"
-        )
         self.sql_size = sql(size)
         self.sql_level_all = sql(
             f"SELECT sort_key, n FROM {counts} WHERE {where} AND level = ? ORDER BY sort_key"
@@ -125,19 +126,82 @@ class SQLBoards:
             f"SELECT sort_key, n FROM {counts} WHERE {where} AND level = ? AND sort_key >= ? "
             "AND sort_key < ? ORDER BY sort_key"
         )
-        part = f"SELECT COALESCE(SUM(n), 0) FROM {counts} WHERE {where}"
-        self.sql_counts = sql(
-            f"SELECT ({part} AND level = 2 AND sort_key < ?), "
-            f"({part} AND level = 1 AND sort_key >= ? AND sort_key < ?), "
-            f"({part} AND level = 0 AND sort_key >= ? AND sort_key < ?), "
-            f"({part} AND level = 0 AND sort_key = ?), "
-            f"({part} AND level = 2), "
-            f"(SELECT COUNT(*) FROM {rows} WHERE {listed} AND sort_key = ? "
-            "AND (reached < ? OR (reached = ? AND subject < ?)))"
-        )
+        # Distinct better keys: the level-0 count rows below the key, counted in the primary
+        # key alone (no count row is left at 0: _move deletes it in the same transaction).
         self.sql_distinct = sql(
-            f"SELECT COUNT(*) FROM {counts} WHERE {where} AND level = 0 AND sort_key < ? AND n > 0"
+            f"SELECT COUNT(*) FROM {counts} WHERE {where} AND level = 0 AND sort_key < ?"
         )
+        # The first rows alone, the limit appended to the text (see _head).
+        self.sql_head = sql(f"SELECT {cols} FROM {rows} WHERE {listed} {order} LIMIT ")
+        self._heads: dict[int, str] = {}
+        # Standings and the rows around one: named parameters, built on first use (see
+        # _statement).
+        self._named: dict[tuple[bool, bool, int, int, bool], str] = {}
+        self._rowvalues = name == "postgresql" or (
+            name == "sqlite" and (dialect.server_version_info or (0,)) >= (3, 15)
+        )
+        # The templates of _statement, per (dense, position, sized, with the rows around):
+        # named parameters, and %d where the row limits go.
+        self._templates: dict[tuple[bool, bool, bool, bool], str] = {}
+        where_n = "tenant = :t AND board = :b AND period = :p"
+        listed_n = f"{where_n} AND listed = TRUE"
+        part = f"SELECT COALESCE(SUM(n), 0) FROM {counts} WHERE {where_n}"
+        better = (
+            f"({part} AND level = 2 AND sort_key < :coarse) + "
+            f"({part} AND level = 1 AND sort_key >= :coarse AND sort_key < :fine) + "
+            f"({part} AND level = 0 AND sort_key >= :fine AND sort_key < :k)"
+        )
+        near_cols = f"{cols}, listed"
+        key = ("sort_key", "reached", "subject")
+        at = (":k", ":r", ":s")
+        near = f"SELECT {near_cols} FROM {rows} WHERE {listed_n} AND "
+        down = "ORDER BY sort_key DESC, reached DESC, subject DESC"
+        blank = ", ".join(["NULL"] * 8)  # the columns of a row after its sort key
+        zeros = "0, 0, 0, 0, 0"
+        mine = (
+            f"SELECT 0 AS part, {near_cols}, 0 AS n1, 0 AS n2, 0 AS n3, 0 AS n4, 0 AS n5 "
+            f"FROM {rows} WHERE {where_n} AND subject = :s "
+        )
+        around = (
+            f"UNION ALL SELECT 1, x.*, {zeros} FROM ({near}"
+            f"{self._past('<', key, at)} {down} LIMIT %d) x "
+            f"UNION ALL SELECT 2, y.*, {zeros} FROM ({near}"
+            f"{self._past('>', key, at)} ORDER BY sort_key, reached, subject "
+            "LIMIT %d) y "
+            f"UNION ALL SELECT 3, z.sort_key, {blank}, z.n, 0, 0, 0, 0 FROM "
+            f"(SELECT sort_key, n FROM {counts} WHERE {where_n} AND level = 0 "
+            "AND sort_key <= :k AND n > 0 ORDER BY sort_key DESC LIMIT %d) z "
+        )
+        for dense in (False, True):
+            distinct = (
+                f"(SELECT COUNT(*) FROM {counts} WHERE {where_n} AND level = 0 AND sort_key < :k)"
+                if dense
+                else "0"
+            )
+            for position in (False, True):
+                tie = (
+                    f"(SELECT COUNT(*) FROM {rows} WHERE {listed_n} AND sort_key = :k "
+                    f"AND {self._past('<', ('reached', 'subject'), (':r', ':s'))})"
+                    if position
+                    else "0"
+                )
+                for sized in (False, True):
+                    same, size_n = (
+                        (f"({part} AND level = 0 AND sort_key = :k)", f"({part} AND level = 2)")
+                        if sized
+                        else ("0", "0")
+                    )
+                    tally = (
+                        f"UNION ALL SELECT 4, NULL, {blank}, {better}, {distinct}, {tie}, "
+                        f"{same}, {size_n}"
+                    )
+                    self._templates[dense, position, sized, False] = mine + tally
+                    # Rows in listing order by the database's collation; on SQLite, sorted
+                    # after (merging the sorted parts cost SQLite more than the rest).
+                    order_all = "" if name == "sqlite" else " ORDER BY 1, 2, 3, 4"
+                    self._templates[dense, position, sized, True] = (
+                        mine + around + tally + order_all
+                    )
         ucols = ", ".join(q(c) for c in _UPSERT_COLS)
         kept = [c for c in _UPSERT_COLS if c not in ("board", "period", "subject")]
         ucols = f"tenant, {ucols}"
@@ -461,7 +525,9 @@ class SQLBoards:
 
     # -- reading one period ----------------------------------------------------------
 
-    def _fetch(self, conn: Connection, sql: str, params: tuple[Any, ...]) -> list[Any]:
+    def _fetch(
+        self, conn: Connection, sql: str, params: tuple[Any, ...] | dict[str, Any]
+    ) -> list[Any]:
         """Run a read on the driver's own cursor and return its rows.
 
         Board reads are a few small statements per query; SQLAlchemy's result
@@ -477,22 +543,42 @@ class SQLBoards:
         finally:
             cursor.close()
 
+    def _head(self, stop: int) -> str:
+        """Return the statement of the first ``stop`` listed rows (the limit in its text)."""
+        found = self._heads.get(stop)
+        if found is None:
+            if len(self._heads) >= 64:
+                self._heads.clear()
+            found = self._heads[stop] = f"{self.sql_head}{int(stop)}"
+        return found
+
     def size(self, conn: Connection, board: str, period: str) -> int:
         """Return the number of listed rows."""
         return int(self._fetch(conn, self.sql_size, (self.tenant, board, period))[0][0] or 0)
 
     def page(
-        self, conn: Connection, board: str, period: str, start: int, stop: int, *, dense: bool
+        self,
+        conn: Connection,
+        board: str,
+        period: str,
+        start: int,
+        stop: int,
+        *,
+        dense: bool,
+        sized: bool = True,
     ) -> BoardPage:
         """Return the listed rows at positions ``start`` to ``stop``."""
         if stop <= start:
-            return BoardPage(start, [], self.size(conn, board, period))
+            return BoardPage(start, [], self.size(conn, board, period) if sized else 0)
         if not start:
             bp = (self.tenant, board, period)
+            if not sized:
+                # The leading rows alone: one read of the listing index from its start.
+                return BoardPage(0, _rows(self._fetch(conn, self._head(stop), bp)), 0)
             found = self._fetch(conn, self.sql_top, (*bp, *bp, stop))
             if not found:
                 return BoardPage(0, [], 0)
-            return BoardPage(0, [_row(r) for r in found], int(found[0][8]))
+            return BoardPage(0, _rows(found), int(found[0][8]))
         located = self._locate(conn, board, period, start)
         if located is None:
             return self.page(conn, board, period, start, stop, dense=dense)
@@ -503,7 +589,7 @@ class SQLBoards:
             conn, self.sql_from, (self.tenant, board, period, key, stop - start, start - better)
         )
         distinct = self._distinct(conn, board, period, key) if dense else 0
-        return BoardPage(start, [_row(r) for r in rows], size, better, distinct)
+        return BoardPage(start, _rows(rows), size, better, distinct)
 
     def _locate(
         self, conn: Connection, board: str, period: str, position: int
@@ -542,52 +628,212 @@ class SQLBoards:
         return int(self._fetch(conn, self.sql_distinct, params)[0][0] or 0)
 
     def standing(
-        self, conn: Connection, board: str, period: str, subject: str, dense: bool
+        self,
+        conn: Connection,
+        board: str,
+        period: str,
+        subject: str,
+        *,
+        dense: bool,
+        position: bool = True,
     ) -> Standing | None:
         """Return where ``subject``'s ranked row stands among the listed rows of others."""
-        bp = (self.tenant, board, period)
-        first = self._fetch(conn, self.sql_row, (*bp, subject))
-        if not first or first[0][0] is None:
-            return None
-        found = first[0]
-        row = _row(found)
-        key: float = found[0]
-        fine, coarse = bands(key)
-        counts = self._fetch(
+        near = self._near(
             conn,
-            self.sql_counts,
-            (
-                *bp,
-                coarse,
-                *bp,
-                coarse,
-                fine,
-                *bp,
-                fine,
-                key,
-                *bp,
-                key,
-                *bp,
-                *bp,
-                key,
-                row.reached,
-                row.reached,
-                subject,
-            ),
-        )[0]
-        below2, below1, below0, same, size, tie = (int(v) for v in counts)
-        better = below2 + below1 + below0
+            board,
+            period,
+            subject,
+            before=0,
+            after=0,
+            dense=dense,
+            position=position,
+            sized=True,
+        )
+        if near is None:
+            return None
+        found, _, _, _, (better, distinct, tie, same, size) = near
         hidden = not found[8]
         return Standing(
-            row=row,
+            row=_row(found),
             size=size,
-            before=better + tie,
+            before=better + tie if position else 0,
             better=better,
             equal=same if hidden else same - 1,
             worse=size - better - same,
-            distinct_better=self._distinct(conn, board, period, key) if dense else 0,
+            distinct_better=distinct,
             hidden=hidden,
         )
+
+    def around(
+        self,
+        conn: Connection,
+        board: str,
+        period: str,
+        subject: str,
+        *,
+        before: int,
+        after: int,
+        dense: bool,
+        position: bool,
+    ) -> AroundPage | None:
+        """Return ``subject``'s ranked row with up to ``before`` and ``after`` listed rows
+        next to it (see Store.board_around)."""
+        before, after = max(before, 0), max(after, 0)
+        near = self._near(
+            conn,
+            board,
+            period,
+            subject,
+            before=before,
+            after=after,
+            dense=dense,
+            position=position,
+        )
+        if near is None:
+            return None
+        found, lead, trail, keys, (better, distinct, tie, _, _) = near
+        row = _row(found)
+        key: float = row.sort_key  # type: ignore[assignment]  # a ranked row has a sort key
+        hidden = not found[8]
+        rows = [*_rows(lead), row, *_rows(trail)] if lead or trail else [row]
+        head: float = rows[0].sort_key  # type: ignore[assignment]  # listed rows are ranked
+        # Keys from the first row's up to (not including) the subject's: all in `keys`,
+        # which holds the before + 1 greatest keys up to the subject's.
+        passed = [n for k, n in keys.items() if head <= k < key]
+        first_better = better - sum(passed)
+        first_distinct = distinct - len(passed) if dense else 0
+        start: int | None
+        if len(lead) < before:
+            start = 0  # the page reaches the top of the board
+        elif position:
+            start = better + tie - len(lead)
+        else:
+            # The first key's listed rows end inside the page, or the board ends with it:
+            # the page holds the last of them.
+            shown = sum(1 for r in rows if r.sort_key == head) - (hidden and head == key)
+            ends = rows[-1].sort_key != head or len(trail) < after
+            start = first_better + keys.get(head, 0) - shown if ends else None
+        return AroundPage(rows, len(lead), start, first_better, first_distinct, hidden)
+
+    def _near(
+        self,
+        conn: Connection,
+        board: str,
+        period: str,
+        subject: str,
+        *,
+        before: int,
+        after: int,
+        dense: bool,
+        position: bool,
+        sized: bool = False,
+    ) -> tuple[Any, list[Any], list[Any], dict[float, int], tuple[int, ...]] | None:
+        """Return what the statement of :meth:`_statement` reads around ``subject``'s row.
+
+        That is the subject's row (its columns, then ``listed``), the rows before it
+        and after it (in listing order), the count rows of the ``before + 1``
+        greatest keys up to its key, and the counts ``better, distinct_better,
+        tie, same, size`` (those not asked for are 0); None if it has no ranked
+        row.  Two statements: the row (whose key gives the others' parameters),
+        then the rest, which reads the row again: if a concurrent commit moved it
+        in between, both run again (twice at most, then the last answer stands).
+        """
+        sql = self._statement(dense, position, before, after, sized)
+        for attempt in range(3):
+            first = self._fetch(conn, self.sql_row, (self.tenant, board, period, subject))
+            if not first or first[0][0] is None:
+                return None
+            found = first[0]
+            key: float = found[0]
+            fine, coarse = bands(key)
+            params = {
+                "t": self.tenant,
+                "b": board,
+                "p": period,
+                "s": subject,
+                "k": key,
+                "r": found[1],
+                "fine": fine,
+                "coarse": coarse,
+            }
+            # Each result row: its part (0: the subject's row, 1 and 2: the rows before
+            # and after it, 3: a count row, 4: the counts), a row's columns, 5 numbers.
+            me: Any = None
+            lead: list[Any] = []
+            trail: list[Any] = []
+            keys: dict[float, int] = {}
+            counts: tuple[int, ...] = (0, 0, 0, 0, 0)
+            for got in self._fetch(conn, sql, params):
+                part = got[0]
+                if part == 1:
+                    lead.append(got[1:])
+                elif part == 2:
+                    trail.append(got[1:])
+                elif part == 3:
+                    keys[got[1]] = int(got[10])
+                elif part == 0:
+                    me = got[1:]
+                else:
+                    counts = tuple(int(v) for v in got[10:15])
+            if attempt == 2 or (me is not None and me[:3] == found[:3] and me[8] == found[8]):
+                if self.dialect == "sqlite":
+                    # Unordered (see _statement): SQLite's order of numbers and of text
+                    # (BINARY, UTF-8 bytes) is Python's.
+                    lead.sort(key=_listing)
+                    trail.sort(key=_listing)
+                return found, lead, trail, keys, counts
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _statement(
+        self, dense: bool, position: bool, before: int, after: int, sized: bool = False
+    ) -> str:
+        """Return the statement that reads around one row and counts what is asked for.
+
+        Its parts: the row itself; up to ``before`` listed rows before it (the listing
+        index read backwards from the row's key) and ``after`` after it; the count
+        rows of the ``before + 1`` greatest keys up to its key; and one row of
+        counts: ``better`` (count rows of the bands and keys below the row's),
+        ``distinct`` (dense), ``tie`` (ordinal: the listed rows of its key before
+        it), ``same`` and ``size`` (sized).  On PostgreSQL a standing has the same
+        shape, rows left out by limits of 0, on purpose: PostgreSQL settles on the
+        generic plan of this shape after a few calls (index reads, no planning per
+        call), while it kept re-planning a statement of the row and counts alone,
+        which cost more than running it.  Row limits are written into the text,
+        not passed as parameters: with a parameter the generic plan would expect a
+        tenth of the table.
+        """
+        name = (dense, position, before, after, sized)
+        found = self._named.get(name)
+        if found is not None:
+            return found
+        if len(self._named) >= 64:
+            self._named.clear()
+        with_rows = self.dialect == "postgresql" or bool(before or after)
+        template = self._templates[dense, position, sized, with_rows]
+        # The row limits are the only thing filled in after __init__: numbers, by %d.
+        text = template % (before, after, before + 1) if with_rows else template
+        return self._named.setdefault(name, self._params(text))
+
+    def _params(self, text: str) -> str:
+        """Return ``text`` with its ``:name`` parameters in the driver's style."""
+        if self.dialect == "sqlite":
+            return text
+        return re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", text)
+
+    def _past(self, op: str, columns: tuple[str, ...], marks: tuple[str, ...]) -> str:
+        """Return the condition that ``columns`` come before (``<``) or after (``>``) ``marks``.
+
+        A row-value comparison where the database reads it as a range of the listing
+        index (PostgreSQL, SQLite 3.15+); else the same condition expanded, which
+        MySQL/MariaDB read as ranges of the index.
+        """
+        if self._rowvalues:
+            return f"({', '.join(columns)}) {op} ({', '.join(marks)})"
+        terms = []
+        for i, column in enumerate(columns):
+            equal = [f"{c} = {m}" for c, m in zip(columns[:i], marks[:i], strict=True)]
+            terms.append("(" + " AND ".join([*equal, f"{column} {op} {marks[i]}"]) + ")")
+        return "(" + " OR ".join(terms) + ")"
 
     # -- rolling windows ---------------------------------------------------------------
 
@@ -621,6 +867,32 @@ def _hides(hidden: dict[str, set[str]], user: str, board: str) -> bool:
     """Return whether ``hidden`` (see ``SQLBoards._hidden``) hides ``user`` on ``board``."""
     boards = hidden.get(user)
     return boards is not None and ("" in boards or board in boards)
+
+
+def _listing(found: Any) -> tuple[float, float, str]:
+    """Return the listing order of a fetched row: its sort key, time reached, subject."""
+    return found[0], found[1], found[2]
+
+
+def _rows(found: Iterable[Any]) -> list[BoardRow]:
+    """Return the BoardRows of fetched rows (their first 8 columns are those of a BoardRow)."""
+    new = tuple.__new__  # skips NamedTuple's Python-level __new__ on this hot path
+    return [
+        new(
+            BoardRow,
+            (
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                int(r[5]),
+                tuple(decode_value(r[6])) if r[6] else (),
+                bool(r[7]),
+            ),
+        )
+        for r in found
+    ]
 
 
 def _row(found: Any) -> BoardRow:

@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from .._engine import EffectBatch
-from .._leaderboards import BoardPage, Bucket, Standing
+from .._leaderboards import AroundPage, BoardPage, Bucket, Standing
 from .._models import Activity, AwardRecord, LedgerEntry, Outcome, Story
 from .._notifications import OutboxEntry
 from .._people import Membership, Person
@@ -277,14 +277,22 @@ class Store(ABC):
 
     @abstractmethod
     def board_page(
-        self, board: str, bucket: Bucket, start: int, stop: int, *, dense: bool = True
+        self,
+        board: str,
+        bucket: Bucket,
+        start: int,
+        stop: int,
+        *,
+        dense: bool = True,
+        sized: bool = True,
     ) -> BoardPage:
         """Return the listed rows at positions ``start`` to ``stop`` (exclusive), in order.
 
         Positions past the end are left out.  The page carries the number of
-        listed rows and, for its first row, the number of listed rows with a
-        strictly better score and of distinct strictly better scores (which may
-        be left 0 with ``dense=False``, passed by callers that do not need it).
+        listed rows (which may be left 0 with ``sized=False``) and, for its
+        first row, the number of listed rows with a strictly better score and
+        of distinct strictly better scores (which may be left 0 with
+        ``dense=False``); callers that do not need a count pass that.
         """
 
     def board_version(self, board: str, bucket: Bucket, stop: int) -> Hashable | None:
@@ -299,17 +307,65 @@ class Store(ABC):
 
     @abstractmethod
     def board_standing(
-        self, board: str, bucket: Bucket, subject: str, *, dense: bool = True
+        self,
+        board: str,
+        bucket: Bucket,
+        subject: str,
+        *,
+        dense: bool = True,
+        position: bool = True,
     ) -> Standing | None:
         """Return where ``subject``'s ranked row stands among the listed rows of others.
 
         Returns None when ``subject`` has no ranked row.  The standing of a
         person who opted out (or is excluded from the board) is answered too,
         with ``hidden`` true and counts over the listed rows (which do not
-        include theirs).  With
-        ``dense=False`` its ``distinct_better`` may be left 0 (callers that do
-        not need it pass that).
+        include theirs).  With ``dense=False`` its ``distinct_better`` may be
+        left 0, and with ``position=False`` its ``before`` may be left 0
+        (callers that do not need them pass that).
         """
+
+    def board_around(
+        self,
+        board: str,
+        bucket: Bucket,
+        subject: str,
+        before: int,
+        after: int,
+        *,
+        dense: bool = True,
+        position: bool = True,
+    ) -> AroundPage | None:
+        """Return ``subject``'s ranked row with the listed rows next to it, in listing order.
+
+        Returns None when ``subject`` has no ranked row.  The rows are up to
+        ``before`` listed rows that come just before the subject's row, that
+        row (also when its person opted out: then ``hidden`` is true and the
+        row stands where it would be listed), and up to ``after`` listed rows
+        that come just after it.  For the first row, the page gives the number
+        of listed rows before it (``start``), with a strictly better score and
+        with distinct strictly better scores (which may be left 0 with
+        ``dense=False``).  With ``position=False``, ``start`` may be left None
+        when every row of the page has the same score (callers that rank by
+        score alone pass that).
+
+        The default asks :meth:`board_standing` and :meth:`board_page`; stores
+        override it to read the rows next to the subject's row directly.
+        """
+        standing = self.board_standing(board, bucket, subject, dense=dense)
+        if standing is None:
+            return None
+        at = standing.before
+        first = max(0, at - max(before, 0))
+        left = self.board_page(board, bucket, first, at, dense=dense, sized=False)
+        skip = at if standing.hidden else at + 1
+        right = self.board_page(board, bucket, skip, skip + max(after, 0), dense=False, sized=False)
+        rows = [*left.rows, standing.row, *right.rows]
+        if left.rows:
+            better, distinct = left.better, left.distinct_better
+        else:
+            better, distinct = standing.better, standing.distinct_better
+        return AroundPage(rows, len(left.rows), first, better, distinct, standing.hidden)
 
     @abstractmethod
     def set_board_opt_out(self, user: str, opted_out: bool) -> None:

@@ -39,7 +39,15 @@ from .._erasure import (
     scrub,
     submitted_keys,
 )
-from .._leaderboards import BoardPage, BoardRow, Bucket, RollingBucket, Standing, merge_rows
+from .._leaderboards import (
+    AroundPage,
+    BoardPage,
+    BoardRow,
+    Bucket,
+    RollingBucket,
+    Standing,
+    merge_rows,
+)
 from .._models import Activity, Award, AwardRecord, LedgerEntry, Outcome, Revocation, Story
 from .._notifications import Notification, OutboxEntry
 from .._people import Membership, Person, Visibility
@@ -400,7 +408,14 @@ class MemoryStore(Store):
             return 0 if index is None else index.size()
 
     def board_page(
-        self, board: str, bucket: Bucket, start: int, stop: int, *, dense: bool = True
+        self,
+        board: str,
+        bucket: Bucket,
+        start: int,
+        stop: int,
+        *,
+        dense: bool = True,
+        sized: bool = True,
     ) -> BoardPage:
         with self._lock:
             index = self._index(board, bucket)
@@ -422,7 +437,13 @@ class MemoryStore(Store):
             return 0 if index is None else index.version(stop)
 
     def board_standing(
-        self, board: str, bucket: Bucket, subject: str, *, dense: bool = True
+        self,
+        board: str,
+        bucket: Bucket,
+        subject: str,
+        *,
+        dense: bool = True,
+        position: bool = True,
     ) -> Standing | None:
         with self._lock:
             index = self._index(board, bucket)
@@ -436,6 +457,25 @@ class MemoryStore(Store):
         out = [(board, index) for (board, _), index in self._boards.items()]
         out.extend((board, found[0]) for (board, _), found in self._rolling.items())
         return out
+
+    def board_around(
+        self,
+        board: str,
+        bucket: Bucket,
+        subject: str,
+        before: int,
+        after: int,
+        *,
+        dense: bool = True,
+        position: bool = True,
+    ) -> AroundPage | None:
+        with self._lock:
+            index = self._index(board, bucket)
+            row = None if index is None else index.rows.get(subject)
+            if index is None or row is None or row.sort_key is None:
+                return None
+            hidden = not index.visible(row, self._hidden_on(board))
+            return index.around(row, hidden, before, after, dense)
 
     def set_board_opt_out(self, user: str, opted_out: bool) -> None:
         with self._lock:

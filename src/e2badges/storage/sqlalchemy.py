@@ -32,7 +32,7 @@ from .._errors import (
     StorageError,
     TransientStorageError,
 )
-from .._leaderboards import BoardPage, Bucket, RollingBucket, Standing
+from .._leaderboards import AroundPage, BoardPage, Bucket, RollingBucket, Standing
 from .._models import Activity, Award, AwardRecord, LedgerEntry, Outcome, Revocation, Story
 from .._notifications import Notification, OutboxEntry
 from .._people import Membership, Person, Visibility
@@ -208,10 +208,16 @@ def _storage_errors(action: str, *, retryable: bool = False) -> Iterator[None]:
     try:
         yield
     except sa_exc.SQLAlchemyError as exc:
-        message = f"store: {action} failed: {exc.__class__.__name__}: {exc}".split("\n")[0]
-        if retryable and _transient(exc):
-            raise TransientStorageError(message) from exc
-        raise StorageError(message) from exc
+        raise _storage_error(action, exc, retryable=retryable) from exc
+
+
+def _storage_error(
+    action: str, exc: sa_exc.SQLAlchemyError, *, retryable: bool = False
+) -> StorageError:
+    message = f"store: {action} failed: {exc.__class__.__name__}: {exc}".split("\n")[0]
+    if retryable and _transient(exc):
+        return TransientStorageError(message)
+    return StorageError(message)
 
 
 class _SQLTransaction(StoreTransaction):
@@ -620,6 +626,35 @@ class SQLAlchemyStore(Store):
         with _storage_errors(action), self._lock, self.engine.connect() as conn:
             yield conn
 
+    @contextmanager
+    def _board_reading(self) -> Iterator[Connection]:
+        """Return a connection for leaderboard reads, outside any transaction.
+
+        A board read is a few statements, each consistent by itself (as under READ
+        COMMITTED), so on PostgreSQL it runs in autocommit mode: psycopg then sends
+        no BEGIN before it and no ROLLBACK when the pool takes the connection back,
+        two round trips that would cost as much as the read.  (SQLite and pymysql
+        begin no transaction, or none that costs a round trip, for a read.)
+        """
+        # One context manager, not _reading's two: these reads are a hot path.
+        try:
+            with self._lock, self.engine.connect() as conn:
+                if self._dialect != "postgresql":
+                    yield conn
+                    return
+                driver = conn.connection.dbapi_connection
+                was = driver.autocommit  # type: ignore[union-attr]
+                driver.autocommit = True  # type: ignore[union-attr]
+                try:
+                    yield conn
+                finally:
+                    try:
+                        driver.autocommit = was  # type: ignore[union-attr]
+                    except self.engine.dialect.loaded_dbapi.Error:
+                        conn.invalidate()  # a broken connection: the pool replaces it
+        except sa_exc.SQLAlchemyError as exc:
+            raise _storage_error("reading a leaderboard", exc) from exc
+
     def read_state(self, keys: Iterable[str]) -> dict[str, Any]:
         stored = {storage_key(k): k for k in keys}
         if not stored:
@@ -947,25 +982,40 @@ class SQLAlchemyStore(Store):
     # -- leaderboards --------------------------------------------------------------------
 
     def board_size(self, board: str, bucket: Bucket) -> int:
-        with self._reading("reading a leaderboard") as conn:
+        with self._board_reading() as conn:
             if isinstance(bucket, RollingBucket):
                 return self._boards.rolling(conn, board, bucket).size()
             return self._boards.size(conn, board, bucket)
 
     def board_page(
-        self, board: str, bucket: Bucket, start: int, stop: int, *, dense: bool = True
+        self,
+        board: str,
+        bucket: Bucket,
+        start: int,
+        stop: int,
+        *,
+        dense: bool = True,
+        sized: bool = True,
     ) -> BoardPage:
-        with self._reading("reading a leaderboard") as conn:
+        with self._board_reading() as conn:
             if isinstance(bucket, RollingBucket):
                 return self._boards.rolling(conn, board, bucket).page(start, stop, dense)
-            return self._boards.page(conn, board, bucket, start, stop, dense=dense)
+            return self._boards.page(conn, board, bucket, start, stop, dense=dense, sized=sized)
 
     def board_standing(
-        self, board: str, bucket: Bucket, subject: str, *, dense: bool = True
+        self,
+        board: str,
+        bucket: Bucket,
+        subject: str,
+        *,
+        dense: bool = True,
+        position: bool = True,
     ) -> Standing | None:
-        with self._reading("reading a leaderboard") as conn:
+        with self._board_reading() as conn:
             if not isinstance(bucket, RollingBucket):
-                return self._boards.standing(conn, board, bucket, subject, dense)
+                return self._boards.standing(
+                    conn, board, bucket, subject, dense=dense, position=position
+                )
             index = self._boards.rolling(conn, board, bucket)
             row = index.rows.get(subject)
             if row is None or row.sort_key is None:
@@ -973,12 +1023,42 @@ class SQLAlchemyStore(Store):
             hidden = not row.team and self._boards.hidden(conn, board, subject)
             return index.standing(row, hidden, dense)
 
+    def board_around(
+        self,
+        board: str,
+        bucket: Bucket,
+        subject: str,
+        before: int,
+        after: int,
+        *,
+        dense: bool = True,
+        position: bool = True,
+    ) -> AroundPage | None:
+        with self._board_reading() as conn:
+            if not isinstance(bucket, RollingBucket):
+                return self._boards.around(
+                    conn,
+                    board,
+                    bucket,
+                    subject,
+                    before=before,
+                    after=after,
+                    dense=dense,
+                    position=position,
+                )
+            index = self._boards.rolling(conn, board, bucket)
+            row = index.rows.get(subject)
+            if row is None or row.sort_key is None:
+                return None
+            hidden = not row.team and self._boards.opted_out(conn, subject)
+            return index.around(row, hidden, before, after, dense)
+
     def set_board_opt_out(self, user: str, opted_out: bool) -> None:
         with self._writing("recording a leaderboard opt-out") as conn:
             self._boards.set_opt_out(conn, user, opted_out)
 
     def board_opt_out(self, user: str) -> bool:
-        with self._reading("reading a leaderboard opt-out") as conn:
+        with self._board_reading() as conn:
             return self._boards.opted_out(conn, user)
 
     def set_board_exclusions(self, user: str, boards: Collection[str]) -> None:

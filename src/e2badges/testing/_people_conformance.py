@@ -361,6 +361,14 @@ class PeopleConformance:
         assert standing is not None
         assert (standing.hidden, standing.size, standing.worse) == (True, 1, 1)
         assert (store.board_hidden("a", "bob"), store.board_hidden("b", "bob")) == (False, True)
+        near = store.board_around("b", "all", "bob", 1, 1)
+        assert near is not None
+        assert near.hidden is True
+        assert [r.subject for r in near.rows] == ["bob", "ann"]  # their own row put in place
+        assert rewards.leaderboard("b").around("bob", 3) == []
+        around_a = store.board_around("a", "all", "bob", 1, 1)
+        assert around_a is not None
+        assert around_a.hidden is False
         assert _users(rewards.leaderboard("b").top(window="3d")) == ["ann"]
         store.set_board_exclusions("bob", ["a"])
         assert [r.subject for r in store.board_page("a", "all", 0, 9).rows] == ["ann"]

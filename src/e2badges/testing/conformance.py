@@ -25,7 +25,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -929,6 +929,16 @@ class StoreConformance(
         empty = store.board_page("pts", "all", 5, 10)
         assert (empty.rows, empty.size) == ([], 5)
 
+    def test_board_page_unsized(self, boards: Rewards, store: Store) -> None:
+        """With sized=False a page holds the same rows and first-row counts (its size may
+        be left 0)."""
+        boards.record_many([scored(i, f"u{i}", 10 - i // 2) for i in range(6)])
+        for start in range(7):
+            sized = store.board_page("pts", "all", start, start + 3)
+            page = store.board_page("pts", "all", start, start + 3, sized=False)
+            assert page.size in (0, sized.size), start
+            assert page._replace(size=sized.size) == sized, start
+
     def test_board_page_first_row_counts(self, boards: Rewards, store: Store) -> None:
         """A page gives, for its first row, the listed rows with a strictly better score and
         the distinct strictly better scores."""
@@ -985,11 +995,134 @@ class StoreConformance(
         )
         assert counts == (5, 2, 1, 2, 1, 1, False)
         assert standing.row.score == 7
+        unplaced = store.board_standing("pts", "all", "c", position=False)
+        assert unplaced is not None
+        assert unplaced.before in (0, 2)
+        assert unplaced._replace(before=2) == standing
 
     def test_board_standing_without_ranked_row(self, boards: Rewards, store: Store) -> None:
         """board_standing is None for a subject without a ranked row."""
         boards.record(scored(1, "a", 9))
         assert store.board_standing("pts", "all", "nobody") is None
+
+    def _seven(self, boards: Rewards) -> None:
+        # Listed: a 9, b 7, c 7, d 7, e 5, f 5, g 1 (reached in that order).
+        scores = {"a": 9, "b": 7, "c": 7, "d": 7, "e": 5, "f": 5, "g": 1}
+        boards.record_many([scored(i, user, v) for i, (user, v) in enumerate(scores.items())])
+
+    def test_board_around_rows(self, boards: Rewards, store: Store) -> None:
+        """board_around returns up to ``before`` listed rows before the subject's row, the
+        row, up to ``after`` rows after it, its place in them, and for the first row the
+        listed rows before it, with a better score and with distinct better scores."""
+        self._seven(boards)
+        cases = {
+            # subject, before, after: subjects, at, start, better, distinct_better
+            ("d", 2, 2): ("bcdef", 2, 1, 1, 1),
+            ("d", 0, 0): ("d", 0, 3, 1, 1),
+            ("e", 3, 0): ("bcde", 3, 1, 1, 1),
+            ("e", 4, 1): ("abcdef", 4, 0, 0, 0),
+            ("a", 3, 1): ("ab", 0, 0, 0, 0),
+            ("g", 2, 3): ("efg", 2, 4, 4, 2),
+            ("c", 5, 9): ("abcdefg", 2, 0, 0, 0),
+        }
+        for (subject, before, after), expected in cases.items():
+            page = store.board_around("pts", "all", subject, before, after)
+            assert page is not None
+            found = (
+                "".join(row.subject for row in page.rows),
+                page.at,
+                page.start,
+                page.better,
+                page.distinct_better,
+            )
+            assert (found, page.hidden) == (expected, False), subject
+        assert [r.score for r in store.board_around("pts", "all", "d", 1, 1).rows] == [7, 7, 5]  # type: ignore[union-attr]
+        assert store.board_around("pts", "all", "nobody", 2, 2) is None
+
+    def test_board_around_hidden(self, boards: Rewards, store: Store) -> None:
+        """The page around a person who opted out has their row where it would be listed,
+        among the listed rows, with ``hidden`` true and counts over the listed rows."""
+        self._seven(boards)
+        store.set_board_opt_out("c", True)
+        store.set_board_opt_out("a", True)
+        page = store.board_around("pts", "all", "c", 2, 2)
+        assert page is not None
+        found = ("".join(row.subject for row in page.rows), page.at, page.start, page.better)
+        assert (found, page.hidden) == (("bcde", 1, 0, 0), True)
+        last = store.board_around("pts", "all", "a", 0, 2)
+        assert last is not None
+        assert ("".join(r.subject for r in last.rows), last.at, last.start, last.hidden) == (
+            "abd",
+            0,
+            0,
+            True,
+        )
+
+    def test_board_around_without_positions(self, boards: Rewards, store: Store) -> None:
+        """With position=False a page around a row is the same, except that ``start`` may
+        be None when every row of the page has the same score."""
+        self._seven(boards)
+        boards.record_many([scored(10 + i, f"t{i}", 7) for i in range(4)])  # a longer tie
+        for subject in ("a", "b", "c", "d", "t1", "t3", "e", "g"):
+            for before, after in ((0, 0), (1, 1), (2, 1), (0, 3), (3, 3)):
+                page = store.board_around("pts", "all", subject, before, after)
+                loose = store.board_around(
+                    "pts", "all", subject, before, after, dense=False, position=False
+                )
+                assert page is not None
+                assert loose is not None
+                if loose.start is None:
+                    assert len({row.score for row in loose.rows}) == 1, (subject, before, after)
+                    loose = loose._replace(start=page.start)
+                assert loose.distinct_better in (0, page.distinct_better)
+                same = loose._replace(distinct_better=page.distinct_better)
+                assert same == page, (subject, before, after)
+
+    @pytest.mark.parametrize("ranking", ["competition", "dense", "ordinal"])
+    def test_around_and_rank_agree_with_a_sort(
+        self, store: Store, ranking: Literal["competition", "dense", "ordinal"]
+    ) -> None:
+        """Leaderboard queries over the store's rows agree with a plain sort of the scores:
+        around(user, n) and rank(user) in every ranking style, across ties, at the top and
+        the bottom, and for a person who opted out (as they see the board)."""
+        rng = random.Random(ranking)
+        board = Leaderboard(id="b", metric=PointsMetric(), ranking=ranking)
+        rewards = Rewards(store, rules=BOARD_RULES, leaderboards=[board], clock=FrozenClock(T0))
+        people = [f"p{i:02d}" for i in range(24)]
+        # Few scores and few minutes: long ties in score, and ties in the time reached.
+        activities = [
+            Activity(
+                id=f"r{i}",
+                actor=person,
+                kind="score",
+                value=rng.choice((1, 2, 2, 3, 3, 3, 8)),
+                at=T0 + timedelta(minutes=rng.randrange(4)),
+            )
+            for i, person in enumerate(people)
+        ]
+        rewards.record_many(activities)
+        scores = {a.actor: a.value for a in activities}
+        listing = {a.actor: (-(a.value or 0), a.at, a.actor) for a in activities}
+        hidden = {"p03", "p10"}
+        for person in hidden:
+            rewards.set_leaderboard_opt_out(person)
+        view = rewards.leaderboard("b")
+        for viewer in (None, "p03"):
+            order = sorted(
+                (p for p in people if p not in hidden or p == viewer), key=lambda p: listing[p]
+            )
+            ranks = _ranks(ranking, order, scores)
+            for person in order:
+                assert view.rank(person, viewer=viewer) == ranks[person], (viewer, person)
+                at = order.index(person)
+                for n in (1, 2, 3, 5, 8, 30):
+                    count = min(n, len(order))
+                    begin = max(0, min(at - n // 2, len(order) - count))
+                    want = [(p, scores[p], ranks[p]) for p in order[begin : begin + count]]
+                    got = [(e.user, e.score, e.rank) for e in view.around(person, n, viewer=viewer)]
+                    assert got == want, (viewer, person, n)
+            for person in hidden - {viewer} if viewer else hidden:
+                assert view.around(person, 3, viewer=viewer) == []
 
     def test_board_without_rows_is_empty(self, store: Store) -> None:
         """A board or period with no rows has size 0 and an empty page."""
@@ -1094,6 +1227,20 @@ class StoreConformance(
         boards.record(scored(1, "ann", 1, teams=("red",)))
         store.set_board_opt_out("red", True)
         assert [r.subject for r in store.board_page("teams", "all", 0, 10).rows] == ["red"]
+
+
+def _ranks(ranking: str, order: list[str], scores: dict[str, Any]) -> dict[str, int]:
+    """Return each person's rank in ``order`` (listing order) by the style's definition."""
+    ranks = {}
+    for position, person in enumerate(order):
+        better = [p for p in order if scores[p] > scores[person]]
+        if ranking == "competition":
+            ranks[person] = len(better) + 1
+        elif ranking == "dense":
+            ranks[person] = len({scores[p] for p in better}) + 1
+        else:
+            ranks[person] = position + 1
+    return ranks
 
 
 _BAL_ANN = balance_key("ann", "points")
