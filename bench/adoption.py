@@ -177,8 +177,10 @@ def main() -> None:
             with engine.connect() as conn:
                 return conn.execute(
                     text(
-                        f"SELECT story FROM {prefix}stories ORDER BY at_us DESC, seq DESC LIMIT 20"
-                    )
+                        f"SELECT story FROM {prefix}stories WHERE tenant = :tenant "
+                        "ORDER BY at_us DESC, seq DESC LIMIT 20"
+                    ),
+                    {"tenant": store.tenant},
                 ).all()
 
         baselines = {

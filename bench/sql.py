@@ -139,8 +139,9 @@ def capture_rows(url: str, parts: list[list[Activity]]) -> list[dict[str, list[t
         table = names.get(words[2].strip('"`'), "") if words[0] == "INSERT" else ""
         if not table or (table == "state" and "value" not in statement):
             return  # only the rows the store keeps (not the lock placeholders)
-        if isinstance(params, dict):  # PostgreSQL: whole columns as arrays
-            columns = list(params.values())
+        if isinstance(params, dict):  # PostgreSQL: whole columns as arrays, the tenant once
+            size = max(len(v) for v in params.values() if isinstance(v, list))
+            columns = [v if isinstance(v, list) else [v] * size for v in params.values()]
             rows = list(zip(*columns, strict=True))
         else:
             rows = [tuple(p) for p in params]
@@ -172,9 +173,10 @@ def drop(engine: Any, prefix: str) -> None:
 # -- raw baselines ------------------------------------------------------------------------
 
 COLUMNS = {
-    "activities": ("id", "kind", "actor", "at_us", "data"),
-    "log": ("activity_id", "outcome"),
+    "activities": ("tenant", "id", "kind", "actor", "at_us", "data"),
+    "log": ("tenant", "activity_id", "outcome"),
     "ledger": (
+        "tenant",
         "user_id",
         "activity_id",
         "rule",
@@ -187,7 +189,7 @@ COLUMNS = {
         "at_us",
         "at_offset",
     ),
-    "state": ("state_key", "value"),
+    "state": ("tenant", "state_key", "value"),
 }
 
 
@@ -213,7 +215,7 @@ def raw_sqlite(path: Path, prefix: str, rows: list[dict[str, list[tuple[Any, ...
     for table, cols in COLUMNS.items():
         marks = ", ".join("?" * len(cols))
         sql[table] = f"INSERT INTO {prefix}{table} ({', '.join(cols)}) VALUES ({marks})"
-    sql["state"] += " ON CONFLICT (state_key) DO UPDATE SET value = excluded.value"
+    sql["state"] += " ON CONFLICT (tenant, state_key) DO UPDATE SET value = excluded.value"
     start = time.perf_counter()
     for batch in rows:
         conn.execute("BEGIN IMMEDIATE")
@@ -236,7 +238,7 @@ def raw_postgres(
     for table, cols in COLUMNS.items():
         marks = ", ".join(["%s"] * len(cols))
         sql[table] = f"INSERT INTO {prefix}{table} ({', '.join(cols)}) VALUES ({marks})"
-    sql["state"] += " ON CONFLICT (state_key) DO UPDATE SET value = excluded.value"
+    sql["state"] += " ON CONFLICT (tenant, state_key) DO UPDATE SET value = excluded.value"
     start = time.perf_counter()
     with conn.cursor() as cur:
         for batch in rows:

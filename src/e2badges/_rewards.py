@@ -50,6 +50,7 @@ from ._rules import SEP, PointRule
 from ._state import StateView
 from ._stories import StoryOptions
 from .storage import Store, StoreTransaction, store_from_url
+from .storage._tenant import check_tenant
 
 __all__ = ["Rewards"]
 
@@ -89,6 +90,11 @@ class Rewards:
     :class:`DisplayPolicy`) names people to others by full name, initials or
     a pseudonym.  :attr:`people` is the people directory: display names, team
     memberships over time, groups and privacy settings.
+
+    ``tenant`` names the tenant whose data this instance records and reads when
+    several apps or organisations share one storage (see :doc:`tenants`): the
+    instance works on ``store.for_tenant(tenant)``, so every query answers from
+    that tenant's data only.  Without it, the store's own tenant is used.
     """
 
     def __init__(
@@ -114,7 +120,10 @@ class Rewards:
         contributing: Iterable[str] | None = None,
         rankings: bool = True,
         display: DisplayPolicy | None = None,
+        tenant: str | None = None,
     ) -> None:
+        if tenant is not None:
+            check_tenant(tenant, subject="Rewards")
         if clock is not None and not isinstance(clock, Clock):
             raise ConfigurationError("clock", "must have a now() method", subject="Rewards")
         if not isinstance(rankings, bool):
@@ -149,12 +158,18 @@ class Rewards:
         )
         self.seats, self.team_seats = check_seats(seats, team_seats)
         self.contributing = None if contributing is None else frozenset(contributing)
-        if isinstance(store, Store):
-            self.store = store
-            self._owns_store = False
-        else:
-            self.store = store_from_url(store)
-            self._owns_store = True
+        # The store this instance created (and closes), if any; self.store may be a
+        # view of it bound to another tenant, which owns nothing.
+        self._owned: Store | None = None
+        if not isinstance(store, Store):
+            store = self._owned = store_from_url(store)
+        if tenant is not None and tenant != store.tenant:
+            try:
+                store = store.for_tenant(tenant)
+            except BaseException:
+                self.close()
+                raise
+        self.store: Store = store
         # Decided once here, so that recording pays nothing for hooks nobody implements.
         self._checker = self.plugins if self.plugins.checking else None
         self._outbox: Outbox | None = None
@@ -782,10 +797,15 @@ class Rewards:
 
     # -- lifecycle -------------------------------------------------------------------
 
+    @property
+    def tenant(self) -> str:
+        """Return the tenant whose data this instance records and reads."""
+        return self.store.tenant
+
     def close(self) -> None:
         """Close the store if this instance created it from a URL."""
-        if self._owns_store:
-            self.store.close()
+        if self._owned is not None:
+            self._owned.close()
 
     def __enter__(self) -> Rewards:
         return self

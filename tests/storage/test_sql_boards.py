@@ -241,17 +241,18 @@ class TestReadsUseIndexes:
                 ]
             )
             boards = store._boards
-            at = {"b": "pts", "p": "all", "s": "u5", "k": -1.0, "r": 0.0, "fine": -1.0}
-            at["coarse"] = -1.0
+            t = store.tenant  # the first parameter of each statement
+            at = {"t": t, "b": "pts", "p": "all", "s": "u5", "k": -1.0, "r": 0.0}
+            at["fine"] = at["coarse"] = -1.0
             statements: list[tuple[str, object]] = [
-                (boards.sql_row, ("pts", "all", "u5")),
-                (boards._head(10), ("pts", "all")),
-                (boards.sql_top, ("pts", "all", "pts", "all", 10)),
-                (boards.sql_from, ("pts", "all", -1.0, 10, 3)),
-                (boards.sql_size, ("pts", "all")),
-                (boards.sql_level_all, ("pts", "all", 2)),
-                (boards.sql_level_from, ("pts", "all", 1, -2.0, -1.0)),
-                (boards.sql_distinct, ("pts", "all", -1.0)),
+                (boards.sql_row, (t, "pts", "all", "u5")),
+                (boards._head(10), (t, "pts", "all")),
+                (boards.sql_top, (t, "pts", "all", t, "pts", "all", 10)),
+                (boards.sql_from, (t, "pts", "all", -1.0, 10, 3)),
+                (boards.sql_size, (t, "pts", "all")),
+                (boards.sql_level_all, (t, "pts", "all", 2)),
+                (boards.sql_level_from, (t, "pts", "all", 1, -2.0, -1.0)),
+                (boards.sql_distinct, (t, "pts", "all", -1.0)),
             ]
             for dense in (False, True):
                 for position in (False, True):

@@ -136,7 +136,7 @@ class TestURLs:
             store = database.store()
             assert "s3cret" not in repr(store)
             assert repr(store) == (
-                f"SQLAlchemyStore({url.replace('s3cret', '***')!r}, "
+                f"SQLAlchemyStore({url.replace('s3cret', '***')!r}, tenant='default', "
                 f"table_prefix={database.prefix!r})"
             )
         finally:

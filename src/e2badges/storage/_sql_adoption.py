@@ -5,21 +5,26 @@
     the local ``week`` and ``month`` labels, ``n`` (activities) and ``last_us``
     (the latest ``at``, UTC microseconds); ``team`` is ``""`` on the row that
     counts every activity, and each team of an activity has its own row.
-    Primary key ``(day, actor, kind, team)``.
+    Primary key ``(tenant, day, actor, kind, team)``.
 ``{prefix}activity_weeks``, ``{prefix}activity_months``
-    the same per local ISO ``week`` and per ``month``: primary keys ``(week,
-    actor, kind, team)`` and ``(month, actor, kind, team)``, ``n`` and
+    the same per local ISO ``week`` and per ``month``: primary keys ``(tenant,
+    week, actor, kind, team)`` and ``(tenant, month, actor, kind, team)``, ``n`` and
     ``last_us``.  Each batch upserts its rows of the three rollups, aggregated
     in Python first, in key order.
 ``{prefix}activity_firsts``
     each person's first local ``day`` with a counted activity, per ``team``
-    (``""``: in any team): primary key ``(team, actor)``, index ``(team, day)``;
+    (``""``: in any team): primary key ``(tenant, team, actor)``, index
+    ``(tenant, team, day)``;
     each batch upserts the earliest day of its rows.
 ``{prefix}stories``
-    ``seq``, ``id`` (unique: a story is kept once), ``at_us``, ``story`` (JSON),
-    ``slot`` (the award slot a badge or streak story tells of, a digest; NULL
-    for other stories) and ``withdrawn`` (set when that award is revoked);
-    indexes ``(at_us, seq)`` for the feed and ``(slot)`` for revocations.
+    ``seq``, ``id`` (unique per tenant: a story is kept once), ``at_us``,
+    ``story`` (JSON), ``slot`` (the award slot a badge or streak story tells of, a
+    digest; NULL for other stories) and ``withdrawn`` (set when that award is
+    revoked); indexes ``(tenant, at_us, seq)`` for the feed and ``(tenant, slot)``
+    for revocations.
+
+Every table leads with ``tenant`` (see :mod:`e2badges.storage._sql_schema`), and
+every statement here filters on it or writes it.
 
 Adoption queries are single ``GROUP BY`` statements over the coarsest rollup
 rows that cover the days asked exactly (:func:`~e2badges.storage._adoption.plan`:
@@ -30,12 +35,13 @@ row per group.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Self
 
 from sqlalchemy import (
     BigInteger,
@@ -66,6 +72,7 @@ from .._people import Visibility
 from .._periods import period_key
 from ._adoption import FIELDS, LEVELS, Source, award_slot, plan, story_slot, utc_labels, visible
 from ._codec import decode_record, epoch_us
+from ._tenant import DEFAULT_TENANT
 
 __all__ = [
     "AdoptionTables",
@@ -95,13 +102,20 @@ class AdoptionTables:
 
 
 def adoption_tables(
-    metadata: MetaData, prefix: str, options: dict[str, Any], json_text: Any, seq: Any
+    metadata: MetaData,
+    prefix: str,
+    options: dict[str, Any],
+    json_text: Any,
+    seq: Any,
+    *,
+    tenant: Any,
 ) -> AdoptionTables:
     """Add the rollup and stories tables to ``metadata``."""
     ident = String(MAX_IDENTIFIER_LENGTH)
     days = Table(
         f"{prefix}activity_days",
         metadata,
+        Column("tenant", tenant, nullable=False),
         Column("day", String(10), nullable=False),
         Column("actor", ident, nullable=False),
         Column("kind", String(MAX_KIND_LENGTH), nullable=False),
@@ -110,13 +124,16 @@ def adoption_tables(
         Column("month", String(7), nullable=False),
         Column("n", BigInteger, nullable=False),
         Column("last_us", BigInteger, nullable=False),
-        PrimaryKeyConstraint("day", "actor", "kind", "team", name=f"pk_{prefix}activity_days"),
+        PrimaryKeyConstraint(
+            "tenant", "day", "actor", "kind", "team", name=f"pk_{prefix}activity_days"
+        ),
         **options,
     )
     weeks, months = (
         Table(
             f"{prefix}activity_{level}s",
             metadata,
+            Column("tenant", tenant, nullable=False),
             Column(level, String(8 if level == "week" else 7), nullable=False),
             Column("actor", ident, nullable=False),
             Column("kind", String(MAX_KIND_LENGTH), nullable=False),
@@ -124,7 +141,7 @@ def adoption_tables(
             Column("n", BigInteger, nullable=False),
             Column("last_us", BigInteger, nullable=False),
             PrimaryKeyConstraint(
-                level, "actor", "kind", "team", name=f"pk_{prefix}activity_{level}s"
+                "tenant", level, "actor", "kind", "team", name=f"pk_{prefix}activity_{level}s"
             ),
             **options,
         )
@@ -133,25 +150,27 @@ def adoption_tables(
     firsts = Table(
         f"{prefix}activity_firsts",
         metadata,
+        Column("tenant", tenant, nullable=False),
         Column("team", ident, nullable=False),
         Column("actor", ident, nullable=False),
         Column("day", String(10), nullable=False),
-        PrimaryKeyConstraint("team", "actor", name=f"pk_{prefix}activity_firsts"),
-        Index(f"ix_{prefix}activity_firsts_day", "team", "day"),
+        PrimaryKeyConstraint("tenant", "team", "actor", name=f"pk_{prefix}activity_firsts"),
+        Index(f"ix_{prefix}activity_firsts_day", "tenant", "team", "day"),
         **options,
     )
     stories = Table(
         f"{prefix}stories",
         metadata,
+        Column("tenant", tenant, nullable=False),
         Column("seq", seq, primary_key=True, autoincrement=True),
         Column("id", String(64), nullable=False),
         Column("at_us", BigInteger, nullable=False),
         Column("story", json_text, nullable=False),
         Column("slot", String(40), nullable=True),
         Column("withdrawn", Boolean, nullable=False),
-        UniqueConstraint("id", name=f"uq_{prefix}stories_id"),
-        Index(f"ix_{prefix}stories_at", "at_us", "seq"),
-        Index(f"ix_{prefix}stories_slot", "slot"),
+        UniqueConstraint("tenant", "id", name=f"uq_{prefix}stories_id"),
+        Index(f"ix_{prefix}stories_at", "tenant", "at_us", "seq"),
+        Index(f"ix_{prefix}stories_slot", "tenant", "slot"),
         **options,
     )
     return AdoptionTables(days, weeks, months, firsts, stories)
@@ -185,7 +204,11 @@ def apply_adoption(
     insert_ignoring: Callable[[Table, str], Insert],
     writes: RollupWrites,
 ) -> None:
-    """Store the stories of ``batch``, withdraw revoked ones, add its activities to the rollups."""
+    """Store the stories of ``batch``, withdraw revoked ones, add its activities to the rollups.
+
+    Everything is written under the tenant ``writes`` is bound to.
+    """
+    tenant = writes.tenant
     # One dict per level: (label, actor, kind, team) -> [activities, latest us].
     rollups: tuple[dict[tuple[str, str, str, str], list[int]], ...] = ({}, {}, {})
     day_labels: dict[str, tuple[str, str, str]] = {}  # day -> (day, week, month)
@@ -196,6 +219,7 @@ def apply_adoption(
     for i, (activity, outcome) in enumerate(batch.recorded):
         stories.extend(
             {
+                "tenant": tenant,
                 "id": s.id,
                 "at_us": epoch_us(s.at),
                 "story": encode_story(s),
@@ -213,7 +237,11 @@ def apply_adoption(
             for revocation in outcome.revocations:
                 conn.execute(
                     t.update()
-                    .where(t.c.slot == award_slot(revocation), t.c.withdrawn == false())
+                    .where(
+                        t.c.tenant == tenant,
+                        t.c.slot == award_slot(revocation),
+                        t.c.withdrawn == false(),
+                    )
                     .values(withdrawn=True)
                 )
         if activity.kind in RESERVED_KINDS:
@@ -259,8 +287,12 @@ class RollupWrites:
     Driver-level statements (sqlite3 and PyMySQL ``executemany``, one PostgreSQL
     ``unnest``) cost a fraction of SQLAlchemy's per-row parameter handling on
     this hot path.  Each rollup row adds its count and keeps the latest time;
-    a first-day row keeps the earliest day.
+    a first-day row keeps the earliest day.  The tenant is the first column of every
+    row (a parameter, bound by :meth:`bound`).
     """
+
+    #: The tenant written in every row; set by :meth:`bound`.
+    tenant = DEFAULT_TENANT
 
     def __init__(self, tables: AdoptionTables, dialect: Dialect) -> None:
         q = dialect.identifier_preparer.quote
@@ -273,16 +305,17 @@ class RollupWrites:
             names = [level, "actor", "kind", "team"]
             names += [*(("week", "month") if level == "day" else ()), "n", "last_us"]
             self.names[level] = names
-            columns = ", ".join(q(c) for c in names)
-            key = ", ".join(q(c) for c in (level, "actor", "kind", "team"))
-            marks = ", ".join(["%s" if dialect.name != "sqlite" else "?"] * len(names))
+            columns = ", ".join(q(c) for c in ("tenant", *names))
+            key = ", ".join(q(c) for c in ("tenant", level, "actor", "kind", "team"))
+            marks = ", ".join(["%s" if dialect.name != "sqlite" else "?"] * (len(names) + 1))
             if dialect.name == "postgresql":
                 arrays = ", ".join(
                     f"%(c{i})s::{'bigint' if name in ('n', 'last_us') else 'text'}[]"
                     for i, name in enumerate(names)
                 )
                 self.levels[level] = (
-                    f"INSERT INTO {q(t.name)} AS t ({columns}) SELECT * FROM unnest({arrays}) "
+                    f"INSERT INTO {q(t.name)} AS t ({columns}) "
+                    f"SELECT %(tenant)s::text, * FROM unnest({arrays}) "
                     f"ON CONFLICT ({key}) DO UPDATE SET {n} = t.{n} + EXCLUDED.{n}, "
                     f"{last} = GREATEST(t.{last}, EXCLUDED.{last})"
                 )
@@ -302,40 +335,50 @@ class RollupWrites:
         team, actor, day = q("team"), q("actor"), q("day")
         if dialect.name == "postgresql":
             self.firsts = (
-                f"INSERT INTO {firsts} AS t ({team}, {actor}, {day}) "
-                "SELECT * FROM unnest(%(t)s::text[], %(a)s::text[], %(d)s::text[]) "
-                f"ON CONFLICT ({team}, {actor}) DO UPDATE SET {day} = EXCLUDED.{day} "
+                f"INSERT INTO {firsts} AS t (tenant, {team}, {actor}, {day}) "
+                "SELECT %(tenant)s::text, * "
+                "FROM unnest(%(t)s::text[], %(a)s::text[], %(d)s::text[]) "
+                f"ON CONFLICT (tenant, {team}, {actor}) DO UPDATE SET {day} = EXCLUDED.{day} "
                 f"WHERE EXCLUDED.{day} < t.{day}"
             )
         elif dialect.name in ("mysql", "mariadb"):
             self.firsts = (
-                f"INSERT INTO {firsts} ({team}, {actor}, {day}) VALUES (%s, %s, %s) "
+                f"INSERT INTO {firsts} (tenant, {team}, {actor}, {day}) VALUES (%s, %s, %s, %s) "
                 f"ON DUPLICATE KEY UPDATE {day} = LEAST({day}, VALUES({day}))"
             )
         else:
             self.firsts = (
-                f"INSERT INTO {firsts} ({team}, {actor}, {day}) VALUES (?, ?, ?) "
-                f"ON CONFLICT ({team}, {actor}) "
+                f"INSERT INTO {firsts} (tenant, {team}, {actor}, {day}) VALUES (?, ?, ?, ?) "
+                f"ON CONFLICT (tenant, {team}, {actor}) "
                 f"DO UPDATE SET {day} = excluded.{day} WHERE excluded.{day} < {day}"
             )
 
+    def bound(self, tenant: str) -> Self:
+        """Return these statements bound to ``tenant`` (a copy: the text is shared)."""
+        other = copy.copy(self)
+        other.tenant = tenant
+        return other
+
     def upsert(self, conn: Connection, level: str, rows: list[tuple[Any, ...]]) -> None:
         """Add ``rows`` (key, [week, month,] n, last_us) to the ``level`` rollup."""
+        tenant = self.tenant
         if self.postgresql:
             columns = zip(*rows, strict=True)
-            conn.exec_driver_sql(
-                self.levels[level], {f"c{i}": list(c) for i, c in enumerate(columns)}
-            )
+            params: dict[str, Any] = {"tenant": tenant}
+            params.update((f"c{i}", list(c)) for i, c in enumerate(columns))
+            conn.exec_driver_sql(self.levels[level], params)
         else:
-            conn.exec_driver_sql(self.levels[level], rows)
+            conn.exec_driver_sql(self.levels[level], [(tenant, *row) for row in rows])
 
     def upsert_firsts(self, conn: Connection, rows: list[tuple[str, str, str]]) -> None:
         """Keep the earliest of each (team, actor)'s stored day and the batch's."""
+        tenant = self.tenant
         if self.postgresql:
             teams, actors, days = (list(col) for col in zip(*rows, strict=True))
-            conn.exec_driver_sql(self.firsts, {"t": teams, "a": actors, "d": days})
+            params = {"tenant": tenant, "t": teams, "a": actors, "d": days}
+            conn.exec_driver_sql(self.firsts, params)
         else:
-            conn.exec_driver_sql(self.firsts, rows)
+            conn.exec_driver_sql(self.firsts, [(tenant, *row) for row in rows])
 
 
 # -- reading ----------------------------------------------------------------------------
@@ -346,6 +389,7 @@ def _source_query(
     source: Source,
     by: Sequence[str],
     *,
+    tenant: str,
     team: str | None,
     kinds: Collection[str] | None,
 ) -> Select[Any]:
@@ -358,7 +402,7 @@ def _source_query(
             columns.append(literal(source.month, String(7)).label(f"g{i}"))
         else:
             columns.append(t.c[name].label(f"g{i}"))
-    query = select(*columns, t.c.actor.label("a"), t.c.n, t.c.last_us)
+    query = select(*columns, t.c.actor.label("a"), t.c.n, t.c.last_us).where(t.c.tenant == tenant)
     if "team" in by:
         query = query.where(t.c.team != "" if team is None else t.c.team == team)
     else:
@@ -376,6 +420,7 @@ def _source_query(
 def activity_totals(
     conn: Connection,
     tables: AdoptionTables,
+    tenant: str,
     *,
     by: Sequence[str],
     start: str | None,
@@ -388,7 +433,7 @@ def activity_totals(
         if name not in FIELDS:
             raise ValueError(f"cannot group by {name!r}; use {', '.join(FIELDS)}")
     parts = [
-        _source_query(tables, source, by, team=team, kinds=kinds)
+        _source_query(tables, source, by, tenant=tenant, team=team, kinds=kinds)
         for source in plan(by, start, stop)
     ]
     rows = parts[0].subquery() if len(parts) == 1 else union_all(*parts).subquery()
@@ -407,16 +452,19 @@ def activity_totals(
     return out
 
 
-def first_active(conn: Connection, tables: AdoptionTables, team: str | None) -> dict[str, str]:
+def first_active(
+    conn: Connection, tables: AdoptionTables, tenant: str, team: str | None
+) -> dict[str, str]:
     """Answer :meth:`Store.first_active` from the first-day table."""
     t = tables.firsts
-    query = select(t.c.actor, t.c.day).where(t.c.team == (team or ""))
+    query = select(t.c.actor, t.c.day).where(t.c.tenant == tenant, t.c.team == (team or ""))
     return {str(row[0]): str(row[1]) for row in conn.execute(query)}
 
 
 def cohort_weeks(
     conn: Connection,
     tables: AdoptionTables,
+    tenant: str,
     *,
     start: str | None,
     stop: str | None,
@@ -431,9 +479,13 @@ def cohort_weeks(
     """
     f, w = tables.firsts, tables.weeks
     scope = team or ""
-    first_day = select(f.c.day).where(f.c.team == scope, f.c.actor == w.c.actor).scalar_subquery()
+    first_day = (
+        select(f.c.day)
+        .where(f.c.tenant == tenant, f.c.team == scope, f.c.actor == w.c.actor)
+        .scalar_subquery()
+    )
     pairs = select(w.c.week, w.c.actor, first_day.label("first")).distinct()
-    pairs = pairs.where(w.c.team == scope, w.c.week <= until)
+    pairs = pairs.where(w.c.tenant == tenant, w.c.team == scope, w.c.week <= until)
     if start is not None:
         pairs = pairs.where(w.c.week >= period_key("week", date.fromisoformat(start)))
     rows = pairs.subquery()
@@ -450,7 +502,12 @@ _PAIRS = 400  # (week, person) pairs per query: 800 bound values
 
 
 def active_in(
-    conn: Connection, tables: AdoptionTables, weeks: Mapping[str, str], team: str | None
+    conn: Connection,
+    tables: AdoptionTables,
+    weeks: Mapping[str, str],
+    team: str | None,
+    *,
+    tenant: str,
 ) -> set[str]:
     """Answer :meth:`Store.active_in`: look the (week, person) pairs up in the week rollup."""
     w = tables.weeks
@@ -460,22 +517,30 @@ def active_in(
         query = (
             select(w.c.actor)
             .distinct()
-            .where(w.c.team == (team or ""), tuple_(w.c.week, w.c.actor).in_(pairs[i : i + _PAIRS]))
+            .where(
+                w.c.tenant == tenant,
+                w.c.team == (team or ""),
+                tuple_(w.c.week, w.c.actor).in_(pairs[i : i + _PAIRS]),
+            )
         )
         out.update(str(actor) for (actor,) in conn.execute(query))
     return out
 
 
-def first_awards(conn: Connection, awards: Table) -> dict[str, float]:
+def first_awards(conn: Connection, awards: Table, tenant: str) -> dict[str, float]:
     """Answer :meth:`Store.first_awards`: each person's first award in award order."""
-    firsts = select(func.min(awards.c.seq)).group_by(awards.c.user_id)
-    rows = conn.execute(select(awards.c.user_id, awards.c.award).where(awards.c.seq.in_(firsts)))
+    mine = awards.c.tenant == tenant
+    firsts = select(func.min(awards.c.seq)).where(mine).group_by(awards.c.user_id)
+    rows = conn.execute(
+        select(awards.c.user_id, awards.c.award).where(mine, awards.c.seq.in_(firsts))
+    )
     return {user: decode_record(Award, text).at.timestamp() for user, text in rows}
 
 
 def feed(
     read: Callable[[Any], Sequence[Any]],
     tables: AdoptionTables,
+    tenant: str,
     *,
     team: str | None,
     since: datetime | None,
@@ -498,7 +563,7 @@ def feed(
     while len(out) < limit:
         query = (
             select(t.c.at_us, t.c.seq, t.c.story)
-            .where(t.c.withdrawn == false())
+            .where(t.c.tenant == tenant, t.c.withdrawn == false())
             .order_by(t.c.at_us.desc(), t.c.seq.desc())
         )
         if since is not None:

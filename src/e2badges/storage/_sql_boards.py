@@ -31,18 +31,22 @@ transaction holding that lock), and the deltas are upserted in one sorted order
 never wait for each other in a cycle.  An opt-out (or a board exclusion, or an
 erasure) changes ``listed`` on a person's rows and their counts; it takes a
 board lock exclusively, which every recording batch with board rows takes shared
-(PostgreSQL: an advisory lock; MySQL/MariaDB: the schema-version row; SQLite has
-one writer anyway).
+(PostgreSQL: an advisory lock per table prefix and tenant; MySQL/MariaDB: the
+schema-version row, shared by all tenants; SQLite has one writer anyway).
+
+Every table here leads its keys with ``tenant``, and every statement filters on
+the tenant the statements are bound to (the first parameter of each raw statement).
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import math
 import re
 import sys
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Self
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy import exc as sa_exc
@@ -53,12 +57,14 @@ from .._leaderboards import AroundPage, BoardPage, BoardRow, RollingBucket, Stan
 from ._board_index import BoardIndex
 from ._codec import decode_value, encode_value
 from ._sql_schema import Tables
+from ._tenant import DEFAULT_TENANT
 
 __all__ = ["SQLBoards", "bands"]
 
 _CHUNK = 300  # keys per IN list
 _ROW_COLS = ("sort_key", "reached", "subject", "score", "total", "count", "members", "team")
 _UPSERT_COLS = ("board", "period", "subject", *_ROW_COLS[:2], *_ROW_COLS[3:], "listed")
+# Each statement's parameters start with the tenant (raw statements) or bind it by name.
 
 CountKey = tuple[str, str, int, float]
 # Above every sort key (scores are finite): the open end of the last band.
@@ -84,8 +90,14 @@ def _add(deltas: dict[CountKey, int], board: str, period: str, key: float, n: in
 class SQLBoards:
     """Board statements over one set of tables on one dialect."""
 
+    #: The tenant of every statement (the first parameter of each raw one, or bound by
+    #: name); set by :meth:`bound`, never part of a statement's text.
+    tenant = DEFAULT_TENANT
+
     def __init__(self, tables: Tables, dialect: Dialect, prefix: str) -> None:
         self.tables = tables
+        self._prefix = prefix
+        self._lock_params: dict[str, int] | None = None
         self.dialect = name = dialect.name
         self._dbapi_error: type[Exception] = dialect.loaded_dbapi.Error
         self._quote = q = dialect.identifier_preparer.quote
@@ -96,7 +108,7 @@ class SQLBoards:
             return text.replace("?", mark)
 
         cols = ", ".join(q(c) for c in _ROW_COLS)
-        where = "board = ? AND period = ?"
+        where = "tenant = ? AND board = ? AND period = ?"
         listed = f"{where} AND listed = TRUE"
         order = "ORDER BY sort_key, reached, subject"
         self.sql_row = sql(f"SELECT {cols}, listed FROM {rows} WHERE {where} AND subject = ?")
@@ -131,7 +143,7 @@ class SQLBoards:
         # The templates of _statement, per (dense, position, sized, with the rows around):
         # named parameters, and %d where the row limits go.
         self._templates: dict[tuple[bool, bool, bool, bool], str] = {}
-        where_n = "board = :b AND period = :p"
+        where_n = "tenant = :t AND board = :b AND period = :p"
         listed_n = f"{where_n} AND listed = TRUE"
         part = f"SELECT COALESCE(SUM(n), 0) FROM {counts} WHERE {where_n}"
         better = (
@@ -192,6 +204,7 @@ class SQLBoards:
                     )
         ucols = ", ".join(q(c) for c in _UPSERT_COLS)
         kept = [c for c in _UPSERT_COLS if c not in ("board", "period", "subject")]
+        ucols = f"tenant, {ucols}"
         if name == "postgresql":
             types = (
                 "text",
@@ -209,57 +222,74 @@ class SQLBoards:
             arrays = ", ".join(f"%(c{i})b::{t}[]" for i, t in enumerate(types))
             sets = ", ".join(f"{q(c)} = EXCLUDED.{q(c)}" for c in kept)
             self.sql_upsert_rows = (
-                f"INSERT INTO {rows} ({ucols}) SELECT * FROM unnest({arrays}) "
-                f"ON CONFLICT (board, period, subject) DO UPDATE SET {sets}"
+                f"INSERT INTO {rows} ({ucols}) SELECT %(tenant)s::text, * FROM unnest({arrays}) "
+                f"ON CONFLICT (tenant, board, period, subject) DO UPDATE SET {sets}"
             )
             self.sql_upsert_counts = (
-                f"INSERT INTO {counts} (board, period, level, sort_key, n) "
-                "SELECT b, p, l, k, n FROM unnest(%(c0)b::text[], %(c1)b::text[], "
-                "%(c2)b::int[], %(c3)b::float8[], %(c4)b::bigint[]) "
+                f"INSERT INTO {counts} (tenant, board, period, level, sort_key, n) "
+                "SELECT %(tenant)s::text, b, p, l, k, n FROM unnest(%(c0)b::text[], "
+                "%(c1)b::text[], %(c2)b::int[], %(c3)b::float8[], %(c4)b::bigint[]) "
                 "WITH ORDINALITY AS t(b, p, l, k, n, o) ORDER BY o "
-                "ON CONFLICT (board, period, level, sort_key) "
+                "ON CONFLICT (tenant, board, period, level, sort_key) "
                 f"DO UPDATE SET n = {counts}.n + EXCLUDED.n"
             )
             self.sql_old = (
                 f"SELECT r.board, r.period, r.subject, r.sort_key, r.listed FROM {rows} r "
                 "JOIN unnest(%(b)b::text[], %(p)b::text[], %(s)b::text[]) AS k(b, p, s) "
-                "ON r.board = k.b AND r.period = k.p AND r.subject = k.s"
+                "ON r.tenant = %(tenant)s AND r.board = k.b AND r.period = k.p "
+                "AND r.subject = k.s"
             )
-            lock = abs(
-                int(hashlib.sha256(f"e2badges-boards:{prefix}".encode()).hexdigest()[:15], 16)
-            )
-            self.sql_lock_shared = f"SELECT pg_advisory_xact_lock_shared({lock})"
-            self.sql_lock = f"SELECT pg_advisory_xact_lock({lock})"
+            # One lock per table prefix and tenant, its key a parameter (see bound()).
+            self._lock_params = {"lock": _lock_key(prefix, self.tenant)}
+            self.sql_lock_shared = "SELECT pg_advisory_xact_lock_shared(%(lock)s)"
+            self.sql_lock = "SELECT pg_advisory_xact_lock(%(lock)s)"
         else:
-            values = "(" + ", ".join([mark] * len(_UPSERT_COLS)) + ")"
+            values = "(" + ", ".join([mark] * (len(_UPSERT_COLS) + 1)) + ")"
             if name == "sqlite":
                 sets = ", ".join(f"{q(c)} = excluded.{q(c)}" for c in kept)
-                conflict = "ON CONFLICT (board, period, subject) DO UPDATE SET "
-                count_conflict = "ON CONFLICT (board, period, level, sort_key) DO UPDATE SET "
+                conflict = "ON CONFLICT (tenant, board, period, subject) DO UPDATE SET "
+                count_conflict = (
+                    "ON CONFLICT (tenant, board, period, level, sort_key) DO UPDATE SET "
+                )
                 self.sql_upsert_counts = (
-                    f"INSERT INTO {counts} (board, period, level, sort_key, n) "
-                    f"VALUES (?, ?, ?, ?, ?) {count_conflict} n = n + excluded.n"
+                    f"INSERT INTO {counts} (tenant, board, period, level, sort_key, n) "
+                    f"VALUES (?, ?, ?, ?, ?, ?) {count_conflict} n = n + excluded.n"
                 )
                 self.sql_lock_shared = self.sql_lock = ""
             else:
                 sets = ", ".join(f"{q(c)} = VALUES({q(c)})" for c in kept)
                 conflict = "ON DUPLICATE KEY UPDATE "
                 self.sql_upsert_counts = (
-                    f"INSERT INTO {counts} (board, period, level, sort_key, n) "
-                    "VALUES (%s, %s, %s, %s, %s) ON DUPLICATE KEY UPDATE n = n + VALUES(n)"
+                    f"INSERT INTO {counts} (tenant, board, period, level, sort_key, n) "
+                    "VALUES (%s, %s, %s, %s, %s, %s) ON DUPLICATE KEY UPDATE n = n + VALUES(n)"
                 )
+                # The schema-version row, shared by every tenant: an opt-out (rare and
+                # short) holds up recording with board rows in the other tenants too.
                 meta = q(tables.meta.name)
                 locked = f"SELECT value FROM {meta} WHERE name = 'schema_version'"
                 self.sql_lock_shared = f"{locked} LOCK IN SHARE MODE"
                 self.sql_lock = f"{locked} FOR UPDATE"
             self.sql_upsert_rows = f"INSERT INTO {rows} ({ucols}) VALUES {values} {conflict}{sets}"
 
+    def bound(self, tenant: str) -> Self:
+        """Return these statements bound to ``tenant`` (a copy: the text is shared)."""
+        other = copy.copy(self)
+        other.tenant = tenant
+        if self._lock_params is not None:
+            # Tenants of one prefix never wait for each other's opt-outs.
+            other._lock_params = {"lock": _lock_key(self._prefix, tenant)}
+        return other
+
+    def _lock(self, conn: Connection, sql: str) -> None:
+        """Take the board lock ``sql`` names (shared or exclusive), if the database needs one."""
+        if sql:
+            conn.exec_driver_sql(sql, self._lock_params)
+
     # -- writing -------------------------------------------------------------------
 
     def apply(self, conn: Connection, batch: dict[tuple[str, str, str], BoardRow]) -> None:
         """Store a batch's board rows and move their counts (one statement per step)."""
-        if self.sql_lock_shared:
-            conn.exec_driver_sql(self.sql_lock_shared)
+        self._lock(conn, self.sql_lock_shared)
         keys = list(batch)
         old: dict[tuple[str, str, str], tuple[float | None, bool]] = {}
         if self.dialect == "postgresql":
@@ -267,7 +297,8 @@ class SQLBoards:
             # which covers the columns, before the table has statistics).
             columns = [list(col) for col in zip(*keys, strict=True)]
             found = conn.exec_driver_sql(
-                self.sql_old, {"b": columns[0], "p": columns[1], "s": columns[2]}
+                self.sql_old,
+                {"tenant": self.tenant, "b": columns[0], "p": columns[1], "s": columns[2]},
             )
             for board, period, subject, sort_key, was in found:
                 old[(board, period, subject)] = (sort_key, bool(was))
@@ -280,7 +311,10 @@ class SQLBoards:
             for (board, period), subjects in groups.items():
                 for chunk in _chunks(subjects):
                     query = select(c.subject, c.sort_key, c.listed).where(
-                        c.board == board, c.period == period, c.subject.in_(chunk)
+                        c.tenant == self.tenant,
+                        c.board == board,
+                        c.period == period,
+                        c.subject.in_(chunk),
                     )
                     for subject, sort_key, was in conn.execute(query):
                         old[(board, period, subject)] = (sort_key, bool(was))
@@ -319,11 +353,14 @@ class SQLBoards:
     def _execute(self, conn: Connection, sql: str, params: list[tuple[Any, ...]]) -> None:
         if not params:
             return
+        tenant = self.tenant
         if self.dialect == "postgresql":
             columns = zip(*params, strict=True)
-            conn.exec_driver_sql(sql, {f"c{i}": list(col) for i, col in enumerate(columns)})
+            named: dict[str, Any] = {f"c{i}": list(col) for i, col in enumerate(columns)}
+            named["tenant"] = tenant
+            conn.exec_driver_sql(sql, named)
         else:
-            conn.exec_driver_sql(sql, params)
+            conn.exec_driver_sql(sql, [(tenant, *row) for row in params])
 
     def _move(self, conn: Connection, deltas: dict[CountKey, int]) -> None:
         """Upsert count deltas in sorted order, then drop the count rows that reached 0."""
@@ -341,6 +378,7 @@ class SQLBoards:
             for chunk in _chunks(keys):
                 conn.execute(
                     delete(t).where(
+                        c.tenant == self.tenant,
                         c.board == board,
                         c.period == period,
                         c.level == level,
@@ -354,9 +392,10 @@ class SQLBoards:
         t = self.tables.board_opt_outs
         out: dict[str, set[str]] = {}
         for chunk in _chunks(people):
-            for user, board in conn.execute(
-                select(t.c.user_id, t.c.board).where(t.c.user_id.in_(chunk))
-            ):
+            query = select(t.c.user_id, t.c.board).where(
+                t.c.tenant == self.tenant, t.c.user_id.in_(chunk)
+            )
+            for user, board in conn.execute(query):
                 out.setdefault(user, set()).add(board)
         return out
 
@@ -365,7 +404,12 @@ class SQLBoards:
         hidden = self._hidden(conn, [user])
         t = self.tables.board_rows
         c = t.c
-        mine = (c.subject == user, c.team.is_(False), c.sort_key.is_not(None))
+        mine = (
+            c.tenant == self.tenant,
+            c.subject == user,
+            c.team.is_(False),
+            c.sort_key.is_not(None),
+        )
         deltas: dict[CountKey, int] = {}
         flips: dict[bool, set[str]] = {True: set(), False: set()}
         for board, period, sort_key, listed in conn.execute(
@@ -386,63 +430,73 @@ class SQLBoards:
 
     def set_opt_out(self, conn: Connection, user: str, opted_out: bool) -> None:
         """Record an opt-out (or its end) and list or unlist the person's rows."""
-        if self.sql_lock:
-            conn.exec_driver_sql(self.sql_lock)
+        self._lock(conn, self.sql_lock)
         if self.opted_out(conn, user) == opted_out:
             return
         o = self.tables.board_opt_outs
         if opted_out:
-            conn.execute(o.insert().values(user_id=user, board=""))
+            conn.execute(o.insert().values(tenant=self.tenant, user_id=user, board=""))
         else:
-            conn.execute(delete(o).where(o.c.user_id == user, o.c.board == ""))
+            mine = (o.c.tenant == self.tenant, o.c.user_id == user, o.c.board == "")
+            conn.execute(delete(o).where(*mine))
         self._relist(conn, user)
 
     def opted_out(self, conn: Connection, user: str) -> bool:
         """Return whether ``user`` opted out."""
         t = self.tables.board_opt_outs
-        query = select(t.c.user_id).where(t.c.user_id == user, t.c.board == "")
+        query = select(t.c.user_id).where(
+            t.c.tenant == self.tenant, t.c.user_id == user, t.c.board == ""
+        )
         return conn.execute(query).first() is not None
 
     def set_exclusions(self, conn: Connection, user: str, boards: Iterable[str]) -> None:
         """Record the boards ``user`` is excluded from and list or unlist their rows."""
-        if self.sql_lock:
-            conn.exec_driver_sql(self.sql_lock)
+        self._lock(conn, self.sql_lock)
         new = set(boards)
         old = self.exclusions(conn, user)
         if new == old:
             return
         o = self.tables.board_opt_outs
+        tenant = self.tenant
         for chunk in _chunks(sorted(old - new)):
-            conn.execute(delete(o).where(o.c.user_id == user, o.c.board.in_(chunk)))
+            conn.execute(
+                delete(o).where(o.c.tenant == tenant, o.c.user_id == user, o.c.board.in_(chunk))
+            )
         added = sorted(new - old)
         if added:
-            conn.execute(insert(o), [{"user_id": user, "board": board} for board in added])
+            rows = [{"tenant": tenant, "user_id": user, "board": board} for board in added]
+            conn.execute(insert(o), rows)
         self._relist(conn, user)
 
     def exclusions(self, conn: Connection, user: str) -> frozenset[str]:
         """Return the boards ``user`` is excluded from."""
         t = self.tables.board_opt_outs
-        query = select(t.c.board).where(t.c.user_id == user, t.c.board != "")
+        query = select(t.c.board).where(
+            t.c.tenant == self.tenant, t.c.user_id == user, t.c.board != ""
+        )
         return frozenset(conn.execute(query).scalars())
 
     def hidden(self, conn: Connection, board: str, user: str) -> bool:
         """Return whether ``user``'s rows on ``board`` are not listed."""
         t = self.tables.board_opt_outs
-        query = select(t.c.user_id).where(t.c.user_id == user, t.c.board.in_(("", board)))
+        query = select(t.c.user_id).where(
+            t.c.tenant == self.tenant, t.c.user_id == user, t.c.board.in_(("", board))
+        )
         return conn.execute(query).first() is not None
 
     def erase(self, conn: Connection, user: str, pseudonym: str) -> None:
         """Give ``user``'s rows to ``pseudonym``, unlisted, and rename them in team members."""
-        if self.sql_lock:
-            conn.exec_driver_sql(self.sql_lock)
+        self._lock(conn, self.sql_lock)
+        tenant = self.tenant
         o = self.tables.board_opt_outs
-        conn.execute(delete(o).where(o.c.user_id == user))
+        conn.execute(delete(o).where(o.c.tenant == tenant, o.c.user_id == user))
         t = self.tables.board_rows
         c = t.c
-        mine = (c.subject == user, c.team.is_(False))
+        mine = (c.tenant == tenant, c.subject == user, c.team.is_(False))
         rows = conn.execute(select(c.board, c.period, c.sort_key, c.listed).where(*mine)).all()
         if rows:
-            conn.execute(insert(o).values(user_id=pseudonym, board=""))  # stay unlisted
+            # Stay unlisted.
+            conn.execute(insert(o).values(tenant=tenant, user_id=pseudonym, board=""))
             deltas: dict[CountKey, int] = {}
             for board, period, sort_key, listed in rows:
                 if listed and sort_key is not None:
@@ -450,7 +504,9 @@ class SQLBoards:
             conn.execute(update(t).where(*mine).values(subject=pseudonym, listed=False))
             self._move(conn, deltas)
         teams = select(c.board, c.period, c.subject, c.members).where(
-            c.team.is_(True), c.members.contains(encode_value(user), autoescape=True)
+            c.tenant == tenant,
+            c.team.is_(True),
+            c.members.contains(encode_value(user), autoescape=True),
         )
         for board, period, subject, members in conn.execute(teams).all():
             old = BoardRow(None, 0, subject, None, 0, 0, tuple(decode_value(members)), True)
@@ -458,7 +514,12 @@ class SQLBoards:
             if new is not old:
                 conn.execute(
                     update(t)
-                    .where(c.board == board, c.period == period, c.subject == subject)
+                    .where(
+                        c.tenant == tenant,
+                        c.board == board,
+                        c.period == period,
+                        c.subject == subject,
+                    )
                     .values(members=encode_value(list(new.members)))
                 )
 
@@ -493,7 +554,7 @@ class SQLBoards:
 
     def size(self, conn: Connection, board: str, period: str) -> int:
         """Return the number of listed rows."""
-        return int(self._fetch(conn, self.sql_size, (board, period))[0][0] or 0)
+        return int(self._fetch(conn, self.sql_size, (self.tenant, board, period))[0][0] or 0)
 
     def page(
         self,
@@ -510,10 +571,11 @@ class SQLBoards:
         if stop <= start:
             return BoardPage(start, [], self.size(conn, board, period) if sized else 0)
         if not start:
+            bp = (self.tenant, board, period)
             if not sized:
                 # The leading rows alone: one read of the listing index from its start.
-                return BoardPage(0, _rows(self._fetch(conn, self._head(stop), (board, period))), 0)
-            found = self._fetch(conn, self.sql_top, (board, period, board, period, stop))
+                return BoardPage(0, _rows(self._fetch(conn, self._head(stop), bp)), 0)
+            found = self._fetch(conn, self.sql_top, (*bp, *bp, stop))
             if not found:
                 return BoardPage(0, [], 0)
             return BoardPage(0, _rows(found), int(found[0][8]))
@@ -523,7 +585,9 @@ class SQLBoards:
         key, better, size = located
         if key is None:
             return BoardPage(start, [], size)
-        rows = self._fetch(conn, self.sql_from, (board, period, key, stop - start, start - better))
+        rows = self._fetch(
+            conn, self.sql_from, (self.tenant, board, period, key, stop - start, start - better)
+        )
         distinct = self._distinct(conn, board, period, key) if dense else 0
         return BoardPage(start, _rows(rows), size, better, distinct)
 
@@ -536,7 +600,8 @@ class SQLBoards:
         The key is None past the end; None instead of the triple means the counts moved
         between two statements (a concurrent commit), and the caller falls back.
         """
-        levels = self._fetch(conn, self.sql_level_all, (board, period, 2))
+        bp = (self.tenant, board, period)
+        levels = self._fetch(conn, self.sql_level_all, (*bp, 2))
         size = sum(int(n) for _, n in levels)
         if position >= size:
             return None, 0, size
@@ -546,7 +611,7 @@ class SQLBoards:
         for level in (2, 1, 0):
             if level < 2:
                 # Only the bands (or keys) inside the band found one level up.
-                levels = self._fetch(conn, self.sql_level_from, (board, period, level, found, end))
+                levels = self._fetch(conn, self.sql_level_from, (*bp, level, found, end))
             found = None
             for i, (key, n) in enumerate(levels):
                 if seen + n > position:
@@ -559,7 +624,8 @@ class SQLBoards:
         return found, seen, size
 
     def _distinct(self, conn: Connection, board: str, period: str, key: float) -> int:
-        return int(self._fetch(conn, self.sql_distinct, (board, period, key))[0][0] or 0)
+        params = (self.tenant, board, period, key)
+        return int(self._fetch(conn, self.sql_distinct, params)[0][0] or 0)
 
     def standing(
         self,
@@ -674,13 +740,14 @@ class SQLBoards:
         """
         sql = self._statement(dense, position, before, after, sized)
         for attempt in range(3):
-            first = self._fetch(conn, self.sql_row, (board, period, subject))
+            first = self._fetch(conn, self.sql_row, (self.tenant, board, period, subject))
             if not first or first[0][0] is None:
                 return None
             found = first[0]
             key: float = found[0]
             fine, coarse = bands(key)
             params = {
+                "t": self.tenant,
                 "b": board,
                 "p": period,
                 "s": subject,
@@ -775,7 +842,7 @@ class SQLBoards:
         t = self.tables.board_rows
         c = t.c
         query = select(*(c[name] for name in _ROW_COLS)).where(
-            c.board == board, c.period.in_(bucket.days)
+            c.tenant == self.tenant, c.board == board, c.period.in_(bucket.days)
         )
         by_subject: dict[str, list[BoardRow]] = {}
         for found in conn.execute(query):
@@ -788,6 +855,12 @@ class SQLBoards:
         hidden = self._hidden(conn, people) if people else {}
         index.rebuild({user for user in hidden if _hides(hidden, user, board)})
         return index
+
+
+def _lock_key(prefix: str, tenant: str) -> int:
+    """Return the PostgreSQL advisory lock key of the boards of one prefix and tenant."""
+    name = f"e2badges-boards:{prefix}:{tenant}"
+    return abs(int(hashlib.sha256(name.encode()).hexdigest()[:15], 16))
 
 
 def _hides(hidden: dict[str, set[str]], user: str, board: str) -> bool:

@@ -5,6 +5,9 @@ PostgreSQL takes whole columns as arrays (``unnest``), MySQL/MariaDB and SQLite
 take ``executemany`` (PyMySQL folds an ``INSERT ... VALUES`` executemany into
 multi-row statements of up to ~1 MB; sqlite3 runs it in C, without round trips).
 
+Every statement filters on the store's tenant (bound as a parameter) or writes it:
+``tenant`` leads every key, so conflict targets and row locks include it.
+
 Locking (see docs/storage.md):
 
 - **PostgreSQL**: insert the missing state rows (``ON CONFLICT DO NOTHING``, in
@@ -23,15 +26,17 @@ whole storage package (see docs/input.md).
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Self
 
 from sqlalchemy.engine import Connection, Dialect
 
 from ._codec import encode_value
 from ._sql_adoption import RollupWrites
 from ._sql_schema import STATE_KEY_LENGTH, Tables
+from ._tenant import DEFAULT_TENANT
 
 __all__ = ["ActivityRow", "LedgerRow", "SQLOps", "ops_for", "storage_key"]
 
@@ -63,6 +68,10 @@ class SQLOps:
     #: Whether state rows must be locked explicitly (False: the database has one writer).
     row_locks = True
 
+    #: The tenant bound as a parameter of every statement and written in every row
+    #: inserted; set by :meth:`bound`, never part of a statement's text.
+    tenant = DEFAULT_TENANT
+
     def __init__(self, tables: Tables, dialect: Dialect) -> None:
         q = dialect.identifier_preparer.quote
         self.tables = tables
@@ -73,6 +82,14 @@ class SQLOps:
         self.q = q
         adoption = tables.adoption
         self.rollups = None if adoption is None else RollupWrites(adoption, dialect)
+
+    def bound(self, tenant: str) -> Self:
+        """Return these statements bound to ``tenant`` (a copy: the text is shared)."""
+        other = copy.copy(self)
+        other.tenant = tenant
+        if self.rollups is not None:
+            other.rollups = self.rollups.bound(tenant)
+        return other
 
     def begin(self, conn: Connection, *, joined: bool) -> None:
         """Prepare a transaction the store just began (or joined) for writing."""
@@ -132,68 +149,83 @@ class PostgresOps(SQLOps):
         super().__init__(tables, dialect)
         a, lg, ld, st = self.t_activities, self.t_log, self.t_ledger, self.t_state
         self.sql_claim = (
-            f"INSERT INTO {a} ({self._cols(*_ACTIVITY_COLS)}) "
-            "SELECT * FROM unnest(%(id)b::text[], %(kind)b::text[], %(actor)b::text[], "
-            "%(at)b::bigint[], %(data)b::text[]) "
-            "ON CONFLICT (id) DO NOTHING RETURNING id"
+            f"INSERT INTO {a} (tenant, {self._cols(*_ACTIVITY_COLS)}) "
+            "SELECT %(tenant)s::text, * FROM unnest(%(id)b::text[], %(kind)b::text[], "
+            "%(actor)b::text[], %(at)b::bigint[], %(data)b::text[]) "
+            "ON CONFLICT (tenant, id) DO NOTHING RETURNING id"
         )
         self.sql_recorded = (
-            f"SELECT a.id, a.data, l.outcome FROM {a} a JOIN {lg} l ON l.activity_id = a.id "
-            "WHERE a.id = ANY(%(ids)b::text[])"
+            f"SELECT a.id, a.data, l.outcome FROM {a} a "
+            f"JOIN {lg} l ON l.tenant = a.tenant AND l.activity_id = a.id "
+            "WHERE a.tenant = %(tenant)s AND a.id = ANY(%(ids)b::text[])"
         )
         self.sql_insert_keys = (
-            f"INSERT INTO {st} (state_key) SELECT unnest(%(keys)b::text[]) "
-            "ON CONFLICT (state_key) DO NOTHING"
+            f"INSERT INTO {st} (tenant, state_key) "
+            "SELECT %(tenant)s::text, unnest(%(keys)b::text[]) "
+            "ON CONFLICT (tenant, state_key) DO NOTHING"
         )
         self.sql_lock = (
-            f"SELECT state_key, value FROM {st} WHERE state_key = ANY(%(keys)b::text[]) "
+            f"SELECT state_key, value FROM {st} "
+            "WHERE tenant = %(tenant)s AND state_key = ANY(%(keys)b::text[]) "
             'ORDER BY state_key COLLATE "C" FOR UPDATE'
         )
         self.sql_log = (
-            f"INSERT INTO {lg} (activity_id, outcome) "
-            "SELECT i, o FROM unnest(%(ids)b::text[], %(outcomes)b::text[]) "
+            f"INSERT INTO {lg} (tenant, activity_id, outcome) "
+            "SELECT %(tenant)s::text, i, o FROM unnest(%(ids)b::text[], %(outcomes)b::text[]) "
             "WITH ORDINALITY AS t(i, o, n) ORDER BY n"
         )
         self.sql_ledger = (
-            f"INSERT INTO {ld} ({self._cols(*_LEDGER_COLS)}) "
-            "SELECT c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11 FROM unnest("
+            f"INSERT INTO {ld} (tenant, {self._cols(*_LEDGER_COLS)}) "
+            "SELECT %(tenant)s::text, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11 FROM unnest("
             "%(c1)b::text[], %(c2)b::text[], %(c3)b::text[], %(c4)b::text[], %(c5)b::bigint[], "
             "%(c6)b::bigint[], %(c7)b::text[], %(c8)b::text[], %(c9)b::boolean[], "
             "%(c10)b::bigint[], %(c11)b::integer[]) "
             "WITH ORDINALITY AS t(c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, n) ORDER BY n"
         )
         self.sql_state = (
-            f"INSERT INTO {st} (state_key, value) "
-            "SELECT * FROM unnest(%(keys)b::text[], %(values)b::text[]) "
-            "ON CONFLICT (state_key) DO UPDATE SET value = EXCLUDED.value"
+            f"INSERT INTO {st} (tenant, state_key, value) "
+            "SELECT %(tenant)s::text, k, v FROM unnest(%(keys)b::text[], %(values)b::text[]) "
+            "AS t(k, v) ON CONFLICT (tenant, state_key) DO UPDATE SET value = EXCLUDED.value"
         )
 
     def claim(self, conn: Connection, rows: Sequence[ActivityRow]) -> Sequence[str]:
         ids, kinds, actors, ats, data = (list(col) for col in zip(*rows, strict=True))
-        params = {"id": ids, "kind": kinds, "actor": actors, "at": ats, "data": data}
+        params = {
+            "tenant": self.tenant,
+            "id": ids,
+            "kind": kinds,
+            "actor": actors,
+            "at": ats,
+            "data": data,
+        }
         inserted = {row[0] for row in conn.exec_driver_sql(self.sql_claim, params)}
         return [i for i in ids if i not in inserted]
 
     def recorded(self, conn: Connection, ids: Sequence[str]) -> list[tuple[str, str, str]]:
-        result = conn.exec_driver_sql(self.sql_recorded, {"ids": list(ids)})
+        params = {"tenant": self.tenant, "ids": list(ids)}
+        result = conn.exec_driver_sql(self.sql_recorded, params)
         return [(r[0], r[1], r[2]) for r in result]
 
     def lock_state(self, conn: Connection, keys: Sequence[str]) -> list[tuple[str, str | None]]:
-        params = {"keys": list(keys)}
+        params = {"tenant": self.tenant, "keys": list(keys)}
         conn.exec_driver_sql(self.sql_insert_keys, params)
         return [(r[0], r[1]) for r in conn.exec_driver_sql(self.sql_lock, params)]
 
     def insert_log(self, conn: Connection, rows: Sequence[tuple[str, str]]) -> None:
         ids, outcomes = (list(col) for col in zip(*rows, strict=True))
-        conn.exec_driver_sql(self.sql_log, {"ids": ids, "outcomes": outcomes})
+        params = {"tenant": self.tenant, "ids": ids, "outcomes": outcomes}
+        conn.exec_driver_sql(self.sql_log, params)
 
     def insert_ledger(self, conn: Connection, rows: Sequence[LedgerRow]) -> None:
         cols = [list(col) for col in zip(*rows, strict=True)]
-        conn.exec_driver_sql(self.sql_ledger, {f"c{i}": col for i, col in enumerate(cols, 1)})
+        params: dict[str, Any] = {"tenant": self.tenant}
+        params.update((f"c{i}", col) for i, col in enumerate(cols, 1))
+        conn.exec_driver_sql(self.sql_ledger, params)
 
     def upsert_state(self, conn: Connection, rows: Sequence[tuple[str, str]]) -> None:
         keys, values = (list(col) for col in zip(*rows, strict=True))
-        conn.exec_driver_sql(self.sql_state, {"keys": keys, "values": values})
+        params = {"tenant": self.tenant, "keys": keys, "values": values}
+        conn.exec_driver_sql(self.sql_state, params)
 
 
 class _ValuesOps(SQLOps):
@@ -207,19 +239,24 @@ class _ValuesOps(SQLOps):
     def __init__(self, tables: Tables, dialect: Dialect) -> None:
         super().__init__(tables, dialect)
         self.sql_log = (
-            f"INSERT INTO {self.t_log} ({self._cols('activity_id', 'outcome')}) VALUES "
-            + (self._values(2))
+            f"INSERT INTO {self.t_log} (tenant, {self._cols('activity_id', 'outcome')}) VALUES "
+            + (self._values(3))
         )
         self.sql_ledger = (
-            f"INSERT INTO {self.t_ledger} ({self._cols(*_LEDGER_COLS)}) VALUES "
-            + self._values(len(_LEDGER_COLS))
+            f"INSERT INTO {self.t_ledger} (tenant, {self._cols(*_LEDGER_COLS)}) VALUES "
+            + self._values(len(_LEDGER_COLS) + 1)
         )
 
+    def _rows(self, rows: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """Return ``rows`` with the tenant in front of each (the first column of every table)."""
+        tenant = self.tenant
+        return [(tenant, *row) for row in rows]
+
     def insert_log(self, conn: Connection, rows: Sequence[tuple[str, str]]) -> None:
-        conn.exec_driver_sql(self.sql_log, list(rows))
+        conn.exec_driver_sql(self.sql_log, self._rows(rows))
 
     def insert_ledger(self, conn: Connection, rows: Sequence[LedgerRow]) -> None:
-        conn.exec_driver_sql(self.sql_ledger, list(rows))
+        conn.exec_driver_sql(self.sql_ledger, self._rows(rows))
 
 
 class MySQLOps(_ValuesOps):
@@ -233,35 +270,40 @@ class MySQLOps(_ValuesOps):
         a, lg, st = self.t_activities, self.t_log, self.t_state
         key = self.q("state_key")
         self.sql_claim = (
-            f"INSERT INTO {a} ({self._cols(*_ACTIVITY_COLS)}) VALUES {self._values(5)} "
+            f"INSERT INTO {a} (tenant, {self._cols(*_ACTIVITY_COLS)}) VALUES {self._values(6)} "
             "ON DUPLICATE KEY UPDATE id = id"
         )
         self.sql_recorded = (
-            f"SELECT a.id, a.data, l.outcome FROM {a} a JOIN {lg} l ON l.activity_id = a.id "
-            "WHERE a.id IN ({}) LOCK IN SHARE MODE"
+            f"SELECT a.id, a.data, l.outcome FROM {a} a "
+            f"JOIN {lg} l ON l.tenant = a.tenant AND l.activity_id = a.id "
+            "WHERE a.tenant = %s AND a.id IN ({}) LOCK IN SHARE MODE"
         )
         self.sql_insert_keys = (
-            f"INSERT INTO {st} ({key}) VALUES (%s) ON DUPLICATE KEY UPDATE {key} = {key}"
+            f"INSERT INTO {st} (tenant, {key}) VALUES (%s, %s) "
+            f"ON DUPLICATE KEY UPDATE {key} = {key}"
         )
         # FORCE INDEX: on a small table the optimizer may scan it instead, locking
         # (and waiting for) rows of other transactions, which deadlocks.
         self.sql_lock = (
-            f"SELECT {key}, value FROM {st} FORCE INDEX (PRIMARY) WHERE {key} IN ({{}}) FOR UPDATE"
+            f"SELECT {key}, value FROM {st} FORCE INDEX (PRIMARY) "
+            f"WHERE tenant = %s AND {key} IN ({{}}) FOR UPDATE"
         )
         self.sql_state = (
-            f"INSERT INTO {st} ({key}, value) VALUES (%s, %s) "
+            f"INSERT INTO {st} (tenant, {key}, value) VALUES (%s, %s, %s) "
             "ON DUPLICATE KEY UPDATE value = VALUES(value)"
         )
 
     def _select_in(self, conn: Connection, sql: str, values: Sequence[str]) -> list[Any]:
+        """Run ``sql`` (the tenant, then an IN list) over ``values``, a chunk at a time."""
         out: list[Any] = []
         for start in range(0, len(values), self.chunk):
             part = list(values[start : start + self.chunk])
-            out.extend(conn.exec_driver_sql(sql.format(", ".join(["%s"] * len(part))), tuple(part)))
+            params = (self.tenant, *part)
+            out.extend(conn.exec_driver_sql(sql.format(", ".join(["%s"] * len(part))), params))
         return out
 
     def claim(self, conn: Connection, rows: Sequence[ActivityRow]) -> Sequence[str]:
-        conn.exec_driver_sql(self.sql_claim, list(rows))
+        conn.exec_driver_sql(self.sql_claim, self._rows(rows))
         # Affected-row counts cannot tell an insert from a duplicate here (the
         # driver reports found rows), so every id is a candidate.
         return [row[0] for row in rows]
@@ -270,11 +312,12 @@ class MySQLOps(_ValuesOps):
         return [(r[0], r[1], r[2]) for r in self._select_in(conn, self.sql_recorded, ids)]
 
     def lock_state(self, conn: Connection, keys: Sequence[str]) -> list[tuple[str, str | None]]:
-        conn.exec_driver_sql(self.sql_insert_keys, [(k,) for k in keys])
+        tenant = self.tenant
+        conn.exec_driver_sql(self.sql_insert_keys, [(tenant, k) for k in keys])
         return [(r[0], r[1]) for r in self._select_in(conn, self.sql_lock, keys)]
 
     def upsert_state(self, conn: Connection, rows: Sequence[tuple[str, str]]) -> None:
-        conn.exec_driver_sql(self.sql_state, list(rows))
+        conn.exec_driver_sql(self.sql_state, self._rows(rows))
 
 
 class SQLiteOps(_ValuesOps):
@@ -287,19 +330,21 @@ class SQLiteOps(_ValuesOps):
         super().__init__(tables, dialect)
         a, lg, st = self.t_activities, self.t_log, self.t_state
         self.sql_claim = (
-            f"INSERT INTO {a} ({self._cols(*_ACTIVITY_COLS)}) VALUES {self._values(5)} "
-            "ON CONFLICT (id) DO NOTHING"
+            f"INSERT INTO {a} (tenant, {self._cols(*_ACTIVITY_COLS)}) VALUES {self._values(6)} "
+            "ON CONFLICT (tenant, id) DO NOTHING"
         )
         self.sql_recorded = (
-            f"SELECT a.id, a.data, l.outcome FROM {a} a JOIN {lg} l ON l.activity_id = a.id "
-            "WHERE a.id IN (SELECT value FROM json_each(?))"
+            f"SELECT a.id, a.data, l.outcome FROM {a} a "
+            f"JOIN {lg} l ON l.tenant = a.tenant AND l.activity_id = a.id "
+            "WHERE a.tenant = ? AND a.id IN (SELECT value FROM json_each(?))"
         )
         self.sql_read = (
-            f"SELECT state_key, value FROM {st} WHERE state_key IN (SELECT value FROM json_each(?))"
+            f"SELECT state_key, value FROM {st} "
+            "WHERE tenant = ? AND state_key IN (SELECT value FROM json_each(?))"
         )
         self.sql_state = (
-            f"INSERT INTO {st} (state_key, value) VALUES (?, ?) "
-            "ON CONFLICT (state_key) DO UPDATE SET value = excluded.value"
+            f"INSERT INTO {st} (tenant, state_key, value) VALUES (?, ?, ?) "
+            "ON CONFLICT (tenant, state_key) DO UPDATE SET value = excluded.value"
         )
 
     def begin(self, conn: Connection, *, joined: bool) -> None:
@@ -310,21 +355,21 @@ class SQLiteOps(_ValuesOps):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     def claim(self, conn: Connection, rows: Sequence[ActivityRow]) -> Sequence[str]:
-        result = conn.exec_driver_sql(self.sql_claim, list(rows))
+        result = conn.exec_driver_sql(self.sql_claim, self._rows(rows))
         if result.rowcount == len(rows):
             return []
         return [row[0] for row in rows]
 
     def recorded(self, conn: Connection, ids: Sequence[str]) -> list[tuple[str, str, str]]:
-        result = conn.exec_driver_sql(self.sql_recorded, (_json_list(ids),))
+        result = conn.exec_driver_sql(self.sql_recorded, (self.tenant, _json_list(ids)))
         return [(r[0], r[1], r[2]) for r in result]
 
     def lock_state(self, conn: Connection, keys: Sequence[str]) -> list[tuple[str, str | None]]:
-        result = conn.exec_driver_sql(self.sql_read, (_json_list(keys),))
+        result = conn.exec_driver_sql(self.sql_read, (self.tenant, _json_list(keys)))
         return [(r[0], r[1]) for r in result]
 
     def upsert_state(self, conn: Connection, rows: Sequence[tuple[str, str]]) -> None:
-        conn.exec_driver_sql(self.sql_state, list(rows))
+        conn.exec_driver_sql(self.sql_state, self._rows(rows))
 
 
 def _json_list(values: Sequence[str]) -> str:
@@ -332,7 +377,7 @@ def _json_list(values: Sequence[str]) -> str:
 
 
 def ops_for(tables: Tables, dialect: Dialect) -> SQLOps:
-    """Return the statements for ``dialect``."""
+    """Return the statements for ``dialect`` (bound to the default tenant: see ``bound``)."""
     if dialect.name == "postgresql":
         return PostgresOps(tables, dialect)
     if dialect.name in ("mysql", "mariadb"):

@@ -11,16 +11,19 @@ Export and erasure look for a person in JSON columns with ``LIKE`` on their id a
 it appears inside a JSON string (a prefilter: every candidate is decoded and
 checked exactly).  Those are full scans of the tables, for requests that come
 rarely (a person asking what is held about them, or to be forgotten); no index
-serves the hot path less for them.  Every statement of this module is here,
-so that a tenant column can be added to them in one place.
+serves the hot path less for them.  Every statement of this module is here, and
+each filters on the store's tenant (a parameter of every function, bound after
+the text is built in :class:`MembershipReads`) or writes it: an export or an
+erasure in one tenant never reads or changes another tenant's rows.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 
 from sqlalchemy import Insert, Table, delete, insert, or_, select, update
 from sqlalchemy.dialects.mysql import insert as mysql_insert
@@ -53,6 +56,7 @@ from ._codec import (
 from ._sql_adoption import decode_story, encode_story
 from ._sql_dialects import storage_key
 from ._sql_schema import STATE_KEY_LENGTH, Tables
+from ._tenant import DEFAULT_TENANT
 
 __all__ = [
     "MembershipReads",
@@ -125,24 +129,30 @@ def _chunks(values: Iterable[Any]) -> list[list[Any]]:
 
 def _insert_missing(table: Table, dialect: str, key: str) -> Insert:
     if dialect == "postgresql":
-        return pg_insert(table).on_conflict_do_nothing(index_elements=[key])
-    return sqlite_insert(table).on_conflict_do_nothing(index_elements=[key])
+        return pg_insert(table).on_conflict_do_nothing(index_elements=["tenant", key])
+    return sqlite_insert(table).on_conflict_do_nothing(index_elements=["tenant", key])
 
 
 # -- people ------------------------------------------------------------------------------
 
 
-def _opted_out(conn: Connection, tables: Tables, users: Collection[str]) -> set[str]:
+def _opted_out(conn: Connection, tables: Tables, tenant: str, users: Collection[str]) -> set[str]:
     t = tables.board_opt_outs
     out: set[str] = set()
     for chunk in _chunks(users):
-        query = select(t.c.user_id).where(t.c.user_id.in_(chunk), t.c.board == "")
+        query = select(t.c.user_id).where(
+            t.c.tenant == tenant, t.c.user_id.in_(chunk), t.c.board == ""
+        )
         out.update(conn.execute(query).scalars())
     return out
 
 
 def update_person(
-    conn: Connection, tables: Tables, user: str, change: Callable[[Person | None], Person]
+    conn: Connection,
+    tables: Tables,
+    tenant: str,
+    user: str,
+    change: Callable[[Person | None], Person],
 ) -> Person:
     """Apply ``change`` to ``user``'s record under a row lock (in the caller's transaction)."""
     t = _people(tables)
@@ -150,60 +160,64 @@ def update_person(
     # (MySQL: INSERT IGNORE would take a shared lock on an existing row, and two
     # transactions upgrading theirs to FOR UPDATE deadlock; ON DUPLICATE KEY UPDATE
     # takes it exclusively at once.)
-    row = {"user_id": user, "display_name": None, "data": ""}
+    row = {"tenant": tenant, "user_id": user, "display_name": None, "data": ""}
     if conn.dialect.name in ("mysql", "mariadb"):
         upsert = mysql_insert(t).values(row)
         conn.execute(upsert.on_duplicate_key_update(user_id=upsert.inserted.user_id))
     else:
         conn.execute(_insert_missing(t, conn.dialect.name, "user_id"), row)
-    found = conn.execute(
-        select(t.c.display_name, t.c.data).where(t.c.user_id == user).with_for_update()
-    ).first()
-    opted_out = bool(_opted_out(conn, tables, [user]))
+    mine = (t.c.tenant == tenant, t.c.user_id == user)
+    found = conn.execute(select(t.c.display_name, t.c.data).where(*mine).with_for_update()).first()
+    opted_out = bool(_opted_out(conn, tables, tenant, [user]))
     old = None
     if found is not None and found[1]:
         old = decode_person(user, found[0], found[1], opted_out)
     new = change(old)
     conn.execute(
-        update(t)
-        .where(t.c.user_id == user)
-        .values(display_name=new.display_name, data=encode_person(new))
+        update(t).where(*mine).values(display_name=new.display_name, data=encode_person(new))
     )
     settings = PrivacySettings(not opted_out, new.settings.feed, new.settings.display)
     return Person(user, new.display_name, new.groups, new.memberships, settings)
 
 
-def get_people(conn: Connection, tables: Tables, users: Collection[str]) -> dict[str, Person]:
+def get_people(
+    conn: Connection, tables: Tables, tenant: str, users: Collection[str]
+) -> dict[str, Person]:
     """Return the stored records of ``users``."""
     t = _people(tables)
     rows: list[Any] = []
     for chunk in _chunks(sorted(set(users))):
         query = select(t.c.user_id, t.c.display_name, t.c.data).where(
-            t.c.user_id.in_(chunk), t.c.data != ""
+            t.c.tenant == tenant, t.c.user_id.in_(chunk), t.c.data != ""
         )
         rows.extend(conn.execute(query))
     if not rows:
         return {}
-    opted = _opted_out(conn, tables, [row[0] for row in rows])
+    opted = _opted_out(conn, tables, tenant, [row[0] for row in rows])
     return {row[0]: decode_person(row[0], row[1], row[2], row[0] in opted) for row in rows}
 
 
-def iter_people(conn: Connection, tables: Tables) -> list[Person]:
+def iter_people(conn: Connection, tables: Tables, tenant: str) -> list[Person]:
     """Return every stored record."""
     t, o = _people(tables), tables.board_opt_outs
-    opted = set(conn.execute(select(o.c.user_id).where(o.c.board == "")).scalars())
-    query = select(t.c.user_id, t.c.display_name, t.c.data).where(t.c.data != "")
+    opted_query = select(o.c.user_id).where(o.c.tenant == tenant, o.c.board == "")
+    opted = set(conn.execute(opted_query).scalars())
+    query = select(t.c.user_id, t.c.display_name, t.c.data).where(
+        t.c.tenant == tenant, t.c.data != ""
+    )
     return [decode_person(u, n, d, u in opted) for u, n, d in conn.execute(query)]
 
 
 def memberships(
-    conn: Connection, tables: Tables, users: Collection[str]
+    conn: Connection, tables: Tables, tenant: str, users: Collection[str]
 ) -> dict[str, tuple[Membership, ...]]:
     """Return the memberships of ``users`` (one statement per 300 people)."""
     t = _people(tables)
     out: dict[str, tuple[Membership, ...]] = {}
     for chunk in _chunks(users):
-        query = select(t.c.user_id, t.c.data).where(t.c.user_id.in_(chunk), t.c.data != "")
+        query = select(t.c.user_id, t.c.data).where(
+            t.c.tenant == tenant, t.c.user_id.in_(chunk), t.c.data != ""
+        )
         for user, data in conn.execute(query):
             found = _memberships(decode_value(data))
             if found:
@@ -214,10 +228,14 @@ def memberships(
 class MembershipReads:
     """The record path's read of memberships: one statement, built once per store."""
 
+    #: The tenant bound as the statement's first parameter; set by :meth:`bound`.
+    tenant = DEFAULT_TENANT
+
     def __init__(self, tables: Tables, dialect: Dialect) -> None:
         name = dialect.identifier_preparer.quote(_people(tables).name)
         self.dialect = dialect.name
-        select_from = f"SELECT user_id, data FROM {name} WHERE user_id"
+        mark = "?" if self.dialect == "sqlite" else "%s"
+        select_from = f"SELECT user_id, data FROM {name} WHERE tenant = {mark} AND user_id"
         if self.dialect == "sqlite":
             self.sql = f"{select_from} IN (SELECT value FROM json_each(?))"
         elif self.dialect == "postgresql":
@@ -225,16 +243,22 @@ class MembershipReads:
         else:
             self.sql = f"{select_from} IN ({{}})"  # a placeholder per person
 
+    def bound(self, tenant: str) -> Self:
+        """Return this statement bound to ``tenant`` (a copy: the text is shared)."""
+        other = copy.copy(self)
+        other.tenant = tenant
+        return other
+
     def read(self, conn: Connection, users: Collection[str]) -> dict[str, tuple[Membership, ...]]:
         """Return the memberships of ``users`` on the transaction's connection."""
         people = sorted(users)
         if self.dialect == "sqlite":
-            rows = conn.exec_driver_sql(self.sql, (encode_value(people),))
+            rows = conn.exec_driver_sql(self.sql, (self.tenant, encode_value(people)))
         elif self.dialect == "postgresql":
-            rows = conn.exec_driver_sql(self.sql, (people,))
+            rows = conn.exec_driver_sql(self.sql, (self.tenant, people))
         else:
             sql = self.sql.format(", ".join(["%s"] * len(people)))
-            rows = conn.exec_driver_sql(sql, tuple(people))
+            rows = conn.exec_driver_sql(sql, (self.tenant, *people))
         out: dict[str, tuple[Membership, ...]] = {}
         for user, data in rows:
             if data:
@@ -244,19 +268,23 @@ class MembershipReads:
         return out
 
 
-def visibility(conn: Connection, tables: Tables, users: Collection[str]) -> dict[str, Visibility]:
+def visibility(
+    conn: Connection, tables: Tables, tenant: str, users: Collection[str]
+) -> dict[str, Visibility]:
     """Return what hides each of ``users`` from others (people with nothing hidden left out)."""
     t, o = _people(tables), tables.board_opt_outs
     feed_off: set[str] = set()
     hidden: dict[str, set[str]] = {}
     for chunk in _chunks(sorted(set(users))):
         for user, data in conn.execute(
-            select(t.c.user_id, t.c.data).where(t.c.user_id.in_(chunk), t.c.data != "")
+            select(t.c.user_id, t.c.data).where(
+                t.c.tenant == tenant, t.c.user_id.in_(chunk), t.c.data != ""
+            )
         ):
             if not decode_value(data).get("feed", True):
                 feed_off.add(user)
         for user, board in conn.execute(
-            select(o.c.user_id, o.c.board).where(o.c.user_id.in_(chunk))
+            select(o.c.user_id, o.c.board).where(o.c.tenant == tenant, o.c.user_id.in_(chunk))
         ):
             hidden.setdefault(user, set()).add(board)
     out: dict[str, Visibility] = {}
@@ -269,14 +297,17 @@ def visibility(conn: Connection, tables: Tables, users: Collection[str]) -> dict
 # -- export --------------------------------------------------------------------------------
 
 
-def person_activities(conn: Connection, tables: Tables, user: str) -> list[Activity]:
+def person_activities(conn: Connection, tables: Tables, tenant: str, user: str) -> list[Activity]:
     """Return the activities ``user`` did or received, in recording order."""
     a, log = tables.activities, tables.log
     fragment = _json_fragment(user)
     query = (
         select(a.c.data)
-        .join_from(log, a, a.c.id == log.c.activity_id)
-        .where(or_(a.c.actor == user, a.c.data.contains(fragment, autoescape=True)))
+        .join_from(log, a, (a.c.tenant == log.c.tenant) & (a.c.id == log.c.activity_id))
+        .where(
+            log.c.tenant == tenant,
+            or_(a.c.actor == user, a.c.data.contains(fragment, autoescape=True)),
+        )
         .order_by(log.c.seq)
     )
     out: list[Activity] = []
@@ -287,25 +318,29 @@ def person_activities(conn: Connection, tables: Tables, user: str) -> list[Activ
     return out
 
 
-def person_stories(conn: Connection, tables: Tables, user: str) -> list[Story]:
+def person_stories(conn: Connection, tables: Tables, tenant: str, user: str) -> list[Story]:
     """Return the kept stories naming ``user``, oldest first."""
     assert tables.adoption is not None
     t = tables.adoption.stories
     query = (
         select(t.c.story)
-        .where(t.c.story.contains(_json_fragment(user), autoescape=True))
+        .where(t.c.tenant == tenant, t.c.story.contains(_json_fragment(user), autoescape=True))
         .order_by(t.c.at_us, t.c.seq)
     )
     stories = (decode_story(text) for (text,) in conn.execute(query))
     return [story for story in stories if user in story.people]
 
 
-def notification_rows(conn: Connection, tables: Tables, user: str) -> list[Any]:
+def notification_rows(conn: Connection, tables: Tables, tenant: str, user: str) -> list[Any]:
     """Return the outbox rows not done whose payload names ``user``, in outbox order."""
     t = tables.outbox
     query = (
         select(t)
-        .where(t.c.done.is_(False), t.c.payload.contains(_json_fragment(user), autoescape=True))
+        .where(
+            t.c.tenant == tenant,
+            t.c.done.is_(False),
+            t.c.payload.contains(_json_fragment(user), autoescape=True),
+        )
         .order_by(t.c.seq)
     )
     return [row for row in conn.execute(query) if mentions(decode_value(row.payload), user)]
@@ -314,26 +349,32 @@ def notification_rows(conn: Connection, tables: Tables, user: str) -> list[Any]:
 # -- erasure ---------------------------------------------------------------------------------
 
 
-def erase(conn: Connection, tables: Tables, user: str, pseudonym: str) -> None:
-    """Erase ``user`` from every table but the boards' (see ``SQLBoards.erase``)."""
+def erase(conn: Connection, tables: Tables, tenant: str, user: str, pseudonym: str) -> None:
+    """Erase ``user`` from every table of ``tenant`` but the boards' (see ``SQLBoards.erase``)."""
     fragment = _json_fragment(user)
-    conn.execute(delete(_people(tables)).where(_people(tables).c.user_id == user))
-    mine = _erase_activities(conn, tables, user, pseudonym, fragment)
-    _erase_outcomes(conn, tables, user, pseudonym, fragment)
+    people = _people(tables)
+    conn.execute(delete(people).where(people.c.tenant == tenant, people.c.user_id == user))
+    mine = _erase_activities(conn, tables, user, pseudonym, fragment, tenant=tenant)
+    _erase_outcomes(conn, tables, user, pseudonym, fragment, tenant=tenant)
     ledger = tables.ledger
-    conn.execute(update(ledger).where(ledger.c.user_id == user).values(user_id=pseudonym))
-    _erase_awards(conn, tables, user, pseudonym, fragment)
-    _erase_state(conn, tables, user, pseudonym, fragment, mine=mine)
-    _erase_adoption(conn, tables, user, pseudonym, fragment)
-    _erase_outbox(conn, tables, user, pseudonym, fragment)
+    conn.execute(
+        update(ledger)
+        .where(ledger.c.tenant == tenant, ledger.c.user_id == user)
+        .values(user_id=pseudonym)
+    )
+    _erase_awards(conn, tables, user, pseudonym, fragment, tenant=tenant)
+    _erase_state(conn, tables, user, pseudonym, fragment, tenant=tenant, mine=mine)
+    _erase_adoption(conn, tables, user, pseudonym, fragment, tenant=tenant)
+    _erase_outbox(conn, tables, user, pseudonym, fragment, tenant=tenant)
 
 
 def _erase_activities(
-    conn: Connection, tables: Tables, user: str, pseudonym: str, fragment: str
+    conn: Connection, tables: Tables, user: str, pseudonym: str, fragment: str, *, tenant: str
 ) -> list[str]:
     a = tables.activities
     query = select(a.c.id, a.c.data).where(
-        or_(a.c.actor == user, a.c.data.contains(fragment, autoescape=True))
+        a.c.tenant == tenant,
+        or_(a.c.actor == user, a.c.data.contains(fragment, autoescape=True)),
     )
     mine: list[str] = []
     for aid, data in conn.execute(query).all():
@@ -344,7 +385,7 @@ def _erase_activities(
         if new is not None:
             conn.execute(
                 update(a)
-                .where(a.c.id == aid)
+                .where(a.c.tenant == tenant, a.c.id == aid)
                 .values(actor=new.actor, data=encode_activity(new, _at_text(data)))
             )
     return mine
@@ -356,26 +397,29 @@ def _at_text(data: str) -> str:
 
 
 def _erase_outcomes(
-    conn: Connection, tables: Tables, user: str, pseudonym: str, fragment: str
+    conn: Connection, tables: Tables, user: str, pseudonym: str, fragment: str, *, tenant: str
 ) -> None:
     log = tables.log
     query = select(log.c.seq, log.c.outcome).where(
-        log.c.outcome.contains(fragment, autoescape=True)
+        log.c.tenant == tenant, log.c.outcome.contains(fragment, autoescape=True)
     )
     for seq, text in conn.execute(query).all():
         new = erase_outcome(decode_outcome(text), user, pseudonym)
         if new is not None:
             at_text: str = json.loads(text)["t"]
             encoded = encode_outcome(new, datetime.fromisoformat(at_text), at_text)
-            conn.execute(update(log).where(log.c.seq == seq).values(outcome=encoded))
+            conn.execute(
+                update(log).where(log.c.tenant == tenant, log.c.seq == seq).values(outcome=encoded)
+            )
 
 
 def _erase_awards(
-    conn: Connection, tables: Tables, user: str, pseudonym: str, fragment: str
+    conn: Connection, tables: Tables, user: str, pseudonym: str, fragment: str, *, tenant: str
 ) -> None:
     t = tables.awards
     query = select(t.c.seq, t.c.user_id, t.c.award, t.c.revocation).where(
-        or_(t.c.user_id == user, t.c.revocation.contains(fragment, autoescape=True))
+        t.c.tenant == tenant,
+        or_(t.c.user_id == user, t.c.revocation.contains(fragment, autoescape=True)),
     )
     for seq, holder, award, revocation in conn.execute(query).all():
         values: dict[str, Any] = {}
@@ -390,7 +434,7 @@ def _erase_awards(
             if new != old:
                 values["revocation"] = encode_record(new)
         if values:
-            conn.execute(update(t).where(t.c.seq == seq).values(**values))
+            conn.execute(update(t).where(t.c.tenant == tenant, t.c.seq == seq).values(**values))
 
 
 def _erase_state(
@@ -400,19 +444,21 @@ def _erase_state(
     pseudonym: str,
     fragment: str,
     *,
+    tenant: str,
     mine: Collection[str],
 ) -> None:
     t = tables.state
     doomed = [storage_key(k) for k in submitted_keys(mine)]
     for chunk in _chunks(doomed):
-        conn.execute(delete(t).where(t.c.state_key.in_(chunk)))
+        conn.execute(delete(t).where(t.c.tenant == tenant, t.c.state_key.in_(chunk)))
     query = (
         select(t.c.state_key, t.c.value)
         .where(
+            t.c.tenant == tenant,
             or_(
                 t.c.state_key.contains(user, autoescape=True),
                 t.c.value.contains(fragment, autoescape=True),
-            )
+            ),
         )
         .with_for_update()
     )
@@ -424,54 +470,61 @@ def _erase_state(
         if hashed:
             # Stored as its first characters and a digest: the whole key is unknown.
             if erase_key(head, user, pseudonym) != head:
-                conn.execute(delete(t).where(t.c.state_key == key))
+                conn.execute(delete(t).where(t.c.tenant == tenant, t.c.state_key == key))
                 continue
             new_key = key
         else:
             new_key = erase_key(key, user, pseudonym)
         if new_key != key:
-            conn.execute(delete(t).where(t.c.state_key == key))
+            conn.execute(delete(t).where(t.c.tenant == tenant, t.c.state_key == key))
             stored = new_key if len(new_key) <= STATE_KEY_LENGTH else storage_key(new_key)
             renamed.append((stored, None if new_value is None else encode_value(new_value)))
         elif new_value is not value:
             conn.execute(
-                update(t).where(t.c.state_key == key).values(value=encode_value(new_value))
+                update(t)
+                .where(t.c.tenant == tenant, t.c.state_key == key)
+                .values(value=encode_value(new_value))
             )
     if renamed:
-        conn.execute(insert(t), [{"state_key": k, "value": v} for k, v in renamed])
+        rows = [{"tenant": tenant, "state_key": k, "value": v} for k, v in renamed]
+        conn.execute(insert(t), rows)
 
 
 def _erase_adoption(
-    conn: Connection, tables: Tables, user: str, pseudonym: str, fragment: str
+    conn: Connection, tables: Tables, user: str, pseudonym: str, fragment: str, *, tenant: str
 ) -> None:
     assert tables.adoption is not None
     a = tables.adoption
     stories = a.stories
     for rollup in (a.days, a.weeks, a.months, a.firsts):
-        conn.execute(update(rollup).where(rollup.c.actor == user).values(actor=pseudonym))
+        conn.execute(
+            update(rollup)
+            .where(rollup.c.tenant == tenant, rollup.c.actor == user)
+            .values(actor=pseudonym)
+        )
     query = select(stories.c.seq, stories.c.story).where(
-        stories.c.story.contains(fragment, autoescape=True)
+        stories.c.tenant == tenant, stories.c.story.contains(fragment, autoescape=True)
     )
     for seq, text in conn.execute(query).all():
         old = decode_story(text)
         new = erase_story(old, user, pseudonym)
+        mine = (stories.c.tenant == tenant, stories.c.seq == seq)
         if new is None:
-            conn.execute(delete(stories).where(stories.c.seq == seq))
+            conn.execute(delete(stories).where(*mine))
         elif new is not old:
-            conn.execute(
-                update(stories).where(stories.c.seq == seq).values(story=encode_story(new))
-            )
+            conn.execute(update(stories).where(*mine).values(story=encode_story(new)))
 
 
 def _erase_outbox(
-    conn: Connection, tables: Tables, user: str, pseudonym: str, fragment: str
+    conn: Connection, tables: Tables, user: str, pseudonym: str, fragment: str, *, tenant: str
 ) -> None:
     t = tables.outbox
     query = select(t.c.seq, t.c.payload, t.c.errors).where(
+        t.c.tenant == tenant,
         or_(
             t.c.payload.contains(fragment, autoescape=True),
             t.c.errors.contains(fragment, autoescape=True),
-        )
+        ),
     )
     for seq, payload, errors in conn.execute(query).all():
         old = decode_value(payload)
@@ -485,4 +538,4 @@ def _erase_outbox(
                 {p: e.replace(user, pseudonym) for p, e in errors_doc.items()}
             )
         if values:
-            conn.execute(update(t).where(t.c.seq == seq).values(**values))
+            conn.execute(update(t).where(t.c.tenant == tenant, t.c.seq == seq).values(**values))

@@ -56,6 +56,12 @@ Schema version 1 (``{prefix}`` is the table prefix, ``e2b_`` by default):
     ``user_id`` (primary key), ``display_name`` (NULL when unknown) and
     ``data`` (JSON: groups, memberships, feed and display settings).
 
+Tenants: every table but ``{prefix}meta`` starts with ``tenant`` (String(64), NOT
+NULL), the leading column of its primary key, unique constraints and indexes (left
+out above), so conflict targets, row locks and index ranges are per tenant.  The
+surrogate ``seq`` keys alone are global (SQLite autoincrements one-column integer
+keys only); every statement reads them together with the tenant.
+
 On MySQL/MariaDB every table is utf8mb4 with a binary NO PAD collation, so
 identifiers compare exactly (``"a"``, ``"A"`` and ``"a "`` are three ids).
 """
@@ -91,6 +97,7 @@ from sqlalchemy.engine import Connection, Dialect
 from .._errors import ConfigurationError
 from .._models import MAX_IDENTIFIER_LENGTH, MAX_KIND_LENGTH
 from ._sql_adoption import AdoptionTables, adoption_tables
+from ._tenant import MAX_TENANT_LENGTH
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -121,6 +128,7 @@ _PREFIX = re.compile(r"(?:[a-z][a-z0-9_]{0,23})?")
 IDENT = String(MAX_IDENTIFIER_LENGTH)
 JSON_TEXT = Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
 SEQ = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements INTEGER keys only
+TENANT = String(MAX_TENANT_LENGTH)
 
 
 def check_prefix(prefix: str) -> str:
@@ -210,6 +218,7 @@ def build_tables(prefix: str = "e2b_", dialect: Dialect | None = None) -> Tables
     activities = Table(
         f"{p}activities",
         metadata,
+        Column("tenant", TENANT, primary_key=True),
         Column("id", IDENT, primary_key=True),
         Column("kind", String(MAX_KIND_LENGTH), nullable=False),
         Column("actor", IDENT, nullable=False),
@@ -220,15 +229,18 @@ def build_tables(prefix: str = "e2b_", dialect: Dialect | None = None) -> Tables
     log = Table(
         f"{p}log",
         metadata,
+        Column("tenant", TENANT, nullable=False),
         Column("seq", SEQ, primary_key=True, autoincrement=True),
         Column("activity_id", IDENT, nullable=False),
         Column("outcome", JSON_TEXT, nullable=False),
-        UniqueConstraint("activity_id", name=f"uq_{p}log_activity"),
+        UniqueConstraint("tenant", "activity_id", name=f"uq_{p}log_activity"),
+        Index(f"ix_{p}log_seq", "tenant", "seq"),
         **options,
     )
     ledger = Table(
         f"{p}ledger",
         metadata,
+        Column("tenant", TENANT, nullable=False),
         Column("seq", SEQ, primary_key=True, autoincrement=True),
         Column("user_id", IDENT, nullable=False),
         Column("activity_id", IDENT, nullable=False),
@@ -241,12 +253,13 @@ def build_tables(prefix: str = "e2b_", dialect: Dialect | None = None) -> Tables
         Column("bonus", Boolean, nullable=False),
         Column("at_us", BigInteger, nullable=False),
         Column("at_offset", Integer, nullable=False),
-        Index(f"ix_{p}ledger_user", "user_id", "seq"),
+        Index(f"ix_{p}ledger_user", "tenant", "user_id", "seq"),
         **options,
     )
     state = Table(
         f"{p}state",
         metadata,
+        Column("tenant", TENANT, primary_key=True),
         Column("state_key", String(STATE_KEY_LENGTH), primary_key=True),
         Column("value", JSON_TEXT, nullable=True),
         **options,
@@ -254,6 +267,7 @@ def build_tables(prefix: str = "e2b_", dialect: Dialect | None = None) -> Tables
     awards = Table(
         f"{p}awards",
         metadata,
+        Column("tenant", TENANT, nullable=False),
         Column("seq", SEQ, primary_key=True, autoincrement=True),
         Column("user_id", IDENT, nullable=False),
         Column("badge", IDENT, nullable=False),
@@ -262,12 +276,13 @@ def build_tables(prefix: str = "e2b_", dialect: Dialect | None = None) -> Tables
         Column("team", IDENT, nullable=True),
         Column("award", JSON_TEXT, nullable=False),
         Column("revocation", JSON_TEXT, nullable=True),
-        Index(f"ix_{p}awards_user", "user_id", "seq"),
+        Index(f"ix_{p}awards_user", "tenant", "user_id", "seq"),
         **options,
     )
     outbox = Table(
         f"{p}outbox",
         metadata,
+        Column("tenant", TENANT, nullable=False),
         Column("seq", SEQ, primary_key=True, autoincrement=True),
         Column("id", String(NOTIFICATION_ID_LENGTH), nullable=False),
         Column("hook", String(100), nullable=False),
@@ -278,13 +293,14 @@ def build_tables(prefix: str = "e2b_", dialect: Dialect | None = None) -> Tables
         Column("errors", JSON_TEXT, nullable=False),
         Column("done", Boolean, nullable=False),
         Column("due_us", BigInteger, nullable=True),
-        UniqueConstraint("id", name=f"uq_{p}outbox_id"),
-        Index(f"ix_{p}outbox_due", "done", "seq"),
+        UniqueConstraint("tenant", "id", name=f"uq_{p}outbox_id"),
+        Index(f"ix_{p}outbox_due", "tenant", "done", "seq"),
         **options,
     )
     board_rows = Table(
         f"{p}board_rows",
         metadata,
+        Column("tenant", TENANT, primary_key=True),
         Column("board", IDENT, primary_key=True),
         Column("period", String(32), primary_key=True),
         Column("subject", IDENT, primary_key=True),
@@ -298,6 +314,7 @@ def build_tables(prefix: str = "e2b_", dialect: Dialect | None = None) -> Tables
         Column("listed", Boolean, nullable=False),
         Index(
             f"ix_{p}board_rows_listing",
+            "tenant",
             "board",
             "period",
             "listed",
@@ -305,12 +322,13 @@ def build_tables(prefix: str = "e2b_", dialect: Dialect | None = None) -> Tables
             "reached",
             "subject",
         ),
-        Index(f"ix_{p}board_rows_subject", "subject"),
+        Index(f"ix_{p}board_rows_subject", "tenant", "subject"),
         **options,
     )
     board_counts = Table(
         f"{p}board_counts",
         metadata,
+        Column("tenant", TENANT, primary_key=True),
         Column("board", IDENT, primary_key=True),
         Column("period", String(32), primary_key=True),
         Column("level", Integer, primary_key=True, autoincrement=False),
@@ -321,14 +339,16 @@ def build_tables(prefix: str = "e2b_", dialect: Dialect | None = None) -> Tables
     board_opt_outs = Table(
         f"{p}board_opt_outs",
         metadata,
+        Column("tenant", TENANT, primary_key=True),
         Column("user_id", IDENT, primary_key=True),
         Column("board", IDENT, primary_key=True),
         **options,
     )
-    adoption = adoption_tables(metadata, p, options, JSON_TEXT, SEQ)
+    adoption = adoption_tables(metadata, p, options, JSON_TEXT, SEQ, tenant=TENANT)
     people = Table(
         f"{p}people",
         metadata,
+        Column("tenant", TENANT, primary_key=True),
         Column("user_id", IDENT, primary_key=True),
         Column("display_name", IDENT, nullable=True),
         Column("data", JSON_TEXT, nullable=False),

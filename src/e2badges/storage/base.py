@@ -10,6 +10,14 @@ transaction did.
 Stores that keep an outbox (``keeps_outbox = True``) also store the
 notifications of each batch with its effects, and record their delivery to
 plugins: see :meth:`Store.claim_notifications`.
+
+Tenants: a store is bound to one tenant (:attr:`Store.tenant`), and several
+tenants may share one storage (:meth:`Store.for_tenant`).  Every method reads
+and writes its own tenant's data only: each query of one tenant answers
+exactly what it would answer if no other tenant had recorded anything.
+Activity ids, people, state keys, boards, opt-outs, stories and notification
+ids of two tenants are independent: the same activity id may be recorded under
+two tenants, each with its own activity and outcome.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ from .._models import Activity, AwardRecord, LedgerEntry, Outcome, Story
 from .._notifications import OutboxEntry
 from .._people import Membership, Person
 from .._state import StateView
+from ._tenant import DEFAULT_TENANT, check_tenant
 
 __all__ = ["Store", "StoreTransaction"]
 
@@ -105,7 +114,7 @@ class StoreTransaction(ABC):
 
 
 class Store(ABC):
-    """Persistent state for one Rewards instance.
+    """Persistent state for one Rewards instance, bound to one tenant.
 
     Stores are created from a URL by :func:`e2badges.storage.store_from_url`, or
     directly.  ``close()`` releases what the store created and nothing it was
@@ -127,6 +136,33 @@ class Store(ABC):
 
     keeps_outbox: ClassVar[bool] = False
     max_attempts: int = 1
+
+    # -- tenants ---------------------------------------------------------------------
+
+    @property
+    def tenant(self) -> str:
+        """Return the tenant this store serves: ``"default"`` unless it was given one."""
+        return DEFAULT_TENANT
+
+    def for_tenant(self, tenant: str) -> Store:
+        """Return a store over the same storage that serves ``tenant``.
+
+        The returned store's ``tenant`` is ``tenant``; what it records is seen by
+        every store of the same storage and tenant (this one's other views, and
+        stores opened later over the same database), and by no store of another
+        tenant.  It shares what this store holds (a connection pool, a
+        registry) and creates nothing: its ``close()`` releases nothing, and it
+        must not be used after this store is closed.  Raises ConfigurationError,
+        naming ``tenant``, for a tenant name that is empty, longer than 64
+        characters or holds other characters than ASCII letters, digits, ``_``,
+        ``.``, ``:`` and ``-`` (or does not start with a letter or a digit).
+
+        The default serves the store's own tenant only (it returns the store
+        itself) and raises NotImplementedError for any other.
+        """
+        if check_tenant(tenant, subject=f"{type(self).__name__}.for_tenant") == self.tenant:
+            return self
+        raise NotImplementedError(f"{type(self).__name__} serves one tenant")
 
     @abstractmethod
     def transaction(self, **options: Any) -> AbstractContextManager[StoreTransaction]:

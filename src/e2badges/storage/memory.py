@@ -3,6 +3,10 @@
 Everything lives in Python dicts and lists guarded by one lock; a transaction
 holds the lock from claim to commit, so concurrent threads record one batch at a
 time.  Nothing survives the process.
+
+Tenants: each tenant has a MemoryStore of its own, with its own state and lock,
+kept in a registry that every tenant's store shares (:meth:`MemoryStore.for_tenant`
+looks a tenant up there), so no data of one tenant is reachable from another's.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ from .._people import Membership, Person, Visibility
 from .._state import StateView
 from ._adoption import Rollup, StoryLog, utc_labels
 from ._board_index import BoardIndex
+from ._tenant import DEFAULT_TENANT, check_tenant
 from .base import Store, StoreTransaction
 
 __all__ = ["MemoryStore"]
@@ -148,12 +153,34 @@ class _OutboxRecord:
         )
 
 
+class _Registry:
+    """The tenants of one memory storage: tenant name -> that tenant's store."""
+
+    __slots__ = ("lock", "stores")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.stores: dict[str, MemoryStore] = {}
+
+
 class MemoryStore(Store):
-    """Keep everything in process memory; the default store (``memory://``)."""
+    """Keep everything in process memory; the default store (``memory://``).
+
+    ``tenant`` names the tenant this store serves (``"default"`` when omitted);
+    :meth:`for_tenant` returns the store of another tenant of the same memory.
+    """
 
     keeps_outbox = True
 
-    def __init__(self) -> None:
+    def __init__(self, *, tenant: str = DEFAULT_TENANT) -> None:
+        registry = _Registry()
+        self._setup(check_tenant(tenant, subject="MemoryStore"), registry)
+        registry.stores[self._tenant] = self
+
+    def _setup(self, tenant: str, registry: _Registry) -> None:
+        """Give this store an empty state of its own for ``tenant`` in ``registry``."""
+        self._tenant = tenant
+        self._registry = registry
         self._lock = threading.RLock()
         self._activities: dict[str, tuple[Activity, Outcome]] = {}
         self._log: list[Activity] = []
@@ -181,6 +208,29 @@ class MemoryStore(Store):
     def from_url(cls, url: str, **options: Any) -> MemoryStore:
         """Create a MemoryStore from ``memory://`` (the URL carries no options)."""
         return cls(**options)
+
+    @property
+    def tenant(self) -> str:
+        """Return the tenant this store serves."""
+        return self._tenant
+
+    def for_tenant(self, tenant: str) -> MemoryStore:
+        """Return the store of ``tenant`` in the same memory, creating it empty if new.
+
+        The same tenant always gets the same store object (of this store's class,
+        sharing its attributes other than the data, and made without calling
+        ``__init__``).
+        """
+        tenant = check_tenant(tenant, subject="MemoryStore.for_tenant")
+        registry = self._registry
+        with registry.lock:
+            found = registry.stores.get(tenant)
+            if found is None:
+                found = object.__new__(type(self))
+                found.__dict__.update(self.__dict__)
+                found._setup(tenant, registry)
+                registry.stores[tenant] = found
+            return found
 
     @contextmanager
     def transaction(self, **options: Any) -> Iterator[StoreTransaction]:
@@ -677,7 +727,7 @@ class MemoryStore(Store):
             return dict(self._first_awards)
 
     def __repr__(self) -> str:
-        return f"MemoryStore(activities={len(self._log)})"
+        return f"MemoryStore(tenant={self._tenant!r}, activities={len(self._log)})"
 
 
 class _Either:

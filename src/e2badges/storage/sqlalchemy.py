@@ -63,6 +63,7 @@ from ._sql_schema import (
     read_version,
     schema_lock,
 )
+from ._tenant import DEFAULT_TENANT, check_tenant
 from .base import Store, StoreTransaction
 
 if TYPE_CHECKING:
@@ -339,8 +340,10 @@ class _SQLTransaction(StoreTransaction):
 
     def _apply_notifications(self, batch: EffectBatch) -> None:
         t = self._ops.tables.outbox
+        tenant = self._ops.tenant
         rows = [
             {
+                "tenant": tenant,
                 "id": n.id,
                 "hook": n.hook,
                 "payload": encode_value(dict(n.payload)),
@@ -361,6 +364,7 @@ class _SQLTransaction(StoreTransaction):
         # Pending inserts are flushed before a revocation, which may take back an
         # award of an earlier activity of this very batch.
         conn, t = self._conn, self._ops.tables.awards
+        tenant = self._ops.tenant
         pending: list[dict[str, Any]] = []
 
         def flush() -> None:
@@ -371,6 +375,7 @@ class _SQLTransaction(StoreTransaction):
         for _activity, outcome in batch.recorded:
             pending.extend(
                 {
+                    "tenant": tenant,
                     "user_id": w.user,
                     "badge": w.badge,
                     "tier": w.tier,
@@ -383,7 +388,12 @@ class _SQLTransaction(StoreTransaction):
             )
             for r in outcome.revocations:
                 flush()
-                slot = [t.c.user_id == r.user, t.c.badge == r.badge, t.c.revocation.is_(None)]
+                slot = [
+                    t.c.tenant == tenant,
+                    t.c.user_id == r.user,
+                    t.c.badge == r.badge,
+                    t.c.revocation.is_(None),
+                ]
                 for column, value in (
                     (t.c.tier, r.tier),
                     (t.c.period, r.period),
@@ -395,16 +405,19 @@ class _SQLTransaction(StoreTransaction):
                 ).scalar()
                 if seq is not None:
                     conn.execute(
-                        t.update().where(t.c.seq == seq).values(revocation=encode_record(r))
+                        t.update()
+                        .where(t.c.tenant == tenant, t.c.seq == seq)
+                        .values(revocation=encode_record(r))
                     )
         flush()
 
 
 def _insert_ignoring_duplicates(table: Table, dialect: str) -> Insert:
+    # The unique key of the outbox and of the stories is (tenant, id).
     if dialect == "postgresql":
-        return pg_insert(table).on_conflict_do_nothing(index_elements=["id"])
+        return pg_insert(table).on_conflict_do_nothing(index_elements=["tenant", "id"])
     if dialect == "sqlite":
-        return sqlite_insert(table).on_conflict_do_nothing(index_elements=["id"])
+        return sqlite_insert(table).on_conflict_do_nothing(index_elements=["tenant", "id"])
     return table.insert().prefix_with("IGNORE")
 
 
@@ -435,18 +448,26 @@ class SQLAlchemyStore(Store):
     or a serialization failure; ``busy_timeout`` is how long a SQLite writer
     waits for the write lock, in seconds.  ``engine_options`` go to
     ``create_engine`` when the store creates the engine.
+
+    ``tenant`` names the tenant the store serves (``"default"`` when omitted):
+    every statement reads and writes that tenant's rows only.
+    :meth:`for_tenant` returns a store over the same engine and tables bound to
+    another tenant; such a view owns nothing (closing it releases nothing), so
+    close the store that created the engine last.
     """
 
     def __init__(
         self,
         url_or_engine: str | URL | Engine,
         *,
+        tenant: str = DEFAULT_TENANT,
         table_prefix: str = "e2b_",
         create_schema: bool = True,
         max_attempts: int = 5,
         busy_timeout: float = 30.0,
         engine_options: Mapping[str, Any] | None = None,
     ) -> None:
+        self._tenant = check_tenant(tenant, subject="SQLAlchemyStore")
         self.table_prefix = check_prefix(table_prefix)
         if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
             raise ConfigurationError(
@@ -478,14 +499,41 @@ class SQLAlchemyStore(Store):
             if self._owns_engine:
                 self.engine.dispose()
             raise
-        self._ops = ops_for(self.tables, self.engine.dialect)
-        self._boards = SQLBoards(self.tables, self.engine.dialect, self.table_prefix)
-        self._memberships = _sql_people.MembershipReads(self.tables, self.engine.dialect)
+        # Statement text is built once, from the schema; the tenant is bound as a parameter.
+        self._ops = ops_for(self.tables, self.engine.dialect).bound(self._tenant)
+        boards = SQLBoards(self.tables, self.engine.dialect, self.table_prefix)
+        self._boards = boards.bound(self._tenant)
+        memberships = _sql_people.MembershipReads(self.tables, self.engine.dialect)
+        self._memberships = memberships.bound(self._tenant)
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> SQLAlchemyStore:
         """Create a store from a URL (the factory ``store_from_url`` calls)."""
         return cls(url, **options)
+
+    @property
+    def tenant(self) -> str:
+        """Return the tenant this store serves."""
+        return self._tenant
+
+    def for_tenant(self, tenant: str) -> SQLAlchemyStore:
+        """Return a store over the same engine and tables that serves ``tenant``.
+
+        The new store (of this store's class, made without calling ``__init__``)
+        shares the engine, the tables and their prefix, ``max_attempts`` and, for
+        an in-memory SQLite database, the lock around its one connection.  It
+        creates nothing, so its ``close()`` releases nothing; it must not be used
+        after the store that created the engine is closed.
+        """
+        tenant = check_tenant(tenant, subject="SQLAlchemyStore.for_tenant")
+        view = object.__new__(type(self))
+        view.__dict__.update(self.__dict__)
+        view._owns_engine = False
+        view._tenant = tenant
+        view._ops = self._ops.bound(tenant)
+        view._boards = self._boards.bound(tenant)
+        view._memberships = self._memberships.bound(tenant)
+        return view
 
     def _open(self, create: bool) -> Tables:
         with _storage_errors("opening the database"), self._lock, self.engine.connect() as conn:
@@ -614,7 +662,9 @@ class SQLAlchemyStore(Store):
         t = self.tables.state
         out: dict[str, Any] = {}
         with self._reading("reading state") as conn:
-            query = select(t.c.state_key, t.c.value).where(t.c.state_key.in_(list(stored)))
+            query = select(t.c.state_key, t.c.value).where(
+                t.c.tenant == self._tenant, t.c.state_key.in_(list(stored))
+            )
             for key, value in conn.execute(query):
                 if value is not None:
                     out[stored[key]] = decode_value(value)
@@ -623,13 +673,17 @@ class SQLAlchemyStore(Store):
     def get_activity(self, activity_id: str) -> Activity | None:
         t = self.tables.activities
         with self._reading("reading an activity") as conn:
-            data = conn.execute(select(t.c.data).where(t.c.id == activity_id)).scalar()
+            query = select(t.c.data).where(t.c.tenant == self._tenant, t.c.id == activity_id)
+            data = conn.execute(query).scalar()
         return None if data is None else decode_activity(data)
 
     def get_outcome(self, activity_id: str) -> Outcome | None:
         t = self.tables.log
         with self._reading("reading an outcome") as conn:
-            data = conn.execute(select(t.c.outcome).where(t.c.activity_id == activity_id)).scalar()
+            query = select(t.c.outcome).where(
+                t.c.tenant == self._tenant, t.c.activity_id == activity_id
+            )
+            data = conn.execute(query).scalar()
         return None if data is None else decode_outcome(data)
 
     def ledger(self, user: str, *, limit: int | None = None) -> list[LedgerEntry]:
@@ -649,7 +703,7 @@ class SQLAlchemyStore(Store):
             c.role,
             c.limit_name,
             c.bonus,
-        ).where(c.user_id == user)
+        ).where(c.tenant == self._tenant, c.user_id == user)
         if limit is None:
             query = query.order_by(c.seq)
         else:
@@ -676,7 +730,11 @@ class SQLAlchemyStore(Store):
 
     def awards(self, user: str) -> list[AwardRecord]:
         t = self.tables.awards
-        query = select(t.c.award, t.c.revocation).where(t.c.user_id == user).order_by(t.c.seq)
+        query = (
+            select(t.c.award, t.c.revocation)
+            .where(t.c.tenant == self._tenant, t.c.user_id == user)
+            .order_by(t.c.seq)
+        )
         with self._reading("reading awards") as conn:
             rows = conn.execute(query).all()
         return [
@@ -712,7 +770,10 @@ class SQLAlchemyStore(Store):
     ) -> list[OutboxEntry]:
         t = self.tables.outbox
         now_us, until_us = epoch_us(now), epoch_us(now + lease)
-        due = select(t).where(t.c.done.is_(False), or_(t.c.due_us.is_(None), t.c.due_us <= now_us))
+        mine = t.c.tenant == self._tenant
+        due = select(t).where(
+            mine, t.c.done.is_(False), or_(t.c.due_us.is_(None), t.c.due_us <= now_us)
+        )
         wanted = None if ids is None else sorted(set(ids))
         chunks = (
             [None]
@@ -733,14 +794,15 @@ class SQLAlchemyStore(Store):
                 rows = conn.execute(query.with_for_update(skip_locked=True)).all()
                 if rows:
                     seqs = [row.seq for row in rows]
-                    conn.execute(t.update().where(t.c.seq.in_(seqs)).values(due_us=until_us))
+                    conn.execute(t.update().where(mine, t.c.seq.in_(seqs)).values(due_us=until_us))
                 claimed.extend(rows)
         claimed.sort(key=lambda row: row.seq)  # chunks of ids come in id order
         return [_outbox_entry(row) for row in claimed]
 
     def _locked_row(self, conn: Connection, notification_id: str) -> Any:
         t = self.tables.outbox
-        row = conn.execute(select(t).where(t.c.id == notification_id).with_for_update()).first()
+        query = select(t).where(t.c.tenant == self._tenant, t.c.id == notification_id)
+        row = conn.execute(query.with_for_update()).first()
         if row is None:
             raise LookupError(f"no notification {notification_id!r} in the outbox")
         return row
@@ -753,7 +815,9 @@ class SQLAlchemyStore(Store):
             if plugin not in delivered:
                 delivered.append(plugin)
                 conn.execute(
-                    t.update().where(t.c.seq == row.seq).values(delivered=encode_value(delivered))
+                    t.update()
+                    .where(t.c.tenant == self._tenant, t.c.seq == row.seq)
+                    .values(delivered=encode_value(delivered))
                 )
 
     def mark_failed(self, notification_id: str, plugin: str, *, error: str) -> int:
@@ -765,7 +829,7 @@ class SQLAlchemyStore(Store):
             errors[plugin] = error
             conn.execute(
                 t.update()
-                .where(t.c.seq == row.seq)
+                .where(t.c.tenant == self._tenant, t.c.seq == row.seq)
                 .values(failures=encode_value(failures), errors=encode_value(errors))
             )
             count: int = failures[plugin]
@@ -783,12 +847,14 @@ class SQLAlchemyStore(Store):
                 return
             else:
                 values = {"due_us": None if retry_at is None else epoch_us(retry_at)}
-            conn.execute(t.update().where(t.c.seq == row.seq).values(**values))
+            mine = (t.c.tenant == self._tenant, t.c.seq == row.seq)
+            conn.execute(t.update().where(*mine).values(**values))
 
     def get_notification(self, notification_id: str) -> OutboxEntry | None:
         t = self.tables.outbox
         with self._reading("reading a notification") as conn:
-            row = conn.execute(select(t).where(t.c.id == notification_id)).first()
+            query = select(t).where(t.c.tenant == self._tenant, t.c.id == notification_id)
+            row = conn.execute(query).first()
         return None if row is None else _outbox_entry(row)
 
     # -- stories and adoption figures (queries in _sql_adoption) -----------------------
@@ -811,6 +877,7 @@ class SQLAlchemyStore(Store):
         return _sql_adoption.feed(
             read,
             self.tables.adoption,
+            self._tenant,
             team=team,
             since=since,
             limit=limit,
@@ -821,7 +888,7 @@ class SQLAlchemyStore(Store):
 
     def _visibility(self, users: Collection[str]) -> dict[str, Visibility]:
         with self._reading("reading privacy settings") as conn:
-            return _sql_people.visibility(conn, self.tables, users)
+            return _sql_people.visibility(conn, self.tables, self._tenant, users)
 
     def activity_totals(
         self,
@@ -835,13 +902,20 @@ class SQLAlchemyStore(Store):
         assert self.tables.adoption is not None
         with self._reading("reading activity totals") as conn:
             return _sql_adoption.activity_totals(
-                conn, self.tables.adoption, by=by, start=start, stop=stop, team=team, kinds=kinds
+                conn,
+                self.tables.adoption,
+                self._tenant,
+                by=by,
+                start=start,
+                stop=stop,
+                team=team,
+                kinds=kinds,
             )
 
     def first_active(self, *, team: str | None = None) -> dict[str, str]:
         assert self.tables.adoption is not None
         with self._reading("reading first activity") as conn:
-            return _sql_adoption.first_active(conn, self.tables.adoption, team)
+            return _sql_adoption.first_active(conn, self.tables.adoption, self._tenant, team)
 
     def cohort_weeks(
         self,
@@ -854,23 +928,36 @@ class SQLAlchemyStore(Store):
         assert self.tables.adoption is not None
         with self._reading("reading weekly cohorts") as conn:
             return _sql_adoption.cohort_weeks(
-                conn, self.tables.adoption, start=start, stop=stop, until=until, team=team
+                conn,
+                self.tables.adoption,
+                self._tenant,
+                start=start,
+                stop=stop,
+                until=until,
+                team=team,
             )
 
     def active_in(self, weeks: Mapping[str, str], *, team: str | None = None) -> set[str]:
         assert self.tables.adoption is not None
         with self._reading("reading active weeks") as conn:
-            return _sql_adoption.active_in(conn, self.tables.adoption, weeks, team)
+            return _sql_adoption.active_in(
+                conn, self.tables.adoption, weeks, team, tenant=self._tenant
+            )
 
     def first_awards(self) -> dict[str, float]:
         with self._reading("reading first awards") as conn:
-            return _sql_adoption.first_awards(conn, self.tables.awards)
+            return _sql_adoption.first_awards(conn, self.tables.awards, self._tenant)
 
     def iter_activities(self) -> Iterator[Activity]:
         log, activities = self.tables.log, self.tables.activities
         query = (
             select(log.c.seq, activities.c.data)
-            .join_from(log, activities, activities.c.id == log.c.activity_id)
+            .join_from(
+                log,
+                activities,
+                (activities.c.tenant == log.c.tenant) & (activities.c.id == log.c.activity_id),
+            )
+            .where(log.c.tenant == self._tenant)
             .order_by(log.c.seq)
             .limit(_PAGE)
         )
@@ -887,7 +974,9 @@ class SQLAlchemyStore(Store):
 
     def count_activities(self) -> int:
         with self._reading("counting activities") as conn:
-            count = conn.execute(select(func.count()).select_from(self.tables.log)).scalar()
+            log = self.tables.log
+            query = select(func.count()).select_from(log).where(log.c.tenant == self._tenant)
+            count = conn.execute(query).scalar()
         return int(count or 0)
 
     # -- leaderboards --------------------------------------------------------------------
@@ -997,7 +1086,7 @@ class SQLAlchemyStore(Store):
                     conn.begin(),
                 ):
                     self._ops.begin(conn, joined=False)
-                    return _sql_people.update_person(conn, self.tables, user, change)
+                    return _sql_people.update_person(conn, self.tables, self._tenant, user, change)
             except TransientStorageError:
                 # A deadlock or serialization failure rolled everything back: run it again.
                 if attempt >= self.max_attempts:
@@ -1006,27 +1095,27 @@ class SQLAlchemyStore(Store):
 
     def get_people(self, users: Collection[str]) -> dict[str, Person]:
         with self._reading("reading people") as conn:
-            return _sql_people.get_people(conn, self.tables, users)
+            return _sql_people.get_people(conn, self.tables, self._tenant, users)
 
     def iter_people(self) -> Iterator[Person]:
         with self._reading("reading people") as conn:
-            return iter(_sql_people.iter_people(conn, self.tables))
+            return iter(_sql_people.iter_people(conn, self.tables, self._tenant))
 
     def memberships(self, users: Collection[str]) -> dict[str, tuple[Membership, ...]]:
         with self._reading("reading team memberships") as conn:
-            return _sql_people.memberships(conn, self.tables, users)
+            return _sql_people.memberships(conn, self.tables, self._tenant, users)
 
     def person_activities(self, user: str) -> list[Activity]:
         with self._reading("reading a person's activities") as conn:
-            return _sql_people.person_activities(conn, self.tables, user)
+            return _sql_people.person_activities(conn, self.tables, self._tenant, user)
 
     def person_stories(self, user: str) -> list[Story]:
         with self._reading("reading a person's stories") as conn:
-            return _sql_people.person_stories(conn, self.tables, user)
+            return _sql_people.person_stories(conn, self.tables, self._tenant, user)
 
     def notifications_about(self, user: str) -> list[OutboxEntry]:
         with self._reading("reading a person's notifications") as conn:
-            rows = _sql_people.notification_rows(conn, self.tables, user)
+            rows = _sql_people.notification_rows(conn, self.tables, self._tenant, user)
         return [_outbox_entry(row) for row in rows]
 
     def erase_person(self, user: str, pseudonym: str) -> None:
@@ -1039,18 +1128,23 @@ class SQLAlchemyStore(Store):
             self._ops.begin(conn, joined=False)
             # The board lock first, as recording batches take it before their state rows.
             self._boards.erase(conn, user, pseudonym)
-            _sql_people.erase(conn, self.tables, user, pseudonym)
+            _sql_people.erase(conn, self.tables, self._tenant, user, pseudonym)
 
     # -- lifecycle ---------------------------------------------------------------------
 
     def close(self) -> None:
-        """Dispose the engine if the store created it; a given engine is left alone."""
+        """Dispose the engine if the store created it; a given engine is left alone.
+
+        A store made by :meth:`for_tenant` created no engine: closing it does nothing.
+        """
         if self._owns_engine:
             self.engine.dispose()
 
     def __repr__(self) -> str:
         url = self.engine.url.render_as_string(hide_password=True)
-        return f"SQLAlchemyStore({url!r}, table_prefix={self.table_prefix!r})"
+        return (
+            f"SQLAlchemyStore({url!r}, tenant={self._tenant!r}, table_prefix={self.table_prefix!r})"
+        )
 
 
 def _engine_for(

@@ -4,7 +4,8 @@
   loaded through the ``pytest11`` entry point;
 - ``e2badges.testing.strategies``: hypothesis strategies (needs the ``hypothesis``
   extra);
-- ``e2badges.testing.conformance``: the Store conformance suite (needs pytest).
+- ``e2badges.testing.conformance``: the Store conformance suite (needs pytest and
+  hypothesis).
 
 Nothing is imported here, so importing one tool never imports another's
 dependencies.

@@ -67,6 +67,7 @@ from ..storage import (
 from ._adoption_conformance import AdoptionConformance
 from ._hostile_conformance import HostileInputConformance
 from ._people_conformance import PeopleConformance
+from ._tenant_conformance import TenantConformance
 
 __all__ = ["StoreConformance"]
 
@@ -188,7 +189,9 @@ def scored(n: int, actor: str, value: float, day: int = 0, **extra: object) -> A
     return Activity(id=f"s{n}", actor=actor, kind="score", value=value, at=when, **extra)
 
 
-class StoreConformance(AdoptionConformance, HostileInputConformance, PeopleConformance):
+class StoreConformance(
+    AdoptionConformance, HostileInputConformance, PeopleConformance, TenantConformance
+):
     """Behaviour every Store must show; subclass it and provide ``make_store``."""
 
     @pytest.fixture

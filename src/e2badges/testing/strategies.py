@@ -1,7 +1,7 @@
 """Hypothesis strategies for e2badges: activities, streams of them, and rule sets.
 
-Needs hypothesis (``pip install "e2badges[hypothesis]"``); this is the only
-e2badges module that imports it.
+Needs hypothesis (``pip install "e2badges[hypothesis]"``), as does the conformance
+suite; no other e2badges module imports it.
 
 - :func:`activities`: single activities valid for a Rewards configuration;
 - :func:`activity_streams`: time-ordered lists of activities by a population

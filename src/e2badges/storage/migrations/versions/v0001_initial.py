@@ -22,6 +22,7 @@ depends_on = None
 IDENT = sa.String(256)
 JSON_TEXT = sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
 SEQ = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+TENANT = sa.String(64)
 
 
 def upgrade(table_prefix: str) -> None:
@@ -36,6 +37,7 @@ def upgrade(table_prefix: str) -> None:
     )
     op.create_table(
         f"{p}activities",
+        sa.Column("tenant", TENANT, primary_key=True),
         sa.Column("id", IDENT, primary_key=True),
         sa.Column("kind", sa.String(100), nullable=False),
         sa.Column("actor", IDENT, nullable=False),
@@ -45,14 +47,17 @@ def upgrade(table_prefix: str) -> None:
     )
     op.create_table(
         f"{p}log",
+        sa.Column("tenant", TENANT, nullable=False),
         sa.Column("seq", SEQ, primary_key=True, autoincrement=True),
         sa.Column("activity_id", IDENT, nullable=False),
         sa.Column("outcome", JSON_TEXT, nullable=False),
-        sa.UniqueConstraint("activity_id", name=f"uq_{p}log_activity"),
+        sa.UniqueConstraint("tenant", "activity_id", name=f"uq_{p}log_activity"),
         **options,
     )
+    op.create_index(f"ix_{p}log_seq", f"{p}log", ["tenant", "seq"])
     op.create_table(
         f"{p}ledger",
+        sa.Column("tenant", TENANT, nullable=False),
         sa.Column("seq", SEQ, primary_key=True, autoincrement=True),
         sa.Column("user_id", IDENT, nullable=False),
         sa.Column("activity_id", IDENT, nullable=False),
@@ -67,15 +72,17 @@ def upgrade(table_prefix: str) -> None:
         sa.Column("at_offset", sa.Integer, nullable=False),
         **options,
     )
-    op.create_index(f"ix_{p}ledger_user", f"{p}ledger", ["user_id", "seq"])
+    op.create_index(f"ix_{p}ledger_user", f"{p}ledger", ["tenant", "user_id", "seq"])
     op.create_table(
         f"{p}state",
+        sa.Column("tenant", TENANT, primary_key=True),
         sa.Column("state_key", sa.String(255), primary_key=True),
         sa.Column("value", JSON_TEXT, nullable=True),
         **options,
     )
     op.create_table(
         f"{p}awards",
+        sa.Column("tenant", TENANT, nullable=False),
         sa.Column("seq", SEQ, primary_key=True, autoincrement=True),
         sa.Column("user_id", IDENT, nullable=False),
         sa.Column("badge", IDENT, nullable=False),
@@ -86,9 +93,10 @@ def upgrade(table_prefix: str) -> None:
         sa.Column("revocation", JSON_TEXT, nullable=True),
         **options,
     )
-    op.create_index(f"ix_{p}awards_user", f"{p}awards", ["user_id", "seq"])
+    op.create_index(f"ix_{p}awards_user", f"{p}awards", ["tenant", "user_id", "seq"])
     op.create_table(
         f"{p}outbox",
+        sa.Column("tenant", TENANT, nullable=False),
         sa.Column("seq", SEQ, primary_key=True, autoincrement=True),
         sa.Column("id", sa.String(320), nullable=False),
         sa.Column("hook", sa.String(100), nullable=False),
@@ -99,12 +107,13 @@ def upgrade(table_prefix: str) -> None:
         sa.Column("errors", JSON_TEXT, nullable=False),
         sa.Column("done", sa.Boolean, nullable=False),
         sa.Column("due_us", sa.BigInteger, nullable=True),
-        sa.UniqueConstraint("id", name=f"uq_{p}outbox_id"),
+        sa.UniqueConstraint("tenant", "id", name=f"uq_{p}outbox_id"),
         **options,
     )
-    op.create_index(f"ix_{p}outbox_due", f"{p}outbox", ["done", "seq"])
+    op.create_index(f"ix_{p}outbox_due", f"{p}outbox", ["tenant", "done", "seq"])
     op.create_table(
         f"{p}board_rows",
+        sa.Column("tenant", TENANT, primary_key=True),
         sa.Column("board", IDENT, primary_key=True),
         sa.Column("period", sa.String(32), primary_key=True),
         sa.Column("subject", IDENT, primary_key=True),
@@ -121,11 +130,12 @@ def upgrade(table_prefix: str) -> None:
     op.create_index(
         f"ix_{p}board_rows_listing",
         f"{p}board_rows",
-        ["board", "period", "listed", "sort_key", "reached", "subject"],
+        ["tenant", "board", "period", "listed", "sort_key", "reached", "subject"],
     )
-    op.create_index(f"ix_{p}board_rows_subject", f"{p}board_rows", ["subject"])
+    op.create_index(f"ix_{p}board_rows_subject", f"{p}board_rows", ["tenant", "subject"])
     op.create_table(
         f"{p}board_counts",
+        sa.Column("tenant", TENANT, primary_key=True),
         sa.Column("board", IDENT, primary_key=True),
         sa.Column("period", sa.String(32), primary_key=True),
         sa.Column("level", sa.Integer, primary_key=True, autoincrement=False),
@@ -135,12 +145,14 @@ def upgrade(table_prefix: str) -> None:
     )
     op.create_table(
         f"{p}board_opt_outs",
+        sa.Column("tenant", TENANT, primary_key=True),
         sa.Column("user_id", IDENT, primary_key=True),
         sa.Column("board", IDENT, primary_key=True),
         **options,
     )
     op.create_table(
         f"{p}activity_days",
+        sa.Column("tenant", TENANT, nullable=False),
         sa.Column("day", sa.String(10), nullable=False),
         sa.Column("actor", IDENT, nullable=False),
         sa.Column("kind", sa.String(100), nullable=False),
@@ -149,12 +161,15 @@ def upgrade(table_prefix: str) -> None:
         sa.Column("month", sa.String(7), nullable=False),
         sa.Column("n", sa.BigInteger, nullable=False),
         sa.Column("last_us", sa.BigInteger, nullable=False),
-        sa.PrimaryKeyConstraint("day", "actor", "kind", "team", name=f"pk_{p}activity_days"),
+        sa.PrimaryKeyConstraint(
+            "tenant", "day", "actor", "kind", "team", name=f"pk_{p}activity_days"
+        ),
         **options,
     )
     for level, width in (("week", 8), ("month", 7)):
         op.create_table(
             f"{p}activity_{level}s",
+            sa.Column("tenant", TENANT, nullable=False),
             sa.Column(level, sa.String(width), nullable=False),
             sa.Column("actor", IDENT, nullable=False),
             sa.Column("kind", sa.String(100), nullable=False),
@@ -162,39 +177,42 @@ def upgrade(table_prefix: str) -> None:
             sa.Column("n", sa.BigInteger, nullable=False),
             sa.Column("last_us", sa.BigInteger, nullable=False),
             sa.PrimaryKeyConstraint(
-                level, "actor", "kind", "team", name=f"pk_{p}activity_{level}s"
+                "tenant", level, "actor", "kind", "team", name=f"pk_{p}activity_{level}s"
             ),
             **options,
         )
     op.create_table(
         f"{p}activity_firsts",
+        sa.Column("tenant", TENANT, nullable=False),
         sa.Column("team", IDENT, nullable=False),
         sa.Column("actor", IDENT, nullable=False),
         sa.Column("day", sa.String(10), nullable=False),
-        sa.PrimaryKeyConstraint("team", "actor", name=f"pk_{p}activity_firsts"),
+        sa.PrimaryKeyConstraint("tenant", "team", "actor", name=f"pk_{p}activity_firsts"),
         **options,
     )
-    op.create_index(f"ix_{p}activity_firsts_day", f"{p}activity_firsts", ["team", "day"])
+    op.create_index(f"ix_{p}activity_firsts_day", f"{p}activity_firsts", ["tenant", "team", "day"])
     op.create_table(
         f"{p}stories",
+        sa.Column("tenant", TENANT, nullable=False),
         sa.Column("seq", SEQ, primary_key=True, autoincrement=True),
         sa.Column("id", sa.String(64), nullable=False),
         sa.Column("at_us", sa.BigInteger, nullable=False),
         sa.Column("story", JSON_TEXT, nullable=False),
         sa.Column("slot", sa.String(40), nullable=True),
         sa.Column("withdrawn", sa.Boolean, nullable=False),
-        sa.UniqueConstraint("id", name=f"uq_{p}stories_id"),
+        sa.UniqueConstraint("tenant", "id", name=f"uq_{p}stories_id"),
         **options,
     )
-    op.create_index(f"ix_{p}stories_at", f"{p}stories", ["at_us", "seq"])
+    op.create_index(f"ix_{p}stories_at", f"{p}stories", ["tenant", "at_us", "seq"])
     op.create_table(
         f"{p}people",
+        sa.Column("tenant", TENANT, primary_key=True),
         sa.Column("user_id", IDENT, primary_key=True),
         sa.Column("display_name", IDENT, nullable=True),
         sa.Column("data", JSON_TEXT, nullable=False),
         **options,
     )
-    op.create_index(f"ix_{p}stories_slot", f"{p}stories", ["slot"])
+    op.create_index(f"ix_{p}stories_slot", f"{p}stories", ["tenant", "slot"])
     op.bulk_insert(meta, [{"name": "schema_version", "value": "1"}])
 
 
