@@ -441,8 +441,9 @@ class SQLBoards:
         c = t.c
         mine = (c.subject == user, c.team.is_(False))
         rows = conn.execute(select(c.board, c.period, c.sort_key, c.listed).where(*mine)).all()
+        # Their rows stay unlisted, and no call-out (newcomers) names the pseudonym.
+        conn.execute(insert(o).values(user_id=pseudonym, board=""))
         if rows:
-            conn.execute(insert(o).values(user_id=pseudonym, board=""))  # stay unlisted
             deltas: dict[CountKey, int] = {}
             for board, period, sort_key, listed in rows:
                 if listed and sort_key is not None:
