@@ -178,7 +178,7 @@ class LeaderboardView:
 
         Under ``rankings=False`` a person's own score (``viewer=user``) still answers.
         """
-        if not self.rankings and (viewer is None or viewer != user):
+        if not self.rankings and viewer != user:
             self._refuse("score() of someone else than the viewer")
         standing = self._view(self._bucket(window, period), user, viewer)[0]
         return None if standing is None else standing.row.score

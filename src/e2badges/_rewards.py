@@ -695,9 +695,13 @@ class Rewards:
         if team is not None:
             team = _user_id(team, "team")
         check_positive("limit", limit)
-        return newcomers(
+        entries = newcomers(
             self.store, week=week, team=team, limit=limit, now=self.clock.now(), tz=self.timezone
         )
+        if self.display is None or not entries:
+            return entries
+        names = self._display_names([e.user for e in entries], None)
+        return [e._replace(display=names[e.user]) for e in entries]
 
     # -- people: export and erasure -----------------------------------------------------
 

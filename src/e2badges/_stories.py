@@ -295,7 +295,6 @@ class StoryTeller:
                         "period": period,
                         "subject": subject,
                         "score": row.score,
-                        "previous": None if leader is None else leader[2],
                     },
                     at,
                     ctx.activity.id,

@@ -102,10 +102,11 @@ class TestKindsOfStory:
         assert level.text == "ann reached level 1: Rookie"
         assert level.data == {"level": 1, "previous": 0, "name": "Rookie"}
         assert leader.text == "ann now leads posts (2026-W48)"
-        assert leader.data["previous"] is None
+        assert leader.data == {"board": "posts", "period": "2026-W48", "subject": "ann", "score": 1}
 
     def test_new_leader(self) -> None:
-        """Passing the leader tells a leader story naming the previous leader; ties do not."""
+        """Passing the leader tells a leader story naming the new leader only (the one passed
+        may be someone others must not see on that board); ties tell none."""
         rewards = make()
         rewards.record(post(1, "ann"))
         # bob ties ann (1 post each): ann reached it first and stays ahead.
@@ -114,11 +115,8 @@ class TestKindsOfStory:
         rewards.record(post(3, "bob", 2))
         story = rewards.feed(limit=10)
         leader = next(s for s in story if s.kind == "leader")
-        assert (leader.people, leader.data["previous"], leader.data["score"]) == (
-            ("bob",),
-            "ann",
-            2,
-        )
+        assert (leader.people, leader.data["score"]) == (("bob",), 2)
+        assert "ann" not in repr(leader)
 
     def test_milestones(self) -> None:
         """The configured counts of a kind are told once, organisation-wide and per team."""

@@ -494,9 +494,9 @@ class SQLBoards:
         c = t.c
         mine = (c.tenant == tenant, c.subject == user, c.team.is_(False))
         rows = conn.execute(select(c.board, c.period, c.sort_key, c.listed).where(*mine)).all()
+        # Their rows stay unlisted, and no call-out (newcomers) names the pseudonym.
+        conn.execute(insert(o).values(tenant=tenant, user_id=pseudonym, board=""))
         if rows:
-            # Stay unlisted.
-            conn.execute(insert(o).values(tenant=tenant, user_id=pseudonym, board=""))
             deltas: dict[CountKey, int] = {}
             for board, period, sort_key, listed in rows:
                 if listed and sort_key is not None:

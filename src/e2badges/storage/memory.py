@@ -555,12 +555,13 @@ class MemoryStore(Store):
             return iter([self._with_opt_out(p) for p in self._people.values()])
 
     def memberships(self, users: Collection[str]) -> dict[str, tuple[Membership, ...]]:
-        people = self._people
         out: dict[str, tuple[Membership, ...]] = {}
-        for user in users:
-            person = people.get(user)
-            if person is not None and person.memberships:
-                out[user] = person.memberships
+        with self._lock:  # re-entrant: a recording transaction holds it already
+            people = self._people
+            for user in users:
+                person = people.get(user)
+                if person is not None and person.memberships:
+                    out[user] = person.memberships
         return out
 
     def _visibility(self, user: str) -> Visibility | None:
@@ -596,8 +597,7 @@ class MemoryStore(Store):
         self._people.pop(user, None)
         self.set_board_exclusions(user, ())
         self._opted_out.discard(user)
-        if any(user in index.rows for index in self._boards.values()):
-            self._opted_out.add(pseudonym)  # their rows stay unlisted
+        self._opted_out.add(pseudonym)  # their rows stay unlisted, and no call-out names them
         # Activities and outcomes; the log holds the same activities in recording order.
         mine: list[str] = []
         replaced: dict[str, Activity] = {}

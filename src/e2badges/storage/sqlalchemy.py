@@ -1050,7 +1050,7 @@ class SQLAlchemyStore(Store):
             row = index.rows.get(subject)
             if row is None or row.sort_key is None:
                 return None
-            hidden = not row.team and self._boards.opted_out(conn, subject)
+            hidden = not row.team and self._boards.hidden(conn, board, subject)
             return index.around(row, hidden, before, after, dense)
 
     def set_board_opt_out(self, user: str, opted_out: bool) -> None:

@@ -366,6 +366,8 @@ class PeopleConformance:
         assert near.hidden is True
         assert [r.subject for r in near.rows] == ["bob", "ann"]  # their own row put in place
         assert rewards.leaderboard("b").around("bob", 3) == []
+        assert rewards.leaderboard("b").around("bob", 3, window="3d") == []
+        assert _users(rewards.leaderboard("b").around("ann", 3, window="3d")) == ["ann"]
         around_a = store.board_around("a", "all", "bob", 1, 1)
         assert around_a is not None
         assert around_a.hidden is False
@@ -490,6 +492,13 @@ class PeopleConformance:
         assert [s.kind for s in rewards.feed() if s.people == ("boss",)] == ["badge"]
         rewards.people.set("boss", groups=("admins",))
         assert _users(staff.top()) == ["boss", "ann"]
+        # Back among the managers, boss is named in no leader story shown to others, not
+        # even as the leader someone else took the lead from.
+        rewards.people.set("boss", groups=("managers",))
+        rewards.record_many([_post(4, "ann"), _post(5, "ann")])
+        leaders = [s for s in rewards.feed(viewer="cat") if s.kind == "leader"]
+        assert [s.people for s in leaders] == [("ann",)]
+        assert "boss" not in repr(leaders)
 
     def test_resync_applies_new_exclusions(self, store: Store) -> None:
         """resync applies a board's changed exclude_groups to every stored person."""
@@ -569,6 +578,8 @@ class PeopleConformance:
         assert entry is not None
         assert entry.display == "A. M. L."
         assert [s.text for s in rewards.feed(viewer="ann")][1] == "Ann Maria Lee earned writer"
+        newcomers = rewards.newcomers(week="2026-W10")
+        assert {e.user: e.display for e in newcomers} == {"ann": "A. M. L.", "bob": "B."}
 
     def test_display_pseudonym(self, store: Store) -> None:
         """Under pseudonym others see a name derived from the id under the key: stable,
@@ -717,6 +728,9 @@ class PeopleConformance:
         assert store.count_activities() == count
         assert store.person_activities(ALICE) == []
         assert rewards.balance(ALICE) == 0
+        pseudonym = _erased_pseudonym(store)
+        week = rewards.newcomers(week="2026-W10", limit=100)
+        assert pseudonym not in [e.user for e in week]  # no call-out names the erased
 
     def test_erasing_twice_changes_nothing(self, store: Store) -> None:
         """Erasing someone already erased (or never seen) leaves the store as it was."""
