@@ -104,11 +104,7 @@ class Person:
 
     def teams_at(self, at: datetime) -> tuple[str, ...]:
         """Return the teams the person belonged to at ``at``, in membership order, once each."""
-        out: list[str] = []
-        for membership in self.memberships:
-            if membership.covers(at) and membership.team not in out:
-                out.append(membership.team)
-        return tuple(out)
+        return teams_at(self.memberships, at)
 
     @property
     def teams(self) -> tuple[str, ...]:

@@ -59,7 +59,7 @@ from ._codec import decode_value, encode_value
 from ._sql_schema import Tables
 from ._tenant import DEFAULT_TENANT
 
-__all__ = ["SQLBoards", "bands"]
+__all__ = ["SQLBoards", "bands", "chunks"]
 
 _CHUNK = 300  # keys per IN list
 _ROW_COLS = ("sort_key", "reached", "subject", "score", "total", "count", "members", "team")
@@ -309,7 +309,7 @@ class SQLBoards:
                 groups.setdefault((board, period), []).append(subject)
             # Equality on the board and period and IN on the subject: the primary key.
             for (board, period), subjects in groups.items():
-                for chunk in _chunks(subjects):
+                for chunk in chunks(subjects):
                     query = select(c.subject, c.sort_key, c.listed).where(
                         c.tenant == self.tenant,
                         c.board == board,
@@ -375,7 +375,7 @@ class SQLBoards:
         t = self.tables.board_counts
         c = t.c
         for (board, period, level), keys in emptied.items():
-            for chunk in _chunks(keys):
+            for chunk in chunks(keys):
                 conn.execute(
                     delete(t).where(
                         c.tenant == self.tenant,
@@ -391,7 +391,7 @@ class SQLBoards:
         """Return, per person with any, the boards their rows are hidden on ("": every board)."""
         t = self.tables.board_opt_outs
         out: dict[str, set[str]] = {}
-        for chunk in _chunks(people):
+        for chunk in chunks(people):
             query = select(t.c.user_id, t.c.board).where(
                 t.c.tenant == self.tenant, t.c.user_id.in_(chunk)
             )
@@ -420,7 +420,7 @@ class SQLBoards:
                 _add(deltas, board, period, sort_key, 1 if wanted else -1)
                 flips[wanted].add(board)
         for wanted, boards in flips.items():
-            for chunk in _chunks(sorted(boards)):
+            for chunk in chunks(sorted(boards)):
                 conn.execute(
                     t.update()
                     .where(*mine, c.listed.is_(not wanted), c.board.in_(chunk))
@@ -458,7 +458,7 @@ class SQLBoards:
             return
         o = self.tables.board_opt_outs
         tenant = self.tenant
-        for chunk in _chunks(sorted(old - new)):
+        for chunk in chunks(sorted(old - new)):
             conn.execute(
                 delete(o).where(o.c.tenant == tenant, o.c.user_id == user, o.c.board.in_(chunk))
             )
@@ -909,6 +909,7 @@ def _row(found: Any) -> BoardRow:
     )
 
 
-def _chunks(values: Iterable[Any]) -> list[list[Any]]:
+def chunks(values: Iterable[Any]) -> list[list[Any]]:
+    """Return ``values`` in lists of at most 300 (one IN list each)."""
     items = list(values)
     return [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any, Self
 
@@ -54,6 +54,7 @@ from ._codec import (
     encode_value,
 )
 from ._sql_adoption import decode_story, encode_story
+from ._sql_boards import chunks as _chunks
 from ._sql_dialects import storage_key
 from ._sql_schema import STATE_KEY_LENGTH, Tables
 from ._tenant import DEFAULT_TENANT
@@ -69,8 +70,6 @@ __all__ = [
     "update_person",
     "visibility",
 ]
-
-_CHUNK = 300  # ids per IN list
 
 
 # -- encoding --------------------------------------------------------------------------
@@ -120,11 +119,6 @@ def _people(tables: Tables) -> Table:
 def _json_fragment(user: str) -> str:
     """Return ``user`` as it appears inside a JSON string of the store's columns."""
     return json.dumps(user, ensure_ascii=False)[1:-1]
-
-
-def _chunks(values: Iterable[Any]) -> list[list[Any]]:
-    items = list(values)
-    return [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
 
 
 def _insert_missing(table: Table, dialect: str, key: str) -> Insert:
