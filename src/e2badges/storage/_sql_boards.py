@@ -525,16 +525,14 @@ class SQLBoards:
 
     # -- reading one period ----------------------------------------------------------
 
-    def _fetch(
-        self, conn: Connection, sql: str, params: tuple[Any, ...] | dict[str, Any]
-    ) -> list[Any]:
-        """Run a read on the driver's own cursor and return its rows.
+    def _fetch(self, driver: Any, sql: str, params: tuple[Any, ...] | dict[str, Any]) -> list[Any]:
+        """Run a read on a cursor of the driver connection ``driver`` and return its rows.
 
         Board reads are a few small statements per query; SQLAlchemy's result
         machinery would cost more than the database does.  Driver errors are
         wrapped as SQLAlchemy wraps them, so the store reports them the same way.
         """
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor = driver.cursor()
         try:
             cursor.execute(sql, params)
             return list(cursor.fetchall())
@@ -552,13 +550,13 @@ class SQLBoards:
             found = self._heads[stop] = f"{self.sql_head}{int(stop)}"
         return found
 
-    def size(self, conn: Connection, board: str, period: str) -> int:
+    def size(self, driver: Any, board: str, period: str) -> int:
         """Return the number of listed rows."""
-        return int(self._fetch(conn, self.sql_size, (self.tenant, board, period))[0][0] or 0)
+        return int(self._fetch(driver, self.sql_size, (self.tenant, board, period))[0][0] or 0)
 
     def page(
         self,
-        conn: Connection,
+        driver: Any,
         board: str,
         period: str,
         start: int,
@@ -569,30 +567,30 @@ class SQLBoards:
     ) -> BoardPage:
         """Return the listed rows at positions ``start`` to ``stop``."""
         if stop <= start:
-            return BoardPage(start, [], self.size(conn, board, period) if sized else 0)
+            return BoardPage(start, [], self.size(driver, board, period) if sized else 0)
         if not start:
             bp = (self.tenant, board, period)
             if not sized:
                 # The leading rows alone: one read of the listing index from its start.
-                return BoardPage(0, _rows(self._fetch(conn, self._head(stop), bp)), 0)
-            found = self._fetch(conn, self.sql_top, (*bp, *bp, stop))
+                return BoardPage(0, _rows(self._fetch(driver, self._head(stop), bp)), 0)
+            found = self._fetch(driver, self.sql_top, (*bp, *bp, stop))
             if not found:
                 return BoardPage(0, [], 0)
             return BoardPage(0, _rows(found), int(found[0][8]))
-        located = self._locate(conn, board, period, start)
+        located = self._locate(driver, board, period, start)
         if located is None:
-            return self.page(conn, board, period, start, stop, dense=dense)
+            return self.page(driver, board, period, start, stop, dense=dense)
         key, better, size = located
         if key is None:
             return BoardPage(start, [], size)
         rows = self._fetch(
-            conn, self.sql_from, (self.tenant, board, period, key, stop - start, start - better)
+            driver, self.sql_from, (self.tenant, board, period, key, stop - start, start - better)
         )
-        distinct = self._distinct(conn, board, period, key) if dense else 0
+        distinct = self._distinct(driver, board, period, key) if dense else 0
         return BoardPage(start, _rows(rows), size, better, distinct)
 
     def _locate(
-        self, conn: Connection, board: str, period: str, position: int
+        self, driver: Any, board: str, period: str, position: int
     ) -> tuple[float | None, int, int] | None:
         """Return the sort key of the listed row at ``position``, the listed rows before
         its tie and the number of listed rows.
@@ -601,7 +599,7 @@ class SQLBoards:
         between two statements (a concurrent commit), and the caller falls back.
         """
         bp = (self.tenant, board, period)
-        levels = self._fetch(conn, self.sql_level_all, (*bp, 2))
+        levels = self._fetch(driver, self.sql_level_all, (*bp, 2))
         size = sum(int(n) for _, n in levels)
         if position >= size:
             return None, 0, size
@@ -611,7 +609,7 @@ class SQLBoards:
         for level in (2, 1, 0):
             if level < 2:
                 # Only the bands (or keys) inside the band found one level up.
-                levels = self._fetch(conn, self.sql_level_from, (*bp, level, found, end))
+                levels = self._fetch(driver, self.sql_level_from, (*bp, level, found, end))
             found = None
             for i, (key, n) in enumerate(levels):
                 if seen + n > position:
@@ -623,13 +621,13 @@ class SQLBoards:
                 return None
         return found, seen, size
 
-    def _distinct(self, conn: Connection, board: str, period: str, key: float) -> int:
+    def _distinct(self, driver: Any, board: str, period: str, key: float) -> int:
         params = (self.tenant, board, period, key)
-        return int(self._fetch(conn, self.sql_distinct, params)[0][0] or 0)
+        return int(self._fetch(driver, self.sql_distinct, params)[0][0] or 0)
 
     def standing(
         self,
-        conn: Connection,
+        driver: Any,
         board: str,
         period: str,
         subject: str,
@@ -639,7 +637,7 @@ class SQLBoards:
     ) -> Standing | None:
         """Return where ``subject``'s ranked row stands among the listed rows of others."""
         near = self._near(
-            conn,
+            driver,
             board,
             period,
             subject,
@@ -666,7 +664,7 @@ class SQLBoards:
 
     def around(
         self,
-        conn: Connection,
+        driver: Any,
         board: str,
         period: str,
         subject: str,
@@ -680,7 +678,7 @@ class SQLBoards:
         next to it (see Store.board_around)."""
         before, after = max(before, 0), max(after, 0)
         near = self._near(
-            conn,
+            driver,
             board,
             period,
             subject,
@@ -717,7 +715,7 @@ class SQLBoards:
 
     def _near(
         self,
-        conn: Connection,
+        driver: Any,
         board: str,
         period: str,
         subject: str,
@@ -740,7 +738,7 @@ class SQLBoards:
         """
         sql = self._statement(dense, position, before, after, sized)
         for attempt in range(3):
-            first = self._fetch(conn, self.sql_row, (self.tenant, board, period, subject))
+            first = self._fetch(driver, self.sql_row, (self.tenant, board, period, subject))
             if not first or first[0][0] is None:
                 return None
             found = first[0]
@@ -763,7 +761,7 @@ class SQLBoards:
             trail: list[Any] = []
             keys: dict[float, int] = {}
             counts: tuple[int, ...] = (0, 0, 0, 0, 0)
-            for got in self._fetch(conn, sql, params):
+            for got in self._fetch(driver, sql, params):
                 part = got[0]
                 if part == 1:
                     lead.append(got[1:])

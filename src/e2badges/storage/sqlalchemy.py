@@ -53,6 +53,7 @@ from ._codec import (
 )
 from ._sql_boards import SQLBoards
 from ._sql_dialects import ActivityRow, LedgerRow, SQLOps, ops_for, storage_key
+from ._sql_readers import readers_for
 from ._sql_schema import (
     SCHEMA_VERSION,
     STATE_KEY_LENGTH,
@@ -505,6 +506,9 @@ class SQLAlchemyStore(Store):
         self._boards = boards.bound(self._tenant)
         memberships = _sql_people.MembershipReads(self.tables, self.engine.dialect)
         self._memberships = memberships.bound(self._tenant)
+        # SQLite file: leaderboard reads on a connection per thread (see _sql_readers).
+        self._readers = readers_for(self.engine)
+        self._owns_readers = True
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> SQLAlchemyStore:
@@ -529,6 +533,7 @@ class SQLAlchemyStore(Store):
         view = object.__new__(type(self))
         view.__dict__.update(self.__dict__)
         view._owns_engine = False
+        view._owns_readers = False
         view._tenant = tenant
         view._ops = self._ops.bound(tenant)
         view._boards = self._boards.bound(tenant)
@@ -653,6 +658,31 @@ class SQLAlchemyStore(Store):
                     except self.engine.dialect.loaded_dbapi.Error:
                         conn.invalidate()  # a broken connection: the pool replaces it
         except sa_exc.SQLAlchemyError as exc:
+            raise _storage_error("reading a leaderboard", exc) from exc
+
+    @contextmanager
+    def _period_reading(self) -> Iterator[Any]:
+        """Return a driver connection for the reads of one board period (see SQLBoards).
+
+        On a SQLite file it is this thread's reading connection (see _sql_readers),
+        dropped after an error; elsewhere the driver connection of
+        :meth:`_board_reading`.
+        """
+        readers = self._readers
+        driver = None
+        if readers is not None:
+            try:
+                driver = readers.get()
+            except sa_exc.SQLAlchemyError as exc:
+                raise _storage_error("reading a leaderboard", exc) from exc
+        if readers is None or driver is None:
+            with self._board_reading() as conn:
+                yield conn.connection.dbapi_connection
+            return
+        try:
+            yield driver
+        except sa_exc.SQLAlchemyError as exc:
+            readers.discard()
             raise _storage_error("reading a leaderboard", exc) from exc
 
     def read_state(self, keys: Iterable[str]) -> dict[str, Any]:
@@ -982,10 +1012,11 @@ class SQLAlchemyStore(Store):
     # -- leaderboards --------------------------------------------------------------------
 
     def board_size(self, board: str, bucket: Bucket) -> int:
-        with self._board_reading() as conn:
-            if isinstance(bucket, RollingBucket):
+        if isinstance(bucket, RollingBucket):
+            with self._board_reading() as conn:
                 return self._boards.rolling(conn, board, bucket).size()
-            return self._boards.size(conn, board, bucket)
+        with self._period_reading() as driver:
+            return self._boards.size(driver, board, bucket)
 
     def board_page(
         self,
@@ -997,10 +1028,11 @@ class SQLAlchemyStore(Store):
         dense: bool = True,
         sized: bool = True,
     ) -> BoardPage:
-        with self._board_reading() as conn:
-            if isinstance(bucket, RollingBucket):
+        if isinstance(bucket, RollingBucket):
+            with self._board_reading() as conn:
                 return self._boards.rolling(conn, board, bucket).page(start, stop, dense)
-            return self._boards.page(conn, board, bucket, start, stop, dense=dense, sized=sized)
+        with self._period_reading() as driver:
+            return self._boards.page(driver, board, bucket, start, stop, dense=dense, sized=sized)
 
     def board_standing(
         self,
@@ -1011,11 +1043,12 @@ class SQLAlchemyStore(Store):
         dense: bool = True,
         position: bool = True,
     ) -> Standing | None:
-        with self._board_reading() as conn:
-            if not isinstance(bucket, RollingBucket):
+        if not isinstance(bucket, RollingBucket):
+            with self._period_reading() as driver:
                 return self._boards.standing(
-                    conn, board, bucket, subject, dense=dense, position=position
+                    driver, board, bucket, subject, dense=dense, position=position
                 )
+        with self._board_reading() as conn:
             index = self._boards.rolling(conn, board, bucket)
             row = index.rows.get(subject)
             if row is None or row.sort_key is None:
@@ -1034,10 +1067,10 @@ class SQLAlchemyStore(Store):
         dense: bool = True,
         position: bool = True,
     ) -> AroundPage | None:
-        with self._board_reading() as conn:
-            if not isinstance(bucket, RollingBucket):
+        if not isinstance(bucket, RollingBucket):
+            with self._period_reading() as driver:
                 return self._boards.around(
-                    conn,
+                    driver,
                     board,
                     bucket,
                     subject,
@@ -1046,6 +1079,7 @@ class SQLAlchemyStore(Store):
                     dense=dense,
                     position=position,
                 )
+        with self._board_reading() as conn:
             index = self._boards.rolling(conn, board, bucket)
             row = index.rows.get(subject)
             if row is None or row.sort_key is None:
@@ -1137,6 +1171,8 @@ class SQLAlchemyStore(Store):
 
         A store made by :meth:`for_tenant` created no engine: closing it does nothing.
         """
+        if self._owns_readers and self._readers is not None:
+            self._readers.close()
         if self._owns_engine:
             self.engine.dispose()
 

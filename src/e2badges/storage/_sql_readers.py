@@ -1,0 +1,110 @@
+"""One reading connection per thread for leaderboard reads on a SQLite file.
+
+Taking a connection from SQLAlchemy's pool and giving it back costs about as much
+as the indexed read of a top 10 on SQLite (some 9 µs of Python), and a leaderboard
+read is one or two such reads.  :class:`Readers` keeps, for each thread, one driver
+connection made by the engine (so its ``connect`` listeners run: WAL mode, the busy
+timeout) and then detached from the pool, so that it takes no pool slot.
+
+A reading connection runs SELECT statements only, in the driver's default mode,
+which opens no transaction for them: each statement reads the last committed state,
+as it would on a pooled connection.  A connection is not used in a process other
+than the one that opened it (after ``fork`` the child opens its own and leaves the
+inherited one alone, as SQLite asks), and it is dropped after a driver error.  A
+thread's connection is closed when the thread ends (with its thread-local storage)
+or when the store closes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import weakref
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.pool import NullPool, QueuePool
+
+__all__ = ["Readers", "readers_for"]
+
+
+class _Held:
+    """A thread's reading connection and the process that opened it."""
+
+    __slots__ = ("__weakref__", "driver", "pid")
+
+    def __init__(self, driver: Any, pid: int) -> None:
+        self.driver = driver
+        self.pid = pid
+
+
+class Readers:
+    """Per-thread driver connections for reads (see the module's text)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._local = threading.local()
+        self._held: weakref.WeakSet[_Held] = weakref.WeakSet()
+        # Connections inherited across fork: kept referenced, never used or closed.
+        self._inherited: list[_Held] = []
+        self._closed = False
+
+    def get(self) -> Any | None:
+        """Return this thread's reading connection, or None once the readers are closed."""
+        held: _Held | None = getattr(self._local, "held", None)
+        if held is not None:
+            if held.pid != os.getpid():
+                self._inherited.append(held)
+            elif held.driver is not None:
+                return held.driver
+            self._local.held = None
+        if self._closed:
+            return None
+        fairy = self._engine.raw_connection()
+        fairy.detach()
+        held = _Held(fairy.dbapi_connection, os.getpid())
+        self._local.held = held
+        self._held.add(held)
+        return held.driver
+
+    def discard(self) -> None:
+        """Close this thread's reading connection (after an error); the next read opens one."""
+        held: _Held | None = getattr(self._local, "held", None)
+        self._local.held = None
+        if held is not None and held.pid == os.getpid():
+            self._held.discard(held)
+            _close(held)
+
+    def close(self) -> None:
+        """Close every thread's reading connection; later reads go through the pool."""
+        self._closed = True
+        pid = os.getpid()
+        for held in list(self._held):
+            if held.pid == pid:
+                _close(held)
+
+
+def _close(held: _Held) -> None:
+    driver, held.driver = held.driver, None
+    if driver is not None:
+        with contextlib.suppress(Exception):  # best effort: the connection is gone anyway
+            driver.close()
+
+
+def readers_for(engine: Engine) -> Readers | None:
+    """Return per-thread readers for ``engine``, or None where they do not apply.
+
+    They apply to a SQLite database in a file whose engine pools connections per
+    checkout (``QueuePool``, SQLAlchemy's default for files, or ``NullPool``): an
+    in-memory database, or a pool that hands out one shared connection, must be
+    read through that connection.
+    """
+    if engine.dialect.name != "sqlite":
+        return None
+    if not isinstance(engine.pool, QueuePool | NullPool):
+        return None
+    database = engine.url.database or ""
+    if database in ("", ":memory:") or "memory" in str(engine.url.query.get("mode", "")):
+        return None
+    return Readers(engine)

@@ -1,0 +1,192 @@
+"""Leaderboard reads on a SQLite file: one reading connection per thread, outside the pool.
+
+See ``e2badges.storage._sql_readers``.  These tests check what the readers promise:
+no pool checkout per read, every read seeing the last commit, one connection per
+thread, a fresh connection after a driver error and in a forked child, and none
+left open by ``close()``.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, event
+from sqlalchemy.pool import StaticPool
+
+from e2badges import FrozenClock, Rewards, StorageError
+from e2badges.storage._sql_readers import readers_for
+from e2badges.storage.sqlalchemy import SQLAlchemyStore
+from e2badges.testing.conformance import BOARD_RULES, BOARDS, T0, scored
+
+
+def _rewards(store: SQLAlchemyStore) -> Rewards:
+    return Rewards(store, rules=BOARD_RULES, leaderboards=BOARDS, clock=FrozenClock(T0))
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SQLAlchemyStore]:
+    found = SQLAlchemyStore(f"sqlite:///{tmp_path / 'r.db'}")
+    yield found
+    found.close()
+
+
+def _checkouts(store: SQLAlchemyStore) -> list[int]:
+    seen: list[int] = []
+    event.listen(store.engine.pool, "checkout", lambda *_: seen.append(1))
+    return seen
+
+
+def test_board_reads_take_no_pool_connection_after_the_first(store: SQLAlchemyStore) -> None:
+    rewards = _rewards(store)
+    rewards.record_many([scored(1, "ann", 5), scored(2, "bob", 3)])
+    view = rewards.leaderboard("pts")
+    assert [e.user for e in view.top(10)] == ["ann", "bob"]  # opens this thread's reader
+    checkouts = _checkouts(store)
+    for _ in range(5):
+        assert view.rank("bob") == 2
+        assert [e.user for e in view.around("bob", 3)] == ["ann", "bob"]
+        assert view.size() == 2
+    assert checkouts == []
+
+
+def test_each_read_sees_the_last_commit(store: SQLAlchemyStore) -> None:
+    rewards = _rewards(store)
+    view = rewards.leaderboard("pts")
+    rewards.record(scored(1, "ann", 5))
+    assert view.rank("ann") == 1
+    rewards.record(scored(2, "bob", 9))
+    assert view.rank("ann") == 2
+    # A commit made by another store (another process would do the same) is seen too.
+    other = SQLAlchemyStore(store.engine.url.render_as_string(hide_password=False))
+    try:
+        _rewards(other).record(scored(3, "cy", 20))
+    finally:
+        other.close()
+    assert [e.user for e in view.top(3)] == ["cy", "bob", "ann"]
+
+
+def test_one_reading_connection_per_thread(store: SQLAlchemyStore) -> None:
+    rewards = _rewards(store)
+    rewards.record(scored(1, "ann", 5))
+    readers = store._readers
+    assert readers is not None
+    drivers: list[Any] = []
+
+    def read() -> None:
+        rewards.leaderboard("pts").rank("ann")
+        drivers.append(readers.get())
+        rewards.leaderboard("pts").top(3)
+        drivers.append(readers.get())
+
+    threads = [threading.Thread(target=read) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(drivers) == 6
+    # The same connection within a thread, another one in each thread.
+    assert len({id(d) for d in drivers}) == 3
+    assert all(drivers[i] is drivers[i + 1] for i in range(0, 6, 2))
+
+
+def test_close_closes_every_reading_connection(store: SQLAlchemyStore) -> None:
+    rewards = _rewards(store)
+    rewards.record(scored(1, "ann", 5))
+    readers = store._readers
+    assert readers is not None
+    opened, closed = threading.Event(), threading.Event()
+    outcome: list[str] = []
+
+    def read() -> None:
+        rewards.leaderboard("pts").rank("ann")
+        driver = readers.get()
+        opened.set()
+        closed.wait(10)
+        try:
+            driver.execute("SELECT 1")
+        except sqlite3.ProgrammingError as exc:
+            outcome.append(str(exc))
+
+    worker = threading.Thread(target=read)
+    worker.start()
+    assert opened.wait(10)
+    rewards.leaderboard("pts").rank("ann")
+    mine = readers.get()
+    store.close()
+    closed.set()
+    worker.join()
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        mine.execute("SELECT 1")
+    assert len(outcome) == 1
+    assert "closed" in outcome[0]  # the other thread's connection, closed by close()
+    # A store used after close() reads through the pool again, opening no reader.
+    assert readers.get() is None
+    assert rewards.leaderboard("pts").rank("ann") == 1
+
+
+def test_a_driver_error_drops_the_reading_connection(store: SQLAlchemyStore) -> None:
+    rewards = _rewards(store)
+    rewards.record(scored(1, "ann", 5))
+    view = rewards.leaderboard("pts")
+    assert view.rank("ann") == 1
+    readers = store._readers
+    assert readers is not None
+    first = readers.get()
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql(f"ALTER TABLE {store.table_prefix}board_rows RENAME TO hidden_rows")
+    with pytest.raises(StorageError, match="reading a leaderboard"):
+        view.rank("ann")
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql(f"ALTER TABLE hidden_rows RENAME TO {store.table_prefix}board_rows")
+    assert view.rank("ann") == 1
+    assert readers.get() is not first
+
+
+def _rank_in_child(store: SQLAlchemyStore, out: Any) -> None:
+    readers = store._readers
+    assert readers is not None
+    inherited = readers._local.held.driver
+    rank = _rewards(store).leaderboard("pts").rank("ann")
+    out.send((rank, readers.get() is not inherited))
+
+
+@pytest.mark.skipif(
+    "fork" not in multiprocessing.get_all_start_methods(), reason="needs the fork start method"
+)
+def test_a_forked_child_opens_its_own_reading_connection(store: SQLAlchemyStore) -> None:
+    rewards = _rewards(store)
+    rewards.record(scored(1, "ann", 5))
+    view = rewards.leaderboard("pts")
+    assert view.rank("ann") == 1  # the parent's reader exists before the fork
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_rank_in_child, args=(store, send))
+    child.start()
+    got = receive.recv()
+    child.join()
+    assert child.exitcode == 0
+    assert got == (1, True)
+    rewards.record(scored(2, "bob", 9))
+    assert view.rank("ann") == 2  # the parent's connection still works
+
+
+def test_readers_apply_only_to_a_sqlite_file(tmp_path: Path) -> None:
+    assert readers_for(create_engine(f"sqlite:///{tmp_path / 'f.db'}")) is not None
+    assert readers_for(create_engine("sqlite://")) is None
+    assert readers_for(create_engine("sqlite:///:memory:")) is None
+    shared = create_engine(f"sqlite:///{tmp_path / 'g.db'}", poolclass=StaticPool)
+    assert readers_for(shared) is None
+    memory = SQLAlchemyStore("sqlite://")
+    try:
+        assert memory._readers is None
+        rewards = _rewards(memory)
+        rewards.record(scored(1, "ann", 5))
+        assert rewards.leaderboard("pts").rank("ann") == 1
+    finally:
+        memory.close()
