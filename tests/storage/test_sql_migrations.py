@@ -11,9 +11,9 @@ from alembic.migration import MigrationContext
 from sql_support import Database
 from sql_workers import RULES, T0
 
-from e2badges import Activity, Rewards, SchemaVersionError
+from e2badges import Activity, FrozenClock, Rewards, SchemaVersionError
 from e2badges.cli import main
-from e2badges.storage._sql_schema import build_tables
+from e2badges.storage._sql_schema import SCHEMA_VERSION, build_tables
 from e2badges.storage.sqlalchemy import SQLAlchemyStore, schema_version, upgrade
 
 
@@ -47,7 +47,7 @@ def _shape(conn: sa.Connection, prefix: str) -> dict[str, Any]:
 class TestMigrations:
     def test_upgrade_equals_create_all(self, db: Database) -> None:
         """An empty database upgraded to head has exactly the tables create_all makes."""
-        assert upgrade(db.url, table_prefix=db.prefix) == 1
+        assert upgrade(db.url, table_prefix=db.prefix) == SCHEMA_VERSION == 2
         created = Database(db.backend, db.url)
         engine = sa.create_engine(db.url)
         try:
@@ -83,11 +83,53 @@ class TestMigrations:
         """upgrade() recognises tables the store created and records their Alembic revision."""
         store = db.store()
         Rewards(store, rules=RULES).record(Activity(id="x", actor="ann", kind="comment.created"))
-        assert upgrade(db.url, table_prefix=db.prefix) == 1
+        assert upgrade(db.url, table_prefix=db.prefix) == 2
         with store.engine.connect() as conn:
             version_table = sa.table(f"{db.prefix}alembic_version", sa.column("version_num"))
-            assert conn.execute(sa.select(version_table.c.version_num)).scalars().all() == ["0001"]
+            assert conn.execute(sa.select(version_table.c.version_num)).scalars().all() == ["0002"]
         assert store.count_activities() == 1
+
+    def test_version_1_is_upgraded_with_its_data(self, db: Database) -> None:
+        """A database at version 1 is refused by the store, then upgraded to 2 keeping its
+        rows: the listing index gains the columns of a page, and the boards read the same."""
+        from e2badges.testing.conformance import BOARD_RULES, BOARDS, scored
+
+        assert upgrade(db.url, table_prefix=db.prefix, revision="0001") == 1
+        with pytest.raises(SchemaVersionError, match="older"):
+            db.store(create_schema=False)
+        # Write rows as version 1 holds them: the store of version 2 writes the same rows.
+        engine = sa.create_engine(db.url)
+        try:
+            with engine.begin() as conn:
+                conn.execute(
+                    sa.table(f"{db.prefix}meta", sa.column("name"), sa.column("value"))
+                    .update()
+                    .values(value="2")
+                )
+            store = SQLAlchemyStore(engine, table_prefix=db.prefix, create_schema=False)
+            rewards = Rewards(store, rules=BOARD_RULES, leaderboards=BOARDS, clock=FrozenClock(T0))
+            rewards.record_many([scored(1, "ann", 5), scored(2, "bob", 9), scored(3, "cy", 5)])
+            with engine.begin() as conn:
+                conn.execute(
+                    sa.table(f"{db.prefix}meta", sa.column("name"), sa.column("value"))
+                    .update()
+                    .values(value="1")
+                )
+            store.close()
+        finally:
+            engine.dispose()
+        assert upgrade(db.url, table_prefix=db.prefix) == 2
+        store = db.store(create_schema=False)
+        rewards = Rewards(store, rules=BOARD_RULES, leaderboards=BOARDS, clock=FrozenClock(T0))
+        view = rewards.leaderboard("pts")
+        assert [(e.user, e.rank) for e in view.top(3)] == [("bob", 1), ("ann", 2), ("cy", 2)]
+        assert [e.user for e in view.around("cy", 3)] == ["bob", "ann", "cy"]
+        with store.engine.connect() as conn:
+            listing = {
+                i["name"]: tuple(i["column_names"])
+                for i in sa.inspect(conn).get_indexes(f"{db.prefix}board_rows")
+            }[f"ix_{db.prefix}board_rows_listing"]
+        assert listing[-5:] == ("subject", "score", "total", "count", "team")
 
     def test_upgrade_refuses_a_newer_database(self, db: Database) -> None:
         """upgrade() leaves a database at a schema version newer than it knows alone."""
@@ -102,7 +144,7 @@ class TestMigrations:
         """upgrade() migrates through a live Engine and leaves it undisposed."""
         engine = sa.create_engine(db.url)
         try:
-            assert upgrade(engine, table_prefix=db.prefix) == 1
+            assert upgrade(engine, table_prefix=db.prefix) == 2
             assert SQLAlchemyStore(engine, table_prefix=db.prefix, create_schema=False)
             with engine.connect() as conn:
                 assert conn.execute(sa.text("SELECT 1")).scalar() == 1
@@ -118,9 +160,9 @@ class TestCommandLine:
         assert main(["db", "current", "--url", db.url, "--prefix", db.prefix]) == 0
         assert capsys.readouterr().out == "none\n"
         assert main(["db", "upgrade", "--url", db.url, "--prefix", db.prefix]) == 0
-        assert capsys.readouterr().out == f"schema version 1 (tables with prefix {db.prefix!r})\n"
+        assert capsys.readouterr().out == f"schema version 2 (tables with prefix {db.prefix!r})\n"
         assert main(["db", "current", "--url", db.url, "--prefix", db.prefix]) == 0
-        assert capsys.readouterr().out == "1\n"
+        assert capsys.readouterr().out == "2\n"
 
     def test_url_from_the_environment(
         self, db: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
@@ -128,7 +170,7 @@ class TestCommandLine:
         """Without --url the command reads E2BADGES_DATABASE_URL."""
         monkeypatch.setenv("E2BADGES_DATABASE_URL", db.url)
         assert main(["db", "upgrade", "--prefix", db.prefix]) == 0
-        assert "schema version 1" in capsys.readouterr().out
+        assert "schema version 2" in capsys.readouterr().out
 
     def test_no_url_is_a_usage_error(
         self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]

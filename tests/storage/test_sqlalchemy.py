@@ -209,7 +209,7 @@ class TestSchema:
         """A database without the tables gets them, at the current schema version."""
         assert schema_version(db.url, table_prefix=db.prefix) is None
         db.store()
-        assert schema_version(db.url, table_prefix=db.prefix) == 1
+        assert schema_version(db.url, table_prefix=db.prefix) == 2
 
     def test_missing_schema_refused_without_create(self, db: Database) -> None:
         """With create_schema=False a database without the tables is refused, saying what to run."""
@@ -226,7 +226,7 @@ class TestSchema:
             conn.execute(meta.update().values(value=str(version)))
         with pytest.raises(SchemaVersionError, match=says) as info:
             db.store()
-        assert (info.value.found, info.value.known) == (version, 1)
+        assert (info.value.found, info.value.known) == (version, 2)
 
     def test_prefixes_are_independent(self, db: Database) -> None:
         """Two prefixes in one database are two stores that share nothing."""

@@ -108,15 +108,25 @@ class SQLBoards:
             return text.replace("?", mark)
 
         cols = ", ".join(q(c) for c in _ROW_COLS)
+        # The columns of a row read by the listing index, which holds them all but
+        # members (schema version 2): a team's members are read by the row's key, so
+        # a page of person rows is read from the index alone.
+        key_of = " AND ".join(f"m.{c} = {rows}.{c}" for c in ("tenant", "board", "period"))
+        indexed = cols.replace(
+            q("members"),
+            f"CASE WHEN {rows}.team THEN (SELECT m.members FROM {rows} m WHERE {key_of} "
+            f"AND m.subject = {rows}.subject) END AS members",
+        )
         where = "tenant = ? AND board = ? AND period = ?"
         listed = f"{where} AND listed = TRUE"
         order = "ORDER BY sort_key, reached, subject"
         self.sql_row = sql(f"SELECT {cols}, listed FROM {rows} WHERE {where} AND subject = ?")
         size = f"SELECT COALESCE(SUM(n), 0) FROM {counts} WHERE {where} AND level = 2"
         # The first page carries the board's size in each row: one round trip.
-        self.sql_top = sql(f"SELECT {cols}, ({size}) FROM {rows} WHERE {listed} {order} LIMIT ?")
+        self.sql_top = sql(f"SELECT {indexed}, ({size}) FROM {rows} WHERE {listed} {order} LIMIT ?")
         self.sql_from = sql(
-            f"SELECT {cols} FROM {rows} WHERE {listed} AND sort_key >= ? {order} LIMIT ? OFFSET ?"
+            f"SELECT {indexed} FROM {rows} WHERE {listed} AND sort_key >= ? {order} "
+            "LIMIT ? OFFSET ?"
         )
         self.sql_size = sql(size)
         self.sql_level_all = sql(
@@ -132,7 +142,7 @@ class SQLBoards:
             f"SELECT COUNT(*) FROM {counts} WHERE {where} AND level = 0 AND sort_key < ?"
         )
         # The first rows alone, the limit appended to the text (see _head).
-        self.sql_head = sql(f"SELECT {cols} FROM {rows} WHERE {listed} {order} LIMIT ")
+        self.sql_head = sql(f"SELECT {indexed} FROM {rows} WHERE {listed} {order} LIMIT ")
         self._heads: dict[int, str] = {}
         # Standings and the rows around one: named parameters, built on first use (see
         # _statement).
@@ -154,7 +164,7 @@ class SQLBoards:
         near_cols = f"{cols}, listed"
         key = ("sort_key", "reached", "subject")
         at = (":k", ":r", ":s")
-        near = f"SELECT {near_cols} FROM {rows} WHERE {listed_n} AND "
+        near = f"SELECT {indexed}, listed FROM {rows} WHERE {listed_n} AND "
         down = "ORDER BY sort_key DESC, reached DESC, subject DESC"
         blank = ", ".join(["NULL"] * 8)  # the columns of a row after its sort key
         zeros = "0, 0, 0, 0, 0"

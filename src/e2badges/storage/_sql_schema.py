@@ -1,6 +1,6 @@
 """The SQL store's tables, as SQLAlchemy Core metadata with a configurable prefix.
 
-Schema version 1 (``{prefix}`` is the table prefix, ``e2b_`` by default):
+Schema version 2 (``{prefix}`` is the table prefix, ``e2b_`` by default):
 
 ``{prefix}meta``
     ``name`` -> ``value``; the row ``schema_version`` holds the schema version.
@@ -40,8 +40,11 @@ Schema version 1 (``{prefix}`` is the table prefix, ``e2b_`` by default):
     subject)``): the :class:`~e2badges.BoardRow` fields ``sort_key``,
     ``reached``, ``score``, ``total``, ``count``, ``members`` (JSON, NULL when
     empty) and ``team``, and ``listed`` (ranked and not hidden by an opt-out).
-    Index ``(board, period, listed, sort_key, reached, subject)`` is the
-    listing order; index ``(subject)`` finds a person's rows when they opt out.
+    Index ``(board, period, listed, sort_key, reached, subject, score, total,
+    count, team)`` is the listing order; it holds every column of a page but
+    ``members`` (version 2; version 1's ended at ``subject``), so a page of
+    person rows is read from the index alone.  Index ``(subject)`` finds a
+    person's rows when they opt out.
 ``{prefix}board_counts``
     the number ``n`` of listed rows per ``(board, period, level, sort_key)``:
     level 0 per exact sort key, levels 1 and 2 per band of sort keys (256 and 8
@@ -112,7 +115,10 @@ __all__ = [
 ]
 
 #: The schema version this e2badges reads and writes.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: The columns after ``subject`` in the listing index of board rows since version 2:
+#: every column a page returns except ``members`` (a team's, read by its key).
+LISTING_EXTRA = ("score", "total", "count", "team")
 
 #: Notification ids (``award:0:<activity id>``) are at most this many characters.
 NOTIFICATION_ID_LENGTH = MAX_IDENTIFIER_LENGTH + 64
@@ -321,6 +327,8 @@ def build_tables(prefix: str = "e2b_", dialect: Dialect | None = None) -> Tables
             "sort_key",
             "reached",
             "subject",
+            # Covering: a page of person rows reads this index alone (see _sql_boards).
+            *LISTING_EXTRA,
         ),
         Index(f"ix_{p}board_rows_subject", "tenant", "subject"),
         **options,
