@@ -27,3 +27,22 @@ class TestStore(StoreConformance):
         database = open_database(request.param, tmp_path, server_url)
         yield database.store
         database.drop()
+
+
+class _DefaultAroundStore(MemoryStore):
+    """The memory store with the Store contract's default ``board_around``.
+
+    Third-party stores that implement only ``board_standing`` and ``board_page``
+    inherit that default; running the whole suite over it checks the default
+    against the same expectations as the built-in stores' own implementations.
+    """
+
+    board_around = Store.board_around
+
+
+class TestDefaultBoardAround(StoreConformance):
+    @pytest.fixture
+    def make_store(self) -> Callable[[], Store]:
+        shared = _DefaultAroundStore()
+        assert type(shared).board_around is Store.board_around
+        return lambda: shared
