@@ -8,6 +8,7 @@ page against the memory store's for random boards.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -177,7 +178,31 @@ def assert_same_answers(
 SCORES = st.sampled_from([0, 1, 2, 3, 7, 8, 255, 256, 257, 1023, 1024, 5000])
 
 
+_EXAMPLES = itertools.count()
+
+
 class TestMatchesMemoryStore:
+    @pytest.fixture(
+        params=[
+            pytest.param("sqlite", id="sqlite"),
+            pytest.param("postgresql", marks=pytest.mark.postgresql, id="postgresql"),
+            pytest.param("mysql", marks=pytest.mark.mysql, id="mysql"),
+        ]
+    )
+    def sql_store(
+        self, request: pytest.FixtureRequest, tmp_path: Path, server_url: Callable[[str], str]
+    ) -> Iterator[Callable[[], Store]]:
+        """Return a factory of empty SQL stores: in-memory SQLite, or on a server one
+        tenant of one prefix per example (PostgreSQL reads a standing in one statement,
+        the others in two)."""
+        if request.param == "sqlite":
+            yield lambda: SQLAlchemyStore("sqlite://")
+            return
+        database = open_database(request.param, tmp_path, server_url)
+        root = database.store()
+        yield lambda: root.for_tenant(f"example-{next(_EXAMPLES)}")
+        database.drop()
+
     @settings(
         max_examples=25,
         deadline=None,
@@ -193,12 +218,13 @@ class TestMatchesMemoryStore:
     )
     def test_standings_and_pages(
         self,
+        sql_store: Callable[[], Store],
         activities: list[tuple[int, int, int, int]],
         opted_out: set[int],
     ) -> None:
         """On random boards (ties, band edges, opt-outs, several days) the SQL store gives
         the memory store's sizes, pages and standings."""
-        stores: list[Store] = [MemoryStore(), SQLAlchemyStore("sqlite://")]
+        stores: list[Store] = [MemoryStore(), sql_store()]
         try:
             for store in stores:
                 rewards = Rewards(
@@ -222,6 +248,33 @@ class TestMatchesMemoryStore:
             subjects = [f"u{n}" for n in range(8)]
             for period in ("all", "2026-03-02", "2026-03-03"):
                 assert_same_answers(stores[0], stores[1], ("pts", period), subjects)
+        finally:
+            for store in stores:
+                store.close()
+
+    def test_hidden_person_alone_in_their_bands(self, sql_store: Callable[[], Store]) -> None:
+        """A hidden person whose score shares no band with a listed one (so their bands
+        have no count rows) still stands where they would be listed, with exact counts."""
+        stores: list[Store] = [MemoryStore(), sql_store()]
+        scores = {"a": 3, "b": 40, "c": 700, "d": 9000, "e": 9000, "f": 120_000}
+        try:
+            for store in stores:
+                rewards = Rewards(
+                    store, rules=BOARD_RULES, leaderboards=BOARDS, clock=FrozenClock(T0)
+                )
+                rewards.record_many(
+                    [
+                        Activity(id=f"s{user}", actor=user, kind="score", value=value, at=T0)
+                        for user, value in scores.items()
+                    ]
+                )
+                for user in ("c", "f", "a"):
+                    store.set_board_opt_out(user, True)
+            hidden = stores[1].board_standing("pts", "all", "c")
+            assert hidden is not None
+            assert hidden.hidden
+            assert (hidden.better, hidden.size) == (2, 3)  # d and e; listed: b, d, e
+            assert_same_answers(stores[0], stores[1], ("pts", "all"), sorted(scores))
         finally:
             for store in stores:
                 store.close()

@@ -147,6 +147,10 @@ class SQLBoards:
         # Standings and the rows around one: named parameters, built on first use (see
         # _statement).
         self._named: dict[tuple[bool, bool, int, int, bool], str] = {}
+        #: Whether a standing or the rows around one are read by one statement that
+        #: finds the row itself (PostgreSQL, where a round trip costs more than the
+        #: statement's extra work), else by two: the row, then the rest.
+        self.one_statement = name == "postgresql"
         self._rowvalues = name == "postgresql" or (
             name == "sqlite" and (dialect.server_version_info or (0,)) >= (3, 15)
         )
@@ -212,6 +216,40 @@ class SQLBoards:
                     self._templates[dense, position, sized, True] = (
                         mine + around + tally + order_all
                     )
+        if self.one_statement:
+            # PostgreSQL: one statement, so one round trip and one snapshot (see _near).
+            # The row's key and time come from the row itself, and its bands from the
+            # count rows: the greatest level-2 band key at or below the key (a band
+            # boundary at or below the key's own band), then the greatest level-1 key
+            # from there (a fine band boundary at or below the key's own).  The sums
+            # over [coarse, fine) and [fine, key) then still cover each listed row
+            # below the key exactly once, whether or not the row's own bands have
+            # count rows (they have none when the row is hidden and alone in them).
+            head = (
+                f"WITH me AS MATERIALIZED (SELECT {near_cols} FROM {rows} WHERE {where_n} "
+                "AND subject = :s AND sort_key IS NOT NULL), "
+                "c2 AS MATERIALIZED (SELECT COALESCE((SELECT MAX(sort_key) FROM "
+                f"{counts} WHERE {where_n} AND level = 2 AND sort_key <= me.sort_key), "
+                "me.sort_key) AS coarse, me.sort_key AS k FROM me), "
+                "c1 AS MATERIALIZED (SELECT GREATEST(c2.coarse, COALESCE((SELECT "
+                f"MAX(sort_key) FROM {counts} WHERE {where_n} AND level = 1 "
+                "AND sort_key <= c2.k), c2.coarse)) AS fine, c2.coarse AS coarse FROM c2) "
+                "SELECT 0 AS part, me.*, 0 AS n1, 0 AS n2, 0 AS n3, 0 AS n4, 0 AS n5 FROM me "
+            )
+            derived = {
+                "k": "(SELECT sort_key FROM me)",
+                "r": "(SELECT reached FROM me)",
+                "fine": "(SELECT fine FROM c1)",
+                "coarse": "(SELECT coarse FROM c1)",
+            }
+            for shape, template in list(self._templates.items()):
+                if shape[3]:
+                    rest = re.sub(
+                        r":(k|r|fine|coarse)\b",
+                        lambda m: derived[m.group(1)],
+                        template[len(mine) :],
+                    )
+                    self._templates[shape] = head + rest
         ucols = ", ".join(q(c) for c in _UPSERT_COLS)
         kept = [c for c in _UPSERT_COLS if c not in ("board", "period", "subject")]
         ucols = f"tenant, {ucols}"
@@ -742,11 +780,16 @@ class SQLBoards:
         and after it (in listing order), the count rows of the ``before + 1``
         greatest keys up to its key, and the counts ``better, distinct_better,
         tie, same, size`` (those not asked for are 0); None if it has no ranked
-        row.  Two statements: the row (whose key gives the others' parameters),
-        then the rest, which reads the row again: if a concurrent commit moved it
-        in between, both run again (twice at most, then the last answer stands).
+        row.  With :attr:`one_statement`, one statement reads it all.  Else two:
+        the row (whose key gives the others' parameters), then the rest, which
+        reads the row again: if a concurrent commit moved it in between, both
+        run again (twice at most, then the last answer stands).
         """
         sql = self._statement(dense, position, before, after, sized)
+        bps: dict[str, Any] = {"t": self.tenant, "b": board, "p": period, "s": subject}
+        if self.one_statement:
+            read = _Read(self._fetch(driver, sql, bps))
+            return None if read.me is None else read.result(read.me)
         for attempt in range(3):
             first = self._fetch(driver, self.sql_row, (self.tenant, board, period, subject))
             if not first or first[0][0] is None:
@@ -754,42 +797,19 @@ class SQLBoards:
             found = first[0]
             key: float = found[0]
             fine, coarse = bands(key)
-            params = {
-                "t": self.tenant,
-                "b": board,
-                "p": period,
-                "s": subject,
-                "k": key,
-                "r": found[1],
-                "fine": fine,
-                "coarse": coarse,
-            }
-            # Each result row: its part (0: the subject's row, 1 and 2: the rows before
-            # and after it, 3: a count row, 4: the counts), a row's columns, 5 numbers.
-            me: Any = None
-            lead: list[Any] = []
-            trail: list[Any] = []
-            keys: dict[float, int] = {}
-            counts: tuple[int, ...] = (0, 0, 0, 0, 0)
-            for got in self._fetch(driver, sql, params):
-                part = got[0]
-                if part == 1:
-                    lead.append(got[1:])
-                elif part == 2:
-                    trail.append(got[1:])
-                elif part == 3:
-                    keys[got[1]] = int(got[10])
-                elif part == 0:
-                    me = got[1:]
-                else:
-                    counts = tuple(int(v) for v in got[10:15])
+            read = _Read(
+                self._fetch(
+                    driver, sql, {**bps, "k": key, "r": found[1], "fine": fine, "coarse": coarse}
+                )
+            )
+            me = read.me
             if attempt == 2 or (me is not None and me[:3] == found[:3] and me[8] == found[8]):
                 if self.dialect == "sqlite":
                     # Unordered (see _statement): SQLite's order of numbers and of text
                     # (BINARY, UTF-8 bytes) is Python's.
-                    lead.sort(key=_listing)
-                    trail.sort(key=_listing)
-                return found, lead, trail, keys, counts
+                    read.lead.sort(key=_listing)
+                    read.trail.sort(key=_listing)
+                return read.result(found)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _statement(
@@ -863,6 +883,40 @@ class SQLBoards:
         hidden = self._hidden(conn, people) if people else {}
         index.rebuild({user for user in hidden if _hides(hidden, user, board)})
         return index
+
+
+class _Read:
+    """The result rows of a :meth:`SQLBoards._statement`, split by part.
+
+    Each result row holds its part (0: the subject's row, 1 and 2: the rows before
+    and after it, 3: a count row, 4: the counts), a row's columns, then 5 numbers.
+    """
+
+    __slots__ = ("counts", "keys", "lead", "me", "trail")
+
+    def __init__(self, found: Iterable[Any]) -> None:
+        self.me: Any = None
+        self.lead: list[Any] = []
+        self.trail: list[Any] = []
+        self.keys: dict[float, int] = {}
+        self.counts: tuple[int, ...] = (0, 0, 0, 0, 0)
+        for got in found:
+            part = got[0]
+            if part == 1:
+                self.lead.append(got[1:])
+            elif part == 2:
+                self.trail.append(got[1:])
+            elif part == 3:
+                self.keys[got[1]] = int(got[10])
+            elif part == 0:
+                self.me = got[1:]
+            else:
+                self.counts = tuple(int(v) for v in got[10:15])
+
+    def result(
+        self, row: Any
+    ) -> tuple[Any, list[Any], list[Any], dict[float, int], tuple[int, ...]]:
+        return row, self.lead, self.trail, self.keys, self.counts
 
 
 def _lock_key(prefix: str, tenant: str) -> int:
