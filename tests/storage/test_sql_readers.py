@@ -76,23 +76,23 @@ def test_one_reading_connection_per_thread(store: SQLAlchemyStore) -> None:
     rewards.record(scored(1, "ann", 5))
     readers = store._readers
     assert readers is not None
-    drivers: list[Any] = []
+    pairs: dict[int, tuple[Any, Any]] = {}
 
-    def read() -> None:
+    def read(index: int) -> None:
         rewards.leaderboard("pts").rank("ann")
-        drivers.append(readers.get())
+        first = readers.get()
         rewards.leaderboard("pts").top(3)
-        drivers.append(readers.get())
+        pairs[index] = (first, readers.get())
 
-    threads = [threading.Thread(target=read) for _ in range(3)]
+    threads = [threading.Thread(target=read, args=(n,)) for n in range(3)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert len(drivers) == 6
+    assert sorted(pairs) == [0, 1, 2]
     # The same connection within a thread, another one in each thread.
-    assert len({id(d) for d in drivers}) == 3
-    assert all(drivers[i] is drivers[i + 1] for i in range(0, 6, 2))
+    assert all(first is second for first, second in pairs.values())
+    assert len({id(first) for first, _ in pairs.values()}) == 3
 
 
 def test_close_closes_every_reading_connection(store: SQLAlchemyStore) -> None:
@@ -190,3 +190,38 @@ def test_readers_apply_only_to_a_sqlite_file(tmp_path: Path) -> None:
         assert rewards.leaderboard("pts").rank("ann") == 1
     finally:
         memory.close()
+
+
+def test_a_standing_reads_one_snapshot(store: SQLAlchemyStore) -> None:
+    """A commit landing between the two statements of an around() (the person's row,
+    then the rows next to it and the counts) does not mix two states: the answer is
+    the one from before the commit, and the next read sees the commit."""
+    rewards = _rewards(store)
+    rewards.record_many([scored(1, "ann", 5), scored(2, "bob", 3), scored(3, "cy", 1)])
+    before = store.board_around("pts", "all", "bob", 1, 1)
+    assert before is not None
+    assert [row.subject for row in before.rows] == ["ann", "bob", "cy"]
+    other = SQLAlchemyStore(store.engine.url.render_as_string(hide_password=False))
+    readers = store._readers
+    assert readers is not None
+    driver = readers.get()
+    fired: list[str] = []
+
+    def commit_between(statement: str) -> None:
+        # The second statement reads the listing index next to the row's key.
+        if not fired and "listed = TRUE" in statement and "UNION ALL" in statement:
+            fired.append(statement)
+            _rewards(other).record(scored(4, "bob", 10))  # bob now leads
+
+    driver.set_trace_callback(commit_between)
+    try:
+        during = store.board_around("pts", "all", "bob", 1, 1)
+    finally:
+        driver.set_trace_callback(None)
+        other.close()
+    assert fired
+    assert during == before
+    after = store.board_around("pts", "all", "bob", 1, 1)
+    assert after is not None
+    assert [row.subject for row in after.rows] == ["bob", "ann"]
+    assert (after.start, after.better) == (0, 0)

@@ -151,6 +151,9 @@ class SQLBoards:
         #: finds the row itself (PostgreSQL, where a round trip costs more than the
         #: statement's extra work), else by two: the row, then the rest.
         self.one_statement = name == "postgresql"
+        #: Whether the two statements run in one read transaction (SQLite, where a
+        #: BEGIN costs no round trip), so the second needs not read the row again.
+        self.snapshot = name == "sqlite"
         self._rowvalues = name == "postgresql" or (
             name == "sqlite" and (dialect.server_version_info or (0,)) >= (3, 15)
         )
@@ -250,6 +253,9 @@ class SQLBoards:
                         template[len(mine) :],
                     )
                     self._templates[shape] = head + rest
+        elif self.snapshot:
+            for shape, template in list(self._templates.items()):
+                self._templates[shape] = template[len(mine) :].removeprefix("UNION ALL ")
         ucols = ", ".join(q(c) for c in _UPSERT_COLS)
         kept = [c for c in _UPSERT_COLS if c not in ("board", "period", "subject")]
         ucols = f"tenant, {ucols}"
@@ -790,6 +796,8 @@ class SQLBoards:
         if self.one_statement:
             read = _Read(self._fetch(driver, sql, bps))
             return None if read.me is None else read.result(read.me)
+        if self.snapshot:
+            return self._near_in_snapshot(driver, sql, bps)
         for attempt in range(3):
             first = self._fetch(driver, self.sql_row, (self.tenant, board, period, subject))
             if not first or first[0][0] is None:
@@ -804,13 +812,37 @@ class SQLBoards:
             )
             me = read.me
             if attempt == 2 or (me is not None and me[:3] == found[:3] and me[8] == found[8]):
-                if self.dialect == "sqlite":
-                    # Unordered (see _statement): SQLite's order of numbers and of text
-                    # (BINARY, UTF-8 bytes) is Python's.
-                    read.lead.sort(key=_listing)
-                    read.trail.sort(key=_listing)
                 return read.result(found)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _near_in_snapshot(
+        self, driver: Any, sql: str, bps: dict[str, Any]
+    ) -> tuple[Any, list[Any], list[Any], dict[float, int], tuple[int, ...]] | None:
+        """Run :meth:`_near`'s two statements in one read transaction (SQLite).
+
+        Inside a transaction the driver connection already holds (a read inside a
+        write on the same connection), they run in that one.
+        """
+        began = not driver.in_transaction
+        if began:
+            self._fetch(driver, "BEGIN", ())
+        try:
+            first = self._fetch(driver, self.sql_row, (bps["t"], bps["b"], bps["p"], bps["s"]))
+            if not first or first[0][0] is None:
+                return None
+            found = first[0]
+            key: float = found[0]
+            fine, coarse = bands(key)
+            params = {**bps, "k": key, "r": found[1], "fine": fine, "coarse": coarse}
+            read = _Read(self._fetch(driver, sql, params))
+        finally:
+            if began:
+                self._fetch(driver, "COMMIT", ())
+        # Unordered (see _statement): SQLite's order of numbers and of text (BINARY,
+        # UTF-8 bytes) is Python's.
+        read.lead.sort(key=_listing)
+        read.trail.sort(key=_listing)
+        return read.result(found)
 
     def _statement(
         self, dense: bool, position: bool, before: int, after: int, sized: bool = False
