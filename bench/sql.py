@@ -30,7 +30,8 @@ indexed queries through the bare driver in the same run, taking turns:
 ``SELECT count(*) FROM raw WHERE score > ?`` (the naive rank; target: rank() at
 least 10x faster) and ``SELECT id, score FROM raw ORDER BY score DESC LIMIT 10``
 (target: top(10) and around() within 3x).  For scale, also two raw indexed
-reads of the rows next to a score (what an around costs the bare database).
+reads of the rows next to a score, and the same after reading the person's score
+by id: what an around(user) costs the bare database, ranks left out.
 On PostgreSQL the script then tells how the store's board statements were
 planned.  ``--board-users 0`` skips this part.
 """
@@ -433,10 +434,19 @@ def bench_queries(
             cur.execute(above_sql, (score,), **prepared)
             return found + cur.fetchall()
 
+        score_sql = f"SELECT score FROM {raw_table} WHERE id = {mark}"
+
+        def raw_around(user: str) -> object:
+            # What around(user) asks of the bare database: the person's score by id,
+            # then the rows next to it (no ranks).
+            cur.execute(score_sql, (user,), **prepared)
+            found = cur.fetchone()
+            return raw_near(found[0])
+
         # Warm both sides (caches, prepared plans) before timing.
         for user, score in zip(users[:20], scores[:20], strict=True):
             view.rank(user), view.around(user, 11), view.top(10), raw_rank(score), raw_top(None)
-            raw_near(score)
+            raw_near(score), raw_around(user)
         if args.ranking == "competition":
             assert view.rank(users[0]) == raw_rank(scores[0])[0] + 1  # type: ignore[index]
         labels = {
@@ -446,6 +456,7 @@ def bench_queries(
                 raw_near,
                 scores,
             ),
+            "raw around by id: the score by id, then the two reads": (raw_around, users),
             "rank(user)": (view.rank, users),
             "top(10)": (lambda _: view.top(10), users),
             "around(user, 11)": (lambda u: view.around(u, 11), users),
@@ -453,13 +464,16 @@ def bench_queries(
         figures = medians_us(labels)
         for label, value in figures.items():
             print(f"{name}: {label}: {value:,.0f} us (median of {len(users)})")
-        naive, top, near = (figures[label] for label in list(labels)[:3])
+        naive, top, near, by_id = (figures[label] for label in list(labels)[:4])
+        around = figures["around(user, 11)"]
         print(
             f"{name}: {args.ranking} ranks: "
             f"rank() is {naive / figures['rank(user)']:.1f}x faster than the naive count; "
             f"top(10)/raw top = {figures['top(10)'] / top:.1f}; "
-            f"around()/raw top = {figures['around(user, 11)'] / top:.1f} "
-            f"(around()/raw neighbours = {figures['around(user, 11)'] / near:.1f})"
+            f"around()/raw top = {around / top:.1f} "
+            f"(around()/raw neighbours = {around / near:.1f}; "
+            f"around()/raw around by id = {around / by_id:.1f}; "
+            f"raw around by id/raw top = {by_id / top:.1f})"
         )
         raw.close()
         if mark != "?":
