@@ -428,10 +428,16 @@ class People:
             changes["groups"] = check_groups(groups)
         if teams is not _KEEP:
             changes["memberships"] = check_memberships(teams)
-        person = self._store.update_person(user, lambda old: replace(_base(user, old), **changes))
-        if "groups" in changes:
-            self._store.set_board_exclusions(user, self.excluded_boards(person.groups))
-        return person
+
+        def change(old: Person | None) -> Person:
+            return replace(_base(user, old), **changes)
+
+        if "groups" not in changes:
+            return self._store.update_person(user, change)
+        # The record and the boards its groups exclude it from, in one transaction.
+        return self._store.update_person_and_exclusions(
+            user, change, lambda new: self.excluded_boards(new.groups)
+        )
 
     def join_team(self, user: str, team: str, *, at: datetime | None = None) -> Person:
         """Record that ``user`` joined ``team`` at ``at`` (the clock's now by default).

@@ -411,6 +411,26 @@ class Store(ABC):
         opt-out, see :meth:`set_board_opt_out`).
         """
 
+    def update_person_and_exclusions(
+        self,
+        user: str,
+        change: Callable[[Person | None], Person],
+        exclusions: Callable[[Person], Collection[str]],
+    ) -> Person:
+        """Update ``user``'s record as :meth:`update_person` does and set their board
+        exclusions to ``exclusions(new)`` (as :meth:`set_board_exclusions` does) in the
+        same transaction; return the new record.
+
+        So concurrent updates leave one update's record with the same update's
+        exclusions, never one's groups with another's exclusions; an exception from
+        ``change`` or ``exclusions`` stores nothing.  The default runs the two
+        methods one after the other (two transactions, which ``People.resync()``
+        repairs after a crash between them); the built-in stores override it.
+        """
+        person = self.update_person(user, change)
+        self.set_board_exclusions(user, exclusions(person))
+        return person
+
     @abstractmethod
     def get_people(self, users: Collection[str]) -> dict[str, Person]:
         """Return the stored records of those of ``users`` who have one.

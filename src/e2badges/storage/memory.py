@@ -545,6 +545,19 @@ class MemoryStore(Store):
             self._people[user] = stored
             return self._with_opt_out(stored)
 
+    def update_person_and_exclusions(
+        self,
+        user: str,
+        change: Callable[[Person | None], Person],
+        exclusions: Callable[[Person], Collection[str]],
+    ) -> Person:
+        with self._lock:  # re-entrant: both steps under one hold
+            new = change(self._people.get(user))
+            boards = frozenset(exclusions(new))  # before anything is stored
+            person = self.update_person(user, lambda _old: new)
+            self.set_board_exclusions(user, boards)
+            return person
+
     def get_people(self, users: Collection[str]) -> dict[str, Person]:
         with self._lock:
             people = self._people

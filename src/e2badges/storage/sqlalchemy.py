@@ -1127,6 +1127,34 @@ class SQLAlchemyStore(Store):
                     raise
                 attempt += 1
 
+    def update_person_and_exclusions(
+        self,
+        user: str,
+        change: Callable[[Person | None], Person],
+        exclusions: Callable[[Person], Collection[str]],
+    ) -> Person:
+        attempt = 1
+        while True:
+            try:
+                with (
+                    _storage_errors("updating a person", retryable=True),
+                    self._lock,
+                    self.engine.connect() as conn,
+                    conn.begin(),
+                ):
+                    self._ops.begin(conn, joined=False)
+                    person = _sql_people.update_person(
+                        conn, self.tables, self._tenant, user, change
+                    )
+                    # The person's row stays locked: exclusions are the new record's.
+                    self._boards.set_exclusions(conn, user, exclusions(person))
+                    return person
+            except TransientStorageError:
+                # A deadlock or serialization failure rolled everything back: run it again.
+                if attempt >= self.max_attempts:
+                    raise
+                attempt += 1
+
     def get_people(self, users: Collection[str]) -> dict[str, Person]:
         with self._reading("reading people") as conn:
             return _sql_people.get_people(conn, self.tables, self._tenant, users)

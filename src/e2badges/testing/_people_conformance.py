@@ -325,6 +325,68 @@ class PeopleConformance:
         groups = make_store().get_people(["ann"])["ann"].groups
         assert sorted(groups) == sorted(f"g{w}-{n}" for w in range(4) for n in range(5))
 
+    def test_update_person_and_exclusions(self, store: Store) -> None:
+        """update_person_and_exclusions stores the record and the exclusions its function
+        gives for the new record; an exception from either function stores neither."""
+        person = store.update_person_and_exclusions(
+            "ann",
+            lambda old: Person("ann", "Ann", groups=("managers",)),
+            lambda new: [f"not-{g}" for g in new.groups],
+        )
+        assert person.groups == ("managers",)
+        assert store.get_people(["ann"])["ann"].groups == ("managers",)
+        assert store.board_exclusions("ann") == frozenset({"not-managers"})
+
+        def refuse(new: Person) -> list[str]:
+            raise ValueError("no")
+
+        def refuse_change(old: Person | None) -> Person:
+            raise ValueError("no")
+
+        with pytest.raises(ValueError, match="no"):
+            store.update_person_and_exclusions(
+                "ann", lambda old: Person("ann", groups=("staff",)), refuse
+            )
+        with pytest.raises(ValueError, match="no"):
+            store.update_person_and_exclusions("ann", refuse_change, lambda new: ["x"])
+        assert store.get_people(["ann"])["ann"] == person
+        assert store.board_exclusions("ann") == frozenset({"not-managers"})
+
+    def test_concurrent_group_changes_keep_record_and_exclusions_together(
+        self, make_store: Callable[[], Store]
+    ) -> None:
+        """People changing one person's groups at once (stores over one database) leave
+        the groups of one change with the exclusions of the same change."""
+        errors: list[BaseException] = []
+        stores = [make_store() for _ in range(4)]  # the schema made before the threads
+        start = threading.Barrier(len(stores))
+
+        def regroup(worker: int) -> None:
+            store = stores[worker]
+            rewards = _rewards(
+                store,
+                *(
+                    Leaderboard(id=f"b{w}", metric=PointsMetric(), exclude_groups=(f"g{w}",))
+                    for w in range(4)
+                ),
+            )
+            try:
+                start.wait(10)
+                for n in range(10):
+                    rewards.people.set("ann", groups=(f"g{(worker + n) % 4}",))
+            except BaseException as exc:  # reported below, in the test's thread
+                errors.append(exc)
+
+        threads = [threading.Thread(target=regroup, args=(w,)) for w in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        check = make_store()
+        (group,) = check.get_people(["ann"])["ann"].groups
+        assert check.board_exclusions("ann") == frozenset({f"b{group[1:]}"})
+
     def test_leaderboard_setting_is_the_opt_out(self, store: Store) -> None:
         """settings.leaderboards is not stored by update_person: it is the opt-out."""
         store.update_person(
