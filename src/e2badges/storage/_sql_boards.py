@@ -43,6 +43,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import math
+import operator
 import re
 import sys
 from collections.abc import Iterable, Sequence
@@ -821,27 +822,37 @@ class SQLBoards:
         """Run :meth:`_near`'s two statements in one read transaction (SQLite).
 
         Inside a transaction the driver connection already holds (a read inside a
-        write on the same connection), they run in that one.
+        write on the same connection), they run in that one.  One cursor runs them
+        all; driver errors are wrapped as :meth:`_fetch` wraps them.
         """
         began = not driver.in_transaction
-        if began:
-            self._fetch(driver, "BEGIN", ())
+        cursor = driver.cursor()
+        statement: str = "BEGIN"
         try:
-            first = self._fetch(driver, self.sql_row, (bps["t"], bps["b"], bps["p"], bps["s"]))
+            if began:
+                cursor.execute(statement)
+            statement = self.sql_row
+            first = cursor.execute(statement, (bps["t"], bps["b"], bps["p"], bps["s"])).fetchall()
             if not first or first[0][0] is None:
                 return None
             found = first[0]
             key: float = found[0]
             fine, coarse = bands(key)
             params = {**bps, "k": key, "r": found[1], "fine": fine, "coarse": coarse}
-            read = _Read(self._fetch(driver, sql, params))
+            statement = sql
+            read = _Read(cursor.execute(statement, params).fetchall())
+        except self._dbapi_error as exc:
+            raise sa_exc.DBAPIError.instance(statement, bps, exc, self._dbapi_error) from exc
         finally:
-            if began:
-                self._fetch(driver, "COMMIT", ())
+            try:
+                if began:
+                    cursor.execute("COMMIT")
+            finally:
+                cursor.close()
         # Unordered (see _statement): SQLite's order of numbers and of text (BINARY,
         # UTF-8 bytes) is Python's.
-        read.lead.sort(key=_listing)
-        read.trail.sort(key=_listing)
+        read.lead.sort(key=_LISTING)
+        read.trail.sort(key=_LISTING)
         return read.result(found)
 
     def _statement(
@@ -963,9 +974,8 @@ def _hides(hidden: dict[str, set[str]], user: str, board: str) -> bool:
     return boards is not None and ("" in boards or board in boards)
 
 
-def _listing(found: Any) -> tuple[float, float, str]:
-    """Return the listing order of a fetched row: its sort key, time reached, subject."""
-    return found[0], found[1], found[2]
+#: The listing order of a fetched row: its sort key, time reached, subject.
+_LISTING = operator.itemgetter(0, 1, 2)
 
 
 def _rows(found: Iterable[Any]) -> list[BoardRow]:
