@@ -310,7 +310,7 @@ class RollupWrites:
             marks = ", ".join(["%s" if dialect.name != "sqlite" else "?"] * (len(names) + 1))
             if dialect.name == "postgresql":
                 arrays = ", ".join(
-                    f"%(c{i})s::{'bigint' if name in ('n', 'last_us') else 'text'}[]"
+                    f"%(c{i})b::{'bigint' if name in ('n', 'last_us') else 'text'}[]"
                     for i, name in enumerate(names)
                 )
                 self.levels[level] = (
@@ -337,7 +337,7 @@ class RollupWrites:
             self.firsts = (
                 f"INSERT INTO {firsts} AS t (tenant, {team}, {actor}, {day}) "
                 "SELECT %(tenant)s::text, * "
-                "FROM unnest(%(t)s::text[], %(a)s::text[], %(d)s::text[]) "
+                "FROM unnest(%(t)b::text[], %(a)b::text[], %(d)b::text[]) "
                 f"ON CONFLICT (tenant, {team}, {actor}) DO UPDATE SET {day} = EXCLUDED.{day} "
                 f"WHERE EXCLUDED.{day} < t.{day}"
             )
