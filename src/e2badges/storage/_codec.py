@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, TypeVar
 
@@ -45,7 +46,47 @@ __all__ = [
 
 _T = TypeVar("_T")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+
+
+def _compact_json() -> Callable[[Any], str]:
+    """Return a function encoding a value as compact JSON (UTF-8 kept, no NaN or infinity).
+
+    ``JSONEncoder.encode`` builds the C encoder anew on every call, which costs as
+    much as encoding a small document; the one built here is kept (without the
+    check for circular structures, which JSON-safe values cannot hold).  Where
+    the C encoder is missing, or does not give what ``encode`` gives, ``encode``
+    serves.
+    """
+    encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # pragma: no cover  # CPython has it
+        return encoder.encode
+    join = "".join
+    try:
+        encode = make(
+            None,
+            encoder.default,
+            json.encoder.encode_basestring,
+            None,
+            ":",
+            ",",
+            False,
+            False,
+            False,
+        )
+        sample = {"a": [1, 2.5, None, True, "é\n"], "b": {}}
+        if join(encode(sample, 0)) != encoder.encode(sample):  # pragma: no cover
+            return encoder.encode
+    except Exception:  # pragma: no cover  # another C encoder signature
+        return encoder.encode
+
+    def dumps(value: Any) -> str:
+        return join(encode(value, 0))
+
+    return dumps
+
+
+_dumps = _compact_json()
 _loads = json.loads
 _OFFSETS: dict[int, timezone] = {0: UTC}
 

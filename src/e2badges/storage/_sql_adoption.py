@@ -209,25 +209,24 @@ def apply_adoption(
     Everything is written under the tenant ``writes`` is bound to.
     """
     tenant = writes.tenant
-    # One dict per level: (label, actor, kind, team) -> [activities, latest us].
-    rollups: tuple[dict[tuple[str, str, str, str], list[int]], ...] = ({}, {}, {})
-    day_labels: dict[str, tuple[str, str, str]] = {}  # day -> (day, week, month)
-    firsts: dict[tuple[str, str], str] = {}  # (team, actor) -> earliest day
+    # The batch's day rows: (day, actor, kind, team) -> [week, month, activities, latest us].
+    days: dict[tuple[str, str, str, str], list[Any]] = {}
     stories: list[dict[str, Any]] = []
     local = batch.local
     dialect = conn.dialect.name
     for i, (activity, outcome) in enumerate(batch.recorded):
-        stories.extend(
-            {
-                "tenant": tenant,
-                "id": s.id,
-                "at_us": epoch_us(s.at),
-                "story": encode_story(s),
-                "slot": story_slot(s),
-                "withdrawn": False,
-            }
-            for s in outcome.stories
-        )
+        if outcome.stories:
+            stories.extend(
+                {
+                    "tenant": tenant,
+                    "id": s.id,
+                    "at_us": epoch_us(s.at),
+                    "story": encode_story(s),
+                    "slot": story_slot(s),
+                    "withdrawn": False,
+                }
+                for s in outcome.stories
+            )
         if outcome.revocations:
             # A revocation withdraws the stories told so far, those of this batch included.
             if stories:
@@ -246,49 +245,62 @@ def apply_adoption(
                 )
         if activity.kind in RESERVED_KINDS:
             continue
-        labels = local[i] if i < len(local) else utc_labels(activity)
-        day_labels[labels[0]] = labels
+        day, week, month = local[i] if i < len(local) else utc_labels(activity)
         us = epoch_us(activity.at)  # type: ignore[arg-type]  # filled by the facade
+        actor, kind = activity.actor, activity.kind
         for team in ("", *activity.teams):
-            known = firsts.get((team, activity.actor))
-            if known is None or labels[0] < known:
-                firsts[team, activity.actor] = labels[0]
-        for rollup, label in zip(rollups, labels, strict=True):
-            for team in ("", *activity.teams):
-                key = (label, activity.actor, activity.kind, team)
-                row = rollup.get(key)
-                if row is None:
-                    rollup[key] = [1, us]
-                else:
-                    row[0] += 1
-                    row[1] = max(row[1], us)
+            key = (day, actor, kind, team)
+            row = days.get(key)
+            if row is None:
+                days[key] = [week, month, 1, us]
+            else:
+                row[2] += 1
+                row[3] = max(row[3], us)
     if stories:
         conn.execute(insert_ignoring(tables.stories, dialect), stories)
-    # Key order, so that concurrent batches lock rows alike (SQLite has one writer).
-    ordered = dialect != "sqlite"
-    for level, rollup in zip(LEVELS, rollups, strict=True):
-        if not rollup:
-            continue
-        items = sorted(rollup.items()) if ordered else rollup.items()
-        rows: list[tuple[Any, ...]]
-        if level == "day":
-            rows = [(*k, *day_labels[k[0]][1:], v[0], v[1]) for k, v in items]
-        else:
-            rows = [(*k, v[0], v[1]) for k, v in items]
-        writes.upsert(conn, level, rows)
-    if firsts:
-        pairs = sorted(firsts.items()) if ordered else firsts.items()
-        writes.upsert_firsts(conn, [(*k, v) for k, v in pairs])
+    if days:
+        writes.write(conn, days)
+
+
+def _coarser(
+    days: Mapping[tuple[str, str, str, str], list[Any]],
+) -> tuple[
+    dict[tuple[str, str, str, str], list[int]],
+    dict[tuple[str, str, str, str], list[int]],
+    dict[tuple[str, str], str],
+]:
+    """Return the week and month rows and the first days that ``days`` rows add up to."""
+    weeks: dict[tuple[str, str, str, str], list[int]] = {}
+    months: dict[tuple[str, str, str, str], list[int]] = {}
+    firsts: dict[tuple[str, str], str] = {}  # (team, actor) -> earliest day
+    for (day, actor, kind, team), (week, month, n, us) in days.items():
+        for rollup, label in ((weeks, week), (months, month)):
+            key = (label, actor, kind, team)
+            row = rollup.get(key)
+            if row is None:
+                rollup[key] = [n, us]
+            else:
+                row[0] += n
+                row[1] = max(row[1], us)
+        known = firsts.get((team, actor))
+        if known is None or day < known:
+            firsts[team, actor] = day
+    return weeks, months, firsts
 
 
 class RollupWrites:
     """The rollup upserts of one dialect, built once (statement text holds no value).
 
-    Driver-level statements (sqlite3 and PyMySQL ``executemany``, one PostgreSQL
-    ``unnest``) cost a fraction of SQLAlchemy's per-row parameter handling on
-    this hot path.  Each rollup row adds its count and keeps the latest time;
-    a first-day row keeps the earliest day.  The tenant is the first column of every
-    row (a parameter, bound by :meth:`bound`).
+    A batch's rows are aggregated per day in Python; each rollup row adds its
+    count and keeps the latest time, a first-day row keeps the earliest day.
+    On PostgreSQL one statement writes all four tables: the day rows go once, as
+    arrays (``unnest``), and the database sums them into week and month rows and
+    takes each person's first day (data-modifying ``WITH`` clauses, each
+    ``INSERT`` in key order).  SQLite and MySQL/MariaDB get the week, month and
+    first-day rows from Python and take one ``executemany`` per table, on the
+    driver (sqlite3 and PyMySQL ``executemany`` cost a fraction of SQLAlchemy's
+    per-row parameter handling on this hot path).  The tenant is the first column
+    of every row (a parameter, bound by :meth:`bound`).
     """
 
     #: The tenant written in every row; set by :meth:`bound`.
@@ -297,51 +309,77 @@ class RollupWrites:
     def __init__(self, tables: AdoptionTables, dialect: Dialect) -> None:
         q = dialect.identifier_preparer.quote
         self.postgresql = dialect.name == "postgresql"
+        self.sql_rollups = ""  # PostgreSQL's one statement
         self.levels: dict[str, str] = {}
-        self.names: dict[str, list[str]] = {}
+        self.firsts = ""
+        # Key order, so that concurrent batches lock rows alike (SQLite has one writer).
+        self.ordered = dialect.name != "sqlite"
         n, last = q("n"), q("last_us")
+        team, actor, day = q("team"), q("actor"), q("day")
+        upserts: dict[str, str] = {}
+        heads: dict[str, str] = {}
         for level in LEVELS:
             t = tables.level(level)
             names = [level, "actor", "kind", "team"]
             names += [*(("week", "month") if level == "day" else ()), "n", "last_us"]
-            self.names[level] = names
             columns = ", ".join(q(c) for c in ("tenant", *names))
             key = ", ".join(q(c) for c in ("tenant", level, "actor", "kind", "team"))
-            marks = ", ".join(["%s" if dialect.name != "sqlite" else "?"] * (len(names) + 1))
             if dialect.name == "postgresql":
-                arrays = ", ".join(
-                    f"%(c{i})s::{'bigint' if name in ('n', 'last_us') else 'text'}[]"
-                    for i, name in enumerate(names)
-                )
-                self.levels[level] = (
-                    f"INSERT INTO {q(t.name)} AS t ({columns}) "
-                    f"SELECT %(tenant)s::text, * FROM unnest({arrays}) "
-                    f"ON CONFLICT ({key}) DO UPDATE SET {n} = t.{n} + EXCLUDED.{n}, "
+                # The rows go between the two halves (see below).
+                heads[level] = f"INSERT INTO {q(t.name)} AS t ({columns}) "
+                upserts[level] = (
+                    f" ON CONFLICT ({key}) DO UPDATE SET {n} = t.{n} + EXCLUDED.{n}, "
                     f"{last} = GREATEST(t.{last}, EXCLUDED.{last})"
                 )
             elif dialect.name in ("mysql", "mariadb"):
-                self.levels[level] = (
+                marks = ", ".join(["%s"] * (len(names) + 1))
+                upserts[level] = (
                     f"INSERT INTO {q(t.name)} ({columns}) VALUES ({marks}) "
                     f"ON DUPLICATE KEY UPDATE {n} = {n} + VALUES({n}), "
                     f"{last} = GREATEST({last}, VALUES({last}))"
                 )
             else:
-                self.levels[level] = (
+                marks = ", ".join(["?"] * (len(names) + 1))
+                upserts[level] = (
                     f"INSERT INTO {q(t.name)} ({columns}) VALUES ({marks}) "
                     f"ON CONFLICT ({key}) DO UPDATE SET {n} = {n} + excluded.{n}, "
                     f"{last} = max({last}, excluded.{last})"
                 )
         firsts = q(tables.firsts.name)
-        team, actor, day = q("team"), q("actor"), q("day")
         if dialect.name == "postgresql":
-            self.firsts = (
-                f"INSERT INTO {firsts} AS t (tenant, {team}, {actor}, {day}) "
-                "SELECT %(tenant)s::text, * "
-                "FROM unnest(%(t)s::text[], %(a)s::text[], %(d)s::text[]) "
-                f"ON CONFLICT (tenant, {team}, {actor}) DO UPDATE SET {day} = EXCLUDED.{day} "
+            firsts_head = f"INSERT INTO {firsts} AS t (tenant, {team}, {actor}, {day}) "
+            firsts_conflict = (
+                f" ON CONFLICT (tenant, {team}, {actor}) DO UPDATE SET {day} = EXCLUDED.{day} "
                 f"WHERE EXCLUDED.{day} < t.{day}"
             )
-        elif dialect.name in ("mysql", "mariadb"):
+            # Whole columns of the day rows, as binary arrays (see PostgresOps).
+            source = (
+                "SELECT * FROM unnest(%(d)b::text[], %(a)b::text[], %(k)b::text[], "
+                "%(g)b::text[], %(w)b::text[], %(m)b::text[], %(n)b::bigint[], "
+                "%(l)b::bigint[]) AS s(d, a, k, g, w, m, n, l)"
+            )
+            tenant = "%(tenant)s::text"
+            # Each INSERT takes its rows in key order, compared byte by byte (as the
+            # state rows are locked), so that concurrent batches lock rows alike.
+            c = ' COLLATE "C"'
+            rest = f"a{c}, k{c}, g{c}"
+            day_rows = f"SELECT {tenant}, d, a, k, g, w, m, n, l FROM s ORDER BY d{c}, {rest}"
+            week_rows, month_rows = (
+                f"SELECT {tenant}, {x}, a, k, g, sum(n)::bigint, max(l) FROM s "
+                f"GROUP BY {x}, a, k, g ORDER BY {x}{c}, {rest}"
+                for x in ("w", "m")
+            )
+            first_rows = f"SELECT {tenant}, g, a, min(d) FROM s GROUP BY g, a ORDER BY g{c}, a{c}"
+            self.sql_rollups = (
+                f"WITH s AS ({source}), "
+                f"d AS ({heads['day']}{day_rows}{upserts['day']}), "
+                f"w AS ({heads['week']}{week_rows}{upserts['week']}), "
+                f"m AS ({heads['month']}{month_rows}{upserts['month']}) "
+                f"{firsts_head}{first_rows}{firsts_conflict}"
+            )
+            return
+        self.levels.update(upserts)
+        if dialect.name in ("mysql", "mariadb"):
             self.firsts = (
                 f"INSERT INTO {firsts} (tenant, {team}, {actor}, {day}) VALUES (%s, %s, %s, %s) "
                 f"ON DUPLICATE KEY UPDATE {day} = LEAST({day}, VALUES({day}))"
@@ -359,26 +397,30 @@ class RollupWrites:
         other.tenant = tenant
         return other
 
-    def upsert(self, conn: Connection, level: str, rows: list[tuple[Any, ...]]) -> None:
-        """Add ``rows`` (key, [week, month,] n, last_us) to the ``level`` rollup."""
-        tenant = self.tenant
-        if self.postgresql:
-            columns = zip(*rows, strict=True)
-            params: dict[str, Any] = {"tenant": tenant}
-            params.update((f"c{i}", list(c)) for i, c in enumerate(columns))
-            conn.exec_driver_sql(self.levels[level], params)
-        else:
-            conn.exec_driver_sql(self.levels[level], [(tenant, *row) for row in rows])
+    def write(self, conn: Connection, days: Mapping[tuple[str, str, str, str], list[Any]]) -> None:
+        """Add a batch's day rows to the three rollups and the first days.
 
-    def upsert_firsts(self, conn: Connection, rows: list[tuple[str, str, str]]) -> None:
-        """Keep the earliest of each (team, actor)'s stored day and the batch's."""
+        ``days`` maps (day, actor, kind, team) to [week, month, activities, latest us].
+        """
         tenant = self.tenant
         if self.postgresql:
-            teams, actors, days = (list(col) for col in zip(*rows, strict=True))
-            params = {"tenant": tenant, "t": teams, "a": actors, "d": days}
-            conn.exec_driver_sql(self.firsts, params)
-        else:
-            conn.exec_driver_sql(self.firsts, [(tenant, *row) for row in rows])
+            params: dict[str, Any] = {"tenant": tenant}
+            keys = (list(col) for col in zip(*days, strict=True))
+            values = (list(col) for col in zip(*days.values(), strict=True))
+            params.update(zip("dakg", keys, strict=True))
+            params.update(zip("wmnl", values, strict=True))
+            conn.exec_driver_sql(self.sql_rollups, params)
+            return
+        weeks, months, firsts = _coarser(days)
+        ordered = self.ordered
+        levels = self.levels
+        day_items = sorted(days.items()) if ordered else days.items()
+        conn.exec_driver_sql(levels["day"], [(tenant, *k, *v) for k, v in day_items])
+        for level, rollup in (("week", weeks), ("month", months)):
+            items = sorted(rollup.items()) if ordered else rollup.items()
+            conn.exec_driver_sql(levels[level], [(tenant, *k, *v) for k, v in items])
+        pairs = sorted(firsts.items()) if ordered else firsts.items()
+        conn.exec_driver_sql(self.firsts, [(tenant, *k, v) for k, v in pairs])
 
 
 # -- reading ----------------------------------------------------------------------------

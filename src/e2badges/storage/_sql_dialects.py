@@ -38,13 +38,19 @@ from ._sql_adoption import RollupWrites
 from ._sql_schema import STATE_KEY_LENGTH, Tables
 from ._tenant import DEFAULT_TENANT
 
-__all__ = ["ActivityRow", "LedgerRow", "SQLOps", "ops_for", "storage_key"]
+__all__ = ["ActivityRow", "LedgerRow", "LogRow", "SQLOps", "StateRow", "ops_for", "storage_key"]
 
-# (id, kind, actor, at_us, data)
-ActivityRow = tuple[str, str, str, int, str]
-# (user_id, activity_id, rule, currency, amount, requested, role, limit_name, bonus,
-#  at_us, at_offset)
-LedgerRow = tuple[str, str, str, str, int, int, str, str | None, bool, int, int]
+# Rows lead with the tenant (the first column of every table), written in place by
+# their makers: the dialects fed by executemany pass them on as they are.
+# (tenant, id, kind, actor, at_us, data)
+ActivityRow = tuple[str, str, str, str, int, str]
+# (tenant, user_id, activity_id, rule, currency, amount, requested, role, limit_name,
+#  bonus, at_us, at_offset)
+LedgerRow = tuple[str, str, str, str, str, int, int, str, str | None, bool, int, int]
+# (tenant, activity_id, outcome)
+LogRow = tuple[str, str, str]
+# (tenant, state_key, value)
+StateRow = tuple[str, str, str]
 
 _HASHED_HEAD = STATE_KEY_LENGTH - 65
 
@@ -106,16 +112,16 @@ class SQLOps:
         """Lock the state rows of ``keys`` (sorted stored keys); return ``(key, value)`` rows."""
         raise NotImplementedError
 
-    def insert_log(self, conn: Connection, rows: Sequence[tuple[str, str]]) -> None:
-        """Append ``(activity_id, outcome)`` rows to the log, in order."""
+    def insert_log(self, conn: Connection, rows: Sequence[LogRow]) -> None:
+        """Append ``(tenant, activity_id, outcome)`` rows to the log, in order."""
         raise NotImplementedError
 
     def insert_ledger(self, conn: Connection, rows: Sequence[LedgerRow]) -> None:
         """Append ledger rows, in order."""
         raise NotImplementedError
 
-    def upsert_state(self, conn: Connection, rows: Sequence[tuple[str, str]]) -> None:
-        """Set ``(key, value)`` state rows, inserting missing ones."""
+    def upsert_state(self, conn: Connection, rows: Sequence[StateRow]) -> None:
+        """Set ``(tenant, key, value)`` state rows, inserting missing ones."""
         raise NotImplementedError
 
     def _cols(self, *names: str) -> str:
@@ -189,7 +195,7 @@ class PostgresOps(SQLOps):
         )
 
     def claim(self, conn: Connection, rows: Sequence[ActivityRow]) -> Sequence[str]:
-        ids, kinds, actors, ats, data = (list(col) for col in zip(*rows, strict=True))
+        _, ids, kinds, actors, ats, data = (list(col) for col in zip(*rows, strict=True))
         params = {
             "tenant": self.tenant,
             "id": ids,
@@ -211,19 +217,19 @@ class PostgresOps(SQLOps):
         conn.exec_driver_sql(self.sql_insert_keys, params)
         return [(r[0], r[1]) for r in conn.exec_driver_sql(self.sql_lock, params)]
 
-    def insert_log(self, conn: Connection, rows: Sequence[tuple[str, str]]) -> None:
-        ids, outcomes = (list(col) for col in zip(*rows, strict=True))
+    def insert_log(self, conn: Connection, rows: Sequence[LogRow]) -> None:
+        _, ids, outcomes = (list(col) for col in zip(*rows, strict=True))
         params = {"tenant": self.tenant, "ids": ids, "outcomes": outcomes}
         conn.exec_driver_sql(self.sql_log, params)
 
     def insert_ledger(self, conn: Connection, rows: Sequence[LedgerRow]) -> None:
         cols = [list(col) for col in zip(*rows, strict=True)]
         params: dict[str, Any] = {"tenant": self.tenant}
-        params.update((f"c{i}", col) for i, col in enumerate(cols, 1))
+        params.update((f"c{i}", col) for i, col in enumerate(cols[1:], 1))
         conn.exec_driver_sql(self.sql_ledger, params)
 
-    def upsert_state(self, conn: Connection, rows: Sequence[tuple[str, str]]) -> None:
-        keys, values = (list(col) for col in zip(*rows, strict=True))
+    def upsert_state(self, conn: Connection, rows: Sequence[StateRow]) -> None:
+        _, keys, values = (list(col) for col in zip(*rows, strict=True))
         params = {"tenant": self.tenant, "keys": keys, "values": values}
         conn.exec_driver_sql(self.sql_state, params)
 
@@ -247,16 +253,11 @@ class _ValuesOps(SQLOps):
             + self._values(len(_LEDGER_COLS) + 1)
         )
 
-    def _rows(self, rows: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-        """Return ``rows`` with the tenant in front of each (the first column of every table)."""
-        tenant = self.tenant
-        return [(tenant, *row) for row in rows]
-
-    def insert_log(self, conn: Connection, rows: Sequence[tuple[str, str]]) -> None:
-        conn.exec_driver_sql(self.sql_log, self._rows(rows))
+    def insert_log(self, conn: Connection, rows: Sequence[LogRow]) -> None:
+        conn.exec_driver_sql(self.sql_log, rows)
 
     def insert_ledger(self, conn: Connection, rows: Sequence[LedgerRow]) -> None:
-        conn.exec_driver_sql(self.sql_ledger, self._rows(rows))
+        conn.exec_driver_sql(self.sql_ledger, rows)
 
 
 class MySQLOps(_ValuesOps):
@@ -303,10 +304,10 @@ class MySQLOps(_ValuesOps):
         return out
 
     def claim(self, conn: Connection, rows: Sequence[ActivityRow]) -> Sequence[str]:
-        conn.exec_driver_sql(self.sql_claim, self._rows(rows))
+        conn.exec_driver_sql(self.sql_claim, rows)
         # Affected-row counts cannot tell an insert from a duplicate here (the
         # driver reports found rows), so every id is a candidate.
-        return [row[0] for row in rows]
+        return [row[1] for row in rows]
 
     def recorded(self, conn: Connection, ids: Sequence[str]) -> list[tuple[str, str, str]]:
         return [(r[0], r[1], r[2]) for r in self._select_in(conn, self.sql_recorded, ids)]
@@ -316,8 +317,8 @@ class MySQLOps(_ValuesOps):
         conn.exec_driver_sql(self.sql_insert_keys, [(tenant, k) for k in keys])
         return [(r[0], r[1]) for r in self._select_in(conn, self.sql_lock, keys)]
 
-    def upsert_state(self, conn: Connection, rows: Sequence[tuple[str, str]]) -> None:
-        conn.exec_driver_sql(self.sql_state, self._rows(rows))
+    def upsert_state(self, conn: Connection, rows: Sequence[StateRow]) -> None:
+        conn.exec_driver_sql(self.sql_state, rows)
 
 
 class SQLiteOps(_ValuesOps):
@@ -355,10 +356,10 @@ class SQLiteOps(_ValuesOps):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     def claim(self, conn: Connection, rows: Sequence[ActivityRow]) -> Sequence[str]:
-        result = conn.exec_driver_sql(self.sql_claim, self._rows(rows))
+        result = conn.exec_driver_sql(self.sql_claim, rows)
         if result.rowcount == len(rows):
             return []
-        return [row[0] for row in rows]
+        return [row[1] for row in rows]
 
     def recorded(self, conn: Connection, ids: Sequence[str]) -> list[tuple[str, str, str]]:
         result = conn.exec_driver_sql(self.sql_recorded, (self.tenant, _json_list(ids)))
@@ -368,8 +369,8 @@ class SQLiteOps(_ValuesOps):
         result = conn.exec_driver_sql(self.sql_read, (self.tenant, _json_list(keys)))
         return [(r[0], r[1]) for r in result]
 
-    def upsert_state(self, conn: Connection, rows: Sequence[tuple[str, str]]) -> None:
-        conn.exec_driver_sql(self.sql_state, self._rows(rows))
+    def upsert_state(self, conn: Connection, rows: Sequence[StateRow]) -> None:
+        conn.exec_driver_sql(self.sql_state, rows)
 
 
 def _json_list(values: Sequence[str]) -> str:

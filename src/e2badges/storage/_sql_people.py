@@ -233,7 +233,8 @@ class MembershipReads:
         if self.dialect == "sqlite":
             self.sql = f"{select_from} IN (SELECT value FROM json_each(?))"
         elif self.dialect == "postgresql":
-            self.sql = f"{select_from} = ANY(%s)"
+            # A binary array: psycopg quotes a text array element by element.
+            self.sql = f"{select_from} = ANY(%b::text[])"
         else:
             self.sql = f"{select_from} IN ({{}})"  # a placeholder per person
 

@@ -52,7 +52,7 @@ from ._codec import (
     utc_offset,
 )
 from ._sql_boards import SQLBoards
-from ._sql_dialects import ActivityRow, LedgerRow, SQLOps, ops_for, storage_key
+from ._sql_dialects import ActivityRow, LedgerRow, LogRow, SQLOps, StateRow, ops_for, storage_key
 from ._sql_readers import readers_for
 from ._sql_schema import (
     SCHEMA_VERSION,
@@ -255,12 +255,13 @@ class _SQLTransaction(StoreTransaction):
         # Sorted, so that two transactions claiming overlapping ids wait in one
         # order instead of deadlocking.
         at_text = self._at_text
+        tenant = self._ops.tenant
         rows: list[ActivityRow] = []
         for aid in sorted(unique):
             a = unique[aid]
             at: datetime = a.at  # type: ignore[assignment]  # the facade fills it
             text = at_text[aid] = at.isoformat()
-            rows.append((aid, a.kind, a.actor, epoch_us(at), encode_activity(a, text)))
+            rows.append((tenant, aid, a.kind, a.actor, epoch_us(at), encode_activity(a, text)))
         candidates = self._ops.claim(self._conn, rows)
         if not candidates:
             return {}
@@ -289,13 +290,15 @@ class _SQLTransaction(StoreTransaction):
 
     def apply(self, batch: EffectBatch) -> None:
         ops, conn = self._ops, self._conn
+        tenant = ops.tenant
         if batch.recorded:
-            log: list[tuple[str, str]] = []
+            log: list[LogRow] = []
             ledger: list[LedgerRow] = []
             at_text = self._at_text
             for activity, outcome in batch.recorded:
                 at: datetime = activity.at  # type: ignore[assignment]  # filled by the facade
-                log.append((activity.id, encode_outcome(outcome, at, at_text.get(activity.id))))
+                text = encode_outcome(outcome, at, at_text.get(activity.id))
+                log.append((tenant, activity.id, text))
                 if not outcome.ledger:
                     continue
                 us, offset = epoch_us(at), utc_offset(at)
@@ -303,6 +306,7 @@ class _SQLTransaction(StoreTransaction):
                     same = e.at is at
                     ledger.append(
                         (
+                            tenant,
                             e.user,
                             e.activity_id,
                             e.rule,
@@ -329,8 +333,8 @@ class _SQLTransaction(StoreTransaction):
             )
         if batch.state:
             limit = STATE_KEY_LENGTH
-            rows = [
-                (k if len(k) <= limit else storage_key(k), encode_value(v))
+            rows: list[StateRow] = [
+                (tenant, k if len(k) <= limit else storage_key(k), encode_value(v))
                 for k, v in batch.state.items()
             ]
             if self._sort:
