@@ -44,6 +44,26 @@ def _shape(conn: sa.Connection, prefix: str) -> dict[str, Any]:
     return out
 
 
+CLUSTERED = (
+    "board_rows",
+    "board_counts",
+    "activity_days",
+    "activity_weeks",
+    "activity_months",
+    "activity_firsts",
+)
+
+
+def _without_rowid(conn: sa.Connection, prefix: str) -> set[str]:
+    """Return the tables under ``prefix`` that SQLite stores WITHOUT ROWID."""
+    found = conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'table'").all()
+    return {
+        name[len(prefix) :]
+        for name, sql in found
+        if name.startswith(prefix) and "WITHOUT ROWID" in sql.upper()
+    }
+
+
 class TestMigrations:
     def test_upgrade_equals_create_all(self, db: Database) -> None:
         """An empty database upgraded to head has exactly the tables create_all makes."""
@@ -55,6 +75,9 @@ class TestMigrations:
                 tables = build_tables(created.prefix, conn.dialect)
                 tables.metadata.create_all(conn)
                 assert _shape(conn, db.prefix) == _shape(conn, created.prefix)
+                if db.backend == "sqlite":
+                    assert _without_rowid(conn, db.prefix) == set(CLUSTERED)
+                    assert _without_rowid(conn, created.prefix) == set(CLUSTERED)
                 migrated = build_tables(db.prefix, conn.dialect)
                 context = MigrationContext.configure(
                     conn,
@@ -101,6 +124,8 @@ class TestMigrations:
         engine = sa.create_engine(db.url)
         try:
             with engine.begin() as conn:
+                if db.backend == "sqlite":
+                    assert _without_rowid(conn, db.prefix) == set()  # version 1: rowid tables
                 conn.execute(
                     sa.table(f"{db.prefix}meta", sa.column("name"), sa.column("value"))
                     .update()
@@ -109,6 +134,9 @@ class TestMigrations:
             store = SQLAlchemyStore(engine, table_prefix=db.prefix, create_schema=False)
             rewards = Rewards(store, rules=BOARD_RULES, leaderboards=BOARDS, clock=FrozenClock(T0))
             rewards.record_many([scored(1, "ann", 5), scored(2, "bob", 9), scored(3, "cy", 5)])
+            totals = store.activity_totals(by=("day", "actor"))
+            firsts = store.first_active()
+            assert len(totals) == 3
             with engine.begin() as conn:
                 conn.execute(
                     sa.table(f"{db.prefix}meta", sa.column("name"), sa.column("value"))
@@ -130,6 +158,11 @@ class TestMigrations:
                 for i in sa.inspect(conn).get_indexes(f"{db.prefix}board_rows")
             }[f"ix_{db.prefix}board_rows_listing"]
         assert listing[-5:] == ("subject", "score", "total", "count", "team")
+        assert store.activity_totals(by=("day", "actor")) == totals
+        assert store.first_active() == firsts
+        if db.backend == "sqlite":
+            with store.engine.connect() as conn:
+                assert _without_rowid(conn, db.prefix) == set(CLUSTERED)
 
     def test_upgrade_refuses_a_newer_database(self, db: Database) -> None:
         """upgrade() leaves a database at a schema version newer than it knows alone."""

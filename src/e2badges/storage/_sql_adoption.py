@@ -101,6 +101,12 @@ class AdoptionTables:
         return {"day": self.days, "week": self.weeks, "month": self.months}[name]
 
 
+#: Table options of the tables whose rows are small and always found by their primary
+#: key or an index: on SQLite they are ``WITHOUT ROWID`` (one B-tree clustered on the
+#: key instead of a rowid table and its key's index; schema version 2).
+CLUSTERED: dict[str, Any] = {"sqlite_with_rowid": False}
+
+
 def adoption_tables(
     metadata: MetaData,
     prefix: str,
@@ -128,6 +134,7 @@ def adoption_tables(
             "tenant", "day", "actor", "kind", "team", name=f"pk_{prefix}activity_days"
         ),
         **options,
+        **CLUSTERED,
     )
     weeks, months = (
         Table(
@@ -144,6 +151,7 @@ def adoption_tables(
                 "tenant", level, "actor", "kind", "team", name=f"pk_{prefix}activity_{level}s"
             ),
             **options,
+            **CLUSTERED,
         )
         for level in ("week", "month")
     )
@@ -157,6 +165,7 @@ def adoption_tables(
         PrimaryKeyConstraint("tenant", "team", "actor", name=f"pk_{prefix}activity_firsts"),
         Index(f"ix_{prefix}activity_firsts_day", "tenant", "team", "day"),
         **options,
+        **CLUSTERED,
     )
     stories = Table(
         f"{prefix}stories",

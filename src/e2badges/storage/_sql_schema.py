@@ -59,6 +59,10 @@ Schema version 2 (``{prefix}`` is the table prefix, ``e2b_`` by default):
     ``user_id`` (primary key), ``display_name`` (NULL when unknown) and
     ``data`` (JSON: groups, memberships, feed and display settings).
 
+On SQLite, ``board_rows``, ``board_counts`` and the activity rollup tables are
+``WITHOUT ROWID`` (version 2): their rows are small and always found by their
+primary key or an index, so one B-tree clustered on the key serves them.
+
 Tenants: every table but ``{prefix}meta`` starts with ``tenant`` (String(64), NOT
 NULL), the leading column of its primary key, unique constraints and indexes (left
 out above), so conflict targets, row locks and index ranges are per tenant.  The
@@ -99,7 +103,7 @@ from sqlalchemy.engine import Connection, Dialect
 
 from .._errors import ConfigurationError
 from .._models import MAX_IDENTIFIER_LENGTH, MAX_KIND_LENGTH
-from ._sql_adoption import AdoptionTables, adoption_tables
+from ._sql_adoption import CLUSTERED, AdoptionTables, adoption_tables
 from ._tenant import MAX_TENANT_LENGTH
 
 __all__ = [
@@ -332,6 +336,7 @@ def build_tables(prefix: str = "e2b_", dialect: Dialect | None = None) -> Tables
         ),
         Index(f"ix_{p}board_rows_subject", "tenant", "subject"),
         **options,
+        **CLUSTERED,
     )
     board_counts = Table(
         f"{p}board_counts",
@@ -343,6 +348,7 @@ def build_tables(prefix: str = "e2b_", dialect: Dialect | None = None) -> Tables
         Column("sort_key", Double, primary_key=True),
         Column("n", BigInteger, nullable=False),
         **options,
+        **CLUSTERED,
     )
     board_opt_outs = Table(
         f"{p}board_opt_outs",
