@@ -788,9 +788,10 @@ class SQLBoards:
         greatest keys up to its key, and the counts ``better, distinct_better,
         tie, same, size`` (those not asked for are 0); None if it has no ranked
         row.  With :attr:`one_statement`, one statement reads it all.  Else two:
-        the row (whose key gives the others' parameters), then the rest, which
-        reads the row again: if a concurrent commit moved it in between, both
-        run again (twice at most, then the last answer stands).
+        the row (whose key gives the others' parameters), then the rest.  With
+        :attr:`snapshot` both run in one read transaction; else the second reads
+        the row again, and if a concurrent commit moved it in between, both run
+        again (twice at most, then the last answer stands).
         """
         sql = self._statement(dense, position, before, after, sized)
         bps: dict[str, Any] = {"t": self.tenant, "b": board, "p": period, "s": subject}
@@ -860,7 +861,9 @@ class SQLBoards:
     ) -> str:
         """Return the statement that reads around one row and counts what is asked for.
 
-        Its parts: the row itself; up to ``before`` listed rows before it (the listing
+        Its parts: the row itself (not on SQLite, which reads it first in the same
+        read transaction; on PostgreSQL found by the subject in a ``WITH`` part, which
+        also gives the key's bands); up to ``before`` listed rows before it (the listing
         index read backwards from the row's key) and ``after`` after it; the count
         rows of the ``before + 1`` greatest keys up to its key; and one row of
         counts: ``better`` (count rows of the bands and keys below the row's),
