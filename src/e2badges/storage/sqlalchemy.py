@@ -1114,28 +1114,21 @@ class SQLAlchemyStore(Store):
     # -- people (statements in _sql_people) ------------------------------------------------
 
     def update_person(self, user: str, change: Callable[[Person | None], Person]) -> Person:
-        attempt = 1
-        while True:
-            try:
-                with (
-                    _storage_errors("updating a person", retryable=True),
-                    self._lock,
-                    self.engine.connect() as conn,
-                    conn.begin(),
-                ):
-                    self._ops.begin(conn, joined=False)
-                    return _sql_people.update_person(conn, self.tables, self._tenant, user, change)
-            except TransientStorageError:
-                # A deadlock or serialization failure rolled everything back: run it again.
-                if attempt >= self.max_attempts:
-                    raise
-                attempt += 1
+        return self._update_person(user, change, None)
 
     def update_person_and_exclusions(
         self,
         user: str,
         change: Callable[[Person | None], Person],
         exclusions: Callable[[Person], Collection[str]],
+    ) -> Person:
+        return self._update_person(user, change, exclusions)
+
+    def _update_person(
+        self,
+        user: str,
+        change: Callable[[Person | None], Person],
+        exclusions: Callable[[Person], Collection[str]] | None,
     ) -> Person:
         attempt = 1
         while True:
@@ -1150,8 +1143,9 @@ class SQLAlchemyStore(Store):
                     person = _sql_people.update_person(
                         conn, self.tables, self._tenant, user, change
                     )
-                    # The person's row stays locked: exclusions are the new record's.
-                    self._boards.set_exclusions(conn, user, exclusions(person))
+                    if exclusions is not None:
+                        # The person's row stays locked: these are the new record's.
+                        self._boards.set_exclusions(conn, user, exclusions(person))
                     return person
             except TransientStorageError:
                 # A deadlock or serialization failure rolled everything back: run it again.
