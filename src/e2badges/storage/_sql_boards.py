@@ -805,13 +805,7 @@ class SQLBoards:
             if not first or first[0][0] is None:
                 return None
             found = first[0]
-            key: float = found[0]
-            fine, coarse = bands(key)
-            read = _Read(
-                self._fetch(
-                    driver, sql, {**bps, "k": key, "r": found[1], "fine": fine, "coarse": coarse}
-                )
-            )
+            read = _Read(self._fetch(driver, sql, _keyed(bps, found)))
             me = read.me
             if attempt == 2 or (me is not None and me[:3] == found[:3] and me[8] == found[8]):
                 return read.result(found)
@@ -837,11 +831,8 @@ class SQLBoards:
             if not first or first[0][0] is None:
                 return None
             found = first[0]
-            key: float = found[0]
-            fine, coarse = bands(key)
-            params = {**bps, "k": key, "r": found[1], "fine": fine, "coarse": coarse}
             statement = sql
-            read = _Read(cursor.execute(statement, params).fetchall())
+            read = _Read(cursor.execute(statement, _keyed(bps, found)).fetchall())
         except self._dbapi_error as exc:
             raise sa_exc.DBAPIError.instance(statement, bps, exc, self._dbapi_error) from exc
         finally:
@@ -929,6 +920,13 @@ class SQLBoards:
         hidden = self._hidden(conn, people) if people else {}
         index.rebuild({user for user in hidden if _hides(hidden, user, board)})
         return index
+
+
+def _keyed(bps: dict[str, Any], found: Any) -> dict[str, Any]:
+    """Return the parameters of the second statement of a standing: ``bps`` (tenant,
+    board, period, subject) and the subject's row ``found``: its key, time, bands."""
+    fine, coarse = bands(found[0])
+    return {**bps, "k": found[0], "r": found[1], "fine": fine, "coarse": coarse}
 
 
 class _Read:

@@ -32,12 +32,13 @@ from .._errors import (
     StorageError,
     TransientStorageError,
 )
-from .._leaderboards import AroundPage, BoardPage, Bucket, RollingBucket, Standing
+from .._leaderboards import AroundPage, BoardPage, BoardRow, Bucket, RollingBucket, Standing
 from .._models import Activity, Award, AwardRecord, LedgerEntry, Outcome, Revocation, Story
 from .._notifications import Notification, OutboxEntry
 from .._people import Membership, Person, Visibility
 from .._state import StateView
 from . import _sql_adoption, _sql_people
+from ._board_index import BoardIndex
 from ._codec import (
     decode_activity,
     decode_outcome,
@@ -1052,13 +1053,11 @@ class SQLAlchemyStore(Store):
                 return self._boards.standing(
                     driver, board, bucket, subject, dense=dense, position=position
                 )
-        with self._board_reading() as conn:
-            index = self._boards.rolling(conn, board, bucket)
-            row = index.rows.get(subject)
-            if row is None or row.sort_key is None:
-                return None
-            hidden = not row.team and self._boards.hidden(conn, board, subject)
-            return index.standing(row, hidden, dense)
+        found = self._rolling_row(board, bucket, subject)
+        if found is None:
+            return None
+        index, row, hidden = found
+        return index.standing(row, hidden, dense)
 
     def board_around(
         self,
@@ -1083,13 +1082,23 @@ class SQLAlchemyStore(Store):
                     dense=dense,
                     position=position,
                 )
+        found = self._rolling_row(board, bucket, subject)
+        if found is None:
+            return None
+        index, row, hidden = found
+        return index.around(row, hidden, before, after, dense)
+
+    def _rolling_row(
+        self, board: str, bucket: RollingBucket, subject: str
+    ) -> tuple[BoardIndex, BoardRow, bool] | None:
+        """Return a rolling window's index, ``subject``'s ranked row in it and whether
+        the row is hidden; None if the subject has no ranked row there."""
         with self._board_reading() as conn:
             index = self._boards.rolling(conn, board, bucket)
             row = index.rows.get(subject)
             if row is None or row.sort_key is None:
                 return None
-            hidden = not row.team and self._boards.hidden(conn, board, subject)
-            return index.around(row, hidden, before, after, dense)
+            return index, row, not row.team and self._boards.hidden(conn, board, subject)
 
     def set_board_opt_out(self, user: str, opted_out: bool) -> None:
         with self._writing("recording a leaderboard opt-out") as conn:
