@@ -299,9 +299,9 @@ class TestReadsUseIndexes:
             at["fine"] = at["coarse"] = -1.0
             statements: list[tuple[str, object]] = [
                 (boards.sql_row, (t, "pts", "all", "u5")),
-                (boards._head(10), (t, "pts", "all")),
-                (boards.sql_top, (t, "pts", "all", t, "pts", "all", 10)),
-                (boards.sql_from, (t, "pts", "all", -1.0, 10, 3)),
+                (boards._limited(boards.sql_head, 10), (t, "pts", "all")),
+                (boards._limited(boards.sql_top, 10), (t, "pts", "all", t, "pts", "all")),
+                (boards._limited(boards.sql_from, 10, 3), (t, "pts", "all", -1.0)),
                 (boards.sql_size, (t, "pts", "all")),
                 (boards.sql_level_all, (t, "pts", "all", 2)),
                 (boards.sql_level_from, (t, "pts", "all", 1, -2.0, -1.0)),
@@ -324,3 +324,56 @@ class TestReadsUseIndexes:
                     assert any(s.startswith("SEARCH") for s in steps), (sql, steps)
         finally:
             store.close()
+
+
+@pytest.mark.postgresql
+def test_postgresql_settles_on_generic_plans(
+    tmp_path: Path, server_url: Callable[[str], str]
+) -> None:
+    """Every board read is a statement PostgreSQL runs on a generic plan after a few
+    calls, instead of planning it again at every call (row limits in the text).
+
+    The board is big enough that a generic plan with a parameter limit (which
+    expects a tenth of the rows) would cost more than planning each call.
+    """
+    database = open_database("postgresql", tmp_path, server_url)
+    try:
+        store = database.store()
+        rewards = Rewards(store, rules=BOARD_RULES, leaderboards=BOARDS, clock=FrozenClock(T0))
+        rewards.record_many(
+            [
+                Activity(id=f"s{n}", actor=f"u{n}", kind="score", value=n % 97, at=T0)
+                for n in range(1, 3001)
+            ]
+        )
+        with store.engine.begin() as conn:  # statistics, as autovacuum would gather them
+            for table in (store.tables.board_rows, store.tables.board_counts):
+                conn.exec_driver_sql(f"ANALYZE {table.name}")
+        boards = store._boards
+        fairy = store.engine.raw_connection()  # one connection: prepared statements are its own
+        try:
+            driver = fairy.dbapi_connection
+            driver.autocommit = True  # type: ignore[union-attr]
+            for n in range(12):
+                user = f"u{n + 1}"
+                boards.page(driver, "pts", "all", 0, 10, dense=False)
+                boards.page(driver, "pts", "all", 0, 10, dense=False, sized=False)
+                boards.page(driver, "pts", "all", 20, 30, dense=True)
+                boards.standing(driver, "pts", "all", user, dense=True)
+                boards.around(
+                    driver, "pts", "all", user, before=5, after=5, dense=False, position=False
+                )
+            cursor = driver.cursor()
+            cursor.execute(
+                "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements "
+                "WHERE strpos(statement, %s) > 0",
+                (store.tables.board_rows.name,),
+            )
+            plans = cursor.fetchall()
+        finally:
+            fairy.close()
+        assert len(plans) >= 5  # every read above ran a prepared statement of the rows
+        for statement, generic, custom in plans:
+            assert generic > 0, (statement, custom)
+    finally:
+        database.drop()

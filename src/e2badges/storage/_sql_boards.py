@@ -124,10 +124,10 @@ class SQLBoards:
         self.sql_row = sql(f"SELECT {cols}, listed FROM {rows} WHERE {where} AND subject = ?")
         size = f"SELECT COALESCE(SUM(n), 0) FROM {counts} WHERE {where} AND level = 2"
         # The first page carries the board's size in each row: one round trip.
-        self.sql_top = sql(f"SELECT {indexed}, ({size}) FROM {rows} WHERE {listed} {order} LIMIT ?")
+        # Row limits and offsets are written into the text of a statement (see _limited).
+        self.sql_top = sql(f"SELECT {indexed}, ({size}) FROM {rows} WHERE {listed} {order} LIMIT ")
         self.sql_from = sql(
-            f"SELECT {indexed} FROM {rows} WHERE {listed} AND sort_key >= ? {order} "
-            "LIMIT ? OFFSET ?"
+            f"SELECT {indexed} FROM {rows} WHERE {listed} AND sort_key >= ? {order} LIMIT "
         )
         self.sql_size = sql(size)
         self.sql_level_all = sql(
@@ -142,9 +142,9 @@ class SQLBoards:
         self.sql_distinct = sql(
             f"SELECT COUNT(*) FROM {counts} WHERE {where} AND level = 0 AND sort_key < ?"
         )
-        # The first rows alone, the limit appended to the text (see _head).
+        # The first rows alone.
         self.sql_head = sql(f"SELECT {indexed} FROM {rows} WHERE {listed} {order} LIMIT ")
-        self._heads: dict[int, str] = {}
+        self._limits: dict[tuple[str, int, int], str] = {}
         # Standings and the rows around one: named parameters, built on first use (see
         # _statement).
         self._named: dict[tuple[bool, bool, int, int, bool], str] = {}
@@ -596,13 +596,20 @@ class SQLBoards:
         finally:
             cursor.close()
 
-    def _head(self, stop: int) -> str:
-        """Return the statement of the first ``stop`` listed rows (the limit in its text)."""
-        found = self._heads.get(stop)
+    def _limited(self, text: str, limit: int, offset: int = 0) -> str:
+        """Return ``text`` (which ends in ``LIMIT``) with the row limit and offset written in.
+
+        Not passed as parameters: PostgreSQL's generic plan of a statement with a
+        parameter limit expects a tenth of the table, so it never settles on it and
+        plans the statement again at every call (which cost more than running it).
+        """
+        key = (text, limit, offset)
+        found = self._limits.get(key)
         if found is None:
-            if len(self._heads) >= 64:
-                self._heads.clear()
-            found = self._heads[stop] = f"{self.sql_head}{int(stop)}"
+            if len(self._limits) >= 128:
+                self._limits.clear()
+            tail = f" OFFSET {int(offset)}" if offset else ""
+            found = self._limits[key] = f"{text}{int(limit)}{tail}"
         return found
 
     def size(self, driver: Any, board: str, period: str) -> int:
@@ -627,8 +634,9 @@ class SQLBoards:
             bp = (self.tenant, board, period)
             if not sized:
                 # The leading rows alone: one read of the listing index from its start.
-                return BoardPage(0, _rows(self._fetch(driver, self._head(stop), bp)), 0)
-            found = self._fetch(driver, self.sql_top, (*bp, *bp, stop))
+                head = self._limited(self.sql_head, stop)
+                return BoardPage(0, _rows(self._fetch(driver, head, bp)), 0)
+            found = self._fetch(driver, self._limited(self.sql_top, stop), (*bp, *bp))
             if not found:
                 return BoardPage(0, [], 0)
             return BoardPage(0, _rows(found), int(found[0][8]))
@@ -638,9 +646,8 @@ class SQLBoards:
         key, better, size = located
         if key is None:
             return BoardPage(start, [], size)
-        rows = self._fetch(
-            driver, self.sql_from, (self.tenant, board, period, key, stop - start, start - better)
-        )
+        sql = self._limited(self.sql_from, stop - start, start - better)
+        rows = self._fetch(driver, sql, (self.tenant, board, period, key))
         distinct = self._distinct(driver, board, period, key) if dense else 0
         return BoardPage(start, _rows(rows), size, better, distinct)
 
