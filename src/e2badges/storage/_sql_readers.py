@@ -13,41 +13,30 @@ than the one that opened it (after ``fork`` the child opens its own and leaves t
 inherited one alone, as SQLite asks), and it is dropped after a driver error.  A
 thread's connection is closed when the thread ends (with its thread-local storage)
 or when the store closes.
-
-:meth:`Readers.version` tells whether the database changed: SQLite's ``PRAGMA
-data_version`` on this thread's reading connection changes whenever another
-connection (in any process) commits, and a reading connection never writes.
 """
 
 from __future__ import annotations
 
 import contextlib
-import itertools
 import os
 import threading
 import weakref
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool, QueuePool
 
 __all__ = ["Readers", "readers_for"]
 
 
-_SERIALS = itertools.count(1)
-_DATA_VERSION = "PRAGMA data_version"
-
-
 class _Held:
-    """A thread's reading connection, the process that opened it and its serial number."""
+    """A thread's reading connection and the process that opened it."""
 
-    __slots__ = ("__weakref__", "driver", "pid", "serial")
+    __slots__ = ("__weakref__", "driver", "pid")
 
     def __init__(self, driver: Any, pid: int) -> None:
         self.driver = driver
         self.pid = pid
-        self.serial = next(_SERIALS)  # never reused, unlike id() of a closed connection
 
 
 class Readers:
@@ -78,27 +67,6 @@ class Readers:
         self._local.held = held
         self._held.add(held)
         return held.driver
-
-    def version(self) -> tuple[int, int] | None:
-        """Return a token of the committed state of the whole database, or None once closed.
-
-        Equal tokens mean nothing was committed in between.  The token holds the
-        serial number of this thread's reading connection, as the data versions of
-        two connections are not comparable.
-        """
-        driver = self.get()
-        if driver is None:
-            return None
-        held: _Held = self._local.held
-        error: type[Exception] = self._engine.dialect.loaded_dbapi.Error
-        cursor = driver.cursor()
-        try:
-            cursor.execute(_DATA_VERSION)
-            return held.serial, int(cursor.fetchone()[0])
-        except error as exc:  # wrapped as SQLAlchemy wraps driver errors
-            raise DBAPIError.instance(_DATA_VERSION, (), exc, error) from exc
-        finally:
-            cursor.close()
 
     def discard(self) -> None:
         """Close this thread's reading connection (after an error); the next read opens one."""
