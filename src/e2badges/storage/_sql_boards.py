@@ -635,7 +635,8 @@ class SQLBoards:
             if not sized:
                 # The leading rows alone: one read of the listing index from its start.
                 head = self._limited(self.sql_head, stop)
-                return BoardPage(0, _rows(self._fetch(driver, head, bp)), 0)
+                # tuple.__new__ skips NamedTuple's Python-level __new__ (a hot path).
+                return tuple.__new__(BoardPage, (0, _rows(self._fetch(driver, head, bp)), 0, 0, 0))
             found = self._fetch(driver, self._limited(self.sql_top, stop), (*bp, *bp))
             if not found:
                 return BoardPage(0, [], 0)

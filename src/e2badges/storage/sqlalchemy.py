@@ -1056,7 +1056,7 @@ class SQLAlchemyStore(Store):
         if isinstance(bucket, RollingBucket):
             with self._board_reading() as conn:
                 return self._boards.rolling(conn, board, bucket).page(start, stop, dense)
-        with self._period_reading() as driver:
+        with _PeriodReading(self) as driver:
             return self._boards.page(driver, board, bucket, start, stop, dense=dense, sized=sized)
 
     def board_standing(
