@@ -438,11 +438,11 @@ def bench_queries(
         score_sql = f"SELECT score FROM {raw_table} WHERE id = {mark}"
         # The same in one statement: the score by id in each part (as a scalar
         # subquery, which both databases read once and use as the index range).
-        by_id = f"(SELECT score FROM {raw_table} WHERE id = {mark})"
+        score_of = f"(SELECT score FROM {raw_table} WHERE id = {mark})"
         one_sql = (
-            f"SELECT * FROM (SELECT id, score FROM {raw_table} WHERE score > {by_id} "
+            f"SELECT * FROM (SELECT id, score FROM {raw_table} WHERE score > {score_of} "
             f"ORDER BY score LIMIT 5) a UNION ALL SELECT * FROM (SELECT id, score FROM "
-            f"{raw_table} WHERE score <= {by_id} ORDER BY score DESC LIMIT 6) b"
+            f"{raw_table} WHERE score <= {score_of} ORDER BY score DESC LIMIT 6) b"
         )
 
         def raw_around(user: str) -> object:

@@ -354,7 +354,7 @@ def test_postgresql_settles_on_generic_plans(
         try:
             driver = fairy.dbapi_connection
             driver.autocommit = True  # type: ignore[union-attr]
-            for n in range(12):
+            for n in range(20):
                 user = f"u{n + 1}"
                 boards.page(driver, "pts", "all", 0, 10, dense=False)
                 boards.page(driver, "pts", "all", 0, 10, dense=False, sized=False)
@@ -363,16 +363,19 @@ def test_postgresql_settles_on_generic_plans(
                 boards.around(
                     driver, "pts", "all", user, before=5, after=5, dense=False, position=False
                 )
+                boards.size(driver, "pts", "all")
             cursor = driver.cursor()
             cursor.execute(
                 "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements "
-                "WHERE strpos(statement, %s) > 0",
-                (store.tables.board_rows.name,),
+                "WHERE strpos(statement, %s) > 0 OR strpos(statement, %s) > 0",
+                (store.tables.board_rows.name, store.tables.board_counts.name),
             )
             plans = cursor.fetchall()
         finally:
             fairy.close()
-        assert len(plans) >= 5  # every read above ran a prepared statement of the rows
+        # The pages, the later page's counts by level and distinct keys, the size, the
+        # standing and the rows around one: every statement the reads above ran.
+        assert len(plans) >= 9
         for statement, generic, custom in plans:
             assert generic > 0, (statement, custom)
     finally:

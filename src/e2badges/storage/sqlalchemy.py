@@ -241,8 +241,14 @@ class _PeriodReading:
                 raise _storage_error("reading a leaderboard", exc) from exc
             if driver is not None:
                 return driver
-        self._pooled = pooled = self._store._board_reading()
-        return pooled.__enter__().connection.dbapi_connection
+        pooled = self._store._board_reading()
+        conn = pooled.__enter__()
+        self._pooled = pooled
+        try:
+            return conn.connection.dbapi_connection
+        except BaseException as exc:  # the with block never starts: release the connection
+            pooled.__exit__(type(exc), exc, exc.__traceback__)
+            raise
 
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any
