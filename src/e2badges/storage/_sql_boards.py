@@ -483,6 +483,13 @@ class SQLBoards:
                 )
         self._move(conn, deltas)
 
+    def lock_exclusively(self, conn: Connection) -> None:
+        """Take the board lock exclusively (as an opt-out does), until the transaction ends.
+
+        Recording batches with board rows wait for it (they take it shared).
+        """
+        self._lock(conn, self.sql_lock)
+
     def set_opt_out(self, conn: Connection, user: str, opted_out: bool) -> None:
         """Record an opt-out (or its end) and list or unlist the person's rows."""
         self._lock(conn, self.sql_lock)

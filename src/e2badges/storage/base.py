@@ -164,6 +164,41 @@ class Store(ABC):
             return self
         raise NotImplementedError(f"{type(self).__name__} serves one tenant")
 
+    def tenants(self) -> list[str]:
+        """Return the tenants that hold anything in this storage, sorted.
+
+        A tenant holds something once it has a recorded activity, a ledger line,
+        an award, a state value, a leaderboard row, an opt-out or board
+        exclusion, a person record, a story, an adoption figure or an outbox
+        notification.  The answer is the same whatever tenant this store serves:
+        its own tenant is listed only if it holds something, and a tenant only
+        named by :meth:`for_tenant` (never written) is not listed.  Names are
+        sorted by code point, as Python sorts strings.
+
+        The default raises NotImplementedError: a store lists its tenants only if
+        it implements this.
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot list its tenants")
+
+    def delete_tenant(self) -> None:
+        """Delete everything this store's tenant holds, in one transaction, committed at once.
+
+        All or nothing: an error deletes nothing.  Every other tenant of the
+        storage is left exactly as it was.  Afterwards this tenant answers every
+        query as a tenant that never recorded anything, is no longer listed by
+        :meth:`tenants`, and can record again (an activity id it recorded before
+        is recorded anew, with a new outcome).  Stores of the same tenant (other
+        views, other processes) see the deletion too.
+
+        This cannot be undone.  Stop recording into the tenant first: what
+        another process records into it while it is being deleted may be left
+        behind.
+
+        The default raises NotImplementedError: a store deletes tenants only if
+        it implements this.
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot delete a tenant")
+
     @abstractmethod
     def transaction(self, **options: Any) -> AbstractContextManager[StoreTransaction]:
         """Return a context manager around one atomic recording transaction.

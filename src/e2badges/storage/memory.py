@@ -182,6 +182,10 @@ class MemoryStore(Store):
         self._tenant = tenant
         self._registry = registry
         self._lock = threading.RLock()
+        self._empty()
+
+    def _empty(self) -> None:
+        """Give this store empty data: every attribute but the tenant, registry and lock."""
         self._activities: dict[str, tuple[Activity, Outcome]] = {}
         self._log: list[Activity] = []
         self._state: dict[str, Any] = {}
@@ -231,6 +235,41 @@ class MemoryStore(Store):
                 found._setup(tenant, registry)
                 registry.stores[tenant] = found
             return found
+
+    def tenants(self) -> list[str]:
+        """Return the tenants of this memory that hold anything, sorted."""
+        with self._registry.lock:
+            stores = list(self._registry.stores.values())
+        return sorted(store._tenant for store in stores if store._holds_anything())
+
+    def _holds_anything(self) -> bool:
+        """Return whether this tenant holds any data.
+
+        Stories, the adoption rollup and first awards are only ever written with a
+        recorded activity (which erasure keeps), so ``_activities`` stands for them.
+        """
+        with self._lock:
+            return bool(
+                self._activities
+                or self._state
+                or self._ledgers
+                or self._awards
+                or self._outbox
+                or self._boards
+                or self._opted_out
+                or self._exclusions
+                or self._people
+            )
+
+    def delete_tenant(self) -> None:
+        """Delete this tenant's data: its store (the same object for every view of it) is
+        emptied in place, keeping its lock, under that lock."""
+        with self._lock:
+            # The empty data is made aside and swapped in with one dict update, so even
+            # the readers that take no lock see each container either old or new.
+            empty = object.__new__(type(self))
+            empty._empty()
+            vars(self).update(vars(empty))
 
     @contextmanager
     def transaction(self, **options: Any) -> Iterator[StoreTransaction]:

@@ -16,7 +16,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Insert, Table, create_engine, func, or_, select
+from sqlalchemy import Insert, Select, Table, create_engine, delete, func, or_, select
 from sqlalchemy import event as sa_event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -1225,6 +1225,52 @@ class SQLAlchemyStore(Store):
             self._boards.erase(conn, user, pseudonym)
             _sql_people.erase(conn, self.tables, self._tenant, user, pseudonym)
 
+    # -- tenants -----------------------------------------------------------------------
+
+    def _tenant_tables(self) -> list[Table]:
+        """Return every table that holds tenants' rows: all but ``meta``."""
+        return [t for t in self.tables.all if t is not self.tables.meta]
+
+    def tenants(self) -> list[str]:
+        """Return the tenants with a row in any of the store's tables, sorted.
+
+        Each table's distinct tenants are read by a loose index scan (see
+        ``_distinct_tenants``), never by scanning the table; they are sorted
+        in Python, by code point, whatever the database's collation.
+        """
+        found: set[str] = set()
+        with self._reading("listing the tenants") as conn:
+            for table in self._tenant_tables():
+                found.update(conn.execute(_distinct_tenants(table, self._dialect)).scalars())
+        return sorted(found)
+
+    def delete_tenant(self) -> None:
+        """Delete this tenant's rows from every table but ``meta``, in one transaction.
+
+        The board lock is taken exclusively first, so recording batches with board
+        rows in this tenant (and, on MySQL/MariaDB, in every tenant) wait for the
+        deletion to commit.  A deadlock or serialization failure rolls everything
+        back and the deletion runs again, up to ``max_attempts`` times in all.
+        """
+        attempt = 1
+        while True:
+            try:
+                with (
+                    _storage_errors("deleting a tenant", retryable=True),
+                    self._lock,
+                    self.engine.connect() as conn,
+                    conn.begin(),
+                ):
+                    self._ops.begin(conn, joined=False)
+                    self._boards.lock_exclusively(conn)
+                    for table in self._tenant_tables():
+                        conn.execute(delete(table).where(table.c.tenant == self._tenant))
+                    return
+            except TransientStorageError:
+                if attempt >= self.max_attempts:
+                    raise
+                attempt += 1
+
     # -- lifecycle ---------------------------------------------------------------------
 
     def close(self) -> None:
@@ -1242,6 +1288,34 @@ class SQLAlchemyStore(Store):
         return (
             f"SQLAlchemyStore({url!r}, tenant={self._tenant!r}, table_prefix={self.table_prefix!r})"
         )
+
+
+def _distinct_tenants(table: Table, dialect: str) -> Select[Any]:
+    """Return a statement that reads the distinct tenants of ``table`` off an index.
+
+    A loose index scan: the smallest tenant, then repeatedly the smallest one
+    above the last, each a seek in an index that ``tenant`` leads (every table
+    but ``meta`` has one), so the cost grows with the number of tenants, not of
+    rows.  On SQLite and PostgreSQL, a recursive common table expression::
+
+        WITH RECURSIVE walk(x) AS (
+            SELECT MIN(tenant) FROM t
+            UNION ALL
+            SELECT (SELECT MIN(tenant) FROM t WHERE tenant > walk.x) FROM walk
+            WHERE walk.x IS NOT NULL)
+        SELECT x FROM walk WHERE x IS NOT NULL
+
+    MariaDB runs that too, but reads the whole index at each step (it does not
+    seek on ``walk.x``); its optimizer does the loose index scan itself for
+    ``SELECT DISTINCT tenant`` ("Using index for group-by"), which it gets.
+    """
+    tenant = table.c.tenant
+    if dialect in ("mysql", "mariadb"):
+        return select(tenant).distinct()
+    walk = select(func.min(tenant).label("x")).cte("walk", recursive=True)
+    above = select(func.min(tenant)).where(tenant > walk.c.x).scalar_subquery()
+    walk = walk.union_all(select(above).where(walk.c.x.is_not(None)))
+    return select(walk.c.x).where(walk.c.x.is_not(None))
 
 
 def _engine_for(

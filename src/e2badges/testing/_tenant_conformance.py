@@ -282,6 +282,52 @@ class _Tenant:
         return out
 
 
+# A workload that leaves something in every kind of data a tenant holds: activities and
+# their outcomes, ledgers, state, awards (one revoked), board rows, people records, an
+# opt-out, a board exclusion (the group "bosses" on board "few"), stories, the adoption
+# rollup, and notifications waiting in the outbox (delivery is not inline).
+_FULL_WORKLOAD: tuple[tuple[Any, ...], ...] = (
+    (
+        "record",
+        [
+            ("ann", "comment.created", None, 0, 10, ["red"]),
+            ("bob", "answer.upvoted", "ann", 0, 20, ["red", "blue"]),
+            ("cy", "score", None, 5, 30, ["blue"]),
+            ("ann", "comment.created", None, 0, 1500, []),
+        ],
+    ),
+    ("grant", "bob"),
+    ("person", "ann", "Ann A.", ["staff"], ["red"]),
+    ("person", "bob", "B", ["bosses"], ["blue"]),
+    ("opt_out", "cy", True),
+    ("privacy", "bob", False),
+    ("record", [("ann", "comment.created", "bob", 0, 3000, ["red"])]),
+    ("revoke", "ann"),
+    ("again", 0),
+)
+
+
+def _holdings(rewards: Rewards) -> dict[str, Any]:
+    """Return, by name, a probe of each kind of data the workload above leaves."""
+    store = rewards.store
+    return {
+        "activities": store.count_activities(),
+        "a0": rewards.activity("a0"),
+        "ledger": rewards.explain("ann"),
+        "balance": rewards.balance("ann"),
+        "awards": rewards.awards("ann"),
+        "board": rewards.leaderboard("pts").top(10),
+        "rank": rewards.leaderboard("pts").rank("ann"),
+        "people": list(store.iter_people()),
+        "opt-out": store.board_opt_out("cy"),
+        "exclusions": store.board_exclusions("bob"),
+        "feed": rewards.feed(limit=100),
+        "adoption": store.activity_totals(by=("actor",)),
+        "first awards": store.first_awards(),
+        "outbox": store.get_notification("recorded:a0"),
+    }
+
+
 def _note(n: int) -> Notification:
     return Notification(f"n{n}", "e2badges_notify_outcome", {"n": n}, ("p",))
 
@@ -435,3 +481,78 @@ class TenantConformance:
             got = shared[side].answers()
             for name, answer in expected.items():
                 assert got[name] == answer, f"tenant {'ab'[side]}: {name}"
+
+    def test_tenants_lists_those_holding_data(self, store: Store) -> None:
+        """tenants() lists the tenants that hold anything (a recorded activity, a person's
+        settings, an opt-out), sorted by code point, whatever tenant the store serves; a
+        tenant only named by for_tenant() (and read) is not listed."""
+        assert store.tenants() == []
+        never, _ = _rewards(store, "never")
+        assert (never.balance("ann"), never.leaderboard("pts").top(10)) == (0, [])
+        assert never.feed(limit=10) == []
+        wiki, _ = _rewards(store, "aa")
+        wiki.record(Activity(id="a0", actor="ann", kind="comment.created", at=T0))
+        forum, _ = _rewards(store, "a-b")
+        forum.people.settings("ann", feed=False)
+        store.for_tenant("B").set_board_opt_out("bob", True)
+        # Code point order ("B" < "a-b" < "aa"), not a database collation's.
+        expected = ["B", "a-b", "aa"]
+        assert store.tenants() == expected
+        assert store.for_tenant("never").tenants() == expected
+        assert wiki.store.tenants() == expected
+        store.set_board_opt_out("bob", True)
+        assert store.tenants() == ["B", "a-b", "aa", "default"]
+
+    def test_delete_tenant(self, store: Store, make_store: Callable[[], Store]) -> None:
+        """delete_tenant() deletes everything its tenant holds: the tenant then answers
+        every query as a tenant that never recorded anything, also through other stores
+        of it, and is no longer listed; every other tenant answers as before."""
+        gone, kept = _Tenant(store, "gone"), _Tenant(store, "kept")
+        for step in _FULL_WORKLOAD:
+            gone.run(step)
+            kept.run(step)
+        held = _holdings(gone.rewards)
+        empty = _holdings(_rewards(MemoryStore(tenant="gone"))[0])
+        assert all(held[name] != empty[name] for name in held), "the workload holds each"
+        kept.answers()  # delivers kept's notifications: the answers below deliver none
+        before = kept.answers()
+        other_view = make_store().for_tenant("gone")
+        assert store.tenants() == ["gone", "kept"]
+
+        gone.rewards.store.delete_tenant()
+
+        assert store.tenants() == ["kept"]
+        assert _holdings(gone.rewards) == empty
+        assert other_view.count_activities() == 0
+        assert other_view.get_people(PEOPLE) == {}
+        reference = _Tenant(MemoryStore(tenant="gone"))
+        reference.ids = gone.ids  # the same activity ids are looked up
+        expected = reference.answers()
+        got = gone.answers()
+        for name, answer in expected.items():
+            if name != "steps":
+                assert got[name] == answer, f"deleted tenant: {name}"
+        assert kept.answers() == before
+
+    def test_deleted_tenant_records_again(self, store: Store) -> None:
+        """After delete_tenant(), the tenant records an activity id it recorded before
+        anew, with the outcome a tenant that never recorded anything would get."""
+        gone, _ = _rewards(store, "gone")
+        gone.record(Activity(id="a0", actor="ann", kind="comment.created", at=T0))
+        gone.record(Activity(id="a1", actor="ann", kind="comment.created", at=T0))
+        assert [entry.user for entry in gone.leaderboard("pts").top(10)] == ["ann"]
+        gone.store.delete_tenant()
+        again = Activity(id="a0", actor="bob", kind="answer.upvoted", recipient="ann", at=T0)
+        reference, _ = _rewards(MemoryStore(tenant="gone"))
+        assert gone.record(again) == reference.record(again)
+        assert gone.activity("a0") == again
+        assert gone.balance("ann") == reference.balance("ann") == 10
+        assert gone.leaderboard("pts").top(10) == reference.leaderboard("pts").top(10)
+        assert store.tenants() == ["gone"]
+
+    def test_deleting_an_empty_tenant(self, store: Store) -> None:
+        """delete_tenant() on a tenant that holds nothing deletes nothing of the others."""
+        store.set_board_opt_out("ann", True)
+        store.for_tenant("never").delete_tenant()
+        assert store.tenants() == ["default"]
+        assert store.board_opt_out("ann")
