@@ -11,7 +11,9 @@ looks a tenant up there), so no data of one tenant is reachable from another's.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import (
@@ -161,6 +163,14 @@ class _Registry:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.stores: dict[str, MemoryStore] = {}
+
+
+@functools.cache
+def _data_names(cls: type[MemoryStore]) -> tuple[str, ...]:
+    """Return the names of the data attributes of a ``cls`` store (set by ``_empty``)."""
+    probe = object.__new__(cls)
+    probe._empty()
+    return tuple(vars(probe))
 
 
 class MemoryStore(Store):
@@ -643,7 +653,14 @@ class MemoryStore(Store):
 
     def erase_person(self, user: str, pseudonym: str) -> None:
         with self._lock:
-            self._erase(user, pseudonym)
+            # All or nothing, as on the SQL store: the data is copied first and put back
+            # if the erasure fails part-way.  Erasure is rare; the copy costs O(data).
+            saved = copy.deepcopy({name: vars(self)[name] for name in _data_names(type(self))})
+            try:
+                self._erase(user, pseudonym)
+            except BaseException:
+                vars(self).update(saved)
+                raise
 
     def _erase(self, user: str, pseudonym: str) -> None:
         self._people.pop(user, None)
