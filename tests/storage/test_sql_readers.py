@@ -225,3 +225,48 @@ def test_a_standing_reads_one_snapshot(store: SQLAlchemyStore) -> None:
     assert after is not None
     assert [row.subject for row in after.rows] == ["bob", "ann"]
     assert (after.start, after.better) == (0, 0)
+
+
+def test_top_pages_are_cached_until_anything_commits(store: SQLAlchemyStore) -> None:
+    """top() asks the database only for the data version while nothing was committed,
+    and reads the page again after any commit: this store's, another store's (as
+    another process's would be), an opt-out."""
+    rewards = _rewards(store)
+    rewards.record_many([scored(1, "ann", 5), scored(2, "bob", 3)])
+    view = rewards.leaderboard("pts")
+    assert [e.user for e in view.top(10)] == ["ann", "bob"]
+    readers = store._readers
+    assert readers is not None
+    statements: list[str] = []
+    readers.get().set_trace_callback(statements.append)
+    assert [e.user for e in view.top(10)] == ["ann", "bob"]
+    assert statements == ["PRAGMA data_version"]  # the page came from the cache
+    rewards.record(scored(3, "cy", 4))
+    assert [e.user for e in view.top(10)] == ["ann", "cy", "bob"]
+    other = SQLAlchemyStore(store.engine.url.render_as_string(hide_password=False))
+    try:
+        _rewards(other).record(scored(4, "dee", 9))
+    finally:
+        other.close()
+    assert [e.user for e in view.top(10)] == ["dee", "ann", "cy", "bob"]
+    rewards.set_leaderboard_opt_out("ann", True)
+    assert [e.user for e in view.top(10)] == ["dee", "cy", "bob"]
+    assert any("board_rows" in s for s in statements)  # each change read the page again
+
+
+def test_data_versions_of_two_threads_differ(store: SQLAlchemyStore) -> None:
+    """Each thread's token names its own reading connection (their data versions are
+    not comparable), and stays the same while nothing is committed."""
+    rewards = _rewards(store)
+    rewards.record(scored(1, "ann", 5))
+    mine = store.board_version("pts", "all", 10)
+    assert mine is not None
+    assert store.board_version("pts", "all", 10) == mine
+    found: list[object] = []
+    worker = threading.Thread(target=lambda: found.append(store.board_version("pts", "all", 10)))
+    worker.start()
+    worker.join()
+    assert found[0] is not None
+    assert found[0] != mine
+    rewards.record(scored(2, "bob", 3))
+    assert store.board_version("pts", "all", 10) != mine

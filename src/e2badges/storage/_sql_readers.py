@@ -13,30 +13,42 @@ than the one that opened it (after ``fork`` the child opens its own and leaves t
 inherited one alone, as SQLite asks), and it is dropped after a driver error.  A
 thread's connection is closed when the thread ends (with its thread-local storage)
 or when the store closes.
+
+:meth:`Readers.version` tells whether the database changed: SQLite's ``PRAGMA
+data_version`` on this thread's reading connection changes whenever another
+connection (in any process) commits, and a reading connection never writes.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import threading
 import weakref
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool, QueuePool
 
 __all__ = ["Readers", "readers_for"]
 
 
-class _Held:
-    """A thread's reading connection and the process that opened it."""
+_SERIALS = itertools.count(1)
+_DATA_VERSION = "PRAGMA data_version"
 
-    __slots__ = ("__weakref__", "driver", "pid")
+
+class _Held:
+    """A thread's reading connection, the process that opened it and its serial number."""
+
+    __slots__ = ("__weakref__", "cursor", "driver", "pid", "serial")
 
     def __init__(self, driver: Any, pid: int) -> None:
         self.driver = driver
         self.pid = pid
+        self.serial = next(_SERIALS)  # never reused, unlike id() of a closed connection
+        self.cursor: Any = None  # the data version's, kept (see Readers.version)
 
 
 class Readers:
@@ -44,6 +56,7 @@ class Readers:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._error: type[Exception] = engine.dialect.loaded_dbapi.Error
         self._local = threading.local()
         self._held: weakref.WeakSet[_Held] = weakref.WeakSet()
         # Connections inherited across fork: kept referenced, never used or closed.
@@ -68,6 +81,26 @@ class Readers:
         self._held.add(held)
         return held.driver
 
+    def version(self) -> tuple[int, int] | None:
+        """Return a token of the committed state of the whole database, or None once closed.
+
+        Equal tokens mean nothing was committed in between.  The token holds the
+        serial number of this thread's reading connection, as the data versions of
+        two connections are not comparable.
+        """
+        driver = self.get()
+        if driver is None:
+            return None
+        held: _Held = self._local.held
+        cursor = held.cursor
+        if cursor is None:
+            cursor = held.cursor = driver.cursor()
+        try:
+            cursor.execute(_DATA_VERSION)
+            return held.serial, cursor.fetchall()[0][0]  # all: the statement is done
+        except self._error as exc:  # wrapped as SQLAlchemy wraps driver errors
+            raise DBAPIError.instance(_DATA_VERSION, (), exc, self._error) from exc
+
     def discard(self) -> None:
         """Close this thread's reading connection (after an error); the next read opens one."""
         held: _Held | None = getattr(self._local, "held", None)
@@ -86,7 +119,7 @@ class Readers:
 
 
 def _close(held: _Held) -> None:
-    driver, held.driver = held.driver, None
+    driver, held.driver, held.cursor = held.driver, None, None
     if driver is not None:
         with contextlib.suppress(Exception):  # best effort: the connection is gone anyway
             driver.close()

@@ -11,7 +11,15 @@ locked is described in docs/storage.md and in :mod:`._sql_schema` and
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    Callable,
+    Collection,
+    Hashable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -1048,6 +1056,23 @@ class SQLAlchemyStore(Store):
                 return self._boards.rolling(conn, board, bucket).size()
         with self._period_reading() as driver:
             return self._boards.size(driver, board, bucket)
+
+    def board_version(self, board: str, bucket: Bucket, stop: int) -> Hashable | None:
+        """Return a token of the whole database on a SQLite file, else None.
+
+        On a SQLite file (see _sql_readers) the token changes whenever anything is
+        committed, by any connection in any process, so a cached page is used only
+        while the database holds exactly what it held when the page was read.  On
+        other databases there is no such cheap token: None (no page is cached).
+        """
+        readers = self._readers
+        if readers is None or isinstance(bucket, RollingBucket):
+            return None
+        try:
+            return readers.version()
+        except sa_exc.SQLAlchemyError as exc:
+            readers.discard()
+            raise _storage_error("reading a leaderboard", exc) from exc
 
     def board_page(
         self,
