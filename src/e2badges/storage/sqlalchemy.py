@@ -22,7 +22,7 @@ from collections.abc import (
 )
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Insert, Select, Table, create_engine, delete, func, or_, select
 from sqlalchemy import event as sa_event
@@ -210,6 +210,9 @@ def _transient(exc: BaseException) -> bool:
         if isinstance(exc, sa_exc.OperationalError) and "database is locked" in str(orig):
             return True
     return False
+
+
+_T = TypeVar("_T")
 
 
 @contextmanager
@@ -1190,25 +1193,33 @@ class SQLAlchemyStore(Store):
         change: Callable[[Person | None], Person],
         exclusions: Callable[[Person], Collection[str]] | None,
     ) -> Person:
+        def update(conn: Connection) -> Person:
+            person = _sql_people.update_person(conn, self.tables, self._tenant, user, change)
+            if exclusions is not None:
+                # The person's row stays locked: these are the new record's.
+                self._boards.set_exclusions(conn, user, exclusions(person))
+            return person
+
+        return self._retried_write("updating a person", update)
+
+    def _retried_write(self, action: str, body: Callable[[Connection], _T]) -> _T:
+        """Return ``body(conn)`` run in a write transaction of its own.
+
+        A deadlock or serialization failure rolls everything back, and ``body`` runs
+        again in a new transaction, up to ``max_attempts`` times in all.
+        """
         attempt = 1
         while True:
             try:
                 with (
-                    _storage_errors("updating a person", retryable=True),
+                    _storage_errors(action, retryable=True),
                     self._lock,
                     self.engine.connect() as conn,
                     conn.begin(),
                 ):
                     self._ops.begin(conn, joined=False)
-                    person = _sql_people.update_person(
-                        conn, self.tables, self._tenant, user, change
-                    )
-                    if exclusions is not None:
-                        # The person's row stays locked: these are the new record's.
-                        self._boards.set_exclusions(conn, user, exclusions(person))
-                    return person
+                    return body(conn)
             except TransientStorageError:
-                # A deadlock or serialization failure rolled everything back: run it again.
                 if attempt >= self.max_attempts:
                     raise
                 attempt += 1
@@ -1277,24 +1288,13 @@ class SQLAlchemyStore(Store):
         deletion to commit.  A deadlock or serialization failure rolls everything
         back and the deletion runs again, up to ``max_attempts`` times in all.
         """
-        attempt = 1
-        while True:
-            try:
-                with (
-                    _storage_errors("deleting a tenant", retryable=True),
-                    self._lock,
-                    self.engine.connect() as conn,
-                    conn.begin(),
-                ):
-                    self._ops.begin(conn, joined=False)
-                    self._boards.lock_exclusively(conn)
-                    for table in self._tenant_tables():
-                        conn.execute(delete(table).where(table.c.tenant == self._tenant))
-                    return
-            except TransientStorageError:
-                if attempt >= self.max_attempts:
-                    raise
-                attempt += 1
+
+        def delete_all(conn: Connection) -> None:
+            self._boards.lock_exclusively(conn)
+            for table in self._tenant_tables():
+                conn.execute(delete(table).where(table.c.tenant == self._tenant))
+
+        self._retried_write("deleting a tenant", delete_all)
 
     # -- lifecycle ---------------------------------------------------------------------
 
