@@ -270,3 +270,20 @@ def test_data_versions_of_two_threads_differ(store: SQLAlchemyStore) -> None:
     assert found[0] != mine
     rewards.record(scored(2, "bob", 3))
     assert store.board_version("pts", "all", 10) != mine
+
+
+def test_a_failed_data_version_drops_the_reading_connection(store: SQLAlchemyStore) -> None:
+    """A driver error while reading the data version is a StorageError, and the next
+    read opens a new reading connection."""
+    rewards = _rewards(store)
+    rewards.record(scored(1, "ann", 5))
+    view = rewards.leaderboard("pts")
+    assert [e.user for e in view.top(3)] == ["ann"]
+    readers = store._readers
+    assert readers is not None
+    broken = readers.get()
+    broken.close()  # under the store's feet
+    with pytest.raises(StorageError, match="reading a leaderboard"):
+        view.top(3)
+    assert [e.user for e in view.top(3)] == ["ann"]
+    assert readers.get() is not broken
