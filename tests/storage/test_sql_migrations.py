@@ -14,6 +14,7 @@ from sql_workers import RULES, T0
 from e2badges import Activity, FrozenClock, Rewards, SchemaVersionError
 from e2badges.cli import main
 from e2badges.storage._sql_schema import SCHEMA_VERSION, build_tables
+from e2badges.storage.migrations.versions.v0002_covering_listing import CLUSTERED
 from e2badges.storage.sqlalchemy import SQLAlchemyStore, schema_version, upgrade
 
 
@@ -42,16 +43,6 @@ def _shape(conn: sa.Connection, prefix: str) -> dict[str, Any]:
             ),
         }
     return out
-
-
-CLUSTERED = (
-    "board_rows",
-    "board_counts",
-    "activity_days",
-    "activity_weeks",
-    "activity_months",
-    "activity_firsts",
-)
 
 
 def _without_rowid(conn: sa.Connection, prefix: str) -> set[str]:

@@ -45,6 +45,7 @@ from .._models import Award, Outcome
 from .._notifications import Notification
 from .._rules import balance_key
 from ..storage.base import Store
+from ._threads import run_in_threads
 
 __all__ = ["PeopleConformance"]
 
@@ -301,7 +302,6 @@ class PeopleConformance:
         self, make_store: Callable[[], Store]
     ) -> None:
         """Concurrent updates of one person (from stores over one database) all apply."""
-        errors: list[BaseException] = []
 
         def adding(group: str) -> Callable[[Person | None], Person]:
             return lambda old: Person("ann", groups=(*(old.groups if old else ()), group))
@@ -309,19 +309,10 @@ class PeopleConformance:
         stores = [make_store() for _ in range(4)]  # the schema made before the threads
 
         def add_groups(worker: int) -> None:
-            store = stores[worker]
-            try:
-                for n in range(5):
-                    store.update_person("ann", adding(f"g{worker}-{n}"))
-            except BaseException as exc:  # reported below, in the test's thread
-                errors.append(exc)
+            for n in range(5):
+                stores[worker].update_person("ann", adding(f"g{worker}-{n}"))
 
-        threads = [threading.Thread(target=add_groups, args=(w,)) for w in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert errors == []
+        run_in_threads(add_groups, range(4))  # raises what a thread raised
         groups = make_store().get_people(["ann"])["ann"].groups
         assert sorted(groups) == sorted(f"g{w}-{n}" for w in range(4) for n in range(5))
 
@@ -357,7 +348,6 @@ class PeopleConformance:
     ) -> None:
         """People changing one person's groups at once (stores over one database) leave
         the groups of one change with the exclusions of the same change."""
-        errors: list[BaseException] = []
         stores = [make_store() for _ in range(4)]  # the schema made before the threads
         start = threading.Barrier(len(stores))
 
@@ -370,19 +360,11 @@ class PeopleConformance:
                     for w in range(4)
                 ),
             )
-            try:
-                start.wait(10)
-                for n in range(10):
-                    rewards.people.set("ann", groups=(f"g{(worker + n) % 4}",))
-            except BaseException as exc:  # reported below, in the test's thread
-                errors.append(exc)
+            start.wait(10)
+            for n in range(10):
+                rewards.people.set("ann", groups=(f"g{(worker + n) % 4}",))
 
-        threads = [threading.Thread(target=regroup, args=(w,)) for w in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert errors == []
+        run_in_threads(regroup, range(4))  # raises what a thread raised
         check = make_store()
         (group,) = check.get_people(["ann"])["ann"].groups
         assert check.board_exclusions("ann") == frozenset({f"b{group[1:]}"})

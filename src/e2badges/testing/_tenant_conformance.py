@@ -8,7 +8,6 @@ draws workloads with hypothesis (``pip install "e2badges[hypothesis]"``).
 from __future__ import annotations
 
 import itertools
-import threading
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -47,6 +46,7 @@ from .._erasure import ERASED_PREFIX
 from .._notifications import Notification
 from ..storage.base import Store
 from ..storage.memory import MemoryStore
+from ._threads import run_in_threads
 
 __all__ = ["TenantConformance"]
 
@@ -436,21 +436,13 @@ class TenantConformance:
             for i in range(30)
         ]
         tenants = [_rewards(store, name)[0] for name in ("default", "wiki")]
-        errors: list[BaseException] = []
 
         def work(rewards: Rewards) -> None:
-            try:
-                for start in range(0, len(shared), 5):
-                    rewards.record_many(shared[start : start + 5])
-            except BaseException as exc:  # reported by the main thread
-                errors.append(exc)
+            for start in range(0, len(shared), 5):
+                rewards.record_many(shared[start : start + 5])
 
-        threads = [threading.Thread(target=work, args=(r,)) for r in tenants for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert errors == []
+        # Two threads per tenant; raises what a thread raised.
+        run_in_threads(work, [r for r in tenants for _ in range(2)])
         for rewards in tenants:
             assert rewards.store.count_activities() == 30
             assert [rewards.balance(p) for p in PEOPLE] == [10, 10, 10]

@@ -68,6 +68,7 @@ from ._adoption_conformance import AdoptionConformance
 from ._hostile_conformance import HostileInputConformance
 from ._people_conformance import PeopleConformance
 from ._tenant_conformance import TenantConformance
+from ._threads import run_in_threads
 
 __all__ = ["StoreConformance"]
 
@@ -511,11 +512,7 @@ class StoreConformance(
                 with lock:
                     claimed.extend(ids(got))
 
-        threads = [threading.Thread(target=worker) for _ in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        run_in_threads(lambda _: worker(), range(4))
         assert sorted(claimed) == sorted(f"n{n}" for n in range(40))
 
     # -- the outbox: the delivery record --------------------------------------------
@@ -775,23 +772,14 @@ class StoreConformance(
             for i in range(40)
         ]
         rewards = Rewards(store, rules=RULES)
-        errors: list[BaseException] = []
 
         def work(seed: int) -> None:
             order = list(shared)
             random.Random(seed).shuffle(order)
-            try:
-                for start in range(0, len(order), 10):
-                    rewards.record_many(order[start : start + 10])
-            except BaseException as exc:  # reported by the main thread
-                errors.append(exc)
+            for start in range(0, len(order), 10):
+                rewards.record_many(order[start : start + 10])
 
-        threads = [threading.Thread(target=work, args=(seed,)) for seed in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert errors == []
+        run_in_threads(work, range(4))  # raises what a thread raised
         assert store.count_activities() == 40
         assert [rewards.balance(f"u{u}") for u in range(4)] == [10, 10, 10, 10]
         assert sum(len(store.ledger(f"u{u}")) for u in range(4)) == 40
