@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import random
-import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -26,7 +24,6 @@ from ._errors import (
     ConflictingActivityError,
     InvalidQueryError,
     RankingsDisabledError,
-    TransientStorageError,
     UnknownLeaderboardError,
 )
 from ._leaderboards import Leaderboard, LeaderboardEntry, period_label
@@ -46,6 +43,7 @@ from ._people import DisplayPolicy, People, teams_at
 from ._periods import CALENDAR_WINDOWS, parse_window, resolve_timezone
 from ._plugins import Plugins
 from ._profile import Profile
+from ._retry import retry_transient
 from ._rules import SEP, PointRule
 from ._state import StateView
 from ._stories import StoryOptions
@@ -55,7 +53,6 @@ from .storage._tenant import check_tenant
 __all__ = ["Rewards"]
 
 ActivityInput = Activity | Mapping[str, Any]
-_T = TypeVar("_T")
 
 logger = logging.getLogger("e2badges.plugins")
 
@@ -245,25 +242,17 @@ class Rewards:
                 now = self.clock.now()
             filled.append(activity.model_copy(update={"at": now}))
 
-        attempt = 1
-        while True:
+        def attempt() -> tuple[list[Outcome], bool, dict[str, dict[str, Any]] | None]:
             # Hook arguments kept for delivery right after the commit (none to keep without it).
             arguments: dict[str, dict[str, Any]] | None = (
                 {} if outbox is not None and outbox.policy.inline else None
             )
-            try:
-                outcomes, commits = self._record_batch(given, filled, options, arguments)
-            except TransientStorageError:
-                if attempt >= self.store.max_attempts:
-                    raise
-                # Back off a random while, so that two transactions that deadlocked
-                # do not meet again in step.
-                time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))
-                attempt += 1
-                continue
-            if arguments and outbox is not None and commits:
-                self._deliver_after_commit(outbox, list(arguments), arguments)
-            return outcomes
+            return (*self._record_batch(given, filled, options, arguments), arguments)
+
+        outcomes, commits, arguments = retry_transient(attempt, self.store.max_attempts)
+        if arguments and outbox is not None and commits:
+            self._deliver_after_commit(outbox, list(arguments), arguments)
+        return outcomes
 
     def _record_batch(
         self,
@@ -785,19 +774,7 @@ class Rewards:
         """
         user = _user_id(user)
         pseudonym = new_pseudonym()
-        self._retrying(lambda: self.store.erase_person(user, pseudonym))
-
-    def _retrying(self, work: Callable[[], _T]) -> _T:
-        """Run ``work``, again after a TransientStorageError, up to the store's attempts."""
-        attempt = 1
-        while True:
-            try:
-                return work()
-            except TransientStorageError:
-                if attempt >= self.store.max_attempts:
-                    raise
-                time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))
-                attempt += 1
+        retry_transient(lambda: self.store.erase_person(user, pseudonym), self.store.max_attempts)
 
     # -- lifecycle -------------------------------------------------------------------
 

@@ -44,6 +44,7 @@ from .._leaderboards import AroundPage, BoardPage, BoardRow, Bucket, RollingBuck
 from .._models import Activity, Award, AwardRecord, LedgerEntry, Outcome, Revocation, Story
 from .._notifications import Notification, OutboxEntry
 from .._people import Membership, Person, Visibility
+from .._retry import retry_transient
 from .._state import StateView
 from . import _sql_adoption, _sql_people
 from ._board_index import BoardIndex
@@ -1206,23 +1207,21 @@ class SQLAlchemyStore(Store):
         """Return ``body(conn)`` run in a write transaction of its own.
 
         A deadlock or serialization failure rolls everything back, and ``body`` runs
-        again in a new transaction, up to ``max_attempts`` times in all.
+        again in a new transaction (see retry_transient), up to ``max_attempts`` times
+        in all.
         """
-        attempt = 1
-        while True:
-            try:
-                with (
-                    _storage_errors(action, retryable=True),
-                    self._lock,
-                    self.engine.connect() as conn,
-                    conn.begin(),
-                ):
-                    self._ops.begin(conn, joined=False)
-                    return body(conn)
-            except TransientStorageError:
-                if attempt >= self.max_attempts:
-                    raise
-                attempt += 1
+
+        def attempt() -> _T:
+            with (
+                _storage_errors(action, retryable=True),
+                self._lock,
+                self.engine.connect() as conn,
+                conn.begin(),
+            ):
+                self._ops.begin(conn, joined=False)
+                return body(conn)
+
+        return retry_transient(attempt, self.max_attempts)
 
     def get_people(self, users: Collection[str]) -> dict[str, Person]:
         with self._reading("reading people") as conn:
