@@ -30,9 +30,9 @@ transaction holding that lock), and the deltas are upserted in one sorted order
 (``n = n + delta``), so concurrent writers of one board keep exact counts and
 never wait for each other in a cycle.  An opt-out (or a board exclusion, or an
 erasure) changes ``listed`` on a person's rows and their counts; it takes a
-board lock exclusively, which every recording batch with board rows takes shared
-(PostgreSQL: an advisory lock per table prefix and tenant; MySQL/MariaDB: the
-schema-version row, shared by all tenants; SQLite has one writer anyway).
+board lock exclusively, which every recording batch with board rows takes shared:
+one per table prefix and tenant (PostgreSQL: an advisory lock; MySQL/MariaDB: a
+row of ``{prefix}meta``, see :meth:`SQLBoards._lock`; SQLite has one writer anyway).
 
 Every table here leads its keys with ``tenant``, and every statement filters on
 the tenant the statements are bound to (the first parameter of each raw statement).
@@ -51,16 +51,17 @@ from typing import Any, Self
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Connection, Dialect, Engine
 
 from .._erasure import erase_row
+from .._errors import StorageError
 from .._leaderboards import AroundPage, BoardPage, BoardRow, RollingBucket, Standing, merge_rows
 from ._board_index import BoardIndex
 from ._codec import decode_value, encode_value
 from ._sql_schema import Tables
 from ._tenant import DEFAULT_TENANT
 
-__all__ = ["SQLBoards", "bands", "chunks"]
+__all__ = ["SQLBoards", "bands", "chunks", "lock_row_name"]
 
 _CHUNK = 300  # keys per IN list
 _ROW_COLS = ("sort_key", "reached", "subject", "score", "total", "count", "members", "team")
@@ -95,10 +96,27 @@ class SQLBoards:
     #: name); set by :meth:`bound`, never part of a statement's text.
     tenant = DEFAULT_TENANT
 
+    @classmethod
+    def on_engine(cls, tables: Tables, engine: Engine, prefix: str) -> Self:
+        """Return the statements for ``engine``'s dialect, creating lock rows on its
+        connections (MySQL/MariaDB, see :meth:`_lock`)."""
+        boards = cls(tables, engine.dialect, prefix)
+        boards._engine = engine
+        return boards
+
     def __init__(self, tables: Tables, dialect: Dialect, prefix: str) -> None:
+        # Statement text is built here from the schema alone (tests/storage/
+        # test_sql_injection.py): the engine comes from on_engine().
         self.tables = tables
         self._prefix = prefix
-        self._lock_params: dict[str, int] | None = None
+        # The store's engine: on MySQL/MariaDB, lock rows are created on a connection
+        # of its own (see _lock), whatever connection the transaction runs on.
+        self._engine: Engine | None = None
+        self._lock_params: dict[str, Any] | None = None
+        #: Whether the board lock is a row of ``{prefix}meta`` (MySQL/MariaDB).
+        self.lock_rows = False
+        # The lock rows known to exist, shared by the copies bound() returns.
+        self._known_rows: set[str] = set()
         self.dialect = name = dialect.name
         self._dbapi_error: type[Exception] = dialect.loaded_dbapi.Error
         self._quote = q = dialect.identifier_preparer.quote
@@ -336,10 +354,12 @@ class SQLBoards:
                     f"INSERT INTO {counts} (tenant, board, period, level, sort_key, n) "
                     "VALUES (%s, %s, %s, %s, %s, %s) ON DUPLICATE KEY UPDATE n = n + VALUES(n)"
                 )
-                # The schema-version row, shared by every tenant: an opt-out (rare and
-                # short) holds up recording with board rows in the other tenants too.
+                # One row of meta per tenant (see lock_row_name), its name a parameter
+                # (see bound()): an opt-out holds up recording in its own tenant only.
                 meta = q(tables.meta.name)
-                locked = f"SELECT value FROM {meta} WHERE name = 'schema_version'"
+                locked = f"SELECT value FROM {meta} WHERE name = %(lock)s"
+                self.lock_rows = True
+                self._lock_params = {"lock": lock_row_name(self.tenant)}
                 self.sql_lock_shared = f"{locked} LOCK IN SHARE MODE"
                 self.sql_lock = f"{locked} FOR UPDATE"
             self.sql_upsert_rows = f"INSERT INTO {rows} ({ucols}) VALUES {values} {conflict}{sets}"
@@ -350,13 +370,63 @@ class SQLBoards:
         other.tenant = tenant
         if self._lock_params is not None:
             # Tenants of one prefix never wait for each other's opt-outs.
-            other._lock_params = {"lock": _lock_key(self._prefix, tenant)}
+            lock = lock_row_name(tenant) if self.lock_rows else _lock_key(self._prefix, tenant)
+            other._lock_params = {"lock": lock}
         return other
 
     def _lock(self, conn: Connection, sql: str) -> None:
-        """Take the board lock ``sql`` names (shared or exclusive), if the database needs one."""
-        if sql:
-            conn.exec_driver_sql(sql, self._lock_params)
+        """Take the board lock ``sql`` names (shared or exclusive), if the database needs one.
+
+        On MySQL/MariaDB the lock is the tenant's row of ``{prefix}meta``, read with
+        ``LOCK IN SHARE MODE`` or ``FOR UPDATE``; it must exist before it is read,
+        because a locking read of a missing row takes no lock at READ COMMITTED (two
+        exclusive lockers would both go on), and at REPEATABLE READ (a host's
+        transaction may run at it) takes a gap lock that an insert of the row on
+        another connection would wait for.  So the first time a store (with the
+        views of :meth:`bound`) locks a tenant's boards, the row is created if
+        missing, in a short transaction of its own on a connection from the store's
+        engine (never in ``conn``'s, which may be the caller's); the lock rows are
+        never deleted.  If the locking read
+        still finds no row (deleted since), the row is created again and read once
+        more; StorageError if it is still missing.
+        """
+        if not sql:
+            return
+        params = self._lock_params
+        if not self.lock_rows or params is None:
+            conn.exec_driver_sql(sql, params)
+            return
+        name: str = params["lock"]
+        if name not in self._known_rows:
+            self._create_lock_row(name)
+        if conn.exec_driver_sql(sql, params).first() is not None:
+            return
+        self._create_lock_row(name)
+        if conn.exec_driver_sql(sql, params).first() is None:
+            raise StorageError(
+                f"store: the board lock row {name!r} of {self.tables.meta.name} "
+                "is missing after it was created"
+            )
+
+    def _create_lock_row(self, name: str) -> None:
+        """Create the lock row ``name`` in ``{prefix}meta`` if it is missing, and commit.
+
+        Its own transaction on a connection of the store's engine: a plain read first,
+        so that a row that exists takes no lock at all, then ``INSERT IGNORE`` (a
+        concurrent creator's row is kept).
+        """
+        meta = self.tables.meta
+        if self._engine is None:
+            raise StorageError(
+                f"store: no engine to create the board lock row {name!r} of {meta.name} on"
+            )
+        with self._engine.begin() as side:
+            found = side.execute(select(meta.c.name).where(meta.c.name == name)).first()
+            if found is None:
+                side.execute(insert(meta).prefix_with("IGNORE").values(name=name, value=""))
+        if len(self._known_rows) >= 10_000:
+            self._known_rows.clear()
+        self._known_rows.add(name)
 
     # -- writing -------------------------------------------------------------------
 
@@ -504,7 +574,8 @@ class SQLBoards:
     def lock_exclusively(self, conn: Connection) -> None:
         """Take the board lock exclusively (as an opt-out does), until the transaction ends.
 
-        Recording batches with board rows wait for it (they take it shared).
+        Recording batches with board rows in this tenant wait for it (they take it
+        shared); those of other tenants do not.
         """
         self._lock(conn, self.sql_lock)
 
@@ -1000,6 +1071,15 @@ class _Read:
         self, row: Any
     ) -> tuple[Any, list[Any], list[Any], dict[float, int], tuple[int, ...]]:
         return row, self.lead, self.trail, self.keys, self.counts
+
+
+def lock_row_name(tenant: str) -> str:
+    """Return the name of the ``{prefix}meta`` row that is ``tenant``'s board lock (MySQL).
+
+    A digest of the tenant, so that it fits the 64 characters of ``name`` (51 here)
+    for any tenant; the table's prefix is already in the table's name.
+    """
+    return "board_lock:" + hashlib.sha256(tenant.encode()).hexdigest()[:40]
 
 
 def _lock_key(prefix: str, tenant: str) -> int:

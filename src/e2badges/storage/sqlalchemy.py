@@ -561,7 +561,7 @@ class SQLAlchemyStore(Store):
             raise
         # Statement text is built once, from the schema; the tenant is bound as a parameter.
         self._ops = ops_for(self.tables, self.engine.dialect).bound(self._tenant)
-        boards = SQLBoards(self.tables, self.engine.dialect, self.table_prefix)
+        boards = SQLBoards.on_engine(self.tables, self.engine, self.table_prefix)
         self._boards = boards.bound(self._tenant)
         memberships = _sql_people.MembershipReads(self.tables, self.engine.dialect)
         self._memberships = memberships.bound(self._tenant)
@@ -1283,9 +1283,10 @@ class SQLAlchemyStore(Store):
         """Delete this tenant's rows from every table but ``meta``, in one transaction.
 
         The board lock is taken exclusively first, so recording batches with board
-        rows in this tenant (and, on MySQL/MariaDB, in every tenant) wait for the
-        deletion to commit.  A deadlock or serialization failure rolls everything
-        back and the deletion runs again, up to ``max_attempts`` times in all.
+        rows in this tenant wait for the deletion to commit (those of other tenants
+        do not).  On MySQL/MariaDB that lock is a row of ``meta``, which is kept.
+        A deadlock or serialization failure rolls everything back and the deletion
+        runs again, up to ``max_attempts`` times in all.
         """
 
         def delete_all(conn: Connection) -> None:
