@@ -1,0 +1,230 @@
+"""The board lock on MySQL/MariaDB: one row of ``{prefix}meta`` per tenant.
+
+Opt-outs, board exclusions, erasures and ``delete_tenant()`` take a tenant's board
+lock exclusively, and recording batches with board rows take it shared (see
+``e2badges.storage._sql_boards``).  On MySQL/MariaDB the lock is the tenant's row
+of ``meta``: these tests check that holding one tenant's lock holds up recording in
+that tenant only, that the row is created on first use (outside the transaction
+that locks it) and then excludes, and that a host's transaction on a fresh tenant
+works at READ COMMITTED and at REPEATABLE READ.
+
+A thread waiting for a lock is given about a second to show that it waits; one that
+must not wait is given ten seconds to finish (InnoDB's lock wait timeout is 50).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sql_support import Database, open_database
+
+from e2badges import FrozenClock, Rewards
+from e2badges.storage._sql_boards import lock_row_name
+from e2badges.storage.sqlalchemy import SQLAlchemyStore
+from e2badges.testing.conformance import BOARD_RULES, BOARDS, T0, scored
+
+pytestmark = pytest.mark.mysql
+
+WAITS = 1.0  # seconds a waiting thread is watched before the lock is released
+FINISHES = 10.0  # seconds a thread that must not wait (or no longer waits) is given
+
+
+@pytest.fixture
+def mysql_db(tmp_path: Path, server_url: Callable[[str], str]) -> Iterator[Database]:
+    """A fresh MySQL/MariaDB database (unique table prefix), dropped afterwards."""
+    database = open_database("mysql", tmp_path, server_url)
+    yield database
+    database.drop()
+
+
+class _Run(threading.Thread):
+    """A daemon thread that keeps what its function returned or raised."""
+
+    def __init__(self, function: Callable[[], Any]) -> None:
+        super().__init__(daemon=True)
+        self.function = function
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            self.result = self.function()
+        except BaseException as exc:  # reported by finished(), in the test's thread
+            self.error = exc
+
+    def finished(self, timeout: float) -> bool:
+        """Return whether the function returned within ``timeout``; re-raise what it raised."""
+        self.join(timeout)
+        if self.error is not None:
+            raise self.error
+        return not self.is_alive()
+
+
+def _rewards(store: SQLAlchemyStore, tenant: str) -> Rewards:
+    return Rewards(
+        store, tenant=tenant, rules=BOARD_RULES, leaderboards=BOARDS, clock=FrozenClock(T0)
+    )
+
+
+def _lock_rows(store: SQLAlchemyStore) -> set[str]:
+    """Return the names of the lock rows in the store's ``meta`` table."""
+    meta = store.tables.meta
+    with store.engine.connect() as conn:
+        query = sa.select(meta.c.name).where(meta.c.name.like("board\\_lock:%"))
+        return set(conn.execute(query).scalars())
+
+
+def _top(rewards: Rewards) -> list[tuple[str, float]]:
+    return [(entry.user, entry.score) for entry in rewards.leaderboard("pts").top(10)]
+
+
+class TestTenantIsolation:
+    def test_exclusive_lock_holds_up_its_own_tenant_only(self, mysql_db: Database) -> None:
+        """While tenant a's board lock is held exclusively, recording board rows in tenant b
+        goes on, and recording board rows in tenant a waits until the lock is released."""
+        store = mysql_db.store()
+        in_a, in_b = _rewards(store, "a"), _rewards(store, "b")
+        with store.engine.connect() as conn:
+            holding = conn.begin()
+            store.for_tenant("a")._boards.lock_exclusively(conn)
+            other = _Run(lambda: in_b.record(scored(1, "bob", 5)))
+            assert other.finished(FINISHES)
+            same = _Run(lambda: in_a.record(scored(2, "ann", 7)))
+            assert not same.finished(WAITS)
+            holding.commit()
+            assert same.finished(FINISHES)
+        assert other.result.credited("bob") == 5
+        assert same.result.credited("ann") == 7
+        assert _top(in_a) == [("ann", 7)]
+        assert _top(in_b) == [("bob", 5)]
+
+    def test_delete_tenant_holds_up_no_other_tenant(self, mysql_db: Database) -> None:
+        """A tenant's deletion, still uncommitted, does not hold up recording board rows in
+        another tenant, and leaves that tenant's rows alone."""
+        store = mysql_db.store()
+        gone, kept = _rewards(store, "gone"), _rewards(store, "kept")
+        gone.record(scored(1, "ann", 3))
+        kept.record(scored(2, "bob", 4))
+        deleting = threading.Event()
+        release = threading.Event()
+        deleters: set[int] = set()
+
+        def delete() -> None:
+            deleters.add(threading.get_ident())
+            gone.store.delete_tenant()
+
+        def pause(_conn: Any) -> None:
+            # In the deleting thread only: after its statements, before its commit.
+            if threading.get_ident() in deleters:
+                deleting.set()
+                release.wait(FINISHES)
+
+        sa.event.listen(store.engine, "commit", pause)
+        try:
+            deleter = _Run(delete)
+            assert deleting.wait(FINISHES)
+            other = _Run(lambda: kept.record(scored(3, "bob", 2)))
+            assert other.finished(FINISHES)
+            same = _Run(lambda: gone.record(scored(4, "cy", 1)))
+            assert not same.finished(WAITS)
+            release.set()
+            assert deleter.finished(FINISHES)
+            assert same.finished(FINISHES)
+        finally:
+            release.set()
+            sa.event.remove(store.engine, "commit", pause)
+        assert _top(kept) == [("bob", 6)]
+        assert _top(gone) == [("cy", 1)]
+
+
+class TestLockRows:
+    def test_first_use_creates_the_row(self, mysql_db: Database) -> None:
+        """Recording board rows in a tenant creates its lock row, one per tenant; the rows
+        list no tenant, and outlive a tenant's deletion, after which recording still works."""
+        store = mysql_db.store()
+        assert _lock_rows(store) == set()
+        first, second = _rewards(store, "first"), _rewards(store, "second.2")
+        first.record(scored(1, "ann", 3))
+        assert _lock_rows(store) == {lock_row_name("first")}
+        second.record(scored(2, "bob", 4))
+        assert _lock_rows(store) == {lock_row_name("first"), lock_row_name("second.2")}
+        assert store.tenants() == ["first", "second.2"]
+        first.store.delete_tenant()
+        assert store.tenants() == ["second.2"]
+        assert _lock_rows(store) == {lock_row_name("first"), lock_row_name("second.2")}
+        first.record(scored(3, "cy", 2))
+        assert _top(first) == [("cy", 2)]
+
+    def test_row_names_fit_for_any_tenant(self) -> None:
+        """A lock row's name fits the 64 characters of ``meta.name``, even for a tenant of
+        64 characters, and differs between tenants."""
+        long = "t" * 64
+        assert len(lock_row_name(long)) <= 64
+        assert lock_row_name(long) != lock_row_name("t" * 63)
+
+    def test_two_exclusive_lockers_of_a_fresh_tenant_take_turns(self, mysql_db: Database) -> None:
+        """Two stores (as two processes) taking the board lock of a tenant that has no lock
+        row yet: the first creates it and holds it, the second waits for its commit."""
+        one, two = mysql_db.store(), mysql_db.store()
+        with one.engine.connect() as first, two.engine.connect() as second:
+            holding = first.begin()
+            one.for_tenant("fresh")._boards.lock_exclusively(first)
+            assert _lock_rows(one) == {lock_row_name("fresh")}
+            second.begin()
+            waiting = _Run(lambda: two.for_tenant("fresh")._boards.lock_exclusively(second))
+            assert not waiting.finished(WAITS)
+            holding.commit()
+            assert waiting.finished(FINISHES)
+            second.rollback()
+
+    def test_missing_row_is_created_again(self, mysql_db: Database) -> None:
+        """A lock row deleted after this process first used it is created again by the next
+        lock (the locking read of a missing row locks nothing), and then excludes."""
+        one, two = mysql_db.store(), mysql_db.store()
+        _rewards(one, "again").record(scored(1, "ann", 3))
+        meta = one.tables.meta
+        with one.engine.begin() as conn:
+            conn.execute(sa.delete(meta).where(meta.c.name == lock_row_name("again")))
+        assert _lock_rows(one) == set()
+        with one.engine.connect() as first, two.engine.connect() as second:
+            holding = first.begin()
+            one.for_tenant("again")._boards.lock_exclusively(first)
+            assert _lock_rows(one) == {lock_row_name("again")}
+            second.begin()
+            waiting = _Run(lambda: two.for_tenant("again")._boards.lock_exclusively(second))
+            assert not waiting.finished(WAITS)
+            holding.commit()
+            assert waiting.finished(FINISHES)
+            second.rollback()
+
+
+class TestHostTransaction:
+    @pytest.mark.parametrize("isolation", ["READ COMMITTED", "REPEATABLE READ"])
+    def test_fresh_tenant_in_a_host_transaction(self, mysql_db: Database, isolation: str) -> None:
+        """Recording board rows of a fresh tenant in a host's transaction works at either
+        level; rolling the host back leaves no reward, while the lock row (created on
+        another connection, committed) stays."""
+        store = mysql_db.store()
+        rewards = _rewards(store, "hosted")
+        host = sa.create_engine(mysql_db.url, isolation_level=isolation)
+        try:
+            with host.connect() as conn:
+                trans = conn.begin()
+                outcome = rewards.record(scored(1, "ann", 4), connection=conn)
+                assert outcome.credited("ann") == 4
+                trans.rollback()
+                trans = conn.begin()
+                rewards.record(scored(2, "bob", 6), connection=conn)
+                trans.commit()
+        finally:
+            host.dispose()
+        assert rewards.balance("ann") == 0
+        assert rewards.activity("s1") is None
+        assert _top(rewards) == [("bob", 6)]
+        assert _lock_rows(store) == {lock_row_name("hosted")}
