@@ -80,6 +80,36 @@ def _lock_rows(store: SQLAlchemyStore) -> set[str]:
         return set(conn.execute(query).scalars())
 
 
+def _take_turns(one: SQLAlchemyStore, two: SQLAlchemyStore, tenant: str) -> None:
+    """Check that ``one`` takes ``tenant``'s board lock exclusively (its lock row then
+    exists) and that ``two`` (as another process) waits for it until ``one`` commits."""
+    with one.engine.connect() as first, two.engine.connect() as second:
+        holding = first.begin()
+        one.for_tenant(tenant)._boards.lock_exclusively(first)
+        assert _lock_rows(one) == {lock_row_name(tenant)}
+        second.begin()
+        waiting = _Run(lambda: two.for_tenant(tenant)._boards.lock_exclusively(second))
+        assert not waiting.finished(WAITS)
+        holding.commit()
+        assert waiting.finished(FINISHES)
+        second.rollback()
+
+
+def _one_tenant_waits(
+    other: Callable[[], Any], same: Callable[[], Any], release: Callable[[], None]
+) -> tuple[Any, Any]:
+    """While a tenant's board lock is held exclusively: check that ``other`` (work in
+    another tenant) finishes, and that ``same`` (work in the locked tenant) waits until
+    ``release()`` ends the lock; return what both returned."""
+    elsewhere = _Run(other)
+    assert elsewhere.finished(FINISHES)
+    waiting = _Run(same)
+    assert not waiting.finished(WAITS)
+    release()
+    assert waiting.finished(FINISHES)
+    return elsewhere.result, waiting.result
+
+
 def _top(rewards: Rewards) -> list[tuple[str, float]]:
     return [(entry.user, entry.score) for entry in rewards.leaderboard("pts").top(10)]
 
@@ -93,14 +123,13 @@ class TestTenantIsolation:
         with store.engine.connect() as conn:
             holding = conn.begin()
             store.for_tenant("a")._boards.lock_exclusively(conn)
-            other = _Run(lambda: in_b.record(scored(1, "bob", 5)))
-            assert other.finished(FINISHES)
-            same = _Run(lambda: in_a.record(scored(2, "ann", 7)))
-            assert not same.finished(WAITS)
-            holding.commit()
-            assert same.finished(FINISHES)
-        assert other.result.credited("bob") == 5
-        assert same.result.credited("ann") == 7
+            other, same = _one_tenant_waits(
+                lambda: in_b.record(scored(1, "bob", 5)),
+                lambda: in_a.record(scored(2, "ann", 7)),
+                holding.commit,
+            )
+        assert other.credited("bob") == 5
+        assert same.credited("ann") == 7
         assert _top(in_a) == [("ann", 7)]
         assert _top(in_b) == [("bob", 5)]
 
@@ -129,13 +158,16 @@ class TestTenantIsolation:
         try:
             deleter = _Run(delete)
             assert deleting.wait(FINISHES)
-            other = _Run(lambda: kept.record(scored(3, "bob", 2)))
-            assert other.finished(FINISHES)
-            same = _Run(lambda: gone.record(scored(4, "cy", 1)))
-            assert not same.finished(WAITS)
-            release.set()
-            assert deleter.finished(FINISHES)
-            assert same.finished(FINISHES)
+
+            def commit() -> None:
+                release.set()
+                assert deleter.finished(FINISHES)
+
+            _one_tenant_waits(
+                lambda: kept.record(scored(3, "bob", 2)),
+                lambda: gone.record(scored(4, "cy", 1)),
+                commit,
+            )
         finally:
             release.set()
             sa.event.remove(store.engine, "commit", pause)
@@ -172,16 +204,7 @@ class TestLockRows:
         """Two stores (as two processes) taking the board lock of a tenant that has no lock
         row yet: the first creates it and holds it, the second waits for its commit."""
         one, two = mysql_db.store(), mysql_db.store()
-        with one.engine.connect() as first, two.engine.connect() as second:
-            holding = first.begin()
-            one.for_tenant("fresh")._boards.lock_exclusively(first)
-            assert _lock_rows(one) == {lock_row_name("fresh")}
-            second.begin()
-            waiting = _Run(lambda: two.for_tenant("fresh")._boards.lock_exclusively(second))
-            assert not waiting.finished(WAITS)
-            holding.commit()
-            assert waiting.finished(FINISHES)
-            second.rollback()
+        _take_turns(one, two, "fresh")
 
     def test_missing_row_is_created_again(self, mysql_db: Database) -> None:
         """A lock row deleted after this process first used it is created again by the next
@@ -192,16 +215,7 @@ class TestLockRows:
         with one.engine.begin() as conn:
             conn.execute(sa.delete(meta).where(meta.c.name == lock_row_name("again")))
         assert _lock_rows(one) == set()
-        with one.engine.connect() as first, two.engine.connect() as second:
-            holding = first.begin()
-            one.for_tenant("again")._boards.lock_exclusively(first)
-            assert _lock_rows(one) == {lock_row_name("again")}
-            second.begin()
-            waiting = _Run(lambda: two.for_tenant("again")._boards.lock_exclusively(second))
-            assert not waiting.finished(WAITS)
-            holding.commit()
-            assert waiting.finished(FINISHES)
-            second.rollback()
+        _take_turns(one, two, "again")
 
 
 class TestHostTransaction:
