@@ -28,8 +28,6 @@ from e2badges.storage._sql_boards import lock_row_name
 from e2badges.storage.sqlalchemy import SQLAlchemyStore
 from e2badges.testing.conformance import BOARD_RULES, BOARDS, T0, scored
 
-pytestmark = pytest.mark.mysql
-
 WAITS = 1.0  # seconds a waiting thread is watched before the lock is released
 FINISHES = 10.0  # seconds a thread that must not wait (or no longer waits) is given
 
@@ -81,18 +79,19 @@ def _lock_rows(store: SQLAlchemyStore) -> set[str]:
 
 
 def _take_turns(one: SQLAlchemyStore, two: SQLAlchemyStore, tenant: str) -> None:
-    """Check that ``one`` takes ``tenant``'s board lock exclusively (its lock row then
-    exists) and that ``two`` (as another process) waits for it until ``one`` commits."""
+    """Check that ``one`` takes ``tenant``'s board lock exclusively, that ``two`` (as
+    another process) waits for it until ``one`` commits, and that the lock row then
+    exists."""
     with one.engine.connect() as first, two.engine.connect() as second:
         holding = first.begin()
         one.for_tenant(tenant)._boards.lock_exclusively(first)
-        assert _lock_rows(one) == {lock_row_name(tenant)}
         second.begin()
         waiting = _Run(lambda: two.for_tenant(tenant)._boards.lock_exclusively(second))
         assert not waiting.finished(WAITS)
         holding.commit()
         assert waiting.finished(FINISHES)
         second.rollback()
+    assert lock_row_name(tenant) in _lock_rows(one)
 
 
 def _one_tenant_waits(
@@ -114,6 +113,7 @@ def _top(rewards: Rewards) -> list[tuple[str, float]]:
     return [(entry.user, entry.score) for entry in rewards.leaderboard("pts").top(10)]
 
 
+@pytest.mark.mysql
 class TestTenantIsolation:
     def test_exclusive_lock_holds_up_its_own_tenant_only(self, mysql_db: Database) -> None:
         """While tenant a's board lock is held exclusively, recording board rows in tenant b
@@ -175,30 +175,50 @@ class TestTenantIsolation:
         assert _top(gone) == [("cy", 1)]
 
 
+def test_row_names_fit_for_any_tenant() -> None:
+    """A lock row's name fits the 64 characters of ``meta.name``, even for a tenant of
+    64 characters, and differs between tenants."""
+    long = "t" * 64
+    assert len(lock_row_name(long)) <= 64
+    assert lock_row_name(long) != lock_row_name("t" * 63)
+
+
+@pytest.mark.mysql
 class TestLockRows:
     def test_first_use_creates_the_row(self, mysql_db: Database) -> None:
-        """Recording board rows in a tenant creates its lock row, one per tenant; the rows
-        list no tenant, and outlive a tenant's deletion, after which recording still works."""
+        """A store creates its own tenant's lock row; recording board rows in another
+        tenant creates that tenant's, one per tenant; the rows list no tenant, and outlive
+        a tenant's deletion, after which recording still works."""
         store = mysql_db.store()
-        assert _lock_rows(store) == set()
+        own = lock_row_name(store.tenant)
+        assert _lock_rows(store) == {own}
         first, second = _rewards(store, "first"), _rewards(store, "second.2")
         first.record(scored(1, "ann", 3))
-        assert _lock_rows(store) == {lock_row_name("first")}
+        assert _lock_rows(store) == {own, lock_row_name("first")}
         second.record(scored(2, "bob", 4))
-        assert _lock_rows(store) == {lock_row_name("first"), lock_row_name("second.2")}
+        both = {own, lock_row_name("first"), lock_row_name("second.2")}
+        assert _lock_rows(store) == both
         assert store.tenants() == ["first", "second.2"]
         first.store.delete_tenant()
         assert store.tenants() == ["second.2"]
-        assert _lock_rows(store) == {lock_row_name("first"), lock_row_name("second.2")}
+        assert _lock_rows(store) == both
         first.record(scored(3, "cy", 2))
         assert _top(first) == [("cy", 2)]
 
-    def test_row_names_fit_for_any_tenant(self) -> None:
-        """A lock row's name fits the 64 characters of ``meta.name``, even for a tenant of
-        64 characters, and differs between tenants."""
-        long = "t" * 64
-        assert len(lock_row_name(long)) <= 64
-        assert lock_row_name(long) != lock_row_name("t" * 63)
+    def test_one_connection_pool(self, mysql_db: Database) -> None:
+        """The first lock of a tenant needs no second connection: on a pool of one
+        connection, recording board rows in fresh tenants works, by the store's own
+        transaction and in a host's transaction on the pool's one connection."""
+        one = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 2}
+        store = mysql_db.store(engine_options=one)
+        own = _rewards(store, "solo")
+        assert own.record(scored(1, "ann", 3)).credited("ann") == 3
+        hosted = _rewards(store, "hosted")
+        with store.engine.connect() as conn, conn.begin():
+            assert hosted.record(scored(2, "bob", 4), connection=conn).credited("bob") == 4
+        assert _top(own) == [("ann", 3)]
+        assert _top(hosted) == [("bob", 4)]
+        assert {lock_row_name("solo"), lock_row_name("hosted")} <= _lock_rows(store)
 
     def test_two_exclusive_lockers_of_a_fresh_tenant_take_turns(self, mysql_db: Database) -> None:
         """Two stores (as two processes) taking the board lock of a tenant that has no lock
@@ -214,25 +234,29 @@ class TestLockRows:
         meta = one.tables.meta
         with one.engine.begin() as conn:
             conn.execute(sa.delete(meta).where(meta.c.name == lock_row_name("again")))
-        assert _lock_rows(one) == set()
+        assert lock_row_name("again") not in _lock_rows(one)
         _take_turns(one, two, "again")
 
 
+@pytest.mark.mysql
 class TestHostTransaction:
     @pytest.mark.parametrize("isolation", ["READ COMMITTED", "REPEATABLE READ"])
     def test_fresh_tenant_in_a_host_transaction(self, mysql_db: Database, isolation: str) -> None:
         """Recording board rows of a fresh tenant in a host's transaction works at either
-        level; rolling the host back leaves no reward, while the lock row (created on
-        another connection, committed) stays."""
+        level (the host's snapshot taken before): the lock row is inserted in the host's
+        transaction, so rolling the host back leaves neither a reward nor the row, and a
+        committed one leaves both."""
         store = mysql_db.store()
         rewards = _rewards(store, "hosted")
         host = sa.create_engine(mysql_db.url, isolation_level=isolation)
         try:
             with host.connect() as conn:
                 trans = conn.begin()
+                conn.execute(sa.select(store.tables.meta.c.name)).all()  # the host's snapshot
                 outcome = rewards.record(scored(1, "ann", 4), connection=conn)
                 assert outcome.credited("ann") == 4
                 trans.rollback()
+                assert lock_row_name("hosted") not in _lock_rows(store)
                 trans = conn.begin()
                 rewards.record(scored(2, "bob", 6), connection=conn)
                 trans.commit()
@@ -241,4 +265,4 @@ class TestHostTransaction:
         assert rewards.balance("ann") == 0
         assert rewards.activity("s1") is None
         assert _top(rewards) == [("bob", 6)]
-        assert _lock_rows(store) == {lock_row_name("hosted")}
+        assert lock_row_name("hosted") in _lock_rows(store)

@@ -51,7 +51,7 @@ from typing import Any, Self
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.engine import Connection, Dialect
 
 from .._erasure import erase_row
 from .._errors import StorageError
@@ -96,27 +96,12 @@ class SQLBoards:
     #: name); set by :meth:`bound`, never part of a statement's text.
     tenant = DEFAULT_TENANT
 
-    @classmethod
-    def on_engine(cls, tables: Tables, engine: Engine, prefix: str) -> Self:
-        """Return the statements for ``engine``'s dialect, creating lock rows on its
-        connections (MySQL/MariaDB, see :meth:`_lock`)."""
-        boards = cls(tables, engine.dialect, prefix)
-        boards._engine = engine
-        return boards
-
     def __init__(self, tables: Tables, dialect: Dialect, prefix: str) -> None:
-        # Statement text is built here from the schema alone (tests/storage/
-        # test_sql_injection.py): the engine comes from on_engine().
         self.tables = tables
         self._prefix = prefix
-        # The store's engine: on MySQL/MariaDB, lock rows are created on a connection
-        # of its own (see _lock), whatever connection the transaction runs on.
-        self._engine: Engine | None = None
         self._lock_params: dict[str, Any] | None = None
         #: Whether the board lock is a row of ``{prefix}meta`` (MySQL/MariaDB).
         self.lock_rows = False
-        # The lock rows known to exist, shared by the copies bound() returns.
-        self._known_rows: set[str] = set()
         self.dialect = name = dialect.name
         self._dbapi_error: type[Exception] = dialect.loaded_dbapi.Error
         self._quote = q = dialect.identifier_preparer.quote
@@ -378,17 +363,15 @@ class SQLBoards:
         """Take the board lock ``sql`` names (shared or exclusive), if the database needs one.
 
         On MySQL/MariaDB the lock is the tenant's row of ``{prefix}meta``, read with
-        ``LOCK IN SHARE MODE`` or ``FOR UPDATE``; it must exist before it is read,
-        because a locking read of a missing row takes no lock at READ COMMITTED (two
-        exclusive lockers would both go on), and at REPEATABLE READ (a host's
-        transaction may run at it) takes a gap lock that an insert of the row on
-        another connection would wait for.  So the first time a store (with the
-        views of :meth:`bound`) locks a tenant's boards, the row is created if
-        missing, in a short transaction of its own on a connection from the store's
-        engine (never in ``conn``'s, which may be the caller's); the lock rows are
-        never deleted.  If the locking read
-        still finds no row (deleted since), the row is created again and read once
-        more; StorageError if it is still missing.
+        ``LOCK IN SHARE MODE`` or ``FOR UPDATE``.  A locking read of a missing row
+        takes no lock at READ COMMITTED (two exclusive lockers would both go on), so
+        when the read finds no row (a tenant's first lock, unless the store created
+        it: see :meth:`create_lock_row`) the row is inserted in this same transaction
+        and read again.  The insert holds the new row exclusively until the
+        transaction ends, so every other locker of the tenant waits for it; two
+        transactions that both found no row may deadlock once (InnoDB picks one,
+        which a store-owned transaction retries).  Nothing here uses a second
+        connection, so a caller's transaction and a one-connection pool work alike.
         """
         if not sql:
             return
@@ -396,37 +379,24 @@ class SQLBoards:
         if not self.lock_rows or params is None:
             conn.exec_driver_sql(sql, params)
             return
-        name: str = params["lock"]
-        if name not in self._known_rows:
-            self._create_lock_row(name)
         if conn.exec_driver_sql(sql, params).first() is not None:
             return
-        self._create_lock_row(name)
+        self.create_lock_row(conn)
         if conn.exec_driver_sql(sql, params).first() is None:
+            name = params["lock"]
             raise StorageError(
                 f"store: the board lock row {name!r} of {self.tables.meta.name} "
-                "is missing after it was created"
+                "is missing after it was inserted"
             )
 
-    def _create_lock_row(self, name: str) -> None:
-        """Create the lock row ``name`` in ``{prefix}meta`` if it is missing, and commit.
-
-        Its own transaction on a connection of the store's engine: a plain read first,
-        so that a row that exists takes no lock at all, then ``INSERT IGNORE`` (a
-        concurrent creator's row is kept).
-        """
-        meta = self.tables.meta
-        if self._engine is None:
-            raise StorageError(
-                f"store: no engine to create the board lock row {name!r} of {meta.name} on"
-            )
-        with self._engine.begin() as side:
-            found = side.execute(select(meta.c.name).where(meta.c.name == name)).first()
-            if found is None:
-                side.execute(insert(meta).prefix_with("IGNORE").values(name=name, value=""))
-        if len(self._known_rows) >= 10_000:
-            self._known_rows.clear()
-        self._known_rows.add(name)
+    def create_lock_row(self, conn: Connection) -> None:
+        """Insert this tenant's board lock row on MySQL/MariaDB if it is missing (see
+        :meth:`_lock`); a row another transaction inserted first is kept.  On the other
+        databases, nothing."""
+        if self.lock_rows and self._lock_params is not None:
+            meta = self.tables.meta
+            row = {"name": self._lock_params["lock"], "value": ""}
+            conn.execute(insert(meta).prefix_with("IGNORE").values(row))
 
     # -- writing -------------------------------------------------------------------
 

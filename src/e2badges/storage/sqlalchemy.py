@@ -555,14 +555,20 @@ class SQLAlchemyStore(Store):
         self._lock: AbstractContextManager[Any] = threading.RLock() if memory else nullcontext()
         try:
             self.tables = self._open(create_schema)
+            # Statement text is built once, from the schema; the tenant is bound as a
+            # parameter.
+            self._ops = ops_for(self.tables, self.engine.dialect).bound(self._tenant)
+            boards = SQLBoards(self.tables, self.engine.dialect, self.table_prefix)
+            self._boards = boards.bound(self._tenant)
+            if boards.lock_rows:
+                # MySQL/MariaDB: this tenant's board lock row, so that the first recording
+                # batches of several processes do not each insert it (see SQLBoards._lock).
+                with _storage_errors("creating the board lock row"), self.engine.begin() as conn:
+                    self._boards.create_lock_row(conn)
         except BaseException:
             if self._owns_engine:
                 self.engine.dispose()
             raise
-        # Statement text is built once, from the schema; the tenant is bound as a parameter.
-        self._ops = ops_for(self.tables, self.engine.dialect).bound(self._tenant)
-        boards = SQLBoards.on_engine(self.tables, self.engine, self.table_prefix)
-        self._boards = boards.bound(self._tenant)
         memberships = _sql_people.MembershipReads(self.tables, self.engine.dialect)
         self._memberships = memberships.bound(self._tenant)
         # SQLite file: leaderboard reads on a connection per thread (see _sql_readers).
