@@ -406,6 +406,27 @@ class TestErrors:
         assert store.count_activities() == 0
         assert rewards.balance("ann") == 0
 
+    def test_person_updates_and_deletions_back_off(
+        self, db: Database, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A deadlock in a person's update or a tenant's deletion is retried after a random
+        pause, as a recording batch is; the change is then stored once."""
+        slept: list[float] = []
+        monkeypatch.setattr("e2badges._retry.time.sleep", slept.append)
+        store = db.store(max_attempts=3)
+        rewards = Rewards(store, rules=RULES)
+        rewards.record(act(1))
+        failures = _fail_statements(store, store.tables.people.name, "UPDATE", times=2)
+        rewards.people.set("ann", display_name="Ann")
+        assert failures == []
+        assert len(slept) == 2
+        assert rewards.people.get("ann").display_name == "Ann"
+        failures = _fail_statements(store, store.tables.ledger.name, "DELETE", times=1)
+        store.delete_tenant()
+        assert failures == []
+        assert len(slept) == 3
+        assert store.tenants() == []
+
     def test_host_transaction_not_retried(self, db: Database) -> None:
         """In the caller's transaction a deadlock is a plain StorageError: the caller decides."""
         store = db.store(max_attempts=3)
@@ -457,11 +478,16 @@ class _FakeDeadlock(Exception):
 
 def _fail_log_inserts(store: SQLAlchemyStore, *, times: int) -> list[int]:
     """Make the next ``times`` log inserts fail as deadlocks; return the list of those left."""
+    return _fail_statements(store, store.tables.log.name, "INSERT", times=times)
+
+
+def _fail_statements(store: SQLAlchemyStore, table: str, verb: str, *, times: int) -> list[int]:
+    """Make the next ``times`` statements that start with ``verb`` and name ``table`` fail
+    as deadlocks; return the list of those left."""
     left = list(range(times))
-    log = store.tables.log.name
 
     def fail(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if left and log in statement and statement.lstrip().upper().startswith("INSERT"):
+        if left and table in statement and statement.lstrip().upper().startswith(verb):
             left.pop()
             raise sa_exc.OperationalError(statement, None, _FakeDeadlock())
 
