@@ -26,6 +26,7 @@ from sql_support import Database, open_database
 from e2badges import FrozenClock, Rewards
 from e2badges.storage._sql_boards import lock_row_name
 from e2badges.storage.sqlalchemy import SQLAlchemyStore
+from e2badges.testing._threads import run_in_threads
 from e2badges.testing.conformance import BOARD_RULES, BOARDS, T0, scored
 
 WAITS = 1.0  # seconds a waiting thread is watched before the lock is released
@@ -204,6 +205,27 @@ class TestLockRows:
         assert _lock_rows(store) == both
         first.record(scored(3, "cy", 2))
         assert _top(first) == [("cy", 2)]
+
+    def test_first_locks_of_a_fresh_tenant_at_once(self, mysql_db: Database) -> None:
+        """Six stores (as six processes) lock a fresh tenant's boards for the first time at
+        once, one of them to opt a person out: each finds no row, and however their
+        inserts of it interleave, every batch is recorded exactly once and the opted-out
+        person is off the board."""
+        stores = [mysql_db.store() for _ in range(6)]
+        start = threading.Barrier(len(stores))
+
+        def first_lock(i: int) -> None:
+            rewards = _rewards(stores[i], "fresh")
+            start.wait(FINISHES)
+            if i == 0:
+                rewards.set_leaderboard_opt_out("u0")
+            rewards.record_many([scored(10 * i + k, f"u{i}", 1) for k in range(3)])
+
+        run_in_threads(first_lock, range(len(stores)))
+        rewards = _rewards(stores[0], "fresh")
+        assert _top(rewards) == [(f"u{i}", 3) for i in range(1, 6)]
+        assert [rewards.balance(f"u{i}") for i in range(6)] == [3] * 6
+        assert lock_row_name("fresh") in _lock_rows(stores[0])
 
     def test_one_connection_pool(self, mysql_db: Database) -> None:
         """The first lock of a tenant needs no second connection: on a pool of one
