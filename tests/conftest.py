@@ -71,14 +71,30 @@ def server_url_for(name: str) -> str:
         _probed[url] = _probe(url)
     reason = _probed[url]
     if reason is not None:
-        message = f"the {name} server ({variable}) does not answer: {reason}"
-        if in_ci():
-            pytest.fail(f"{message}; under CI=true server tests must run, not skip")
-        pytest.skip(message)
+        _skip_or_fail(f"the {name} server ({variable}) does not answer: {reason}")
     return url
+
+
+def _skip_or_fail(message: str) -> None:
+    """Skip the test with ``message``, or fail it under CI=true."""
+    if in_ci():
+        pytest.fail(f"{message}; under CI=true server tests must run, not skip")
+    pytest.skip(message)
 
 
 @pytest.fixture(scope="session")
 def server_url() -> Callable[[str], str]:
     """Return ``server_url(name)``: a live server's URL, or a skip (a failure in CI)."""
     return server_url_for
+
+
+@pytest.fixture(scope="session")
+def server_has() -> Callable[[bool, str], None]:
+    """Return ``server_has(present, what)``: nothing if the server has ``what``, else a
+    skip naming it (a failure in CI)."""
+
+    def need(present: bool, what: str) -> None:
+        if not present:
+            _skip_or_fail(f"the server has no {what}")
+
+    return need

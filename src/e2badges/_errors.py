@@ -167,8 +167,9 @@ class PluginError(E2BadgesError, RuntimeError):
 class TransientStorageError(StorageError):
     """A recording transaction failed for a reason a retry may cure; nothing was stored.
 
-    Raised for deadlocks, serialization failures, lock timeouts and lost
-    connections, only when the store owned the transaction (so everything was
+    Raised for deadlocks, serialization failures, lock timeouts, MariaDB's
+    snapshot conflicts (error 1020) and lost connections, only when the store owned
+    the transaction (so everything was
     rolled back).  Rewards retries such a batch up to ``store.max_attempts`` times.
     """
 

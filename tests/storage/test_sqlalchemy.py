@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -396,6 +396,17 @@ class TestErrors:
         assert store.count_activities() == 3
         assert rewards.balance("ann") == 5
 
+    def test_snapshot_conflicts_retried(self, db: Database) -> None:
+        """MariaDB's error 1020 (a row changed since the snapshot) in the store's own
+        transaction is retried like a deadlock; the batch is stored once."""
+        store = db.store(max_attempts=2)
+        rewards = Rewards(store, rules=RULES)
+        log = store.tables.log.name
+        failures = _fail_statements(store, log, "INSERT", times=1, error=_FakeSnapshotConflict)
+        assert rewards.record(act(1)).credited("ann") == 2
+        assert failures == []
+        assert store.count_activities() == 1
+
     def test_retries_are_bounded(self, db: Database) -> None:
         """After max_attempts transient failures the error goes through and nothing is stored."""
         store = db.store(max_attempts=2)
@@ -481,15 +492,33 @@ def _fail_log_inserts(store: SQLAlchemyStore, *, times: int) -> list[int]:
     return _fail_statements(store, store.tables.log.name, "INSERT", times=times)
 
 
-def _fail_statements(store: SQLAlchemyStore, table: str, verb: str, *, times: int) -> list[int]:
+class _FakeSnapshotConflict(Exception):
+    """Looks like MariaDB's error 1020 to the store: snapshot isolation refused a locking
+    read of a row changed since the snapshot."""
+
+    sqlstate = "HY000"
+
+    def __init__(self) -> None:
+        super().__init__("Record has changed since last read (injected)")
+        self.args = (1020, "Record has changed since last read (injected)")
+
+
+def _fail_statements(
+    store: SQLAlchemyStore,
+    table: str,
+    verb: str,
+    *,
+    times: int,
+    error: Callable[[], Exception] = _FakeDeadlock,
+) -> list[int]:
     """Make the next ``times`` statements that start with ``verb`` and name ``table`` fail
-    as deadlocks; return the list of those left."""
+    with ``error()`` (a deadlock); return the list of those left."""
     left = list(range(times))
 
     def fail(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if left and table in statement and statement.lstrip().upper().startswith(verb):
             left.pop()
-            raise sa_exc.OperationalError(statement, None, _FakeDeadlock())
+            raise sa_exc.OperationalError(statement, None, error())
 
     event.listen(store.engine, "before_cursor_execute", fail)
     return left

@@ -266,6 +266,20 @@ class MySQLOps(_ValuesOps):
     # IN lists are split so that no statement nears max_allowed_packet.
     chunk = 5000
 
+    #: Whether the store's own transactions ask for READ COMMITTED themselves: set
+    #: when the store was given an engine whose connections run at another level
+    #: (an engine the store creates runs at READ COMMITTED on every connection).
+    read_committed_per_transaction = False
+
+    def begin(self, conn: Connection, *, joined: bool) -> None:
+        if self.read_committed_per_transaction and not joined:
+            # The first statement of the store's transaction, so it applies to it: at
+            # REPEATABLE READ gap locks deadlock concurrent upserts, and MariaDB
+            # 11.6.2+ (innodb_snapshot_isolation) refuses a locking read of a row
+            # changed since the snapshot (error 1020, "Record has changed since last
+            # read") where READ COMMITTED reads the latest row.
+            conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+
     def __init__(self, tables: Tables, dialect: Dialect) -> None:
         super().__init__(tables, dialect)
         a, lg, st = self.t_activities, self.t_log, self.t_state

@@ -20,7 +20,7 @@ from collections.abc import (
     Mapping,
     Sequence,
 )
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -62,7 +62,16 @@ from ._codec import (
     utc_offset,
 )
 from ._sql_boards import SQLBoards
-from ._sql_dialects import ActivityRow, LedgerRow, LogRow, SQLOps, StateRow, ops_for, storage_key
+from ._sql_dialects import (
+    ActivityRow,
+    LedgerRow,
+    LogRow,
+    MySQLOps,
+    SQLOps,
+    StateRow,
+    ops_for,
+    storage_key,
+)
 from ._sql_readers import readers_for
 from ._sql_schema import (
     SCHEMA_VERSION,
@@ -92,7 +101,10 @@ _DRIVERS: dict[str, tuple[str, str, str | None]] = {
 
 # SQLSTATEs (PostgreSQL) and error numbers (MySQL/MariaDB) that a retry may cure.
 _TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
-_TRANSIENT_MYSQL = frozenset({1205, 1213})
+# 1020: MariaDB's snapshot isolation (REPEATABLE READ) refused a locking read of a row
+# changed since the snapshot; the store's own transactions run at READ COMMITTED,
+# where it cannot happen, but the rollback makes a retry safe if it does.
+_TRANSIENT_MYSQL = frozenset({1020, 1205, 1213})
 
 _PAGE = 1000
 _ID_CHUNK = 500  # ids per IN list when claiming given notifications
@@ -232,6 +244,25 @@ def _storage_error(
     if retryable and _transient(exc):
         return TransientStorageError(message)
     return StorageError(message)
+
+
+@contextmanager
+def _savepoint(nested: Any) -> Iterator[None]:
+    """Run the block in ``nested``, a savepoint just begun in the caller's transaction:
+    released when the block ends, rolled back when it raises.
+
+    If rolling back fails, the block's own error goes through, not the rollback's:
+    InnoDB ends the whole transaction on a deadlock or a snapshot conflict (error
+    1020), savepoints included, and the caller must see that error ("Deadlock
+    found"), not "SAVEPOINT does not exist".
+    """
+    try:
+        yield
+    except BaseException:
+        with suppress(sa_exc.DBAPIError):
+            nested.rollback()
+        raise
+    nested.commit()
 
 
 class _PeriodReading:
@@ -557,7 +588,12 @@ class SQLAlchemyStore(Store):
             self.tables = self._open(create_schema)
             # Statement text is built once, from the schema; the tenant is bound as a
             # parameter.
-            self._ops = ops_for(self.tables, self.engine.dialect).bound(self._tenant)
+            ops = ops_for(self.tables, self.engine.dialect)
+            if isinstance(ops, MySQLOps) and not self._owns_engine:
+                with self.engine.connect() as conn:
+                    level = conn.get_isolation_level()
+                ops.read_committed_per_transaction = level != "READ COMMITTED"
+            self._ops = ops.bound(self._tenant)
             boards = SQLBoards(self.tables, self.engine.dialect, self.table_prefix)
             self._boards = boards.bound(self._tenant)
             if boards.lock_rows:
@@ -642,7 +678,9 @@ class SQLAlchemyStore(Store):
         Without ``connection`` the store begins and commits its own transaction.
         With a Connection or an ORM Session, the work joins the caller's
         transaction inside a savepoint: nothing is committed until the caller
-        commits, and a failure leaves the caller's own work untouched.
+        commits, and a failure leaves the caller's own work untouched, unless the
+        database itself ended the whole transaction (InnoDB does on a deadlock or an
+        error 1020; see _savepoint).
         """
         if options:
             raise TypeError(f"unknown transaction options: {', '.join(sorted(options))}")
@@ -661,7 +699,7 @@ class SQLAlchemyStore(Store):
                 conn = connection
                 self._check_joined(conn)
                 self._ops.begin(conn, joined=True)
-                with conn.begin_nested():
+                with _savepoint(conn.begin_nested()):
                     yield _SQLTransaction(
                         self._ops, self._boards, conn, people=self._memberships, commits=False
                     )
@@ -676,7 +714,7 @@ class SQLAlchemyStore(Store):
             conn = session_connection()
             self._check_joined(conn)
             self._ops.begin(conn, joined=True)
-            with connection.begin_nested():
+            with _savepoint(connection.begin_nested()):
                 yield _SQLTransaction(
                     self._ops, self._boards, conn, people=self._memberships, commits=False
                 )
