@@ -97,8 +97,24 @@ class SQLOps:
             other.rollups = self.rollups.bound(tenant)
         return other
 
+    #: Whether the store's own transactions ask for READ COMMITTED themselves (see
+    #: begin): set when the store finds its engine's connections at another level.
+    read_committed_per_transaction = False
+
     def begin(self, conn: Connection, *, joined: bool) -> None:
-        """Prepare a transaction the store just began (or joined) for writing."""
+        """Prepare a transaction the store just began (or joined) for writing.
+
+        On PostgreSQL and MySQL/MariaDB the store's own transactions run at READ
+        COMMITTED, where a locking read sees the latest committed row.  At
+        REPEATABLE READ, PostgreSQL fails a transaction whose locked row another
+        one changed since its snapshot (a serialization failure), MariaDB 11.6.2+
+        does too (error 1020, ``innodb_snapshot_isolation``) and MySQL's gap locks
+        deadlock concurrent upserts: retries that concurrent recordings for one
+        person can use up.  So on connections at another level, the first statement
+        of each transaction of the store's own asks for READ COMMITTED.
+        """
+        if self.read_committed_per_transaction and not joined:
+            conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
 
     def claim(self, conn: Connection, rows: Sequence[ActivityRow]) -> Sequence[str]:
         """Insert activity rows whose id is new (sorted by id); return ids that may exist."""
@@ -265,20 +281,6 @@ class MySQLOps(_ValuesOps):
 
     # IN lists are split so that no statement nears max_allowed_packet.
     chunk = 5000
-
-    #: Whether the store's own transactions ask for READ COMMITTED themselves: set
-    #: when the store was given an engine whose connections run at another level
-    #: (an engine the store creates runs at READ COMMITTED on every connection).
-    read_committed_per_transaction = False
-
-    def begin(self, conn: Connection, *, joined: bool) -> None:
-        if self.read_committed_per_transaction and not joined:
-            # The first statement of the store's transaction, so it applies to it: at
-            # REPEATABLE READ gap locks deadlock concurrent upserts, and MariaDB
-            # 11.6.2+ (innodb_snapshot_isolation) refuses a locking read of a row
-            # changed since the snapshot (error 1020, "Record has changed since last
-            # read") where READ COMMITTED reads the latest row.
-            conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
 
     def __init__(self, tables: Tables, dialect: Dialect) -> None:
         super().__init__(tables, dialect)

@@ -62,16 +62,7 @@ from ._codec import (
     utc_offset,
 )
 from ._sql_boards import SQLBoards
-from ._sql_dialects import (
-    ActivityRow,
-    LedgerRow,
-    LogRow,
-    MySQLOps,
-    SQLOps,
-    StateRow,
-    ops_for,
-    storage_key,
-)
+from ._sql_dialects import ActivityRow, LedgerRow, LogRow, SQLOps, StateRow, ops_for, storage_key
 from ._sql_readers import readers_for
 from ._sql_schema import (
     SCHEMA_VERSION,
@@ -589,7 +580,10 @@ class SQLAlchemyStore(Store):
             # Statement text is built once, from the schema; the tenant is bound as a
             # parameter.
             ops = ops_for(self.tables, self.engine.dialect)
-            if isinstance(ops, MySQLOps) and not self._owns_engine:
+            if self._dialect != "sqlite":
+                # An engine the store creates runs MySQL at READ COMMITTED, and
+                # PostgreSQL's default is READ COMMITTED; a given engine, or a server
+                # whose default is another level, may not (see SQLOps.begin).
                 with self.engine.connect() as conn:
                     level = conn.get_isolation_level()
                 ops.read_committed_per_transaction = level != "READ COMMITTED"
