@@ -15,13 +15,12 @@ must not wait is given ten seconds to finish (InnoDB's lock wait timeout is 50).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sql_support import Database, open_database
+from sql_support import Database
 
 from e2badges import FrozenClock, Rewards
 from e2badges.storage._sql_boards import lock_row_name
@@ -31,14 +30,6 @@ from e2badges.testing.conformance import BOARD_RULES, BOARDS, T0, scored
 
 WAITS = 1.0  # seconds a waiting thread is watched before the lock is released
 FINISHES = 10.0  # seconds a thread that must not wait (or no longer waits) is given
-
-
-@pytest.fixture
-def mysql_db(tmp_path: Path, server_url: Callable[[str], str]) -> Iterator[Database]:
-    """A fresh MySQL/MariaDB database (unique table prefix), dropped afterwards."""
-    database = open_database("mysql", tmp_path, server_url)
-    yield database
-    database.drop()
 
 
 class _Run(threading.Thread):

@@ -35,20 +35,6 @@ USERS = 60  # few people and few scores: many moves, ties and shared count rows
 BATCH = 20
 
 
-@pytest.fixture(
-    params=[
-        pytest.param("postgresql", marks=pytest.mark.postgresql, id="postgresql"),
-        pytest.param("mysql", marks=pytest.mark.mysql, id="mysql"),
-    ]
-)
-def server_db(
-    request: pytest.FixtureRequest, tmp_path: Path, server_url: Callable[[str], str]
-) -> Iterator[Database]:
-    database = open_database(request.param, tmp_path, server_url)
-    yield database
-    database.drop()
-
-
 def recount(store: SQLAlchemyStore) -> tuple[dict[tuple[str, str], list[BoardRow]], set[str]]:
     """Return the listed rows of every board and period, by brute force, and the opt-outs."""
     t = store.tables

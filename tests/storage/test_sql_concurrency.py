@@ -13,14 +13,11 @@ from __future__ import annotations
 import functools
 import multiprocessing
 from collections import defaultdict
-from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
-from sql_support import Database, open_database
+from sql_support import Database
 from sql_workers import PREPARED, RULES, activities_for, record_stream, stream_for
 
 from e2badges import Activity, Rewards
@@ -35,20 +32,6 @@ BATCH = 200
 USERS = 1_000
 DAYS = 2
 BUDGETS = {("comment", "person"): 10, ("vote", "pair"): 6, ("vote", "person"): 12}
-
-
-@pytest.fixture(
-    params=[
-        pytest.param("postgresql", marks=pytest.mark.postgresql, id="postgresql"),
-        pytest.param("mysql", marks=pytest.mark.mysql, id="mysql"),
-    ]
-)
-def server_db(
-    request: pytest.FixtureRequest, tmp_path: Path, server_url: Callable[[str], str]
-) -> Iterator[Database]:
-    database = open_database(request.param, tmp_path, server_url)
-    yield database
-    database.drop()
 
 
 @functools.cache

@@ -12,13 +12,12 @@ there; off by default, but settable, on the 10.11 CI server, and the tests turn 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sql_support import Database, open_database
+from sql_support import Database
 
 from e2badges import FrozenClock, Rewards, StorageError, TransientStorageError
 from e2badges.storage.sqlalchemy import SQLAlchemyStore
@@ -26,29 +25,6 @@ from e2badges.testing._threads import run_in_threads
 from e2badges.testing.conformance import BOARD_RULES, BOARDS, T0, scored
 
 SET_READ_COMMITTED = "SET TRANSACTION ISOLATION LEVEL READ COMMITTED"
-
-
-@pytest.fixture
-def mysql_db(tmp_path: Path, server_url: Callable[[str], str]) -> Iterator[Database]:
-    """A fresh MySQL/MariaDB database (unique table prefix), dropped afterwards."""
-    database = open_database("mysql", tmp_path, server_url)
-    yield database
-    database.drop()
-
-
-@pytest.fixture(
-    params=[
-        pytest.param("postgresql", marks=pytest.mark.postgresql),
-        pytest.param("mysql", marks=pytest.mark.mysql),
-    ]
-)
-def server_db(
-    request: pytest.FixtureRequest, tmp_path: Path, server_url: Callable[[str], str]
-) -> Iterator[Database]:
-    """A fresh database (unique table prefix) on each server, dropped afterwards."""
-    database = open_database(request.param, tmp_path, server_url)
-    yield database
-    database.drop()
 
 
 def _engine(db: Database, isolation: str) -> sa.Engine:
