@@ -19,7 +19,13 @@ import pytest
 import sqlalchemy as sa
 from sql_support import Database
 
-from e2badges import FrozenClock, Rewards, StorageError, TransientStorageError
+from e2badges import (
+    ConfigurationError,
+    FrozenClock,
+    Rewards,
+    StorageError,
+    TransientStorageError,
+)
 from e2badges.storage.sqlalchemy import SQLAlchemyStore
 from e2badges.testing._threads import run_in_threads
 from e2badges.testing.conformance import BOARD_RULES, BOARDS, T0, scored
@@ -107,6 +113,9 @@ def test_read_committed_asked_only_when_needed(
         assert (sent[0] == SET_READ_COMMITTED) is asked
         assert sent.count(SET_READ_COMMITTED) == int(asked)
         sent.clear()
+        assert rewards.balance("ann") == 2  # a read of the store's own
+        assert (sent[0] == SET_READ_COMMITTED) is asked
+        sent.clear()
         with engine.connect() as conn, conn.begin():
             rewards.record(scored(2, "ann", 3), connection=conn)
         assert SET_READ_COMMITTED not in sent
@@ -159,3 +168,55 @@ def test_host_transaction_conflict_names_its_cause(
         host.dispose()
     assert rewards.balance("ann") == 2
     assert rewards.activity("s3") is None
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"isolation_level": "AUTOCOMMIT"}, {"connect_args": {"autocommit": True}}],
+    ids=["isolation_level", "driver"],
+)
+def test_autocommit_engines_refused(server_db: Database, options: dict[str, Any]) -> None:
+    """An engine whose connections run in autocommit mode (where a batch would not be one
+    transaction, nor its row locks held) is refused before anything is written; the same
+    engine with READ COMMITTED asked of it works."""
+    engine = sa.create_engine(server_db.url, **options)
+    try:
+        with pytest.raises(ConfigurationError, match="engine: runs its connections in autocommit"):
+            SQLAlchemyStore(engine, table_prefix=server_db.prefix)
+        names = sa.inspect(engine).get_table_names()
+        assert [n for n in names if n.startswith(server_db.prefix)] == []
+        store = _store(server_db, engine.execution_options(isolation_level="READ COMMITTED"))
+        rewards = _rewards(store)
+        rewards.record_many([scored(1, "ann", 2), scored(2, "ann", 3)])
+        assert rewards.balance("ann") == 5
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.mysql
+def test_serializable_reads_do_not_wait_for_writers(mysql_db: Database) -> None:
+    """On a SERIALIZABLE engine InnoDB turns every plain read of a transaction into a
+    locking one: the store's reads run at READ COMMITTED, so a leaderboard or balance
+    read does not wait for a writer's row locks (it failed after the lock wait timeout,
+    or deadlocked with writers, before)."""
+    engine = sa.create_engine(mysql_db.url, isolation_level="SERIALIZABLE")
+
+    @sa.event.listens_for(engine, "connect")
+    def short_waits(dbapi_connection: Any, _record: Any) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET SESSION innodb_lock_wait_timeout = 1")
+
+    try:
+        store = _store(mysql_db, engine)
+        rewards = _rewards(store)
+        rewards.record_many([scored(1, "ann", 3), scored(2, "bob", 5)])
+        board = rewards.leaderboard("pts")
+        with engine.connect() as writer, writer.begin():
+            writer.exec_driver_sql(f"SELECT * FROM {store.tables.board_rows.name} FOR UPDATE").all()
+            writer.exec_driver_sql(f"SELECT * FROM {store.tables.state.name} FOR UPDATE").all()
+            assert [(e.user, e.score) for e in board.top(10)] == [("bob", 5), ("ann", 3)]
+            assert board.rank("ann") == 2
+            assert [e.user for e in board.around("ann", 3)] == ["bob", "ann"]
+            assert rewards.balance("ann") == 3
+    finally:
+        engine.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -461,6 +462,43 @@ class TestErrors:
                 rewards.record(act(1))  # blocks until the timer releases the lock
                 timer.join()
             assert rewards.balance("ann") == 2
+
+    def test_sqlite_recipe_engine_takes_the_write_lock_first(self, tmp_path: Path) -> None:
+        """On an engine set up with SQLAlchemy's recipe for pysqlite transactions (driver
+        autocommit, a deferred BEGIN on the engine's "begin" event), the store's own
+        transaction still takes the write lock first: it waits for another writer, who
+        commits meanwhile, instead of failing at its first write on a stale snapshot."""
+        path = tmp_path / "recipe.db"
+        engine = sa.create_engine(f"sqlite:///{path}", connect_args={"timeout": 5})
+
+        @event.listens_for(engine, "connect")
+        def autocommit_driver(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None
+            dbapi_connection.execute("PRAGMA journal_mode=WAL")
+
+        @event.listens_for(engine, "begin")
+        def deferred_begin(conn: sa.Connection) -> None:
+            conn.exec_driver_sql("BEGIN")
+
+        try:
+            with SQLAlchemyStore(engine, max_attempts=1) as store:
+                rewards = Rewards(store, rules=RULES)
+                rewards.record(act(1))
+                other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+                try:
+                    other.execute("BEGIN IMMEDIATE")
+                    other.execute(f"DELETE FROM {store.tables.meta.name} WHERE name = 'x'")
+                    timer = threading.Timer(0.3, other.execute, ("COMMIT",))
+                    timer.start()
+                    try:
+                        rewards.record(act(2))  # waits for the lock, then writes
+                    finally:
+                        timer.join()
+                finally:
+                    other.close()
+                assert rewards.balance("ann") == 4
+        finally:
+            engine.dispose()
 
     def test_sqlite_busy_is_transient(self, tmp_path: Path) -> None:
         """A SQLite writer still locked out after busy_timeout gets TransientStorageError."""

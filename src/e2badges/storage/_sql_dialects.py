@@ -98,23 +98,31 @@ class SQLOps:
         return other
 
     #: Whether the store's own transactions ask for READ COMMITTED themselves (see
-    #: begin): set when the store finds its engine's connections at another level.
+    #: read_committed): set when the store finds its engine's connections at another
+    #: level.
     read_committed_per_transaction = False
 
-    def begin(self, conn: Connection, *, joined: bool) -> None:
-        """Prepare a transaction the store just began (or joined) for writing.
+    def read_committed(self, conn: Connection) -> None:
+        """Make the transaction ``conn`` is about to begin run at READ COMMITTED, if the
+        engine's connections run at another level (the first statement of a
+        transaction of the store's own, for its writes and its reads).
 
-        On PostgreSQL and MySQL/MariaDB the store's own transactions run at READ
-        COMMITTED, where a locking read sees the latest committed row.  At
-        REPEATABLE READ, PostgreSQL fails a transaction whose locked row another
-        one changed since its snapshot (a serialization failure), MariaDB 11.6.2+
-        does too (error 1020, ``innodb_snapshot_isolation``) and MySQL's gap locks
-        deadlock concurrent upserts: retries that concurrent recordings for one
-        person can use up.  So on connections at another level, the first statement
-        of each transaction of the store's own asks for READ COMMITTED.
+        At READ COMMITTED a locking read sees the latest committed row and a plain
+        read locks nothing.  At REPEATABLE READ, PostgreSQL fails a transaction whose
+        locked row another one changed since its snapshot (a serialization failure),
+        MariaDB 11.6.2+ does too (error 1020, ``innodb_snapshot_isolation``) and
+        MySQL's gap locks deadlock concurrent upserts: retries that concurrent
+        recordings for one person can use up.  At SERIALIZABLE, InnoDB makes every
+        plain read a locking one, and leaderboard reads deadlock with the writers.
         """
-        if self.read_committed_per_transaction and not joined:
+        if self.read_committed_per_transaction:
             conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+
+    def begin(self, conn: Connection, *, joined: bool) -> None:
+        """Prepare a transaction the store just began (or joined) for writing: a
+        transaction of the store's own runs at READ COMMITTED (see read_committed)."""
+        if not joined:
+            self.read_committed(conn)
 
     def claim(self, conn: Connection, rows: Sequence[ActivityRow]) -> Sequence[str]:
         """Insert activity rows whose id is new (sorted by id); return ids that may exist."""
@@ -366,6 +374,13 @@ class SQLiteOps(_ValuesOps):
 
     def begin(self, conn: Connection, *, joined: bool) -> None:
         raw: Any = conn.connection.dbapi_connection
+        if raw.in_transaction and not joined:
+            # The store's own transaction, already begun by the engine: SQLAlchemy's
+            # recipe for pysqlite (driver autocommit, and BEGIN on the engine's "begin"
+            # event) sends a deferred BEGIN, in which nothing has run yet.  A deferred
+            # transaction takes the write lock at its first write, and fails at once,
+            # without waiting, if another writer holds it; end it and begin again.
+            conn.exec_driver_sql("COMMIT")
         if not raw.in_transaction:
             # Take the write lock now: a deferred transaction that reads first and
             # writes later fails with SQLITE_BUSY instead of waiting its turn.

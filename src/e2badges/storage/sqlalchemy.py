@@ -576,17 +576,13 @@ class SQLAlchemyStore(Store):
         # An in-memory SQLite database is one shared connection: one user at a time.
         self._lock: AbstractContextManager[Any] = threading.RLock() if memory else nullcontext()
         try:
+            # Before anything is written: an engine in autocommit mode is refused.
+            other_level = self._dialect != "sqlite" and self._check_transactions()
             self.tables = self._open(create_schema)
             # Statement text is built once, from the schema; the tenant is bound as a
             # parameter.
             ops = ops_for(self.tables, self.engine.dialect)
-            if self._dialect != "sqlite":
-                # An engine the store creates runs MySQL at READ COMMITTED, and
-                # PostgreSQL's default is READ COMMITTED; a given engine, or a server
-                # whose default is another level, may not (see SQLOps.begin).
-                with self.engine.connect() as conn:
-                    level = conn.get_isolation_level()
-                ops.read_committed_per_transaction = level != "READ COMMITTED"
+            ops.read_committed_per_transaction = other_level
             self._ops = ops.bound(self._tenant)
             boards = SQLBoards(self.tables, self.engine.dialect, self.table_prefix)
             self._boards = boards.bound(self._tenant)
@@ -604,6 +600,32 @@ class SQLAlchemyStore(Store):
         # SQLite file: leaderboard reads on a connection per thread (see _sql_readers).
         self._readers = readers_for(self.engine)
         self._owns_readers = True
+
+    def _check_transactions(self) -> bool:
+        """Refuse an engine whose connections run in autocommit mode (PostgreSQL,
+        MySQL/MariaDB); return whether they run at another level than READ COMMITTED.
+
+        An engine the store creates runs MySQL at READ COMMITTED, and PostgreSQL's
+        default is READ COMMITTED; a given engine, or a server whose default is
+        another level, may not (see SQLOps.read_committed).  In autocommit mode
+        (``isolation_level="AUTOCOMMIT"``, or the driver's ``autocommit``) a
+        transaction begins nothing: every statement would commit by itself, and
+        the row locks that keep concurrent recordings exact would end with it.
+        """
+        with _storage_errors("opening the database"), self.engine.connect() as conn:
+            driver: Any = conn.connection.dbapi_connection
+            autocommit = driver.autocommit if self._dialect == "postgresql" else None
+            if autocommit is None:
+                autocommit = driver.get_autocommit()  # PyMySQL
+            if autocommit:
+                raise ConfigurationError(
+                    "engine",
+                    "runs its connections in autocommit mode, where a batch would not be "
+                    "one transaction; give the store an engine with transactions, e.g. "
+                    'engine.execution_options(isolation_level="READ COMMITTED")',
+                    subject="SQLAlchemyStore",
+                )
+            return conn.get_isolation_level() != "READ COMMITTED"
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> SQLAlchemyStore:
@@ -726,6 +748,7 @@ class SQLAlchemyStore(Store):
     @contextmanager
     def _reading(self, action: str) -> Iterator[Connection]:
         with _storage_errors(action), self._lock, self.engine.connect() as conn:
+            self._ops.read_committed(conn)
             yield conn
 
     @contextmanager
@@ -742,6 +765,7 @@ class SQLAlchemyStore(Store):
         try:
             with self._lock, self.engine.connect() as conn:
                 if self._dialect != "postgresql":
+                    self._ops.read_committed(conn)  # MySQL/MariaDB (SQLite: never)
                     yield conn
                     return
                 driver = conn.connection.dbapi_connection
