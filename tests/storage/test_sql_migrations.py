@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -174,6 +176,37 @@ class TestMigrations:
                 assert conn.execute(sa.text("SELECT 1")).scalar() == 1
         finally:
             engine.dispose()
+
+    def test_schema_committed_before_its_lock_ends(self, server_db: Database) -> None:
+        """A store creating the schema commits it before its schema lock ends: a second
+        store that takes the lock while the first one's COMMIT is on its way finds the
+        schema, instead of creating it again (on MySQL/MariaDB, whose named lock outlives
+        no transaction, it failed with a duplicate schema_version row)."""
+        engine = sa.create_engine(server_db.url)
+        committing = threading.Event()
+
+        @sa.event.listens_for(engine, "commit")
+        def slow_commit(_conn: sa.Connection) -> None:
+            if not committing.is_set():
+                committing.set()
+                time.sleep(0.5)  # the COMMIT of the schema, slow to reach the server
+
+        opened: list[str] = []
+
+        def second() -> None:
+            committing.wait(10)
+            server_db.store()
+            opened.append("second")
+
+        other = threading.Thread(target=second)
+        other.start()
+        try:
+            server_db.stores.append(SQLAlchemyStore(engine, table_prefix=server_db.prefix))
+        finally:
+            other.join(10)
+            engine.dispose()
+        assert opened == ["second"]
+        assert schema_version(server_db.url, table_prefix=server_db.prefix) == SCHEMA_VERSION
 
 
 class TestCommandLine:

@@ -37,28 +37,27 @@ def run_upgrade(engine: Engine, prefix: str, revision: str = "head") -> int:
     except ImportError as exc:  # pragma: no cover - the dev extra installs alembic
         raise MissingDependencyError("alembic", "alembic") from exc
 
-    with engine.connect() as conn:
-        with schema_lock(conn, prefix):
-            config = Config()
-            config.set_main_option("script_location", SCRIPT_LOCATION)
-            attributes: dict[str, Any] = config.attributes
-            attributes["connection"] = conn
-            attributes["table_prefix"] = prefix
-            tables = build_tables(prefix, conn.dialect)
-            version = read_version(conn, tables)
-            if version is not None and version > SCHEMA_VERSION:
-                raise SchemaVersionError(
-                    version,
-                    SCHEMA_VERSION,
-                    prefix=prefix,
-                    hint="upgrade e2badges before migrating this database",
-                )
-            if version is not None and not inspect(conn).has_table(f"{prefix}alembic_version"):
-                command.stamp(config, revision_of(version))
-            try:
-                command.upgrade(config, revision)
-            except CommandError as exc:
-                raise StorageError(f"store: migration failed: {exc}") from exc
-            version = read_version(conn, tables)
-        conn.commit()
+    with engine.connect() as conn, schema_lock(conn, prefix):
+        config = Config()
+        config.set_main_option("script_location", SCRIPT_LOCATION)
+        attributes: dict[str, Any] = config.attributes
+        attributes["connection"] = conn
+        attributes["table_prefix"] = prefix
+        tables = build_tables(prefix, conn.dialect)
+        version = read_version(conn, tables)
+        if version is not None and version > SCHEMA_VERSION:
+            raise SchemaVersionError(
+                version,
+                SCHEMA_VERSION,
+                prefix=prefix,
+                hint="upgrade e2badges before migrating this database",
+            )
+        if version is not None and not inspect(conn).has_table(f"{prefix}alembic_version"):
+            command.stamp(config, revision_of(version))
+        try:
+            command.upgrade(config, revision)
+        except CommandError as exc:
+            raise StorageError(f"store: migration failed: {exc}") from exc
+        version = read_version(conn, tables)
+        conn.commit()  # before the lock ends (see schema_lock)
     return 0 if version is None else version

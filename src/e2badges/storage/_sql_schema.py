@@ -408,7 +408,9 @@ def schema_lock(conn: Connection, prefix: str) -> Iterator[None]:
 
     PostgreSQL: a transaction-level advisory lock; MySQL/MariaDB: a named lock
     (released on exit); SQLite: the write lock (``BEGIN IMMEDIATE``).  The
-    caller commits.
+    caller commits inside the block: MySQL's named lock outlives no transaction, so
+    a commit after the block would let another process, once it has the lock, find
+    no schema yet and create it again.
     """
     database = conn.engine.url.database or ""
     name = "e2badges:" + hashlib.sha256(f"{database}:{prefix}".encode()).hexdigest()[:40]

@@ -667,7 +667,7 @@ class SQLAlchemyStore(Store):
                     if version is None:
                         create_schema(conn, tables)
                         version = SCHEMA_VERSION
-                conn.commit()
+                    conn.commit()  # before the lock ends (see schema_lock)
         if version != SCHEMA_VERSION:
             raise SchemaVersionError(
                 version, SCHEMA_VERSION, prefix=self.table_prefix, hint=self._hint(version)
