@@ -500,6 +500,44 @@ class TestErrors:
         finally:
             engine.dispose()
 
+    def test_sqlite_wal_switch_waits_for_the_lock(self, tmp_path: Path) -> None:
+        """Opening a file that is not in WAL mode yet, while another connection writes to
+        it, waits for its lock (up to busy_timeout) to switch it to WAL, instead of
+        failing at once with "database is locked" (as processes opening a fresh file
+        together did)."""
+        path = tmp_path / "fresh.db"
+        other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        try:
+            other.execute("CREATE TABLE host (a)")
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("INSERT INTO host VALUES (1)")
+            timer = threading.Timer(0.3, other.execute, ("COMMIT",))
+            timer.start()
+            try:
+                store = SQLAlchemyStore(f"sqlite:///{path}", busy_timeout=5)
+            finally:
+                timer.join()
+        finally:
+            other.close()
+        with store:
+            Rewards(store, rules=RULES).record(act(1))
+            with store.engine.connect() as conn:
+                assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert Rewards(store, rules=RULES).balance("ann") == 2
+
+    def test_sqlite_wal_switch_gives_up_after_busy_timeout(self, tmp_path: Path) -> None:
+        """A lock held past busy_timeout still fails the store's opening, as a
+        StorageError naming the lock."""
+        path = tmp_path / "held.db"
+        other = sqlite3.connect(path, isolation_level=None)
+        try:
+            other.execute("CREATE TABLE host (a)")
+            other.execute("BEGIN EXCLUSIVE")
+            with pytest.raises(StorageError, match="locked"):
+                SQLAlchemyStore(f"sqlite:///{path}", busy_timeout=0.2)
+        finally:
+            other.close()
+
     def test_sqlite_busy_is_transient(self, tmp_path: Path) -> None:
         """A SQLite writer still locked out after busy_timeout gets TransientStorageError."""
         url = f"sqlite:///{tmp_path / 'busy.db'}"
