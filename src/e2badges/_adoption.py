@@ -380,7 +380,10 @@ def _kept_targets(  # noqa: PLR0917  # a private helper of build_report, called 
         day = local.isoformat()
         if (start is not None and day < start) or (stop is not None and day > stop):
             continue
-        target = week_add(period_key("week", local), weeks)
+        try:
+            target = week_add(period_key("week", local), weeks)
+        except OverflowError:
+            continue  # a week after the last date Python holds: far too early to tell
         if target <= this_week:  # else too early to tell
             out[user] = target
     return out
