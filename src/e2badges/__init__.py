@@ -67,6 +67,7 @@ if TYPE_CHECKING:
     from ._levels import LevelStatus as LevelStatus
     from ._limits import MAX_ATTRIBUTES_BYTES as MAX_ATTRIBUTES_BYTES
     from ._limits import MAX_ATTRIBUTES_DEPTH as MAX_ATTRIBUTES_DEPTH
+    from ._limits import MAX_COUNT as MAX_COUNT
     from ._limits import MAX_IDENTIFIER_LENGTH as MAX_IDENTIFIER_LENGTH
     from ._limits import MAX_KIND_LENGTH as MAX_KIND_LENGTH
     from ._limits import MAX_TEAMS as MAX_TEAMS
@@ -104,6 +105,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "CALLOUTS": ("._callouts", "CALLOUTS"),
     "MAX_ATTRIBUTES_BYTES": ("._limits", "MAX_ATTRIBUTES_BYTES"),
     "MAX_ATTRIBUTES_DEPTH": ("._limits", "MAX_ATTRIBUTES_DEPTH"),
+    "MAX_COUNT": ("._limits", "MAX_COUNT"),
     "MAX_IDENTIFIER_LENGTH": ("._limits", "MAX_IDENTIFIER_LENGTH"),
     "MAX_KIND_LENGTH": ("._limits", "MAX_KIND_LENGTH"),
     "MAX_TEAMS": ("._limits", "MAX_TEAMS"),
@@ -199,6 +201,7 @@ __all__ = [
     "GRANT_KIND",
     "MAX_ATTRIBUTES_BYTES",
     "MAX_ATTRIBUTES_DEPTH",
+    "MAX_COUNT",
     "MAX_IDENTIFIER_LENGTH",
     "MAX_KIND_LENGTH",
     "MAX_TEAMS",

@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from ._errors import ConfigurationError, InvalidQueryError
+from ._errors import ConfigurationError
 from ._leaderboards import LeaderboardEntry, _parse_label, resolve_period
 from ._periods import Window, parse_window, period_key
 
@@ -444,10 +444,3 @@ def check_seats(seats: Any, team_seats: Any) -> tuple[int | None, dict[str, int]
             )
         out[team] = n
     return seats, out
-
-
-def check_positive(field: str, value: Any) -> int:
-    """Return ``value`` if it is a whole number >= 1, else raise InvalidQueryError."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidQueryError(field, f"must be a whole number >= 1, got {value!r}")
-    return value

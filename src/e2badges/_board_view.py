@@ -35,7 +35,7 @@ from ._leaderboards import (
     resolve_period,
     rolling_days,
 )
-from ._limits import check_identifier
+from ._limits import MAX_COUNT, check_count, check_identifier
 from ._periods import Window, parse_window
 
 if TYPE_CHECKING:
@@ -128,9 +128,14 @@ class LeaderboardView:
         """Return ``n`` entries from position ``offset`` (0 is the leader), best first."""
         if not self.rankings:
             self._refuse("top()")
-        if type(n) is not int or type(offset) is not int or n < 0 or offset < 0:
-            _count("n", n, self.id)
-            _count("offset", offset, self.id)
+        if (
+            type(n) is not int
+            or type(offset) is not int
+            or not (0 <= n <= MAX_COUNT and 0 <= offset <= MAX_COUNT)
+        ):
+            subject = f"leaderboard {self.id!r}"
+            check_count("n", n, subject=subject)
+            check_count("offset", offset, subject=subject)
         if window is None and period is None and self._default.kind == "all":
             bucket: Bucket = "all"
         else:
@@ -236,7 +241,7 @@ class LeaderboardView:
         """
         if not self.rankings:
             self._refuse("around()")
-        _count("n", n, self.id)
+        check_count("n", n, subject=f"leaderboard {self.id!r}")
         bucket = self._bucket(window, period)
         _user("user", user, self.id)
         if viewer is not None and viewer != user:
@@ -476,15 +481,6 @@ def _first_with(page: BoardPage, shown: Standing) -> tuple[int, int]:
     assert vsort is not None
     better = vsort < sort
     return page.better + better, page.distinct_better + (better and shown.equal == 0)
-
-
-def _count(field: str, value: int, board: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidQueryError(
-            field,
-            f"must be a whole number, 0 or more; got {value!r}",
-            subject=f"leaderboard {board!r}",
-        )
 
 
 def _user(field: str, value: str, board: str) -> None:

@@ -5,6 +5,8 @@ docs/input.md explains each choice.  The checks here are pure and raise
 one being validated) with a reason; the models and the facade turn that into
 :class:`~e2badges.InvalidActivityError`, :class:`~e2badges.InvalidQueryError` or
 :class:`~e2badges.ConfigurationError` naming the field, before anything is written.
+:func:`check_count`, for the counts, limits and offsets of queries, raises
+:class:`~e2badges.InvalidQueryError` itself: every query checks them the same way.
 
 Nothing a person or a definition supplies is ever put into the text of a SQL
 statement or a Redis command: stores pass values as bound parameters (see
@@ -21,12 +23,15 @@ import unicodedata
 from datetime import UTC, datetime
 from typing import Any
 
+from ._errors import InvalidQueryError
+
 __all__ = [
     "MAX_AMOUNT",
     "MAX_AT",
     "MAX_ATTRIBUTES_BYTES",
     "MAX_ATTRIBUTES_DEPTH",
     "MAX_ATTRIBUTE_INT",
+    "MAX_COUNT",
     "MAX_DESCRIPTION_LENGTH",
     "MAX_IDENTIFIER_LENGTH",
     "MAX_KIND_LENGTH",
@@ -39,6 +44,7 @@ __all__ = [
     "check_amount",
     "check_at",
     "check_attributes",
+    "check_count",
     "check_description",
     "check_identifier",
     "check_kind",
@@ -70,6 +76,13 @@ MAX_AMOUNT = 2**53
 #: periods and rolling windows in any time zone would leave the dates Python can hold.
 MIN_AT = datetime(1900, 1, 1, tzinfo=UTC)
 MAX_AT = datetime(3000, 1, 1, tzinfo=UTC)
+#: Counts, limits and offsets of queries (``top(n, offset)``, ``around(user, n)``, the
+#: ``limit`` of ``explain()``, ``feed()`` and ``newcomers()``, ``close_periods(top=)``,
+#: ``adoption(heavy=, kept_weeks=)``): at most 2**31 - 1.  Stores put them into LIMIT and
+#: OFFSET, and the facade adds an offset to a count: a sum of two stays below 2**32,
+#: inside SQLite's and PostgreSQL's signed 64-bit and MySQL's unsigned 64-bit LIMIT, and
+#: a count fits a signed 32-bit integer, the smallest a store or a platform may use.
+MAX_COUNT = 2**31 - 1
 #: Display names (badge, tier and level names): characters.
 MAX_NAME_LENGTH = 256
 #: Descriptions and image URLs of definitions: characters.
@@ -186,6 +199,20 @@ def check_amount(value: int) -> int:
     """Return a ledger amount if it is within ±MAX_AMOUNT, else raise ValueError."""
     if abs(value) > MAX_AMOUNT:
         raise ValueError(f"{value} is beyond ±2**53 ({MAX_AMOUNT}) points")
+    return value
+
+
+def check_count(field: str, value: Any, *, least: int = 0, subject: str | None = None) -> int:
+    """Return a query's count, limit or offset if it is a whole number from ``least`` to MAX_COUNT.
+
+    Else raise :class:`~e2badges.InvalidQueryError` naming ``field`` (and ``subject``).
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        reason = f"must be a whole number, {least} or more; got {value!r}"
+        raise InvalidQueryError(field, reason, subject=subject)
+    if value > MAX_COUNT:
+        reason = f"is {value}; it must be at most 2**31 - 1 ({MAX_COUNT})"
+        raise InvalidQueryError(field, reason, subject=subject)
     return value
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ._adoption import AdoptionReport, build_report, check_positive, check_seats, newcomers
+from ._adoption import AdoptionReport, build_report, check_seats, newcomers
 from ._badges import GRANT_KIND, RESERVED_KINDS, REVOKE_KIND, Badge
 from ._board_view import LeaderboardView
 from ._callouts import callout_boards
@@ -28,6 +28,7 @@ from ._errors import (
 )
 from ._leaderboards import Leaderboard, LeaderboardEntry, period_label
 from ._levels import Level
+from ._limits import check_count
 from ._models import (
     Activity,
     ActivityKind,
@@ -454,12 +455,8 @@ class Rewards:
 
     def explain(self, user: str, *, limit: int | None = None) -> list[LedgerEntry]:
         """Return ``user``'s ledger lines, oldest first: activity, rule, amount or limit."""
-        if limit is not None and (
-            isinstance(limit, bool) or not isinstance(limit, int) or limit < 0
-        ):
-            raise ConfigurationError(
-                "limit", f"must be a whole number, 0 or more; got {limit!r}", subject="explain"
-            )
+        if limit is not None:
+            check_count("limit", limit, subject="explain")
         return self.store.ledger(_user_id(user), limit=limit)
 
     def activity(self, activity_id: str) -> Activity | None:
@@ -495,8 +492,7 @@ class Rewards:
         ``rankings=False`` nothing is closed (no final standings are told) and
         it returns ``[]``.  ``options`` go to the store's transaction.
         """
-        if isinstance(top, bool) or not isinstance(top, int) or top < 1:
-            raise InvalidQueryError("top", f"must be a whole number of at least 1; got {top!r}")
+        check_count("top", top, least=1, subject="close_periods")
         if not self.rankings:
             return []  # no final standings to tell without rankings
         local = self.clock.now().astimezone(self.timezone).date()
@@ -592,7 +588,7 @@ class Rewards:
             team = _user_id(scope[len("team:") :], "scope")
         if since is not None and (not isinstance(since, datetime) or since.utcoffset() is None):
             raise InvalidQueryError("since", "must be a timezone-aware datetime", subject="feed")
-        check_positive("limit", limit)
+        check_count("limit", limit, least=1, subject="feed")
         if viewer is not None:
             viewer = _user_id(viewer, "viewer")
         stories = self.store.feed(
@@ -650,8 +646,8 @@ class Rewards:
         """
         if team is not None:
             team = _user_id(team, "team")
-        check_positive("heavy", heavy)
-        check_positive("kept_weeks", kept_weeks)
+        check_count("heavy", heavy, least=1, subject="adoption")
+        check_count("kept_weeks", kept_weeks, least=1, subject="adoption")
         seats = self.seats if team is None else self.team_seats.get(team)
         return build_report(
             self.store,
@@ -683,7 +679,7 @@ class Rewards:
             raise RankingsDisabledError("newcomers()")
         if team is not None:
             team = _user_id(team, "team")
-        check_positive("limit", limit)
+        check_count("limit", limit, least=1, subject="newcomers")
         entries = newcomers(
             self.store, week=week, team=team, limit=limit, now=self.clock.now(), tz=self.timezone
         )

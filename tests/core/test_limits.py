@@ -166,8 +166,8 @@ class TestQueryArguments:
 
     @pytest.mark.parametrize("limit", ["3", 2.5, True, -1])
     def test_explain_limit(self, rewards: Rewards, limit: Any) -> None:
-        """explain() takes a whole number limit, 0 or more."""
-        with pytest.raises(ConfigurationError) as info:
+        """explain() takes a whole number limit, 0 or more, like every query count."""
+        with pytest.raises(InvalidQueryError) as info:
             rewards.explain("ann", limit=limit)
         assert info.value.field == "limit"
 

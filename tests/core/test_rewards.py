@@ -14,6 +14,7 @@ from e2badges import (
     ConflictingActivityError,
     FrozenClock,
     InvalidActivityError,
+    InvalidQueryError,
     PointRule,
     Rewards,
     UnknownKindError,
@@ -120,7 +121,7 @@ class TestValidationBeforeWriting:
 
     def test_negative_explain_limit(self) -> None:
         """explain(limit=-1) is refused."""
-        with pytest.raises(ConfigurationError, match="limit"):
+        with pytest.raises(InvalidQueryError, match="limit"):
             Rewards().explain("ann", limit=-1)
 
     def test_clock_must_have_now(self) -> None:

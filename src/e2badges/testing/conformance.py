@@ -65,6 +65,7 @@ from ..storage import (
     StoreTransaction,
 )
 from ._adoption_conformance import AdoptionConformance
+from ._count_conformance import QueryCountConformance
 from ._hostile_conformance import HostileInputConformance
 from ._people_conformance import PeopleConformance
 from ._tenant_conformance import TenantConformance
@@ -191,7 +192,11 @@ def scored(n: int, actor: str, value: float, day: int = 0, **extra: object) -> A
 
 
 class StoreConformance(
-    AdoptionConformance, HostileInputConformance, PeopleConformance, TenantConformance
+    AdoptionConformance,
+    HostileInputConformance,
+    PeopleConformance,
+    QueryCountConformance,
+    TenantConformance,
 ):
     """Behaviour every Store must show; subclass it and provide ``make_store``."""
 
