@@ -33,7 +33,6 @@ logger = logging.getLogger("e2badges.plugins")
 
 #: How many failures ``Rewards.delivery_errors`` keeps (the most recent).
 KEPT_FAILURES = 100
-_PAGE = 500
 _MAX_DELAY = timedelta(days=1)
 
 
@@ -44,7 +43,8 @@ class DeliveryPolicy(BaseModel):
     delivers).  ``attempts``: failed deliveries to one plugin before giving up on
     it.  ``backoff``: the wait before the first retry, doubled after each
     further failure (at most a day).  ``lease``: how long a worker may take to
-    deliver a notification before another worker may take it over.
+    deliver a notification, from when its delivery starts, before another worker
+    may take it over.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -202,28 +202,42 @@ class Outbox:
         arguments: Mapping[str, Mapping[str, Any]] | None = None,
         limit: int | None = None,
     ) -> DeliveryReport:
-        """Deliver due notifications (only ``ids`` when given); return what happened."""
-        now = self.clock.now()
+        """Deliver due notifications (only ``ids`` when given); return what happened.
+
+        Each notification is claimed just before its delivery, leased for
+        ``policy.lease`` from then: a run longer than the lease leaves the
+        notifications it has not reached to other workers.  Due means due when
+        the run started, so a notification this run released for a retry is not
+        claimed again by it.  ``ids`` are delivered in the order given; ``limit``
+        bounds the notifications claimed.
+        """
+        start = self.clock.now()
+        lease = self.policy.lease
         delivered = 0
         failures: list[DeliveryFailure] = []
         done = 0
+        given = None if ids is None else iter(dict.fromkeys(ids))
         while limit is None or done < limit:
-            # Given ids (one batch's notifications) are claimed at once; otherwise page
-            # through the outbox.
-            page = (
-                limit if ids is not None else _PAGE if limit is None else min(_PAGE, limit - done)
-            )
+            wanted = None
+            if given is not None:
+                nid = next(given, None)
+                if nid is None:
+                    break
+                wanted = (nid,)
+            # The claim's ``now`` is the run's start (what is due) and its lease ends
+            # ``lease`` after this claim; a clock moving backwards leases from the start.
+            now = max(self.clock.now(), start)
             entries = self.store.claim_notifications(
-                now=now, lease=self.policy.lease, ids=ids, limit=page
+                now=start, lease=now - start + lease, ids=wanted, limit=1
             )
-            for entry in entries:
-                given = None if arguments is None else arguments.get(entry.notification.id)
-                delivered += self._deliver_one(entry, now, given, failures)
-            done += len(entries)
-            # Every claimed notification is now done or due only after ``now``: the
-            # next claim returns others, and an empty one ends the run.
-            if not entries or ids is not None:
-                break
+            if not entries:
+                if given is None:
+                    break  # nothing more was due when the run started
+                continue  # that id is done, leased by another worker, or not due yet
+            entry = entries[0]
+            kwargs = None if arguments is None else arguments.get(entry.notification.id)
+            delivered += self._deliver_one(entry, now, kwargs, failures)
+            done += 1
         return DeliveryReport(delivered, tuple(failures))
 
     def _deliver_one(

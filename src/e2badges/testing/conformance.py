@@ -130,12 +130,19 @@ class Notifier:
     """A plugin that keeps what it is told about, or raises while ``failing``."""
 
     def __init__(
-        self, name: str, store: Store | None = None, *, failing: bool = False, dies: bool = False
+        self,
+        name: str,
+        store: Store | None = None,
+        *,
+        failing: bool = False,
+        dies: bool = False,
+        during: Callable[[], object] | None = None,
     ) -> None:
         self.name = name
         self.store = store
         self.failing = failing
         self.dies = dies
+        self.during = during  # called after each notification received, before returning
         self.received: list[str] = []
         self.committed: list[bool] = []
 
@@ -151,6 +158,8 @@ class Notifier:
             # Another reader sees the activity only once its transaction committed.
             self.committed.append(self.store.get_activity(activity.id) is not None)
         self.received.append(notification_id)
+        if self.during is not None:
+            self.during()
 
 
 class Killed(BaseException):
@@ -708,6 +717,54 @@ class StoreConformance(
         entry = store.get_notification("recorded:a1")
         assert entry is not None
         assert (entry.done, entry.delivered) == (True, frozenset())
+
+    def _slow_worker_and_another(
+        self, store: Store, make_store: Callable[[], Store], *, inline: bool
+    ) -> tuple[Rewards, Notifier, Notifier]:
+        """Return worker A over ``store``, whose notifier takes a minute of the shared clock
+        per notification, and that notifier and worker B's; once more than a lease has
+        passed, A's notifier runs B's deliver_pending() (as another process would)."""
+        clock = FrozenClock(T0)
+        lease = DeliveryPolicy().lease
+        second = Notifier("p")
+        other = notifying(make_store(), second, clock=clock)
+        reports: list[DeliveryReport] = []
+
+        def slowly() -> None:
+            if clock.advance(timedelta(minutes=1)) > T0 + lease and not reports:
+                reports.append(other.deliver_pending())
+
+        first = Notifier("p", during=slowly)
+        worker = notifying(store, first, clock=clock, delivery=DeliveryPolicy(inline=inline))
+        return worker, first, second
+
+    def test_deliver_pending_leases_each_notification_when_it_starts(
+        self, store: Store, make_store: Callable[[], Store]
+    ) -> None:
+        """deliver_pending() leases each notification when its delivery starts: a worker
+        slower than the lease over many notifications leaves those it has not reached to
+        another worker, and each is delivered once in all."""
+        worker, first, second = self._slow_worker_and_another(store, make_store, inline=False)
+        worker.record_many([act(n) for n in range(1, 11)])
+        assert worker.deliver_pending().delivered == 6
+        # A takes a1 at T0 and a6 at T0+5 min; B runs at T0+6 min, while a6 is still leased.
+        assert (first.received, second.received) == (
+            [f"recorded:a{n}" for n in range(1, 7)],
+            [f"recorded:a{n}" for n in range(7, 11)],
+        )
+
+    def test_inline_delivery_leases_each_notification_when_it_starts(
+        self, store: Store, make_store: Callable[[], Store]
+    ) -> None:
+        """Delivery right after the commit leases each of the batch's notifications when its
+        delivery starts, so another worker delivers those it has not reached, once in all."""
+        worker, first, second = self._slow_worker_and_another(store, make_store, inline=True)
+        worker.record_many([act(n) for n in range(1, 11)])
+        assert (first.received, second.received) == (
+            [f"recorded:a{n}" for n in range(1, 7)],
+            [f"recorded:a{n}" for n in range(7, 11)],
+        )
+        assert worker.deliver_pending() == DeliveryReport()
 
     def test_addressed_plugins_only(self, store: Store, make_store: Callable[[], Store]) -> None:
         """A notification is delivered only to the plugins it was addressed to; one addressed to a
