@@ -10,7 +10,6 @@ locked is described in docs/storage.md and in :mod:`._sql_schema` and
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from collections.abc import (
@@ -176,6 +175,8 @@ def _make_engine(
 
 
 def _configure_sqlite(engine: Engine, *, wal: bool, busy_timeout: float) -> None:
+    locked: type[Exception] = engine.dialect.loaded_dbapi.OperationalError
+
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         try:
@@ -183,7 +184,7 @@ def _configure_sqlite(engine: Engine, *, wal: bool, busy_timeout: float) -> None
                 # WAL lets readers go on while the one writer writes; NORMAL
                 # syncs at checkpoints (a power cut may lose the last commits,
                 # never corrupts the file).
-                _wal(cursor, busy_timeout)
+                _wal(cursor, busy_timeout, locked)
                 cursor.execute("PRAGMA synchronous=NORMAL")
         finally:
             cursor.close()
@@ -191,7 +192,7 @@ def _configure_sqlite(engine: Engine, *, wal: bool, busy_timeout: float) -> None
     sa_event.listen(engine, "connect", on_connect)
 
 
-def _wal(cursor: Any, busy_timeout: float) -> None:
+def _wal(cursor: Any, busy_timeout: float, locked: type[Exception]) -> None:
     """Switch a SQLite file to WAL mode, waiting up to ``busy_timeout`` for its lock.
 
     The switch takes the file's lock, and SQLite answers "database is locked" at once,
@@ -204,7 +205,7 @@ def _wal(cursor: Any, busy_timeout: float) -> None:
         try:
             cursor.execute("PRAGMA journal_mode=WAL")
             return
-        except sqlite3.OperationalError as exc:
+        except locked as exc:  # sqlite3.OperationalError
             if "locked" not in str(exc) or time.monotonic() >= deadline:
                 raise
             time.sleep(0.01)
