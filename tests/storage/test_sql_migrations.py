@@ -177,11 +177,16 @@ class TestMigrations:
         finally:
             engine.dispose()
 
-    def test_schema_committed_before_its_lock_ends(self, server_db: Database) -> None:
+    @pytest.mark.parametrize("isolation", ["READ COMMITTED", "REPEATABLE READ"])
+    def test_schema_committed_before_its_lock_ends(
+        self, server_db: Database, isolation: str
+    ) -> None:
         """A store creating the schema commits it before its schema lock ends: a second
         store that takes the lock while the first one's COMMIT is on its way finds the
         schema, instead of creating it again (on MySQL/MariaDB, whose named lock outlives
-        no transaction, it failed with a duplicate schema_version row)."""
+        no transaction, it failed with a duplicate schema_version row).  The second reads
+        the version again in a new transaction under the lock, so it finds the schema at
+        REPEATABLE READ too."""
         engine = sa.create_engine(server_db.url)
         committing = threading.Event()
 
@@ -193,9 +198,11 @@ class TestMigrations:
 
         opened: list[str] = []
 
+        second_engine = sa.create_engine(server_db.url, isolation_level=isolation)
+
         def second() -> None:
             committing.wait(10)
-            server_db.store()
+            server_db.stores.append(SQLAlchemyStore(second_engine, table_prefix=server_db.prefix))
             opened.append("second")
 
         other = threading.Thread(target=second)
@@ -205,6 +212,7 @@ class TestMigrations:
         finally:
             other.join(10)
             engine.dispose()
+            second_engine.dispose()
         assert opened == ["second"]
         assert schema_version(server_db.url, table_prefix=server_db.prefix) == SCHEMA_VERSION
 

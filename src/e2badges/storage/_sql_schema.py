@@ -406,18 +406,27 @@ def create_schema(conn: Connection, tables: Tables) -> None:
 def schema_lock(conn: Connection, prefix: str) -> Iterator[None]:
     """Hold a lock that keeps two processes from creating or migrating one schema at once.
 
-    PostgreSQL: a transaction-level advisory lock; MySQL/MariaDB: a named lock
-    (released on exit); SQLite: the write lock (``BEGIN IMMEDIATE``).  The
-    caller commits inside the block: MySQL's named lock outlives no transaction, so
-    a commit after the block would let another process, once it has the lock, find
-    no schema yet and create it again.
+    PostgreSQL: a session advisory lock; MySQL/MariaDB: a named lock; SQLite: the
+    write lock (``BEGIN IMMEDIATE``).  The block runs in a transaction begun once
+    the lock is held, so that even at REPEATABLE READ it reads what the lock's
+    previous holder committed (PostgreSQL takes a transaction's snapshot at its
+    first statement: the lock's own, were the lock a transaction's).  The caller
+    commits inside the block: the session locks are released on exit, so a commit
+    after the block would let another process, once it has the lock, find no
+    schema yet and create it again.
     """
     database = conn.engine.url.database or ""
     name = "e2badges:" + hashlib.sha256(f"{database}:{prefix}".encode()).hexdigest()[:40]
     dialect = conn.dialect.name
     if dialect == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
-        yield
+        conn.execute(text("SELECT pg_advisory_lock(hashtext(:name))"), {"name": name})
+        conn.commit()  # the lock is the session's; the block's transaction begins after it
+        try:
+            yield
+        finally:
+            conn.rollback()  # what the block left uncommitted (nothing, when it committed)
+            conn.execute(text("SELECT pg_advisory_unlock(hashtext(:name))"), {"name": name})
+            conn.commit()
     elif dialect in ("mysql", "mariadb"):
         got = conn.execute(text("SELECT GET_LOCK(:name, 60)"), {"name": name}).scalar()
         if got != 1:

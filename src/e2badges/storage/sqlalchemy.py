@@ -598,9 +598,7 @@ class SQLAlchemyStore(Store):
         # An in-memory SQLite database is one shared connection: one user at a time.
         self._lock: AbstractContextManager[Any] = threading.RLock() if memory else nullcontext()
         try:
-            # Before anything is written: an engine in autocommit mode is refused.
-            other_level = self._dialect != "sqlite" and self._check_transactions()
-            self.tables = self._open(create_schema)
+            self.tables, other_level = self._open(create_schema)
             # Statement text is built once, from the schema; the tenant is bound as a
             # parameter.
             ops = ops_for(self.tables, self.engine.dialect)
@@ -623,7 +621,7 @@ class SQLAlchemyStore(Store):
         self._readers = readers_for(self.engine)
         self._owns_readers = True
 
-    def _check_transactions(self) -> bool:
+    def _check_transactions(self, conn: Connection) -> bool:
         """Refuse an engine whose connections run in autocommit mode (PostgreSQL,
         MySQL/MariaDB); return whether they run at another level than READ COMMITTED.
 
@@ -634,20 +632,20 @@ class SQLAlchemyStore(Store):
         transaction begins nothing: every statement would commit by itself, and
         the row locks that keep concurrent recordings exact would end with it.
         """
-        with _storage_errors("opening the database"), self.engine.connect() as conn:
-            driver: Any = conn.connection.dbapi_connection
-            autocommit = driver.autocommit if self._dialect == "postgresql" else None
-            if autocommit is None:
-                autocommit = driver.get_autocommit()  # PyMySQL
-            if autocommit:
-                raise ConfigurationError(
-                    "engine",
-                    "runs its connections in autocommit mode, where a batch would not be "
-                    "one transaction; give the store an engine with transactions, e.g. "
-                    'engine.execution_options(isolation_level="READ COMMITTED")',
-                    subject="SQLAlchemyStore",
-                )
-            return conn.get_isolation_level() != "READ COMMITTED"
+        driver: Any = conn.connection.dbapi_connection
+        # psycopg's attribute, PyMySQL's method: neither asks the server.
+        postgresql = self._dialect == "postgresql"
+        if driver.autocommit if postgresql else driver.get_autocommit():
+            raise ConfigurationError(
+                "engine",
+                "runs its connections in autocommit mode, where a batch would not be "
+                "one transaction; give the store an engine with transactions, e.g. "
+                'engine.execution_options(isolation_level="READ COMMITTED")',
+                subject="SQLAlchemyStore",
+            )
+        other = conn.get_isolation_level() != "READ COMMITTED"
+        conn.rollback()  # the level was read in a transaction: end it
+        return other
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> SQLAlchemyStore:
@@ -679,11 +677,19 @@ class SQLAlchemyStore(Store):
         view._memberships = self._memberships.bound(tenant)
         return view
 
-    def _open(self, create: bool) -> Tables:
+    def _open(self, create: bool) -> tuple[Tables, bool]:
+        """Check the engine and the schema (creating it if asked and missing); return the
+        tables and whether the engine's connections run at another level than READ
+        COMMITTED (see _check_transactions, which refuses autocommit before anything is
+        written)."""
         with _storage_errors("opening the database"), self._lock, self.engine.connect() as conn:
+            other_level = self._dialect != "sqlite" and self._check_transactions(conn)
             tables = build_tables(self.table_prefix, conn.dialect)
             version = read_version(conn, tables)
             if version is None and create:
+                # A new transaction under the lock, so that at REPEATABLE READ the second
+                # read sees a schema another process committed meanwhile.
+                conn.rollback()
                 with schema_lock(conn, self.table_prefix):
                     version = read_version(conn, tables)
                     if version is None:
@@ -694,7 +700,7 @@ class SQLAlchemyStore(Store):
             raise SchemaVersionError(
                 version, SCHEMA_VERSION, prefix=self.table_prefix, hint=self._hint(version)
             )
-        return tables
+        return tables, other_level
 
     def _hint(self, version: int | None) -> str:
         url = self.engine.url.render_as_string(hide_password=True)
