@@ -431,6 +431,7 @@ def schema_lock(conn: Connection, prefix: str) -> Iterator[None]:
         got = conn.execute(text("SELECT GET_LOCK(:name, 60)"), {"name": name}).scalar()
         if got != 1:
             raise TimeoutError(f"could not take the schema lock {name!r} within 60 s")
+        conn.commit()  # the block's transaction (and read view) begins after the lock
         try:
             yield
         finally:

@@ -687,9 +687,6 @@ class SQLAlchemyStore(Store):
             tables = build_tables(self.table_prefix, conn.dialect)
             version = read_version(conn, tables)
             if version is None and create:
-                # A new transaction under the lock, so that at REPEATABLE READ the second
-                # read sees a schema another process committed meanwhile.
-                conn.rollback()
                 with schema_lock(conn, self.table_prefix):
                     version = read_version(conn, tables)
                     if version is None:
