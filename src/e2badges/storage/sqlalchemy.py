@@ -10,6 +10,7 @@ locked is described in docs/storage.md and in :mod:`._sql_schema` and
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import (
@@ -171,7 +172,37 @@ def _make_engine(
         raise MissingDependencyError(module, extra) from exc
     if backend == "sqlite":
         _configure_sqlite(engine, wal=sqlite_file, busy_timeout=busy_timeout)
+    if not isinstance(engine.pool, StaticPool):
+        _one_process_per_connection(engine)
     return engine
+
+
+def _one_process_per_connection(engine: Engine) -> None:
+    """Keep each process on pooled connections it opened (SQLAlchemy's recipe for fork).
+
+    A process forked after the store opened (gunicorn ``--preload``, Celery's prefork
+    pool, ``multiprocessing``) inherits the pool and the parent's open connections in
+    it; using one would share its socket (or SQLite file handle) with the parent.  A
+    connection checked out in another process than the one that opened it is dropped
+    without being closed (closing it would end the parent's session too) and the pool
+    opens a new one.  The one connection of an in-memory SQLite database (a
+    StaticPool) is the database itself, and stays.
+    """
+
+    def on_connect(_dbapi_connection: Any, record: Any) -> None:
+        record.info["e2b_pid"] = os.getpid()
+
+    def on_checkout(_dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        opener = record.info.get("e2b_pid")
+        if opener is not None and opener != os.getpid():
+            # Forget the parent's connection rather than close it, then reconnect.
+            record.dbapi_connection = proxy.dbapi_connection = None
+            raise sa_exc.DisconnectionError(
+                f"connection opened by process {opener}, checked out in {os.getpid()}"
+            )
+
+    sa_event.listen(engine, "connect", on_connect)
+    sa_event.listen(engine, "checkout", on_checkout)
 
 
 def _configure_sqlite(engine: Engine, *, wal: bool, busy_timeout: float) -> None:
