@@ -67,8 +67,10 @@ class BoardIndex:
         self.rows[row.subject] = row
         was = old is not None and self.visible(old, hidden)
         now = self.visible(row, hidden)
-        if was and now and old.sort_key == row.sort_key and old.reached == row.reached:  # type: ignore[union-attr]
+        if was and now and old == row:
             return
+        # A row that keeps its place (same key and time reached) while its count or
+        # total changed is replaced too: the listing holds the rows themselves.
         if was:
             self._unlist(old)  # type: ignore[arg-type]
         if now:

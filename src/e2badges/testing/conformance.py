@@ -49,6 +49,7 @@ from .. import (
     PointsMetric,
     Revocation,
     Rewards,
+    SumMetric,
     TeamsScope,
     Tier,
     criteria,
@@ -968,6 +969,27 @@ class StoreConformance(
         page = store.board_page("pts", "all", 0, 10)
         assert [(r.subject, r.score, r.total, r.count) for r in page.rows] == [("ann", 8, 8, 2)]
         assert page.rows[0].reached == (T0 + timedelta(minutes=2)).timestamp()
+
+    def test_board_row_keeping_its_place_is_replaced(self, store: Store) -> None:
+        """A row whose sort key and time reached stay the same while its count and total
+        change replaces the earlier row in the listing: pages show it, and later updates
+        and opt-outs of that row apply."""
+        sums = Leaderboard(id="sum", metric=SumMetric(kind="v"))
+        rewards = Rewards(store, leaderboards=[sums], clock=FrozenClock(T0))
+
+        def value(n: int, amount: int) -> Activity:
+            return Activity(id=f"v{n}", actor="ann", kind="v", value=amount, at=T0)
+
+        rewards.record(value(1, 5))
+        rewards.record(value(2, 0))  # the same sum, reached at the same time
+        page = store.board_page("sum", "all", 0, 10)
+        assert [(r.subject, r.score, r.total, r.count) for r in page.rows] == [("ann", 5, 5, 2)]
+        rewards.record(value(3, 1))
+        page = store.board_page("sum", "all", 0, 10)
+        assert [(r.subject, r.score, r.total, r.count) for r in page.rows] == [("ann", 6, 6, 3)]
+        rewards.set_leaderboard_opt_out("ann")
+        assert store.board_page("sum", "all", 0, 10).rows == []
+        assert rewards.leaderboard("sum").top(10) == []
 
     def test_board_page_positions(self, boards: Rewards, store: Store) -> None:
         """board_page returns the rows from start to stop, leaves out positions past the end,
