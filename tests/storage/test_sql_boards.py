@@ -366,3 +366,50 @@ def test_postgresql_settles_on_generic_plans(
             assert generic > 0, (statement, custom)
     finally:
         database.drop()
+
+
+@pytest.mark.mysql
+def test_around_row_moving_between_statements_reads_one_snapshot(
+    mysql_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On MySQL/MariaDB, where around() reads the person's row and then the rows next
+    to it in two statements, commits that move the row between them on every try do
+    not mix two states: the person appears once, and the answer is the one a read
+    after the commits gives."""
+    store = mysql_db.store()
+    rewards = Rewards(store, rules=BOARD_RULES, leaderboards=BOARDS, clock=FrozenClock(T0))
+    rewards.record_many([scored(n, f"u{n}", 10 * n) for n in range(1, 8)] + [scored(8, "h", 35)])
+    other = Rewards(mysql_db.store(), rules=BOARD_RULES, leaderboards=BOARDS, clock=FrozenClock(T0))
+    boards = store._boards
+    fetch = boards._fetch
+    moves = itertools.count(9)
+
+    def move_after_row_read(driver: object, sql: str, params: object) -> list[object]:
+        found = fetch(driver, sql, params)
+        if sql == boards.sql_row:
+            # h climbs past the next person after each read of its row.
+            other.record(scored(next(moves), "h", 10))
+        return found
+
+    monkeypatch.setattr(boards, "_fetch", move_after_row_read)
+    during = store.board_around("pts", "all", "h", 2, 2)
+    monkeypatch.undo()
+    assert during is not None
+    subjects = [row.subject for row in during.rows]
+    assert subjects.count("h") == 1
+    assert next(moves) == 11  # both tries of two statements saw the row move
+    assert during == store.board_around("pts", "all", "h", 2, 2)
+    assert [(row.subject, row.score) for row in during.rows] == [
+        ("u7", 70),
+        ("u6", 60),
+        ("h", 55),
+        ("u5", 50),
+        ("u4", 40),
+    ]
+
+
+def scored(n: int, actor: str, value: float) -> Activity:
+    """Return a ``score`` activity ``m<n>`` worth ``value``, n minutes after T0."""
+    return Activity(
+        id=f"m{n}", actor=actor, kind="score", value=value, at=T0 + timedelta(minutes=n)
+    )

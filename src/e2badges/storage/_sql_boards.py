@@ -874,39 +874,50 @@ class SQLBoards:
             return None if read.me is None else read.result(read.me)
         if self.snapshot:
             return self._near_in_snapshot(driver, sql, bps)
-        for attempt in range(3):
+        for _ in range(2):
             first = self._fetch(driver, self.sql_row, (self.tenant, board, period, subject))
             if not first or first[0][0] is None:
                 return None
             found = first[0]
             read = _Read(self._fetch(driver, sql, _keyed(bps, found)))
             me = read.me
-            if attempt == 2 or (me is not None and me[:3] == found[:3] and me[8] == found[8]):
+            if me is not None and me[:3] == found[:3] and me[8] == found[8]:
                 return read.result(found)
-        raise AssertionError("unreachable")  # pragma: no cover
+        # Commits moved the row between the two statements twice: the rows next to the
+        # row as first read may hold its new row too.  Read both in one snapshot.
+        return self._near_in_snapshot(driver, sql, bps)
 
     def _near_in_snapshot(
         self, driver: Any, sql: str, bps: dict[str, Any]
     ) -> tuple[Any, list[Any], list[Any], dict[float, int], tuple[int, ...]] | None:
-        """Run :meth:`_near`'s two statements in one read transaction (SQLite).
+        """Run :meth:`_near`'s two statements in one read transaction.
 
-        Inside a transaction the driver connection already holds (a read inside a
-        write on the same connection), they run in that one.  One cursor runs them
-        all; driver errors are wrapped as :meth:`_fetch` wraps them.
+        On SQLite, always: a ``BEGIN`` costs no round trip there.  Inside a transaction
+        the driver connection already holds (a read inside a write on the same
+        connection), they run in that one.  On MySQL/MariaDB, after commits moved the
+        row between the two statements twice: the reading connection (a pooled one,
+        outside any write) ends the transaction its reads began and starts a read-only
+        one at REPEATABLE READ WITH CONSISTENT SNAPSHOT, whose reads all see one state
+        (three more round trips, on that rare path only).  One cursor runs them all;
+        driver errors are wrapped as :meth:`_fetch` wraps them.
         """
-        began = not driver.in_transaction
+        sqlite = self.dialect == "sqlite"
+        began = not driver.in_transaction if sqlite else True
         cursor = driver.cursor()
-        statement: str = "BEGIN"
+        statement: str = ""
         try:
             if began:
-                cursor.execute(statement)
+                for statement in _SNAPSHOT_BEGIN[sqlite]:
+                    cursor.execute(statement)
             statement = self.sql_row
-            first = cursor.execute(statement, (bps["t"], bps["b"], bps["p"], bps["s"])).fetchall()
+            cursor.execute(statement, (bps["t"], bps["b"], bps["p"], bps["s"]))
+            first = cursor.fetchall()
             if not first or first[0][0] is None:
                 return None
             found = first[0]
             statement = sql
-            read = _Read(cursor.execute(statement, _keyed(bps, found)).fetchall(), slim=True)
+            cursor.execute(statement, _keyed(bps, found))
+            read = _Read(cursor.fetchall(), slim=sqlite)
         except self._dbapi_error as exc:
             raise sa_exc.DBAPIError.instance(statement, bps, exc, self._dbapi_error) from exc
         finally:
@@ -915,10 +926,11 @@ class SQLBoards:
                     cursor.execute("COMMIT")
             finally:
                 cursor.close()
-        # Unordered (see _statement): SQLite's order of numbers and of text (BINARY,
-        # UTF-8 bytes) is Python's.
-        read.lead.sort(key=_LISTING)
-        read.trail.sort(key=_LISTING)
+        if sqlite:
+            # Unordered (see _statement): SQLite's order of numbers and of text (BINARY,
+            # UTF-8 bytes) is Python's.
+            read.lead.sort(key=_LISTING)
+            read.trail.sort(key=_LISTING)
         return read.result(found)
 
     def _statement(
@@ -1064,6 +1076,15 @@ def _hides(hidden: dict[str, set[str]], user: str, board: str) -> bool:
     return boards is not None and ("" in boards or board in boards)
 
 
+#: What begins :meth:`SQLBoards._near_in_snapshot`'s read transaction, by whether on SQLite.
+_SNAPSHOT_BEGIN = {
+    True: ("BEGIN",),
+    False: (
+        "COMMIT",
+        "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+        "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY",
+    ),
+}
 #: The listing order of a fetched row: its sort key, time reached, subject.
 _LISTING = operator.itemgetter(0, 1, 2)
 #: The counts (better, distinct, tie, same, size) in a result row of _Read's layouts.
