@@ -11,7 +11,16 @@ from typing import Any
 
 from sqlalchemy import event
 
-from e2badges import Activity, Cap, FrozenClock, PointRule, Rewards, hookimpl
+from e2badges import (
+    Activity,
+    Cap,
+    FrozenClock,
+    Leaderboard,
+    PointRule,
+    PointsMetric,
+    Rewards,
+    hookimpl,
+)
 from e2badges.storage.sqlalchemy import SQLAlchemyStore
 from e2badges.testing.conformance import BOARD_RULES, BOARDS, scored
 
@@ -196,3 +205,50 @@ def record_board_stream(
     finally:
         store.close()
     return len(stream)
+
+
+#: The people recorded for while others are erased (test_sql_erasure_concurrency), and
+#: the activities of a recording worker's ``n``-th batch for them.
+RECORDED = tuple(f"rec-{n:02d}" for n in range(40))
+ERASURE_RULES = (PointRule(id="score", kind="score", actor_points=1),)
+ERASURE_BOARDS = (Leaderboard(id="points", metric=PointsMetric()),)
+
+
+def erasure_rewards(store: SQLAlchemyStore) -> Rewards:
+    """Return the Rewards of the erasure tests: points and a board of them."""
+    return Rewards(
+        store,
+        rules=ERASURE_RULES,
+        leaderboards=ERASURE_BOARDS,
+        clock=FrozenClock(T0),
+    )
+
+
+def erasure_batch(worker: int, n: int) -> list[Activity]:
+    """Return worker ``worker``'s ``n``-th batch: four activities of people in RECORDED."""
+    return [
+        Activity(
+            id=f"w{worker}-{n}-{j}",
+            actor=RECORDED[(worker * 7 + n * 4 + j) % len(RECORDED)],
+            kind="score",
+        )
+        for j in range(4)
+    ]
+
+
+def record_until_stopped(url: str, prefix: str, worker: int, started: Any, stop: Any) -> int:
+    """Record worker ``worker``'s batches until ``stop`` is set; return how many it recorded.
+
+    ``started`` is set once the first batch is committed.
+    """
+    store = SQLAlchemyStore(url, table_prefix=prefix, create_schema=False)
+    try:
+        rewards = erasure_rewards(store)
+        n = 0
+        while not stop.is_set():
+            rewards.record_many(erasure_batch(worker, n))
+            n += 1
+            started.set()
+    finally:
+        store.close()
+    return n

@@ -132,8 +132,14 @@ class SQLOps:
         """Return ``(id, data, outcome)`` of the committed activities among ``ids``."""
         raise NotImplementedError
 
-    def lock_state(self, conn: Connection, keys: Sequence[str]) -> list[tuple[str, str | None]]:
-        """Lock the state rows of ``keys`` (sorted stored keys); return ``(key, value)`` rows."""
+    def lock_state(
+        self, conn: Connection, keys: Sequence[str], *, create: bool = True
+    ) -> list[tuple[str, str | None]]:
+        """Lock the state rows of ``keys`` (sorted stored keys); return ``(key, value)`` rows.
+
+        With ``create`` (a recording batch) missing rows are inserted first, so that
+        they are locked too; without it (an erasure) only existing rows are locked.
+        """
         raise NotImplementedError
 
     def insert_log(self, conn: Connection, rows: Sequence[LogRow]) -> None:
@@ -236,9 +242,12 @@ class PostgresOps(SQLOps):
         result = conn.exec_driver_sql(self.sql_recorded, params)
         return [(r[0], r[1], r[2]) for r in result]
 
-    def lock_state(self, conn: Connection, keys: Sequence[str]) -> list[tuple[str, str | None]]:
+    def lock_state(
+        self, conn: Connection, keys: Sequence[str], *, create: bool = True
+    ) -> list[tuple[str, str | None]]:
         params = {"tenant": self.tenant, "keys": list(keys)}
-        conn.exec_driver_sql(self.sql_insert_keys, params)
+        if create:
+            conn.exec_driver_sql(self.sql_insert_keys, params)
         return [(r[0], r[1]) for r in conn.exec_driver_sql(self.sql_lock, params)]
 
     def insert_log(self, conn: Connection, rows: Sequence[LogRow]) -> None:
@@ -336,9 +345,11 @@ class MySQLOps(_ValuesOps):
     def recorded(self, conn: Connection, ids: Sequence[str]) -> list[tuple[str, str, str]]:
         return [(r[0], r[1], r[2]) for r in self._select_in(conn, self.sql_recorded, ids)]
 
-    def lock_state(self, conn: Connection, keys: Sequence[str]) -> list[tuple[str, str | None]]:
-        tenant = self.tenant
-        conn.exec_driver_sql(self.sql_insert_keys, [(tenant, k) for k in keys])
+    def lock_state(
+        self, conn: Connection, keys: Sequence[str], *, create: bool = True
+    ) -> list[tuple[str, str | None]]:
+        if create:
+            conn.exec_driver_sql(self.sql_insert_keys, [(self.tenant, k) for k in keys])
         return [(r[0], r[1]) for r in self._select_in(conn, self.sql_lock, keys)]
 
     def upsert_state(self, conn: Connection, rows: Sequence[StateRow]) -> None:
@@ -396,7 +407,9 @@ class SQLiteOps(_ValuesOps):
         result = conn.exec_driver_sql(self.sql_recorded, (self.tenant, _json_list(ids)))
         return [(r[0], r[1], r[2]) for r in result]
 
-    def lock_state(self, conn: Connection, keys: Sequence[str]) -> list[tuple[str, str | None]]:
+    def lock_state(
+        self, conn: Connection, keys: Sequence[str], *, create: bool = True
+    ) -> list[tuple[str, str | None]]:
         result = conn.exec_driver_sql(self.sql_read, (self.tenant, _json_list(keys)))
         return [(r[0], r[1]) for r in result]
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Self
 
@@ -358,8 +358,56 @@ def notification_rows(conn: Connection, tables: Tables, tenant: str, user: str) 
 # -- erasure ---------------------------------------------------------------------------------
 
 
-def erase(conn: Connection, tables: Tables, tenant: str, user: str, pseudonym: str) -> None:
-    """Erase ``user`` from every table of ``tenant`` but the boards' (see ``SQLBoards.erase``)."""
+#: Lock existing state rows by their stored keys, given sorted, and return ``(key, value)``
+#: rows: ``SQLOps.lock_state`` with ``create=False``.
+StateLock = Callable[[Sequence[str]], list[tuple[str, str | None]]]
+
+
+def lock_state(
+    conn: Connection, tables: Tables, tenant: str, user: str, lock: StateLock
+) -> dict[str, str | None]:
+    """Lock the state rows of ``tenant`` that name ``user``; return their values, read locked.
+
+    The first step of an erasure, in a recording batch's lock order: state rows in
+    sorted order, then the board lock (see ``SQLAlchemyStore.erase_person``).  The rows are
+    found by a plain read, which locks nothing and waits for nothing, then locked by
+    key.  A locking read with ``LIKE`` would not do: on InnoDB it is a full scan that
+    waits for, and locks, every row it reads, other people's too, while recording
+    batches hold their rows and wait for the board lock.  The search runs again
+    until it finds no row not yet tried: a batch that held one of these rows and
+    copied the id into another state row committed before the lock was granted, so
+    the next search finds that row; once every row naming ``user`` is locked, no
+    batch can copy the id from one.
+    """
+    t = tables.state
+    naming = select(t.c.state_key).where(
+        t.c.tenant == tenant,
+        or_(
+            t.c.state_key.contains(user, autoescape=True),
+            t.c.value.contains(_json_fragment(user), autoescape=True),
+        ),
+    )
+    locked: dict[str, str | None] = {}
+    tried: set[str] = set()
+    while new := sorted(set(conn.execute(naming).scalars()) - tried):
+        tried.update(new)
+        locked.update(lock(new))
+    return locked
+
+
+def erase(
+    conn: Connection,
+    tables: Tables,
+    tenant: str,
+    user: str,
+    pseudonym: str,
+    *,
+    state: Mapping[str, str | None],
+) -> None:
+    """Erase ``user`` from every table of ``tenant`` but the boards' (see ``SQLBoards.erase``).
+
+    ``state`` holds the state rows naming ``user``, locked by :func:`lock_state`.
+    """
     fragment = _json_fragment(user)
     people = _people(tables)
     conn.execute(delete(people).where(people.c.tenant == tenant, people.c.user_id == user))
@@ -372,7 +420,7 @@ def erase(conn: Connection, tables: Tables, tenant: str, user: str, pseudonym: s
         .values(user_id=pseudonym)
     )
     _erase_awards(conn, tables, user, pseudonym, fragment, tenant=tenant)
-    _erase_state(conn, tables, user, pseudonym, fragment, tenant=tenant, mine=mine)
+    _erase_state(conn, tables, user, pseudonym, tenant=tenant, mine=mine, state=state)
     _erase_adoption(conn, tables, user, pseudonym, fragment, tenant=tenant)
     _erase_outbox(conn, tables, user, pseudonym, fragment, tenant=tenant)
 
@@ -451,28 +499,20 @@ def _erase_state(
     tables: Tables,
     user: str,
     pseudonym: str,
-    fragment: str,
     *,
     tenant: str,
     mine: Collection[str],
+    state: Mapping[str, str | None],
 ) -> None:
     t = tables.state
     doomed = [storage_key(k) for k in submitted_keys(mine)]
     for chunk in _chunks(doomed):
         conn.execute(delete(t).where(t.c.tenant == tenant, t.c.state_key.in_(chunk)))
-    query = (
-        select(t.c.state_key, t.c.value)
-        .where(
-            t.c.tenant == tenant,
-            or_(
-                t.c.state_key.contains(user, autoescape=True),
-                t.c.value.contains(fragment, autoescape=True),
-            ),
-        )
-        .with_for_update()
-    )
+    gone = set(doomed)
     renamed: list[tuple[str, str | None]] = []
-    for key, text in conn.execute(query).all():
+    for key, text in state.items():
+        if key in gone:
+            continue
         value = None if text is None else decode_value(text)
         new_value = None if value is None else scrub(value, user, pseudonym)
         head, hashed, _digest = key.partition("\x1e")

@@ -1374,9 +1374,19 @@ class SQLAlchemyStore(Store):
             conn.begin(),
         ):
             self._ops.begin(conn, joined=False)
-            # The board lock first, as recording batches take it before their state rows.
+            # Locks in a recording batch's order, so that the two wait for each other
+            # instead of deadlocking: the state rows naming the person (sorted, by
+            # key), then the board lock, which batches take shared once they hold
+            # their state rows (see _SQLTransaction.apply).  Nothing erasure writes
+            # after that is held by a batch recording for other people.
+            ops = self._ops
+
+            def lock(keys: Sequence[str]) -> list[tuple[str, str | None]]:
+                return ops.lock_state(conn, keys, create=False)
+
+            state = _sql_people.lock_state(conn, self.tables, self._tenant, user, lock)
             self._boards.erase(conn, user, pseudonym)
-            _sql_people.erase(conn, self.tables, self._tenant, user, pseudonym)
+            _sql_people.erase(conn, self.tables, self._tenant, user, pseudonym, state=state)
 
     # -- tenants -----------------------------------------------------------------------
 

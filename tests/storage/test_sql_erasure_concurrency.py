@@ -1,0 +1,90 @@
+"""Erasing people while other processes record for other people.
+
+The documentation asks only that recording for the erased person has stopped
+(docs/privacy.md, "Stop sending first"): recordings for everyone else go on, and
+every erasure must succeed beside them.  Two processes record for the people of
+``sql_workers.RECORDED``, on a leaderboard, while the test erases other people, one
+by one.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+
+import sqlalchemy as sa
+from sql_support import Database
+from sql_workers import RECORDED, erasure_batch, erasure_rewards, record_until_stopped
+
+from e2badges import Activity, TransientStorageError
+from e2badges.storage.sqlalchemy import SQLAlchemyStore
+
+WORKERS = 2
+ERASED = tuple(f"gone-{n:02d}" for n in range(30))
+
+
+class TestErasureWhileRecording:
+    def test_every_erasure_succeeds_and_balances_stay_exact(self, server_db: Database) -> None:
+        """Each erasure succeeds while others are recorded for; their balances are exact."""
+        store = server_db.store()
+        rewards = erasure_rewards(store)
+        # Erasure keeps activity ids: these name nobody.
+        seed = [
+            Activity(id=f"seed-{n}", actor=u, kind="score") for n, u in enumerate(RECORDED + ERASED)
+        ]
+        rewards.record_many(seed)
+        # Forked workers start at once; the parent holds no open connection when it forks.
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        store.engine.dispose()
+        context = multiprocessing.get_context(method)
+        failed: list[str] = []
+        with context.Manager() as manager, ProcessPoolExecutor(WORKERS, context) as pool:
+            started = [manager.Event() for _ in range(WORKERS)]
+            stop = manager.Event()
+            futures = [
+                pool.submit(
+                    record_until_stopped,
+                    server_db.url,
+                    server_db.prefix,
+                    worker,
+                    started[worker],
+                    stop,
+                )
+                for worker in range(WORKERS)
+            ]
+            try:
+                for event in started:
+                    assert event.wait(60), "a recording worker did not start"
+                for user in ERASED:
+                    try:
+                        rewards.erase_person(user)
+                    except TransientStorageError as exc:
+                        failed.append(f"{user}: {exc}")
+            finally:
+                stop.set()
+            batches = [future.result() for future in futures]
+
+        assert failed == [], f"{len(failed)} of {len(ERASED)} erasures failed: {failed[0]}"
+        expected = Counter(RECORDED)
+        for worker, n in enumerate(batches):
+            expected.update(a.actor for i in range(n) for a in erasure_batch(worker, i))
+        assert {u: rewards.balance(u) for u in RECORDED} == dict(expected)
+        for user in ERASED:
+            assert rewards.balance(user) == 0
+            assert rewards.export_person(user)["activities"] == []
+        assert self.naming(store, "gone-") == []
+
+    @staticmethod
+    def naming(store: SQLAlchemyStore, text: str) -> list[str]:
+        """Return ``table.column`` of every text value of the store's tables holding ``text``."""
+        found: list[str] = []
+        with store.engine.connect() as conn:
+            for table in store.tables.all:
+                for row in conn.execute(sa.select(table)).mappings():
+                    found.extend(
+                        f"{table.name}.{column}"
+                        for column, value in row.items()
+                        if isinstance(value, str) and text in value
+                    )
+        return found
