@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from sql_support import Database, open_database
 from sql_workers import record_board_stream
 
-from e2badges import Activity, FrozenClock, Rewards
+from e2badges import Activity, FrozenClock, Leaderboard, PointsMetric, Rewards
 from e2badges._leaderboards import BoardRow
 from e2badges.storage import MemoryStore, Store
 from e2badges.storage._sql_boards import bands
@@ -366,3 +366,81 @@ def test_postgresql_settles_on_generic_plans(
             assert generic > 0, (statement, custom)
     finally:
         database.drop()
+
+
+# User ids a collation other than C orders otherwise: by code point, upper case comes
+# before "_", "_" before lower case, and "é" (U+00E9) after every ASCII letter.
+TIED = ["a", "B", "b", "A", "_x", "é", "f"]
+BY_CODE_POINT = ["A", "B", "_x", "a", "b", "f", "é"]
+# Kinds start with a letter: en-US puts them in the order a, A, b, B, f, z, Z.
+KINDS = ["a.x", "B.x", "b.x", "A.x", "Z.x", "z.x", "f.x"]
+
+
+@pytest.mark.postgresql
+class TestCodePointOrderOnPostgresql:
+    def test_ties_are_listed_by_code_point(self, collated_url: str) -> None:
+        """On a PostgreSQL database whose default collation is not C (ICU en-US), rows
+        that tie on score and time reached are listed by user id in code point order,
+        as the memory store lists them: the top, ranks, the rows around one, pages and
+        standings (en-US put them in the order _x, a, A, b, B, é, f; rank("B") was 5)."""
+        database = Database("postgresql", collated_url)
+        stores: list[Store] = [MemoryStore(), database.store()]
+        board = Leaderboard(id="tied", metric=PointsMetric(), ranking="ordinal")
+        try:
+            views = []
+            for store in stores:
+                rewards = Rewards(
+                    store, rules=BOARD_RULES, leaderboards=[board], clock=FrozenClock(T0)
+                )
+                rewards.record_many(
+                    [
+                        Activity(id=f"s-{user}", actor=user, kind="score", value=10, at=T0)
+                        for user in TIED
+                    ]
+                )
+                views.append(rewards.leaderboard("tied"))
+            memory, sql = views
+            assert [e.user for e in memory.top(10)] == BY_CODE_POINT
+            assert [(e.user, e.rank) for e in sql.top(10)] == [
+                (e.user, e.rank) for e in memory.top(10)
+            ]
+            assert sql.rank("B") == memory.rank("B") == 2
+            for user in TIED:
+                assert [e.user for e in sql.around(user, 2)] == [
+                    e.user for e in memory.around(user, 2)
+                ], user
+            assert_same_answers(stores[0], stores[1], ("tied", "all"), TIED)
+        finally:
+            stores[0].close()
+            database.drop()
+
+    def test_activity_totals_are_sorted_by_code_point(self, collated_url: str) -> None:
+        """On a PostgreSQL database whose default collation is not C, activity totals
+        grouped by actor, kind or team are sorted by code point, as the memory store
+        sorts them."""
+        database = Database("postgresql", collated_url)
+        stores: list[Store] = [MemoryStore(), database.store()]
+        try:
+            for store in stores:
+                Rewards(store, kinds=KINDS, clock=FrozenClock(T0)).record_many(
+                    [
+                        Activity(
+                            id=f"s-{user}",
+                            actor=user,
+                            kind=kind,
+                            teams=(f"t{user}",),
+                            at=T0,
+                        )
+                        for user, kind in zip(TIED, KINDS, strict=True)
+                    ]
+                )
+            memory, sql = stores
+            for by in (("actor",), ("kind",), ("team",), ("day", "actor")):
+                want = memory.activity_totals(by=by)
+                assert [row[len(by) - 1] for row in want][:1] == [
+                    {"actor": "A", "kind": "A.x", "team": "tA"}[by[-1]]
+                ], by
+                assert sql.activity_totals(by=by) == want, by
+        finally:
+            stores[0].close()
+            database.drop()
