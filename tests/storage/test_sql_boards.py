@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -444,3 +445,59 @@ class TestCodePointOrderOnPostgresql:
         finally:
             stores[0].close()
             database.drop()
+
+    def test_listing_index_serves_the_listing_order(self, collated_url: str) -> None:
+        """On a PostgreSQL database whose default collation is not C, the listing index
+        still gives the listing order: a page reads it in order with no Sort, and the
+        rows around one read it backwards and forwards from the row, sorted only once
+        they are merged with the row and the counts (planned with sorts disabled, so
+        a Sort shows where the index could not give the order)."""
+        database = Database("postgresql", collated_url)
+        store = database.store()
+        try:
+            rewards = Rewards(store, rules=BOARD_RULES, leaderboards=BOARDS, clock=FrozenClock(T0))
+            rewards.record_many(
+                [
+                    Activity(id=f"s-{user}", actor=user, kind="score", value=n % 3, at=T0)
+                    for n, user in enumerate(TIED)
+                ]
+            )
+            boards, t = store._boards, store.tenant
+            at = {"t": t, "b": "pts", "p": "all", "s": "B"}
+            pages: list[tuple[str, object]] = [
+                (boards._limited(boards.sql_head, 3), (t, "pts", "all")),
+                (boards._limited(boards.sql_top, 3), (t, "pts", "all", t, "pts", "all")),
+                (boards._limited(boards.sql_from, 3, 1), (t, "pts", "all", 1.0)),
+            ]
+            listing = f"ix_{database.prefix}board_rows_listing"
+            with store.engine.begin() as conn:
+                for setting in ("enable_sort", "enable_seqscan", "enable_bitmapscan"):
+                    conn.exec_driver_sql(f"SET LOCAL {setting} = off")
+
+                def plan(sql: str, params: object) -> dict[str, Any]:
+                    found = conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {sql}", params)  # type: ignore[arg-type]
+                    top: dict[str, Any] = found.scalar_one()[0]["Plan"]
+                    return top
+
+                for sql, params in pages:
+                    nodes = list(_nodes(plan(sql, params)))
+                    assert [n for n in nodes if n["Node Type"].endswith("Sort")] == [], sql
+                    assert any(n.get("Index Name") == listing for n in nodes), sql
+                for dense, position in itertools.product((False, True), repeat=2):
+                    top = plan(boards._statement(dense, position, 2, 2), at)
+                    assert top["Node Type"] == "Sort"  # the merged rows, a few
+                    below = [n for p in top["Plans"] for n in _nodes(p)]
+                    assert [n for n in below if n["Node Type"].endswith("Sort")] == []
+                    directions = {
+                        n["Scan Direction"] for n in below if n.get("Index Name") == listing
+                    }
+                    assert directions == {"Backward", "Forward"}
+        finally:
+            database.drop()
+
+
+def _nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Yield a PostgreSQL plan node (EXPLAIN's JSON) and every node below it."""
+    yield plan
+    for child in plan.get("Plans", ()):
+        yield from _nodes(child)
