@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from sql_support import SQL_BACKENDS, Database, open_database
+from sqlalchemy import create_engine, make_url
+from sqlalchemy.pool import NullPool
 
 
 @pytest.fixture(params=SQL_BACKENDS)
@@ -45,3 +48,33 @@ def mysql_db(tmp_path: Path, server_url: Callable[[str], str]) -> Iterator[Datab
     database = open_database("mysql", tmp_path, server_url)
     yield database
     database.drop()
+
+
+@pytest.fixture
+def collated_url(
+    server_url: Callable[[str], str], server_has: Callable[[bool, str], None]
+) -> Iterator[str]:
+    """The URL of a scratch PostgreSQL database whose default collation is ICU's en-US
+    (not C: ``_x, a, A, b, B`` instead of ``A, B, _x, a, b``), dropped afterwards."""
+    url = make_url(server_url("postgresql"))
+    admin = create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    name = f"e2b_coll_{uuid.uuid4().hex[:12]}"
+    try:
+        with admin.connect() as conn:
+            icu = conn.exec_driver_sql(
+                "SELECT count(*) FROM pg_collation WHERE collprovider = 'i' "
+                "AND collname = 'en-US-x-icu'"
+            ).scalar()
+            version = conn.dialect.server_version_info or (0,)
+            server_has(bool(icu) and version >= (15,), "ICU database locales (PostgreSQL 15+)")
+            conn.exec_driver_sql(
+                f"CREATE DATABASE {name} TEMPLATE template0 LOCALE_PROVIDER icu "
+                "ICU_LOCALE 'en-US' LOCALE 'C.UTF-8' ENCODING 'UTF8'"
+            )
+        try:
+            yield url.set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    finally:
+        admin.dispose()

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -22,7 +23,7 @@ from hypothesis import strategies as st
 from sql_support import Database, open_database
 from sql_workers import record_board_stream
 
-from e2badges import Activity, FrozenClock, Rewards
+from e2badges import Activity, FrozenClock, Leaderboard, PointsMetric, Rewards
 from e2badges._leaderboards import BoardRow
 from e2badges.storage import MemoryStore, Store
 from e2badges.storage._sql_boards import bands
@@ -413,3 +414,137 @@ def scored(n: int, actor: str, value: float) -> Activity:
     return Activity(
         id=f"m{n}", actor=actor, kind="score", value=value, at=T0 + timedelta(minutes=n)
     )
+
+
+# User ids a collation other than C orders otherwise: by code point, upper case comes
+# before "_", "_" before lower case, and "é" (U+00E9) after every ASCII letter.
+TIED = ["a", "B", "b", "A", "_x", "é", "f"]
+BY_CODE_POINT = ["A", "B", "_x", "a", "b", "f", "é"]
+# Kinds start with a letter: en-US puts them in the order a, A, b, B, f, z, Z.
+KINDS = ["a.x", "B.x", "b.x", "A.x", "Z.x", "z.x", "f.x"]
+
+
+@pytest.mark.postgresql
+class TestCodePointOrderOnPostgresql:
+    def test_ties_are_listed_by_code_point(self, collated_url: str) -> None:
+        """On a PostgreSQL database whose default collation is not C (ICU en-US), rows
+        that tie on score and time reached are listed by user id in code point order,
+        as the memory store lists them: the top, ranks, the rows around one, pages and
+        standings (en-US put them in the order _x, a, A, b, B, é, f; rank("B") was 5)."""
+        database = Database("postgresql", collated_url)
+        stores: list[Store] = [MemoryStore(), database.store()]
+        board = Leaderboard(id="tied", metric=PointsMetric(), ranking="ordinal")
+        try:
+            views = []
+            for store in stores:
+                rewards = Rewards(
+                    store, rules=BOARD_RULES, leaderboards=[board], clock=FrozenClock(T0)
+                )
+                rewards.record_many(
+                    [
+                        Activity(id=f"s-{user}", actor=user, kind="score", value=10, at=T0)
+                        for user in TIED
+                    ]
+                )
+                views.append(rewards.leaderboard("tied"))
+            memory, sql = views
+            assert [e.user for e in memory.top(10)] == BY_CODE_POINT
+            assert [(e.user, e.rank) for e in sql.top(10)] == [
+                (e.user, e.rank) for e in memory.top(10)
+            ]
+            assert sql.rank("B") == memory.rank("B") == 2
+            for user in TIED:
+                assert [e.user for e in sql.around(user, 2)] == [
+                    e.user for e in memory.around(user, 2)
+                ], user
+            assert_same_answers(stores[0], stores[1], ("tied", "all"), TIED)
+        finally:
+            stores[0].close()
+            database.drop()
+
+    def test_activity_totals_are_sorted_by_code_point(self, collated_url: str) -> None:
+        """On a PostgreSQL database whose default collation is not C, activity totals
+        grouped by actor, kind or team are sorted by code point, as the memory store
+        sorts them."""
+        database = Database("postgresql", collated_url)
+        stores: list[Store] = [MemoryStore(), database.store()]
+        try:
+            for store in stores:
+                Rewards(store, kinds=KINDS, clock=FrozenClock(T0)).record_many(
+                    [
+                        Activity(
+                            id=f"s-{user}",
+                            actor=user,
+                            kind=kind,
+                            teams=(f"t{user}",),
+                            at=T0,
+                        )
+                        for user, kind in zip(TIED, KINDS, strict=True)
+                    ]
+                )
+            memory, sql = stores
+            for by in (("actor",), ("kind",), ("team",), ("day", "actor")):
+                want = memory.activity_totals(by=by)
+                assert [row[len(by) - 1] for row in want][:1] == [
+                    {"actor": "A", "kind": "A.x", "team": "tA"}[by[-1]]
+                ], by
+                assert sql.activity_totals(by=by) == want, by
+        finally:
+            stores[0].close()
+            database.drop()
+
+    def test_listing_index_serves_the_listing_order(self, collated_url: str) -> None:
+        """On a PostgreSQL database whose default collation is not C, the listing index
+        still gives the listing order: a page reads it in order with no Sort, and the
+        rows around one read it backwards and forwards from the row, sorted only once
+        they are merged with the row and the counts (planned with sorts disabled, so
+        a Sort shows where the index could not give the order)."""
+        database = Database("postgresql", collated_url)
+        store = database.store()
+        try:
+            rewards = Rewards(store, rules=BOARD_RULES, leaderboards=BOARDS, clock=FrozenClock(T0))
+            rewards.record_many(
+                [
+                    Activity(id=f"s-{user}", actor=user, kind="score", value=n % 3, at=T0)
+                    for n, user in enumerate(TIED)
+                ]
+            )
+            boards, t = store._boards, store.tenant
+            at = {"t": t, "b": "pts", "p": "all", "s": "B"}
+            pages: list[tuple[str, object]] = [
+                (boards._limited(boards.sql_head, 3), (t, "pts", "all")),
+                (boards._limited(boards.sql_top, 3), (t, "pts", "all", t, "pts", "all")),
+                (boards._limited(boards.sql_from, 3, 1), (t, "pts", "all", 1.0)),
+            ]
+            listing = f"ix_{database.prefix}board_rows_listing"
+            with store.engine.begin() as conn:
+                for setting in ("enable_sort", "enable_seqscan", "enable_bitmapscan"):
+                    conn.exec_driver_sql(f"SET LOCAL {setting} = off")
+
+                def plan(sql: str, params: object) -> dict[str, Any]:
+                    found = conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {sql}", params)  # type: ignore[arg-type]
+                    top: dict[str, Any] = found.scalar_one()[0]["Plan"]
+                    return top
+
+                for sql, params in pages:
+                    nodes = list(_nodes(plan(sql, params)))
+                    assert [n for n in nodes if n["Node Type"].endswith("Sort")] == [], sql
+                    assert any(n.get("Index Name") == listing for n in nodes), sql
+                for dense, position in itertools.product((False, True), repeat=2):
+                    top = plan(boards._statement(dense, position, 2, 2), at)
+                    assert top["Node Type"] == "Sort"  # the merged rows, a few
+                    below = [n for p in top["Plans"] for n in _nodes(p)]
+                    assert [n for n in below if n["Node Type"].endswith("Sort")] == []
+                    directions = {
+                        n["Scan Direction"] for n in below if n.get("Index Name") == listing
+                    }
+                    assert directions == {"Backward", "Forward"}
+        finally:
+            database.drop()
+
+
+def _nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Yield a PostgreSQL plan node (EXPLAIN's JSON) and every node below it."""
+    yield plan
+    for child in plan.get("Plans", ()):
+        yield from _nodes(child)

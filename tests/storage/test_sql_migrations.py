@@ -13,11 +13,20 @@ from alembic.migration import MigrationContext
 from sql_support import Database
 from sql_workers import RULES, T0
 
-from e2badges import Activity, FrozenClock, Rewards, SchemaVersionError
+from e2badges import (
+    Activity,
+    FrozenClock,
+    Leaderboard,
+    PointsMetric,
+    Rewards,
+    SchemaVersionError,
+)
 from e2badges.cli import main
 from e2badges.storage._sql_schema import SCHEMA_VERSION, build_tables
 from e2badges.storage.migrations.versions.v0002_covering_listing import CLUSTERED
+from e2badges.storage.migrations.versions.v0003_code_point_order import COLUMNS
 from e2badges.storage.sqlalchemy import SQLAlchemyStore, schema_version, upgrade
+from e2badges.testing.conformance import BOARD_RULES, BOARDS, scored
 
 
 def _shape(conn: sa.Connection, prefix: str) -> dict[str, Any]:
@@ -60,7 +69,7 @@ def _without_rowid(conn: sa.Connection, prefix: str) -> set[str]:
 class TestMigrations:
     def test_upgrade_equals_create_all(self, db: Database) -> None:
         """An empty database upgraded to head has exactly the tables create_all makes."""
-        assert upgrade(db.url, table_prefix=db.prefix) == SCHEMA_VERSION == 2
+        assert upgrade(db.url, table_prefix=db.prefix) == SCHEMA_VERSION == 3
         created = Database(db.backend, db.url)
         engine = sa.create_engine(db.url)
         try:
@@ -99,21 +108,20 @@ class TestMigrations:
         """upgrade() recognises tables the store created and records their Alembic revision."""
         store = db.store()
         Rewards(store, rules=RULES).record(Activity(id="x", actor="ann", kind="comment.created"))
-        assert upgrade(db.url, table_prefix=db.prefix) == 2
+        assert upgrade(db.url, table_prefix=db.prefix) == 3
         with store.engine.connect() as conn:
             version_table = sa.table(f"{db.prefix}alembic_version", sa.column("version_num"))
-            assert conn.execute(sa.select(version_table.c.version_num)).scalars().all() == ["0002"]
+            assert conn.execute(sa.select(version_table.c.version_num)).scalars().all() == ["0003"]
         assert store.count_activities() == 1
 
     def test_version_1_is_upgraded_with_its_data(self, db: Database) -> None:
-        """A database at version 1 is refused by the store, then upgraded to 2 keeping its
-        rows: the listing index gains the columns of a page, and the boards read the same."""
-        from e2badges.testing.conformance import BOARD_RULES, BOARDS, scored
-
+        """A database at version 1 is refused by the store, then upgraded to the current
+        version keeping its rows: the listing index gains the columns of a page, and the
+        boards read the same."""
         assert upgrade(db.url, table_prefix=db.prefix, revision="0001") == 1
         with pytest.raises(SchemaVersionError, match="older"):
             db.store(create_schema=False)
-        # Write rows as version 1 holds them: the store of version 2 writes the same rows.
+        # Write rows as version 1 holds them: the current store writes the same rows.
         engine = sa.create_engine(db.url)
         try:
             with engine.begin() as conn:
@@ -122,7 +130,7 @@ class TestMigrations:
                 conn.execute(
                     sa.table(f"{db.prefix}meta", sa.column("name"), sa.column("value"))
                     .update()
-                    .values(value="2")
+                    .values(value=str(SCHEMA_VERSION))
                 )
             store = SQLAlchemyStore(engine, table_prefix=db.prefix, create_schema=False)
             rewards = Rewards(store, rules=BOARD_RULES, leaderboards=BOARDS, clock=FrozenClock(T0))
@@ -139,7 +147,7 @@ class TestMigrations:
             store.close()
         finally:
             engine.dispose()
-        assert upgrade(db.url, table_prefix=db.prefix) == 2
+        assert upgrade(db.url, table_prefix=db.prefix) == SCHEMA_VERSION
         store = db.store(create_schema=False)
         rewards = Rewards(store, rules=BOARD_RULES, leaderboards=BOARDS, clock=FrozenClock(T0))
         view = rewards.leaderboard("pts")
@@ -157,6 +165,59 @@ class TestMigrations:
             with store.engine.connect() as conn:
                 assert _without_rowid(conn, db.prefix) == set(CLUSTERED)
 
+    @pytest.mark.postgresql
+    def test_version_2_is_upgraded_to_code_point_order(self, collated_url: str) -> None:
+        """On PostgreSQL, in a database whose default collation is not C (ICU en-US), a
+        database at version 2 is refused by the store, then upgraded to 3 keeping its
+        rows: the ordered columns (COLUMNS of migration 0003) collate "C", nothing else
+        does, and tied board rows and activity totals come in code point order."""
+        db = Database("postgresql", collated_url)
+        tied = ["a", "B", "b", "A", "_x", "é", "f"]
+        board = Leaderboard(id="tied", metric=PointsMetric(), ranking="ordinal")
+        meta = sa.table(f"{db.prefix}meta", sa.column("name"), sa.column("value"))
+        collated = sa.text(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_name LIKE :tables AND collation_name = 'C'"
+        ).bindparams(tables=f"{db.prefix}%")
+        engine = sa.create_engine(db.url)
+        try:
+            assert upgrade(db.url, table_prefix=db.prefix, revision="0002") == 2
+            with pytest.raises(SchemaVersionError, match="older"):
+                db.store(create_schema=False)
+            # Write rows as version 2 holds them: the current store writes the same rows.
+            with engine.begin() as conn:
+                assert conn.execute(collated).all() == []
+                conn.execute(meta.update().values(value=str(SCHEMA_VERSION)))
+            store = SQLAlchemyStore(engine, table_prefix=db.prefix, create_schema=False)
+            rewards = Rewards(store, rules=BOARD_RULES, leaderboards=[board], clock=FrozenClock(T0))
+            rewards.record_many(
+                [Activity(id=f"s-{u}", actor=u, kind="score", value=10, at=T0) for u in tied]
+            )
+            # Version 2 lists the tie in the database's order.
+            assert [e.user for e in rewards.leaderboard("tied").top(3)] == ["_x", "a", "A"]
+            with engine.begin() as conn:
+                conn.execute(meta.update().values(value="2"))
+            store.close()
+        finally:
+            engine.dispose()
+        try:
+            assert upgrade(db.url, table_prefix=db.prefix) == SCHEMA_VERSION == 3
+            store = db.store(create_schema=False)
+            with store.engine.connect() as conn:
+                found = {(t[len(db.prefix) :], c) for t, c in conn.execute(collated)}
+            assert found == {(t, c) for t, columns in COLUMNS.items() for c in columns}
+            rewards = Rewards(store, rules=BOARD_RULES, leaderboards=[board], clock=FrozenClock(T0))
+            view = rewards.leaderboard("tied")
+            by_code_point = ["A", "B", "_x", "a", "b", "f", "é"]
+            assert [(e.user, e.rank) for e in view.top(10)] == [
+                (u, n) for n, u in enumerate(by_code_point, 1)
+            ]
+            assert [e.user for e in view.around("_x", 3)] == ["B", "_x", "a"]
+            assert [row[0] for row in store.activity_totals(by=("actor",))] == by_code_point
+            assert store.count_activities() == len(tied)
+        finally:
+            db.drop()
+
     def test_upgrade_refuses_a_newer_database(self, db: Database) -> None:
         """upgrade() leaves a database at a schema version newer than it knows alone."""
         store = db.store()
@@ -170,7 +231,7 @@ class TestMigrations:
         """upgrade() migrates through a live Engine and leaves it undisposed."""
         engine = sa.create_engine(db.url)
         try:
-            assert upgrade(engine, table_prefix=db.prefix) == 2
+            assert upgrade(engine, table_prefix=db.prefix) == 3
             assert SQLAlchemyStore(engine, table_prefix=db.prefix, create_schema=False)
             with engine.connect() as conn:
                 assert conn.execute(sa.text("SELECT 1")).scalar() == 1
@@ -225,9 +286,9 @@ class TestCommandLine:
         assert main(["db", "current", "--url", db.url, "--prefix", db.prefix]) == 0
         assert capsys.readouterr().out == "none\n"
         assert main(["db", "upgrade", "--url", db.url, "--prefix", db.prefix]) == 0
-        assert capsys.readouterr().out == f"schema version 2 (tables with prefix {db.prefix!r})\n"
+        assert capsys.readouterr().out == f"schema version 3 (tables with prefix {db.prefix!r})\n"
         assert main(["db", "current", "--url", db.url, "--prefix", db.prefix]) == 0
-        assert capsys.readouterr().out == "2\n"
+        assert capsys.readouterr().out == "3\n"
 
     def test_url_from_the_environment(
         self, db: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
@@ -235,7 +296,7 @@ class TestCommandLine:
         """Without --url the command reads E2BADGES_DATABASE_URL."""
         monkeypatch.setenv("E2BADGES_DATABASE_URL", db.url)
         assert main(["db", "upgrade", "--prefix", db.prefix]) == 0
-        assert "schema version 2" in capsys.readouterr().out
+        assert "schema version 3" in capsys.readouterr().out
 
     def test_no_url_is_a_usage_error(
         self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]

@@ -31,6 +31,7 @@ from e2badges import (
     TransientStorageError,
 )
 from e2badges.storage import store_from_url
+from e2badges.storage._sql_schema import SCHEMA_VERSION
 from e2badges.storage.sqlalchemy import SQLAlchemyStore, schema_version
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -210,7 +211,7 @@ class TestSchema:
         """A database without the tables gets them, at the current schema version."""
         assert schema_version(db.url, table_prefix=db.prefix) is None
         db.store()
-        assert schema_version(db.url, table_prefix=db.prefix) == 2
+        assert schema_version(db.url, table_prefix=db.prefix) == SCHEMA_VERSION
 
     def test_missing_schema_refused_without_create(self, db: Database) -> None:
         """With create_schema=False a database without the tables is refused, saying what to run."""
@@ -227,7 +228,7 @@ class TestSchema:
             conn.execute(meta.update().values(value=str(version)))
         with pytest.raises(SchemaVersionError, match=says) as info:
             db.store()
-        assert (info.value.found, info.value.known) == (version, 2)
+        assert (info.value.found, info.value.known) == (version, SCHEMA_VERSION)
 
     def test_prefixes_are_independent(self, db: Database) -> None:
         """Two prefixes in one database are two stores that share nothing."""

@@ -115,19 +115,26 @@ def adoption_tables(
     seq: Any,
     *,
     tenant: Any,
+    ordered: Callable[[int], Any],
 ) -> AdoptionTables:
-    """Add the rollup and stories tables to ``metadata``."""
-    ident = String(MAX_IDENTIFIER_LENGTH)
+    """Add the rollup and stories tables to ``metadata``.
+
+    ``ordered(length)`` is the type of a text column compared by code point (on
+    PostgreSQL ``COLLATE "C"``): every column of the rollups but ``tenant``, since
+    they are read and written in key order and grouped and sorted by their values.
+    """
+    ident = ordered(MAX_IDENTIFIER_LENGTH)
+    kind = ordered(MAX_KIND_LENGTH)
     days = Table(
         f"{prefix}activity_days",
         metadata,
         Column("tenant", tenant, nullable=False),
-        Column("day", String(10), nullable=False),
+        Column("day", ordered(10), nullable=False),
         Column("actor", ident, nullable=False),
-        Column("kind", String(MAX_KIND_LENGTH), nullable=False),
+        Column("kind", kind, nullable=False),
         Column("team", ident, nullable=False),
-        Column("week", String(8), nullable=False),
-        Column("month", String(7), nullable=False),
+        Column("week", ordered(8), nullable=False),
+        Column("month", ordered(7), nullable=False),
         Column("n", BigInteger, nullable=False),
         Column("last_us", BigInteger, nullable=False),
         PrimaryKeyConstraint(
@@ -141,9 +148,9 @@ def adoption_tables(
             f"{prefix}activity_{level}s",
             metadata,
             Column("tenant", tenant, nullable=False),
-            Column(level, String(8 if level == "week" else 7), nullable=False),
+            Column(level, ordered(8 if level == "week" else 7), nullable=False),
             Column("actor", ident, nullable=False),
-            Column("kind", String(MAX_KIND_LENGTH), nullable=False),
+            Column("kind", kind, nullable=False),
             Column("team", ident, nullable=False),
             Column("n", BigInteger, nullable=False),
             Column("last_us", BigInteger, nullable=False),
@@ -161,7 +168,7 @@ def adoption_tables(
         Column("tenant", tenant, nullable=False),
         Column("team", ident, nullable=False),
         Column("actor", ident, nullable=False),
-        Column("day", String(10), nullable=False),
+        Column("day", ordered(10), nullable=False),
         PrimaryKeyConstraint("tenant", "team", "actor", name=f"pk_{prefix}activity_firsts"),
         Index(f"ix_{prefix}activity_firsts_day", "tenant", "team", "day"),
         **options,

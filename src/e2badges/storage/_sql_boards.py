@@ -2,9 +2,11 @@
 
 Rows of ``EffectBatch.boards`` replace ``{prefix}board_rows`` rows keyed by
 ``(board, period, subject)``; the listing index ``(board, period, listed,
-sort_key, reached, subject)`` serves pages.  ``{prefix}board_counts`` holds the
-number of *listed* rows per sort key (level 0) and per band of sort keys
-(levels 1 and 2), so that a standing never counts rows one by one:
+sort_key, reached, subject)`` serves pages, in code point order of ``subject`` on
+every database (on PostgreSQL the column is ``COLLATE "C"``, schema version 3).
+``{prefix}board_counts`` holds the number of *listed* rows per sort key (level 0)
+and per band of sort keys (levels 1 and 2), so that a standing never counts rows
+one by one:
 
 - ``better`` (listed rows with a strictly better score) is the sum of the level-2
   bands below the key's level-2 band, the level-1 bands from there to the key's
@@ -236,8 +238,9 @@ class SQLBoards:
                     slim[dense, position, sized, False] = counted
                     slim[dense, position, sized, True] = slim_around + counted
                     self._templates[dense, position, sized, False] = mine + tally
-                    # Rows in listing order by the database's collation; on SQLite, sorted
-                    # after (merging the sorted parts cost SQLite more than the rest).
+                    # Rows in listing order (subject by code point: BINARY, a binary
+                    # collation, COLLATE "C"); on SQLite, sorted after (merging the sorted
+                    # parts cost SQLite more than the rest).
                     order_all = "" if name == "sqlite" else " ORDER BY 1, 2, 3, 4"
                     self._templates[dense, position, sized, True] = (
                         mine + around + tally + order_all

@@ -1,6 +1,6 @@
 """The SQL store's tables, as SQLAlchemy Core metadata with a configurable prefix.
 
-Schema version 2 (``{prefix}`` is the table prefix, ``e2b_`` by default):
+Schema version 3 (``{prefix}`` is the table prefix, ``e2b_`` by default):
 
 ``{prefix}meta``
     ``name`` -> ``value``; the row ``schema_version`` holds the schema version; on
@@ -73,6 +73,14 @@ keys only); every statement reads them together with the tenant.
 
 On MySQL/MariaDB every table is utf8mb4 with a binary NO PAD collation, so
 identifiers compare exactly (``"a"``, ``"A"`` and ``"a "`` are three ids).
+
+Order is code point order on every database.  The columns whose order the store
+relies on (see :func:`ordered`) are ``COLLATE "C"`` on PostgreSQL (version 3):
+``board_rows.subject`` (ties of the listing order), ``state.state_key`` (state rows
+are locked in key order) and every column of the activity rollups but ``tenant``;
+their indexes are then in that order too.  Other text columns are compared for
+equality only, which no deterministic collation changes (``tenant``'s distinct
+values are found by ``>`` and ``MIN`` alike, then sorted in Python).
 """
 
 from __future__ import annotations
@@ -116,12 +124,13 @@ __all__ = [
     "check_prefix",
     "create_schema",
     "mysql_table_options",
+    "ordered",
     "read_version",
     "schema_lock",
 ]
 
 #: The schema version this e2badges reads and writes.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: The columns after ``subject`` in the listing index of board rows since version 2:
 #: every column a page returns except ``members`` (a team's, read by its key).
 LISTING_EXTRA = ("score", "total", "count", "team")
@@ -136,8 +145,23 @@ STATE_KEY_LENGTH = 255
 # newline or anything else but [a-z0-9_] can reach a statement's text.
 _PREFIX = re.compile(r"(?:[a-z][a-z0-9_]{0,23})?")
 
+
+def ordered(length: int) -> String:
+    """Return the type of a text column whose order the store relies on.
+
+    Such a column is compared by code point on every database: on PostgreSQL it
+    is ``COLLATE "C"`` (for UTF-8, byte order is code point order; schema version
+    3), whatever the database's default collation, so that its indexes serve the
+    store's ``ORDER BY`` and ranges in that order.  SQLite compares text with
+    BINARY and MySQL/MariaDB tables have a binary collation (see
+    :func:`mysql_table_options`) anyway.
+    """
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
+
+
 # Identifiers are compared exactly; long JSON documents fit MEDIUMTEXT (16 MiB) on MySQL.
 IDENT = String(MAX_IDENTIFIER_LENGTH)
+ORDERED_IDENT = ordered(MAX_IDENTIFIER_LENGTH)
 JSON_TEXT = Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
 SEQ = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements INTEGER keys only
 TENANT = String(MAX_TENANT_LENGTH)
@@ -272,7 +296,7 @@ def build_tables(prefix: str = "e2b_", dialect: Dialect | None = None) -> Tables
         f"{p}state",
         metadata,
         Column("tenant", TENANT, primary_key=True),
-        Column("state_key", String(STATE_KEY_LENGTH), primary_key=True),
+        Column("state_key", ordered(STATE_KEY_LENGTH), primary_key=True),
         Column("value", JSON_TEXT, nullable=True),
         **options,
     )
@@ -315,7 +339,7 @@ def build_tables(prefix: str = "e2b_", dialect: Dialect | None = None) -> Tables
         Column("tenant", TENANT, primary_key=True),
         Column("board", IDENT, primary_key=True),
         Column("period", String(32), primary_key=True),
-        Column("subject", IDENT, primary_key=True),
+        Column("subject", ORDERED_IDENT, primary_key=True),
         Column("sort_key", Double, nullable=True),
         Column("reached", Double, nullable=False),
         Column("score", Double, nullable=True),
@@ -360,7 +384,7 @@ def build_tables(prefix: str = "e2b_", dialect: Dialect | None = None) -> Tables
         Column("board", IDENT, primary_key=True),
         **options,
     )
-    adoption = adoption_tables(metadata, p, options, JSON_TEXT, SEQ, tenant=TENANT)
+    adoption = adoption_tables(metadata, p, options, JSON_TEXT, SEQ, tenant=TENANT, ordered=ordered)
     people = Table(
         f"{p}people",
         metadata,
