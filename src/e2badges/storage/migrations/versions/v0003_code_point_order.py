@@ -29,16 +29,17 @@ down_revision = "0002"
 branch_labels = None
 depends_on = None
 
-_RANK = {"actor": 256, "kind": 100, "team": 256}
+#: The key columns every activity rollup has, with their lengths.
+_ROLLUP_KEYS = {"actor": 256, "kind": 100, "team": 256}
 
 #: The columns of each table (without the prefix) that version 3 collates, with their
 #: lengths (their types are VARCHAR(length) before and after).
 COLUMNS: dict[str, dict[str, int]] = {
     "state": {"state_key": 255},
     "board_rows": {"subject": 256},
-    "activity_days": {"day": 10, **_RANK, "week": 8, "month": 7},
-    "activity_weeks": {"week": 8, **_RANK},
-    "activity_months": {"month": 7, **_RANK},
+    "activity_days": {"day": 10, **_ROLLUP_KEYS, "week": 8, "month": 7},
+    "activity_weeks": {"week": 8, **_ROLLUP_KEYS},
+    "activity_months": {"month": 7, **_ROLLUP_KEYS},
     "activity_firsts": {"team": 256, "actor": 256, "day": 10},
 }
 
