@@ -26,7 +26,18 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext, supp
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Insert, Select, Table, create_engine, delete, func, or_, select
+from sqlalchemy import (
+    Insert,
+    Select,
+    Table,
+    bindparam,
+    create_engine,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy import event as sa_event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -352,7 +363,16 @@ class _PeriodReading:
 
 
 class _SQLTransaction(StoreTransaction):
-    __slots__ = ("_at_text", "_boards", "_conn", "_ops", "_people", "_sort", "commits")
+    __slots__ = (
+        "_at_text",
+        "_boards",
+        "_claimed",
+        "_conn",
+        "_ops",
+        "_people",
+        "_sort",
+        "commits",
+    )
 
     wants_keys = True
 
@@ -375,6 +395,9 @@ class _SQLTransaction(StoreTransaction):
         # wait for each other in a cycle; a database with one writer needs no order.
         self._sort = ops.row_locks
         self._at_text: dict[str, str] = {}
+        # The activities as claimed (submitted), so that apply() finds those a check
+        # plugin replaced: a replaced one is another object.
+        self._claimed: dict[str, Activity] = {}
 
     def claim(self, activities: Sequence[Activity]) -> dict[str, tuple[Activity, Outcome]]:
         unique: dict[str, Activity] = {}
@@ -387,6 +410,7 @@ class _SQLTransaction(StoreTransaction):
         at_text = self._at_text
         tenant = self._ops.tenant
         rows: list[ActivityRow] = []
+        self._claimed.update(unique)
         for aid in sorted(unique):
             a = unique[aid]
             at: datetime = a.at  # type: ignore[assignment]  # the facade fills it
@@ -422,6 +446,10 @@ class _SQLTransaction(StoreTransaction):
         ops, conn = self._ops, self._conn
         tenant = ops.tenant
         if batch.recorded:
+            claimed = self._claimed
+            replaced = [a for a, _ in batch.recorded if a is not claimed.get(a.id)]
+            if replaced:
+                self._replace_activities(replaced)
             log: list[LogRow] = []
             ledger: list[LedgerRow] = []
             at_text = self._at_text
@@ -472,6 +500,42 @@ class _SQLTransaction(StoreTransaction):
             ops.upsert_state(conn, rows)
         if batch.boards:
             self._boards.apply(conn, batch.boards)
+
+    def _replace_activities(self, activities: Sequence[Activity]) -> None:
+        """Store the activities a check plugin replaced instead of their claimed rows.
+
+        claim() stored each activity as submitted, before the checks ran; the
+        effects were computed from the replacement, which is what the log keeps
+        (as the memory store does).  The submitted fields stay in the batch's state
+        (see Plugins.submitted), so that a retry of the submitted one is recognised.
+        """
+        t = self._ops.tables.activities
+        at_text = self._at_text
+        rows = []
+        for a in sorted(activities, key=lambda a: a.id):
+            at: datetime = a.at  # type: ignore[assignment]  # the facade fills it
+            text = at_text[a.id] = at.isoformat()
+            rows.append(
+                {
+                    "key_tenant": self._ops.tenant,
+                    "key_id": a.id,
+                    "kind": a.kind,
+                    "actor": a.actor,
+                    "at_us": epoch_us(at),
+                    "data": encode_activity(a, text),
+                }
+            )
+        statement = (
+            update(t)
+            .where(t.c.tenant == bindparam("key_tenant"), t.c.id == bindparam("key_id"))
+            .values(
+                kind=bindparam("kind"),
+                actor=bindparam("actor"),
+                at_us=bindparam("at_us"),
+                data=bindparam("data"),
+            )
+        )
+        self._conn.execute(statement, rows)
 
     def _apply_notifications(self, batch: EffectBatch) -> None:
         t = self._ops.tables.outbox

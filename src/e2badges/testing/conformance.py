@@ -226,6 +226,31 @@ class StoreConformance(
         rewards.record(activity)
         assert store.get_activity("a1") == activity
 
+    def test_activity_changed_by_a_check_is_stored_as_changed(self, store: Store) -> None:
+        """An activity a check plugin replaced is stored as replaced (get_activity,
+        iter_activities), consistent with its ledger; the submitted one, sent again, is
+        still the same activity."""
+
+        class Enrich:
+            name = "enrich"
+
+            @hookimpl
+            def e2badges_check_activity(self, activity: Activity) -> Activity:
+                extra = {**activity.attributes, "checked": True}
+                return activity.model_copy(update={"attributes": extra, "value": 7})
+
+        scores = PointRule(id="v", kind="v", actor_points=lambda a: int(a.value or 0))
+        rewards = Rewards(store, rules=(scores,), plugins=[Enrich()], clock=FrozenClock(T0))
+        submitted = Activity(id="c1", actor="ann", kind="v", value=1, at=T0, attributes={"m": 1})
+        first = rewards.record(submitted)
+        changed = submitted.model_copy(update={"attributes": {"m": 1, "checked": True}, "value": 7})
+        assert rewards.balance("ann") == 7
+        assert store.get_activity("c1") == changed
+        assert list(store.iter_activities()) == [changed]
+        assert rewards.record(submitted) == first  # a retry, not a conflict
+        assert store.get_activity("c1") == changed
+        assert rewards.balance("ann") == 7
+
     def test_unknown_activity_is_none(self, store: Store) -> None:
         """get_activity and get_outcome return None for an id never recorded."""
         assert store.get_activity("nope") is None
