@@ -409,7 +409,9 @@ class ScoreFormula:
         if self.divide:
             size = self._size_map.get(subject, members)
             return total / size if size else None
-        return total
+        # A float, as on every store (a SQL store keeps scores as DOUBLE): points add up to
+        # a whole number, which stays exact as a float up to 2**53.
+        return float(total)
 
     def sort_key(self, score: float) -> float:
         """Return the value rows are listed by (ascending): ``-score`` when higher is better."""

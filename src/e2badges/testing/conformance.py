@@ -995,6 +995,17 @@ class StoreConformance(
         assert [(r.subject, r.score, r.total, r.count) for r in page.rows] == [("ann", 8, 8, 2)]
         assert page.rows[0].reached == (T0 + timedelta(minutes=2)).timestamp()
 
+    def test_board_scores_are_floats(self, boards: Rewards, store: Store) -> None:
+        """Scores are floats on every store, whole numbers of points too, so that an entry
+        and an export read the same (``10.0``) whatever the store."""
+        boards.record_many([scored(1, "ann", 10), scored(2, "bob", 3)])
+        view = boards.leaderboard("pts")
+        scores = [entry.score for entry in view.top(5)]
+        scores += [view.score("ann"), *(e.score for e in view.around("bob", 3))]
+        scores += [row.score for row in store.board_page("pts", "all", 0, 5).rows]
+        assert scores == [10, 3, 10, 10, 3, 10, 3]
+        assert {type(score) for score in scores} == {float}
+
     def test_board_row_keeping_its_place_is_replaced(self, store: Store) -> None:
         """A row whose sort key and time reached stay the same while its count and total
         change replaces the earlier row in the listing: pages show it, and later updates
