@@ -1000,7 +1000,7 @@ class StoreConformance(
         and an export read the same (``10.0``) whatever the store."""
         boards.record_many([scored(1, "ann", 10), scored(2, "bob", 3)])
         view = boards.leaderboard("pts")
-        scores = [entry.score for entry in view.top(5)]
+        scores: list[float | None] = [entry.score for entry in view.top(5)]
         scores += [view.score("ann"), *(e.score for e in view.around("bob", 3))]
         scores += [row.score for row in store.board_page("pts", "all", 0, 5).rows]
         assert scores == [10, 3, 10, 10, 3, 10, 3]
