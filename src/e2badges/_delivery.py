@@ -128,6 +128,11 @@ _EVENTS: dict[str, tuple[str, str, type[Any], str]] = {
 _OUTCOME = "e2badges_notify_outcome"
 
 
+def outcome_notification_id(activity_id: str) -> str:
+    """Return the id of the ``e2badges_notify_outcome`` notification of an activity."""
+    return f"recorded:{activity_id}"
+
+
 class Outbox:
     """Write notifications with each batch and deliver them to the plugins, once each."""
 
@@ -166,7 +171,7 @@ class Outbox:
         """
         aid = activity.id
         if self._outcome_targets:
-            nid = f"recorded:{aid}"
+            nid = outcome_notification_id(aid)
             into.append(Notification(nid, _OUTCOME, {"activity_id": aid}, self._outcome_targets))
             if arguments is not None:
                 arguments[nid] = {"activity": activity, "outcome": outcome, "notification_id": nid}

@@ -16,7 +16,13 @@ from ._badges import GRANT_KIND, RESERVED_KINDS, REVOKE_KIND, Badge
 from ._board_view import LeaderboardView
 from ._callouts import callout_boards
 from ._clock import Clock, SystemClock
-from ._delivery import DeliveryFailure, DeliveryPolicy, DeliveryReport, Outbox
+from ._delivery import (
+    DeliveryFailure,
+    DeliveryPolicy,
+    DeliveryReport,
+    Outbox,
+    outcome_notification_id,
+)
 from ._engine import EffectBatch, Engine
 from ._erasure import erased_activity, new_pseudonym
 from ._errors import (
@@ -698,12 +704,21 @@ class Rewards:
         exclusions, the activities they did or received, their ledger,
         balances, level, awards, profile progress, current standings on every
         board (scores, and ranks when rankings are on), the stories naming them
-        and the notifications about them not yet delivered.  Times are ISO 8601.
+        and the notifications not yet delivered about them or their activities
+        (an activity's ``e2badges_notify_outcome`` notification included).
+        Times are ISO 8601.
         """
         user = _user_id(user)
         store = self.store
         person = self.people.get(user)
         profile = self.profile(user)
+        activities = store.person_activities(user)
+        # An activity's outcome notification names only the activity: ask for it by id.
+        notifications = (
+            store.notifications_about(user, ids=[outcome_notification_id(a.id) for a in activities])
+            if store.keeps_outbox
+            else []
+        )
         exported: dict[str, Any] = _jsonable(
             {
                 "format": "e2badges.person/1",
@@ -716,7 +731,7 @@ class Rewards:
                     "settings": person.settings,
                     "board_exclusions": sorted(store.board_exclusions(user)),
                 },
-                "activities": store.person_activities(user),
+                "activities": activities,
                 "ledger": store.ledger(user),
                 "balances": profile.balances,
                 "level": profile.level,
@@ -724,11 +739,7 @@ class Rewards:
                 "progress": profile.progress,
                 "leaderboards": self._standings(user),
                 "stories": store.person_stories(user),
-                "notifications": (
-                    [e.notification for e in store.notifications_about(user)]
-                    if store.keeps_outbox
-                    else []
-                ),
+                "notifications": [e.notification for e in notifications],
             }
         )
         return exported

@@ -340,19 +340,27 @@ def person_stories(conn: Connection, tables: Tables, tenant: str, user: str) -> 
     return [story for story in stories if user in story.people]
 
 
-def notification_rows(conn: Connection, tables: Tables, tenant: str, user: str) -> list[Any]:
-    """Return the outbox rows not done whose payload names ``user``, in outbox order."""
+def notification_rows(
+    conn: Connection, tables: Tables, tenant: str, user: str, ids: Collection[str] = ()
+) -> list[Any]:
+    """Return the outbox rows not done whose payload names ``user`` or whose id is in ``ids``.
+
+    In outbox order, each once.  The ids are read through the outbox's unique
+    index, one IN list per chunk.
+    """
     t = tables.outbox
-    query = (
-        select(t)
-        .where(
-            t.c.tenant == tenant,
-            t.c.done.is_(False),
-            t.c.payload.contains(_json_fragment(user), autoescape=True),
-        )
-        .order_by(t.c.seq)
+    query = select(t).where(
+        t.c.tenant == tenant,
+        t.c.done.is_(False),
+        t.c.payload.contains(_json_fragment(user), autoescape=True),
     )
-    return [row for row in conn.execute(query) if mentions(decode_value(row.payload), user)]
+    found = {
+        row.seq: row for row in conn.execute(query) if mentions(decode_value(row.payload), user)
+    }
+    for chunk in _chunks(sorted(set(ids))):
+        query = select(t).where(t.c.tenant == tenant, t.c.done.is_(False), t.c.id.in_(chunk))
+        found.update((row.seq, row) for row in conn.execute(query))
+    return [found[seq] for seq in sorted(found)]
 
 
 # -- erasure ---------------------------------------------------------------------------------

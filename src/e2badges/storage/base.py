@@ -490,11 +490,14 @@ class Store(ABC):
         """Return the kept stories whose ``people`` include ``user``, oldest ``at`` first."""
         raise NotImplementedError(f"{type(self).__name__} keeps no stories")
 
-    def notifications_about(self, user: str) -> list[OutboxEntry]:
+    def notifications_about(self, user: str, *, ids: Collection[str] = ()) -> list[OutboxEntry]:
         """Return the outbox notifications not done whose payload names ``user``, in outbox order.
 
         A payload names a person when a string in it (a value or a key, at any
-        depth) equals their id.
+        depth) equals their id.  The notifications not done whose id is one of
+        ``ids`` are returned too (unknown ids are left out), each once: the
+        facade passes the ids of the outcome notifications of the person's
+        activities, whose payload holds only the activity id.
         """
         raise NotImplementedError(f"{type(self).__name__} keeps no outbox")
 

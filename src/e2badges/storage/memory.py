@@ -643,12 +643,17 @@ class MemoryStore(Store):
         with self._lock:
             return self._stories.naming(user)
 
-    def notifications_about(self, user: str) -> list[OutboxEntry]:
+    def notifications_about(self, user: str, *, ids: Collection[str] = ()) -> list[OutboxEntry]:
+        wanted = set(ids)
         with self._lock:
             return [
                 record.entry()
                 for record in self._outbox.values()
-                if not record.done and mentions(dict(record.notification.payload), user)
+                if not record.done
+                and (
+                    record.notification.id in wanted
+                    or mentions(dict(record.notification.payload), user)
+                )
             ]
 
     def erase_person(self, user: str, pseudonym: str) -> None:

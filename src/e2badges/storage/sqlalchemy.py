@@ -1425,9 +1425,9 @@ class SQLAlchemyStore(Store):
         with self._reading("reading a person's stories") as conn:
             return _sql_people.person_stories(conn, self.tables, self._tenant, user)
 
-    def notifications_about(self, user: str) -> list[OutboxEntry]:
+    def notifications_about(self, user: str, *, ids: Collection[str] = ()) -> list[OutboxEntry]:
         with self._reading("reading a person's notifications") as conn:
-            rows = _sql_people.notification_rows(conn, self.tables, self._tenant, user)
+            rows = _sql_people.notification_rows(conn, self.tables, self._tenant, user, ids)
         return [_outbox_entry(row) for row in rows]
 
     def erase_person(self, user: str, pseudonym: str) -> None:

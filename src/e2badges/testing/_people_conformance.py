@@ -89,6 +89,16 @@ class AwardNotifier:
         """Receive nothing: the tests deliver nothing."""
 
 
+class OutcomeNotifier:
+    """A plugin told about recorded activities (its notifications stay pending too)."""
+
+    @hookimpl
+    def e2badges_notify_outcome(
+        self, activity: Activity, outcome: Outcome, notification_id: str
+    ) -> None:
+        """Receive nothing: the tests deliver nothing."""
+
+
 class Tidy:
     """A check hook that rewrites titles, so that the submitted content is kept in the state."""
 
@@ -480,6 +490,25 @@ class PeopleConformance:
         store.release_notification("n4", done=True)
         assert [e.notification.id for e in store.notifications_about("ann")] == ["n1", "n3"]
 
+    def test_notifications_about_with_ids(self, store: Store) -> None:
+        """notifications_about(user, ids=...) also returns the notifications not done with
+        one of those ids, each once, in outbox order; unknown ids are left out."""
+        notes = [
+            Notification("n1", "h", {"activity_id": "a1"}, ("p",)),
+            Notification("n2", "e2badges_notify_award", {"user": "ann"}, ("p",)),
+            Notification("n3", "h", {"activity_id": "a3"}, ("p",)),
+            Notification("n4", "h", {"activity_id": "a4"}, ("p",)),
+            Notification("n5", "h", {"activity_id": "a5"}, ("p",)),
+        ]
+        with store.transaction() as tx:
+            tx.claim([])
+            tx.view(set() if tx.wants_keys else None)
+            tx.apply(EffectBatch(notifications=notes))
+        store.release_notification("n4", done=True)
+        about = store.notifications_about("ann", ids=["n5", "n2", "unknown", "n4", "n1", "n5"])
+        assert [e.notification.id for e in about] == ["n1", "n2", "n5"]
+        assert [e.notification.id for e in store.notifications_about("bob", ids=())] == []
+
     # -- opt-outs ---------------------------------------------------------------------------
 
     def test_opting_out_of_leaderboards(self, store: Store) -> None:
@@ -715,6 +744,35 @@ class PeopleConformance:
         assert {s["kind"] for s in export["stories"]} >= {"badge", "leader"}
         assert {n["hook"] for n in export["notifications"]} == {"e2badges_notify_award"}
         assert all(ALICE in json.dumps(n["payload"]) for n in export["notifications"])
+
+    def test_export_person_outcome_notifications(self, store: Store) -> None:
+        """export_person's notifications include the outcome notifications not yet
+        delivered of the activities the person did or received, whose payload names only
+        the activity, and not those of other people's activities."""
+        rewards = Rewards(
+            store,
+            rules=(
+                PointRule(id="post", kind="post.created", actor_points=10),
+                PointRule(id="upvote", kind="post.upvoted", recipient_points=5),
+            ),
+            plugins=(OutcomeNotifier(),),
+            load_entrypoints=False,
+            delivery=DeliveryPolicy(inline=False),
+            clock=FrozenClock(T0 + DAY),
+        )
+        rewards.record_many(
+            [
+                _post(1, "ann"),
+                _post(2, "bob"),
+                Activity(id="u1", actor="bob", kind="post.upvoted", recipient="ann", at=T0),
+                _post(3, "ann"),
+            ]
+        )
+        store.release_notification("recorded:p3", done=True)
+        export = json.loads(json.dumps(rewards.export_person("ann")))
+        assert [n["id"] for n in export["notifications"]] == ["recorded:p1", "recorded:u1"]
+        assert export["notifications"][0]["payload"] == {"activity_id": "p1"}
+        assert rewards.export_person("carl")["notifications"] == []
 
     # -- erasure ---------------------------------------------------------------------------
 
