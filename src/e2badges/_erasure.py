@@ -14,14 +14,18 @@ Everything here is pure.
   notifications and state name the pseudonym instead; stories naming the person
   are removed.
 - State keys are parts joined by ``SEP``: each part equal to the id becomes the
-  pseudonym; in state values, every string equal to the id does.
+  pseudonym, and in a key naming them, each later part equal to the object of an
+  activity they did or received becomes that object's stand-in
+  (:func:`object_stand_ins`); in state values, every string equal to the id becomes
+  the pseudonym.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import secrets
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from ._leaderboards import BoardRow
@@ -37,6 +41,7 @@ __all__ = [
     "erase_story",
     "erased_activity",
     "new_pseudonym",
+    "object_stand_ins",
     "scrub",
     "submitted_keys",
 ]
@@ -144,14 +149,54 @@ def erase_record(item: Award | Revocation, user: str, pseudonym: str) -> Award |
     return _rename(item, user, pseudonym, "user")  # type: ignore[no-any-return]
 
 
-def erase_key(key: str, user: str, pseudonym: str) -> str:
-    """Return a state key with each ``SEP``-separated part equal to ``user`` replaced."""
+def object_stand_ins(activities: Iterable[Activity], user: str, pseudonym: str) -> dict[str, str]:
+    """Return, for the object of each activity ``user`` did or received, what replaces it in keys.
+
+    State keys such as ``once_per_object``'s, a cooldown's and a per-object cap's
+    hold the object (see :func:`erase_key`).  Its stand-in is ``erased-`` and the
+    SHA-256 of the pseudonym and the least id of the activities with that object:
+    it owes nothing to the object (no guess can be checked against it); distinct
+    objects have distinct stand-ins (an activity has one object), and none equals a
+    part stored before (the pseudonym is fresh).  Every store sees the same
+    activities, so every store gives the same stand-ins.  ``activities`` may hold
+    others' activities (skipped); an object equal to ``user`` or empty gets none.
+    """
+    first: dict[str, str] = {}
+    for activity in activities:
+        obj = activity.object
+        theirs = user in (activity.actor, activity.recipient)
+        if theirs and obj and obj != user and (obj not in first or activity.id < first[obj]):
+            first[obj] = activity.id
+    return {
+        obj: ERASED_PREFIX
+        + hashlib.sha256(f"{pseudonym}{SEP}{aid}".encode("utf-8", "surrogatepass")).hexdigest()
+        for obj, aid in first.items()
+    }
+
+
+def erase_key(key: str, user: str, pseudonym: str, objects: Mapping[str, str] | None = None) -> str:
+    """Return a state key with ``user`` (and their activities' objects) replaced.
+
+    Each ``SEP``-separated part equal to ``user`` becomes ``pseudonym``; in a key
+    naming them, each part after the first such part that is a key of ``objects``
+    (see :func:`object_stand_ins`) becomes its value.  Parts before it (the key's
+    kind, rule, badge or board id) are never replaced, so the key keeps its shape.
+    """
     if user not in key:
         return key
     parts = key.split(SEP)
     if user not in parts:
         return key
-    return SEP.join(pseudonym if part == user else part for part in parts)
+    start = parts.index(user)
+    out = parts[:start]
+    for part in parts[start:]:
+        if part == user:
+            out.append(pseudonym)
+        elif objects and part in objects:
+            out.append(objects[part])
+        else:
+            out.append(part)
+    return SEP.join(out)
 
 
 def submitted_keys(activity_ids: Collection[str]) -> list[str]:

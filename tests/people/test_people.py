@@ -31,6 +31,7 @@ from e2badges._erasure import (
     erase_key,
     erased_activity,
     new_pseudonym,
+    object_stand_ins,
     scrub,
 )
 from e2badges._people import initials
@@ -237,6 +238,32 @@ class TestErasureRules:
         """erase_key replaces parts equal to the id, not parts that contain it."""
         assert erase_key("bal\x1fpoints\x1fann", "ann", "x") == "bal\x1fpoints\x1fx"
         assert erase_key("bal\x1fpoints\x1fanne", "ann", "x") == "bal\x1fpoints\x1fanne"
+
+    def test_keys_lose_the_objects_of_the_persons_activities(self) -> None:
+        """In a key naming the person, parts after the id equal to the object of an activity
+        they did or received become stand-ins: distinct per object, owing nothing to it,
+        and the key keeps its shape (parts before the id stay)."""
+        at = datetime(2026, 3, 2, tzinfo=UTC)
+        activities = [
+            Activity(id="a2", actor="ann", kind="k", object="doc", at=at),
+            Activity(id="a1", actor="bob", kind="k", recipient="ann", object="doc", at=at),
+            Activity(id="a3", actor="ann", kind="k", object="page", at=at),
+            Activity(id="a4", actor="bob", kind="k", object="bobs", at=at),
+            Activity(id="a5", actor="ann", kind="k", object="ann", at=at),
+        ]
+        stand_ins = object_stand_ins(activities, "ann", "x")
+        assert set(stand_ins) == {"doc", "page"}  # not bob's, not the id
+        assert stand_ins == object_stand_ins(reversed(activities), "ann", "x")
+        assert stand_ins["doc"] != stand_ins["page"]
+        assert stand_ins["doc"] != object_stand_ins(activities, "ann", "y")["doc"]
+        assert stand_ins["doc"] == object_stand_ins(activities[1:2], "ann", "x")["doc"]  # a1
+        doc = stand_ins["doc"]
+        assert erase_key("once\x1fdoc\x1fann\x1fdoc", "ann", "x", stand_ins) == (
+            f"once\x1fdoc\x1fx\x1f{doc}"
+        )
+        assert erase_key("once\x1fr\x1fbob\x1fdoc", "ann", "x", stand_ins) == (
+            "once\x1fr\x1fbob\x1fdoc"  # bob's key: not theirs to erase
+        )
 
     def test_scrub_replaces_equal_strings_at_any_depth(self) -> None:
         """scrub replaces strings equal to the id, as values and keys, and returns the same

@@ -38,6 +38,7 @@ from .._erasure import (
     erase_record,
     erase_story,
     mentions,
+    object_stand_ins,
     scrub,
     submitted_keys,
 )
@@ -419,7 +420,7 @@ def erase(
     fragment = _json_fragment(user)
     people = _people(tables)
     conn.execute(delete(people).where(people.c.tenant == tenant, people.c.user_id == user))
-    mine = _erase_activities(conn, tables, user, pseudonym, fragment, tenant=tenant)
+    mine, objects = _erase_activities(conn, tables, user, pseudonym, fragment, tenant=tenant)
     _erase_outcomes(conn, tables, user, pseudonym, fragment, tenant=tenant)
     ledger = tables.ledger
     conn.execute(
@@ -428,24 +429,29 @@ def erase(
         .values(user_id=pseudonym)
     )
     _erase_awards(conn, tables, user, pseudonym, fragment, tenant=tenant)
-    _erase_state(conn, tables, user, pseudonym, tenant=tenant, mine=mine, state=state)
+    _erase_state(
+        conn, tables, user, pseudonym, tenant=tenant, mine=mine, objects=objects, state=state
+    )
     _erase_adoption(conn, tables, user, pseudonym, fragment, tenant=tenant)
     _erase_outbox(conn, tables, user, pseudonym, fragment, tenant=tenant)
 
 
 def _erase_activities(
     conn: Connection, tables: Tables, user: str, pseudonym: str, fragment: str, *, tenant: str
-) -> list[str]:
+) -> tuple[list[str], dict[str, str]]:
+    """Erase the activities naming ``user``; return their own ids and objects' stand-ins."""
     a = tables.activities
     query = select(a.c.id, a.c.data).where(
         a.c.tenant == tenant,
         or_(a.c.actor == user, a.c.data.contains(fragment, autoescape=True)),
     )
     mine: list[str] = []
+    theirs: list[Activity] = []
     for aid, data in conn.execute(query).all():
         activity = decode_activity(data)
         if user in (activity.actor, activity.recipient):
             mine.append(aid)
+            theirs.append(activity)
         new = erase_activity(activity, user, pseudonym)
         if new is not None:
             conn.execute(
@@ -453,7 +459,7 @@ def _erase_activities(
                 .where(a.c.tenant == tenant, a.c.id == aid)
                 .values(actor=new.actor, data=encode_activity(new, _at_text(data)))
             )
-    return mine
+    return mine, object_stand_ins(theirs, user, pseudonym)
 
 
 def _at_text(data: str) -> str:
@@ -510,6 +516,7 @@ def _erase_state(
     *,
     tenant: str,
     mine: Collection[str],
+    objects: Mapping[str, str],
     state: Mapping[str, str | None],
 ) -> None:
     t = tables.state
@@ -531,7 +538,7 @@ def _erase_state(
                 continue
             new_key = key
         else:
-            new_key = erase_key(key, user, pseudonym)
+            new_key = erase_key(key, user, pseudonym, objects)
         if new_key != key:
             conn.execute(delete(t).where(t.c.tenant == tenant, t.c.state_key == key))
             stored = new_key if len(new_key) <= STATE_KEY_LENGTH else storage_key(new_key)

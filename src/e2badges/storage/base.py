@@ -514,8 +514,10 @@ class Store(ABC):
         - their ledger lines and awards become the pseudonym's (awards and
           revocations as ``erase_record`` gives them, revocations they made
           included);
-        - every state key becomes ``erase_key(key, ...)`` and every value
-          ``scrub(value, ...)`` (keys a store keeps hashed are left as they are);
+        - every state key becomes ``erase_key(key, ..., objects)``, where
+          ``objects`` is ``object_stand_ins(...)`` of every recorded activity, and
+          every value ``scrub(value, ...)`` (keys a store keeps hashed are left as
+          they are);
         - their board rows become the pseudonym's, unlisted; in team rows the
           members become ``erase_row(row, ...)``'s;
         - what :meth:`activity_totals`, :meth:`first_active` and

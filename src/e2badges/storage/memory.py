@@ -38,6 +38,7 @@ from .._erasure import (
     erase_record,
     erase_row,
     mentions,
+    object_stand_ins,
     scrub,
     submitted_keys,
 )
@@ -675,6 +676,9 @@ class MemoryStore(Store):
         # Activities and outcomes; the log holds the same activities in recording order.
         mine: list[str] = []
         replaced: dict[str, Activity] = {}
+        objects = object_stand_ins(
+            (activity for activity, _ in self._activities.values()), user, pseudonym
+        )
         for aid, (activity, outcome) in list(self._activities.items()):
             if user in (activity.actor, activity.recipient):
                 mine.append(aid)
@@ -708,7 +712,7 @@ class MemoryStore(Store):
             state.pop(key, None)
         changed: dict[str, Any] = {}
         for key, value in list(state.items()):
-            new_key = erase_key(key, user, pseudonym)
+            new_key = erase_key(key, user, pseudonym, objects)
             new_value = scrub(value, user, pseudonym)
             if new_key is not key:
                 del state[key]

@@ -9,6 +9,7 @@ policies, team history, export and erasure) over the store.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections.abc import Callable
@@ -115,7 +116,16 @@ def _organisation(store: Store) -> Rewards:
     return Rewards(
         store,
         rules=(
-            PointRule(id="post", kind="post.created", actor_points=10),
+            # Limits whose state keys hold the object: once per object, a cooldown, a
+            # cap per object (on the erased person's side only: bob's keys are his).
+            PointRule(
+                id="post",
+                kind="post.created",
+                actor_points=10,
+                cooldown=timedelta(minutes=5),
+                caps=(Cap(amount=100, per="object"),),
+            ),
+            PointRule(id="seen", kind="post.upvoted", recipient_points=2, once_per_object=True),
             PointRule(
                 id="upvote",
                 kind="post.upvoted",
@@ -802,6 +812,34 @@ class PeopleConformance:
         assert rewards.balance(pseudonym) == figures["alice"]
         assert rewards.leaderboard("points").size() == 1
         assert rewards.people.get(ALICE) == Person(ALICE)
+
+    def test_erasure_replaces_objects_in_state_keys(self, store: Store) -> None:
+        """In the state keys naming the erased person, the object of an activity they did
+        or received becomes a stand-in owing nothing to the object (a digest of the
+        pseudonym and the least id of their activities with that object); the keys keep
+        their shape and their values, the same on every store."""
+        rewards = _organisation(store)
+        _record_organisation(rewards)
+        old = {
+            "once": f"once\x1fseen\x1f{ALICE}\x1f{OBJECT}",
+            "cool": f"cool\x1fpost\x1f{ALICE}\x1f{OBJECT}",
+            "cap": f"cap\x1fr\x1fpost\x1fday\x1fobject\x1f{ALICE}\x1f{OBJECT}\x1f2026-03-02",
+        }
+        values = store.read_state(old.values())
+        assert set(values) == set(old.values())
+        pseudonym = "erased-" + "e" * 24
+
+        store.erase_person(ALICE, pseudonym)
+
+        digest = hashlib.sha256(f"{pseudonym}\x1fp1".encode()).hexdigest()
+        stand_in = f"erased-{digest}"
+        new = {
+            "once": f"once\x1fseen\x1f{pseudonym}\x1f{stand_in}",
+            "cool": f"cool\x1fpost\x1f{pseudonym}\x1f{stand_in}",
+            "cap": f"cap\x1fr\x1fpost\x1fday\x1fobject\x1f{pseudonym}\x1f{stand_in}\x1f2026-03-02",
+        }
+        assert store.read_state(old.values()) == {}
+        assert store.read_state(new.values()) == {new[k]: values[old[k]] for k in old}
 
     def _figures(self, rewards: Rewards, store: Store) -> dict[str, Any]:
         """Return organisation-wide figures that erasure keeps."""
