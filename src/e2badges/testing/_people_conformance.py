@@ -78,6 +78,14 @@ def _rewards(store: Store, *boards: Leaderboard, **options: Any) -> Rewards:
     )
 
 
+def _put_notifications(store: Store, notes: list[Notification]) -> None:
+    """Store ``notes`` in one recording transaction, as the facade would."""
+    with store.transaction() as tx:
+        tx.claim([])
+        tx.view(set() if tx.wants_keys else None)
+        tx.apply(EffectBatch(notifications=notes))
+
+
 def _users(entries: Any) -> list[str]:
     return [e.user for e in entries]
 
@@ -493,10 +501,7 @@ class PeopleConformance:
             Notification("n3", "h", {"standings": [{"user": "x"}, {"ann": 1}]}, ("p",)),
             Notification("n4", "h", {"user": "ann"}, ("p",)),
         ]
-        with store.transaction() as tx:
-            tx.claim([])
-            tx.view(set() if tx.wants_keys else None)
-            tx.apply(EffectBatch(notifications=notes))
+        _put_notifications(store, notes)
         store.release_notification("n4", done=True)
         assert [e.notification.id for e in store.notifications_about("ann")] == ["n1", "n3"]
 
@@ -510,10 +515,7 @@ class PeopleConformance:
             Notification("n4", "h", {"activity_id": "a4"}, ("p",)),
             Notification("n5", "h", {"activity_id": "a5"}, ("p",)),
         ]
-        with store.transaction() as tx:
-            tx.claim([])
-            tx.view(set() if tx.wants_keys else None)
-            tx.apply(EffectBatch(notifications=notes))
+        _put_notifications(store, notes)
         store.release_notification("n4", done=True)
         about = store.notifications_about("ann", ids=["n5", "n2", "unknown", "n4", "n1", "n5"])
         assert [e.notification.id for e in about] == ["n1", "n2", "n5"]
