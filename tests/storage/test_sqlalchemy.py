@@ -33,6 +33,7 @@ from e2badges import (
 from e2badges.storage import store_from_url
 from e2badges.storage._sql_schema import SCHEMA_VERSION
 from e2badges.storage.sqlalchemy import SQLAlchemyStore, schema_version
+from e2badges.testing.conformance import note, put
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 RULES = (
@@ -439,6 +440,37 @@ class TestErrors:
         assert failures == []
         assert len(slept) == 3
         assert store.tenants() == []
+
+    def test_opt_outs_and_outbox_writes_back_off(
+        self, db: Database, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A deadlock in an opt-out, a board exclusion or the outbox's bookkeeping (a
+        claim, a delivery, a failure, a release) is retried after a random pause, as a
+        recording batch is; the change is then stored once."""
+        slept: list[float] = []
+        monkeypatch.setattr("e2badges._retry.time.sleep", slept.append)
+        store = db.store(max_attempts=3)
+        opt_outs, outbox = store.tables.board_opt_outs.name, store.tables.outbox.name
+        failures = _fail_statements(store, opt_outs, "INSERT", times=2)
+        store.set_board_opt_out("ann", True)
+        assert (failures, len(slept), store.board_opt_out("ann")) == ([], 2, True)
+        failures = _fail_statements(store, opt_outs, "INSERT", times=1)
+        store.set_board_exclusions("bob", ["pts"])
+        assert (failures, len(slept), store.board_exclusions("bob")) == ([], 3, {"pts"})
+        put(store, note(1))
+        failures = _fail_statements(store, outbox, "UPDATE", times=1)
+        claimed = store.claim_notifications(now=T0, lease=timedelta(minutes=1))
+        assert ([e.notification.id for e in claimed], failures, len(slept)) == (["n1"], [], 4)
+        delivered = _fail_statements(store, outbox, "UPDATE", times=1)
+        store.mark_delivered("n1", "p")
+        failed = _fail_statements(store, outbox, "UPDATE", times=1)
+        assert store.mark_failed("n1", "q", error="down") == 1
+        released = _fail_statements(store, outbox, "UPDATE", times=1)
+        store.release_notification("n1", done=True)
+        assert (delivered, failed, released, len(slept)) == ([], [], [], 7)
+        entry = store.get_notification("n1")
+        assert entry is not None
+        assert (entry.delivered, dict(entry.failures), entry.done) == ({"p"}, {"q": 1}, True)
 
     def test_host_transaction_not_retried(self, db: Database) -> None:
         """In the caller's transaction a deadlock is a plain StorageError: the caller decides."""

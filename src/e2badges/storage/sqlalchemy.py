@@ -1004,17 +1004,6 @@ class SQLAlchemyStore(Store):
 
     keeps_outbox = True
 
-    @contextmanager
-    def _writing(self, action: str) -> Iterator[Connection]:
-        with (
-            _storage_errors(action),
-            self._lock,
-            self.engine.connect() as conn,
-            conn.begin(),
-        ):
-            self._ops.begin(conn, joined=False)
-            yield conn
-
     def claim_notifications(
         self,
         *,
@@ -1035,8 +1024,9 @@ class SQLAlchemyStore(Store):
             if wanted is None
             else [wanted[i : i + _ID_CHUNK] for i in range(0, len(wanted), _ID_CHUNK)]
         )
-        claimed: list[Any] = []
-        with self._writing("claiming notifications") as conn:
+
+        def claim(conn: Connection) -> list[Any]:
+            claimed: list[Any] = []
             for chunk in chunks:
                 query = due if chunk is None else due.where(t.c.id.in_(chunk))
                 left = None if limit is None else limit - len(claimed)
@@ -1051,6 +1041,9 @@ class SQLAlchemyStore(Store):
                     seqs = [row.seq for row in rows]
                     conn.execute(t.update().where(mine, t.c.seq.in_(seqs)).values(due_us=until_us))
                 claimed.extend(rows)
+            return claimed
+
+        claimed = self._retried_write("claiming notifications", claim)
         claimed.sort(key=lambda row: row.seq)  # chunks of ids come in id order
         return [_outbox_entry(row) for row in claimed]
 
@@ -1064,7 +1057,8 @@ class SQLAlchemyStore(Store):
 
     def mark_delivered(self, notification_id: str, plugin: str) -> None:
         t = self.tables.outbox
-        with self._writing("recording a delivery") as conn:
+
+        def deliver(conn: Connection) -> None:
             row = self._locked_row(conn, notification_id)
             delivered = decode_value(row.delivered)
             if plugin not in delivered:
@@ -1075,9 +1069,12 @@ class SQLAlchemyStore(Store):
                     .values(delivered=encode_value(delivered))
                 )
 
+        self._retried_write("recording a delivery", deliver)
+
     def mark_failed(self, notification_id: str, plugin: str, *, error: str) -> int:
         t = self.tables.outbox
-        with self._writing("recording a failed delivery") as conn:
+
+        def fail(conn: Connection) -> int:
             row = self._locked_row(conn, notification_id)
             failures, errors = decode_value(row.failures), decode_value(row.errors)
             failures[plugin] = failures.get(plugin, 0) + 1
@@ -1090,11 +1087,14 @@ class SQLAlchemyStore(Store):
             count: int = failures[plugin]
             return count
 
+        return self._retried_write("recording a failed delivery", fail)
+
     def release_notification(
         self, notification_id: str, *, done: bool, retry_at: datetime | None = None
     ) -> None:
         t = self.tables.outbox
-        with self._writing("releasing a notification") as conn:
+
+        def release(conn: Connection) -> None:
             row = self._locked_row(conn, notification_id)
             if done:
                 values: dict[str, Any] = {"done": True, "due_us": None}
@@ -1104,6 +1104,8 @@ class SQLAlchemyStore(Store):
                 values = {"due_us": None if retry_at is None else epoch_us(retry_at)}
             mine = (t.c.tenant == self._tenant, t.c.seq == row.seq)
             conn.execute(t.update().where(*mine).values(**values))
+
+        self._retried_write("releasing a notification", release)
 
     def get_notification(self, notification_id: str) -> OutboxEntry | None:
         t = self.tables.outbox
@@ -1338,16 +1340,20 @@ class SQLAlchemyStore(Store):
             return index, row, not row.team and self._boards.hidden(conn, board, subject)
 
     def set_board_opt_out(self, user: str, opted_out: bool) -> None:
-        with self._writing("recording a leaderboard opt-out") as conn:
-            self._boards.set_opt_out(conn, user, opted_out)
+        self._retried_write(
+            "recording a leaderboard opt-out",
+            lambda conn: self._boards.set_opt_out(conn, user, opted_out),
+        )
 
     def board_opt_out(self, user: str) -> bool:
         with self._board_reading() as conn:
             return self._boards.opted_out(conn, user)
 
     def set_board_exclusions(self, user: str, boards: Collection[str]) -> None:
-        with self._writing("recording board exclusions") as conn:
-            self._boards.set_exclusions(conn, user, boards)
+        self._retried_write(
+            "recording board exclusions",
+            lambda conn: self._boards.set_exclusions(conn, user, boards),
+        )
 
     def board_exclusions(self, user: str) -> frozenset[str]:
         with self._reading("reading board exclusions") as conn:
