@@ -217,9 +217,19 @@ def check_count(field: str, value: Any, *, least: int = 0, subject: str | None =
 
 
 def check_at(value: datetime) -> datetime:
-    """Return an aware ``at`` if it lies in [MIN_AT, MAX_AT), else raise ValueError."""
+    """Return an aware ``at`` if it lies in [MIN_AT, MAX_AT) with a UTC offset of whole
+    seconds, else raise ValueError.
+
+    A SQL store keeps the offset in whole seconds (as every time zone has it), so a
+    fraction of a second would come back as another wall-clock time.
+    """
     if not MIN_AT <= value < MAX_AT:
         raise ValueError(f"is {value.isoformat()}; it must be from 1900-01-01 to 2999-12-31 UTC")
+    offset = value.utcoffset()
+    if offset is not None and offset.microseconds:
+        raise ValueError(
+            f"is {value.isoformat()}; its UTC offset must be a whole number of seconds"
+        )
     return value
 
 

@@ -280,8 +280,10 @@ ACCEPTED_TIMES: list[datetime] = [
     MIN_AT.astimezone(timezone(timedelta(hours=14))),
     MAX_AT - US,
     (MAX_AT - US).astimezone(timezone(timedelta(hours=-12))),
+    datetime(2026, 3, 2, 9, 0, 0, 5, tzinfo=timezone(timedelta(seconds=-37))),
 ]
 REFUSED_TIMES: list[object] = [
+    datetime(2026, 1, 1, tzinfo=timezone(timedelta(seconds=1, microseconds=7))),
     MIN_AT - US,
     MAX_AT,
     datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=14))),
