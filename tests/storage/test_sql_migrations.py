@@ -15,6 +15,7 @@ from sql_workers import RULES, T0
 
 from e2badges import (
     Activity,
+    ConfigurationError,
     FrozenClock,
     Leaderboard,
     PointsMetric,
@@ -112,6 +113,19 @@ class TestMigrations:
         with store.engine.connect() as conn:
             version_table = sa.table(f"{db.prefix}alembic_version", sa.column("version_num"))
             assert conn.execute(sa.select(version_table.c.version_num)).scalars().all() == ["0003"]
+        assert store.count_activities() == 1
+
+    def test_upgrade_never_goes_down(self, db: Database) -> None:
+        """Asking upgrade() for a revision below the database's version is refused,
+        naming the revision, and changes nothing."""
+        store = db.store()
+        Rewards(store, rules=RULES).record(Activity(id="x", actor="ann", kind="comment.created"))
+        for revision in ("0001", "0002", "base"):
+            with pytest.raises(ConfigurationError, match="never goes down") as info:
+                upgrade(db.url, table_prefix=db.prefix, revision=revision)
+            assert info.value.field == "revision"
+        assert schema_version(db.url, table_prefix=db.prefix) == SCHEMA_VERSION
+        assert upgrade(db.url, table_prefix=db.prefix, revision=f"{SCHEMA_VERSION:04d}") == 3
         assert store.count_activities() == 1
 
     def test_version_1_is_upgraded_with_its_data(self, db: Database) -> None:

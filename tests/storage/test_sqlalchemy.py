@@ -102,6 +102,12 @@ class TestURLs:
         with pytest.raises(ConfigurationError, match=reason):
             SQLAlchemyStore(url)
 
+    def test_psycopg2_reason_given_for_psycopg2_only(self) -> None:
+        """The refusal of another PostgreSQL driver gives psycopg2's reason only to psycopg2."""
+        with pytest.raises(ConfigurationError) as info:
+            SQLAlchemyStore("postgresql+asyncpg://u@127.0.0.1/db")
+        assert "psycopg2" not in str(info.value)
+
     @pytest.mark.parametrize(
         ("url", "module", "extra"),
         [

@@ -15,7 +15,12 @@ from typing import Any
 from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 
-from .._errors import MissingDependencyError, SchemaVersionError, StorageError
+from .._errors import (
+    ConfigurationError,
+    MissingDependencyError,
+    SchemaVersionError,
+    StorageError,
+)
 from ._sql_schema import SCHEMA_VERSION, build_tables, read_version, schema_lock
 
 __all__ = ["revision_of", "run_upgrade"]
@@ -26,6 +31,16 @@ SCRIPT_LOCATION = "e2badges.storage:migrations"
 def revision_of(version: int) -> str:
     """Return the Alembic revision id of a schema version."""
     return f"{version:04d}"
+
+
+def _target_version(revision: str) -> int | None:
+    """Return the schema version ``revision`` names (``head``, ``base`` or a revision id
+    such as ``0002``), or None for another form, which Alembic resolves."""
+    if revision == "head":
+        return SCHEMA_VERSION
+    if revision == "base":
+        return 0
+    return int(revision) if revision.isdigit() else None
 
 
 def run_upgrade(engine: Engine, prefix: str, revision: str = "head") -> int:
@@ -51,6 +66,14 @@ def run_upgrade(engine: Engine, prefix: str, revision: str = "head") -> int:
                 SCHEMA_VERSION,
                 prefix=prefix,
                 hint="upgrade e2badges before migrating this database",
+            )
+        target = _target_version(revision)
+        if version is not None and target is not None and target < version:
+            raise ConfigurationError(
+                "revision",
+                f"is {revision!r} (schema version {target}), below the database's version "
+                f"{version}: db upgrade never goes down",
+                subject="e2badges db upgrade",
             )
         if version is not None and not inspect(conn).has_table(f"{prefix}alembic_version"):
             command.stamp(config, revision_of(version))

@@ -134,7 +134,7 @@ def _check_url(url: URL) -> URL:
             f"use {backend}+{driver}://"
             + (
                 " (psycopg 3: psycopg2 upserts run one row per round trip)"
-                if driver == "psycopg"
+                if url.get_driver_name() == "psycopg2"
                 else ""
             ),
             subject="SQLAlchemyStore",
