@@ -349,3 +349,59 @@ class TestEntryPoint:
         pyproject = Path(__file__).parents[2] / "pyproject.toml"
         project = tomllib.loads(pyproject.read_text())["project"]
         assert project["entry-points"]["pytest11"] == {"e2badges": PLUGIN}
+
+
+MEDDLER = '''
+from e2badges import hookimpl
+
+
+class Meddler:
+    """An installed plugin that adds an attribute to every activity."""
+
+    name = "meddler"
+
+    @hookimpl
+    def e2badges_check_activity(self, activity):
+        extra = {**activity.attributes, "meddled": True}
+        return activity.model_copy(update={"attributes": extra})
+'''
+
+
+def test_conformance_suite_leaves_installed_plugins_out(pytester: pytest.Pytester) -> None:
+    """A plugin installed in the environment (an entry point) changes what a Rewards
+    records, but not the results of the conformance suite, whose tests leave it out."""
+    pytester.makepyfile(meddler=MEDDLER)
+    pytester.makeconftest(
+        """
+        from importlib.metadata import EntryPoint
+
+        import e2badges._plugins
+
+        installed = EntryPoint(name="meddler", value="meddler:Meddler", group="e2badges")
+        e2badges._plugins._entry_points = lambda: (installed,)
+        """
+    )
+    pytester.makepyfile(
+        test_store="""
+        import pytest
+
+        from e2badges import Rewards
+        from e2badges.storage import MemoryStore
+        from e2badges.testing.conformance import StoreConformance
+
+
+        def test_the_plugin_is_installed():
+            assert "meddler" in Rewards().plugins.names()
+
+
+        class TestMemory(StoreConformance):
+            @pytest.fixture
+            def make_store(self):
+                return MemoryStore
+        """
+    )
+    pytester.syspathinsert()
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-k", "installed or recorded_activity_is_returned"
+    )
+    result.assert_outcomes(passed=2)
