@@ -28,6 +28,10 @@ class TestStore(StoreConformance):
         yield database.store
         database.drop()
 
+    def test_store_keeps_an_outbox(self, store: Store) -> None:
+        """The built-in stores keep an outbox, so the suite's outbox tests run on them."""
+        assert store.keeps_outbox
+
 
 class _DefaultAroundStore(MemoryStore):
     """The memory store with the Store contract's default ``board_around``.

@@ -405,3 +405,34 @@ def test_conformance_suite_leaves_installed_plugins_out(pytester: pytest.Pyteste
         "-p", "no:cacheprovider", "-k", "installed or recorded_activity_is_returned"
     )
     result.assert_outcomes(passed=2)
+
+
+def test_conformance_suite_skips_the_outbox_of_a_store_without_one(
+    pytester: pytest.Pytester,
+) -> None:
+    """For a store that keeps no outbox (``keeps_outbox`` false, which the Store contract
+    allows), the suite skips its outbox tests, saying why, and runs the others."""
+    pytester.makepyfile(
+        test_store="""
+        import pytest
+
+        from e2badges.storage import MemoryStore
+        from e2badges.testing.conformance import StoreConformance
+
+
+        class NoOutbox(MemoryStore):
+            keeps_outbox = False
+
+
+        class TestNoOutbox(StoreConformance):
+            @pytest.fixture
+            def make_store(self):
+                shared = NoOutbox()
+                return lambda: shared
+        """
+    )
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-rs", "-k", "outbox_claims_oldest_first or recorded_activity_is"
+    )
+    result.assert_outcomes(passed=1, skipped=1)
+    result.stdout.fnmatch_lines(["*the store keeps no outbox (keeps_outbox is false)*"])
