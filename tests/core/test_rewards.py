@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from importlib.metadata import EntryPoint
 
 import pytest
 from pydantic import BaseModel
@@ -209,3 +210,14 @@ class TestClocks:
             clock.advance(timedelta(seconds=-1))
         with pytest.raises(ConfigurationError, match="timezone-aware"):
             clock.set(datetime(2026, 1, 1))
+
+
+def test_store_registered_with_capitals_is_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store registered under a name with capitals serves its scheme in any case (URL
+    schemes are case-insensitive)."""
+    upper = EntryPoint(
+        name="Upper", value="e2badges.storage.memory:MemoryStore.from_url", group="e2badges.stores"
+    )
+    monkeypatch.setattr("e2badges.storage.entry_points", lambda group: [upper])
+    assert isinstance(store_from_url("Upper://x"), MemoryStore)
+    assert isinstance(store_from_url("upper://x"), MemoryStore)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sql_support import ALL_BACKENDS, open_database
 
+from e2badges import Person
 from e2badges.storage import MemoryStore, Store
 from e2badges.testing.conformance import StoreConformance
 
@@ -50,3 +51,27 @@ class TestDefaultBoardAround(StoreConformance):
         shared = _DefaultAroundStore()
         assert type(shared).board_around is Store.board_around
         return lambda: shared
+
+
+class _DefaultPersonStore(MemoryStore):
+    """The memory store with the Store contract's default ``update_person_and_exclusions``
+    (two steps: the record, then the exclusions)."""
+
+    update_person_and_exclusions = Store.update_person_and_exclusions
+
+
+def test_default_person_update_stores_nothing_when_exclusions_fail() -> None:
+    """The contract's default update_person_and_exclusions, which third-party stores
+    inherit, stores neither the record nor the exclusions when ``exclusions`` raises."""
+    store = _DefaultPersonStore()
+    first = store.update_person_and_exclusions(
+        "ann", lambda old: Person("ann", "Ann", groups=("managers",)), lambda new: ["staff"]
+    )
+
+    def refuse(new: Person) -> list[str]:
+        raise ValueError("no")
+
+    with pytest.raises(ValueError, match="no"):
+        store.update_person_and_exclusions("ann", lambda old: Person("ann", "Bo"), refuse)
+    assert store.get_people(["ann"])["ann"] == first
+    assert store.board_exclusions("ann") == frozenset({"staff"})

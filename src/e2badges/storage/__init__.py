@@ -83,7 +83,8 @@ def _load(target: str) -> StoreFactory:
 def _schemes() -> dict[str, str]:
     found = dict(_BUILTIN)
     for ep in entry_points(group="e2badges.stores"):
-        found.setdefault(ep.name, ep.value)
+        # URL schemes are case-insensitive: a store registered as "Upper" serves upper://.
+        found.setdefault(ep.name.lower(), ep.value)
     return found
 
 

@@ -462,8 +462,15 @@ class Store(ABC):
         methods one after the other (two transactions, which ``People.resync()``
         repairs after a crash between them); the built-in stores override it.
         """
-        person = self.update_person(user, change)
-        self.set_board_exclusions(user, exclusions(person))
+        boards: list[Collection[str]] = []
+
+        def changed(old: Person | None) -> Person:
+            new = change(old)
+            boards.append(exclusions(new))  # before the update stores anything
+            return new
+
+        person = self.update_person(user, changed)
+        self.set_board_exclusions(user, boards[-1])
         return person
 
     @abstractmethod
