@@ -460,7 +460,8 @@ class Rewards:
         return value
 
     def explain(self, user: str, *, limit: int | None = None) -> list[LedgerEntry]:
-        """Return ``user``'s ledger lines, oldest first: activity, rule, amount or limit."""
+        """Return ``user``'s ledger lines in recording order (not by ``at``): activity,
+        rule, amount or limit; with ``limit``, the last ``limit`` lines recorded."""
         if limit is not None:
             check_count("limit", limit, subject="explain")
         return self.store.ledger(_user_id(user), limit=limit)
