@@ -186,7 +186,8 @@ class TeamScope(_Definition):
 class TeamsScope(_Definition):
     """Rank teams against teams: a team's score is the sum over its members.
 
-    An activity counts for every team in its ``Activity.teams``.  With
+    An activity counts for every team in its ``Activity.teams`` (recorded without
+    teams, its actor's teams at its ``at``, from their memberships).  With
     ``divide_by_size=True`` a team's total is divided by its size: the size
     given in ``team_sizes``, or else the number of distinct members the board
     credited to the team in the window period being ranked.
