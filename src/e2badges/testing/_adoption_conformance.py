@@ -15,10 +15,9 @@ from .._engine import EffectBatch
 from .._people import Person, PrivacySettings
 from .._periods import period_key
 from ..storage.base import Store
+from ._common import T0
 
 __all__ = ["AdoptionConformance"]
-
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # Monday of 2026-W10
 
 
 def _story(n: int, *, minutes: int, people: tuple[str, ...] = ("ann",), **extra: Any) -> Story:

@@ -15,7 +15,7 @@ Mixed into :class:`~e2badges.testing.conformance.StoreConformance`; the
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -26,20 +26,15 @@ from .. import (
     Badge,
     FrozenClock,
     InvalidQueryError,
-    Leaderboard,
-    PointRule,
-    PointsMetric,
     Rewards,
     criteria,
 )
 from .._limits import MAX_COUNT
 from ..storage.base import Store
+from ._common import BOARD_RULES, BOARDS, T0
 
 __all__ = ["QueryCountConformance"]
 
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-RULES = (PointRule(id="score", kind="score", actor_points=lambda a: a.value or 0),)
-BOARDS = (Leaderboard(id="pts", metric=PointsMetric(), windows=("all", "day", "3d")),)
 BADGES = (Badge(id="first", criterion=criteria.Count(kind="score"), threshold=1),)
 # More than any query below can return from the data of ``counted``.
 EVERYTHING = 100
@@ -81,7 +76,7 @@ class QueryCountConformance:
         """Seven people with scores over two days, one of them out of leaderboards."""
         rewards = Rewards(
             store,
-            rules=RULES,
+            rules=BOARD_RULES,
             badges=BADGES,
             leaderboards=BOARDS,
             clock=FrozenClock(T0 + timedelta(days=1)),

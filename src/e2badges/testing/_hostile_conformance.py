@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -50,10 +50,10 @@ from .._limits import (
     MIN_ATTRIBUTE_INT,
 )
 from ..storage.base import Store
+from ._common import T0
 
 __all__ = ["HostileInputConformance", "accepted_identifiers", "refused_identifiers"]
 
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 US = timedelta(microseconds=1)
 BADGE_NAME = "<b>First</b> post & \"quotes\" 'too'"
 RULES = (PointRule(id="post", kind="post.created", actor_points=1, recipient_points=2),)

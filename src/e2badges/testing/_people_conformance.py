@@ -13,7 +13,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -46,11 +46,11 @@ from .._models import Award, Outcome
 from .._notifications import Notification
 from .._rules import balance_key
 from ..storage.base import Store
+from ._common import T0
 from ._threads import run_in_threads
 
 __all__ = ["PeopleConformance"]
 
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # Monday of 2026-W10
 DAY = timedelta(days=1)
 KEY = "a-key-of-at-least-16-characters"
 

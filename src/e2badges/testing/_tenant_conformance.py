@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -46,11 +46,11 @@ from .._erasure import ERASED_PREFIX
 from .._notifications import Notification
 from ..storage.base import Store
 from ..storage.memory import MemoryStore
+from ._common import T0
 from ._threads import run_in_threads
 
 __all__ = ["TenantConformance"]
 
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 NOW = T0 + timedelta(days=3, hours=12)
 PEOPLE = ("ann", "bob", "cy")
 TEAMS = ("red", "blue")

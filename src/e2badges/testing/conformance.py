@@ -24,7 +24,7 @@ import random
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
 import pytest
@@ -35,7 +35,6 @@ from .. import (
     Badge,
     Cap,
     ConflictingActivityError,
-    CountMetric,
     DeliveryPolicy,
     DeliveryReport,
     FrozenClock,
@@ -50,7 +49,6 @@ from .. import (
     Revocation,
     Rewards,
     SumMetric,
-    TeamsScope,
     Tier,
     _plugins,
     criteria,
@@ -67,15 +65,14 @@ from ..storage import (
     StoreTransaction,
 )
 from ._adoption_conformance import AdoptionConformance
+from ._common import BOARD_RULES, BOARDS, T0, scored
 from ._count_conformance import QueryCountConformance
 from ._hostile_conformance import HostileInputConformance
 from ._people_conformance import PeopleConformance
 from ._tenant_conformance import TenantConformance
 from ._threads import run_in_threads
 
-__all__ = ["StoreConformance"]
-
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+__all__ = ["BOARDS", "BOARD_RULES", "T0", "StoreConformance", "scored"]
 
 RULES = (
     PointRule(id="comment", kind="comment.created", actor_points=2, caps=(Cap(amount=5),)),
@@ -185,21 +182,6 @@ def notifying(store: Store, *plugins: object, **options: Any) -> Rewards:
     """Return a Rewards over ``store`` with the test rules, a frozen clock and ``plugins``."""
     options.setdefault("clock", FrozenClock(T0))
     return Rewards(store, rules=RULES, plugins=plugins, load_entrypoints=False, **options)
-
-
-# Leaderboards: a rule crediting an activity's value, a points board kept all time, per
-# day and over 3 rolling days, and a teams board counting comments.
-BOARD_RULES = (PointRule(id="score", kind="score", actor_points=lambda a: a.value or 0),)
-BOARDS = (
-    Leaderboard(id="pts", metric=PointsMetric(), windows=("all", "day", "3d")),
-    Leaderboard(id="teams", metric=CountMetric(kind="score"), scope=TeamsScope()),
-)
-
-
-def scored(n: int, actor: str, value: float, day: int = 0, **extra: object) -> Activity:
-    """Return a ``score`` activity ``s<n>`` worth ``value``, n minutes into day ``day``."""
-    when = T0 + timedelta(days=day, minutes=n)
-    return Activity(id=f"s{n}", actor=actor, kind="score", value=value, at=when, **extra)
 
 
 class OutboxConformance:

@@ -1,0 +1,26 @@
+"""What the conformance modules share: the time they start from and the board setup."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from .. import Activity, CountMetric, Leaderboard, PointRule, PointsMetric, TeamsScope
+
+__all__ = ["BOARDS", "BOARD_RULES", "T0", "scored"]
+
+#: Monday 2026-03-02 09:00 UTC (ISO week 2026-W10), when the tests' clocks stand.
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+# Leaderboards: a rule crediting an activity's value, a points board kept all time, per
+# day and over 3 rolling days, and a teams board counting comments.
+BOARD_RULES = (PointRule(id="score", kind="score", actor_points=lambda a: a.value or 0),)
+BOARDS = (
+    Leaderboard(id="pts", metric=PointsMetric(), windows=("all", "day", "3d")),
+    Leaderboard(id="teams", metric=CountMetric(kind="score"), scope=TeamsScope()),
+)
+
+
+def scored(n: int, actor: str, value: float, day: int = 0, **extra: object) -> Activity:
+    """Return a ``score`` activity ``s<n>`` worth ``value``, n minutes into day ``day``."""
+    when = T0 + timedelta(days=day, minutes=n)
+    return Activity(id=f"s{n}", actor=actor, kind="score", value=value, at=when, **extra)
