@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import (
@@ -56,6 +56,7 @@ __all__ = [
     "check_identifier",
     "check_kind",
     "differing_fields",
+    "same_instant",
 ]
 
 
@@ -169,9 +170,21 @@ def differing_fields(stored: Activity, incoming: Activity) -> list[str]:
     skipped = ("id", "at") if incoming.teams else ("id", "at", "teams")
     names = [name for name in Activity.model_fields if name not in skipped]
     out = [name for name in names if getattr(stored, name) != getattr(incoming, name)]
-    if incoming.at is not None and stored.at != incoming.at:
+    if incoming.at is not None and not same_instant(stored.at, incoming.at):
         out.append("at")
     return out
+
+
+def same_instant(first: datetime | None, second: datetime | None) -> bool:
+    """Return whether two aware datetimes (or two Nones) are the same instant.
+
+    ``==`` is not enough: across time zones it is False for a time in a DST fold or
+    gap (PEP 495), so the same instant read back from a store with a fixed UTC
+    offset would differ from the one sent with its ``ZoneInfo``.
+    """
+    if first is None or second is None:
+        return first is second
+    return first.astimezone(UTC) == second.astimezone(UTC)
 
 
 class ActivityKind(BaseModel):

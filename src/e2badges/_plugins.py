@@ -23,7 +23,7 @@ import pluggy
 from . import hookspecs
 from ._errors import ActivityRefusedError, ConfigurationError, PluginError
 from ._hooktypes import SEP, PluginState, Refusal
-from ._models import Activity, ActivityKind, check_identifier
+from ._models import Activity, ActivityKind, check_identifier, same_instant
 from ._rules import PointRule
 from ._state import StateView
 
@@ -405,7 +405,7 @@ class Plugins:
                     CHECK_HOOK,
                     f"returned a {type(result).__name__}; expected None, an Activity or a Refusal",
                 )
-            if result.id != current.id or result.at != current.at:
+            if result.id != current.id or not same_instant(result.at, current.at):
                 raise PluginError(
                     impl.plugin, CHECK_HOOK, "a replacement activity must keep its id and at"
                 )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from plugin_helpers import Recorder, act, rewards_with
@@ -198,6 +200,21 @@ class TestEnrich:
         rewards = rewards_with(Check("mover", change))
         with pytest.raises(PluginError, match="must keep its id and at"):
             rewards.record(act(1))
+
+    def test_same_instant_in_another_zone_is_kept(self) -> None:
+        """A replacement that gives the same instant in UTC keeps its time, also in the
+        hour a DST change repeats (where == across zones is False)."""
+        at = datetime(2026, 10, 25, 2, 30, fold=1, tzinfo=ZoneInfo("Europe/Berlin"))
+
+        def to_utc(activity: Activity, state: PluginState) -> Activity:
+            assert activity.at is not None
+            return activity.model_copy(update={"at": activity.at.astimezone(UTC)})
+
+        rewards = rewards_with(Check("utc", to_utc))
+        rewards.record(Activity(id="a1", actor="ann", kind="comment.created", at=at))
+        stored = rewards.activity("a1")
+        assert stored is not None and stored.at is not None
+        assert stored.at.timestamp() == at.timestamp()
 
     def test_wrong_return_type(self) -> None:
         """Returning something other than None, an Activity or a Refusal is a PluginError."""

@@ -24,8 +24,9 @@ import random
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -673,6 +674,32 @@ class StoreConformance(
         first = rewards.record({"id": "x", "actor": "ann", "kind": "comment.created"})
         clock.advance(timedelta(hours=1))
         assert rewards.record({"id": "x", "actor": "ann", "kind": "comment.created"}) == first
+
+    def test_retry_in_a_dst_fold_or_gap_is_a_duplicate(self, store: Store) -> None:
+        """Re-sending an activity whose ``at`` falls in the hour a DST change repeats or
+        skips is the same activity: its outcome comes back and nothing is credited twice,
+        whether the retry carries the time zone or the same instant in UTC."""
+        berlin = ZoneInfo("Europe/Berlin")
+        rewards = Rewards(store, rules=RULES)
+        times = {
+            "fold0": datetime(2026, 10, 25, 2, 30, tzinfo=berlin),
+            "fold1": datetime(2026, 10, 25, 2, 30, fold=1, tzinfo=berlin),
+            "gap": datetime(2026, 3, 29, 2, 30, tzinfo=berlin),
+        }
+
+        def lines(outcome: Outcome) -> list[tuple[str, int, float]]:
+            # The instants: == between a ZoneInfo time and the stored fixed offset is False
+            # in a fold, the very comparison under test.
+            return [(line.user, line.amount, line.at.timestamp()) for line in outcome.ledger]
+
+        for name, at in times.items():
+            sent = Activity(id=name, actor="ann", kind="comment.created", at=at)
+            first = lines(rewards.record(sent))
+            assert first == [("ann", 2, at.timestamp())]
+            assert lines(rewards.record(sent)) == first
+            assert lines(rewards.record(sent.model_copy(update={"at": at.astimezone(UTC)}))) == first
+        assert store.count_activities() == 3
+        assert rewards.balance("ann") == 6
 
     # -- state and ledger -----------------------------------------------------------
 
