@@ -213,7 +213,8 @@ class TestEnrich:
         rewards = rewards_with(Check("utc", to_utc))
         rewards.record(Activity(id="a1", actor="ann", kind="comment.created", at=at))
         stored = rewards.activity("a1")
-        assert stored is not None and stored.at is not None
+        assert stored is not None
+        assert stored.at is not None
         assert stored.at.timestamp() == at.timestamp()
 
     def test_wrong_return_type(self) -> None:

@@ -697,7 +697,8 @@ class StoreConformance(
             first = lines(rewards.record(sent))
             assert first == [("ann", 2, at.timestamp())]
             assert lines(rewards.record(sent)) == first
-            assert lines(rewards.record(sent.model_copy(update={"at": at.astimezone(UTC)}))) == first
+            in_utc = sent.model_copy(update={"at": at.astimezone(UTC)})
+            assert lines(rewards.record(in_utc)) == first
         assert store.count_activities() == 3
         assert rewards.balance("ann") == 6
 
