@@ -625,8 +625,11 @@ class BadgeEngine:
                 view.get(balance_key(user, self.ladder.currency)), _holder(view, user)
             )
         progress: list[BadgeProgress] = []
+        # A secret badge shows its progress once earned: toward its next tier, or its
+        # next period when repeatable.
+        earned = {record.award.badge for record in history if record.revocation is None}
         for info in self.badges.values():
-            if info.badge.secret or info.rule == "manual":
+            if (info.badge.secret and info.id not in earned) or info.rule == "manual":
                 continue
             held: dict[str, Any] = view.get(badge_key(user, info.id), None) or {}
             found = self._progress(info, user, held, view, local)

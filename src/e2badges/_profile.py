@@ -37,8 +37,9 @@ class Profile:
     ``balances`` has every currency the rules credit (0 when never credited);
     ``level`` is None when no levels are defined; ``badges`` lists the awards
     the person holds, in award order; ``progress`` covers every badge that is
-    not secret, not manual, and not earned (or, for a tiered badge, its next
-    tier), in definition order.
+    not manual and not earned (or, for a tiered badge, its next tier; for a
+    repeatable one, the current period), in definition order; a secret badge
+    only once the person holds an award of it.
     """
 
     user: str

@@ -206,3 +206,28 @@ class TestProfile:
         assert [p.badge for p in rewards.profile("ann").progress] == ([] if secret else ["egg"])
         rewards.record(act(2, "answer.created"))
         assert [w.badge for w in rewards.profile("ann").badges] == ["egg"]
+
+    def test_secret_progress_shown_once_earned(self) -> None:
+        """Once a secret badge is earned, the profile shows progress toward its next tier,
+        and for a repeatable one toward the current period; before, neither."""
+        tiered = Badge(
+            id="hidden",
+            criterion=criteria.Count(kind="answer.created"),
+            secret=True,
+            tiers=[Tier(id="bronze", threshold=2), Tier(id="silver", threshold=5)],
+        )
+        weekly = Badge(
+            id="weekly",
+            criterion=criteria.Count(kind="answer.created"),
+            threshold=2,
+            repeat="week",
+            secret=True,
+        )
+        clock = FrozenClock(T0)
+        rewards = Rewards(badges=[tiered, weekly], clock=clock)
+        rewards.record(act(1, "answer.created"))
+        assert rewards.profile("ann").progress == ()
+        rewards.record(act(2, "answer.created"))
+        clock.advance(timedelta(days=7))
+        shown = [(p.badge, p.tier, p.current, p.target) for p in rewards.profile("ann").progress]
+        assert shown == [("hidden", "silver", 2, 5), ("weekly", None, 0, 2)]
