@@ -50,6 +50,20 @@ class TestLevels:
         ]
         assert rewards.level("ann") == 2
 
+    def test_first_level_reported_with_first_credit_or_gating_grant(self) -> None:
+        """The first level (threshold 0) is reported once: with the first credit in the
+        ladder's currency, or with a grant of a badge the ladder requires if that comes
+        first; a credit in another currency reports nothing."""
+        rewards = level_rewards()
+        karma = rewards.record(act(1, "answer.upvoted", recipient="bob"))
+        assert karma.level_changes == ()
+        grant = rewards.grant("bob", "regular", by="lead", reason="helps everyone")
+        assert [(c.user, c.old, c.new) for c in grant.level_changes] == [("bob", 0, 1)]
+        credit = rewards.record(act(2, "answer.created", actor="bob"))
+        assert credit.level_changes == ()
+        first = rewards.record(act(3, "answer.created"))
+        assert [(c.user, c.old, c.new) for c in first.level_changes] == [("ann", 0, 1)]
+
     def test_badge_gate(self) -> None:
         """A level needing a badge is reached only with it; higher rungs are not skipped."""
         rewards = level_rewards()
