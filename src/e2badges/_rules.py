@@ -177,12 +177,14 @@ class PointRule(_Definition):
 class RuleContext:
     """Per-activity facts computed once and shared by every rule and criterion."""
 
-    __slots__ = ("_days", "_periods", "activity", "epoch", "local")
+    __slots__ = ("_days", "_periods", "activity", "epoch", "local", "today")
 
-    def __init__(self, activity: Activity, tz: ZoneInfo) -> None:
+    def __init__(self, activity: Activity, tz: ZoneInfo, now: datetime | None = None) -> None:
         assert activity.at is not None  # the facade fills it before evaluation
         self.activity = activity
         self.local: date = activity.at.astimezone(tz).date()
+        # The local day the activity is recorded on, when the caller says (see Engine.evaluate).
+        self.today: date | None = None if now is None else now.astimezone(tz).date()
         self.epoch: float = activity.at.timestamp()
         self._periods: dict[str, str] = {}
         self._days: dict[str, list[str]] = {}

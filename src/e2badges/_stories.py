@@ -45,12 +45,13 @@ class StoryOptions(_Definition):
     """Which stories the engine tells beyond badges, streaks and levels (always told).
 
     ``leaders`` and ``personal_bests`` name leaderboards: a story when someone
-    takes the lead of the board in its first window's current period, and when
-    someone beats their best score of an earlier period of that window (once
-    per period; a late activity that passes the best of a later period sets the
-    best but tells nothing).  ``milestones`` names activity kinds whose ``milestone_counts``
-    (the 100th, 1,000th and 10,000th by default) are told, organisation-wide
-    and, with ``team_milestones``, in each team.
+    takes the lead of the board in its first window's current period (when the
+    activity is recorded: a late activity's lead of a past period is kept, not
+    told), and when someone beats their best score of an earlier period of that
+    window (once per period; a late activity that passes the best of a later
+    period sets the best but tells nothing).  ``milestones`` names activity kinds
+    whose ``milestone_counts`` (the 100th, 1,000th and 10,000th by default) are
+    told, organisation-wide and, with ``team_milestones``, in each team.
     """
 
     leaders: tuple[str, ...] = ()
@@ -101,6 +102,16 @@ class _TrackedBoard:
         if self.window.kind == "all":
             return "all"
         return period_label(self.window, ctx.local, self.board.week_starts)
+
+    def over(self, ctx: RuleContext) -> bool:
+        """Return whether the activity's period had ended when it was recorded.
+
+        Never for ``all``, nor when the engine was not told when it is recorded.
+        """
+        today = ctx.today
+        if today is None or self.window.kind == "all" or ctx.local >= today:
+            return False
+        return period_label(self.window, today, self.board.week_starts) != self.period(ctx)
 
     def earlier(self, label: str, than: str) -> bool:
         """Return whether period ``label`` began before period ``than`` (by their first days).
@@ -293,6 +304,8 @@ class StoryTeller:
             if leader is not None and (row.sort_key, row.reached, subject) >= tuple(leader):
                 continue
             view.set(key, mine)
+            if tracked.over(ctx):
+                continue  # the lead of a past period is kept, not news
             at = ctx.activity.at
             assert at is not None
             people = () if row.team else (subject,)

@@ -27,6 +27,7 @@ T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday of 2026-W48
 
 
 def make(**options: Any) -> Rewards:
+    clock = options.pop("clock", FrozenClock(T0))
     stories = options.pop(
         "stories",
         StoryOptions(
@@ -66,7 +67,7 @@ def make(**options: Any) -> Rewards:
             Leaderboard(id="posts", metric=CountMetric(kind="post.created"), windows=("week",)),
         ),
         stories=stories,
-        clock=FrozenClock(T0),
+        clock=clock,
         load_entrypoints=False,
         **options,
     )
@@ -156,6 +157,22 @@ class TestKindsOfStory:
         bests = [s for s in rewards.feed(limit=50) if s.kind == "personal_best"]
         assert [(s.data["score"], s.data["previous"], s.data["period"]) for s in bests] == [
             (3, 2, "2026-W49")
+        ]
+
+    def test_late_activity_tells_no_leader_story_for_a_past_period(self) -> None:
+        """An activity recorded after its week is over takes the lead of that week
+        silently; one recorded late within the current week is told."""
+        week = 24 * 7
+        rewards = make(clock=FrozenClock(T0 + timedelta(hours=week + 48)))  # W49
+        rewards.record(post(1, "ann", week))  # W49
+        late = rewards.record(post(2, "bob", 1))  # W48, recorded in W49
+        assert [s.kind for s in late.stories if s.kind == "leader"] == []
+        key = "st\x1fld\x1fposts\x1f2026-W48"
+        assert rewards.store.read_state([key])[key][2] == "bob"
+        rewards.record(post(3, "cy", week + 1))
+        now = rewards.record(post(4, "cy", week - 1 + 24 * 6))  # W49's Sunday, after cy's first
+        assert [s.text for s in now.stories if s.kind == "leader"] == [
+            "cy now leads posts (2026-W49)"
         ]
 
     def test_late_period_beating_a_later_best_is_not_told(self) -> None:
