@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -179,11 +179,16 @@ class Engine:
         activity: Activity,
         view: StateView,
         boards: dict[tuple[str, str, str], BoardRow] | None = None,
+        *,
+        now: datetime | None = None,
     ) -> Outcome:
         """Return the outcome of ``activity``, writing its state changes into ``view``.
 
         The leaderboard rows the activity changed go into ``boards``
-        (``EffectBatch.boards``), keyed by ``(board, period, subject)``.
+        (``EffectBatch.boards``), keyed by ``(board, period, subject)``.  ``now`` is
+        when the activity is recorded (an input: the engine reads no clock); a
+        leader story is told only when the activity's period is not over by then.
+        Without it, every period counts as current.
         """
         kind = activity.kind
         rules = self._by_kind.get(kind)
@@ -192,7 +197,7 @@ class Engine:
         milestone = teller.listens(kind)
         if not rules and not awarding and not milestone and not self.leaderboards.listens(kind):
             return Outcome(activity.id)
-        ctx = RuleContext(activity, self.timezone)
+        ctx = RuleContext(activity, self.timezone, now)
         ledger: list[LedgerEntry] = []
         if rules:
             for rule in rules:

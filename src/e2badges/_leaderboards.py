@@ -18,6 +18,7 @@ import re
 from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -637,6 +638,22 @@ def _parse_label(kind: str, text: str, week_starts: int) -> date | None:
     if kind == "year":
         return date(int(text), 1, 1) if _YEAR.fullmatch(text) and int(text) > 0 else None
     return None
+
+
+@lru_cache(maxsize=1024)
+def period_start(kind: str, label: str) -> date | None:
+    """Return the first local day of the calendar period labelled ``label``, or None.
+
+    Week labels are read in either form (``2026-W48`` or ``2026-11-22/P1W``), so a
+    label written before a board's ``week_starts`` changed still has its start.
+    Labels of one window sort in time order within one form, not across forms:
+    compare periods by their starts.
+    """
+    if kind == "week":
+        match = _OTHER_WEEK.fullmatch(label)
+        if match is not None:
+            return _parse_day(match.group(1))
+    return _parse_label(kind, label, 0)
 
 
 def resolve_period(

@@ -73,7 +73,8 @@ class Rewards:
     kinds that may be recorded; when omitted, the kinds the rules and badge
     criteria listen to are the declared ones.  With ``accept_any_kind=True`` any
     kind may be recorded.  ``clock`` supplies ``now()`` for activities recorded
-    without ``at``; calendar windows use the IANA ``timezone``.
+    without ``at``, and says when a batch is recorded (an activity whose period is
+    over by then tells no leader story); calendar windows use the IANA ``timezone``.
 
     ``plugins`` are plugin objects (see :doc:`plugins`); with
     ``load_entrypoints`` (the default) the plugins installed under the
@@ -239,14 +240,14 @@ class Rewards:
             given.append(activity)
         if not given:
             return []
-        now = None
+        # When the batch is recorded: the time of activities without one, and what tells
+        # the engine whether an activity's period is over (a late activity).
+        now = self.clock.now()
         filled: list[Activity] = []
         for activity in given:
             if activity.at is not None:
                 filled.append(activity)
                 continue
-            if now is None:
-                now = self.clock.now()
             filled.append(activity.model_copy(update={"at": now}))
 
         def attempt() -> tuple[list[Outcome], bool, dict[str, dict[str, Any]] | None]:
@@ -254,7 +255,7 @@ class Rewards:
             arguments: dict[str, dict[str, Any]] | None = (
                 {} if outbox is not None and outbox.policy.inline else None
             )
-            return (*self._record_batch(given, filled, options, arguments), arguments)
+            return (*self._record_batch(given, filled, options, arguments, now), arguments)
 
         outcomes, commits, arguments = retry_transient(attempt, self.store.max_attempts)
         if arguments and outbox is not None and commits:
@@ -267,8 +268,9 @@ class Rewards:
         filled: list[Activity],
         options: Mapping[str, Any],
         arguments: dict[str, dict[str, Any]] | None,
+        now: datetime,
     ) -> tuple[list[Outcome], bool]:
-        """Run one recording transaction; return the outcomes and whether it committed."""
+        """Record a batch in one transaction at ``now``; return its outcomes and if it committed."""
         engine = self.engine
         checker = self._checker
         outbox = self._outbox
@@ -303,7 +305,7 @@ class Rewards:
                     if checked is not activity:
                         engine.validate(checked)
                         activity = checked
-                outcome = engine.evaluate(activity, view, batch.boards)
+                outcome = engine.evaluate(activity, view, batch.boards, now=now)
                 this_batch[activity.id] = (activity, outcome)
                 batch.recorded.append((activity, outcome))
                 batch.local.append(engine.local_labels(activity))

@@ -12,7 +12,9 @@ stopped or reduced the credit:
    recipient, neither side is credited (unless ``self_credit=True``);
 2. ``once_per_object``: a person is credited by the rule at most once per object;
 3. ``cooldown``: an identical action (same rule, person and object) credited less
-   than ``cooldown`` before (or after) this one is not credited again;
+   than ``cooldown`` before (or after) this one is not credited again; the
+   ``COOLDOWN_KEPT`` (8) most recent credited times are kept, so an activity older
+   than all of them is checked against those only;
 4. caps: the amount credited by the rule (or by every rule sharing a named cap)
    per person, per actor-recipient pair or per object, within a window; a credit
    that would pass a cap is reduced to what is left of it.
@@ -24,6 +26,7 @@ time the rule credits a person a positive amount.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -174,12 +177,14 @@ class PointRule(_Definition):
 class RuleContext:
     """Per-activity facts computed once and shared by every rule and criterion."""
 
-    __slots__ = ("_days", "_periods", "activity", "epoch", "local")
+    __slots__ = ("_days", "_periods", "activity", "epoch", "local", "today")
 
-    def __init__(self, activity: Activity, tz: ZoneInfo) -> None:
+    def __init__(self, activity: Activity, tz: ZoneInfo, now: datetime | None = None) -> None:
         assert activity.at is not None  # the facade fills it before evaluation
         self.activity = activity
         self.local: date = activity.at.astimezone(tz).date()
+        # The local day the activity is recorded on, when the caller says (see Engine.evaluate).
+        self.today: date | None = None if now is None else now.astimezone(tz).date()
         self.epoch: float = activity.at.timestamp()
         self._periods: dict[str, str] = {}
         self._days: dict[str, list[str]] = {}
@@ -244,6 +249,34 @@ class _CompiledCap:
         if window.kind == "rolling":
             return [base + day for day in ctx.days(window.days)]
         return [base + ctx.period(window.kind)]
+
+
+#: How many credited times a cooldown keeps per rule, person and object.  Credited times
+#: are at least the cooldown apart, so the eight kept span at least seven cooldowns: an
+#: activity recorded late by less than that is checked exactly, at a cost of eight
+#: numbers per key.  An older one is checked against the kept times only.
+COOLDOWN_KEPT = 8
+
+
+def _credited_times(value: Any) -> list[float]:
+    """Return the sorted credited times kept under a cooldown key (a new list).
+
+    Earlier versions kept the last credited time alone, as a number: a state value
+    written by them reads as a list of one.
+    """
+    if value is None:
+        return []
+    if isinstance(value, int | float):
+        return [float(value)]
+    return sorted(float(t) for t in value)
+
+
+def _within(credited: list[float], epoch: float, cooldown: float) -> bool:
+    """Return whether a credited time lies less than ``cooldown`` before or after ``epoch``."""
+    i = bisect.bisect_left(credited, epoch)
+    if i < len(credited) and credited[i] - epoch < cooldown:
+        return True
+    return i > 0 and epoch - credited[i - 1] < cooldown
 
 
 def balance_key(user: str, currency: str) -> str:
@@ -331,10 +364,11 @@ class CompiledRule:
                 once_key = f"once{SEP}{rid}{SEP}{user}{SEP}{obj}"
                 if view.get(once_key):
                     credit, limit = 0, "once_per_object"
+            credited: list[float] = []
             if limit is None and self.cooldown:
                 cool_key = f"cool{SEP}{rid}{SEP}{user}{SEP}{obj or ''}"
-                last = view.get(cool_key, None)
-                if last is not None and abs(ctx.epoch - last) < self.cooldown:
+                credited = _credited_times(view.get(cool_key, None))
+                if _within(credited, ctx.epoch, self.cooldown):
                     credit, limit = 0, "cooldown"
             cap_updates: list[list[str]] = []
             if limit is None and credit > 0:
@@ -355,7 +389,8 @@ class CompiledRule:
                 if once_key is not None:
                     view.set(once_key, 1)
                 if cool_key is not None:
-                    view.set(cool_key, ctx.epoch)
+                    bisect.insort(credited, ctx.epoch)
+                    view.set(cool_key, credited[-COOLDOWN_KEPT:])
             if credit:
                 view.add(balance_key(user, currency), credit)
             lines.append(LedgerEntry(a.id, rid, user, currency, credit, requested, at, role, limit))

@@ -12,7 +12,9 @@ State keys (opaque to stores):
 - ``st SEP ld SEP board SEP period``: the leader of a board in a period,
   ``[sort_key, reached, subject]``;
 - ``st SEP pb SEP board SEP subject``: a subject's best period score on a board,
-  ``[sort_key, period]``;
+  over every period recorded (late ones too), ``[sort_key, period]``, then the
+  latest period whose personal best was told when there is one (older values
+  have two items);
 - ``st SEP ms SEP kind`` and ``st SEP ms SEP kind SEP team``: activity counts.
 """
 
@@ -26,7 +28,7 @@ from pydantic import Field, field_validator
 
 from ._badges import Badge, Streak
 from ._errors import ConfigurationError
-from ._leaderboards import BoardRow, CompiledBoard, period_label
+from ._leaderboards import BoardRow, CompiledBoard, period_label, period_start
 from ._levels import Level
 from ._models import Award, LevelChange, Story, check_identifier, check_kind
 from ._periods import parse_window
@@ -43,11 +45,13 @@ class StoryOptions(_Definition):
     """Which stories the engine tells beyond badges, streaks and levels (always told).
 
     ``leaders`` and ``personal_bests`` name leaderboards: a story when someone
-    takes the lead of the board in its first window's current period, and when
-    someone beats their best score of an earlier period of that window (once
-    per period).  ``milestones`` names activity kinds whose ``milestone_counts``
-    (the 100th, 1,000th and 10,000th by default) are told, organisation-wide
-    and, with ``team_milestones``, in each team.
+    takes the lead of the board in its first window's current period (when the
+    activity is recorded: a late activity's lead of a past period is kept, not
+    told), and when someone beats their best score of an earlier period of that
+    window (once per period; a late activity that passes the best of a later
+    period sets the best but tells nothing).  ``milestones`` names activity kinds
+    whose ``milestone_counts`` (the 100th, 1,000th and 10,000th by default) are
+    told, organisation-wide and, with ``team_milestones``, in each team.
     """
 
     leaders: tuple[str, ...] = ()
@@ -98,6 +102,27 @@ class _TrackedBoard:
         if self.window.kind == "all":
             return "all"
         return period_label(self.window, ctx.local, self.board.week_starts)
+
+    def over(self, ctx: RuleContext) -> bool:
+        """Return whether the activity's period had ended when it was recorded.
+
+        Never for ``all``, nor when the engine was not told when it is recorded.
+        """
+        today = ctx.today
+        if today is None or self.window.kind == "all" or ctx.local >= today:
+            return False
+        return period_label(self.window, today, self.board.week_starts) != self.period(ctx)
+
+    def earlier(self, label: str, than: str) -> bool:
+        """Return whether period ``label`` began before period ``than`` (by their first days).
+
+        A label whose start cannot be read counts as earlier.
+        """
+        first = period_start(self.window.kind, label)
+        if first is None:
+            return True
+        other = period_start(self.window.kind, than)
+        return other is None or first < other
 
 
 class StoryTeller:
@@ -279,6 +304,8 @@ class StoryTeller:
             if leader is not None and (row.sort_key, row.reached, subject) >= tuple(leader):
                 continue
             view.set(key, mine)
+            if tracked.over(ctx):
+                continue  # the lead of a past period is kept, not news
             at = ctx.activity.at
             assert at is not None
             people = () if row.team else (subject,)
@@ -317,14 +344,24 @@ class StoryTeller:
                 continue
             key = f"{_BEST}{board.id}{SEP}{subject}"
             best = view.get(key, None)
-            if best is None:
-                view.set(key, [row.sort_key, period])
+            if best is not None and row.sort_key >= best[0]:
                 continue
-            if row.sort_key >= best[0]:
+            # The best over every period, late ones too, which a later period must beat;
+            # then the latest period whose personal best was told.
+            told: str | None = best[2] if best is not None and len(best) > 2 else None
+            tell = (
+                best is not None
+                and period not in (best[1], told)  # the first period, or told already
+                # Beating the best of a later period (a late activity) is not a personal
+                # best; the best of the periods before this one is not kept.
+                and tracked.earlier(best[1], period)
+            )
+            if tell and (told is None or tracked.earlier(told, period)):
+                told = period
+            view.set(key, [row.sort_key, period] if told is None else [row.sort_key, period, told])
+            if not tell:
                 continue
-            view.set(key, [row.sort_key, period])
-            if best[1] == period:
-                continue  # this period's record was already told
+            assert best is not None
             at = ctx.activity.at
             assert at is not None
             out.append(

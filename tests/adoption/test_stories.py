@@ -27,6 +27,7 @@ T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday of 2026-W48
 
 
 def make(**options: Any) -> Rewards:
+    clock = options.pop("clock", FrozenClock(T0))
     stories = options.pop(
         "stories",
         StoryOptions(
@@ -66,7 +67,7 @@ def make(**options: Any) -> Rewards:
             Leaderboard(id="posts", metric=CountMetric(kind="post.created"), windows=("week",)),
         ),
         stories=stories,
-        clock=FrozenClock(T0),
+        clock=clock,
         load_entrypoints=False,
         **options,
     )
@@ -157,6 +158,61 @@ class TestKindsOfStory:
         assert [(s.data["score"], s.data["previous"], s.data["period"]) for s in bests] == [
             (3, 2, "2026-W49")
         ]
+
+    def test_late_activity_tells_no_leader_story_for_a_past_period(self) -> None:
+        """An activity recorded after its week is over takes the lead of that week
+        silently; one recorded late within the current week is told."""
+        week = 24 * 7
+        rewards = make(clock=FrozenClock(T0 + timedelta(hours=week + 48)))  # W49
+        rewards.record(post(1, "ann", week))  # W49
+        late = rewards.record(post(2, "bob", 1))  # W48, recorded in W49
+        assert [s.kind for s in late.stories if s.kind == "leader"] == []
+        key = "st\x1fld\x1fposts\x1f2026-W48"
+        assert rewards.store.read_state([key])[key][2] == "bob"
+        rewards.record(post(3, "cy", week + 1))
+        now = rewards.record(post(4, "cy", week - 1 + 24 * 6))  # W49's Sunday, after cy's first
+        assert [s.text for s in now.stories if s.kind == "leader"] == [
+            "cy now leads posts (2026-W49)"
+        ]
+
+    def test_late_period_beating_a_later_best_is_not_told(self) -> None:
+        """A late activity whose week beats the best of a later week tells no personal best
+        (it beat no earlier week); the best it set is the one later weeks must beat."""
+        rewards = make()
+        week = 24 * 7
+        bests: list[tuple[str, float, str, float]] = []
+
+        def record(n: int, hours: float) -> None:
+            for story in rewards.record(post(n, "ann", hours)).stories:
+                if story.kind == "personal_best":
+                    data = story.data
+                    bests.append(
+                        (data["period"], data["score"], data["previous_period"], data["previous"])
+                    )
+
+        record(1, 0)  # W48: 1
+        record(2, week)
+        record(3, week + 1)  # W49: 2 beats 1
+        record(4, 2)
+        record(5, 3)  # W48, recorded late: 3 beats W49's 2
+        record(6, 2 * week)
+        record(7, 2 * week + 1)
+        record(8, 2 * week + 2)  # W50: 3, a tie with W48
+        record(9, 2 * week + 3)  # W50: 4 beats W48's 3
+        assert bests == [("2026-W49", 2, "2026-W48", 1), ("2026-W50", 4, "2026-W48", 3)]
+
+    def test_personal_best_told_once_after_a_late_best(self) -> None:
+        """A week whose personal best was told, then passed by a late activity of an earlier
+        week, tells no second story when it passes that again."""
+        rewards = make()
+        week = 24 * 7
+        rewards.record(post(1, "ann"))  # W48: 1
+        told = rewards.record_many([post(2, "ann", week), post(3, "ann", week + 1)])
+        assert [s.data["score"] for s in told[1].stories if s.kind == "personal_best"] == [2]
+        rewards.record_many([post(4, "ann", 1), post(5, "ann", 2)])  # W48, late: 3
+        again = rewards.record_many([post(6, "ann", week + 2), post(7, "ann", week + 3)])
+        assert [s.kind for o in again for s in o.stories if s.kind == "personal_best"] == []
+        assert rewards.leaderboard("posts").score("ann", period="2026-W49") == 4
 
     def test_nothing_configured_tells_only_awards(self) -> None:
         """Without story options, only badges, streaks and levels are told."""

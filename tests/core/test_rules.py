@@ -314,6 +314,30 @@ class TestOncePerObjectAndCooldown:
         # 0 credited; 5 within 10 of 0; 10 is 10 after 0 (not within); 15 within 10 of 10; 21 ok
         assert got == [(1, None), (0, "cooldown"), (1, None), (0, "cooldown"), (1, None)]
 
+    def test_cooldown_checks_credited_times_on_both_sides(self) -> None:
+        """A late activity credited before the last credited one does not hide it: the next
+        one within the cooldown of either is not credited."""
+        r = berlin(PointRule(id="c", kind=COMMENT, actor_points=1, cooldown=timedelta(minutes=50)))
+        t = utc(2026, 3, 2, 9)
+        got = [rec(r, t + timedelta(minutes=m), object="p1")[0][1:] for m in (100, 0, 120, 40)]
+        # 100 credited; 0 is 100 before it; 120 within 50 of 100; 40 within 50 of 0
+        assert got == [(1, None), (1, None), (0, "cooldown"), (0, "cooldown")]
+
+    def test_cooldown_keeps_the_most_recent_credited_times(self) -> None:
+        """A cooldown keeps the 8 most recent credited times, sorted: an activity older
+        than all of them is checked against those only."""
+        r = berlin(PointRule(id="c", kind=COMMENT, actor_points=1, cooldown=timedelta(minutes=10)))
+        t = utc(2026, 3, 2, 9)
+        for m in range(100, 0, -10):  # credited at 100, 90, ..., 10 minutes, newest first
+            assert rec(r, t + timedelta(minutes=m), object="p1") == [("ann", 1, None)]
+        key = "cool\x1fc\x1fann\x1fp1"
+        kept = r.store.read_state([key])[key]
+        epochs = [(t + timedelta(minutes=m)).timestamp() for m in range(30, 101, 10)]
+        assert kept == epochs
+        # 25 is within 10 of the kept 30; 15 is within 10 of 10 and 20, which are not kept.
+        assert rec(r, t + timedelta(minutes=25), object="p1") == [("ann", 0, "cooldown")]
+        assert rec(r, t + timedelta(minutes=15), object="p1") == [("ann", 1, None)]
+
     def test_cooldown_is_per_object(self) -> None:
         """The cooldown applies to identical actions: the same object."""
         r = berlin(PointRule(id="c", kind=COMMENT, actor_points=1, cooldown=timedelta(minutes=10)))

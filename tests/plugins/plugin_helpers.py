@@ -98,8 +98,10 @@ def stub_badges(rewards: Rewards) -> None:
     """
     evaluate = rewards.engine.evaluate
 
-    def with_badges(activity: Activity, view: StateView, boards: Any = None) -> Outcome:
-        outcome = evaluate(activity, view, boards)
+    def with_badges(
+        activity: Activity, view: StateView, boards: Any = None, *, now: Any = None
+    ) -> Outcome:
+        outcome = evaluate(activity, view, boards, now=now)
         attrs = activity.attributes
         at = activity.at
         assert at is not None

@@ -9,11 +9,21 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 import e2badges
-from e2badges import ConfigurationError, FrozenClock, PointRule, Rewards, SystemClock
+from e2badges import (
+    ConfigurationError,
+    CountMetric,
+    FrozenClock,
+    Leaderboard,
+    PointRule,
+    Rewards,
+    StoryOptions,
+    SystemClock,
+)
 from e2badges.simulate import (
     Bass,
     HealthReport,
@@ -148,6 +158,37 @@ class TestSimulation:
             "Europe/Paris",
             ("2026-W02", "2026-W03"),
         )
+
+    def test_each_local_day_is_recorded_before_it_is_over(self) -> None:
+        """Each local day is one batch, recorded at its last activity: no activity is late,
+        so every local day with posts tells who took the lead of a daily board."""
+        simulation = Simulation(  # UTC days are Auckland's 13:00 to 13:00
+            population=Population(people=300, teams=3, seats=400),
+            adoption=Bass(p=0.05, q=0.2, step=0.5),
+            days=14,
+            timezone="Pacific/Auckland",
+        )
+        rewards = Rewards(
+            rules=default_rules(),
+            kinds=simulation.behaviour.kinds,
+            leaderboards=(
+                Leaderboard(id="daily", metric=CountMetric(kind="post.created"), windows=("day",)),
+            ),
+            stories=StoryOptions(leaders=("daily",)),
+            timezone="Pacific/Auckland",
+            clock=FrozenClock(simulation.start),
+            load_entrypoints=False,
+        )
+        run = simulate(simulation, seed=1, rewards=rewards)
+        zone = ZoneInfo("Pacific/Auckland")
+        days = {
+            a.at.astimezone(zone).date().isoformat()
+            for a in run.rewards.store.iter_activities()
+            if a.kind == "post.created" and a.at is not None
+        }
+        told = {s.data["period"] for s in run.rewards.feed(limit=1000) if s.kind == "leader"}
+        assert len(days) > 5
+        assert told == days
 
     def test_bad_time_zone(self) -> None:
         """An unknown time zone is refused, naming the field."""

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from random import Random
 from typing import Annotated
 
@@ -252,13 +251,18 @@ def _record(
     construct = Activity.model_construct
     posts: list[tuple[str, str]] = []  # (post id, author)
     batch: list[Activity] = []
-    day = 0
+    # Each local day is recorded as one batch at its last activity, so no activity is
+    # recorded after its day (or any period made of days) is over: late activities tell
+    # no leader story.
+    tz = rewards.timezone
+    midnight: datetime | None = None  # the end of the batch's local day
     for n, (t, person, what) in enumerate(events):
-        today = math.floor(t)
-        if today != day and batch:
-            yield from _flush(rewards, clock, batch)
-            batch = []
-        day = today
+        at = start + timedelta(days=t)
+        if midnight is None or at >= midnight:
+            if batch:
+                yield from _flush(rewards, clock, batch)
+                batch = []
+            midnight = datetime.combine(at.astimezone(tz).date() + timedelta(days=1), time(), tz)
         actor = ids[person]
         obj = recipient = None
         if what == _VIEW:
@@ -282,7 +286,7 @@ def _record(
                 object=obj,
                 recipient=recipient,
                 value=None,
-                at=start + timedelta(days=t),
+                at=at,
                 teams=teams[person],
                 attributes={},
             )

@@ -711,6 +711,32 @@ class StoreConformance(
         assert other.balance("ann") == 3
         assert other.balance("bob") == 10
 
+    def test_cooldown_reads_a_single_stored_time(self, store: Store) -> None:
+        """A cooldown's state written as one number (the last credited time, as releases
+        before the list of credited times kept it) is read as that credited time."""
+        rule = PointRule(id="view", kind="page.viewed", actor_points=1, cooldown=timedelta(hours=1))
+        key = "cool\x1fview\x1fann\x1fp1"
+        with store.transaction() as tx:
+            tx.view({key})
+            tx.apply(EffectBatch([], {key: (T0 + timedelta(minutes=30)).timestamp()}))
+        rewards = Rewards(store, rules=(rule,), clock=FrozenClock(T0))
+
+        def credit(n: int, minutes: int) -> tuple[int, str | None]:
+            line = rewards.record(
+                act(n, kind="page.viewed", object="p1", at=T0 + timedelta(minutes=minutes))
+            ).ledger[0]
+            return line.amount, line.limit
+
+        assert [credit(1, 0), credit(2, 80), credit(3, 100), credit(4, 150)] == [
+            (0, "cooldown"),
+            (0, "cooldown"),
+            (1, None),
+            (0, "cooldown"),
+        ]
+        assert store.read_state([key]) == {
+            key: [(T0 + timedelta(minutes=m)).timestamp() for m in (30, 100)]
+        }
+
     def test_read_state_leaves_out_missing(self, store: Store) -> None:
         """read_state leaves out keys that have no value."""
         assert store.read_state(["no-such-key"]) == {}
