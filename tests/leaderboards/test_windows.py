@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from e2badges import FrozenClock, InvalidQueryError
+from e2badges._leaderboards import period_start
 
 from .helpers import T0, board, make, score
 
@@ -305,3 +306,36 @@ class TestQueryErrors:
         view = make(board(windows=(window,))).leaderboard("b")
         with pytest.raises(InvalidQueryError, match="period"):
             view.size(period=label)
+
+
+class TestPeriodStart:
+    @pytest.mark.parametrize(
+        ("kind", "label", "start"),
+        [
+            ("day", "2026-11-25", date(2026, 11, 25)),
+            ("week", "2026-W48", date(2026, 11, 23)),
+            ("week", "2026-W53", date(2026, 12, 28)),
+            ("week", "2026-11-22/P1W", date(2026, 11, 22)),
+            ("month", "2026-11", date(2026, 11, 1)),
+            ("quarter", "2026-Q4", date(2026, 10, 1)),
+            ("year", "2026", date(2026, 1, 1)),
+        ],
+    )
+    def test_first_day_of_each_label(self, kind: str, label: str, start: date) -> None:
+        """period_start gives the first local day of a period from its label, in both
+        week forms (ISO weeks start on Monday)."""
+        assert period_start(kind, label) == start
+
+    @pytest.mark.parametrize(
+        ("kind", "label"),
+        [("week", "2026-W54"), ("month", "2026-13"), ("day", "2026-02-30"), ("week", "x/P1W")],
+    )
+    def test_no_start_for_a_label_that_names_no_period(self, kind: str, label: str) -> None:
+        """A label that names no period has no start (None)."""
+        assert period_start(kind, label) is None
+
+    def test_orders_week_labels_across_forms(self) -> None:
+        """Week labels of the two forms compare by their starts, not as text."""
+        iso, other = "2026-W01", "2026-01-04/P1W"  # from 2025-12-29 and from 2026-01-04
+        assert other < iso  # as text, the later week sorts first
+        assert period_start("week", iso) < period_start("week", other)  # type: ignore[operator]
