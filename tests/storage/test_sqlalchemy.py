@@ -343,6 +343,57 @@ class TestHostTransactions:
         assert rewards.activity("a2") is None
         assert rewards.balance("ann") == 2
 
+    def test_refused_batch_in_session_stores_nothing(
+        self, host: tuple[sa.Engine, sa.Table, Rewards]
+    ) -> None:
+        """A refused batch in an ORM Session's transaction rolls back to its savepoint: when
+        the host commits, none of the batch is stored (the id it claimed can be recorded
+        for someone else), the host's work is, and the Session goes on working."""
+        engine, posts, rewards = host
+        rewards.record(act(1))
+        with Session(engine) as session:
+            session.execute(posts.insert().values(id=1, body="hello"))
+            with pytest.raises(ConflictingActivityError):
+                rewards.record_many([act(2), act(1, actor="bob")], connection=session)
+            session.execute(posts.insert().values(id=2, body="again"))
+            rewards.record(act(3), connection=session)
+            session.commit()
+        with engine.connect() as conn:
+            assert conn.execute(sa.select(posts.c.body).order_by(posts.c.id)).scalars().all() == [
+                "hello",
+                "again",
+            ]
+        assert rewards.activity("a2") is None
+        assert rewards.balance("ann") == 4
+        assert rewards.record(act(2, actor="bob")).credited("bob") == 2
+        assert rewards.record(act(2, actor="bob")).credited("bob") == 2  # a retry: the same
+        activity = rewards.activity("a2")
+        assert activity is not None
+        assert activity.actor == "bob"
+
+    def test_refused_batch_in_session_savepoint(
+        self, host: tuple[sa.Engine, sa.Table, Rewards]
+    ) -> None:
+        """In a Session whose host opened a savepoint of its own, a refused batch rolls back
+        to the store's savepoint only: the host's savepoint and its work stay."""
+        engine, posts, rewards = host
+        rewards.record(act(1))
+        with Session(engine) as session:
+            session.execute(posts.insert().values(id=1, body="outer"))
+            with session.begin_nested():
+                session.execute(posts.insert().values(id=2, body="inner"))
+                with pytest.raises(ConflictingActivityError):
+                    rewards.record_many([act(2), act(1, actor="bob")], connection=session)
+                rewards.record(act(3), connection=session)
+            session.commit()
+        with engine.connect() as conn:
+            assert conn.execute(sa.select(posts.c.id).order_by(posts.c.id)).scalars().all() == [
+                1,
+                2,
+            ]
+        assert rewards.activity("a2") is None
+        assert [line.activity_id for line in rewards.explain("ann")] == ["a1", "a3"]
+
     def test_not_a_connection_refused(self, host: tuple[sa.Engine, sa.Table, Rewards]) -> None:
         """connection= must be a SQLAlchemy Connection or Session."""
         _engine, _posts, rewards = host

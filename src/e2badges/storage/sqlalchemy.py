@@ -831,29 +831,34 @@ class SQLAlchemyStore(Store):
                 yield _SQLTransaction(self._ops, self._boards, conn, people=self._memberships)
             return
         with _storage_errors("recording in the caller's transaction"):
-            if isinstance(connection, Connection):
-                conn = connection
-                self._check_joined(conn)
-                self._ops.begin(conn, joined=True)
-                with _savepoint(conn.begin_nested()):
-                    yield _SQLTransaction(
-                        self._ops, self._boards, conn, people=self._memberships, commits=False
-                    )
-                return
-            session_connection = getattr(connection, "connection", None)
-            if not callable(session_connection) or not hasattr(connection, "begin_nested"):
-                raise ConfigurationError(
-                    "connection",
-                    f"expected a SQLAlchemy Connection or Session, got {type(connection).__name__}",
-                    subject="SQLAlchemyStore.transaction",
-                )
-            conn = session_connection()
+            conn = self._joined_connection(connection)
             self._check_joined(conn)
             self._ops.begin(conn, joined=True)
-            with _savepoint(connection.begin_nested()):
+            # The savepoint is the Connection's, also under a Session: a Session's
+            # begin_nested() after its connection() was taken sends no SAVEPOINT
+            # (SQLAlchemy sends it when the Session next asks for its connection), so
+            # rolling it back rolled nothing back.  Begun after the dialect's begin:
+            # SQLite takes its write lock (BEGIN IMMEDIATE) before any savepoint.
+            with _savepoint(conn.begin_nested()):
                 yield _SQLTransaction(
                     self._ops, self._boards, conn, people=self._memberships, commits=False
                 )
+
+    @staticmethod
+    def _joined_connection(connection: Connection | Session) -> Connection:
+        """Return the Connection of the caller's transaction: ``connection`` itself, or the
+        Session's (which begins the Session's transaction if it has none)."""
+        if isinstance(connection, Connection):
+            return connection
+        session_connection = getattr(connection, "connection", None)
+        if not callable(session_connection) or not hasattr(connection, "begin_nested"):
+            raise ConfigurationError(
+                "connection",
+                f"expected a SQLAlchemy Connection or Session, got {type(connection).__name__}",
+                subject="SQLAlchemyStore.transaction",
+            )
+        conn: Connection = session_connection()
+        return conn
 
     def _check_joined(self, conn: Connection) -> None:
         if conn.dialect.name != self._dialect:
