@@ -394,6 +394,65 @@ class TestHostTransactions:
         assert rewards.activity("a2") is None
         assert [line.activity_id for line in rewards.explain("ann")] == ["a1", "a3"]
 
+    @pytest.mark.parametrize("how", ["connection", "engine", "session"])
+    def test_autocommit_connection_refused(
+        self, db: Database, host: tuple[sa.Engine, sa.Table, Rewards], how: str
+    ) -> None:
+        """A caller's connection in autocommit mode (isolation_level="AUTOCOMMIT" on the
+        connection or on its engine, or a Session bound to one) is refused with a
+        ConfigurationError naming connection, before anything is written: there the
+        store's work would not be part of the caller's transaction."""
+        engine, _posts, rewards = host
+        autocommit = sa.create_engine(db.url, isolation_level="AUTOCOMMIT")
+        rewards.record(act(9, actor="zed"))
+        try:
+            with (
+                engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+                if how == "connection"
+                else autocommit.connect()
+            ) as conn:
+                host_connection: sa.Connection | Session = (
+                    Session(bind=conn) if how == "session" else conn
+                )
+                for batch in ([act(1)], [act(2), act(9, actor="ann")]):
+                    with pytest.raises(ConfigurationError, match="connection: runs in autocommit"):
+                        rewards.record_many(batch, connection=host_connection)
+                if db.backend == "sqlite":  # no BEGIN IMMEDIATE left open
+                    assert not conn.connection.dbapi_connection.in_transaction  # type: ignore[union-attr]
+                conn.commit()
+        finally:
+            autocommit.dispose()
+        assert rewards.store.count_activities() == 1
+        assert rewards.activity("a2") is None
+        assert rewards.balance("ann") == 0
+
+    def test_sqlite_recipe_host_transaction_joins(self, tmp_path: Path) -> None:
+        """A host connection on an engine set up with SQLAlchemy's recipe for pysqlite
+        transactions (driver autocommit, BEGIN sent on the engine's "begin" event) is in
+        a transaction once begun: the store joins it, and it rolls back with the host."""
+        engine = sa.create_engine(f"sqlite:///{tmp_path / 'recipe.db'}")
+
+        @event.listens_for(engine, "connect")
+        def autocommit_driver(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def deferred_begin(conn: sa.Connection) -> None:
+            conn.exec_driver_sql("BEGIN")
+
+        try:
+            with SQLAlchemyStore(engine) as store:
+                rewards = Rewards(store, rules=RULES)
+                with engine.connect() as conn:
+                    trans = conn.begin()
+                    rewards.record(act(1), connection=conn)
+                    trans.rollback()
+                with engine.connect() as conn, conn.begin():
+                    rewards.record(act(2), connection=conn)
+                assert [line.activity_id for line in rewards.explain("ann")] == ["a2"]
+        finally:
+            engine.dispose()
+
     def test_not_a_connection_refused(self, host: tuple[sa.Engine, sa.Table, Rewards]) -> None:
         """connection= must be a SQLAlchemy Connection or Session."""
         _engine, _posts, rewards = host

@@ -301,6 +301,28 @@ def _storage_error(
     return StorageError(message)
 
 
+def _autocommits(conn: Connection) -> bool:
+    """Return whether ``conn`` runs in autocommit mode, outside any transaction.
+
+    SQLAlchemy's ``isolation_level="AUTOCOMMIT"`` (on the connection or its engine)
+    puts the driver in autocommit mode: psycopg's ``autocommit``, PyMySQL's
+    ``get_autocommit()``, and on SQLite a driver ``isolation_level`` of None (or
+    Python 3.12's ``autocommit=True``).  SQLAlchemy's recipe for pysqlite also runs
+    the driver that way but sends ``BEGIN`` when a transaction begins: a connection
+    in such a transaction is not in autocommit mode.  Nothing here asks the server.
+    """
+    if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        return True
+    driver: Any = conn.connection.dbapi_connection
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        return bool(driver.autocommit)
+    if dialect in ("mysql", "mariadb"):
+        return bool(driver.get_autocommit())
+    driver_autocommit = driver.isolation_level is None or getattr(driver, "autocommit", -1) is True
+    return driver_autocommit and not driver.in_transaction
+
+
 @contextmanager
 def _savepoint(nested: Any) -> Iterator[None]:
     """Run the block in ``nested``, a savepoint just begun in the caller's transaction:
@@ -816,7 +838,8 @@ class SQLAlchemyStore(Store):
         transaction inside a savepoint: nothing is committed until the caller
         commits, and a failure leaves the caller's own work untouched, unless the
         database itself ended the whole transaction (InnoDB does on a deadlock or an
-        error 1020; see _savepoint).
+        error 1020; see _savepoint).  A connection in autocommit mode, or a Session
+        bound to one, is refused with ConfigurationError before anything is written.
         """
         if options:
             raise TypeError(f"unknown transaction options: {', '.join(sorted(options))}")
@@ -861,10 +884,27 @@ class SQLAlchemyStore(Store):
         return conn
 
     def _check_joined(self, conn: Connection) -> None:
+        """Refuse a caller's connection on another database, or in autocommit mode.
+
+        In autocommit mode the caller's "transaction" is none: each of the store's
+        statements would commit by itself (a refused batch's claims stay, MariaDB
+        then finds no savepoint to release), or, on SQLite, the store's own ``BEGIN
+        IMMEDIATE`` would stay open and be rolled back, reward and all, when the
+        connection goes back to its pool.  Checked before anything is written, from
+        the driver's own state (no round trip).
+        """
         if conn.dialect.name != self._dialect:
             raise ConfigurationError(
                 "connection",
                 f"is a {conn.dialect.name} connection; this store is on {self._dialect}",
+                subject="SQLAlchemyStore.transaction",
+            )
+        if _autocommits(conn):
+            raise ConfigurationError(
+                "connection",
+                "runs in autocommit mode, where the store's work would not be part of the "
+                "caller's transaction (nothing to roll back, or to commit); pass a "
+                'connection in a transaction (without isolation_level="AUTOCOMMIT")',
                 subject="SQLAlchemyStore.transaction",
             )
 
