@@ -453,6 +453,47 @@ class TestHostTransactions:
         finally:
             engine.dispose()
 
+    @pytest.mark.parametrize("pool", ["static", "singleton-thread"])
+    def test_in_memory_host_transaction_is_left_open(self, pool: str) -> None:
+        """On an engine of one shared connection (in-memory SQLite: the store's StaticPool,
+        SQLAlchemy's default SingletonThreadPool), a read or a write transaction of the
+        store's own while the host's transaction is open on that connection is refused
+        with a StorageError, before the store takes the connection: taking it would end
+        the host's transaction (a read rolled it back, and a write committed it).  The
+        host's transaction goes on, and commits everything."""
+        store = SQLAlchemyStore("sqlite://") if pool == "static" else None
+        engine = store.engine if store is not None else sa.create_engine("sqlite://")
+        store = store or SQLAlchemyStore(engine)
+        assert type(engine.pool).__name__ == (
+            "StaticPool" if pool == "static" else "SingletonThreadPool"
+        )
+        posts = sa.Table("posts", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True))
+        posts.metadata.create_all(engine)
+        rewards = Rewards(store, rules=RULES)
+        try:
+            with engine.begin() as conn:
+                conn.execute(posts.insert().values(id=1))
+                rewards.record(act(1), connection=conn)
+                refusals = {
+                    "reading state": lambda: rewards.balance("ann"),
+                    "reading a ledger": lambda: rewards.explain("ann"),
+                    "reading a leaderboard": lambda: store.board_opt_out("ann"),
+                    "recording": lambda: rewards.record(act(2)),
+                    "updating a person": lambda: rewards.people.set("ann", display_name="A"),
+                }
+                for action, use in refusals.items():
+                    with pytest.raises(StorageError, match=f"{action} refused: .* one connection"):
+                        use()
+                conn.execute(posts.insert().values(id=2))
+            with engine.connect() as conn:
+                assert conn.execute(sa.select(posts.c.id)).scalars().all() == [1, 2]
+            assert rewards.balance("ann") == 2
+            assert rewards.activity("a2") is None
+            assert rewards.record(act(2)).credited("ann") == 2  # no transaction open: as before
+        finally:
+            store.close()
+            engine.dispose()
+
     def test_not_a_connection_refused(self, host: tuple[sa.Engine, sa.Table, Rewards]) -> None:
         """connection= must be a SQLAlchemy Connection or Session."""
         _engine, _posts, rewards = host

@@ -43,7 +43,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import Pool, SingletonThreadPool, StaticPool
 
 from .._engine import EffectBatch
 from .._errors import (
@@ -321,6 +321,23 @@ def _autocommits(conn: Connection) -> bool:
         return bool(driver.get_autocommit())
     driver_autocommit = driver.isolation_level is None or getattr(driver, "autocommit", -1) is True
     return driver_autocommit and not driver.in_transaction
+
+
+def _shared_driver(pool: Pool) -> Any | None:
+    """Return the driver connection that a pool of one shared connection hands out, or
+    None if it has not opened it yet, without checking it out.
+
+    Checking it out would not do: when a connection goes back to its pool, SQLAlchemy
+    rolls back whatever transaction is open on it, and this one is everybody's.  A
+    StaticPool keeps its one connection's record as ``connection`` (made on first use);
+    a SingletonThreadPool keeps one per thread.
+    """
+    if isinstance(pool, StaticPool):
+        record = pool.__dict__.get("connection")
+    else:
+        current = getattr(getattr(pool, "_conn", None), "current", None)
+        record = None if current is None else current()
+    return None if record is None else record.dbapi_connection
 
 
 @contextmanager
@@ -714,6 +731,10 @@ class SQLAlchemyStore(Store):
         memory = self._dialect == "sqlite" and _is_memory_sqlite(self.engine.url)
         # An in-memory SQLite database is one shared connection: one user at a time.
         self._lock: AbstractContextManager[Any] = threading.RLock() if memory else nullcontext()
+        # A pool of one connection that the host's transactions share (see _check_shared).
+        self._shared = self._dialect == "sqlite" and isinstance(
+            self.engine.pool, StaticPool | SingletonThreadPool
+        )
         try:
             self.tables, other_level = self._open(create_schema)
             # Statement text is built once, from the schema; the tenant is bound as a
@@ -799,22 +820,45 @@ class SQLAlchemyStore(Store):
         tables and whether the engine's connections run at another level than READ
         COMMITTED (see _check_transactions, which refuses autocommit before anything is
         written)."""
-        with _storage_errors("opening the database"), self._lock, self.engine.connect() as conn:
-            other_level = self._dialect != "sqlite" and self._check_transactions(conn)
-            tables = build_tables(self.table_prefix, conn.dialect)
-            version = read_version(conn, tables)
-            if version is None and create:
-                with schema_lock(conn, self.table_prefix):
-                    version = read_version(conn, tables)
-                    if version is None:
-                        create_schema(conn, tables)
-                        version = SCHEMA_VERSION
-                    conn.commit()  # before the lock ends (see schema_lock)
+        with _storage_errors("opening the database"), self._lock:
+            if self._shared:
+                self._check_shared("opening the database")
+            with self.engine.connect() as conn:
+                other_level = self._dialect != "sqlite" and self._check_transactions(conn)
+                tables = build_tables(self.table_prefix, conn.dialect)
+                version = read_version(conn, tables)
+                if version is None and create:
+                    with schema_lock(conn, self.table_prefix):
+                        version = read_version(conn, tables)
+                        if version is None:
+                            create_schema(conn, tables)
+                            version = SCHEMA_VERSION
+                        conn.commit()  # before the lock ends (see schema_lock)
         if version != SCHEMA_VERSION:
             raise SchemaVersionError(
                 version, SCHEMA_VERSION, prefix=self.table_prefix, hint=self._hint(version)
             )
         return tables, other_level
+
+    def _check_shared(self, action: str) -> None:
+        """Refuse to take the one connection of the engine's pool while a transaction the
+        store did not begin is open on it (the caller's, begun outside the store).
+
+        The store's own transaction would commit that transaction's work with its own
+        (or SQLite would refuse its BEGIN), and any use of the connection ends with a
+        rollback, by SQLAlchemy, of whatever is open on it: the caller's work would be
+        gone, and the caller would go on, and commit, in a transaction of its own
+        statements since.  Called with the store's lock held, before the store checks
+        the connection out; it asks the driver, not the database.
+        """
+        driver = _shared_driver(self.engine.pool)
+        if driver is not None and driver.in_transaction:
+            raise StorageError(
+                f"store: {action} refused: the engine's pool has one connection, shared "
+                "with the caller (an in-memory SQLite database), and a transaction the "
+                "store did not begin is open on it; taking the connection would end that "
+                "transaction. Commit or roll it back first (record in it with connection=)"
+            )
 
     def _hint(self, version: int | None) -> str:
         url = self.engine.url.render_as_string(hide_password=True)
@@ -844,14 +888,12 @@ class SQLAlchemyStore(Store):
         if options:
             raise TypeError(f"unknown transaction options: {', '.join(sorted(options))}")
         if connection is None:
-            with (
-                _storage_errors("recording", retryable=True),
-                self._lock,
-                self.engine.connect() as conn,
-                conn.begin(),
-            ):
-                self._ops.begin(conn, joined=False)
-                yield _SQLTransaction(self._ops, self._boards, conn, people=self._memberships)
+            with _storage_errors("recording", retryable=True), self._lock:
+                if self._shared:
+                    self._check_shared("recording")
+                with self.engine.connect() as conn, conn.begin():
+                    self._ops.begin(conn, joined=False)
+                    yield _SQLTransaction(self._ops, self._boards, conn, people=self._memberships)
             return
         with _storage_errors("recording in the caller's transaction"):
             conn = self._joined_connection(connection)
@@ -912,9 +954,12 @@ class SQLAlchemyStore(Store):
 
     @contextmanager
     def _reading(self, action: str) -> Iterator[Connection]:
-        with _storage_errors(action), self._lock, self.engine.connect() as conn:
-            self._ops.read_committed(conn)
-            yield conn
+        with _storage_errors(action), self._lock:
+            if self._shared:
+                self._check_shared(action)
+            with self.engine.connect() as conn:
+                self._ops.read_committed(conn)
+                yield conn
 
     @contextmanager
     def _board_reading(self) -> Iterator[Connection]:
@@ -928,21 +973,24 @@ class SQLAlchemyStore(Store):
         """
         # One context manager, not _reading's two: these reads are a hot path.
         try:
-            with self._lock, self.engine.connect() as conn:
-                if self._dialect != "postgresql":
-                    self._ops.read_committed(conn)  # MySQL/MariaDB (SQLite: never)
-                    yield conn
-                    return
-                driver = conn.connection.dbapi_connection
-                was = driver.autocommit  # type: ignore[union-attr]
-                driver.autocommit = True  # type: ignore[union-attr]
-                try:
-                    yield conn
-                finally:
+            with self._lock:
+                if self._shared:
+                    self._check_shared("reading a leaderboard")
+                with self.engine.connect() as conn:
+                    if self._dialect != "postgresql":
+                        self._ops.read_committed(conn)  # MySQL/MariaDB (SQLite: never)
+                        yield conn
+                        return
+                    driver = conn.connection.dbapi_connection
+                    was = driver.autocommit  # type: ignore[union-attr]
+                    driver.autocommit = True  # type: ignore[union-attr]
                     try:
-                        driver.autocommit = was  # type: ignore[union-attr]
-                    except self.engine.dialect.loaded_dbapi.Error:
-                        conn.invalidate()  # a broken connection: the pool replaces it
+                        yield conn
+                    finally:
+                        try:
+                            driver.autocommit = was  # type: ignore[union-attr]
+                        except self.engine.dialect.loaded_dbapi.Error:
+                            conn.invalidate()  # a broken connection: the pool replaces it
         except sa_exc.SQLAlchemyError as exc:
             raise _storage_error("reading a leaderboard", exc) from exc
 
@@ -1445,14 +1493,12 @@ class SQLAlchemyStore(Store):
         """
 
         def attempt() -> _T:
-            with (
-                _storage_errors(action, retryable=True),
-                self._lock,
-                self.engine.connect() as conn,
-                conn.begin(),
-            ):
-                self._ops.begin(conn, joined=False)
-                return body(conn)
+            with _storage_errors(action, retryable=True), self._lock:
+                if self._shared:
+                    self._check_shared(action)
+                with self.engine.connect() as conn, conn.begin():
+                    self._ops.begin(conn, joined=False)
+                    return body(conn)
 
         return retry_transient(attempt, self.max_attempts)
 
@@ -1482,26 +1528,25 @@ class SQLAlchemyStore(Store):
         return [_outbox_entry(row) for row in rows]
 
     def erase_person(self, user: str, pseudonym: str) -> None:
-        with (
-            _storage_errors("erasing a person", retryable=True),
-            self._lock,
-            self.engine.connect() as conn,
-            conn.begin(),
-        ):
-            self._ops.begin(conn, joined=False)
-            # Locks in a recording batch's order, so that the two wait for each other
-            # instead of deadlocking: the state rows naming the person (sorted, by
-            # key), then the board lock, which batches take shared once they hold
-            # their state rows (see _SQLTransaction.apply).  Nothing erasure writes
-            # after that is held by a batch recording for other people.
-            ops = self._ops
+        with _storage_errors("erasing a person", retryable=True), self._lock:
+            if self._shared:
+                self._check_shared("erasing a person")
+            with self.engine.connect() as conn, conn.begin():
+                self._ops.begin(conn, joined=False)
+                # Locks in a recording batch's order, so that the two wait for each
+                # other instead of deadlocking: the state rows naming the person
+                # (sorted, by key), then the board lock, which batches take shared once
+                # they hold their state rows (see _SQLTransaction.apply).  Nothing
+                # erasure writes after that is held by a batch recording for other
+                # people.
+                ops = self._ops
 
-            def lock(keys: Sequence[str]) -> list[tuple[str, str | None]]:
-                return ops.lock_state(conn, keys, create=False)
+                def lock(keys: Sequence[str]) -> list[tuple[str, str | None]]:
+                    return ops.lock_state(conn, keys, create=False)
 
-            state = _sql_people.lock_state(conn, self.tables, self._tenant, user, lock)
-            self._boards.erase(conn, user, pseudonym)
-            _sql_people.erase(conn, self.tables, self._tenant, user, pseudonym, state=state)
+                state = _sql_people.lock_state(conn, self.tables, self._tenant, user, lock)
+                self._boards.erase(conn, user, pseudonym)
+                _sql_people.erase(conn, self.tables, self._tenant, user, pseudonym, state=state)
 
     # -- tenants -----------------------------------------------------------------------
 
