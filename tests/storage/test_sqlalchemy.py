@@ -237,6 +237,20 @@ class TestSchema:
             db.store()
         assert (info.value.found, info.value.known) == (version, SCHEMA_VERSION)
 
+    def test_unreadable_version_refused(self, db: Database) -> None:
+        """A schema_version row that is not a number is refused with SchemaVersionError
+        naming the row and its text (found), by the store and by schema_version()."""
+        store = db.store()
+        with store.engine.begin() as conn:
+            conn.execute(store.tables.meta.update().values(value="3a"))
+        says = "the schema_version row .* holds '3a', not a version number"
+        with pytest.raises(SchemaVersionError, match=says) as info:
+            db.store()
+        assert (info.value.found, info.value.known) == ("3a", SCHEMA_VERSION)
+        assert f"{db.prefix}meta" in str(info.value)
+        with pytest.raises(SchemaVersionError, match=says):
+            schema_version(db.url, table_prefix=db.prefix)
+
     def test_prefixes_are_independent(self, db: Database) -> None:
         """Two prefixes in one database are two stores that share nothing."""
         first = db.store()
