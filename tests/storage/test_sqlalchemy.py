@@ -643,6 +643,27 @@ class TestErrors:
         assert entry is not None
         assert (entry.delivered, dict(entry.failures), entry.done) == ({"p"}, {"q": 1}, True)
 
+    def test_erasures_retried_by_the_store(
+        self, db: Database, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The store retries an erasure itself, as its other write transactions: after a
+        deadlock, and after a lost connection that hid a successful commit (the second
+        run, with the same pseudonym, finds nothing left to change)."""
+        slept: list[float] = []
+        monkeypatch.setattr("e2badges._retry.time.sleep", slept.append)
+        store = db.store(max_attempts=3)
+        rewards = Rewards(store, rules=RULES)
+        rewards.record_many([act(1), act(2, actor="bob")])
+        failures = _fail_statements(store, store.tables.ledger.name, "UPDATE", times=1)
+        store.erase_person("ann", "erased-1")
+        assert (failures, len(slept)) == ([], 1)
+        hidden = _lose_connection_after_commit(store, monkeypatch, times=1)
+        store.erase_person("bob", "erased-2")
+        assert (hidden, len(slept)) == ([], 2)
+        assert (rewards.balance("ann"), rewards.balance("bob")) == (0, 0)
+        assert (rewards.balance("erased-1"), rewards.balance("erased-2")) == (2, 2)
+        assert store.board_opt_out("erased-2")
+
     def test_host_transaction_not_retried(self, db: Database) -> None:
         """In the caller's transaction a deadlock is a plain StorageError: the caller decides."""
         store = db.store(max_attempts=3)
@@ -770,6 +791,26 @@ class _FakeDeadlock(Exception):
 def _fail_log_inserts(store: SQLAlchemyStore, *, times: int) -> list[int]:
     """Make the next ``times`` log inserts fail as deadlocks; return the list of those left."""
     return _fail_statements(store, store.tables.log.name, "INSERT", times=times)
+
+
+def _lose_connection_after_commit(
+    store: SQLAlchemyStore, monkeypatch: pytest.MonkeyPatch, *, times: int
+) -> list[int]:
+    """Make the next ``times`` commits of the store's engine succeed, then fail as a lost
+    connection would (the commit hidden from the store); return the list of those left."""
+    left = list(range(times))
+    dialect = store.engine.dialect
+    commit = dialect.do_commit
+
+    def commit_then_fail(dbapi_connection: Any) -> None:
+        commit(dbapi_connection)
+        if left:
+            left.pop()
+            lost = Exception("server closed the connection unexpectedly (injected)")
+            raise sa_exc.OperationalError("COMMIT", None, lost, connection_invalidated=True)
+
+    monkeypatch.setattr(dialect, "do_commit", commit_then_fail)
+    return left
 
 
 class _FakeSnapshotConflict(Exception):

@@ -1528,25 +1528,30 @@ class SQLAlchemyStore(Store):
         return [_outbox_entry(row) for row in rows]
 
     def erase_person(self, user: str, pseudonym: str) -> None:
-        with _storage_errors("erasing a person", retryable=True), self._lock:
-            if self._shared:
-                self._check_shared("erasing a person")
-            with self.engine.connect() as conn, conn.begin():
-                self._ops.begin(conn, joined=False)
-                # Locks in a recording batch's order, so that the two wait for each
-                # other instead of deadlocking: the state rows naming the person
-                # (sorted, by key), then the board lock, which batches take shared once
-                # they hold their state rows (see _SQLTransaction.apply).  Nothing
-                # erasure writes after that is held by a batch recording for other
-                # people.
-                ops = self._ops
+        """Erase ``user`` in a transaction of its own, retried as the store's other writes.
 
-                def lock(keys: Sequence[str]) -> list[tuple[str, str | None]]:
-                    return ops.lock_state(conn, keys, create=False)
+        A deadlock or a lost connection rolls everything back and the erasure runs again
+        with the same pseudonym (see _retried_write).  Running it again after a commit
+        that a lost connection hid is harmless: nothing names ``user`` any more, and the
+        pseudonym's opt-out is already there.
+        """
 
-                state = _sql_people.lock_state(conn, self.tables, self._tenant, user, lock)
-                self._boards.erase(conn, user, pseudonym)
-                _sql_people.erase(conn, self.tables, self._tenant, user, pseudonym, state=state)
+        def erase(conn: Connection) -> None:
+            # Locks in a recording batch's order, so that the two wait for each other
+            # instead of deadlocking: the state rows naming the person (sorted, by
+            # key), then the board lock, which batches take shared once they hold
+            # their state rows (see _SQLTransaction.apply).  Nothing erasure writes
+            # after that is held by a batch recording for other people.
+            ops = self._ops
+
+            def lock(keys: Sequence[str]) -> list[tuple[str, str | None]]:
+                return ops.lock_state(conn, keys, create=False)
+
+            state = _sql_people.lock_state(conn, self.tables, self._tenant, user, lock)
+            self._boards.erase(conn, user, pseudonym)
+            _sql_people.erase(conn, self.tables, self._tenant, user, pseudonym, state=state)
+
+        self._retried_write("erasing a person", erase)
 
     # -- tenants -----------------------------------------------------------------------
 
