@@ -175,12 +175,18 @@ class TransientStorageError(StorageError):
 
 
 class SchemaVersionError(StorageError):
-    """The database's e2badges schema is missing, older or newer than this version knows."""
+    """The database's e2badges schema is missing, older or newer than this version knows.
 
-    def __init__(self, found: int | None, known: int, *, prefix: str, hint: str) -> None:
+    ``found`` is the version in the database (None when it has no schema), or the
+    text of its version row when that is not a number; ``known`` is this version's.
+    """
+
+    def __init__(self, found: int | str | None, known: int, *, prefix: str, hint: str) -> None:
         where = f"tables with prefix {prefix!r}"
         if found is None:
             what = f"no e2badges schema ({where})"
+        elif isinstance(found, str):
+            what = f"the schema_version row ({where}) holds {found!r}, not a version number"
         elif found > known:
             what = f"schema version {found} ({where}) is newer than this e2badges knows ({known})"
         else:

@@ -783,8 +783,9 @@ class Rewards:
         See :doc:`privacy`.
         """
         user = _user_id(user)
-        pseudonym = new_pseudonym()
-        retry_transient(lambda: self.store.erase_person(user, pseudonym), self.store.max_attempts)
+        # Not retried here: the store retries its own transaction (as for People.set), so
+        # that the attempts are not multiplied.
+        self.store.erase_person(user, new_pseudonym())
 
     # -- lifecycle -------------------------------------------------------------------
 

@@ -322,6 +322,25 @@ class TestCommandLine:
         assert info.value.code == 2
         assert "give --url or set E2BADGES_DATABASE_URL" in capsys.readouterr().err
 
+    @pytest.mark.parametrize("action", ["current", "upgrade"])
+    def test_unreadable_version_exits_1(
+        self, db: Database, capsys: pytest.CaptureFixture[str], action: str
+    ) -> None:
+        """A schema_version row that is not a number exits 1 with one line on stderr
+        naming the row, as an unknown version does, and changes nothing."""
+        store = db.store()
+        with store.engine.begin() as conn:
+            conn.execute(store.tables.meta.update().values(value="3a"))
+        assert main(["db", action, "--url", db.url, "--prefix", db.prefix]) == 1
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1
+        assert err.startswith("e2badges: store: the schema_version row (tables with prefix")
+        assert "holds '3a', not a version number" in err
+        meta = store.tables.meta
+        with store.engine.connect() as conn:
+            version = sa.select(meta.c.value).where(meta.c.name == "schema_version")
+            assert conn.execute(version).scalar() == "3a"
+
     def test_error_exits_1(self, capsys: pytest.CaptureFixture[str]) -> None:
         """A refused URL exits 1 with the reason on stderr."""
         assert main(["db", "upgrade", "--url", "postgresql+psycopg2://u@127.0.0.1/db"]) == 1

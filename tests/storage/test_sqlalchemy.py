@@ -237,6 +237,20 @@ class TestSchema:
             db.store()
         assert (info.value.found, info.value.known) == (version, SCHEMA_VERSION)
 
+    def test_unreadable_version_refused(self, db: Database) -> None:
+        """A schema_version row that is not a number is refused with SchemaVersionError
+        naming the row and its text (found), by the store and by schema_version()."""
+        store = db.store()
+        with store.engine.begin() as conn:
+            conn.execute(store.tables.meta.update().values(value="3a"))
+        says = "the schema_version row .* holds '3a', not a version number"
+        with pytest.raises(SchemaVersionError, match=says) as info:
+            db.store()
+        assert (info.value.found, info.value.known) == ("3a", SCHEMA_VERSION)
+        assert f"{db.prefix}meta" in str(info.value)
+        with pytest.raises(SchemaVersionError, match=says):
+            schema_version(db.url, table_prefix=db.prefix)
+
     def test_prefixes_are_independent(self, db: Database) -> None:
         """Two prefixes in one database are two stores that share nothing."""
         first = db.store()
@@ -342,6 +356,157 @@ class TestHostTransactions:
             assert conn.execute(sa.select(posts.c.body)).scalars().all() == ["hello"]
         assert rewards.activity("a2") is None
         assert rewards.balance("ann") == 2
+
+    def test_refused_batch_in_session_stores_nothing(
+        self, host: tuple[sa.Engine, sa.Table, Rewards]
+    ) -> None:
+        """A refused batch in an ORM Session's transaction rolls back to its savepoint: when
+        the host commits, none of the batch is stored (the id it claimed can be recorded
+        for someone else), the host's work is, and the Session goes on working."""
+        engine, posts, rewards = host
+        rewards.record(act(1))
+        with Session(engine) as session:
+            session.execute(posts.insert().values(id=1, body="hello"))
+            with pytest.raises(ConflictingActivityError):
+                rewards.record_many([act(2), act(1, actor="bob")], connection=session)
+            session.execute(posts.insert().values(id=2, body="again"))
+            rewards.record(act(3), connection=session)
+            session.commit()
+        with engine.connect() as conn:
+            assert conn.execute(sa.select(posts.c.body).order_by(posts.c.id)).scalars().all() == [
+                "hello",
+                "again",
+            ]
+        assert rewards.activity("a2") is None
+        assert rewards.balance("ann") == 4
+        assert rewards.record(act(2, actor="bob")).credited("bob") == 2
+        assert rewards.record(act(2, actor="bob")).credited("bob") == 2  # a retry: the same
+        activity = rewards.activity("a2")
+        assert activity is not None
+        assert activity.actor == "bob"
+
+    def test_refused_batch_in_session_savepoint(
+        self, host: tuple[sa.Engine, sa.Table, Rewards]
+    ) -> None:
+        """In a Session whose host opened a savepoint of its own, a refused batch rolls back
+        to the store's savepoint only: the host's savepoint and its work stay."""
+        engine, posts, rewards = host
+        rewards.record(act(1))
+        with Session(engine) as session:
+            session.execute(posts.insert().values(id=1, body="outer"))
+            with session.begin_nested():
+                session.execute(posts.insert().values(id=2, body="inner"))
+                with pytest.raises(ConflictingActivityError):
+                    rewards.record_many([act(2), act(1, actor="bob")], connection=session)
+                rewards.record(act(3), connection=session)
+            session.commit()
+        with engine.connect() as conn:
+            assert conn.execute(sa.select(posts.c.id).order_by(posts.c.id)).scalars().all() == [
+                1,
+                2,
+            ]
+        assert rewards.activity("a2") is None
+        assert [line.activity_id for line in rewards.explain("ann")] == ["a1", "a3"]
+
+    @pytest.mark.parametrize("how", ["connection", "engine", "session"])
+    def test_autocommit_connection_refused(
+        self, db: Database, host: tuple[sa.Engine, sa.Table, Rewards], how: str
+    ) -> None:
+        """A caller's connection in autocommit mode (isolation_level="AUTOCOMMIT" on the
+        connection or on its engine, or a Session bound to one) is refused with a
+        ConfigurationError naming connection, before anything is written: there the
+        store's work would not be part of the caller's transaction."""
+        engine, _posts, rewards = host
+        autocommit = sa.create_engine(db.url, isolation_level="AUTOCOMMIT")
+        rewards.record(act(9, actor="zed"))
+        try:
+            with (
+                engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+                if how == "connection"
+                else autocommit.connect()
+            ) as conn:
+                host_connection: sa.Connection | Session = (
+                    Session(bind=conn) if how == "session" else conn
+                )
+                for batch in ([act(1)], [act(2), act(9, actor="ann")]):
+                    with pytest.raises(ConfigurationError, match="connection: runs in autocommit"):
+                        rewards.record_many(batch, connection=host_connection)
+                if db.backend == "sqlite":  # no BEGIN IMMEDIATE left open
+                    assert not conn.connection.dbapi_connection.in_transaction  # type: ignore[union-attr]
+                conn.commit()
+        finally:
+            autocommit.dispose()
+        assert rewards.store.count_activities() == 1
+        assert rewards.activity("a2") is None
+        assert rewards.balance("ann") == 0
+
+    def test_sqlite_recipe_host_transaction_joins(self, tmp_path: Path) -> None:
+        """A host connection on an engine set up with SQLAlchemy's recipe for pysqlite
+        transactions (driver autocommit, BEGIN sent on the engine's "begin" event) is in
+        a transaction once begun: the store joins it, and it rolls back with the host."""
+        engine = sa.create_engine(f"sqlite:///{tmp_path / 'recipe.db'}")
+
+        @event.listens_for(engine, "connect")
+        def autocommit_driver(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def deferred_begin(conn: sa.Connection) -> None:
+            conn.exec_driver_sql("BEGIN")
+
+        try:
+            with SQLAlchemyStore(engine) as store:
+                rewards = Rewards(store, rules=RULES)
+                with engine.connect() as conn:
+                    trans = conn.begin()
+                    rewards.record(act(1), connection=conn)
+                    trans.rollback()
+                with engine.connect() as conn, conn.begin():
+                    rewards.record(act(2), connection=conn)
+                assert [line.activity_id for line in rewards.explain("ann")] == ["a2"]
+        finally:
+            engine.dispose()
+
+    @pytest.mark.parametrize("pool", ["static", "singleton-thread"])
+    def test_in_memory_host_transaction_is_left_open(self, pool: str) -> None:
+        """On an engine of one shared connection (in-memory SQLite: the store's StaticPool,
+        SQLAlchemy's default SingletonThreadPool), a read or a write transaction of the
+        store's own while the host's transaction is open on that connection is refused
+        with a StorageError, before the store takes the connection: taking it would end
+        the host's transaction (a read rolled it back, and a write committed it).  The
+        host's transaction goes on, and commits everything."""
+        store = SQLAlchemyStore("sqlite://") if pool == "static" else None
+        engine = store.engine if store is not None else sa.create_engine("sqlite://")
+        store = store or SQLAlchemyStore(engine)
+        assert type(engine.pool).__name__ == (
+            "StaticPool" if pool == "static" else "SingletonThreadPool"
+        )
+        posts = sa.Table("posts", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True))
+        posts.metadata.create_all(engine)
+        rewards = Rewards(store, rules=RULES)
+        try:
+            with engine.begin() as conn:
+                conn.execute(posts.insert().values(id=1))
+                rewards.record(act(1), connection=conn)
+                refusals = {
+                    "reading state": lambda: rewards.balance("ann"),
+                    "reading a ledger": lambda: rewards.explain("ann"),
+                    "reading a leaderboard": lambda: store.board_opt_out("ann"),
+                    "recording": lambda: rewards.record(act(2)),
+                    "updating a person": lambda: rewards.people.set("ann", display_name="A"),
+                }
+                for action, use in refusals.items():
+                    with pytest.raises(StorageError, match=f"{action} refused: .* one connection"):
+                        use()
+                conn.execute(posts.insert().values(id=2))
+            with engine.connect() as conn:
+                assert conn.execute(sa.select(posts.c.id)).scalars().all() == [1, 2]
+            assert rewards.balance("ann") == 2
+            assert rewards.activity("a2") is None
+            assert rewards.record(act(2)).credited("ann") == 2  # no transaction open: as before
+        finally:
+            store.close()
+            engine.dispose()
 
     def test_not_a_connection_refused(self, host: tuple[sa.Engine, sa.Table, Rewards]) -> None:
         """connection= must be a SQLAlchemy Connection or Session."""
@@ -478,6 +643,27 @@ class TestErrors:
         assert entry is not None
         assert (entry.delivered, dict(entry.failures), entry.done) == ({"p"}, {"q": 1}, True)
 
+    def test_erasures_retried_by_the_store(
+        self, db: Database, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The store retries an erasure itself, as its other write transactions: after a
+        deadlock, and after a lost connection that hid a successful commit (the second
+        run, with the same pseudonym, finds nothing left to change)."""
+        slept: list[float] = []
+        monkeypatch.setattr("e2badges._retry.time.sleep", slept.append)
+        store = db.store(max_attempts=3)
+        rewards = Rewards(store, rules=RULES)
+        rewards.record_many([act(1), act(2, actor="bob")])
+        failures = _fail_statements(store, store.tables.ledger.name, "UPDATE", times=1)
+        store.erase_person("ann", "erased-1")
+        assert (failures, len(slept)) == ([], 1)
+        hidden = _lose_connection_after_commit(store, monkeypatch, times=1)
+        store.erase_person("bob", "erased-2")
+        assert (hidden, len(slept)) == ([], 2)
+        assert (rewards.balance("ann"), rewards.balance("bob")) == (0, 0)
+        assert (rewards.balance("erased-1"), rewards.balance("erased-2")) == (2, 2)
+        assert store.board_opt_out("erased-2")
+
     def test_host_transaction_not_retried(self, db: Database) -> None:
         """In the caller's transaction a deadlock is a plain StorageError: the caller decides."""
         store = db.store(max_attempts=3)
@@ -605,6 +791,26 @@ class _FakeDeadlock(Exception):
 def _fail_log_inserts(store: SQLAlchemyStore, *, times: int) -> list[int]:
     """Make the next ``times`` log inserts fail as deadlocks; return the list of those left."""
     return _fail_statements(store, store.tables.log.name, "INSERT", times=times)
+
+
+def _lose_connection_after_commit(
+    store: SQLAlchemyStore, monkeypatch: pytest.MonkeyPatch, *, times: int
+) -> list[int]:
+    """Make the next ``times`` commits of the store's engine succeed, then fail as a lost
+    connection would (the commit hidden from the store); return the list of those left."""
+    left = list(range(times))
+    dialect = store.engine.dialect
+    commit = dialect.do_commit
+
+    def commit_then_fail(dbapi_connection: Any) -> None:
+        commit(dbapi_connection)
+        if left:
+            left.pop()
+            lost = Exception("server closed the connection unexpectedly (injected)")
+            raise sa_exc.OperationalError("COMMIT", None, lost, connection_invalidated=True)
+
+    monkeypatch.setattr(dialect, "do_commit", commit_then_fail)
+    return left
 
 
 class _FakeSnapshotConflict(Exception):

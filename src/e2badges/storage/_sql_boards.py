@@ -618,8 +618,10 @@ class SQLBoards:
         c = t.c
         mine = (c.tenant == tenant, c.subject == user, c.team.is_(False))
         rows = conn.execute(select(c.board, c.period, c.sort_key, c.listed).where(*mine)).all()
-        # Their rows stay unlisted, and no call-out (newcomers) names the pseudonym.
-        conn.execute(insert(o).values(tenant=tenant, user_id=pseudonym, board=""))
+        # Their rows stay unlisted, and no call-out (newcomers) names the pseudonym.  (Run
+        # again after a commit a lost connection hid, the erasure finds it there.)
+        if not self.opted_out(conn, pseudonym):
+            conn.execute(insert(o).values(tenant=tenant, user_id=pseudonym, board=""))
         if rows:
             deltas: dict[CountKey, int] = {}
             for board, period, sort_key, listed in rows:

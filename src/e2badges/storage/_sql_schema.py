@@ -111,7 +111,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Connection, Dialect
 
-from .._errors import ConfigurationError
+from .._errors import ConfigurationError, SchemaVersionError
 from .._models import MAX_IDENTIFIER_LENGTH, MAX_KIND_LENGTH
 from ._sql_adoption import CLUSTERED, AdoptionTables, adoption_tables
 from ._tenant import MAX_TENANT_LENGTH
@@ -412,12 +412,28 @@ def build_tables(prefix: str = "e2b_", dialect: Dialect | None = None) -> Tables
 
 
 def read_version(conn: Connection, tables: Tables) -> int | None:
-    """Return the schema version stored in the database, or None if there is no schema."""
+    """Return the schema version stored in the database, or None if there is no schema.
+
+    A version row that is not a number is refused with SchemaVersionError (its
+    ``found`` is the row's text).
+    """
     if not inspect(conn).has_table(tables.meta.name):
         return None
     meta = tables.meta
     value = conn.execute(select(meta.c.value).where(meta.c.name == "schema_version")).scalar()
-    return None if value is None else int(value)
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        # Written by hand, or by something else than e2badges: no version to go by.
+        raise SchemaVersionError(
+            value,
+            SCHEMA_VERSION,
+            prefix=tables.meta.name.removesuffix("meta"),
+            hint=f"set the schema_version row of {meta.name} to the version the tables "
+            "are at, or use another table prefix",
+        ) from None
 
 
 def create_schema(conn: Connection, tables: Tables) -> None:

@@ -535,6 +535,10 @@ class Store(ABC):
           errors, the id is replaced by the pseudonym.
 
         Afterwards no query of the store returns ``user`` from any of these.
+
+        Rewards does not run an erasure again: a store whose transaction may fail for a
+        reason a retry cures (a deadlock, a lost connection) retries it itself, with
+        the same ``pseudonym``, as the SQL store does up to its ``max_attempts``.
         """
 
     # -- stories and adoption figures ----------------------------------------------------

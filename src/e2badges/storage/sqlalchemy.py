@@ -43,7 +43,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import Pool, SingletonThreadPool, StaticPool
 
 from .._engine import EffectBatch
 from .._errors import (
@@ -299,6 +299,45 @@ def _storage_error(
     if retryable and _transient(exc):
         return TransientStorageError(message)
     return StorageError(message)
+
+
+def _autocommits(conn: Connection) -> bool:
+    """Return whether ``conn`` runs in autocommit mode, outside any transaction.
+
+    SQLAlchemy's ``isolation_level="AUTOCOMMIT"`` (on the connection or its engine)
+    puts the driver in autocommit mode: psycopg's ``autocommit``, PyMySQL's
+    ``get_autocommit()``, and on SQLite a driver ``isolation_level`` of None (or
+    Python 3.12's ``autocommit=True``).  SQLAlchemy's recipe for pysqlite also runs
+    the driver that way but sends ``BEGIN`` when a transaction begins: a connection
+    in such a transaction is not in autocommit mode.  Nothing here asks the server.
+    """
+    if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        return True
+    driver: Any = conn.connection.dbapi_connection
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        return bool(driver.autocommit)
+    if dialect in ("mysql", "mariadb"):
+        return bool(driver.get_autocommit())
+    driver_autocommit = driver.isolation_level is None or getattr(driver, "autocommit", -1) is True
+    return driver_autocommit and not driver.in_transaction
+
+
+def _shared_driver(pool: Pool) -> Any | None:
+    """Return the driver connection that a pool of one shared connection hands out, or
+    None if it has not opened it yet, without checking it out.
+
+    Checking it out would not do: when a connection goes back to its pool, SQLAlchemy
+    rolls back whatever transaction is open on it, and this one is everybody's.  A
+    StaticPool keeps its one connection's record as ``connection`` (made on first use);
+    a SingletonThreadPool keeps one per thread.
+    """
+    if isinstance(pool, StaticPool):
+        record = pool.__dict__.get("connection")
+    else:
+        current = getattr(getattr(pool, "_conn", None), "current", None)
+        record = None if current is None else current()
+    return None if record is None else record.dbapi_connection
 
 
 @contextmanager
@@ -692,6 +731,10 @@ class SQLAlchemyStore(Store):
         memory = self._dialect == "sqlite" and _is_memory_sqlite(self.engine.url)
         # An in-memory SQLite database is one shared connection: one user at a time.
         self._lock: AbstractContextManager[Any] = threading.RLock() if memory else nullcontext()
+        # A pool of one connection that the host's transactions share (see _check_shared).
+        self._shared = self._dialect == "sqlite" and isinstance(
+            self.engine.pool, StaticPool | SingletonThreadPool
+        )
         try:
             self.tables, other_level = self._open(create_schema)
             # Statement text is built once, from the schema; the tenant is bound as a
@@ -777,22 +820,45 @@ class SQLAlchemyStore(Store):
         tables and whether the engine's connections run at another level than READ
         COMMITTED (see _check_transactions, which refuses autocommit before anything is
         written)."""
-        with _storage_errors("opening the database"), self._lock, self.engine.connect() as conn:
-            other_level = self._dialect != "sqlite" and self._check_transactions(conn)
-            tables = build_tables(self.table_prefix, conn.dialect)
-            version = read_version(conn, tables)
-            if version is None and create:
-                with schema_lock(conn, self.table_prefix):
-                    version = read_version(conn, tables)
-                    if version is None:
-                        create_schema(conn, tables)
-                        version = SCHEMA_VERSION
-                    conn.commit()  # before the lock ends (see schema_lock)
+        with _storage_errors("opening the database"), self._lock:
+            if self._shared:
+                self._check_shared("opening the database")
+            with self.engine.connect() as conn:
+                other_level = self._dialect != "sqlite" and self._check_transactions(conn)
+                tables = build_tables(self.table_prefix, conn.dialect)
+                version = read_version(conn, tables)
+                if version is None and create:
+                    with schema_lock(conn, self.table_prefix):
+                        version = read_version(conn, tables)
+                        if version is None:
+                            create_schema(conn, tables)
+                            version = SCHEMA_VERSION
+                        conn.commit()  # before the lock ends (see schema_lock)
         if version != SCHEMA_VERSION:
             raise SchemaVersionError(
                 version, SCHEMA_VERSION, prefix=self.table_prefix, hint=self._hint(version)
             )
         return tables, other_level
+
+    def _check_shared(self, action: str) -> None:
+        """Refuse to take the one connection of the engine's pool while a transaction the
+        store did not begin is open on it (the caller's, begun outside the store).
+
+        The store's own transaction would commit that transaction's work with its own
+        (or SQLite would refuse its BEGIN), and any use of the connection ends with a
+        rollback, by SQLAlchemy, of whatever is open on it: the caller's work would be
+        gone, and the caller would go on, and commit, in a transaction of its own
+        statements since.  Called with the store's lock held, before the store checks
+        the connection out; it asks the driver, not the database.
+        """
+        driver = _shared_driver(self.engine.pool)
+        if driver is not None and driver.in_transaction:
+            raise StorageError(
+                f"store: {action} refused: the engine's pool has one connection, shared "
+                "with the caller (an in-memory SQLite database), and a transaction the "
+                "store did not begin is open on it; taking the connection would end that "
+                "transaction. Commit or roll it back first (record in it with connection=)"
+            )
 
     def _hint(self, version: int | None) -> str:
         url = self.engine.url.render_as_string(hide_password=True)
@@ -816,50 +882,71 @@ class SQLAlchemyStore(Store):
         transaction inside a savepoint: nothing is committed until the caller
         commits, and a failure leaves the caller's own work untouched, unless the
         database itself ended the whole transaction (InnoDB does on a deadlock or an
-        error 1020; see _savepoint).
+        error 1020; see _savepoint).  A connection in autocommit mode, or a Session
+        bound to one, is refused with ConfigurationError before anything is written.
         """
         if options:
             raise TypeError(f"unknown transaction options: {', '.join(sorted(options))}")
         if connection is None:
-            with (
-                _storage_errors("recording", retryable=True),
-                self._lock,
-                self.engine.connect() as conn,
-                conn.begin(),
-            ):
-                self._ops.begin(conn, joined=False)
-                yield _SQLTransaction(self._ops, self._boards, conn, people=self._memberships)
+            with _storage_errors("recording", retryable=True), self._lock:
+                if self._shared:
+                    self._check_shared("recording")
+                with self.engine.connect() as conn, conn.begin():
+                    self._ops.begin(conn, joined=False)
+                    yield _SQLTransaction(self._ops, self._boards, conn, people=self._memberships)
             return
         with _storage_errors("recording in the caller's transaction"):
-            if isinstance(connection, Connection):
-                conn = connection
-                self._check_joined(conn)
-                self._ops.begin(conn, joined=True)
-                with _savepoint(conn.begin_nested()):
-                    yield _SQLTransaction(
-                        self._ops, self._boards, conn, people=self._memberships, commits=False
-                    )
-                return
-            session_connection = getattr(connection, "connection", None)
-            if not callable(session_connection) or not hasattr(connection, "begin_nested"):
-                raise ConfigurationError(
-                    "connection",
-                    f"expected a SQLAlchemy Connection or Session, got {type(connection).__name__}",
-                    subject="SQLAlchemyStore.transaction",
-                )
-            conn = session_connection()
+            conn = self._joined_connection(connection)
             self._check_joined(conn)
             self._ops.begin(conn, joined=True)
-            with _savepoint(connection.begin_nested()):
+            # The savepoint is the Connection's, also under a Session: a Session's
+            # begin_nested() after its connection() was taken sends no SAVEPOINT
+            # (SQLAlchemy sends it when the Session next asks for its connection), so
+            # rolling it back rolled nothing back.  Begun after the dialect's begin:
+            # SQLite takes its write lock (BEGIN IMMEDIATE) before any savepoint.
+            with _savepoint(conn.begin_nested()):
                 yield _SQLTransaction(
                     self._ops, self._boards, conn, people=self._memberships, commits=False
                 )
 
+    @staticmethod
+    def _joined_connection(connection: Connection | Session) -> Connection:
+        """Return the Connection of the caller's transaction: ``connection`` itself, or the
+        Session's (which begins the Session's transaction if it has none)."""
+        if isinstance(connection, Connection):
+            return connection
+        session_connection = getattr(connection, "connection", None)
+        if not callable(session_connection) or not hasattr(connection, "begin_nested"):
+            raise ConfigurationError(
+                "connection",
+                f"expected a SQLAlchemy Connection or Session, got {type(connection).__name__}",
+                subject="SQLAlchemyStore.transaction",
+            )
+        conn: Connection = session_connection()
+        return conn
+
     def _check_joined(self, conn: Connection) -> None:
+        """Refuse a caller's connection on another database, or in autocommit mode.
+
+        In autocommit mode the caller's "transaction" is none: each of the store's
+        statements would commit by itself (a refused batch's claims stay, MariaDB
+        then finds no savepoint to release), or, on SQLite, the store's own ``BEGIN
+        IMMEDIATE`` would stay open and be rolled back, reward and all, when the
+        connection goes back to its pool.  Checked before anything is written, from
+        the driver's own state (no round trip).
+        """
         if conn.dialect.name != self._dialect:
             raise ConfigurationError(
                 "connection",
                 f"is a {conn.dialect.name} connection; this store is on {self._dialect}",
+                subject="SQLAlchemyStore.transaction",
+            )
+        if _autocommits(conn):
+            raise ConfigurationError(
+                "connection",
+                "runs in autocommit mode, where the store's work would not be part of the "
+                "caller's transaction (nothing to roll back, or to commit); pass a "
+                'connection in a transaction (without isolation_level="AUTOCOMMIT")',
                 subject="SQLAlchemyStore.transaction",
             )
 
@@ -867,9 +954,12 @@ class SQLAlchemyStore(Store):
 
     @contextmanager
     def _reading(self, action: str) -> Iterator[Connection]:
-        with _storage_errors(action), self._lock, self.engine.connect() as conn:
-            self._ops.read_committed(conn)
-            yield conn
+        with _storage_errors(action), self._lock:
+            if self._shared:
+                self._check_shared(action)
+            with self.engine.connect() as conn:
+                self._ops.read_committed(conn)
+                yield conn
 
     @contextmanager
     def _board_reading(self) -> Iterator[Connection]:
@@ -883,21 +973,24 @@ class SQLAlchemyStore(Store):
         """
         # One context manager, not _reading's two: these reads are a hot path.
         try:
-            with self._lock, self.engine.connect() as conn:
-                if self._dialect != "postgresql":
-                    self._ops.read_committed(conn)  # MySQL/MariaDB (SQLite: never)
-                    yield conn
-                    return
-                driver = conn.connection.dbapi_connection
-                was = driver.autocommit  # type: ignore[union-attr]
-                driver.autocommit = True  # type: ignore[union-attr]
-                try:
-                    yield conn
-                finally:
+            with self._lock:
+                if self._shared:
+                    self._check_shared("reading a leaderboard")
+                with self.engine.connect() as conn:
+                    if self._dialect != "postgresql":
+                        self._ops.read_committed(conn)  # MySQL/MariaDB (SQLite: never)
+                        yield conn
+                        return
+                    driver = conn.connection.dbapi_connection
+                    was = driver.autocommit  # type: ignore[union-attr]
+                    driver.autocommit = True  # type: ignore[union-attr]
                     try:
-                        driver.autocommit = was  # type: ignore[union-attr]
-                    except self.engine.dialect.loaded_dbapi.Error:
-                        conn.invalidate()  # a broken connection: the pool replaces it
+                        yield conn
+                    finally:
+                        try:
+                            driver.autocommit = was  # type: ignore[union-attr]
+                        except self.engine.dialect.loaded_dbapi.Error:
+                            conn.invalidate()  # a broken connection: the pool replaces it
         except sa_exc.SQLAlchemyError as exc:
             raise _storage_error("reading a leaderboard", exc) from exc
 
@@ -1400,14 +1493,12 @@ class SQLAlchemyStore(Store):
         """
 
         def attempt() -> _T:
-            with (
-                _storage_errors(action, retryable=True),
-                self._lock,
-                self.engine.connect() as conn,
-                conn.begin(),
-            ):
-                self._ops.begin(conn, joined=False)
-                return body(conn)
+            with _storage_errors(action, retryable=True), self._lock:
+                if self._shared:
+                    self._check_shared(action)
+                with self.engine.connect() as conn, conn.begin():
+                    self._ops.begin(conn, joined=False)
+                    return body(conn)
 
         return retry_transient(attempt, self.max_attempts)
 
@@ -1437,13 +1528,15 @@ class SQLAlchemyStore(Store):
         return [_outbox_entry(row) for row in rows]
 
     def erase_person(self, user: str, pseudonym: str) -> None:
-        with (
-            _storage_errors("erasing a person", retryable=True),
-            self._lock,
-            self.engine.connect() as conn,
-            conn.begin(),
-        ):
-            self._ops.begin(conn, joined=False)
+        """Erase ``user`` in a transaction of its own, retried as the store's other writes.
+
+        A deadlock or a lost connection rolls everything back and the erasure runs again
+        with the same pseudonym (see _retried_write).  Running it again after a commit
+        that a lost connection hid is harmless: nothing names ``user`` any more, and the
+        pseudonym's opt-out is already there.
+        """
+
+        def erase(conn: Connection) -> None:
             # Locks in a recording batch's order, so that the two wait for each other
             # instead of deadlocking: the state rows naming the person (sorted, by
             # key), then the board lock, which batches take shared once they hold
@@ -1457,6 +1550,8 @@ class SQLAlchemyStore(Store):
             state = _sql_people.lock_state(conn, self.tables, self._tenant, user, lock)
             self._boards.erase(conn, user, pseudonym)
             _sql_people.erase(conn, self.tables, self._tenant, user, pseudonym, state=state)
+
+        self._retried_write("erasing a person", erase)
 
     # -- tenants -----------------------------------------------------------------------
 
