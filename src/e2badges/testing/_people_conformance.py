@@ -494,16 +494,22 @@ class PeopleConformance:
 
     def test_notifications_about(self, store: Store) -> None:
         """notifications_about returns the notifications not done whose payload names the
-        person (a value or a key, at any depth), in outbox order."""
+        person in a person field (user, by, subject, ... at any depth), in outbox order;
+        an activity id, a badge id or a dict key equal to their id does not name them."""
         notes = [
             Notification("n1", "e2badges_notify_award", {"user": "ann"}, ("p",)),
             Notification("n2", "e2badges_notify_award", {"user": "anne"}, ("p",)),
-            Notification("n3", "h", {"standings": [{"user": "x"}, {"ann": 1}]}, ("p",)),
+            Notification("n3", "h", {"standings": [{"user": "x"}, {"user": "ann"}]}, ("p",)),
             Notification("n4", "h", {"user": "ann"}, ("p",)),
+            Notification("n5", "e2badges_notify_outcome", {"activity_id": "ann"}, ("p",)),
+            Notification("n6", "e2badges_notify_award", {"user": "x", "badge": "ann"}, ("p",)),
+            Notification("n7", "h", {"scores": {"ann": 1}}, ("p",)),
+            Notification("n8", "e2badges_notify_revocation", {"user": "x", "by": "ann"}, ("p",)),
         ]
         _put_notifications(store, notes)
         store.release_notification("n4", done=True)
-        assert [e.notification.id for e in store.notifications_about("ann")] == ["n1", "n3"]
+        about = store.notifications_about("ann")
+        assert [e.notification.id for e in about] == ["n1", "n3", "n8"]
 
     def test_notifications_about_with_ids(self, store: Store) -> None:
         """notifications_about(user, ids=...) also returns the notifications not done with
