@@ -892,3 +892,103 @@ class PeopleConformance:
         rewards.erase_person(ALICE)
         rewards.erase_person("nobody")
         assert _everything(rewards, store, users, ids, T0 + 39 * DAY) == before
+
+    # -- erasure finds people where ids of people are held --------------------------------
+
+    def test_erasure_leaves_others_keys_with_parts_equal_to_the_id(self, store: Store) -> None:
+        """Erasing a person whose id equals a part of others' state keys that is not a
+        person (a local day's number, a period, a badge id) leaves those keys, and the
+        progress and holdings they count, as they were."""
+        day = str(T0.date().toordinal())  # a six-digit employee number
+        rewards = Rewards(
+            store,
+            badges=(
+                Badge(id="busy", criterion=criteria.Rolling(kind="answer", days=3), threshold=3),
+                Badge(
+                    id="yearly", criterion=criteria.Count(kind="answer"), threshold=3, repeat="year"
+                ),
+                Badge(id="mentor", criterion=criteria.Manual()),
+            ),
+            load_entrypoints=False,
+            clock=FrozenClock(T0 + timedelta(hours=5)),
+        )
+        rewards.record_many(
+            [
+                Activity(id=f"b{i}", actor="bob", kind="answer", at=T0 + timedelta(hours=i))
+                for i in range(2)
+            ]
+        )
+        rewards.grant("bob", "mentor", by="lead", reason="helps", at=T0)
+        for n, person in enumerate((day, "2026", "mentor")):
+            rewards.record(Activity(id=f"x{n}", actor=person, kind="answer", at=T0))
+        progress = [(p.badge, p.current) for p in rewards.profile("bob").progress]
+        assert progress == [("busy", 2), ("yearly", 2)]
+
+        for person in (day, "2026", "mentor"):
+            rewards.erase_person(person)
+
+        assert [(p.badge, p.current) for p in rewards.profile("bob").progress] == progress
+        assert rewards.grant("bob", "mentor", by="lead", reason="helps", at=T0).awards == ()
+        third = rewards.record(
+            Activity(id="b2", actor="bob", kind="answer", at=T0 + timedelta(hours=2))
+        )
+        assert sorted(a.badge for a in third.awards) == ["busy", "yearly"]
+        assert [a.badge for a in rewards.badges("bob")] == ["mentor", "busy", "yearly"]
+
+    def test_erasure_leaves_others_activity_ids_in_notifications(self, store: Store) -> None:
+        """Erasing a person whose id equals another person's activity id leaves that
+        activity id in the notifications about it, which are then delivered as before."""
+        seen: list[tuple[str, str, str]] = []
+
+        class Chat:
+            name = "chat"
+
+            @hookimpl
+            def e2badges_notify_outcome(self, activity: Activity, outcome: Outcome) -> None:
+                seen.append(("outcome", activity.id, activity.actor))
+
+            @hookimpl
+            def e2badges_notify_award(self, award: Award) -> None:
+                seen.append(("award", award.activity_id, award.user))
+
+        rewards = _rewards(store, plugins=(Chat(),), delivery=DeliveryPolicy(inline=False))
+        rewards.record(_post(17, "bob").model_copy(update={"id": "17"}))
+        rewards.record(_post(99, "17"))
+
+        rewards.erase_person("17")
+
+        report = rewards.deliver_pending()
+        assert report.failures == ()
+        assert sorted(s for s in seen if s[2] == "bob") == [
+            ("award", "17", "bob"),
+            ("outcome", "17", "bob"),
+        ]
+
+    def test_erasure_keeps_what_check_hooks_kept_of_others_activities(self, store: Store) -> None:
+        """Erasing a person whose id equals another person's activity id keeps what the
+        check hooks replaced in that activity: a retry of it as first sent is a duplicate."""
+        rewards = _rewards(store, plugins=(Tidy(),))
+        bobs = Activity(
+            id="17", actor="bob", kind="post.created", at=T0, attributes={"title": "hi"}
+        )
+        outcome = rewards.record(bobs)
+        rewards.record(_post(99, "17"))
+
+        rewards.erase_person("17")
+
+        assert rewards.record(bobs) == outcome
+        assert rewards.activity("17").attributes == {"title": "HI"}
+
+    def test_export_leaves_out_others_notifications_naming_the_id(self, store: Store) -> None:
+        """export_person(user) leaves out the notifications of others whose activity id
+        (or badge id) equals ``user``: a notification is the person's by its person
+        fields (user, by, subject, ...)."""
+        rewards = _rewards(store, plugins=(AwardNotifier(),), delivery=DeliveryPolicy(inline=False))
+        rewards.record(_post(17, "bob").model_copy(update={"id": "17"}))
+        rewards.record(_post(99, "17"))
+        rewards.record(_post(5, "writer"))
+
+        notes = rewards.export_person("17")["notifications"]
+        assert [(n["id"], n["payload"]["user"]) for n in notes] == [("award:0:p99", "17")]
+        notes = rewards.export_person("writer")["notifications"]
+        assert [(n["id"], n["payload"]["user"]) for n in notes] == [("award:0:p5", "writer")]
