@@ -897,8 +897,8 @@ class PeopleConformance:
 
     def test_erasure_leaves_others_keys_with_parts_equal_to_the_id(self, store: Store) -> None:
         """Erasing a person whose id equals a part of others' state keys that is not a
-        person (a local day's number, a period, a badge id) leaves those keys, and the
-        progress and holdings they count, as they were."""
+        person (a local day's number, a period) leaves those keys, and the progress they
+        count, as they were."""
         day = str(T0.date().toordinal())  # a six-digit employee number
         rewards = Rewards(
             store,
@@ -907,7 +907,6 @@ class PeopleConformance:
                 Badge(
                     id="yearly", criterion=criteria.Count(kind="answer"), threshold=3, repeat="year"
                 ),
-                Badge(id="mentor", criterion=criteria.Manual()),
             ),
             load_entrypoints=False,
             clock=FrozenClock(T0 + timedelta(hours=5)),
@@ -918,22 +917,44 @@ class PeopleConformance:
                 for i in range(2)
             ]
         )
-        rewards.grant("bob", "mentor", by="lead", reason="helps", at=T0)
-        for n, person in enumerate((day, "2026", "mentor")):
+        for n, person in enumerate((day, "2026")):
             rewards.record(Activity(id=f"x{n}", actor=person, kind="answer", at=T0))
         progress = [(p.badge, p.current) for p in rewards.profile("bob").progress]
         assert progress == [("busy", 2), ("yearly", 2)]
 
-        for person in (day, "2026", "mentor"):
-            rewards.erase_person(person)
+        rewards.erase_person(day)
+        rewards.erase_person("2026")
 
         assert [(p.badge, p.current) for p in rewards.profile("bob").progress] == progress
-        assert rewards.grant("bob", "mentor", by="lead", reason="helps", at=T0).awards == ()
         third = rewards.record(
             Activity(id="b2", actor="bob", kind="answer", at=T0 + timedelta(hours=2))
         )
         assert sorted(a.badge for a in third.awards) == ["busy", "yearly"]
-        assert [a.badge for a in rewards.badges("bob")] == ["mentor", "busy", "yearly"]
+
+    def test_erasure_leaves_others_holdings_of_a_badge_named_like_the_id(
+        self, store: Store
+    ) -> None:
+        """Erasing a person whose id equals a badge id leaves others' holdings of that
+        badge (and the grant activities naming it): granting it again changes nothing."""
+        rewards = Rewards(
+            store,
+            badges=(
+                Badge(id="mentor", criterion=criteria.Manual()),
+                Badge(id="pillar", criterion=criteria.AllOf(badges=("mentor",))),
+            ),
+            load_entrypoints=False,
+            clock=FrozenClock(T0 + DAY),
+        )
+        grant = rewards.grant("bob", "mentor", by="lead", reason="helps", at=T0)
+        rewards.grant("cid", "mentor", by="mentor", reason="helps", at=T0)
+
+        rewards.erase_person("mentor")
+
+        assert rewards.grant("bob", "mentor", by="lead", reason="helps", at=T0).awards == ()
+        assert [a.badge for a in rewards.badges("bob")] == ["mentor", "pillar"]
+        granted = rewards.activity(grant.activity_id)
+        assert granted is not None
+        assert granted.attributes["badge"] == "mentor"
 
     def test_erasure_leaves_others_activity_ids_in_notifications(self, store: Store) -> None:
         """Erasing a person whose id equals another person's activity id leaves that
