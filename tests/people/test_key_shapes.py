@@ -102,9 +102,7 @@ def _rewards(store: MemoryStore) -> Rewards:
                 criterion=criteria.Sum(kind="post.created"),
                 tiers=(Tier(id="bronze", threshold=1), Tier(id="silver", threshold=50)),
             ),
-            Badge(
-                id="b-objects", criterion=criteria.Distinct(kind="post.created"), threshold=2
-            ),
+            Badge(id="b-objects", criterion=criteria.Distinct(kind="post.created"), threshold=2),
             Badge(
                 id="b-days",
                 criterion=criteria.Distinct(kind="post.created", of="day"),
