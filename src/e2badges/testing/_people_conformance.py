@@ -998,7 +998,9 @@ class PeopleConformance:
         rewards.erase_person("17")
 
         assert rewards.record(bobs) == outcome
-        assert rewards.activity("17").attributes == {"title": "HI"}
+        stored = rewards.activity("17")
+        assert stored is not None
+        assert stored.attributes == {"title": "HI"}
 
     def test_export_leaves_out_others_notifications_naming_the_id(self, store: Store) -> None:
         """export_person(user) leaves out the notifications of others whose activity id
