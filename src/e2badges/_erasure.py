@@ -189,8 +189,9 @@ class KeyShape:
         return all(parts[i] == text for i, text in self.match)
 
 
-def _shape(*match: str, length: int | None, at: int = 0, **where: Any) -> KeyShape:
-    return KeyShape(tuple((at + i, text) for i, text in enumerate(match)), length, **where)
+def _shape(*match: str, length: int | None, **where: Any) -> KeyShape:
+    """Return the shape of keys whose first parts are ``match``."""
+    return KeyShape(tuple(enumerate(match)), length, **where)
 
 
 #: The state-key families the engine writes, with where their keys and values hold
