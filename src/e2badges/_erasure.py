@@ -13,11 +13,23 @@ Everything here is pure.
 - Outcomes, awards, revocations, ledger lines, level changes, board rows,
   notifications and state name the pseudonym instead; stories naming the person
   are removed.
-- State keys are parts joined by ``SEP``: each part equal to the id becomes the
-  pseudonym, and in a key naming them, each later part equal to the object of an
-  activity they did or received becomes that object's stand-in
-  (:func:`object_stand_ins`); in state values, every string equal to the id becomes
-  the pseudonym.
+- State keys are parts joined by ``SEP``; :data:`KEY_SHAPES` says, for each
+  family of keys the engine writes, which parts hold a person and which an
+  object (:func:`key_shape`).  Only those parts are compared with the id: a part
+  that is a day number, a period, a badge, rule or activity id stays as it is
+  whatever it reads.  In a key of the person, each object part equal to the
+  object of an activity they did or received becomes that object's stand-in
+  (:func:`object_stand_ins`).  In state values, only the positions the key's
+  shape names hold people (a first place's holder, a leader, a team's members).
+- Notification payloads and story data hold people in fields named in
+  :data:`PERSON_FIELDS` (``user``, ``by``, ``subject``, ...), at any depth; other
+  fields (``activity_id``, ``badge``, ``period``) are never rewritten, and
+  :func:`payload_mentions` matches only those fields.
+- Plugin state (``plg SEP plugin SEP ...``) is opaque: each part after the
+  plugin's name equal to the id is the person's, and so is each string equal to
+  it in the value (see ``PluginState``).  A key of a family not in
+  :data:`KEY_SHAPES` is treated the same way, as a last resort; a test checks that
+  the engine writes none.
 """
 
 from __future__ import annotations
@@ -28,20 +40,29 @@ import secrets
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
+from ._badges import GRANT_KIND, REVOKE_KIND
 from ._leaderboards import BoardRow
 from ._models import Activity, Award, LevelChange, Outcome, Revocation, Story
 from ._rules import SEP
 
 __all__ = [
     "ERASED_PREFIX",
+    "KEY_SHAPES",
+    "PERSON_FIELDS",
+    "KeyShape",
     "erase_activity",
     "erase_key",
     "erase_outcome",
+    "erase_payload",
     "erase_row",
     "erase_story",
+    "erase_value",
     "erased_activity",
+    "key_shape",
     "new_pseudonym",
     "object_stand_ins",
+    "partners",
+    "payload_mentions",
     "scrub",
     "submitted_keys",
 ]
@@ -83,9 +104,185 @@ def scrub(value: Any, user: str, pseudonym: str) -> Any:
     return value
 
 
-def mentions(value: Any, user: str) -> bool:
-    """Return whether a string equal to ``user`` occurs in ``value`` (values and keys)."""
-    return scrub(value, user, "\x00") is not value
+#: The fields of notification payloads and story data that hold a person's id (a
+#: string, or a list of them), at any depth: an award's or a level change's
+#: ``user``, a revocation's ``by``, a leader story's ``subject``, a closed
+#: period's ``standings[*].user``.  Other fields hold ids of other things.
+PERSON_FIELDS = frozenset({"user", "by", "actor", "recipient", "subject", "people", "members"})
+
+
+def erase_payload(value: Any, user: str, pseudonym: str) -> Any:
+    """Return a payload (or story data) with ``user`` replaced in its person fields.
+
+    Only the values of :data:`PERSON_FIELDS` (a string or a list of strings) are
+    compared with ``user``; other fields are searched for nested dicts (the
+    ``standings`` of a closed period) but never rewritten.  Dicts and lists are
+    copied only where something changed; the same object comes back otherwise.
+    """
+    if isinstance(value, list | tuple):
+        items = [erase_payload(item, user, pseudonym) for item in value]
+        if all(a is b for a, b in zip(items, value, strict=True)):
+            return value
+        return type(value)(items) if isinstance(value, tuple) else items
+    if isinstance(value, dict):
+        out = {}
+        changed = False
+        for k, v in value.items():
+            if k in PERSON_FIELDS and isinstance(v, str | list | tuple):
+                new = _rename_people(v, user, pseudonym)
+            else:
+                new = erase_payload(v, user, pseudonym)
+            changed = changed or new is not v
+            out[k] = new
+        return out if changed else value
+    return value
+
+
+def _rename_people(value: Any, user: str, pseudonym: str) -> Any:
+    """Return a person id, or a list of them, with ``user`` replaced."""
+    if isinstance(value, str):
+        return pseudonym if value == user else value
+    if isinstance(value, list | tuple) and user in value:
+        items = [pseudonym if v == user else v for v in value]
+        return type(value)(items) if isinstance(value, tuple) else items
+    return value
+
+
+def payload_mentions(value: Any, user: str) -> bool:
+    """Return whether a payload names ``user`` in one of its :data:`PERSON_FIELDS`."""
+    return erase_payload(value, user, "\x00") is not value
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class KeyShape:
+    """Where the keys of one state-key family, and their values, hold people.
+
+    A key (parts joined by ``SEP``) has this shape when it has ``length`` parts
+    (None: any number, from ``rest`` on) and its parts at the positions of
+    ``match`` read as given.  ``people`` are the positions of person ids; the
+    first is the key's person (whose key it is).  ``objects`` hold the object of
+    an activity of the key's person; ``either`` hold an object, a day or the
+    other party of an activity of the key's person (which, the key cannot tell:
+    a part there equal to the id is the person's when the key is theirs or
+    their partner's, see :func:`partners`).  From ``rest`` on, every part is a
+    person id when equal to one (plugin keys).  ``values`` are the positions of
+    the value (a list) holding a person id or a list of them; ``opaque``: every
+    string in the value equal to the id is theirs (:func:`scrub`).
+    """
+
+    match: tuple[tuple[int, str], ...]
+    length: int | None
+    people: tuple[int, ...] = ()
+    objects: tuple[int, ...] = ()
+    either: tuple[int, ...] = ()
+    rest: int | None = None
+    values: tuple[int, ...] = ()
+    opaque: bool = False
+
+    def fits(self, parts: list[str]) -> bool:
+        """Return whether a key split into ``parts`` has this shape."""
+        if self.length is None:
+            if len(parts) <= (self.rest or 0) - 1:
+                return False
+        elif len(parts) != self.length:
+            return False
+        return all(parts[i] == text for i, text in self.match)
+
+
+def _shape(*match: str, length: int | None, **where: Any) -> KeyShape:
+    """Return the shape of keys whose first parts are ``match``."""
+    return KeyShape(tuple(enumerate(match)), length, **where)
+
+
+#: The state-key families the engine writes, with where their keys and values hold
+#: people.  The builders are in ``_rules`` (``bal``, ``once``, ``cool``, ``first``,
+#: ``cap``), ``_criteria`` (``bm``, ``bd``, ``bs``, ``bw``, ``bf``, ``bh``, ``lvl``),
+#: ``_stories`` (``st``), ``_leaderboards`` (``lb``), ``_rewards`` (``closed``) and
+#: ``_plugins`` (``sub``, ``plg``).  Parts are counted from 0; ``period`` and ``day``
+#: parts may be empty.
+KEY_SHAPES: tuple[KeyShape, ...] = (
+    # bal SEP currency SEP user
+    _shape("bal", length=3, people=(2,)),
+    # once|cool SEP rule SEP user SEP object
+    _shape("once", length=4, people=(2,), objects=(3,)),
+    _shape("cool", length=4, people=(2,), objects=(3,)),
+    # first SEP rule SEP user
+    _shape("first", length=3, people=(2,)),
+    # cap SEP r SEP rule SEP window SEP per SEP user [SEP object | other] SEP period
+    KeyShape((((0, "cap"), (1, "r"), (4, "person"))), 7, people=(5,)),
+    KeyShape((((0, "cap"), (1, "r"), (4, "pair"))), 8, people=(5, 6)),
+    KeyShape((((0, "cap"), (1, "r"), (4, "object"))), 8, people=(5,), objects=(6,)),
+    # cap SEP n SEP name SEP user [SEP object | other] SEP period (a shared cap: no per)
+    _shape("cap", "n", length=5, people=(3,)),
+    _shape("cap", "n", length=6, people=(3,), either=(4,)),
+    # bm SEP badge SEP user SEP period; bd ... SEP period SEP object, day or other party
+    _shape("bm", length=4, people=(2,)),
+    _shape("bd", length=5, people=(2,), either=(4,)),
+    # bs|bh SEP badge SEP user; bw SEP badge SEP user SEP day
+    _shape("bs", length=3, people=(2,)),
+    _shape("bh", length=3, people=(2,)),
+    _shape("bw", length=4, people=(2,)),
+    # bf SEP badge SEP team: [epoch, activity id, holder]
+    _shape("bf", length=3, values=(2,)),
+    # lvl SEP user
+    _shape("lvl", length=2, people=(1,)),
+    # st SEP ld SEP board SEP period: [sort key, reached, subject]
+    _shape("st", "ld", length=4, values=(2,)),
+    # st SEP pb SEP board SEP subject: [sort key, period]
+    _shape("st", "pb", length=4, people=(3,)),
+    # st SEP ms SEP kind [SEP team]
+    _shape("st", "ms", length=3),
+    _shape("st", "ms", length=4),
+    # lb SEP board SEP period SEP subject: [total, count, reached(, members)]
+    _shape("lb", length=4, people=(3,), values=(3,)),
+    # closed SEP board SEP window SEP period
+    _shape("closed", length=4),
+    # sub SEP activity id (deleted with the person's activities: submitted_keys)
+    _shape("sub", length=2),
+    # plg SEP plugin SEP key parts...: one person id per part (see PluginState)
+    _shape("plg", length=None, rest=2, opaque=True),
+)
+
+_BY_HEAD: dict[str, tuple[KeyShape, ...]] = {}
+for _s in KEY_SHAPES:
+    _BY_HEAD[_s.match[0][1]] = (*_BY_HEAD.get(_s.match[0][1], ()), _s)
+
+#: What a key of an unknown family is erased as: every part equal to the id, and every
+#: string equal to it in the value.
+_UNKNOWN = KeyShape((), None, rest=0, opaque=True)
+
+
+def key_shape(key: str) -> KeyShape | None:
+    """Return the shape of a state key, or None for a family not in :data:`KEY_SHAPES`."""
+    parts = key.split(SEP)
+    for shape in _BY_HEAD.get(parts[0], ()):
+        if shape.fits(parts):
+            return shape
+    return None
+
+
+def erase_value(key: str, value: Any, user: str, pseudonym: str) -> Any:
+    """Return the value of state key ``key`` with ``user`` replaced where it holds people.
+
+    The same object comes back when nothing changed.
+    """
+    shape = key_shape(key) or _UNKNOWN
+    if shape.opaque:
+        return scrub(value, user, pseudonym)
+    if not shape.values or not isinstance(value, list):
+        return value
+    out = value
+    for i in shape.values:
+        if i < len(value):
+            new = _rename_people(value[i], user, pseudonym)
+            if new is not value[i]:
+                out = list(out) if out is value else out
+                out[i] = new
+    return out
+
+
+_BADGE_KINDS = frozenset({GRANT_KIND, REVOKE_KIND})
+_BADGE_IDS = frozenset({"badge", "tier", "period"})
 
 
 def erase_activity(activity: Activity, user: str, pseudonym: str) -> Activity | None:
@@ -99,7 +296,15 @@ def erase_activity(activity: Activity, user: str, pseudonym: str) -> Activity | 
                 "attributes": {},
             }
         )
-    attributes = scrub(activity.attributes, user, pseudonym)
+    attributes = activity.attributes
+    if activity.kind in _BADGE_KINDS:
+        # A grant's or revocation's badge, tier and period are ids, not people.
+        kept = {k: v for k, v in attributes.items() if k not in _BADGE_IDS}
+        scrubbed = scrub(kept, user, pseudonym)
+        if scrubbed is not kept:
+            attributes = {**attributes, **scrubbed}
+    else:
+        attributes = scrub(attributes, user, pseudonym)
     teams = scrub(activity.teams, user, pseudonym)
     obj = pseudonym if activity.object == user else activity.object
     if attributes is activity.attributes and teams is activity.teams and obj == activity.object:
@@ -115,11 +320,12 @@ def _rename(item: Any, user: str, pseudonym: str, *names: str) -> Any:
 def erase_story(story: Story, user: str, pseudonym: str) -> Story | None:
     """Return ``story`` with ``user`` erased, or None when it names them (it is removed).
 
-    A story naming others only has values in its ``data`` equal to the id replaced.
+    A story naming others only has the id replaced in the person fields of its
+    ``data`` (:func:`erase_payload`).
     """
     if user in story.people:
         return None
-    data = scrub(dict(story.data), user, pseudonym)
+    data = erase_payload(dict(story.data), user, pseudonym)
     if data == story.data:
         return story
     return dataclasses.replace(story, data=data)
@@ -174,19 +380,74 @@ def object_stand_ins(activities: Iterable[Activity], user: str, pseudonym: str) 
     }
 
 
-def erase_key(key: str, user: str, pseudonym: str, objects: Mapping[str, str] | None = None) -> str:
+def partners(activities: Iterable[Activity], user: str) -> frozenset[str]:
+    """Return the other parties (actor or recipient) of the activities ``user`` did or received.
+
+    A key of one of them may name ``user`` as its counterpart (see
+    :class:`KeyShape`'s ``either``).  ``activities`` may hold others' (skipped).
+    """
+    out: set[str] = set()
+    for activity in activities:
+        if activity.actor == user and activity.recipient is not None:
+            out.add(activity.recipient)
+        elif activity.recipient == user:
+            out.add(activity.actor)
+    out.discard(user)
+    return frozenset(out)
+
+
+def erase_key(
+    key: str,
+    user: str,
+    pseudonym: str,
+    objects: Mapping[str, str] | None = None,
+    partners: Collection[str] = (),
+) -> str:
     """Return a state key with ``user`` (and their activities' objects) replaced.
 
-    Each ``SEP``-separated part equal to ``user`` becomes ``pseudonym``; in a key
-    naming them, each part after the first such part that is a key of ``objects``
-    (see :func:`object_stand_ins`) becomes its value.  Parts before it (the key's
-    kind, rule, badge or board id) are never replaced, so the key keeps its shape.
+    The key's shape (:func:`key_shape`) says which parts hold a person: those
+    equal to ``user`` become ``pseudonym``.  In a key of ``user`` (its first
+    person part is theirs), each object part that is a key of ``objects`` (see
+    :func:`object_stand_ins`) becomes its value.  A part that may hold an object
+    or a counterpart (``either``) equal to ``user`` is theirs when the key is
+    theirs or belongs to one of their ``partners`` (:func:`partners`).  Other
+    parts (the key's kind, rule, badge or board id, a period, a day, an activity
+    id) are never replaced, so the key keeps its shape and no one else's key
+    changes.  A key of an unknown family has every part equal to ``user``
+    replaced (and, after the first, objects).
     """
     if user not in key:
         return key
     parts = key.split(SEP)
     if user not in parts:
         return key
+    shape = key_shape(key)
+    if shape is None:
+        return _erase_unknown(parts, user, pseudonym, objects)
+    out = list(parts)
+    people = [i for i in shape.people if i < len(parts)]
+    if shape.rest is not None:
+        people.extend(range(shape.rest, len(parts)))
+    theirs = False
+    for i in people:
+        if parts[i] == user:
+            out[i] = pseudonym
+            theirs = True
+    owner = parts[shape.people[0]] if shape.people else None
+    if shape.either and owner is not None and (theirs or owner in partners):
+        for i in shape.either:
+            if parts[i] == user:
+                out[i] = pseudonym
+    if theirs and objects and owner == user:
+        for i in (*shape.objects, *shape.either):
+            if out[i] in objects:
+                out[i] = objects[out[i]]
+    return key if out == parts else SEP.join(out)
+
+
+def _erase_unknown(
+    parts: list[str], user: str, pseudonym: str, objects: Mapping[str, str] | None
+) -> str:
     start = parts.index(user)
     out = parts[:start]
     for part in parts[start:]:

@@ -40,9 +40,33 @@ class PluginState:
     effects, atomically: when the batch is refused or fails, the writes are
     discarded with it.  Keys are the plugin's own (no other plugin sees them);
     values must be JSON-safe (numbers, strings, booleans, None, lists, dicts).
+
+    ``Rewards.erase_person(user)`` finds a person in a key by its parts: a key
+    is split at :attr:`SEP`, and each part equal to ``user`` becomes the
+    pseudonym.  So give each person id a part of its own
+    (``PluginState.key(rater, rated)``); an id inside a part
+    (``json.dumps([rater, rated])``) is not found, and stays after the erasure.
+    A part that is not a person (a day, an activity id) is replaced too when it
+    equals the erased id: prefix such parts (``"day:739621"``) or keep them in
+    the value.  In values, every string equal to ``user`` (in lists and dicts,
+    dict keys included) becomes the pseudonym.
     """
 
     __slots__ = ("_prefix", "_view")
+
+    #: The separator of the parts of a key (the unit separator, U+001F).
+    SEP = SEP
+
+    @staticmethod
+    def key(*parts: str) -> str:
+        """Return a key made of ``parts``, one person id (or other value) each.
+
+        Raises ValueError when a part contains :attr:`SEP`.
+        """
+        for part in parts:
+            if SEP in part:
+                raise ValueError(f"key part {part!r} contains the separator U+001F")
+        return SEP.join(parts)
 
     def __init__(self, view: StateView, plugin: str) -> None:
         self._view = view

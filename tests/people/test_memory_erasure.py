@@ -54,7 +54,7 @@ def _erased(store: MemoryStore, ids: list[str]) -> str:
     ("where", "after"),
     [
         ("erase_activity", 0),  # early: the first activity
-        ("scrub", 3),  # the middle: the engine's state
+        ("erase_value", 3),  # the middle: the engine's state
         ("erase_row", 1),  # later: the board rows
         ("story_log", 0),  # the last steps: the stories
     ],

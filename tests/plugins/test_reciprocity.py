@@ -24,6 +24,7 @@ from e2badges import (
     FrozenClock,
     Rewards,
 )
+from e2badges._engine import EffectBatch
 
 INSTALL = "pip install -e examples/e2badges-reciprocity"
 try:
@@ -265,6 +266,37 @@ class TestGuard:
         second = rewards_with(ReciprocityGuard(), store=first.store)
         with pytest.raises(ActivityRefusedError):
             second.record(rating(2, "bob", "ann", 5))
+
+    def test_erasure_finds_both_people_in_the_keys(self) -> None:
+        """The guard keys a pair with one person id per part, so erase_person finds the
+        rater and the rated: no key names the erased person, and the pseudonym's pair
+        is remembered."""
+        rewards = rewards_with(ReciprocityGuard())
+        rewards.record_many([rating(1, "ann", "bob", 5), rating(2, "cat", "ann", 5)])
+        old = ["plg\x1freciprocity\x1fann\x1fbob", "plg\x1freciprocity\x1fcat\x1fann"]
+        assert set(rewards.store.read_state(old)) == set(old)
+
+        rewards.erase_person("ann")
+
+        pseudonym = rewards.activity("a1").actor  # type: ignore[union-attr]
+        new = [k.replace("ann", pseudonym) for k in old]
+        assert rewards.store.read_state(old) == {}
+        assert set(rewards.store.read_state(new)) == set(new)
+        # bob answering the erased rating is still a ring: the pair kept its time.
+        with pytest.raises(ActivityRefusedError):
+            rewards.record(rating(3, "bob", pseudonym, 5))
+
+    def test_reads_keys_written_before(self) -> None:
+        """A rating remembered under the former key (the pair as JSON) still closes a ring."""
+        rewards = rewards_with(ReciprocityGuard())
+        with rewards.store.transaction() as tx:
+            tx.claim([])
+            key = 'plg\x1freciprocity\x1f["ann", "bob"]'
+            view = tx.view({key} if tx.wants_keys else None)
+            view.set(key, (T0 + timedelta(minutes=1)).timestamp())
+            tx.apply(EffectBatch(state=view.writes))
+        with pytest.raises(ActivityRefusedError):
+            rewards.record(rating(2, "bob", "ann", 5))
 
     @pytest.mark.parametrize(
         ("options", "field"),

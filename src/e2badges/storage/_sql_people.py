@@ -35,11 +35,13 @@ from .._erasure import (
     erase_activity,
     erase_key,
     erase_outcome,
+    erase_payload,
     erase_record,
     erase_story,
-    mentions,
+    erase_value,
     object_stand_ins,
-    scrub,
+    partners,
+    payload_mentions,
     submitted_keys,
 )
 from .._models import Activity, Award, Revocation, Story
@@ -356,7 +358,9 @@ def notification_rows(
         t.c.payload.contains(_json_fragment(user), autoescape=True),
     )
     found = {
-        row.seq: row for row in conn.execute(query) if mentions(decode_value(row.payload), user)
+        row.seq: row
+        for row in conn.execute(query)
+        if payload_mentions(decode_value(row.payload), user)
     }
     for chunk in _chunks(sorted(set(ids))):
         query = select(t).where(t.c.tenant == tenant, t.c.done.is_(False), t.c.id.in_(chunk))
@@ -420,7 +424,9 @@ def erase(
     fragment = _json_fragment(user)
     people = _people(tables)
     conn.execute(delete(people).where(people.c.tenant == tenant, people.c.user_id == user))
-    mine, objects = _erase_activities(conn, tables, user, pseudonym, fragment, tenant=tenant)
+    mine, objects, others = _erase_activities(
+        conn, tables, user, pseudonym, fragment, tenant=tenant
+    )
     _erase_outcomes(conn, tables, user, pseudonym, fragment, tenant=tenant)
     ledger = tables.ledger
     conn.execute(
@@ -430,7 +436,15 @@ def erase(
     )
     _erase_awards(conn, tables, user, pseudonym, fragment, tenant=tenant)
     _erase_state(
-        conn, tables, user, pseudonym, tenant=tenant, mine=mine, objects=objects, state=state
+        conn,
+        tables,
+        user,
+        pseudonym,
+        tenant=tenant,
+        mine=mine,
+        objects=objects,
+        others=others,
+        state=state,
     )
     _erase_adoption(conn, tables, user, pseudonym, fragment, tenant=tenant)
     _erase_outbox(conn, tables, user, pseudonym, fragment, tenant=tenant)
@@ -438,8 +452,8 @@ def erase(
 
 def _erase_activities(
     conn: Connection, tables: Tables, user: str, pseudonym: str, fragment: str, *, tenant: str
-) -> tuple[list[str], dict[str, str]]:
-    """Erase the activities naming ``user``; return their own ids and objects' stand-ins."""
+) -> tuple[list[str], dict[str, str], frozenset[str]]:
+    """Erase the activities naming ``user``; return their ids, objects' stand-ins and partners."""
     a = tables.activities
     query = select(a.c.id, a.c.data).where(
         a.c.tenant == tenant,
@@ -459,7 +473,7 @@ def _erase_activities(
                 .where(a.c.tenant == tenant, a.c.id == aid)
                 .values(actor=new.actor, data=encode_activity(new, _at_text(data)))
             )
-    return mine, object_stand_ins(theirs, user, pseudonym)
+    return mine, object_stand_ins(theirs, user, pseudonym), partners(theirs, user)
 
 
 def _at_text(data: str) -> str:
@@ -517,6 +531,7 @@ def _erase_state(
     tenant: str,
     mine: Collection[str],
     objects: Mapping[str, str],
+    others: Collection[str],
     state: Mapping[str, str | None],
 ) -> None:
     t = tables.state
@@ -529,16 +544,16 @@ def _erase_state(
         if key in gone:
             continue
         value = None if text is None else decode_value(text)
-        new_value = None if value is None else scrub(value, user, pseudonym)
+        new_value = None if value is None else erase_value(key, value, user, pseudonym)
         head, hashed, _digest = key.partition("\x1e")
         if hashed:
             # Stored as its first characters and a digest: the whole key is unknown.
-            if erase_key(head, user, pseudonym) != head:
+            if erase_key(head, user, pseudonym, None, others) != head:
                 conn.execute(delete(t).where(t.c.tenant == tenant, t.c.state_key == key))
                 continue
             new_key = key
         else:
-            new_key = erase_key(key, user, pseudonym, objects)
+            new_key = erase_key(key, user, pseudonym, objects, others)
         if new_key != key:
             conn.execute(delete(t).where(t.c.tenant == tenant, t.c.state_key == key))
             stored = new_key if len(new_key) <= STATE_KEY_LENGTH else storage_key(new_key)
@@ -592,7 +607,7 @@ def _erase_outbox(
     )
     for seq, payload, errors in conn.execute(query).all():
         old = decode_value(payload)
-        new = scrub(old, user, pseudonym)
+        new = erase_payload(old, user, pseudonym)
         values: dict[str, Any] = {}
         if new is not old:
             values["payload"] = encode_value(new)

@@ -500,11 +500,14 @@ class Store(ABC):
     def notifications_about(self, user: str, *, ids: Collection[str] = ()) -> list[OutboxEntry]:
         """Return the outbox notifications not done whose payload names ``user``, in outbox order.
 
-        A payload names a person when a string in it (a value or a key, at any
-        depth) equals their id.  The notifications not done whose id is one of
-        ``ids`` are returned too (unknown ids are left out), each once: the
-        facade passes the ids of the outcome notifications of the person's
-        activities, whose payload holds only the activity id.
+        A payload names a person when ``payload_mentions(payload, user)``: one of
+        its person fields (``user``, ``by``, ``subject``, ... at any depth; see
+        :data:`e2badges._erasure.PERSON_FIELDS`) holds their id; an
+        ``activity_id`` or a badge id equal to it does not count.  The
+        notifications not done whose id is one of ``ids`` are returned too
+        (unknown ids are left out), each once: the facade passes the ids of the
+        outcome notifications of the person's activities, whose payload holds
+        only the activity id.
         """
         raise NotImplementedError(f"{type(self).__name__} keeps no outbox")
 
@@ -521,9 +524,10 @@ class Store(ABC):
         - their ledger lines and awards become the pseudonym's (awards and
           revocations as ``erase_record`` gives them, revocations they made
           included);
-        - every state key becomes ``erase_key(key, ..., objects)``, where
-          ``objects`` is ``object_stand_ins(...)`` of every recorded activity, and
-          every value ``scrub(value, ...)`` (keys a store keeps hashed are left as
+        - every state key becomes ``erase_key(key, ..., objects, partners)``,
+          where ``objects`` is ``object_stand_ins(...)`` and ``partners`` is
+          ``partners(...)`` of every recorded activity, and every value
+          ``erase_value(key, value, ...)`` (keys a store keeps hashed are left as
           they are);
         - their board rows become the pseudonym's, unlisted; in team rows the
           members become ``erase_row(row, ...)``'s;
@@ -531,7 +535,7 @@ class Store(ABC):
           :meth:`first_awards` counted for them is counted for the pseudonym;
         - the stories naming them are no longer kept; the others become
           ``erase_story(...)``'s;
-        - outbox payloads become ``scrub(payload, ...)`` and, in delivery
+        - outbox payloads become ``erase_payload(payload, ...)`` and, in delivery
           errors, the id is replaced by the pseudonym.
 
         Afterwards no query of the store returns ``user`` from any of these.

@@ -35,11 +35,13 @@ from .._erasure import (
     erase_activity,
     erase_key,
     erase_outcome,
+    erase_payload,
     erase_record,
     erase_row,
-    mentions,
+    erase_value,
     object_stand_ins,
-    scrub,
+    partners,
+    payload_mentions,
     submitted_keys,
 )
 from .._leaderboards import (
@@ -653,7 +655,7 @@ class MemoryStore(Store):
                 if not record.done
                 and (
                     record.notification.id in wanted
-                    or mentions(dict(record.notification.payload), user)
+                    or payload_mentions(dict(record.notification.payload), user)
                 )
             ]
 
@@ -679,6 +681,7 @@ class MemoryStore(Store):
         objects = object_stand_ins(
             (activity for activity, _ in self._activities.values()), user, pseudonym
         )
+        others = partners((activity for activity, _ in self._activities.values()), user)
         for aid, (activity, outcome) in list(self._activities.items()):
             if user in (activity.actor, activity.recipient):
                 mine.append(aid)
@@ -712,8 +715,8 @@ class MemoryStore(Store):
             state.pop(key, None)
         changed: dict[str, Any] = {}
         for key, value in list(state.items()):
-            new_key = erase_key(key, user, pseudonym, objects)
-            new_value = scrub(value, user, pseudonym)
+            new_key = erase_key(key, user, pseudonym, objects, others)
+            new_value = erase_value(key, value, user, pseudonym)
             if new_key is not key:
                 del state[key]
                 changed[new_key] = new_value
@@ -736,7 +739,7 @@ class MemoryStore(Store):
         self._stories.erase(user, pseudonym)
         for record in self._outbox.values():
             note = record.notification
-            payload = scrub(dict(note.payload), user, pseudonym)
+            payload = erase_payload(dict(note.payload), user, pseudonym)
             if payload != note.payload:
                 record.notification = dataclasses.replace(note, payload=payload)
             if any(user in error for error in record.errors.values()):

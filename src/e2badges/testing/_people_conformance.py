@@ -494,16 +494,22 @@ class PeopleConformance:
 
     def test_notifications_about(self, store: Store) -> None:
         """notifications_about returns the notifications not done whose payload names the
-        person (a value or a key, at any depth), in outbox order."""
+        person in a person field (user, by, subject, ... at any depth), in outbox order;
+        an activity id, a badge id or a dict key equal to their id does not name them."""
         notes = [
             Notification("n1", "e2badges_notify_award", {"user": "ann"}, ("p",)),
             Notification("n2", "e2badges_notify_award", {"user": "anne"}, ("p",)),
-            Notification("n3", "h", {"standings": [{"user": "x"}, {"ann": 1}]}, ("p",)),
+            Notification("n3", "h", {"standings": [{"user": "x"}, {"user": "ann"}]}, ("p",)),
             Notification("n4", "h", {"user": "ann"}, ("p",)),
+            Notification("n5", "e2badges_notify_outcome", {"activity_id": "ann"}, ("p",)),
+            Notification("n6", "e2badges_notify_award", {"user": "x", "badge": "ann"}, ("p",)),
+            Notification("n7", "h", {"scores": {"ann": 1}}, ("p",)),
+            Notification("n8", "e2badges_notify_revocation", {"user": "x", "by": "ann"}, ("p",)),
         ]
         _put_notifications(store, notes)
         store.release_notification("n4", done=True)
-        assert [e.notification.id for e in store.notifications_about("ann")] == ["n1", "n3"]
+        about = store.notifications_about("ann")
+        assert [e.notification.id for e in about] == ["n1", "n3", "n8"]
 
     def test_notifications_about_with_ids(self, store: Store) -> None:
         """notifications_about(user, ids=...) also returns the notifications not done with
@@ -886,3 +892,126 @@ class PeopleConformance:
         rewards.erase_person(ALICE)
         rewards.erase_person("nobody")
         assert _everything(rewards, store, users, ids, T0 + 39 * DAY) == before
+
+    # -- erasure finds people where ids of people are held --------------------------------
+
+    def test_erasure_leaves_others_keys_with_parts_equal_to_the_id(self, store: Store) -> None:
+        """Erasing a person whose id equals a part of others' state keys that is not a
+        person (a local day's number, a period) leaves those keys, and the progress they
+        count, as they were."""
+        day = str(T0.date().toordinal())  # a six-digit employee number
+        rewards = Rewards(
+            store,
+            badges=(
+                Badge(id="busy", criterion=criteria.Rolling(kind="answer", days=3), threshold=3),
+                Badge(
+                    id="yearly", criterion=criteria.Count(kind="answer"), threshold=3, repeat="year"
+                ),
+            ),
+            load_entrypoints=False,
+            clock=FrozenClock(T0 + timedelta(hours=5)),
+        )
+        rewards.record_many(
+            [
+                Activity(id=f"b{i}", actor="bob", kind="answer", at=T0 + timedelta(hours=i))
+                for i in range(2)
+            ]
+        )
+        for n, person in enumerate((day, "2026")):
+            rewards.record(Activity(id=f"x{n}", actor=person, kind="answer", at=T0))
+        progress = [(p.badge, p.current) for p in rewards.profile("bob").progress]
+        assert progress == [("busy", 2), ("yearly", 2)]
+
+        rewards.erase_person(day)
+        rewards.erase_person("2026")
+
+        assert [(p.badge, p.current) for p in rewards.profile("bob").progress] == progress
+        third = rewards.record(
+            Activity(id="b2", actor="bob", kind="answer", at=T0 + timedelta(hours=2))
+        )
+        assert sorted(a.badge for a in third.awards) == ["busy", "yearly"]
+
+    def test_erasure_leaves_others_holdings_of_a_badge_named_like_the_id(
+        self, store: Store
+    ) -> None:
+        """Erasing a person whose id equals a badge id leaves others' holdings of that
+        badge (and the grant activities naming it): granting it again changes nothing."""
+        rewards = Rewards(
+            store,
+            badges=(
+                Badge(id="mentor", criterion=criteria.Manual()),
+                Badge(id="pillar", criterion=criteria.AllOf(badges=("mentor",))),
+            ),
+            load_entrypoints=False,
+            clock=FrozenClock(T0 + DAY),
+        )
+        grant = rewards.grant("bob", "mentor", by="lead", reason="helps", at=T0)
+        rewards.grant("cid", "mentor", by="mentor", reason="helps", at=T0)
+
+        rewards.erase_person("mentor")
+
+        assert rewards.grant("bob", "mentor", by="lead", reason="helps", at=T0).awards == ()
+        assert [a.badge for a in rewards.badges("bob")] == ["mentor", "pillar"]
+        granted = rewards.activity(grant.activity_id)
+        assert granted is not None
+        assert granted.attributes["badge"] == "mentor"
+
+    def test_erasure_leaves_others_activity_ids_in_notifications(self, store: Store) -> None:
+        """Erasing a person whose id equals another person's activity id leaves that
+        activity id in the notifications about it, which are then delivered as before."""
+        seen: list[tuple[str, str, str]] = []
+
+        class Chat:
+            name = "chat"
+
+            @hookimpl
+            def e2badges_notify_outcome(self, activity: Activity, outcome: Outcome) -> None:
+                seen.append(("outcome", activity.id, activity.actor))
+
+            @hookimpl
+            def e2badges_notify_award(self, award: Award) -> None:
+                seen.append(("award", award.activity_id, award.user))
+
+        rewards = _rewards(store, plugins=(Chat(),), delivery=DeliveryPolicy(inline=False))
+        rewards.record(_post(17, "bob").model_copy(update={"id": "17"}))
+        rewards.record(_post(99, "17"))
+
+        rewards.erase_person("17")
+
+        report = rewards.deliver_pending()
+        assert report.failures == ()
+        assert sorted(s for s in seen if s[2] == "bob") == [
+            ("award", "17", "bob"),
+            ("outcome", "17", "bob"),
+        ]
+
+    def test_erasure_keeps_what_check_hooks_kept_of_others_activities(self, store: Store) -> None:
+        """Erasing a person whose id equals another person's activity id keeps what the
+        check hooks replaced in that activity: a retry of it as first sent is a duplicate."""
+        rewards = _rewards(store, plugins=(Tidy(),))
+        bobs = Activity(
+            id="17", actor="bob", kind="post.created", at=T0, attributes={"title": "hi"}
+        )
+        outcome = rewards.record(bobs)
+        rewards.record(_post(99, "17"))
+
+        rewards.erase_person("17")
+
+        assert rewards.record(bobs) == outcome
+        stored = rewards.activity("17")
+        assert stored is not None
+        assert stored.attributes == {"title": "HI"}
+
+    def test_export_leaves_out_others_notifications_naming_the_id(self, store: Store) -> None:
+        """export_person(user) leaves out the notifications of others whose activity id
+        (or badge id) equals ``user``: a notification is the person's by its person
+        fields (user, by, subject, ...)."""
+        rewards = _rewards(store, plugins=(AwardNotifier(),), delivery=DeliveryPolicy(inline=False))
+        rewards.record(_post(17, "bob").model_copy(update={"id": "17"}))
+        rewards.record(_post(99, "17"))
+        rewards.record(_post(5, "writer"))
+
+        notes = rewards.export_person("17")["notifications"]
+        assert [(n["id"], n["payload"]["user"]) for n in notes] == [("award:0:p99", "17")]
+        notes = rewards.export_person("writer")["notifications"]
+        assert [(n["id"], n["payload"]["user"]) for n in notes] == [("award:0:p5", "writer")]

@@ -26,8 +26,23 @@ Mode = Literal["refuse", "zero"]
 
 
 def _pair(rater: str, rated: str) -> str:
-    # JSON keeps the two names apart whatever characters they contain.
+    # One person id per part, so that Rewards.erase_person finds both (see PluginState).
+    return PluginState.key(rater, rated)
+
+
+def _old_pair(rater: str, rated: str) -> str:
+    # The key written before: still read, so a ring begun before the change is seen.
+    # Erasure cannot find a person in it (see PluginState); it is no longer written.
     return json.dumps([rater, rated], ensure_ascii=False)
+
+
+def _latest(state: PluginState, rater: str, rated: str) -> float | None:
+    """Return the time of the latest high rating of ``rated`` by ``rater``, or None."""
+    new = state.get(_pair(rater, rated))
+    old = state.get(_old_pair(rater, rated))
+    if new is None or old is None:
+        return new if old is None else old
+    return float(max(new, old))
 
 
 class ReciprocityGuard:
@@ -81,9 +96,9 @@ class ReciprocityGuard:
             return None
         assert activity.at is not None  # e2badges fills it before checking
         at = activity.at.timestamp()
-        mine = state.get(_pair(actor, recipient))
+        mine = _latest(state, actor, recipient)
         state.set(_pair(actor, recipient), at if mine is None else max(mine, at))
-        theirs = state.get(_pair(recipient, actor))
+        theirs = _latest(state, recipient, actor)
         if theirs is None or abs(at - theirs) > self._seconds:
             return None
         reason = (
