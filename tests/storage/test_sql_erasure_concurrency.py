@@ -10,17 +10,22 @@ by one.
 from __future__ import annotations
 
 import multiprocessing
+import threading
+import time
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sql_support import Database
 from sql_workers import RECORDED, erasure_batch, erasure_rewards, record_until_stopped
+from sqlalchemy import event
 
-from e2badges import Activity, TransientStorageError
+from e2badges import Activity, Cap, PointRule, Rewards, TransientStorageError
 from e2badges.storage.sqlalchemy import SQLAlchemyStore
 
 WORKERS = 2
+T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
 ERASED = tuple(f"gone-{n:02d}" for n in range(30))
 
 
@@ -88,3 +93,55 @@ class TestErasureWhileRecording:
                         if isinstance(value, str) and text in value
                     )
         return found
+
+
+class TestRecordingForTheErasedPerson:
+    def test_batches_that_waited_on_erased_rows_still_lock_them(self, server_db: Database) -> None:
+        """Batches for a person that wait on state rows an erasure holds find them gone
+        when it commits (renamed to the pseudonym): they still lock the rows they write,
+        so no update is lost and no cap is passed (balance = the ledger's sum, capped)."""
+        rules = [PointRule(id="post", kind="post.created", actor_points=5, caps=(Cap(amount=20),))]
+        store = server_db.store()
+        Rewards(store, rules=rules).record_many(
+            [Activity(id=f"pre-{n}", actor="ann", kind="post.created", at=T0) for n in range(2)]
+        )
+        eraser = server_db.store()
+        holding = threading.Event()
+
+        def hold(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+            # The board lock comes right after the erasure locked the person's state rows.
+            text = statement.lower()
+            if "pg_advisory_xact_lock" in text or ("for update" in text and "meta" in text):
+                holding.set()
+                time.sleep(1.0)
+
+        event.listen(eraser.engine, "before_cursor_execute", hold)
+
+        def record(worker: int) -> None:
+            assert holding.wait(30)
+            rewards = Rewards(server_db.store(), rules=rules)
+            for n in range(2):
+                rewards.record(
+                    Activity(id=f"w{worker}-{n}", actor="ann", kind="post.created", at=T0)
+                )
+
+        with ThreadPoolExecutor(5) as pool:
+            erased = pool.submit(Rewards(eraser, rules=rules).erase_person, "ann")
+            recorded = [pool.submit(record, worker) for worker in range(4)]
+            erased.result(60)
+            for future in recorded:
+                future.result(60)
+        ledger = store.tables.ledger
+        with store.engine.connect() as conn:
+            sums = dict(
+                conn.execute(
+                    sa.select(ledger.c.user_id, sa.func.sum(ledger.c.amount)).group_by(
+                        ledger.c.user_id
+                    )
+                ).all()
+            )
+        rewards = Rewards(store, rules=rules)
+        assert sums["ann"] == 20  # eight posts after the erasure, capped at 20 a day
+        assert {user: rewards.balance(user) for user in sums} == {
+            user: int(total) for user, total in sums.items()
+        }

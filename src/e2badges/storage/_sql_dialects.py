@@ -33,6 +33,7 @@ from typing import Any, Self
 
 from sqlalchemy.engine import Connection, Dialect
 
+from .._errors import TransientStorageError
 from ._codec import encode_value
 from ._sql_adoption import RollupWrites
 from ._sql_schema import STATE_KEY_LENGTH, Tables
@@ -53,6 +54,9 @@ LogRow = tuple[str, str, str]
 StateRow = tuple[str, str, str]
 
 _HASHED_HEAD = STATE_KEY_LENGTH - 65
+# How many times PostgresOps.lock_state inserts and locks again the rows that concurrent
+# transactions deleted while it waited for them, before the batch is run again.
+_RELOCKS = 3
 
 
 def storage_key(key: str) -> str:
@@ -246,9 +250,26 @@ class PostgresOps(SQLOps):
         self, conn: Connection, keys: Sequence[str], *, create: bool = True
     ) -> list[tuple[str, str | None]]:
         params = {"tenant": self.tenant, "keys": list(keys)}
-        if create:
+        if not create:
+            return [(r[0], r[1]) for r in conn.exec_driver_sql(self.sql_lock, params)]
+        conn.exec_driver_sql(self.sql_insert_keys, params)
+        rows = [(r[0], r[1]) for r in conn.exec_driver_sql(self.sql_lock, params)]
+        for _ in range(_RELOCKS):
+            if len(rows) == len(params["keys"]):
+                return rows
+            # A row the insert found committed, then deleted by a transaction this one
+            # waited for (an erasure renames keys, a tenant's deletion removes them):
+            # FOR UPDATE skips it and locks nothing, so the batch would go on unlocked
+            # and lose a concurrent batch's update.  Insert it again, and lock it.
+            found = {key for key, _ in rows}
+            params["keys"] = [key for key in params["keys"] if key not in found]
             conn.exec_driver_sql(self.sql_insert_keys, params)
-        return [(r[0], r[1]) for r in conn.exec_driver_sql(self.sql_lock, params)]
+            rows.extend((r[0], r[1]) for r in conn.exec_driver_sql(self.sql_lock, params))
+        if len(rows) != len(keys):
+            raise TransientStorageError(
+                "store: locking state rows failed: rows were deleted while they were locked"
+            )
+        return rows
 
     def insert_log(self, conn: Connection, rows: Sequence[LogRow]) -> None:
         _, ids, outcomes = (list(col) for col in zip(*rows, strict=True))
