@@ -30,8 +30,10 @@ from .. import (
     ConfigurationError,
     FrozenClock,
     InvalidActivityError,
+    InvalidPersonError,
     InvalidQueryError,
     Leaderboard,
+    Membership,
     PointRule,
     PointsMetric,
     Rewards,
@@ -574,6 +576,43 @@ class HostileInputConformance:
                 )
             assert (info.value.subject, info.value.field) == ("Rewards", "clock"), bad
         assert (store.count_activities(), rewards.balance("ann")) == before
+
+    def test_membership_times_held_to_at_limits(self, hostile: Rewards, store: Store) -> None:
+        """Team membership times are held to the limits of ``Activity.at``.
+
+        Times within them are stored and returned exactly (offset included), so
+        an activity is credited to the same teams on every store; others raise
+        InvalidPersonError naming ``joined``, ``left`` or ``at``, and nothing is
+        written.
+        """
+        people = hostile.people
+        for n, at in enumerate(ACCEPTED_TIMES):
+            people.set(f"p{n}", teams=[Membership("red", joined=at)])
+            assert people.get(f"p{n}").memberships == (Membership("red", joined=at),)
+            [stored] = people.get(f"p{n}").memberships
+            assert stored.joined is not None
+            assert stored.joined.utcoffset() == at.utcoffset(), at
+        people.join_team("ann", "red", at=T0)
+        before = people.get("ann")
+        for bad in REFUSED_TIMES:
+            for membership, field in (
+                (Membership("blue", joined=bad), "joined"),  # type: ignore[arg-type]
+                (Membership("blue", joined=None, left=bad), "left"),  # type: ignore[arg-type]
+            ):
+                with pytest.raises(InvalidPersonError) as info:
+                    people.set("ann", teams=[membership])
+                assert info.value.field == field, bad
+            with pytest.raises(InvalidPersonError) as info:
+                people.join_team("ann", "blue", at=bad)  # type: ignore[arg-type]
+            assert info.value.field == "at", bad
+            with pytest.raises(InvalidPersonError) as info:
+                people.leave_team("ann", "red", at=bad)  # type: ignore[arg-type]
+            assert info.value.field == "at", bad
+        assert people.get("ann") == before
+        hostile.record(Activity(id="m", actor="ann", kind="post.created", at=T0 + US))
+        stored_activity = store.get_activity("m")
+        assert stored_activity is not None
+        assert stored_activity.teams == ("red",)
 
     def test_hostile_queries(self, hostile: Rewards, store: Store) -> None:
         """Queries naming hostile identifiers find nothing; invalid ones raise InvalidQueryError."""
