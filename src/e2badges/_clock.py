@@ -7,13 +7,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
 from ._errors import ConfigurationError
+from ._limits import check_at
 
-__all__ = ["Clock", "FrozenClock", "SystemClock"]
+__all__ = ["Clock", "FrozenClock", "SystemClock", "checked_now"]
 
 
 @runtime_checkable
 class Clock(Protocol):
-    """Anything with a ``now()`` that returns a timezone-aware datetime."""
+    """Anything with a ``now()`` that returns a timezone-aware datetime.
+
+    The time must be one an activity may have (see ``Activity.at`` in docs/input.md):
+    from 1900 to 2999, with a UTC offset of whole seconds.
+    """
 
     def now(self) -> datetime:
         """Return the current time, timezone-aware."""
@@ -39,7 +44,7 @@ class FrozenClock:
 
     def __init__(self, at: datetime | None = None) -> None:
         self._lock = threading.Lock()
-        self._now = _aware(at if at is not None else datetime(2026, 1, 5, 9, 0, tzinfo=UTC))
+        self._now = _valid(at if at is not None else datetime(2026, 1, 5, 9, 0, tzinfo=UTC))
 
     def now(self) -> datetime:
         """Return the time the clock is set to."""
@@ -47,24 +52,60 @@ class FrozenClock:
             return self._now
 
     def set(self, at: datetime) -> None:
-        """Set the clock to ``at`` (timezone-aware)."""
-        at = _aware(at)
+        """Set the clock to ``at`` (timezone-aware, within the limits of ``Activity.at``)."""
+        at = _valid(at)
         with self._lock:
             self._now = at
 
     def advance(self, delta: timedelta) -> datetime:
-        """Move the clock forward by ``delta`` and return the new time."""
+        """Move the clock forward by ``delta`` and return the new time.
+
+        Raises ConfigurationError, leaving the clock where it was, if the new time
+        would be past the limits of ``Activity.at``.
+        """
+        if not isinstance(delta, timedelta):
+            reason = f"must be a timedelta, not {type(delta).__name__}"
+            raise ConfigurationError("delta", reason, subject="clock")
         if delta < timedelta(0):
             raise ConfigurationError("delta", "a clock cannot move backwards", subject="clock")
         with self._lock:
-            self._now += delta
-            return self._now
+            try:
+                moved = check_at(self._now + delta)
+            except (ValueError, OverflowError):
+                reason = f"moves the clock past 2999-12-31 UTC (from {self._now.isoformat()})"
+                raise ConfigurationError("delta", reason, subject="clock") from None
+            self._now = moved
+            return moved
 
     def __repr__(self) -> str:
         return f"FrozenClock({self._now.isoformat()!r})"
 
 
-def _aware(at: datetime) -> datetime:
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise ConfigurationError("at", "datetime must be timezone-aware", subject="clock")
-    return at
+def checked_now(clock: Clock, *, subject: str = "Rewards") -> datetime:
+    """Return ``clock.now()`` if it is a valid ``Activity.at``.
+
+    Else raise :class:`~e2badges.ConfigurationError` naming ``clock``: the time is
+    stored as the time of activities recorded without one (and of memberships),
+    so it is held to the same limits.
+    """
+    now = clock.now()
+    try:
+        return _check(now)
+    except ValueError as exc:
+        raise ConfigurationError("clock", f"now() {exc}", subject=subject) from None
+
+
+def _check(at: object) -> datetime:
+    """Return ``at`` if it is a valid ``Activity.at``, else raise ValueError saying why."""
+    if not isinstance(at, datetime):
+        raise ValueError(f"must be a datetime, not {type(at).__name__}")
+    if at.utcoffset() is None:
+        raise ValueError(f"is {at.isoformat()}; it must be timezone-aware")
+    return check_at(at)
+
+
+def _valid(at: object) -> datetime:
+    try:
+        return _check(at)
+    except ValueError as exc:
+        raise ConfigurationError("at", str(exc), subject="clock") from None

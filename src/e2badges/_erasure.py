@@ -42,7 +42,7 @@ from typing import Any
 
 from ._badges import GRANT_KIND, REVOKE_KIND
 from ._leaderboards import BoardRow
-from ._models import Activity, Award, LevelChange, Outcome, Revocation, Story
+from ._models import Activity, Award, LevelChange, Outcome, Revocation, Story, trusted_copy
 from ._rules import SEP
 
 __all__ = [
@@ -288,13 +288,12 @@ _BADGE_IDS = frozenset({"badge", "tier", "period"})
 def erase_activity(activity: Activity, user: str, pseudonym: str) -> Activity | None:
     """Return ``activity`` with ``user`` erased from it, or None if it does not name them."""
     if user in (activity.actor, activity.recipient):
-        return activity.model_copy(
-            update={
-                "actor": pseudonym if activity.actor == user else activity.actor,
-                "recipient": pseudonym if activity.recipient == user else activity.recipient,
-                "object": None,
-                "attributes": {},
-            }
+        return trusted_copy(
+            activity,
+            actor=pseudonym if activity.actor == user else activity.actor,
+            recipient=pseudonym if activity.recipient == user else activity.recipient,
+            object=None,
+            attributes={},
         )
     attributes = activity.attributes
     if activity.kind in _BADGE_KINDS:
@@ -309,7 +308,7 @@ def erase_activity(activity: Activity, user: str, pseudonym: str) -> Activity | 
     obj = pseudonym if activity.object == user else activity.object
     if attributes is activity.attributes and teams is activity.teams and obj == activity.object:
         return None
-    return activity.model_copy(update={"attributes": attributes, "teams": teams, "object": obj})
+    return trusted_copy(activity, attributes=attributes, teams=teams, object=obj)
 
 
 def _rename(item: Any, user: str, pseudonym: str, *names: str) -> Any:

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import (
     AwareDatetime,
@@ -57,6 +57,7 @@ __all__ = [
     "check_kind",
     "differing_fields",
     "same_instant",
+    "trusted_copy",
 ]
 
 
@@ -85,6 +86,11 @@ class Activity(BaseModel):
     The limits on every field are on the Input limits page (docs/input.md);
     attributes are kept as plain JSON types (a tuple becomes a list), so that
     what a store returns equals what was recorded.
+
+    :meth:`model_copy` validates the fields it changes as the constructor does.
+    pydantic's ``model_construct()`` is its explicit way to skip validation: an
+    activity built with it is recorded as it is, so build activities from
+    untrusted data with the constructor (or :meth:`coerce`).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
@@ -105,6 +111,21 @@ class Activity(BaseModel):
             super().__init__(**data)
         except ValidationError as exc:
             raise _activity_error(exc) from None
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """Return a copy of the activity with the fields in ``update`` changed.
+
+        Unlike pydantic's own ``model_copy``, the result is validated as the
+        constructor validates: an invalid or unknown field in ``update`` raises
+        :class:`InvalidActivityError` naming it.  Validation makes fresh copies of
+        the attributes, so a copy with ``update`` never shares them with the original.
+        """
+        if not update:
+            return super().model_copy(deep=deep)
+        copy = type(self)(**{**self.__dict__, **update})
+        # As pydantic's model_copy: the fields set are the original's and the updated ones.
+        object.__setattr__(copy, "__pydantic_fields_set__", self.model_fields_set | update.keys())
+        return copy
 
     @field_validator("id", "actor", "object", "recipient")
     @classmethod
@@ -158,6 +179,16 @@ class Activity(BaseModel):
                 "activity", f"expected an Activity or a mapping, got {type(data).__name__}"
             )
         return cls(**data)
+
+
+def trusted_copy(activity: Activity, **changes: Any) -> Activity:
+    """Return ``activity`` with ``changes``, unvalidated: only for values e2badges guarantees.
+
+    For the library's own copies on the recording path (the clock's checked now, the
+    teams of stored memberships, an erasure's pseudonym), where the constructor's
+    validation would cost time and find nothing.
+    """
+    return BaseModel.model_copy(activity, update=changes)
 
 
 def differing_fields(stored: Activity, incoming: Activity) -> list[str]:

@@ -22,7 +22,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
 
+from ._clock import checked_now
 from ._errors import ConfigurationError, InvalidPersonError
+from ._limits import check_at
 from ._models import check_identifier
 
 if TYPE_CHECKING:
@@ -180,9 +182,17 @@ def _ident(field_name: str, value: object) -> str:
 
 
 def _aware(field_name: str, value: object) -> datetime:
+    """Return a membership time if it is a valid ``Activity.at``, else raise InvalidPersonError.
+
+    Membership times are compared with activity times, so they are held to the
+    same limits: a SQL store keeps whole-second offsets only.
+    """
     if not isinstance(value, datetime) or value.utcoffset() is None:
         raise InvalidPersonError(field_name, f"must be a timezone-aware datetime; got {value!r}")
-    return value
+    try:
+        return check_at(value)
+    except ValueError as exc:
+        raise InvalidPersonError(field_name, str(exc)) from None
 
 
 def check_user(value: object) -> str:
@@ -446,7 +456,7 @@ class People:
         """
         user = check_user(user)
         team = _ident("team", team)
-        when = self._clock.now() if at is None else _aware("at", at)
+        when = checked_now(self._clock, subject="people") if at is None else _aware("at", at)
 
         def join(old: Person | None) -> Person:
             person = _base(user, old)
@@ -463,7 +473,7 @@ class People:
         """
         user = check_user(user)
         team = _ident("team", team)
-        when = self._clock.now() if at is None else _aware("at", at)
+        when = checked_now(self._clock, subject="people") if at is None else _aware("at", at)
 
         def leave(old: Person | None) -> Person:
             person = _base(user, old)

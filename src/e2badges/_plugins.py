@@ -21,7 +21,7 @@ from typing import Any
 import pluggy
 
 from . import hookspecs
-from ._errors import ActivityRefusedError, ConfigurationError, PluginError
+from ._errors import ActivityRefusedError, ConfigurationError, InvalidActivityError, PluginError
 from ._hooktypes import SEP, PluginState, Refusal
 from ._models import Activity, ActivityKind, check_identifier, same_instant
 from ._rules import PointRule
@@ -387,12 +387,18 @@ class Plugins:
         """
         current = activity
         for impl in self._impls[CHECK_HOOK]:
-            result = impl.function(
-                *[
-                    current if name == "activity" else PluginState(view, impl.plugin)
-                    for name in impl.argnames
-                ]
-            )
+            try:
+                result = impl.function(
+                    *[
+                        current if name == "activity" else PluginState(view, impl.plugin)
+                        for name in impl.argnames
+                    ]
+                )
+            except InvalidActivityError as exc:
+                # Activity.model_copy(update=...) validates: the plugin built an invalid one.
+                raise PluginError(
+                    impl.plugin, CHECK_HOOK, f"made an invalid activity: {exc}"
+                ) from None
             if result is None or result is current:
                 continue
             if isinstance(result, Refusal):
@@ -409,7 +415,7 @@ class Plugins:
                 raise PluginError(
                     impl.plugin, CHECK_HOOK, "a replacement activity must keep its id and at"
                 )
-            # model_copy(update=...) skips validation; validate what will be stored.
+            # Activity.model_construct() skips validation; validate what will be stored.
             try:
                 current = Activity(**result.model_dump())
             except ValueError as exc:

@@ -15,7 +15,7 @@ from ._adoption import AdoptionReport, build_report, check_seats, newcomers
 from ._badges import GRANT_KIND, RESERVED_KINDS, REVOKE_KIND, Badge
 from ._board_view import LeaderboardView
 from ._callouts import callout_boards
-from ._clock import Clock, SystemClock
+from ._clock import Clock, SystemClock, checked_now
 from ._delivery import (
     DeliveryFailure,
     DeliveryPolicy,
@@ -45,6 +45,7 @@ from ._models import (
     Story,
     check_identifier,
     differing_fields,
+    trusted_copy,
 )
 from ._people import DisplayPolicy, People, teams_at
 from ._periods import CALENDAR_WINDOWS, parse_window, resolve_timezone
@@ -242,13 +243,13 @@ class Rewards:
             return []
         # When the batch is recorded: the time of activities without one, and what tells
         # the engine whether an activity's period is over (a late activity).
-        now = self.clock.now()
+        now = checked_now(self.clock)
         filled: list[Activity] = []
         for activity in given:
             if activity.at is not None:
                 filled.append(activity)
                 continue
-            filled.append(activity.model_copy(update={"at": now}))
+            filled.append(trusted_copy(activity, at=now))
 
         def attempt() -> tuple[list[Outcome], bool, dict[str, dict[str, Any]] | None]:
             # Hook arguments kept for delivery right after the commit (none to keep without it).
@@ -332,7 +333,7 @@ class Rewards:
             if spans and activity.kind not in RESERVED_KINDS:
                 assert activity.at is not None
                 teams = teams_at(spans, activity.at)
-            out.append(activity.model_copy(update={"teams": teams}) if teams else activity)
+            out.append(trusted_copy(activity, teams=teams) if teams else activity)
         return out
 
     # -- badges ----------------------------------------------------------------------

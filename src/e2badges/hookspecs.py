@@ -141,8 +141,10 @@ def e2badges_check_activity(activity: Activity, state: PluginState) -> Activity 
     previous one returned; the first Refusal stops the chain and the batch is
     refused with ActivityRefusedError naming the plugin, before anything is
     written.  An exception raised here propagates to the caller of ``record()``,
-    and nothing is stored.  ``state`` is the plugin's own state, written with
-    the batch.  Keep this hook fast: it runs while the store's transaction is open.
+    and nothing is stored; an InvalidActivityError (from ``model_copy(update=...)``
+    with an invalid value) becomes a PluginError naming the plugin.  ``state`` is
+    the plugin's own state, written with the batch.  Keep this hook fast: it runs
+    while the store's transaction is open.
     """
 
 

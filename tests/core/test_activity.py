@@ -121,6 +121,39 @@ class TestActivityRefusals:
             Activity.coerce(42)  # type: ignore[arg-type]
 
 
+class TestActivityCopies:
+    @pytest.mark.parametrize(
+        ("update", "field", "reason"),
+        [
+            ({"actor": "a\x00b"}, "actor", "U+0000"),
+            ({"actor": "x" * 300}, "actor", "limit is 256"),
+            ({"actor": "a\ud800"}, "actor", "U+D800"),
+            ({"value": float("nan")}, "value", "finite"),
+            ({"at": datetime(2026, 3, 2, 12)}, "at", "timezone"),
+            ({"at": datetime(3000, 1, 1, tzinfo=UTC)}, "at", "2999-12-31"),
+            ({"attributes": {"k": b"\xff"}}, "attributes.k", "is a bytes"),
+            ({"teams": ("a", "a")}, "teams", "twice"),
+            ({"colour": "red"}, "colour", "Extra inputs"),
+        ],
+    )
+    def test_model_copy_validates_update(
+        self, update: dict[str, object], field: str, reason: str
+    ) -> None:
+        """model_copy(update=...) validates its changes: InvalidActivityError names the field."""
+        with pytest.raises(InvalidActivityError) as info:
+            make(id="a1").model_copy(update=update)
+        assert (info.value.field, reason in info.value.reason) == (field, True)
+
+    def test_model_copy_keeps_the_rest(self) -> None:
+        """A valid update changes only its fields; tuples in attributes become lists, as built."""
+        original = make(id="a1", attributes={"n": 1})
+        copy = original.model_copy(update={"actor": "bob", "attributes": {"t": (1, 2)}})
+        assert copy == make(id="a1", actor="bob", attributes={"t": [1, 2]})
+        assert copy.model_fields_set == original.model_fields_set | {"actor", "attributes"}
+        assert original.model_copy() == original
+        assert original.model_copy(deep=True) == original
+
+
 class TestActivityKind:
     def test_kind_with_payload(self) -> None:
         """A kind may carry a pydantic model for its attributes."""

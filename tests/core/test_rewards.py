@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from importlib.metadata import EntryPoint
 
 import pytest
@@ -210,6 +210,72 @@ class TestClocks:
             clock.advance(timedelta(seconds=-1))
         with pytest.raises(ConfigurationError, match="timezone-aware"):
             clock.set(datetime(2026, 1, 1))
+
+    @pytest.mark.parametrize(
+        ("at", "reason"),
+        [
+            (datetime(1, 1, 1, tzinfo=UTC), "1900-01-01 to 2999-12-31"),
+            (datetime(3500, 6, 1, tzinfo=UTC), "1900-01-01 to 2999-12-31"),
+            (datetime(2026, 3, 2, tzinfo=timezone(timedelta(microseconds=500))), "whole number"),
+            (datetime(2026, 3, 2), "timezone-aware"),
+            (5, "must be a datetime, not int"),
+        ],
+    )
+    def test_frozen_clock_refuses_what_an_activity_refuses(self, at: object, reason: str) -> None:
+        """A FrozenClock is held to the limits of Activity.at, when made and when set."""
+        with pytest.raises(ConfigurationError, match=reason) as info:
+            FrozenClock(at)  # type: ignore[arg-type]
+        assert (info.value.subject, info.value.field) == ("clock", "at")
+        clock = FrozenClock(AT)
+        with pytest.raises(ConfigurationError, match=reason):
+            clock.set(at)  # type: ignore[arg-type]
+        assert clock.now() == AT
+
+    def test_frozen_clock_advance_stays_within_limits(self) -> None:
+        """Advancing past 2999 (or by something not a timedelta) is refused; the clock stays."""
+        start = datetime(2999, 12, 31, tzinfo=UTC)
+        clock = FrozenClock(start)
+        for delta in (timedelta(days=1), timedelta(days=10**8)):
+            with pytest.raises(ConfigurationError, match="past 2999-12-31") as info:
+                clock.advance(delta)
+            assert info.value.field == "delta"
+        with pytest.raises(ConfigurationError, match="must be a timedelta"):
+            clock.advance(5)  # type: ignore[arg-type]
+        assert clock.now() == start
+
+    @pytest.mark.parametrize(
+        ("now", "reason"),
+        [
+            (datetime(1, 1, 1, tzinfo=UTC), "1900-01-01 to 2999-12-31"),
+            (datetime(3500, 6, 1, tzinfo=UTC), "1900-01-01 to 2999-12-31"),
+            (datetime(2026, 3, 2, tzinfo=timezone(timedelta(microseconds=500))), "whole number"),
+            (datetime(2026, 3, 2, 12), "timezone-aware"),
+            ("2026-03-02", "must be a datetime"),
+        ],
+    )
+    def test_clock_time_checked_before_recording(self, now: object, reason: str) -> None:
+        """A custom clock's now() outside the limits of Activity.at refuses the batch.
+
+        ConfigurationError names the clock, and nothing is written, even for
+        activities that carry their own ``at``.
+        """
+
+        class Custom:
+            def now(self) -> object:
+                return now
+
+        rewards = Rewards(rules=RULES, clock=Custom())  # type: ignore[arg-type]
+        with pytest.raises(ConfigurationError, match=reason) as info:
+            rewards.record_many(
+                [
+                    {"actor": "ann", "kind": "comment.created", "at": AT},
+                    {"actor": "ann", "kind": "comment.created"},
+                ]
+            )
+        assert (info.value.subject, info.value.field) == ("Rewards", "clock")
+        assert str(info.value).startswith("Rewards: clock: now() ")
+        assert rewards.store.count_activities() == 0
+        assert rewards.balance("ann") == 0
 
 
 def test_store_registered_with_capitals_is_found(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,7 +8,7 @@ not depend on a store.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -39,6 +39,8 @@ from e2badges._people import initials
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 KEY = "0123456789abcdef-key"
+# A UTC offset a SQL store cannot keep: it would come back as another instant.
+SUB_SECOND = timezone(timedelta(microseconds=7))
 
 
 def rewards(**options: Any) -> Rewards:
@@ -76,6 +78,10 @@ class TestMemberships:
         [
             ([Membership("red", T0, T0)], "left"),
             ([Membership("red", datetime(2026, 1, 1))], "joined"),  # naive
+            ([Membership("red", datetime(2026, 1, 1, tzinfo=SUB_SECOND))], "joined"),
+            ([Membership("red", datetime(1, 1, 1, tzinfo=UTC))], "joined"),
+            ([Membership("red", T0, datetime(9999, 12, 31, tzinfo=UTC))], "left"),
+            ([Membership("red", None, datetime(3000, 1, 1, tzinfo=UTC))], "left"),
             ([Membership("red"), Membership("red", T0)], "teams"),  # overlap
             ([Membership("red", T0, T0 + DAY), Membership("red", T0 + DAY / 2)], "teams"),
             (["bad\x00team"], "teams"),
@@ -88,6 +94,37 @@ class TestMemberships:
         with pytest.raises(InvalidPersonError) as info:
             rewards().people.set("ann", teams=teams)
         assert info.value.field == field
+
+    @pytest.mark.parametrize(
+        "at",
+        [
+            datetime(2026, 1, 1, tzinfo=SUB_SECOND),
+            datetime(1899, 12, 31, tzinfo=UTC),
+            datetime(9999, 12, 31, tzinfo=UTC),
+        ],
+    )
+    def test_join_and_leave_times_held_to_at_limits(self, at: datetime) -> None:
+        """join_team and leave_team refuse a time Activity.at refuses, naming ``at``."""
+        people = rewards().people
+        people.join_team("ann", "red", at=T0)
+        for change in (people.join_team, people.leave_team):
+            with pytest.raises(InvalidPersonError) as info:
+                change("ann", "blue" if change == people.join_team else "red", at=at)
+            assert info.value.field == "at"
+        assert people.get("ann").memberships == (Membership("red", T0),)
+
+    def test_clock_time_checked_when_joining(self) -> None:
+        """Without ``at``, joining takes the clock's now, held to the limits of Activity.at."""
+
+        class Naive:
+            def now(self) -> datetime:
+                return datetime(2026, 3, 2, 12)
+
+        people = Rewards(clock=Naive(), accept_any_kind=True).people
+        with pytest.raises(ConfigurationError, match="timezone-aware") as info:
+            people.join_team("ann", "red")
+        assert (info.value.subject, info.value.field) == ("people", "clock")
+        assert people.get("ann").memberships == ()
 
     def test_join_while_member_refused_before_writing(self) -> None:
         """Joining a team one is a member of raises and leaves the record as it was."""

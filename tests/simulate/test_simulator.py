@@ -7,7 +7,7 @@ import os
 import random
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -15,6 +15,7 @@ import pytest
 
 import e2badges
 from e2badges import (
+    Activity,
     ConfigurationError,
     CountMetric,
     FrozenClock,
@@ -201,6 +202,59 @@ class TestSimulation:
             Population(people=10, seats=9)
         with pytest.raises(ConfigurationError, match="Population: teams: 11 teams for 10"):
             Population(people=10, teams=11)
+
+    @pytest.mark.parametrize(
+        ("options", "field", "match"),
+        [
+            ({"start": datetime(2999, 6, 7, tzinfo=UTC), "days": 400}, "days", "before 3000"),
+            ({"start": datetime(2999, 12, 31, 1, tzinfo=UTC), "days": 1}, "days", "before 3000"),
+            ({"start": datetime(1899, 12, 31, tzinfo=UTC)}, "start", "from 1900-01-01"),
+            (
+                {"start": datetime(2026, 1, 5, tzinfo=timezone(timedelta(microseconds=500)))},
+                "start",
+                "whole number of seconds",
+            ),
+        ],
+    )
+    def test_times_held_to_at_limits(
+        self, options: dict[str, object], field: str, match: str
+    ) -> None:
+        """A start, or a start plus days, outside the limits of Activity.at is refused.
+
+        The simulator records activities without validating each, so the
+        configuration is held to the limits before anything runs.
+        """
+        with pytest.raises(ConfigurationError, match=match) as info:
+            Simulation(population=Population(people=20), **options)  # type: ignore[arg-type]
+        assert (info.value.subject, info.value.field) == ("Simulation", field)
+
+    def test_prefix_and_index_within_identifier_limit(self) -> None:
+        """A prefix that with the widest index makes ids longer than 256 characters is refused."""
+        with pytest.raises(ConfigurationError, match="ids would be 257 characters") as info:
+            Population(people=30, teams=2, prefix="p" * 255)
+        assert (info.value.subject, info.value.field) == ("Population", "prefix")
+        assert max(map(len, Population(people=10, prefix="p" * 255).ids())) == 256
+
+    def test_seed_digits_bounded(self) -> None:
+        """A seed so long that the ids made from it would pass the limit is refused."""
+        with pytest.raises(ConfigurationError, match="seed: has 301 digits"):
+            simulate(SMALL, seed=10**300)
+
+    def test_run_at_the_limits_stores_valid_activities(self) -> None:
+        """A run up to the last day before 3000 with ids of 256 characters stores only
+        activities that pass validation (the simulator skips it, the configuration does not)."""
+        simulation = Simulation(
+            population=Population(people=10, prefix="p" * 255),
+            adoption=Bass(p=0.2, q=0.2, step=0.5),
+            start=datetime(2999, 12, 25, tzinfo=UTC),
+            days=7,
+        )
+        run = simulate(simulation, seed=1)
+        stored = list(run.rewards.store.iter_activities())
+        assert stored
+        assert max(len(a.actor) for a in stored) == 256
+        for activity in stored:
+            assert Activity(**activity.model_dump()) == activity
 
     def test_population_names(self) -> None:
         """People are named in order and split into contiguous teams of near-equal size."""

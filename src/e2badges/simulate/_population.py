@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from .._errors import ConfigurationError
+from .._limits import MAX_IDENTIFIER_LENGTH
 from .._models import check_identifier
 from ._config import Config
 
@@ -55,6 +56,15 @@ class Population(Config):
         return check_identifier(value + "0")[:-1]
 
     def _check(self) -> None:
+        # The simulator records ids built from the prefix without validating each one.
+        width = len(str(self.people - 1))
+        if len(self.prefix) + width > MAX_IDENTIFIER_LENGTH:
+            self._refuse(
+                "prefix",
+                f"is {len(self.prefix)} characters long; with the {width}-digit index of "
+                f"{self.people} people, ids would be {len(self.prefix) + width} characters "
+                f"long; the limit is {MAX_IDENTIFIER_LENGTH}",
+            )
         if self.team_count > self.people:
             self._refuse(
                 "teams", f"{self.team_count} teams for {self.people} people leaves a team empty"

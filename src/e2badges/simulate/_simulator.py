@@ -12,6 +12,7 @@ from pydantic import AwareDatetime, Field, field_validator
 
 from .._clock import FrozenClock
 from .._errors import ConfigurationError
+from .._limits import MAX_AT, MAX_IDENTIFIER_LENGTH, check_at
 from .._models import Activity, Outcome
 from .._periods import resolve_timezone
 from .._rewards import Rewards
@@ -31,7 +32,9 @@ class Simulation(Config):
     """Everything a simulation run needs except the seed and the rules.
 
     ``start`` should be a Monday at local midnight in ``timezone`` so that the
-    report's weeks are calendar weeks.
+    report's weeks are calendar weeks.  Every activity's time must be one an
+    activity may have: ``start`` and ``start + days`` lie from 1900-01-01 to
+    3000-01-01 UTC, and ``start`` has a UTC offset of whole seconds.
     """
 
     population: Population = Population(people=1000, teams=10)
@@ -48,6 +51,21 @@ class Simulation(Config):
     def _timezone(cls, value: str) -> str:
         resolve_timezone(value)
         return value
+
+    @field_validator("start")
+    @classmethod
+    def _start(cls, value: datetime) -> datetime:
+        # The simulator records activities without validating each one: hold them here.
+        return check_at(value)
+
+    def _check(self) -> None:
+        end = self.start + timedelta(days=self.days)
+        if end > MAX_AT:
+            self._refuse(
+                "days",
+                f"{self.days} days from {self.start.isoformat()} end at {end.isoformat()}; "
+                "activities must be before 3000-01-01 UTC",
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +126,13 @@ def simulate(
     """
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ConfigurationError("seed", "must be an int", subject="simulate")
+    # Activity and post ids are f"sim{seed}-post{n}": room for 20 digits of n.
+    if len(f"sim{seed}-post") + 20 > MAX_IDENTIFIER_LENGTH:
+        raise ConfigurationError(
+            "seed",
+            f"has {len(str(seed))} digits; ids made from it would be too long",
+            subject="simulate",
+        )
     behaviour = simulation.behaviour
     if rewards is None:
         rules = tuple(default_rules(behaviour) if rules is None else rules)
@@ -277,7 +302,9 @@ def _record(
             kind = comment_kind
             obj, recipient = posts[int(random() * len(posts))]
         # Every value comes from validated configuration (people and team names, kinds, an
-        # int seed), so pydantic's per-field checks are skipped: half the cost of an Activity.
+        # int seed of bounded length, times within Simulation's start and days, held to the
+        # limits of Activity.at), so pydantic's per-field checks are skipped: half the cost
+        # of an Activity.
         batch.append(
             construct(
                 id=f"{prefix}{n}",

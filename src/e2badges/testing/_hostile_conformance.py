@@ -30,8 +30,10 @@ from .. import (
     ConfigurationError,
     FrozenClock,
     InvalidActivityError,
+    InvalidPersonError,
     InvalidQueryError,
     Leaderboard,
+    Membership,
     PointRule,
     PointsMetric,
     Rewards,
@@ -290,6 +292,32 @@ REFUSED_TIMES: list[object] = [
     datetime(9999, 12, 31, 23, 59, tzinfo=timezone(timedelta(hours=-14))),
     datetime(2026, 3, 2, 9, 0),
 ]
+# Updates of Activity.model_copy, each refused, and the field the error names.
+COPY_UPDATES: list[tuple[dict[str, Any], str]] = [
+    ({"actor": "a\x00b"}, "actor"),
+    ({"actor": "x" * (MAX_IDENTIFIER_LENGTH + 44)}, "actor"),
+    ({"actor": "a\ud800"}, "actor"),
+    ({"id": b"c2"}, "id"),
+    ({"value": float("nan")}, "value"),
+    ({"value": MAX_VALUE * 2}, "value"),
+    ({"at": datetime(2026, 3, 2, 12)}, "at"),
+    ({"at": MAX_AT}, "at"),
+    ({"attributes": {"k": b"\xff"}}, "attributes.k"),
+    ({"attributes": {"k": "\ud800"}}, "attributes.k"),
+    ({"teams": ("t", "t")}, "teams"),
+    ({"kind": "post created"}, "kind"),
+]
+
+
+class _SettableClock:
+    """A custom clock whose now() is whatever the test set, valid or not."""
+
+    at: object = T0
+
+    def now(self) -> datetime:
+        return self.at  # type: ignore[return-value]
+
+
 ACCEPTED_KINDS = ["a", "A.b-c_d", "k" * MAX_KIND_LENGTH, "x." * 49 + "yz"]
 REFUSED_KINDS: list[object] = [
     "",
@@ -499,6 +527,92 @@ class HostileInputConformance:
         with pytest.raises(ConfigurationError, match=r"2\*\*53"):
             too_much.record({"actor": "ann", "kind": "rated", "at": T0})
         assert (store.count_activities(), rewards.balance("ann")) == before
+
+    def test_activity_copies_validated(self, hostile: Rewards, store: Store) -> None:
+        """``model_copy(update=...)`` validates: a refused value names its field, nothing is stored.
+
+        pydantic's own ``model_copy`` skips validation, so without this each store
+        would do what its database does with the value.  A valid copy is stored
+        exactly.
+        """
+        base = Activity(id="c", actor="ann", kind="post.created", at=T0)
+        hostile.record(Activity(id="ok", actor="ann", kind="post.created", at=T0))
+        before = self._written(store, hostile)
+        for update, field in COPY_UPDATES:
+            with pytest.raises(InvalidActivityError) as info:
+                hostile.record(base.model_copy(update=update))
+            assert info.value.field == field, update
+        assert self._written(store, hostile) == before
+        copy = base.model_copy(update={"actor": "bob", "attributes": {"t": (1, "\u202e")}})
+        hostile.record(copy)
+        assert store.get_activity("c") == copy
+        assert copy.attributes == {"t": [1, "\u202e"]}
+
+    def test_clock_times_held_to_at_limits(self, store: Store) -> None:
+        """An activity without ``at`` takes the clock's now, held to the limits of ``at``.
+
+        Times within the limits are stored exactly (offset included); a clock
+        whose now() is outside them (or naive, or with a sub-second offset)
+        raises ConfigurationError naming the clock, and nothing is written.
+        """
+        clock = _SettableClock()
+        rewards = Rewards(store, rules=RULES, clock=clock)
+        for n, at in enumerate(ACCEPTED_TIMES):
+            clock.at = at
+            rewards.record({"id": f"t{n}", "actor": "ann", "kind": "post.created"})
+            stored = store.get_activity(f"t{n}")
+            assert stored is not None
+            assert stored.at is not None
+            assert (stored.at, stored.at.utcoffset()) == (at, at.utcoffset())
+        before = (store.count_activities(), rewards.balance("ann"))
+        for bad in REFUSED_TIMES:
+            clock.at = bad
+            with pytest.raises(ConfigurationError) as info:
+                rewards.record_many(
+                    [
+                        {"id": "given", "actor": "ann", "kind": "post.created", "at": T0},
+                        {"id": "now", "actor": "ann", "kind": "post.created"},
+                    ]
+                )
+            assert (info.value.subject, info.value.field) == ("Rewards", "clock"), bad
+        assert (store.count_activities(), rewards.balance("ann")) == before
+
+    def test_membership_times_held_to_at_limits(self, hostile: Rewards, store: Store) -> None:
+        """Team membership times are held to the limits of ``Activity.at``.
+
+        Times within them are stored and returned exactly (offset included), so
+        an activity is credited to the same teams on every store; others raise
+        InvalidPersonError naming ``joined``, ``left`` or ``at``, and nothing is
+        written.
+        """
+        people = hostile.people
+        for n, at in enumerate(ACCEPTED_TIMES):
+            people.set(f"p{n}", teams=[Membership("red", joined=at)])
+            assert people.get(f"p{n}").memberships == (Membership("red", joined=at),)
+            [stored] = people.get(f"p{n}").memberships
+            assert stored.joined is not None
+            assert stored.joined.utcoffset() == at.utcoffset(), at
+        people.join_team("ann", "red", at=T0)
+        before = people.get("ann")
+        for bad in REFUSED_TIMES:
+            for membership, field in (
+                (Membership("blue", joined=bad), "joined"),  # type: ignore[arg-type]
+                (Membership("blue", joined=None, left=bad), "left"),  # type: ignore[arg-type]
+            ):
+                with pytest.raises(InvalidPersonError) as info:
+                    people.set("ann", teams=[membership])
+                assert info.value.field == field, bad
+            with pytest.raises(InvalidPersonError) as info:
+                people.join_team("ann", "blue", at=bad)  # type: ignore[arg-type]
+            assert info.value.field == "at", bad
+            with pytest.raises(InvalidPersonError) as info:
+                people.leave_team("ann", "red", at=bad)  # type: ignore[arg-type]
+            assert info.value.field == "at", bad
+        assert people.get("ann") == before
+        hostile.record(Activity(id="m", actor="ann", kind="post.created", at=T0 + US))
+        stored_activity = store.get_activity("m")
+        assert stored_activity is not None
+        assert stored_activity.teams == ("red",)
 
     def test_hostile_queries(self, hostile: Rewards, store: Store) -> None:
         """Queries naming hostile identifiers find nothing; invalid ones raise InvalidQueryError."""
