@@ -401,7 +401,9 @@ def newcomers(
     """Return the people first active in ``week``, by their activities that week."""
     parsed = parse_window("week")
     today = now.astimezone(tz).date()
-    label = resolve_period(parsed, week, today=today, tz=tz, week_starts=0, subject="newcomers")
+    label = resolve_period(
+        parsed, week, today=today, tz=tz, week_starts=0, subject="newcomers", field="week"
+    )
     bounds = period_days(parsed, label)
     assert bounds is not None
     first: dict[str, str] = {}
