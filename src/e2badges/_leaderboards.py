@@ -677,7 +677,7 @@ def _beyond_activities(window: Window, local: date, week_starts: int) -> bool:
     return period_label(window, local, week_starts) != period_label(window, edge, week_starts)
 
 
-def resolve_period(  # noqa: C901, PLR0912  # one branch per accepted type, each checked in place
+def resolve_period(
     window: Window,
     period: str | date | None,
     *,

@@ -379,8 +379,10 @@ class Rewards:
         """Revoke ``user``'s awards of ``badge``, by ``by``, for ``reason``.
 
         Every held award of the badge is revoked, or only those of ``tier`` and/or
-        ``period`` when given.  Revoked awards stay in the history, marked
-        revoked, and are not awarded again automatically (only by a new grant);
+        ``period`` when given (a label of the badge's ``repeat`` window, such as
+        ``2026-W10``; refused on a badge that does not repeat).  Revoked awards stay
+        in the history, marked revoked, and are not awarded again automatically
+        (only by a new grant);
         all-of and any-of badges that no longer hold are revoked with them.
         Recorded as an activity of kind ``e2badges.badge.revoked``; revoking
         what the person does not hold changes nothing.

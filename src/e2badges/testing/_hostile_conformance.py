@@ -593,6 +593,43 @@ class HostileInputConformance:
         assert board.size(window="7d", period="3000-01-07") == 0
         assert self._written(store, rewards) == before
 
+    def test_revoke_period_checked_against_the_badge(self, store: Store) -> None:
+        """A revocation's period must be a label of the badge's ``repeat`` window, in the
+        form its awards hold; a period on a badge that does not repeat is refused.  Either
+        way InvalidActivityError names ``attributes.period`` and nothing is written.
+        """
+        rewards = Rewards(
+            store,
+            rules=RULES,
+            badges=[
+                Badge(id="weekly", criterion=criteria.Manual(), repeat="week"),
+                Badge(id="once", criterion=criteria.Manual()),
+            ],
+            clock=FrozenClock(T0),
+        )
+        rewards.grant("ann", "weekly", by="lead", reason="good week", at=T0)
+        rewards.grant("ann", "once", by="lead", reason="well done", at=T0)
+        before = self._written(store, rewards), len(rewards.awards("ann"))
+        refused: list[tuple[str, object, str]] = [
+            ("weekly", "junk", "repeats every week"),
+            ("weekly", "2026-w10", "repeats every week"),
+            ("weekly", "2026-10", "repeats every week"),
+            ("weekly", "2026-W10\n", "repeats every week"),
+            ("weekly", 10, "not int"),
+            ("weekly", "", "repeats every week"),
+            ("once", "2026-W10", "does not repeat"),
+        ]
+        for badge, period, reason in refused:
+            with pytest.raises(InvalidActivityError) as info:
+                rewards.revoke("ann", badge, by="mod", reason="x", period=period)  # type: ignore[arg-type]
+            assert info.value.field == "attributes.period"
+            assert reason in info.value.reason
+        assert (self._written(store, rewards), len(rewards.awards("ann"))) == before
+        week = rewards.awards("ann")[0].award.period
+        assert week == "2026-W10"
+        outcome = rewards.revoke("ann", "weekly", by="mod", reason="x", period=week)
+        assert [r.period for r in outcome.revocations] == [week]
+
     def test_grant_reason_stored_exactly(self, hostile: Rewards, store: Store) -> None:
         """A grant's and a revocation's grantor and reason are stored exactly."""
         by = "'; DELETE FROM e2b_awards; --"
