@@ -449,8 +449,8 @@ class Rewards:
         returned :class:`DeliveryReport`, never raised.  With ``limit``, at most
         that many notifications are handled.  Store errors propagate.
         """
-        if limit is not None and limit < 1:
-            raise ConfigurationError("limit", "must be at least 1", subject="deliver_pending")
+        if limit is not None:
+            check_count("limit", limit, least=1, subject="deliver_pending")
         if self._outbox is None:
             return DeliveryReport()
         return self._outbox.deliver(limit=limit)
