@@ -11,7 +11,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ._adoption import AdoptionReport, build_report, check_seats, newcomers
+from ._adoption import (
+    AdoptionReport,
+    build_report,
+    check_contributing,
+    check_seats,
+    newcomers,
+)
 from ._badges import GRANT_KIND, RESERVED_KINDS, REVOKE_KIND, Badge
 from ._board_view import LeaderboardView
 from ._callouts import callout_boards
@@ -133,6 +139,10 @@ class Rewards:
             raise ConfigurationError("clock", "must have a now() method", subject="Rewards")
         if not isinstance(rankings, bool):
             raise ConfigurationError("rankings", "must be True or False", subject="Rewards")
+        if not isinstance(accept_any_kind, bool):
+            raise ConfigurationError("accept_any_kind", "must be True or False", subject="Rewards")
+        self.seats, self.team_seats = check_seats(seats, team_seats)
+        self.contributing = check_contributing(contributing)
         if display is not None and not isinstance(display, DisplayPolicy):
             raise ConfigurationError("display", "must be a DisplayPolicy", subject="Rewards")
         self.rankings = rankings
@@ -161,8 +171,6 @@ class Rewards:
             criteria=self.plugins.criteria,
             metrics=self.plugins.metrics,
         )
-        self.seats, self.team_seats = check_seats(seats, team_seats)
-        self.contributing = None if contributing is None else frozenset(contributing)
         # The store this instance created (and closes), if any; self.store may be a
         # view of it bound to another tenant, which owns nothing.
         self._owned: Store | None = None
