@@ -552,7 +552,7 @@ class HostileInputConformance:
         rewards = Rewards(
             store,
             rules=RULES,
-            leaderboards=[Leaderboard(id="p", metric=PointsMetric(), windows=["week", "7d"])],
+            leaderboards=[Leaderboard(id="p", metric=PointsMetric(), windows=("week", "7d"))],
             clock=FrozenClock(T0),
         )
         rewards.record(Activity(id="ok", actor="ann", kind="post.created", at=T0))
