@@ -10,7 +10,7 @@ frozen result, :class:`AdoptionReport`.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from ._errors import ConfigurationError
 from ._leaderboards import LeaderboardEntry, _parse_label, resolve_period
+from ._limits import check_identifier, check_kind
 from ._periods import Window, parse_window, period_key
 
 if TYPE_CHECKING:
@@ -401,7 +402,9 @@ def newcomers(
     """Return the people first active in ``week``, by their activities that week."""
     parsed = parse_window("week")
     today = now.astimezone(tz).date()
-    label = resolve_period(parsed, week, today=today, tz=tz, week_starts=0, subject="newcomers")
+    label = resolve_period(
+        parsed, week, today=today, tz=tz, week_starts=0, subject="newcomers", field="week"
+    )
     bounds = period_days(parsed, label)
     assert bounds is not None
     first: dict[str, str] = {}
@@ -434,8 +437,20 @@ def check_seats(seats: Any, team_seats: Any) -> tuple[int | None, dict[str, int]
         raise ConfigurationError(
             "seats", f"must be a whole number >= 1, got {seats!r}", subject="Rewards"
         )
+    if team_seats is not None and not isinstance(team_seats, Mapping):
+        raise ConfigurationError(
+            "team_seats",
+            f"must be a mapping of team ids to seats, not {type(team_seats).__name__}",
+            subject="Rewards",
+        )
     out: dict[str, int] = {}
     for team, n in dict(team_seats or {}).items():
+        try:
+            check_identifier(team)
+        except ValueError as exc:
+            raise ConfigurationError(
+                "team_seats", f"team id {team!r}: {exc}", subject="Rewards"
+            ) from None
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise ConfigurationError(
                 "team_seats",
@@ -444,3 +459,24 @@ def check_seats(seats: Any, team_seats: Any) -> tuple[int | None, dict[str, int]
             )
         out[team] = n
     return seats, out
+
+
+def check_contributing(contributing: Any) -> frozenset[str] | None:
+    """Validate the ``contributing`` option of Rewards: None, or a collection of kinds."""
+    if contributing is None:
+        return None
+    if isinstance(contributing, str | bytes) or not isinstance(contributing, Iterable):
+        # A lone string would be read as a set of characters: no kind would count.
+        raise ConfigurationError(
+            "contributing",
+            f"must be a collection of activity kinds (such as ['post.created']), "
+            f"not {type(contributing).__name__}",
+            subject="Rewards",
+        )
+    kinds: set[str] = set()
+    for kind in contributing:
+        try:
+            kinds.add(check_kind(kind))
+        except ValueError as exc:
+            raise ConfigurationError("contributing", str(exc), subject="Rewards") from None
+    return frozenset(kinds)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
@@ -50,6 +50,7 @@ from ._criteria import (
     slot_label,
 )
 from ._errors import ConfigurationError, InvalidActivityError, UnknownBadgeError
+from ._leaderboards import _parse_label
 from ._levels import Ladder, Level
 from ._models import Activity, Award, AwardRecord, LedgerEntry, LevelChange, Revocation
 from ._periods import period_key
@@ -330,9 +331,31 @@ class BadgeEngine:
         if not isinstance(reason, str) or not reason.strip():
             raise InvalidActivityError("attributes.reason", f"must say why the badge is {what}")
         period = attrs.get("period")
-        if period is not None and (not isinstance(period, str) or not period):
+        if period is not None:
+            self._check_period(info, period)
+
+    @staticmethod
+    def _check_period(info: _Info, period: object) -> None:
+        """Raise unless ``period`` is a label of the repeat window of the badge revoked."""
+        if info.repeat is None:
             raise InvalidActivityError(
-                "attributes.period", "must be a period label such as 2026-W48"
+                "attributes.period",
+                f"badge {info.id!r} does not repeat, so its awards have no period; "
+                "leave period out",
+            )
+        example = period_key(info.repeat, date(2026, 11, 25))
+        if not isinstance(period, str):
+            raise InvalidActivityError(
+                "attributes.period",
+                f"must be a {info.repeat} label such as {example!r}, not {type(period).__name__}",
+            )
+        # Awards hold the canonical label (period_key); another spelling would match none.
+        first = _parse_label(info.repeat, period, 0)
+        if first is None or period_key(info.repeat, first) != period:
+            raise InvalidActivityError(
+                "attributes.period",
+                f"{period!r} is not a period of badge {info.id!r}, which repeats every "
+                f"{info.repeat}; expected a label such as {example!r}",
             )
 
     def keys(self, ctx: RuleContext) -> list[str]:

@@ -8,7 +8,7 @@ query: :meth:`Rewards.newcomers`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from ._errors import ConfigurationError
 from ._leaderboards import AverageMetric, CountMetric, Leaderboard, TeamsScope
@@ -89,6 +89,18 @@ CALLOUTS: Mapping[str, Callable[[Mapping[str, str]], Leaderboard]] = {
 
 def callout_boards(names: Sequence[str], kinds: Mapping[str, str] | None) -> list[Leaderboard]:
     """Return the leaderboards of the call-outs ``names``, counting ``kinds`` by role."""
+    if kinds is not None and not isinstance(kinds, Mapping):
+        raise ConfigurationError(
+            "callout_kinds",
+            f"must be a mapping of roles to activity kinds, not {type(kinds).__name__}",
+            subject="Rewards",
+        )
+    if isinstance(names, str | bytes) or not isinstance(names, Iterable):
+        raise ConfigurationError(
+            "callouts",
+            f"must be a list of call-out names, not {type(names).__name__}",
+            subject="Rewards",
+        )
     roles = dict(CALLOUT_KINDS)
     for role, kind in dict(kinds or {}).items():
         if role not in CALLOUT_KINDS:

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, ValidationInfo, field_validator
 
 from ._errors import ConfigurationError, InvalidQueryError
-from ._limits import check_description
+from ._limits import MAX_AT, MIN_AT, check_description
 from ._models import Activity, LedgerEntry, check_identifier, check_kind
 from ._periods import Window, days_back, parse_window, period_key
 from ._rules import SEP, PointRule, RuleContext, _Definition
@@ -656,6 +656,27 @@ def period_start(kind: str, label: str) -> date | None:
     return _parse_label(kind, label, 0)
 
 
+# The local days an activity can fall on: its ``at`` lies in [MIN_AT, MAX_AT), and a
+# time zone moves the local day by at most one either way.
+FIRST_DAY = MIN_AT.date() - timedelta(days=1)
+LAST_DAY = MAX_AT.date()
+
+
+def _beyond_activities(window: Window, local: date, week_starts: int) -> bool:
+    """Return True if the period of ``window`` holding (or, rolling, ending on) ``local``
+    cannot hold an activity: it lies wholly outside FIRST_DAY to LAST_DAY.
+    """
+    if FIRST_DAY <= local <= LAST_DAY:
+        return False
+    if window.kind == "rolling":
+        # The window ends on ``local``: it overlaps if it starts by LAST_DAY.
+        return local < FIRST_DAY or local - timedelta(days=window.days - 1) > LAST_DAY
+    edge = FIRST_DAY if local < FIRST_DAY else LAST_DAY
+    if abs((local - edge).days) > 366:  # no calendar period is longer; and no overflow below
+        return True
+    return period_label(window, local, week_starts) != period_label(window, edge, week_starts)
+
+
 def resolve_period(
     window: Window,
     period: str | date | None,
@@ -664,25 +685,32 @@ def resolve_period(
     tz: ZoneInfo,
     week_starts: int,
     subject: str,
+    field: str = "period",
 ) -> str:
     """Return the period label to query: ``period`` checked, or the one holding ``today``.
 
     ``period`` is a label (``2026-W48``), a date or an aware datetime (the period
     that holds it).  For a rolling window the label is the window's last day.
+    A period that cannot hold an activity (one wholly before 1899-12-31 or after
+    3000-01-01, the local days of the ``at`` limits) is refused with
+    :class:`~e2badges.InvalidQueryError` naming ``field``.
     """
     if window.kind == "all":
         if period is None or period == "all":
             return "all"
         raise InvalidQueryError(
-            "period", "the 'all' window has the single period 'all'", subject=subject
+            field, "the 'all' window has the single period 'all'", subject=subject
         )
     if period is None:
         assert today is not None
         local = today
     elif isinstance(period, datetime):
         if period.tzinfo is None or period.utcoffset() is None:
-            raise InvalidQueryError("period", "datetime must be timezone-aware", subject=subject)
-        local = period.astimezone(tz).date()
+            raise InvalidQueryError(field, "datetime must be timezone-aware", subject=subject)
+        try:
+            local = period.astimezone(tz).date()
+        except OverflowError:  # year 1 or 9999 moved past the ends of the calendar
+            local = date.min if period.year == 1 else date.max
     elif isinstance(period, date):
         local = period
     elif isinstance(period, str):
@@ -692,15 +720,22 @@ def resolve_period(
             if window.kind == "week" and week_starts:
                 hint = f"the first day of a week starting on {WEEKDAYS[week_starts]}, '<date>/P1W'"
             raise InvalidQueryError(
-                "period",
+                field,
                 f"{period!r} is not a {window.name} period; expected {hint}",
                 subject=subject,
             )
         local = first
     else:
         raise InvalidQueryError(
-            "period",
+            field,
             f"expected a label, a date or None, got {type(period).__name__}",
+            subject=subject,
+        )
+    if _beyond_activities(window, local, week_starts):
+        raise InvalidQueryError(
+            field,
+            f"{period!r} is outside the dates activities can have "
+            f"(local days {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()})",
             subject=subject,
         )
     if window.kind == "rolling":

@@ -11,7 +11,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ._adoption import AdoptionReport, build_report, check_seats, newcomers
+from ._adoption import (
+    AdoptionReport,
+    build_report,
+    check_contributing,
+    check_seats,
+    newcomers,
+)
 from ._badges import GRANT_KIND, RESERVED_KINDS, REVOKE_KIND, Badge
 from ._board_view import LeaderboardView
 from ._callouts import callout_boards
@@ -134,6 +140,10 @@ class Rewards:
             raise ConfigurationError("clock", "must have a now() method", subject="Rewards")
         if not isinstance(rankings, bool):
             raise ConfigurationError("rankings", "must be True or False", subject="Rewards")
+        if not isinstance(accept_any_kind, bool):
+            raise ConfigurationError("accept_any_kind", "must be True or False", subject="Rewards")
+        self.seats, self.team_seats = check_seats(seats, team_seats)
+        self.contributing = check_contributing(contributing)
         if display is not None and not isinstance(display, DisplayPolicy):
             raise ConfigurationError("display", "must be a DisplayPolicy", subject="Rewards")
         self.rankings = rankings
@@ -162,8 +172,6 @@ class Rewards:
             criteria=self.plugins.criteria,
             metrics=self.plugins.metrics,
         )
-        self.seats, self.team_seats = check_seats(seats, team_seats)
-        self.contributing = None if contributing is None else frozenset(contributing)
         # The store this instance created (and closes), if any; self.store may be a
         # view of it bound to another tenant, which owns nothing.
         self._owned: Store | None = None
@@ -380,8 +388,10 @@ class Rewards:
         """Revoke ``user``'s awards of ``badge``, by ``by``, for ``reason``.
 
         Every held award of the badge is revoked, or only those of ``tier`` and/or
-        ``period`` when given.  Revoked awards stay in the history, marked
-        revoked, and are not awarded again automatically (only by a new grant);
+        ``period`` when given (a label of the badge's ``repeat`` window, such as
+        ``2026-W10``; refused on a badge that does not repeat).  Revoked awards stay
+        in the history, marked revoked, and are not awarded again automatically
+        (only by a new grant);
         all-of and any-of badges that no longer hold are revoked with them.
         Recorded as an activity of kind ``e2badges.badge.revoked``; revoking
         what the person does not hold changes nothing.
@@ -448,8 +458,8 @@ class Rewards:
         returned :class:`DeliveryReport`, never raised.  With ``limit``, at most
         that many notifications are handled.  Store errors propagate.
         """
-        if limit is not None and limit < 1:
-            raise ConfigurationError("limit", "must be at least 1", subject="deliver_pending")
+        if limit is not None:
+            check_count("limit", limit, least=1, subject="deliver_pending")
         if self._outbox is None:
             return DeliveryReport()
         return self._outbox.deliver(limit=limit)

@@ -131,6 +131,46 @@ class TestValidationBeforeWriting:
             Rewards(clock=object())  # type: ignore[arg-type]
 
 
+class TestRewardsOptions:
+    """Rewards(...) options with the wrong shape fail at once, naming the option."""
+
+    @pytest.mark.parametrize(
+        ("options", "field", "reason"),
+        [
+            ({"contributing": "post.created"}, "contributing", "collection of activity kinds"),
+            ({"contributing": 5}, "contributing", "not int"),
+            ({"contributing": ["post.created", "bad\x00"]}, "contributing", "not a dotted name"),
+            ({"contributing": [5]}, "contributing", "must be a string"),
+            ({"accept_any_kind": "no"}, "accept_any_kind", "True or False"),
+            ({"accept_any_kind": 1}, "accept_any_kind", "True or False"),
+            ({"team_seats": [1]}, "team_seats", "mapping of team ids"),
+            ({"team_seats": {"red\x00": 3}}, "team_seats", "U+0000"),
+            ({"team_seats": {"": 3}}, "team_seats", "must not be empty"),
+            ({"team_seats": {5: 3}}, "team_seats", "must be a string"),
+            ({"callout_kinds": 5}, "callout_kinds", "mapping of roles"),
+            ({"callouts": "most_posts"}, "callouts", "list of call-out names"),
+            ({"callouts": 5}, "callouts", "list of call-out names"),
+        ],
+    )
+    def test_bad_option(self, options: dict[str, object], field: str, reason: str) -> None:
+        """A bad option raises ConfigurationError naming it (never TypeError, never taken)."""
+        with pytest.raises(ConfigurationError) as info:
+            Rewards(load_entrypoints=False, **options)  # type: ignore[arg-type]
+        assert (info.value.subject, info.value.field) == ("Rewards", field)
+        assert reason in info.value.reason
+
+    def test_good_options_kept(self) -> None:
+        """Valid options are kept: contributing as a frozenset of kinds, team seats by team."""
+        r = Rewards(
+            load_entrypoints=False,
+            contributing=("post.created", "comment.created"),
+            team_seats={"red team": 3},
+            accept_any_kind=True,
+        )
+        assert r.contributing == frozenset({"post.created", "comment.created"})
+        assert r.team_seats == {"red team": 3}
+
+
 class TestRecording:
     def test_record_many_returns_outcomes_in_order(self) -> None:
         """record_many returns one outcome per input, in input order."""

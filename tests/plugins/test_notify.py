@@ -15,11 +15,13 @@ from hypothesis import strategies as st
 from plugin_helpers import T0, Recorder, act, rewards_with, stub_badges
 
 from e2badges import (
+    MAX_COUNT,
     Award,
     ConfigurationError,
     DeliveryPolicy,
     DeliveryReport,
     FrozenClock,
+    InvalidQueryError,
     LevelChange,
     Revocation,
     Rewards,
@@ -403,10 +405,15 @@ class TestDelivery:
         # At least once: the first call reached the plugin before the store failed.
         assert len(recorder.calls) == 2
 
-    def test_limit_validated(self) -> None:
-        """deliver_pending(limit=...) must be at least 1."""
-        with pytest.raises(ConfigurationError, match="limit: must be at least 1"):
-            rewards_with(Recorder()).deliver_pending(limit=0)
+    @pytest.mark.parametrize("limit", [0, -1, "5", True, 1.5, 2**31])
+    def test_limit_validated(self, limit: object) -> None:
+        """deliver_pending(limit=...) is a count: an int (not bool) from 1 to 2**31 - 1, else
+        InvalidQueryError names ``limit``, as for every other count."""
+        rewards = rewards_with(Recorder())
+        with pytest.raises(InvalidQueryError) as info:
+            rewards.deliver_pending(limit=limit)  # type: ignore[arg-type]
+        assert (info.value.field, info.value.subject) == ("limit", "deliver_pending")
+        assert rewards.deliver_pending(limit=MAX_COUNT).delivered == 0
 
     def test_backoff_doubles(self) -> None:
         """Retries wait the backoff, then twice as long after each further failure."""

@@ -323,6 +323,20 @@ class TestCommandLine:
         assert "give --url or set E2BADGES_DATABASE_URL" in capsys.readouterr().err
 
     @pytest.mark.parametrize("action", ["current", "upgrade"])
+    @pytest.mark.parametrize(
+        "url", ["postgresql+psycopg://h:notaport/db", "mysql+pymysql://u@h/db?charset=latin1"]
+    )
+    def test_malformed_url_exits_1(
+        self, capsys: pytest.CaptureFixture[str], action: str, url: str
+    ) -> None:
+        """A malformed URL exits 1 with the one-line `e2badges: ...` message naming url."""
+        assert main(["db", action, "--url", url]) == 1
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        assert captured.err.startswith("e2badges: SQLAlchemyStore: url: ")
+        assert captured.err.count("\n") == 1
+
+    @pytest.mark.parametrize("action", ["current", "upgrade"])
     def test_unreadable_version_exits_1(
         self, db: Database, capsys: pytest.CaptureFixture[str], action: str
     ) -> None:

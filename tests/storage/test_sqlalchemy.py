@@ -102,6 +102,41 @@ class TestURLs:
         with pytest.raises(ConfigurationError, match=reason):
             SQLAlchemyStore(url)
 
+    @pytest.mark.parametrize(
+        ("url", "reason"),
+        [
+            ("postgresql+psycopg://h:notaport/db", "not a valid database URL"),
+            ("sqlite:////tmp/e2b\x00x.db", "U+0000"),
+            ("postgresql+psycopg://u@127.0.0.1/db?application_name=a\x00b", "U+0000"),
+            ("mysql+pymysql://u@127.0.0.1/db?charset=utf8", "charset='utf8'"),
+            ("mysql+pymysql://u@127.0.0.1/db?charset=latin1", "charset='latin1'"),
+            ("mariadb+pymysql://u@127.0.0.1/db?charset=utf8mb3", "use charset=utf8mb4"),
+        ],
+    )
+    def test_malformed_url_refused(self, url: str, reason: str) -> None:
+        """A URL that does not parse, holds NUL, or gives MySQL/MariaDB a charset that
+        cannot hold every accepted character (utf8mb4 only) raises ConfigurationError
+        naming ``url``, before connecting."""
+        with pytest.raises(ConfigurationError) as info:
+            SQLAlchemyStore(url)
+        assert info.value.field == "url"
+        assert reason in info.value.reason
+
+    @pytest.mark.mysql
+    @pytest.mark.parametrize("charset", ["utf8mb4", "UTF8MB4"])
+    def test_utf8mb4_charset_accepted(self, server_url: Any, charset: str) -> None:
+        """charset=utf8mb4 (any case) is the one charset a MySQL/MariaDB URL may name; a
+        4-byte character is kept as on every store."""
+        database = Database("mysql", f"{server_url('mysql')}?charset={charset}")
+        try:
+            rewards = Rewards(database.store(), rules=RULES)
+            rewards.record(Activity(id="u", actor="\U0001f984", kind="comment.created", at=T0))
+            activity = rewards.activity("u")
+            assert activity is not None
+            assert activity.actor == "\U0001f984"
+        finally:
+            database.drop()
+
     def test_psycopg2_reason_given_for_psycopg2_only(self) -> None:
         """The refusal of another PostgreSQL driver gives psycopg2's reason only to psycopg2."""
         with pytest.raises(ConfigurationError) as info:
@@ -190,6 +225,24 @@ class TestEngines:
         """A table prefix other than lower-case letters, digits and '_' is refused."""
         with pytest.raises(ConfigurationError, match="table_prefix"):
             SQLAlchemyStore("sqlite://", table_prefix=prefix)
+
+    @pytest.mark.parametrize("timeout", ["x", -1, -0.5, float("nan"), float("inf"), True, None])
+    def test_bad_busy_timeout_refused(self, timeout: Any, tmp_path: Path) -> None:
+        """busy_timeout must be a finite number of seconds, 0 or more."""
+        with pytest.raises(ConfigurationError) as info:
+            SQLAlchemyStore(f"sqlite:///{tmp_path / 'x.db'}", busy_timeout=timeout)
+        assert info.value.field == "busy_timeout"
+        assert not (tmp_path / "x.db").exists()
+
+    @pytest.mark.parametrize(
+        ("options", "reason"), [({"bogus": 1}, "'bogus'"), (5, "mapping"), (["echo"], "mapping")]
+    )
+    def test_bad_engine_options_refused(self, options: Any, reason: str) -> None:
+        """engine_options must be a mapping of options create_engine() takes."""
+        with pytest.raises(ConfigurationError) as info:
+            SQLAlchemyStore("sqlite://", engine_options=options)
+        assert info.value.field == "engine_options"
+        assert reason in info.value.reason
 
     @pytest.mark.parametrize("attempts", [0, -1, 1.5, True])
     def test_bad_max_attempts_refused(self, attempts: Any) -> None:

@@ -10,6 +10,7 @@ locked is described in docs/storage.md and in :mod:`._sql_schema` and
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
@@ -147,14 +148,69 @@ def _is_memory_sqlite(url: URL) -> bool:
     return database in ("", ":memory:") or "mode=memory" in str(url.query.get("mode", ""))
 
 
+def _check_busy_timeout(value: Any) -> float:
+    """Return ``busy_timeout`` if it is a finite number of seconds, 0 or more."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not (math.isfinite(value) and value >= 0)
+    ):
+        raise ConfigurationError(
+            "busy_timeout",
+            f"must be a finite number of seconds, 0 or more; got {value!r}",
+            subject="SQLAlchemyStore",
+        )
+    return value
+
+
+def _check_charset(url: URL) -> None:
+    """Refuse a MySQL/MariaDB charset other than utf8mb4.
+
+    ``utf8`` (``utf8mb3``) cannot hold 4-byte characters (emoji) and ``latin1`` far
+    less, though every identifier and text e2badges accepts may hold them: the store
+    would refuse (or the driver fail on) values the other stores keep.
+    """
+    charset = url.query.get("charset")
+    if charset is not None and (not isinstance(charset, str) or charset.lower() != "utf8mb4"):
+        raise ConfigurationError(
+            "url",
+            f"charset={charset!r} cannot hold every character e2badges accepts (emoji need "
+            "4 bytes in UTF-8); use charset=utf8mb4 or leave charset out",
+            subject="SQLAlchemyStore",
+        )
+
+
 def _make_engine(
     url: str | URL, *, busy_timeout: float, engine_options: Mapping[str, Any] | None
 ) -> Engine:
     """Create an engine for a store URL, with the options each database needs."""
+    busy_timeout = _check_busy_timeout(busy_timeout)
+    if engine_options is not None and not isinstance(engine_options, Mapping):
+        raise ConfigurationError(
+            "engine_options",
+            f"must be a mapping of create_engine() options, not {type(engine_options).__name__}",
+            subject="SQLAlchemyStore",
+        )
     try:
         parsed = make_url(url)
     except sa_exc.ArgumentError as exc:
         raise ConfigurationError("url", str(exc), subject="SQLAlchemyStore") from None
+    except (ValueError, TypeError) as exc:
+        # SQLAlchemy raises ValueError for a port that is not a number, TypeError for
+        # what is neither a string nor a URL.
+        raise ConfigurationError(
+            "url", f"is not a valid database URL: {exc}", subject="SQLAlchemyStore"
+        ) from None
+    parts = (parsed.username, parsed.password, parsed.host, parsed.database, *parsed.query)
+    values = [
+        v
+        for value in parsed.query.values()
+        for v in ((value,) if isinstance(value, str) else value)
+    ]
+    if any(part is not None and "\x00" in str(part) for part in (*parts, *values)):
+        raise ConfigurationError(
+            "url", "contains the character U+0000 (NUL)", subject="SQLAlchemyStore"
+        )
     parsed = _check_url(parsed)
     backend = parsed.get_backend_name()
     options: dict[str, Any] = {}
@@ -171,6 +227,7 @@ def _make_engine(
         # Locking reads see the latest rows at any level; READ COMMITTED avoids
         # the gap locks of REPEATABLE READ, which deadlock concurrent upserts.
         options["isolation_level"] = "READ COMMITTED"
+        _check_charset(parsed)
         if "charset" not in parsed.query:
             parsed = parsed.update_query_dict({"charset": "utf8mb4"})
     options.update(engine_options or {})
@@ -181,6 +238,9 @@ def _make_engine(
         if extra is None:
             raise
         raise MissingDependencyError(module, extra) from exc
+    except (TypeError, sa_exc.ArgumentError) as exc:
+        # An option create_engine() or the driver does not take (engine_options).
+        raise ConfigurationError("engine_options", str(exc), subject="SQLAlchemyStore") from None
     if backend == "sqlite":
         _configure_sqlite(engine, wal=sqlite_file, busy_timeout=busy_timeout)
     if not isinstance(engine.pool, StaticPool):
@@ -712,6 +772,7 @@ class SQLAlchemyStore(Store):
                 "max_attempts", "must be a whole number of at least 1", subject="SQLAlchemyStore"
             )
         self.max_attempts = max_attempts
+        _check_busy_timeout(busy_timeout)
         if isinstance(url_or_engine, Engine):
             _check_engine(url_or_engine)
             if engine_options:

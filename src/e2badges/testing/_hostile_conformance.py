@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -657,6 +657,92 @@ class HostileInputConformance:
                     query(value)
                 assert info.value.field == field, (field, value)
         assert self._written(store, hostile) == before
+
+    def test_periods_beyond_the_calendar(self, store: Store) -> None:
+        """A period that cannot hold an activity (outside 1899-12-31 to 3000-01-01, the local
+        days of the ``at`` limits) is refused with InvalidQueryError naming ``period`` (or
+        ``week``), down to the ends of Python's calendar; periods at the limits are answered.
+        """
+        rewards = Rewards(
+            store,
+            rules=RULES,
+            leaderboards=[Leaderboard(id="p", metric=PointsMetric(), windows=("week", "7d"))],
+            clock=FrozenClock(T0),
+        )
+        rewards.record(Activity(id="ok", actor="ann", kind="post.created", at=T0))
+        before = self._written(store, rewards)
+        board = rewards.leaderboard("p")
+        east, west = timezone(timedelta(hours=5)), timezone(timedelta(hours=-5))
+        far: list[tuple[str, Callable[[], object]]] = [
+            ("period", lambda: board.rank("ann", window="7d", period=date(1, 1, 1))),
+            ("period", lambda: board.top(10, window="7d", period="0001-01-03")),
+            ("period", lambda: board.top(10, window="7d", period=date(1899, 12, 30))),
+            (
+                "period",
+                lambda: board.score("ann", window="week", period=datetime(1, 1, 1, tzinfo=east)),
+            ),
+            (
+                "period",
+                lambda: board.size(window="week", period=datetime(9999, 12, 31, 23, tzinfo=west)),
+            ),
+            ("period", lambda: board.size(window="week", period="3000-W02")),
+            ("period", lambda: rewards.adoption(window="week", period=date(1, 1, 1))),
+            ("period", lambda: rewards.adoption(window="month", period=date(9999, 12, 31))),
+            ("period", lambda: rewards.adoption(window="year", period="9999")),
+            ("period", lambda: rewards.adoption(window="day", period="0001-01-01")),
+            ("period", lambda: rewards.adoption(window="year", period="1898")),
+            ("week", lambda: rewards.newcomers(week=date(1, 1, 1))),
+            ("week", lambda: rewards.newcomers(week=date(9999, 12, 31))),
+        ]
+        for field, query in far:
+            with pytest.raises(InvalidQueryError) as info:
+                query()
+            assert info.value.field == field
+            assert "outside the dates activities can have" in info.value.reason
+        for day in (date(1899, 12, 31), date(3000, 1, 1)):
+            assert board.top(10, window="7d", period=day) == []
+            assert board.rank("ann", window="week", period=day) is None
+            assert rewards.adoption(window="year", period=day).active == 0
+            assert rewards.newcomers(week=day) == []
+        assert board.size(window="7d", period="3000-01-07") == 0
+        assert self._written(store, rewards) == before
+
+    def test_revoke_period_checked_against_the_badge(self, store: Store) -> None:
+        """A revocation's period must be a label of the badge's ``repeat`` window, in the
+        form its awards hold; a period on a badge that does not repeat is refused.  Either
+        way InvalidActivityError names ``attributes.period`` and nothing is written.
+        """
+        rewards = Rewards(
+            store,
+            rules=RULES,
+            badges=[
+                Badge(id="weekly", criterion=criteria.Manual(), repeat="week"),
+                Badge(id="once", criterion=criteria.Manual()),
+            ],
+            clock=FrozenClock(T0),
+        )
+        rewards.grant("ann", "weekly", by="lead", reason="good week", at=T0)
+        rewards.grant("ann", "once", by="lead", reason="well done", at=T0)
+        before = self._written(store, rewards), len(rewards.awards("ann"))
+        refused: list[tuple[str, object, str]] = [
+            ("weekly", "junk", "repeats every week"),
+            ("weekly", "2026-w10", "repeats every week"),
+            ("weekly", "2026-10", "repeats every week"),
+            ("weekly", "2026-W10\n", "repeats every week"),
+            ("weekly", 10, "not int"),
+            ("weekly", "", "repeats every week"),
+            ("once", "2026-W10", "does not repeat"),
+        ]
+        for badge, period, reason in refused:
+            with pytest.raises(InvalidActivityError) as info:
+                rewards.revoke("ann", badge, by="mod", reason="x", period=period)  # type: ignore[arg-type]
+            assert info.value.field == "attributes.period"
+            assert reason in info.value.reason
+        assert (self._written(store, rewards), len(rewards.awards("ann"))) == before
+        week = rewards.awards("ann")[0].award.period
+        assert week == "2026-W10"
+        outcome = rewards.revoke("ann", "weekly", by="mod", reason="x", period=week)
+        assert [r.period for r in outcome.revocations] == [week]
 
     def test_grant_reason_stored_exactly(self, hostile: Rewards, store: Store) -> None:
         """A grant's and a revocation's grantor and reason are stored exactly."""
