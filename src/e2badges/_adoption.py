@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from ._errors import ConfigurationError
 from ._leaderboards import LeaderboardEntry, _parse_label, resolve_period
-from ._limits import check_identifier, check_kind
+from ._limits import MAX_COUNT, check_identifier, check_kind
 from ._periods import Window, parse_window, period_key
 
 if TYPE_CHECKING:
@@ -433,9 +433,13 @@ def newcomers(
 
 def check_seats(seats: Any, team_seats: Any) -> tuple[int | None, dict[str, int]]:
     """Validate the seats options of Rewards; return them as (seats, team seats)."""
-    if seats is not None and (isinstance(seats, bool) or not isinstance(seats, int) or seats < 1):
+    if seats is not None and (
+        isinstance(seats, bool) or not isinstance(seats, int) or not 1 <= seats <= MAX_COUNT
+    ):
         raise ConfigurationError(
-            "seats", f"must be a whole number >= 1, got {seats!r}", subject="Rewards"
+            "seats",
+            f"must be a whole number from 1 to {MAX_COUNT:,}, got {seats!r}",
+            subject="Rewards",
         )
     if team_seats is not None and not isinstance(team_seats, Mapping):
         raise ConfigurationError(
@@ -451,10 +455,10 @@ def check_seats(seats: Any, team_seats: Any) -> tuple[int | None, dict[str, int]
             raise ConfigurationError(
                 "team_seats", f"team id {team!r}: {exc}", subject="Rewards"
             ) from None
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_COUNT:
             raise ConfigurationError(
                 "team_seats",
-                f"team {team!r}: must be a whole number >= 1, got {n!r}",
+                f"team {team!r}: must be a whole number from 1 to {MAX_COUNT:,}, got {n!r}",
                 subject="Rewards",
             )
         out[team] = n

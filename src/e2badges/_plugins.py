@@ -98,7 +98,20 @@ class Plugins:
         self.manager.add_hookspecs(hookspecs)
         self._origins: dict[str, str] = {}
         explicit: list[tuple[str, object]] = []
+        if not isinstance(load_entrypoints, bool):
+            raise ConfigurationError(
+                "load_entrypoints",
+                f"must be True or False, not {type(load_entrypoints).__name__}",
+                subject="Rewards",
+            )
         for plugin in plugins:
+            if plugin is None or isinstance(plugin, bool | int | float | complex | str | bytes):
+                raise ConfigurationError(
+                    "plugins",
+                    f"{plugin!r} is not a plugin: pass objects (or modules) with hook "
+                    "implementations",
+                    subject="Rewards",
+                )
             if inspect.isclass(plugin):
                 raise ConfigurationError(
                     "plugins",

@@ -150,6 +150,10 @@ class TestRewardsOptions:
             ({"callout_kinds": 5}, "callout_kinds", "mapping of roles"),
             ({"callouts": "most_posts"}, "callouts", "list of call-out names"),
             ({"callouts": 5}, "callouts", "list of call-out names"),
+            ({"seats": 2**80}, "seats", "from 1 to 2,147,483,647"),
+            ({"team_seats": {"red": 2**31}}, "team_seats", "from 1 to 2,147,483,647"),
+            ({"plugins": [5]}, "plugins", "5 is not a plugin"),
+            ({"plugins": [None]}, "plugins", "None is not a plugin"),
         ],
     )
     def test_bad_option(self, options: dict[str, object], field: str, reason: str) -> None:
@@ -158,6 +162,15 @@ class TestRewardsOptions:
             Rewards(load_entrypoints=False, **options)  # type: ignore[arg-type]
         assert (info.value.subject, info.value.field) == ("Rewards", field)
         assert reason in info.value.reason
+
+    def test_load_entrypoints_is_a_bool(self) -> None:
+        """load_entrypoints="no" is refused, not read as true."""
+        with pytest.raises(ConfigurationError) as info:
+            Rewards(load_entrypoints="no")  # type: ignore[arg-type]
+        assert (info.value.field, info.value.reason) == (
+            "load_entrypoints",
+            "must be True or False, not str",
+        )
 
     def test_good_options_kept(self) -> None:
         """Valid options are kept: contributing as a frozenset of kinds, team seats by team."""
@@ -214,6 +227,12 @@ class TestStoreSelection:
     def test_memory_url(self) -> None:
         """memory:// selects a MemoryStore."""
         assert isinstance(store_from_url("memory://"), MemoryStore)
+
+    def test_memory_url_refuses_options_it_does_not_take(self) -> None:
+        """An option the memory store does not take raises ConfigurationError naming it."""
+        with pytest.raises(ConfigurationError) as info:
+            store_from_url("memory://", table_prefix="x_")
+        assert (info.value.subject, info.value.field) == ("MemoryStore", "table_prefix")
 
     def test_unknown_scheme(self) -> None:
         """An unknown scheme raises UnknownStoreError listing the known ones."""

@@ -44,6 +44,7 @@ from .._erasure import (
     payload_mentions,
     submitted_keys,
 )
+from .._errors import ConfigurationError
 from .._leaderboards import (
     AroundPage,
     BoardPage,
@@ -223,7 +224,15 @@ class MemoryStore(Store):
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> MemoryStore:
-        """Create a MemoryStore from ``memory://`` (the URL carries no options)."""
+        """Create a MemoryStore from ``memory://`` (the URL carries no options).
+
+        ``tenant`` is the one option; another raises ConfigurationError naming it.
+        """
+        unknown = sorted(set(options) - {"tenant"})
+        if unknown:
+            raise ConfigurationError(
+                unknown[0], "is not an option of the memory store", subject="MemoryStore"
+            )
         return cls(**options)
 
     @property
