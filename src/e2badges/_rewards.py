@@ -34,6 +34,7 @@ from ._erasure import erased_activity, new_pseudonym
 from ._errors import (
     ConfigurationError,
     ConflictingActivityError,
+    InvalidActivityError,
     InvalidQueryError,
     RankingsDisabledError,
     UnknownLeaderboardError,
@@ -240,6 +241,14 @@ class Rewards:
         are written with the batch and delivered after the commit; a notifier's
         failure is reported in ``delivery_errors``, never raised here.
         """
+        if isinstance(activities, Activity | Mapping | str | bytes) or not isinstance(
+            activities, Iterable
+        ):
+            raise InvalidActivityError(
+                "activities",
+                f"expected a list of activities, got {type(activities).__name__} "
+                "(record() takes one activity)",
+            )
         engine = self.engine
         outbox = self._outbox
         given: list[Activity] = []

@@ -194,6 +194,25 @@ class TestRecording:
         assert [o.activity_id for o in outcomes] == ["a0", "a1", "a2"]
         assert r.record_many([]) == []
 
+    @pytest.mark.parametrize(
+        "batch",
+        [
+            5,
+            "a1",
+            {"id": "a1", "actor": "ann", "kind": "comment.created"},
+            Activity(id="a1", actor="ann", kind="comment.created", at=AT),
+        ],
+        ids=["int", "str", "mapping", "activity"],
+    )
+    def test_record_many_needs_a_list(self, batch: object) -> None:
+        """record_many given one activity, a string or a number raises InvalidActivityError
+        naming ``activities`` (an Activity iterates as its fields) and records nothing."""
+        r = Rewards(rules=RULES)
+        with pytest.raises(InvalidActivityError) as info:
+            r.record_many(batch)  # type: ignore[arg-type]
+        assert info.value.field == "activities"
+        assert r.store.count_activities() == 0
+
     def test_at_from_clock(self) -> None:
         """An activity without ``at`` takes the clock's time."""
         clock = FrozenClock(AT)
