@@ -6,14 +6,25 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sql_support import ALL_BACKENDS, open_database
 
 from e2badges import Person
 from e2badges.storage import MemoryStore, Store
 from e2badges.testing.conformance import StoreConformance
 
+# Examples of the model test per backend (12 steps each), chosen to keep it to about 15 s
+# on each server: the SQL store's code is shared by the dialects, so SQLite, the fastest,
+# runs the most; the memory store against itself only checks that it is deterministic.
+MODEL_EXAMPLES = {"memory": 3, "sqlite": 12, "postgresql": 6, "mysql": 6}
+
 
 class TestStore(StoreConformance):
+    @pytest.fixture
+    def model_settings(self, request: pytest.FixtureRequest) -> settings:
+        backend = request.node.callspec.params["make_store"]
+        return settings(max_examples=MODEL_EXAMPLES[backend], stateful_step_count=12, deadline=None)
+
     @pytest.fixture(params=ALL_BACKENDS)
     def make_store(
         self,
