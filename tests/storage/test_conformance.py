@@ -13,17 +13,17 @@ from e2badges import Person
 from e2badges.storage import MemoryStore, Store
 from e2badges.testing.conformance import StoreConformance
 
-# Examples of the model test per backend (12 steps each), chosen to keep it to about 15 s
-# on each server: the SQL store's code is shared by the dialects, so SQLite, the fastest,
+# The model test's examples and steps per backend, chosen to keep it to about 10 s on
+# each server: the SQL store's code is shared by the dialects, so SQLite, the fastest,
 # runs the most; the memory store against itself only checks that it is deterministic.
-MODEL_EXAMPLES = {"memory": 3, "sqlite": 12, "postgresql": 6, "mysql": 6}
+MODEL_RUNS = {"memory": (3, 10), "sqlite": (12, 12), "postgresql": (5, 10), "mysql": (5, 10)}
 
 
 class TestStore(StoreConformance):
     @pytest.fixture
     def model_settings(self, request: pytest.FixtureRequest) -> settings:
-        backend = request.node.callspec.params["make_store"]
-        return settings(max_examples=MODEL_EXAMPLES[backend], stateful_step_count=12, deadline=None)
+        examples, steps = MODEL_RUNS[request.node.callspec.params["make_store"]]
+        return settings(max_examples=examples, stateful_step_count=steps, deadline=None)
 
     @pytest.fixture(params=ALL_BACKENDS)
     def make_store(
