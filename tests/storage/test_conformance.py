@@ -16,7 +16,7 @@ from e2badges.testing.conformance import StoreConformance
 # The model test's examples and steps per backend, chosen to keep it to about 10 s on
 # each server: the SQL store's code is shared by the dialects, so SQLite, the fastest,
 # runs the most; the memory store against itself only checks that it is deterministic.
-MODEL_RUNS = {"memory": (3, 10), "sqlite": (12, 12), "postgresql": (5, 10), "mysql": (5, 10)}
+MODEL_RUNS = {"memory": (3, 10), "sqlite": (20, 12), "postgresql": (5, 10), "mysql": (5, 10)}
 
 
 class TestStore(StoreConformance):
