@@ -6,14 +6,25 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sql_support import ALL_BACKENDS, open_database
 
 from e2badges import Person
 from e2badges.storage import MemoryStore, Store
 from e2badges.testing.conformance import StoreConformance
 
+# The model test's examples and steps per backend, chosen to keep it to about 10 s on
+# each server: the SQL store's code is shared by the dialects, so SQLite, the fastest,
+# runs the most; the memory store against itself only checks that it is deterministic.
+MODEL_RUNS = {"memory": (3, 10), "sqlite": (20, 12), "postgresql": (5, 10), "mysql": (5, 10)}
+
 
 class TestStore(StoreConformance):
+    @pytest.fixture
+    def model_settings(self, request: pytest.FixtureRequest) -> settings:
+        examples, steps = MODEL_RUNS[request.node.callspec.params["make_store"]]
+        return settings(max_examples=examples, stateful_step_count=steps, deadline=None)
+
     @pytest.fixture(params=ALL_BACKENDS)
     def make_store(
         self,

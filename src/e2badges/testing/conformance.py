@@ -69,11 +69,12 @@ from ._adoption_conformance import AdoptionConformance
 from ._common import BOARD_RULES, BOARDS, T0, scored
 from ._count_conformance import QueryCountConformance
 from ._hostile_conformance import HostileInputConformance
+from ._model_conformance import ModelConformance
 from ._people_conformance import PeopleConformance
 from ._tenant_conformance import TenantConformance
 from ._threads import run_in_threads
 
-__all__ = ["BOARDS", "BOARD_RULES", "T0", "StoreConformance", "scored"]
+__all__ = ["BOARDS", "BOARD_RULES", "T0", "ModelConformance", "StoreConformance", "scored"]
 
 RULES = (
     PointRule(id="comment", kind="comment.created", actor_points=2, caps=(Cap(amount=5),)),
@@ -545,6 +546,7 @@ class OutboxConformance:
 class StoreConformance(
     AdoptionConformance,
     HostileInputConformance,
+    ModelConformance,
     OutboxConformance,
     PeopleConformance,
     QueryCountConformance,
