@@ -255,7 +255,7 @@ class PostgresOps(SQLOps):
         conn.exec_driver_sql(self.sql_insert_keys, params)
         rows = [(r[0], r[1]) for r in conn.exec_driver_sql(self.sql_lock, params)]
         for _ in range(_RELOCKS):
-            if len(rows) == len(params["keys"]):
+            if len(rows) == len(keys):
                 return rows
             # A row the insert found committed, then deleted by a transaction this one
             # waited for (an erasure renames keys, a tenant's deletion removes them):
