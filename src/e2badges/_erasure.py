@@ -58,6 +58,7 @@ __all__ = [
     "erase_story",
     "erase_value",
     "erased_activity",
+    "head_names",
     "key_shape",
     "new_pseudonym",
     "object_stand_ins",
@@ -442,6 +443,38 @@ def erase_key(
             if out[i] in objects:
                 out[i] = objects[out[i]]
     return key if out == parts else SEP.join(out)
+
+
+def head_names(head: str, user: str, partners: Collection[str] = ()) -> bool:
+    """Return whether the first characters of a long state key name ``user``.
+
+    A store that keeps a long key as its first characters and a digest (the SQL
+    store) cannot rename it, only delete it when it names the person.  The head's
+    last part may be cut short, so only its complete parts are compared, at the
+    positions where the shapes the head fits hold a person (every shape it fits,
+    when its cut part is the one that tells them apart).  A head of a family not
+    in :data:`KEY_SHAPES` names ``user`` when any part equals the id.
+    """
+    parts = head.split(SEP)
+    complete = len(parts) - 1
+    shapes = [
+        shape
+        for shape in _BY_HEAD.get(parts[0], ())
+        if (shape.length is None or shape.length >= len(parts))
+        and all(parts[i] == text for i, text in shape.match if i < complete)
+    ]
+    if not shapes:
+        return user in parts
+    for shape in shapes:
+        people = [*shape.people, *range(shape.rest or len(parts), len(parts))]
+        if any(i < complete and parts[i] == user for i in people):
+            return True
+        # A part that may be the other party is theirs in the keys of their partners.
+        owner = shape.people[0] if shape.people else complete
+        partner = owner < complete and parts[owner] in partners
+        if partner and any(i < complete and parts[i] == user for i in shape.either):
+            return True
+    return False
 
 
 def _erase_unknown(

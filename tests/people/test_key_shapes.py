@@ -40,6 +40,7 @@ from e2badges._erasure import (
     erase_key,
     erase_payload,
     erase_value,
+    head_names,
     key_shape,
     partners,
     payload_mentions,
@@ -292,6 +293,25 @@ class TestEraseKey:
         (objects of the person's keys become stand-ins)."""
         got = erase_key(key.replace("|", SEP), "17", "P", {"o-1": "S"}, partners=["bob"])
         assert got.replace(SEP, "|") == expected
+
+    @pytest.mark.parametrize(
+        ("head", "names"),
+        [
+            ("cap|r|17|day|object|bob|https://wiki/pa", False),  # the rule id, bob's key
+            ("cap|r|post|day|object|17|https://wiki/pa", True),  # their own key
+            ("cap|r|post|day|object|bob|17", False),  # 17 is cut short: not compared
+            ("cap|r|post|day|pair|bob|17|2026-0", True),  # the other of a pair
+            ("bd|b|bob||17", False),  # its last part, cut short, is not compared
+            ("cap|n|x|bob|17|2026-0", True),  # bob is a partner: the other party
+            ("cap|n|x|dan|17|2026-0", False),  # dan is not: an object
+            ("plg|p|x|17|y", True),  # a plugin key: any complete part after its name
+            ("new|x|17", True),  # an unknown family: any part, as a last resort
+        ],
+    )
+    def test_heads_of_long_keys(self, head: str, names: bool) -> None:
+        """head_names tells whether the first characters of a long key (last part cut
+        short) name the id, at the complete parts where people sit."""
+        assert head_names(head.replace("|", SEP), "17", partners=["bob"]) is names
 
     def test_values(self) -> None:
         """erase_value replaces the id only at the value positions the shape names."""

@@ -39,6 +39,7 @@ from .._erasure import (
     erase_record,
     erase_story,
     erase_value,
+    head_names,
     object_stand_ins,
     partners,
     payload_mentions,
@@ -548,7 +549,7 @@ def _erase_state(
         head, hashed, _digest = key.partition("\x1e")
         if hashed:
             # Stored as its first characters and a digest: the whole key is unknown.
-            if erase_key(head, user, pseudonym, None, others) != head:
+            if head_names(head, user, others):
                 conn.execute(delete(t).where(t.c.tenant == tenant, t.c.state_key == key))
                 continue
             new_key = key

@@ -931,6 +931,32 @@ class PeopleConformance:
         )
         assert sorted(a.badge for a in third.awards) == ["busy", "yearly"]
 
+    def test_erasure_leaves_others_long_keys_with_parts_equal_to_the_id(self, store: Store) -> None:
+        """Erasing a person whose id equals a rule id leaves others' keys of that rule
+        alone also when they are long (an object of 250 characters, such as a wiki URL):
+        the cap they count still holds."""
+        url = "https://wiki.example.com/" + "page/" * 45  # 250 characters
+        rewards = Rewards(
+            store,
+            rules=[
+                PointRule(
+                    id="post", kind="answer", actor_points=5, caps=(Cap(amount=5, per="object"),)
+                )
+            ],
+            load_entrypoints=False,
+        )
+        first = rewards.record(Activity(id="b1", actor="bob", kind="answer", object=url, at=T0))
+        assert first.credited("bob") == 5
+        rewards.record(Activity(id="p1", actor="post", kind="answer", at=T0))
+
+        rewards.erase_person("post")
+
+        again = Activity(
+            id="b2", actor="bob", kind="answer", object=url, at=T0 + timedelta(hours=1)
+        )
+        assert rewards.record(again).credited("bob") == 0
+        assert rewards.balance("bob") == 5
+
     def test_erasure_leaves_others_holdings_of_a_badge_named_like_the_id(
         self, store: Store
     ) -> None:
