@@ -351,6 +351,8 @@ class StoryTeller:
             told: str | None = best[2] if best is not None and len(best) > 2 else None
             tell = (
                 best is not None
+                # A period over when the activity is recorded is not news (as leads).
+                and not tracked.over(ctx)
                 and period not in (best[1], told)  # the first period, or told already
                 # Beating the best of a later period (a late activity) is not a personal
                 # best; the best of the periods before this one is not kept.

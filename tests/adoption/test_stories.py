@@ -201,6 +201,22 @@ class TestKindsOfStory:
         record(9, 2 * week + 3)  # W50: 4 beats W48's 3
         assert bests == [("2026-W49", 2, "2026-W48", 1), ("2026-W50", 4, "2026-W48", 3)]
 
+    def test_no_personal_best_for_a_period_already_over(self) -> None:
+        """Activities of weeks already over when recorded tell no personal best, whatever
+        they pass, as for leads; the best they set is the one the current week must beat."""
+        week = 24 * 7
+        rewards = make(clock=FrozenClock(T0 + timedelta(hours=3 * week)))  # in W51
+        past = [post(1, "ann")]  # W48: 1
+        past += [post(n, "ann", 2 * week + n) for n in (2, 3, 4)]  # W50: 3
+        past += [post(n, "ann", week + n) for n in range(5, 10)]  # W49, late: 5
+        outcomes = [rewards.record(activity) for activity in past]
+        assert [s for o in outcomes for s in o.stories if s.kind == "personal_best"] == []
+        now = rewards.record_many([post(n, "ann", 3 * week + n) for n in range(10, 16)])
+        told = [s.data for o in now for s in o.stories if s.kind == "personal_best"]
+        assert [(d["period"], d["score"], d["previous_period"]) for d in told] == [
+            ("2026-W51", 6, "2026-W49")
+        ]
+
     def test_personal_best_told_once_after_a_late_best(self) -> None:
         """A week whose personal best was told, then passed by a late activity of an earlier
         week, tells no second story when it passes that again."""
