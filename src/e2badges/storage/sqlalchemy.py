@@ -183,8 +183,8 @@ def _check_charset(url: URL) -> None:
 def _make_engine(
     url: str | URL, *, busy_timeout: float, engine_options: Mapping[str, Any] | None
 ) -> Engine:
-    """Create an engine for a store URL, with the options each database needs."""
-    busy_timeout = _check_busy_timeout(busy_timeout)
+    """Create an engine for a store URL, with the options each database needs
+    (``busy_timeout`` already checked)."""
     if engine_options is not None and not isinstance(engine_options, Mapping):
         raise ConfigurationError(
             "engine_options",
@@ -831,10 +831,7 @@ class SQLAlchemyStore(Store):
         transaction begins nothing: every statement would commit by itself, and
         the row locks that keep concurrent recordings exact would end with it.
         """
-        driver: Any = conn.connection.dbapi_connection
-        # psycopg's attribute, PyMySQL's method: neither asks the server.
-        postgresql = self._dialect == "postgresql"
-        if driver.autocommit if postgresql else driver.get_autocommit():
+        if _autocommits(conn):
             raise ConfigurationError(
                 "engine",
                 "runs its connections in autocommit mode, where a batch would not be "
