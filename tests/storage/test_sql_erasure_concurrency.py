@@ -106,31 +106,41 @@ class TestRecordingForTheErasedPerson:
             [Activity(id=f"pre-{n}", actor="ann", kind="post.created", at=T0) for n in range(2)]
         )
         eraser = server_db.store()
-        holding = threading.Event()
+        holding, release = threading.Event(), threading.Event()
 
         def hold(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-            # The board lock comes right after the erasure locked the person's state rows.
+            # The board lock comes right after the erasure locked the person's state rows:
+            # hold there until the recording batches wait on those rows.
             text = statement.lower()
             if "pg_advisory_xact_lock" in text or ("for update" in text and "meta" in text):
                 holding.set()
-                time.sleep(1.0)
+                release.wait(60)
 
         event.listen(eraser.engine, "before_cursor_execute", hold)
+        recorders = [Rewards(server_db.store(), rules=rules) for _ in range(4)]
+        for rewards in recorders:
+            rewards.balance("ann")  # the store's connection is made before the race
 
         def record(worker: int) -> None:
             assert holding.wait(30)
-            rewards = Rewards(server_db.store(), rules=rules)
             for n in range(2):
-                rewards.record(
+                recorders[worker].record(
                     Activity(id=f"w{worker}-{n}", actor="ann", kind="post.created", at=T0)
                 )
 
         with ThreadPoolExecutor(5) as pool:
             erased = pool.submit(Rewards(eraser, rules=rules).erase_person, "ann")
             recorded = [pool.submit(record, worker) for worker in range(4)]
+            try:
+                assert holding.wait(30)
+                waiting = self.lock_waits(store, server_db.prefix, at_least=4)
+            finally:
+                release.set()
             erased.result(60)
             for future in recorded:
                 future.result(60)
+        # Each of the four batches waited on the erased rows (not a pass by timing).
+        assert waiting >= 4
         ledger = store.tables.ledger
         with store.engine.connect() as conn:
             sums = dict(
@@ -145,3 +155,23 @@ class TestRecordingForTheErasedPerson:
         assert {user: rewards.balance(user) for user in sums} == {
             user: int(total) for user, total in sums.items()
         }
+
+    @staticmethod
+    def lock_waits(store: SQLAlchemyStore, prefix: str, *, at_least: int) -> int:
+        """Return how many statements on ``prefix``'s state table are stuck on a lock, once
+        ``at_least`` are (or after 30 s): PostgreSQL's lock waits; on MySQL/MariaDB the
+        statements in progress (InnoDB lists some of its waits as running)."""
+        if store.engine.dialect.name == "postgresql":
+            query = "SELECT query FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+        else:
+            query = "SELECT info FROM information_schema.processlist WHERE state = 'Update'"
+        table = f"{prefix}state"
+        deadline = time.monotonic() + 30
+        with store.engine.connect() as conn:
+            while True:
+                texts = conn.exec_driver_sql(query).scalars().all()
+                conn.rollback()
+                found = sum(1 for text in texts if text and table in text)
+                if found >= at_least or time.monotonic() > deadline:
+                    return found
+                time.sleep(0.05)
