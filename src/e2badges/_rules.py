@@ -177,17 +177,25 @@ class PointRule(_Definition):
 class RuleContext:
     """Per-activity facts computed once and shared by every rule and criterion."""
 
-    __slots__ = ("_days", "_periods", "activity", "epoch", "local", "today")
+    __slots__ = ("_days", "_now", "_periods", "_today", "_tz", "activity", "epoch", "local")
 
     def __init__(self, activity: Activity, tz: ZoneInfo, now: datetime | None = None) -> None:
         assert activity.at is not None  # the facade fills it before evaluation
         self.activity = activity
         self.local: date = activity.at.astimezone(tz).date()
-        # The local day the activity is recorded on, when the caller says (see Engine.evaluate).
-        self.today: date | None = None if now is None else now.astimezone(tz).date()
         self.epoch: float = activity.at.timestamp()
         self._periods: dict[str, str] = {}
         self._days: dict[str, list[str]] = {}
+        self._tz, self._now = tz, now
+        self._today: date | None = None
+
+    @property
+    def today(self) -> date | None:
+        """Return the local day the activity is recorded on, when the caller said when
+        (see Engine.evaluate); worked out on first use (only stories ask)."""
+        if self._today is None and self._now is not None:
+            self._today = self._now.astimezone(self._tz).date()
+        return self._today
 
     def period(self, kind: str) -> str:
         """Return the label of this activity's calendar period of ``kind``."""
