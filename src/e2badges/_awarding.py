@@ -50,7 +50,7 @@ from ._criteria import (
     slot_label,
 )
 from ._errors import ConfigurationError, InvalidActivityError, UnknownBadgeError
-from ._leaderboards import _parse_label
+from ._leaderboards import period_start
 from ._levels import Ladder, Level
 from ._models import Activity, Award, AwardRecord, LedgerEntry, LevelChange, Revocation
 from ._periods import period_key
@@ -350,7 +350,7 @@ class BadgeEngine:
                 f"must be a {info.repeat} label such as {example!r}, not {type(period).__name__}",
             )
         # Awards hold the canonical label (period_key); another spelling would match none.
-        first = _parse_label(info.repeat, period, 0)
+        first = period_start(info.repeat, period)
         if first is None or period_key(info.repeat, first) != period:
             raise InvalidActivityError(
                 "attributes.period",

@@ -183,7 +183,7 @@ class KeyShape:
     def fits(self, parts: list[str]) -> bool:
         """Return whether a key split into ``parts`` has this shape."""
         if self.length is None:
-            if len(parts) <= (self.rest or 0) - 1:
+            if len(parts) < (self.rest or 0):
                 return False
         elif len(parts) != self.length:
             return False
@@ -425,7 +425,7 @@ def erase_key(
     if shape is None:
         return _erase_unknown(parts, user, pseudonym, objects)
     out = list(parts)
-    people = [i for i in shape.people if i < len(parts)]
+    people = list(shape.people)  # a shape fits keys of its length only
     if shape.rest is not None:
         people.extend(range(shape.rest, len(parts)))
     theirs = False
@@ -438,7 +438,7 @@ def erase_key(
         for i in shape.either:
             if parts[i] == user:
                 out[i] = pseudonym
-    if theirs and objects and owner == user:
+    if objects and owner == user:
         for i in (*shape.objects, *shape.either):
             if out[i] in objects:
                 out[i] = objects[out[i]]
