@@ -527,8 +527,8 @@ class Store(ABC):
         - every state key becomes ``erase_key(key, ..., objects, partners)``,
           where ``objects`` is ``object_stand_ins(...)`` and ``partners`` is
           ``partners(...)`` of every recorded activity, and every value
-          ``erase_value(key, value, ...)`` (keys a store keeps hashed are left as
-          they are);
+          ``erase_value(key, value, ...)`` (a store that keeps a long key as its
+          first characters and a digest deletes it when ``head_names(head, ...)``);
         - their board rows become the pseudonym's, unlisted; in team rows the
           members become ``erase_row(row, ...)``'s;
         - what :meth:`activity_totals`, :meth:`first_active` and
