@@ -878,25 +878,31 @@ class SQLAlchemyStore(Store):
         tables and whether the engine's connections run at another level than READ
         COMMITTED (see _check_transactions, which refuses autocommit before anything is
         written)."""
-        with _storage_errors("opening the database"), self._lock:
-            if self._shared:
-                self._check_shared("opening the database")
-            with self.engine.connect() as conn:
-                other_level = self._dialect != "sqlite" and self._check_transactions(conn)
-                tables = build_tables(self.table_prefix, conn.dialect)
-                version = read_version(conn, tables)
-                if version is None and create:
-                    with schema_lock(conn, self.table_prefix):
-                        version = read_version(conn, tables)
-                        if version is None:
-                            create_schema(conn, tables)
-                            version = SCHEMA_VERSION
-                        conn.commit()  # before the lock ends (see schema_lock)
+        action = "opening the database"
+        with _storage_errors(action), self._lock, self._connect(action) as conn:
+            other_level = self._dialect != "sqlite" and self._check_transactions(conn)
+            tables = build_tables(self.table_prefix, conn.dialect)
+            version = read_version(conn, tables)
+            if version is None and create:
+                with schema_lock(conn, self.table_prefix):
+                    version = read_version(conn, tables)
+                    if version is None:
+                        create_schema(conn, tables)
+                        version = SCHEMA_VERSION
+                    conn.commit()  # before the lock ends (see schema_lock)
         if version != SCHEMA_VERSION:
             raise SchemaVersionError(
                 version, SCHEMA_VERSION, prefix=self.table_prefix, hint=self._hint(version)
             )
         return tables, other_level
+
+    def _connect(self, action: str) -> Connection:
+        """Return a new connection of the engine; on a pool of one shared connection,
+        first refuse to take it while the caller's transaction is open on it (see
+        _check_shared).  Called with the store's lock held."""
+        if self._shared:
+            self._check_shared(action)
+        return self.engine.connect()
 
     def _check_shared(self, action: str) -> None:
         """Refuse to take the one connection of the engine's pool while a transaction the
@@ -946,12 +952,14 @@ class SQLAlchemyStore(Store):
         if options:
             raise TypeError(f"unknown transaction options: {', '.join(sorted(options))}")
         if connection is None:
-            with _storage_errors("recording", retryable=True), self._lock:
-                if self._shared:
-                    self._check_shared("recording")
-                with self.engine.connect() as conn, conn.begin():
-                    self._ops.begin(conn, joined=False)
-                    yield _SQLTransaction(self._ops, self._boards, conn, people=self._memberships)
+            with (
+                _storage_errors("recording", retryable=True),
+                self._lock,
+                self._connect("recording") as conn,
+                conn.begin(),
+            ):
+                self._ops.begin(conn, joined=False)
+                yield _SQLTransaction(self._ops, self._boards, conn, people=self._memberships)
             return
         with _storage_errors("recording in the caller's transaction"):
             conn = self._joined_connection(connection)
@@ -1012,12 +1020,9 @@ class SQLAlchemyStore(Store):
 
     @contextmanager
     def _reading(self, action: str) -> Iterator[Connection]:
-        with _storage_errors(action), self._lock:
-            if self._shared:
-                self._check_shared(action)
-            with self.engine.connect() as conn:
-                self._ops.read_committed(conn)
-                yield conn
+        with _storage_errors(action), self._lock, self._connect(action) as conn:
+            self._ops.read_committed(conn)
+            yield conn
 
     @contextmanager
     def _board_reading(self) -> Iterator[Connection]:
@@ -1031,24 +1036,21 @@ class SQLAlchemyStore(Store):
         """
         # One context manager, not _reading's two: these reads are a hot path.
         try:
-            with self._lock:
-                if self._shared:
-                    self._check_shared("reading a leaderboard")
-                with self.engine.connect() as conn:
-                    if self._dialect != "postgresql":
-                        self._ops.read_committed(conn)  # MySQL/MariaDB (SQLite: never)
-                        yield conn
-                        return
-                    driver = conn.connection.dbapi_connection
-                    was = driver.autocommit  # type: ignore[union-attr]
-                    driver.autocommit = True  # type: ignore[union-attr]
+            with self._lock, self._connect("reading a leaderboard") as conn:
+                if self._dialect != "postgresql":
+                    self._ops.read_committed(conn)  # MySQL/MariaDB (SQLite: never)
+                    yield conn
+                    return
+                driver = conn.connection.dbapi_connection
+                was = driver.autocommit  # type: ignore[union-attr]
+                driver.autocommit = True  # type: ignore[union-attr]
+                try:
+                    yield conn
+                finally:
                     try:
-                        yield conn
-                    finally:
-                        try:
-                            driver.autocommit = was  # type: ignore[union-attr]
-                        except self.engine.dialect.loaded_dbapi.Error:
-                            conn.invalidate()  # a broken connection: the pool replaces it
+                        driver.autocommit = was  # type: ignore[union-attr]
+                    except self.engine.dialect.loaded_dbapi.Error:
+                        conn.invalidate()  # a broken connection: the pool replaces it
         except sa_exc.SQLAlchemyError as exc:
             raise _storage_error("reading a leaderboard", exc) from exc
 
@@ -1551,12 +1553,14 @@ class SQLAlchemyStore(Store):
         """
 
         def attempt() -> _T:
-            with _storage_errors(action, retryable=True), self._lock:
-                if self._shared:
-                    self._check_shared(action)
-                with self.engine.connect() as conn, conn.begin():
-                    self._ops.begin(conn, joined=False)
-                    return body(conn)
+            with (
+                _storage_errors(action, retryable=True),
+                self._lock,
+                self._connect(action) as conn,
+                conn.begin(),
+            ):
+                self._ops.begin(conn, joined=False)
+                return body(conn)
 
         return retry_transient(attempt, self.max_attempts)
 
