@@ -680,6 +680,20 @@ class _ModelMachine(RuleBasedStateMachine):
             self.compare(self.steps)
 
 
+# A denser activity for the variant: two people posting on one object and scoring, on
+# days 0 to 4 (late or not), so that cooldowns and the rolling window meet often.
+_DENSE = st.tuples(
+    st.sampled_from(PEOPLE[:2]),
+    st.sampled_from(("post", "score")),
+    st.none(),
+    st.none() | st.integers(0, 6),
+    st.just("o1"),
+    st.integers(0, 4),
+    st.integers(0, len(TIMES) - 1),
+    st.none(),
+)
+
+
 class _VariantMachine(_ModelMachine):
     """The same operations, and more, under a second configuration, in two tenants.
 
@@ -698,6 +712,7 @@ class _VariantMachine(_ModelMachine):
         super().__init__(model_store)
         self.tenants = [(self.reference, self.tested), self.open(model_store)]
         self.current = 0
+        self.switched = False
 
     def compare(self, turn: int | None) -> None:
         self.failed = True
@@ -718,13 +733,21 @@ class _VariantMachine(_ModelMachine):
         """Go on in the other tenant."""
         self.touched = []
         self.current = 1 - self.current
+        self.switched = True
         self.reference, self.tested = self.tenants[self.current]
 
+    @precondition(lambda self: self.switched)  # so that the other tenant likely holds some
     @rule()
     def delete_tenant(self) -> None:
         """Delete everything the current tenant holds; it starts again, empty."""
         self.touched = []
         self.both("store.delete_tenant()", lambda r: r.store.delete_tenant())
+
+    @rule(specs=st.lists(_DENSE, min_size=1, max_size=6))
+    def record_dense(self, specs: list[Spec]) -> None:
+        """Record activities one by one, in any order of their times."""
+        for spec in specs:
+            self.record(spec)
 
     @rule(on=st.booleans())
     def rankings(self, on: bool) -> None:
