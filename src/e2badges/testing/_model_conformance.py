@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 from unittest import mock
 
 import pytest
@@ -54,12 +54,15 @@ from .. import (
     Cap,
     CountMetric,
     DeliveryPolicy,
+    DisplayPolicy,
     FrozenClock,
     Leaderboard,
     Level,
     Membership,
+    PluginState,
     PointRule,
     PointsMetric,
+    Refusal,
     Rewards,
     StoryOptions,
     SumMetric,
@@ -70,6 +73,7 @@ from .. import (
     criteria,
     hookimpl,
 )
+from .._callouts import callout_boards
 from .._erasure import ERASED_PREFIX
 from ..storage.base import Store
 from ..storage.memory import MemoryStore
@@ -194,26 +198,201 @@ class _Keeper:
         self.received.append(f"{board}:{period}")
 
 
+class _Checker:
+    """A check plugin with state: it refuses a score of 6 and an actor's sixth score, and
+    marks each actor's first post (giving it the object ``o1`` when it has none)."""
+
+    name = "checker"
+
+    @hookimpl
+    def e2badges_check_activity(
+        self, activity: Activity, state: PluginState
+    ) -> Activity | Refusal | None:
+        if activity.kind == "score":
+            if activity.value == 6:
+                return Refusal("six is not a score")
+            key = PluginState.key("scores", activity.actor)
+            count = state.get(key, 0)
+            if count >= 5:
+                return Refusal("five scores each")
+            state.set(key, count + 1)
+        elif activity.kind == "post":
+            key = PluginState.key("posted", activity.actor)
+            if not state.get(key):
+                state.set(key, True)
+                return activity.model_copy(
+                    update={
+                        "object": activity.object or "o1",
+                        "attributes": {**activity.attributes, "first": True},
+                    }
+                )
+        return None
+
+
+Questions = Callable[[Rewards], list[tuple[str, Callable[[], Any]]]]
+
+
+class _Config(NamedTuple):
+    """A configuration of the Rewards on both sides, and the questions particular to it."""
+
+    #: Rewards options other than the store, clock, plugins and ``rankings``.
+    options: dict[str, Any]
+    #: Every leaderboard, call-outs included.
+    boards: tuple[Leaderboard, ...]
+    #: Whether the check plugin runs.
+    checker: bool
+    #: Questions asked at every turn.
+    questions: Questions
+    #: Questions that take turns (adoption reports and the like).
+    reports: Questions
+
+
+def _main_questions(rewards: Rewards) -> list[tuple[str, Callable[[], Any]]]:
+    pts = rewards.leaderboard("pts")
+    return [
+        ("feed()", lambda: rewards.feed(limit=100)),
+        ("feed(scope='team:red')", lambda: rewards.feed(scope="team:red", limit=100)),
+        ("feed(since=T0 + 3 days, limit=3)", lambda: rewards.feed(since=T0 + 3 * DAY, limit=3)),
+        ("leaderboard('pts') week of T0", lambda: pts.top(10, window="week", period=T0.date())),
+        ("leaderboard('pts') 3d to T0 + 1 day", lambda: pts.top(10, window="3d", period=T0 + DAY)),
+    ]
+
+
+def _main_reports(rewards: Rewards) -> list[tuple[str, Callable[[], Any]]]:
+    return [
+        ("adoption('week')", lambda: rewards.adoption(window="week")),
+        ("adoption('month')", lambda: rewards.adoption(window="month")),
+        ("adoption('all')", lambda: rewards.adoption(window="all")),
+        ("adoption('week', team='red')", lambda: rewards.adoption(window="week", team="red")),
+        ("adoption('3d', period=T0)", lambda: rewards.adoption(window="3d", period=T0.date())),
+        (
+            "newcomers(), newcomers(week=T0)",
+            lambda: (rewards.newcomers(), rewards.newcomers(week=T0.date())),
+        ),
+    ]
+
+
+MAIN = _Config(
+    options={
+        "rules": RULES,
+        "badges": BADGES,
+        "levels": LEVELS,
+        "leaderboards": BOARDS,
+        "stories": STORIES,
+        "timezone": TIMEZONE,
+        "seats": 6,
+        "team_seats": {"red": 3, "blue": 3},
+        "contributing": ("post", "vote"),
+    },
+    boards=BOARDS,
+    checker=False,
+    questions=_main_questions,
+    reports=_main_reports,
+)
+
+# The variant: what the main configuration leaves out, on a smaller machine.
+VARIANT_RULES = (
+    # 3 points a post, not again for the same object within 18 hours either way (so an
+    # activity's day and its neighbours' in New York or UTC collide), and 1 karma, not
+    # again within a minute (TIMES are a minute apart: the boundary).
+    PointRule(id="post", kind="post", actor_points=3, cooldown=timedelta(hours=18)),
+    PointRule(
+        id="quick", kind="post", actor_points=1, currency="karma", cooldown=timedelta(minutes=1)
+    ),
+    RULES[1],
+    RULES[3],
+)
+VARIANT_CALLOUTS = ("most_posts", "most_valued")
+VARIANT_CALLOUT_KINDS = {"post": "post", "rating": "score"}
+VARIANT_BOARDS = (
+    # Weeks from Sunday; boards shown with initials or pseudonyms.
+    Leaderboard(
+        id="pts",
+        metric=PointsMetric(),
+        windows=("week", "all"),
+        week_starts="sunday",
+        exclude_groups=("boss",),
+    ),
+    # A rolling window on a lower-is-better board.
+    Leaderboard(id="low", metric=SumMetric(kind="score"), windows=("all", "3d"), better="lower"),
+)
+#: Kolkata is 5:30 ahead of UTC: its days and weeks split the TIMES otherwise.
+VARIANT_TIMEZONE = "Asia/Kolkata"
+VARIANT_DISPLAY = DisplayPolicy(
+    default="initials", choices=("pseudonym",), key="model-conformance-key"
+)
+
+
+def _variant_questions(rewards: Rewards) -> list[tuple[str, Callable[[], Any]]]:
+    pts, low = rewards.leaderboard("pts"), rewards.leaderboard("low")
+    return [
+        ("feed()", lambda: rewards.feed(limit=100)),
+        ("leaderboard('pts') week of T0", lambda: pts.top(10, window="week", period=T0.date())),
+        (
+            "leaderboard('low') 3d to T0 + 2 days",
+            lambda: low.top(10, window="3d", period=T0 + 2 * DAY),
+        ),
+    ]
+
+
+def _variant_reports(rewards: Rewards) -> list[tuple[str, Callable[[], Any]]]:
+    return [
+        ("adoption('week')", lambda: rewards.adoption(window="week")),
+        (
+            "newcomers(), newcomers(week=T0)",
+            lambda: (rewards.newcomers(), rewards.newcomers(week=T0.date())),
+        ),
+    ]
+
+
+VARIANT = _Config(
+    options={
+        "rules": VARIANT_RULES,
+        "badges": BADGES,
+        "levels": LEVELS,
+        "leaderboards": VARIANT_BOARDS,
+        "stories": StoryOptions(
+            leaders=("pts", "low"),
+            personal_bests=("most_posts",),
+            milestones=("post",),
+            milestone_counts=(2, 5),
+        ),
+        "callouts": VARIANT_CALLOUTS,
+        "callout_kinds": VARIANT_CALLOUT_KINDS,
+        "display": VARIANT_DISPLAY,
+        "timezone": VARIANT_TIMEZONE,
+    },
+    boards=(*VARIANT_BOARDS, *callout_boards(VARIANT_CALLOUTS, VARIANT_CALLOUT_KINDS)),
+    checker=True,
+    questions=_variant_questions,
+    reports=_variant_reports,
+)
+
+
 class _Side:
     """One side of the comparison: a Rewards over a store, and its notification keeper."""
 
-    def __init__(self, store: Store, clock: FrozenClock, *, outbox: bool) -> None:
+    def __init__(self, store: Store, clock: FrozenClock, config: _Config, *, outbox: bool) -> None:
+        self.store = store
+        self.clock = clock
+        self.config = config
+        self.outbox = outbox
         self.keeper = _Keeper()
-        self.rewards = Rewards(
-            store,
-            rules=RULES,
-            badges=BADGES,
-            levels=LEVELS,
-            leaderboards=BOARDS,
-            stories=STORIES,
-            clock=clock,
-            timezone=TIMEZONE,
-            plugins=[self.keeper] if outbox else [],
+        self.rewards = self.build(rankings=True)
+
+    def build(self, *, rankings: bool) -> Rewards:
+        """Return a Rewards over the store, with rankings on or off."""
+        plugins: list[object] = [self.keeper] if self.outbox else []
+        if self.config.checker:
+            plugins.append(_Checker())
+        return Rewards(
+            self.store,
+            clock=self.clock,
+            plugins=plugins,
             load_entrypoints=False,
             delivery=DeliveryPolicy(inline=False),
-            seats=6,
-            team_seats={"red": 3, "blue": 3},
-            contributing=("post", "vote"),
+            rankings=rankings,
+            **self.config.options,
         )
 
 
@@ -265,14 +444,14 @@ _PERSON_CHANGE = st.one_of(
 class _ModelMachine(RuleBasedStateMachine):
     """The same operations on the store under test and on the reference, answers compared."""
 
+    #: The configuration of the Rewards on both sides.
+    config = MAIN
+
     def __init__(self, model_store: ModelStores) -> None:
         super().__init__()
         self._exit = ExitStack()
-        tested = self._exit.enter_context(model_store())
         self.clock = FrozenClock(START)
-        outbox = tested.keeps_outbox
-        self.reference = _Side(MemoryStore(), self.clock, outbox=outbox)
-        self.tested = _Side(tested, self.clock, outbox=outbox)
+        self.reference, self.tested = self.open(model_store)
         self.sent: list[Activity] = []  # every activity sent, in order (again: re-sent)
         self.ids = itertools.count()
         self.erased = 0
@@ -291,6 +470,15 @@ class _ModelMachine(RuleBasedStateMachine):
         finally:
             self._exit.close()
 
+    def open(self, model_store: ModelStores) -> tuple[_Side, _Side]:
+        """Open an empty store to test; return the reference side and the tested side."""
+        tested = self._exit.enter_context(model_store())
+        outbox = tested.keeps_outbox
+        return (
+            _Side(MemoryStore(), self.clock, self.config, outbox=outbox),
+            _Side(tested, self.clock, self.config, outbox=outbox),
+        )
+
     # -- doing the same on both sides ----------------------------------------------------
 
     def both(self, what: str, call: Callable[[Rewards], Any]) -> None:
@@ -306,14 +494,27 @@ class _ModelMachine(RuleBasedStateMachine):
     def compare(self, turn: int | None) -> None:
         """Assert that both sides answer every question of ``turn`` (None: all) alike."""
         self.failed = True
-        expected = _observe(self.reference, self.touched, self.viewer, turn)
-        got = _observe(self.tested, self.touched, self.viewer, turn)
+        self.compare_sides(self.reference, self.tested, self.touched, turn)
+        self.failed = False
+
+    def compare_sides(
+        self,
+        reference: _Side,
+        tested: _Side,
+        touched: list[str],
+        turn: int | None,
+        *,
+        light: bool = False,
+        where: str = "",
+    ) -> None:
+        expected = _observe(reference, touched, self.viewer, turn, light=light)
+        got = _observe(tested, touched, self.viewer, turn, light=light)
         for question, answer in expected.items():
             if got[question] != answer:
                 raise AssertionError(
-                    f"{question}: the store answered {got[question]!r}, the reference {answer!r}"
+                    f"{where}{question}: the store answered {got[question]!r}, "
+                    f"the reference {answer!r}"
                 )
-        self.failed = False
 
     def activity(self, spec: Spec, activity_id: str | None = None) -> Activity:
         actor, kind, recipient, value, obj, day, time, teams = spec
@@ -479,17 +680,106 @@ class _ModelMachine(RuleBasedStateMachine):
             self.compare(self.steps)
 
 
-def _observe(side: _Side, touched: list[str], viewer: str, turn: int | None) -> dict[str, Any]:
+# A denser activity for the variant: two people posting on one object and scoring, on
+# days 0 to 4 (late or not), so that cooldowns and the rolling window meet often.
+_DENSE = st.tuples(
+    st.sampled_from(PEOPLE[:2]),
+    st.sampled_from(("post", "score")),
+    st.none(),
+    st.none() | st.integers(0, 6),
+    st.just("o1"),
+    st.integers(0, 4),
+    st.integers(0, len(TIMES) - 1),
+    st.none(),
+)
+
+
+class _VariantMachine(_ModelMachine):
+    """The same operations, and more, under a second configuration, in two tenants.
+
+    Point rules with cooldowns; weeks from Sunday in Kolkata's time; a rolling window
+    on a lower-is-better board; call-outs and ``newcomers``; a display policy and
+    people's display styles; a check plugin with state that refuses and enriches;
+    rankings turned off and on again; and two tenants of one storage, the current
+    one switched at random (the activities sent to one are sent again to the other,
+    same ids) and deleted at random.  After each step the current tenant is asked
+    the usual questions, the other its log, balances and ledgers.
+    """
+
+    config = VARIANT
+
+    def __init__(self, model_store: ModelStores) -> None:
+        super().__init__(model_store)
+        self.tenants = [(self.reference, self.tested), self.open(model_store)]
+        self.current = 0
+        self.switched = False
+
+    def compare(self, turn: int | None) -> None:
+        self.failed = True
+        for index, (reference, tested) in enumerate(self.tenants):
+            here = index == self.current
+            self.compare_sides(
+                reference,
+                tested,
+                self.touched if here else [],
+                turn,
+                light=turn is not None and not here,
+                where=f"tenant {index}: ",
+            )
+        self.failed = False
+
+    @rule()
+    def switch_tenant(self) -> None:
+        """Go on in the other tenant."""
+        self.touched = []
+        self.current = 1 - self.current
+        self.switched = True
+        self.reference, self.tested = self.tenants[self.current]
+
+    @precondition(lambda self: self.switched)  # so that the other tenant likely holds some
+    @rule()
+    def delete_tenant(self) -> None:
+        """Delete everything the current tenant holds; it starts again, empty."""
+        self.touched = []
+        self.both("store.delete_tenant()", lambda r: r.store.delete_tenant())
+
+    @rule(specs=st.lists(_DENSE, min_size=1, max_size=6))
+    def record_dense(self, specs: list[Spec]) -> None:
+        """Record activities one by one, in any order of their times."""
+        for spec in specs:
+            self.record(spec)
+
+    @rule(on=st.booleans())
+    def rankings(self, on: bool) -> None:
+        """Turn rankings off or on: new Rewards over the same stores, in both tenants."""
+        self.touched = []
+        for pair in self.tenants:
+            for side in pair:
+                side.rewards = side.build(rankings=on)
+
+    @rule(user=_PERSON, style=st.sampled_from((None, "initials", "pseudonym", "full_name")))
+    def display(self, user: str, style: str | None) -> None:
+        """Choose how a person is named to others (full names are not a choice here)."""
+        self.touched = []
+        self.both(
+            f"people.settings({user!r}, display={style!r})",
+            lambda r: r.people.settings(user, display=style),  # type: ignore[arg-type]
+        )
+
+
+def _observe(
+    side: _Side, touched: list[str], viewer: str, turn: int | None, *, light: bool = False
+) -> dict[str, Any]:
     """Return the answers of one side to the questions of ``turn``, by the question.
 
     Every turn asks for the log, the activities of the last step, each person's
     balance, ledger, awards and profile, the feed, and each board window's listing
     and size.  The costlier questions take turns: one person's other questions
     (karma, last ledger lines, badges, level, record, opt-out, their feed, their
-    export), one board window's questions about each subject (entry, percentile,
-    around, as they see it and as ``viewer`` sees it) and one adoption report.
-    ``viewer`` is the person last hidden from boards.  ``turn`` None asks every
-    question.
+    export), one board window's questions about each subject (score, entry,
+    percentile, around, as they see it and as ``viewer`` sees it) and one adoption
+    report.  ``viewer`` is the person last hidden from boards.  ``turn`` None asks
+    every question; ``light`` only the log, balances and ledgers.
     """
     rewards = side.rewards
     out: dict[str, Any] = {}
@@ -503,6 +793,11 @@ def _observe(side: _Side, touched: list[str], viewer: str, turn: int | None) -> 
     people = (*PEOPLE, BOSS)
     out["delivered"] = list(side.keeper.received)
     ask("log", lambda: list(rewards.store.iter_activities()))
+    if light:
+        for user in people:
+            ask(f"balance({user!r})", rewards.balance, user)
+            ask(f"explain({user!r})", rewards.explain, user)
+        return out
     for activity_id in touched:
         ask(f"activity({activity_id!r})", rewards.activity, activity_id)
         ask(f"outcome({activity_id!r})", rewards.outcome, activity_id)
@@ -520,19 +815,16 @@ def _observe(side: _Side, touched: list[str], viewer: str, turn: int | None) -> 
         ask(f"leaderboard_opt_out({user!r})", rewards.leaderboard_opt_out, user)
         ask(f"feed(viewer={user!r})", rewards.feed, viewer=user, limit=100)
         ask(f"export_person({user!r})", _export, rewards, user)
-    ask("feed()", rewards.feed, limit=100)
-    ask("feed(scope='team:red')", rewards.feed, scope="team:red", limit=100)
-    ask("feed(since=T0 + 3 days, limit=3)", rewards.feed, since=T0 + 3 * DAY, limit=3)
-    for board in BOARDS:
+    for question, call in side.config.questions(rewards):
+        ask(question, call)
+    boards = side.config.boards
+    for board in boards:
         view = rewards.leaderboard(board.id)
         for window in board.windows:
             name = f"leaderboard({board.id!r}) window={window!r}:"
             ask(f"{name} top(10)", view.top, 10, window=window)
             ask(f"{name} size()", view.size, window=window)
-    pts = rewards.leaderboard("pts")
-    ask("leaderboard('pts') week of T0", pts.top, 10, window="week", period=T0.date())
-    ask("leaderboard('pts') 3d to T0 + 1 day", pts.top, 10, window="3d", period=T0 + DAY)
-    windows = [(board, window) for board in BOARDS for window in board.windows]
+    windows = [(board, window) for board in boards for window in board.windows]
     for board, window in taking_turns(windows):
         view = rewards.leaderboard(board.id)
         name = f"leaderboard({board.id!r}) window={window!r}:"
@@ -540,6 +832,8 @@ def _observe(side: _Side, touched: list[str], viewer: str, turn: int | None) -> 
         ask(f"{name} top(10, viewer={viewer!r})", view.top, 10, window=window, viewer=viewer)
         ask(f"{name} size(viewer={viewer!r})", view.size, window=window, viewer=viewer)
         for s in TEAMS if isinstance(board.scope, TeamsScope) else PEOPLE:
+            ask(f"{name} score({s!r})", view.score, s, window=window)
+            ask(f"{name} score({s!r}, viewer={s!r})", view.score, s, window=window, viewer=s)
             ask(f"{name} entry({s!r})", view.entry, s, window=window)
             ask(f"{name} percentile({s!r})", view.percentile, s, window=window)
             ask(f"{name} around({s!r}, 3)", view.around, s, 3, window=window)
@@ -550,17 +844,7 @@ def _observe(side: _Side, touched: list[str], viewer: str, turn: int | None) -> 
             seen = f"viewer={viewer!r}"
             ask(f"{name} entry({s!r}, {seen})", view.entry, s, window=window, viewer=viewer)
             ask(f"{name} around({s!r}, 4, {seen})", view.around, s, 4, window=window, viewer=viewer)
-    reports: list[tuple[str, Callable[[], Any]]] = [
-        ("adoption('week')", lambda: rewards.adoption(window="week")),
-        ("adoption('month')", lambda: rewards.adoption(window="month")),
-        ("adoption('all')", lambda: rewards.adoption(window="all")),
-        ("adoption('week', team='red')", lambda: rewards.adoption(window="week", team="red")),
-        ("adoption('3d', period=T0)", lambda: rewards.adoption(window="3d", period=T0.date())),
-        (
-            "newcomers(), newcomers(week=T0)",
-            lambda: (rewards.newcomers(), rewards.newcomers(week=T0.date())),
-        ),
-    ]
+    reports = side.config.reports(rewards)
     for question, call in taking_turns(reports):
         ask(question, call)
     return out
@@ -623,3 +907,24 @@ class ModelConformance:
                 super().__init__(model_store)
 
         run_state_machine_as_test(Machine, settings=model_settings)
+
+    @pytest.fixture
+    def model_variant_settings(self, model_settings: settings) -> settings:
+        """Return the hypothesis settings of the second model test: by default half the
+        examples of ``model_settings`` (at least one), as many steps."""
+        return settings(model_settings, max_examples=max(1, model_settings.max_examples // 2))
+
+    def test_model_variant(
+        self, model_store: ModelStores, model_variant_settings: settings
+    ) -> None:
+        """The same, and more, under a second configuration, in two tenants of one
+        storage: cooldowns, weeks from Sunday, a rolling lower-is-better board,
+        call-outs and newcomers, a display policy and display styles, a check plugin
+        that refuses and enriches, rankings off and on, switching and deleting
+        tenants."""
+
+        class Machine(_VariantMachine):
+            def __init__(self) -> None:
+                super().__init__(model_store)
+
+        run_state_machine_as_test(Machine, settings=model_variant_settings)
