@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from .. import Activity, CountMetric, Leaderboard, PointRule, PointsMetric, TeamsScope
+from .. import (
+    Activity,
+    CountMetric,
+    Leaderboard,
+    PointRule,
+    PointsMetric,
+    TeamsScope,
+    hookimpl,
+)
 
-__all__ = ["BOARDS", "BOARD_RULES", "T0", "scored"]
+__all__ = ["BOARDS", "BOARD_RULES", "T0", "Keeper", "scored"]
 
 #: Monday 2026-03-02 09:00 UTC (ISO week 2026-W10), when the tests' clocks stand.
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -24,3 +32,21 @@ def scored(n: int, actor: str, value: float, day: int = 0, **extra: object) -> A
     """Return a ``score`` activity ``s<n>`` worth ``value``, n minutes into day ``day``."""
     when = T0 + timedelta(days=day, minutes=n)
     return Activity(id=f"s{n}", actor=actor, kind="score", value=value, at=when, **extra)
+
+
+class Keeper:
+    """A plugin that keeps, in order, the ids of the outcome notifications delivered to
+    it and ``board:period`` of each closed period."""
+
+    name = "keeper"
+
+    def __init__(self) -> None:
+        self.received: list[str] = []
+
+    @hookimpl
+    def e2badges_notify_outcome(self, notification_id: str) -> None:
+        self.received.append(notification_id)
+
+    @hookimpl
+    def e2badges_notify_period_close(self, board: str, period: str) -> None:
+        self.received.append(f"{board}:{period}")

@@ -77,7 +77,7 @@ from .._callouts import callout_boards
 from .._erasure import ERASED_PREFIX
 from ..storage.base import Store
 from ..storage.memory import MemoryStore
-from ._common import T0
+from ._common import T0, Keeper
 
 __all__ = ["ModelConformance", "ModelStores"]
 
@@ -179,23 +179,6 @@ _RUN = uuid.uuid4().hex[:8]
 _EXAMPLES = itertools.count()
 
 T = TypeVar("T")
-
-
-class _Keeper:
-    """A plugin that keeps the ids of the notifications delivered to it, in order."""
-
-    name = "keeper"
-
-    def __init__(self) -> None:
-        self.received: list[str] = []
-
-    @hookimpl
-    def e2badges_notify_outcome(self, notification_id: str) -> None:
-        self.received.append(notification_id)
-
-    @hookimpl
-    def e2badges_notify_period_close(self, board: str, period: str) -> None:
-        self.received.append(f"{board}:{period}")
 
 
 class _Checker:
@@ -377,7 +360,7 @@ class _Side:
         self.clock = clock
         self.config = config
         self.outbox = outbox
-        self.keeper = _Keeper()
+        self.keeper = Keeper()
         self.rewards = self.build(rankings=True)
 
     def build(self, *, rankings: bool) -> Rewards:

@@ -39,14 +39,13 @@ from .. import (
     TeamsScope,
     Tier,
     criteria,
-    hookimpl,
 )
 from .._engine import EffectBatch
 from .._erasure import ERASED_PREFIX
 from .._notifications import Notification
 from ..storage.base import Store
 from ..storage.memory import MemoryStore
-from ._common import T0
+from ._common import T0, Keeper
 from ._threads import run_in_threads
 
 __all__ = ["TenantConformance"]
@@ -90,21 +89,8 @@ _RUN = uuid.uuid4().hex[:8]
 _EXAMPLES = itertools.count()
 
 
-class _Notifier:
-    """A plugin that keeps the ids of the notifications it receives, in order."""
-
-    name = "keeper"
-
-    def __init__(self) -> None:
-        self.received: list[str] = []
-
-    @hookimpl
-    def e2badges_notify_outcome(self, notification_id: str) -> None:
-        self.received.append(notification_id)
-
-
-def _rewards(store: Store, tenant: str | None = None) -> tuple[Rewards, _Notifier]:
-    notifier = _Notifier()
+def _rewards(store: Store, tenant: str | None = None) -> tuple[Rewards, Keeper]:
+    notifier = Keeper()
     rewards = Rewards(
         store,
         tenant=tenant,
