@@ -37,7 +37,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import secrets
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 from ._badges import GRANT_KIND, REVOKE_KIND
@@ -93,16 +93,22 @@ def scrub(value: Any, user: str, pseudonym: str) -> Any:
     if isinstance(value, str):
         return pseudonym if value == user else value
     if isinstance(value, list | tuple):
-        items = [scrub(item, user, pseudonym) for item in value]
-        if all(a is b for a, b in zip(items, value, strict=True)):
-            return value
-        return type(value)(items) if isinstance(value, tuple) else items
+        return _each(value, lambda item: scrub(item, user, pseudonym))
     if isinstance(value, dict):
         out = {(pseudonym if k == user else k): scrub(v, user, pseudonym) for k, v in value.items()}
         if user not in value and all(out[k] is v for k, v in value.items()):
             return value
         return out
     return value
+
+
+def _each(value: list[Any] | tuple[Any, ...], change: Callable[[Any], Any]) -> Any:
+    """Return ``value`` with ``change`` applied to each item: the same object when no
+    item changed, else a new list or tuple."""
+    items = [change(item) for item in value]
+    if all(a is b for a, b in zip(items, value, strict=True)):
+        return value
+    return type(value)(items) if isinstance(value, tuple) else items
 
 
 #: The fields of notification payloads and story data that hold a person's id (a
@@ -121,10 +127,7 @@ def erase_payload(value: Any, user: str, pseudonym: str) -> Any:
     copied only where something changed; the same object comes back otherwise.
     """
     if isinstance(value, list | tuple):
-        items = [erase_payload(item, user, pseudonym) for item in value]
-        if all(a is b for a, b in zip(items, value, strict=True)):
-            return value
-        return type(value)(items) if isinstance(value, tuple) else items
+        return _each(value, lambda item: erase_payload(item, user, pseudonym))
     if isinstance(value, dict):
         out = {}
         changed = False
