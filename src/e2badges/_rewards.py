@@ -805,7 +805,16 @@ class Rewards:
         user = _user_id(user)
         # Not retried here: the store retries its own transaction (as for People.set), so
         # that the attempts are not multiplied.
-        self.store.erase_person(user, new_pseudonym())
+        pseudonym = new_pseudonym()
+        self.store.erase_person(user, pseudonym)
+        # The failures kept in memory name them as the store's copies did (see
+        # Store.erase_person: the id in an error is replaced by the pseudonym).
+        errors = self.delivery_errors
+        for i, failure in enumerate(errors):
+            if user in failure.error:
+                errors[i] = dataclasses.replace(
+                    failure, error=failure.error.replace(user, pseudonym)
+                )
 
     # -- lifecycle -------------------------------------------------------------------
 

@@ -115,6 +115,27 @@ class TestAward:
         ]
         assert "plugin 'down' failed on e2badges_notify_award 'award:0:a1'" in caplog.text
 
+    def test_erasure_renames_the_person_in_delivery_errors(self) -> None:
+        """A failure whose error names the person is kept in ``delivery_errors`` with the
+        pseudonym instead, as the store rewrites its copy of the error."""
+
+        class NoInbox:
+            name = "inbox"
+
+            @hookimpl
+            def e2badges_notify_award(self, award: Award) -> None:
+                raise RuntimeError(f"no inbox for {award.user}")
+
+        rewards = award_rewards(NoInbox())
+        rewards.record(act(1, attributes={"award": "helper"}))
+        assert [f.error for f in rewards.delivery_errors] == ["RuntimeError: no inbox for ann"]
+        rewards.erase_person("ann")
+        [failure] = rewards.delivery_errors
+        assert failure.error.startswith("RuntimeError: no inbox for erased-")
+        stored = rewards.store.get_notification(failure.notification_id)
+        assert stored is not None
+        assert stored.errors == {"inbox": failure.error}
+
     def test_award_redelivered_from_payload(self) -> None:
         """An award delivered on retry is rebuilt from the outbox exactly as it was."""
         clock = FrozenClock(T0)
