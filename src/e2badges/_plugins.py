@@ -248,9 +248,13 @@ class Plugins:
         rules: Sequence[PointRule],
         kinds: Iterable[ActivityKind | str] | None,
         accept_any_kind: bool,
-    ) -> tuple[list[PointRule], list[ActivityKind | str] | None]:
-        """Return the rules and kinds for the engine: the application's, then the plugins'.
+    ) -> tuple[list[PointRule], list[ActivityKind | str] | None, list[ActivityKind]]:
+        """Return the rules and kinds for the engine.
 
+        That is the application's rules, then the plugins'; the application's
+        kinds (None when it declared none: the engine then declares what the
+        rules, badges and boards listen to); and the kinds the plugins declare
+        that the application did not, which the engine declares in either case.
         Raises ConfigurationError naming both owners when a plugin registers a
         rule id, criterion or metric name that is already taken.
         """
@@ -351,24 +355,13 @@ class Plugins:
         self.criteria = {name: item for name, (item, _) in c.criteria.items()}
         self.metrics = {name: item for name, (item, _) in c.metrics.items()}
 
-        if kinds is None and not plugin_kinds:
-            return app_rules + plugin_rules, None
-        declared: list[ActivityKind | str] = []
-        names: set[str] = set()
-        for kind in kinds if kinds is not None else ():
-            declared.append(kind)
-            names.add(kind.name if isinstance(kind, ActivityKind) else kind)
-        for kind in plugin_kinds:
-            if kind.name not in names:
-                declared.append(kind)
-                names.add(kind.name)
         if kinds is None:
-            # Without declared kinds, the kinds the rules listen to are declared.
-            for rule in app_rules + plugin_rules:
-                if isinstance(rule, PointRule) and rule.kind not in names:
-                    declared.append(rule.kind)
-                    names.add(rule.kind)
-        elif not accept_any_kind:
+            return app_rules + plugin_rules, None, plugin_kinds
+        app_kinds = list(kinds)
+        names = {kind.name if isinstance(kind, ActivityKind) else kind for kind in app_kinds}
+        plugin_kinds = [kind for kind in plugin_kinds if kind.name not in names]
+        names.update(kind.name for kind in plugin_kinds)
+        if not accept_any_kind:
             for rule in plugin_rules:
                 if rule.kind not in names:
                     raise ConfigurationError(
@@ -376,7 +369,7 @@ class Plugins:
                         f"listens to undeclared activity kind {rule.kind!r}",
                         subject=f"rule {rule.id!r} of plugin {c.rules[rule.id][1]!r}",
                     )
-        return app_rules + plugin_rules, declared
+        return app_rules + plugin_rules, app_kinds, plugin_kinds
 
     @staticmethod
     def _contribute(impl: _Impl, hook: str, register: Callable[..., None]) -> None:
