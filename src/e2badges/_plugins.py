@@ -256,7 +256,8 @@ class Plugins:
         rules, badges and boards listen to); and the kinds the plugins declare
         that the application did not, which the engine declares in either case.
         Raises ConfigurationError naming both owners when a plugin registers a
-        rule id, criterion or metric name that is already taken.
+        rule id, criterion or metric name that is already taken, or declares a
+        kind that the application or another plugin declared differently.
         """
         c = Contributions()
         # The application's own duplicates are the engine's to report; only plugin
@@ -264,6 +265,12 @@ class Plugins:
         for rule in rules:
             if isinstance(rule, PointRule):
                 c.rules.setdefault(rule.id, (rule, APPLICATION))
+        app_kinds = None if kinds is None else list(kinds)
+        for app_kind in app_kinds or ():
+            declared = (
+                app_kind if isinstance(app_kind, ActivityKind) else ActivityKind(name=app_kind)
+            )
+            c.kinds.setdefault(declared.name, (declared, APPLICATION))
         app_rules = list(rules)
         plugin_rules: list[PointRule] = []
         plugin_kinds: list[ActivityKind] = []
@@ -355,15 +362,9 @@ class Plugins:
         self.criteria = {name: item for name, (item, _) in c.criteria.items()}
         self.metrics = {name: item for name, (item, _) in c.metrics.items()}
 
-        if kinds is None:
-            return app_rules + plugin_rules, None, plugin_kinds
-        app_kinds = list(kinds)
-        names = {kind.name if isinstance(kind, ActivityKind) else kind for kind in app_kinds}
-        plugin_kinds = [kind for kind in plugin_kinds if kind.name not in names]
-        names.update(kind.name for kind in plugin_kinds)
-        if not accept_any_kind:
+        if app_kinds is not None and not accept_any_kind:
             for rule in plugin_rules:
-                if rule.kind not in names:
+                if rule.kind not in c.kinds:
                     raise ConfigurationError(
                         "kind",
                         f"listens to undeclared activity kind {rule.kind!r}",

@@ -201,6 +201,38 @@ class TestActivityKinds:
             )
         assert "declared differently by plugin 'b' and by plugin 'a'" in str(info.value)
 
+    def test_declared_differently_by_the_application_refused(self) -> None:
+        """A plugin declaring a kind the application declared differently is refused.
+
+        The plugin's declaration was silently dropped (its payload never checked).
+        """
+
+        class Stars(BaseModel):
+            stars: int
+
+        with pytest.raises(ConfigurationError) as info:
+            rewards_with(
+                Kinds("kudos", "kudos.sent"),
+                kinds=["comment.created", ActivityKind(name="kudos.sent", payload=Stars)],
+                rules=(),
+            )
+        assert str(info.value) == (
+            "plugin 'kudos': kinds: kind 'kudos.sent' is declared differently by "
+            "plugin 'kudos' and by the application"
+        )
+
+    def test_declared_alike_by_the_application_accepted(self) -> None:
+        """A plugin declaring a kind the application declared the same way is fine."""
+        rewards = rewards_with(
+            Kinds("wiki", "page.viewed", ActivityKind(name="page.edited", description="edit")),
+            kinds=[
+                ActivityKind(name="page.viewed"),
+                ActivityKind(name="page.edited", description="edit"),
+            ],
+            rules=(),
+        )
+        assert set(rewards.engine.kinds) == {"page.viewed", "page.edited"}
+
     def test_not_a_kind(self) -> None:
         """Registering something other than a kind is refused, naming the plugin."""
         with pytest.raises(ConfigurationError, match="plugin 'odd': register: expected an"):
