@@ -51,7 +51,7 @@ def plugin_name(plugin: object) -> str:
     else ``module.Class`` of its class.
     """
     name = getattr(plugin, "name", None)
-    if isinstance(name, str) and not isinstance(plugin, ModuleType):
+    if isinstance(name, str):
         return name
     if isinstance(plugin, ModuleType):
         return plugin.__name__

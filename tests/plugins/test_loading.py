@@ -103,6 +103,22 @@ class TestExplicitPlugins:
         assert rewards.plugins.names() == ["my_company.rewards_plugin"]
         assert rewards.plugins.get("my_company.rewards_plugin") is module
 
+    def test_module_plugin_name_attribute(self, installed: dict[str, object]) -> None:
+        """A module's ``name`` attribute names it, so it replaces the installed plugin.
+
+        The attribute was ignored for modules: the module was registered under its
+        module name, next to the installed plugin it was meant to replace.
+        """
+        module = types.ModuleType("my_company.lenient_guard")
+        module.name = "guard"  # type: ignore[attr-defined]
+        module.e2badges_check_activity = hookimpl(  # type: ignore[attr-defined]
+            lambda activity: None
+        )
+        installed["guard"] = Tagger("guard")
+        rewards = Rewards(plugins=[module])
+        assert rewards.plugins.names() == ["guard"]
+        assert rewards.plugins.get("guard") is module
+
     def test_name_defaults_to_class(self) -> None:
         """An object without a ``name`` attribute is named after its module and class."""
 
