@@ -141,6 +141,8 @@ class Plugins:
                         "wrappers are not supported by e2badges hooks",
                         subject=f"plugin {impl.plugin_name!r}",
                     )
+            if hook in NOTIFY_HOOKS:
+                _check_once_per_plugin(hook, impls)
             # pluggy calls the last of get_hookimpls() first.
             self._impls[hook] = tuple(_Impl(impl) for impl in reversed(impls))
         self.criteria: dict[str, Any] = {}
@@ -452,6 +454,27 @@ class Plugins:
 
     def __repr__(self) -> str:
         return f"Plugins({self.names()!r})"
+
+
+def _check_once_per_plugin(hook: str, impls: Sequence[pluggy.HookImpl]) -> None:
+    """Refuse a plugin implementing a notification hook more than once.
+
+    A notification's delivery is recorded per plugin (delivered, failures), so
+    one plugin can receive it only once: two implementations of the hook in one
+    plugin (``@hookimpl(specname=...)``) cannot each be delivered to and retried.
+    """
+    seen: dict[str, str] = {}
+    for impl in impls:
+        function = getattr(impl.function, "__name__", repr(impl.function))
+        first = seen.get(impl.plugin_name)
+        if first is not None:
+            raise ConfigurationError(
+                hook,
+                f"implemented twice ({first} and {function}); a plugin receives each "
+                "notification once: implement the hook once, or make two plugins",
+                subject=f"plugin {impl.plugin_name!r}",
+            )
+        seen[impl.plugin_name] = function
 
 
 def _submitted_key(activity_id: str) -> str:

@@ -209,6 +209,30 @@ class TestValidation:
         with pytest.raises(ConfigurationError, match="wrappers are not supported"):
             rewards_with(Wrapper())
 
+    def test_notify_hook_implemented_twice_refused(self) -> None:
+        """A plugin implementing one notification hook twice is refused, naming both.
+
+        Deliveries are recorded per plugin, so only one of the two could be
+        delivered to: one was called twice per notification and the other never.
+        """
+
+        class TwoWays:
+            name = "two"
+
+            @hookimpl(specname="e2badges_notify_outcome")
+            def to_chat(self, notification_id: str) -> None:
+                raise AssertionError("not called")
+
+            @hookimpl(specname="e2badges_notify_outcome")
+            def to_mail(self, notification_id: str) -> None:
+                raise AssertionError("not called")
+
+        with pytest.raises(ConfigurationError) as info:
+            rewards_with(TwoWays())
+        assert info.value.subject == "plugin 'two'"
+        assert info.value.field == "e2badges_notify_outcome"
+        assert "implemented twice (to_chat and to_mail)" in info.value.reason
+
     def test_unmarked_methods_ignored(self) -> None:
         """Methods without ``@hookimpl`` are not hooks, whatever their name."""
 
