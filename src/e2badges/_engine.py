@@ -64,6 +64,7 @@ class Engine:
         kinds: Iterable[ActivityKind | str] | None,
         accept_any_kind: bool,
         timezone: ZoneInfo,
+        plugin_kinds: Iterable[ActivityKind] = (),
         badges: Sequence[Badge] = (),
         levels: Sequence[Level] = (),
         leaderboards: Sequence[Leaderboard] = (),
@@ -91,13 +92,17 @@ class Engine:
         self.leaderboards = Boards(leaderboards, self.rules.values())
         self.kinds: dict[str, ActivityKind] = {}
         if kinds is None:
+            # Nothing declared: what the plugins declare, and every kind the rules,
+            # boards and (below) badges listen to.
+            for plugin_kind in plugin_kinds:
+                self.kinds.setdefault(plugin_kind.name, plugin_kind)
             for kind_name in [
                 *(rule.kind for rule in self.rules.values()),
                 *self.leaderboards.kinds(),
             ]:
                 self.kinds.setdefault(kind_name, ActivityKind(name=kind_name))
         else:
-            for kind in kinds:
+            for kind in (*kinds, *plugin_kinds):
                 declared = kind if isinstance(kind, ActivityKind) else ActivityKind(name=kind)
                 if declared.name in self.kinds:
                     raise ConfigurationError(

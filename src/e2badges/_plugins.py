@@ -51,7 +51,7 @@ def plugin_name(plugin: object) -> str:
     else ``module.Class`` of its class.
     """
     name = getattr(plugin, "name", None)
-    if isinstance(name, str) and not isinstance(plugin, ModuleType):
+    if isinstance(name, str):
         return name
     if isinstance(plugin, ModuleType):
         return plugin.__name__
@@ -141,6 +141,8 @@ class Plugins:
                         "wrappers are not supported by e2badges hooks",
                         subject=f"plugin {impl.plugin_name!r}",
                     )
+            if hook in NOTIFY_HOOKS:
+                _check_once_per_plugin(hook, impls)
             # pluggy calls the last of get_hookimpls() first.
             self._impls[hook] = tuple(_Impl(impl) for impl in reversed(impls))
         self.criteria: dict[str, Any] = {}
@@ -248,11 +250,16 @@ class Plugins:
         rules: Sequence[PointRule],
         kinds: Iterable[ActivityKind | str] | None,
         accept_any_kind: bool,
-    ) -> tuple[list[PointRule], list[ActivityKind | str] | None]:
-        """Return the rules and kinds for the engine: the application's, then the plugins'.
+    ) -> tuple[list[PointRule], list[ActivityKind | str] | None, list[ActivityKind]]:
+        """Return the rules and kinds for the engine.
 
+        That is the application's rules, then the plugins'; the application's
+        kinds (None when it declared none: the engine then declares what the
+        rules, badges and boards listen to); and the kinds the plugins declare
+        that the application did not, which the engine declares in either case.
         Raises ConfigurationError naming both owners when a plugin registers a
-        rule id, criterion or metric name that is already taken.
+        rule id, criterion or metric name that is already taken, or declares a
+        kind that the application or another plugin declared differently.
         """
         c = Contributions()
         # The application's own duplicates are the engine's to report; only plugin
@@ -260,6 +267,12 @@ class Plugins:
         for rule in rules:
             if isinstance(rule, PointRule):
                 c.rules.setdefault(rule.id, (rule, APPLICATION))
+        app_kinds = None if kinds is None else list(kinds)
+        for app_kind in app_kinds or ():
+            declared = (
+                app_kind if isinstance(app_kind, ActivityKind) else ActivityKind(name=app_kind)
+            )
+            c.kinds.setdefault(declared.name, (declared, APPLICATION))
         app_rules = list(rules)
         plugin_rules: list[PointRule] = []
         plugin_kinds: list[ActivityKind] = []
@@ -351,32 +364,15 @@ class Plugins:
         self.criteria = {name: item for name, (item, _) in c.criteria.items()}
         self.metrics = {name: item for name, (item, _) in c.metrics.items()}
 
-        if kinds is None and not plugin_kinds:
-            return app_rules + plugin_rules, None
-        declared: list[ActivityKind | str] = []
-        names: set[str] = set()
-        for kind in kinds if kinds is not None else ():
-            declared.append(kind)
-            names.add(kind.name if isinstance(kind, ActivityKind) else kind)
-        for kind in plugin_kinds:
-            if kind.name not in names:
-                declared.append(kind)
-                names.add(kind.name)
-        if kinds is None:
-            # Without declared kinds, the kinds the rules listen to are declared.
-            for rule in app_rules + plugin_rules:
-                if isinstance(rule, PointRule) and rule.kind not in names:
-                    declared.append(rule.kind)
-                    names.add(rule.kind)
-        elif not accept_any_kind:
+        if app_kinds is not None and not accept_any_kind:
             for rule in plugin_rules:
-                if rule.kind not in names:
+                if rule.kind not in c.kinds:
                     raise ConfigurationError(
                         "kind",
                         f"listens to undeclared activity kind {rule.kind!r}",
                         subject=f"rule {rule.id!r} of plugin {c.rules[rule.id][1]!r}",
                     )
-        return app_rules + plugin_rules, declared
+        return app_rules + plugin_rules, app_kinds, plugin_kinds
 
     @staticmethod
     def _contribute(impl: _Impl, hook: str, register: Callable[..., None]) -> None:
@@ -458,6 +454,27 @@ class Plugins:
 
     def __repr__(self) -> str:
         return f"Plugins({self.names()!r})"
+
+
+def _check_once_per_plugin(hook: str, impls: Sequence[pluggy.HookImpl]) -> None:
+    """Refuse a plugin implementing a notification hook more than once.
+
+    A notification's delivery is recorded per plugin (delivered, failures), so
+    one plugin can receive it only once: two implementations of the hook in one
+    plugin (``@hookimpl(specname=...)``) cannot each be delivered to and retried.
+    """
+    seen: dict[str, str] = {}
+    for impl in impls:
+        function = getattr(impl.function, "__name__", repr(impl.function))
+        first = seen.get(impl.plugin_name)
+        if first is not None:
+            raise ConfigurationError(
+                hook,
+                f"implemented twice ({first} and {function}); a plugin receives each "
+                "notification once: implement the hook once, or make two plugins",
+                subject=f"plugin {impl.plugin_name!r}",
+            )
+        seen[impl.plugin_name] = function
 
 
 def _submitted_key(activity_id: str) -> str:

@@ -78,8 +78,9 @@ class Rewards:
     ``store`` is a Store or a URL (``"memory://"`` by default).  ``badges`` and
     ``levels`` define the badges and the level ladder; they are checked together
     with the rules when the instance is built.  ``kinds`` declares the activity
-    kinds that may be recorded; when omitted, the kinds the rules and badge
-    criteria listen to are the declared ones.  With ``accept_any_kind=True`` any
+    kinds that may be recorded, to which the kinds plugins declare are added;
+    when omitted, the kinds the rules, badge criteria and leaderboards listen to
+    and those plugins declare are the declared ones.  With ``accept_any_kind=True`` any
     kind may be recorded.  ``clock`` supplies ``now()`` for activities recorded
     without ``at``, and says when a batch is recorded (an activity whose period is
     over by then tells no leader story); calendar windows use the IANA ``timezone``.
@@ -158,14 +159,15 @@ class Rewards:
             raise ConfigurationError("delivery", "must be a DeliveryPolicy", subject="Rewards")
         self.delivery = delivery if delivery is not None else DeliveryPolicy()
         self.plugins = Plugins(plugins, load_entrypoints=load_entrypoints)
-        all_rules, all_kinds = self.plugins.contribute(
+        all_rules, app_kinds, plugin_kinds = self.plugins.contribute(
             rules=tuple(rules), kinds=kinds, accept_any_kind=accept_any_kind
         )
         self.engine = Engine(
             rules=all_rules,
-            kinds=all_kinds,
+            kinds=app_kinds,
             accept_any_kind=accept_any_kind,
             timezone=self.timezone,
+            plugin_kinds=plugin_kinds,
             badges=tuple(badges),
             levels=tuple(levels),
             leaderboards=(*leaderboards, *callout_boards(callouts, callout_kinds)),

@@ -88,9 +88,10 @@ def e2badges_add_activity_kinds(register: RegisterKind) -> None:
     """Declare activity kinds: call ``register(kind)`` with an ActivityKind or a kind name.
 
     Called once per Rewards instance; every implementation is called and return
-    values are ignored.  The same declaration from several owners is accepted
-    (a kind is shared vocabulary); two different declarations of one name are
-    refused with a ConfigurationError naming both owners.
+    values are ignored.  The same declaration from several owners (the
+    application's ``kinds=`` included) is accepted (a kind is shared
+    vocabulary); two different declarations of one name are refused with a
+    ConfigurationError naming both owners.
     """
 
 

@@ -136,6 +136,40 @@ class TestActivityKinds:
         assert rewards.balance("ann") == 2
         assert set(rewards.engine.kinds) == {"comment.created", "rating.given", "page.viewed"}
 
+    def test_contributed_kind_keeps_badge_and_board_kinds(self) -> None:
+        """Without ``kinds=``, plugin kinds add to the kinds badges and boards listen to.
+
+        A plugin declaring a kind made an application whose badges or boards
+        listen to kinds no rule listens to fail to build (undeclared kind).
+        """
+        from e2badges import Badge, CountMetric, Leaderboard, criteria
+
+        rewards = rewards_with(
+            Kinds("wiki", "page.viewed"),
+            rules=(),
+            badges=[Badge(id="poster", threshold=1, criterion=criteria.Count(kind="post.created"))],
+            leaderboards=[Leaderboard(id="edits", metric=CountMetric(kind="post.edited"))],
+        )
+        assert set(rewards.engine.kinds) == {"page.viewed", "post.created", "post.edited"}
+        rewards.record(act(1, kind="post.created"))
+        rewards.record(act(2, kind="post.edited"))
+        rewards.record(act(3, kind="page.viewed"))
+        assert [award.badge for award in rewards.badges("ann")] == ["poster"]
+        assert rewards.leaderboard("edits").score("ann") == 1
+
+    def test_contributed_payload_on_a_rule_kind(self) -> None:
+        """Without ``kinds=``, a plugin's declaration of a kind a rule listens to is kept."""
+
+        class Commented(BaseModel):
+            text: str
+
+        rewards = rewards_with(
+            Kinds("comments", ActivityKind(name="comment.created", payload=Commented))
+        )
+        assert rewards.engine.kinds["comment.created"].payload is Commented
+        with pytest.raises(InvalidActivityError, match=r"payload of kind 'comment\.created'"):
+            rewards.record(act(1))
+
     def test_contributed_kind_with_declared_kinds(self) -> None:
         """Plugin kinds add to the kinds the application declares."""
         rewards = rewards_with(Kinds("wiki", "page.viewed"), kinds=["comment.created"], rules=())
@@ -166,6 +200,38 @@ class TestActivityKinds:
                 Kinds("b", "page.viewed"),
             )
         assert "declared differently by plugin 'b' and by plugin 'a'" in str(info.value)
+
+    def test_declared_differently_by_the_application_refused(self) -> None:
+        """A plugin declaring a kind the application declared differently is refused.
+
+        The plugin's declaration was silently dropped (its payload never checked).
+        """
+
+        class Stars(BaseModel):
+            stars: int
+
+        with pytest.raises(ConfigurationError) as info:
+            rewards_with(
+                Kinds("kudos", "kudos.sent"),
+                kinds=["comment.created", ActivityKind(name="kudos.sent", payload=Stars)],
+                rules=(),
+            )
+        assert str(info.value) == (
+            "plugin 'kudos': kinds: kind 'kudos.sent' is declared differently by "
+            "plugin 'kudos' and by the application"
+        )
+
+    def test_declared_alike_by_the_application_accepted(self) -> None:
+        """A plugin declaring a kind the application declared the same way is fine."""
+        rewards = rewards_with(
+            Kinds("wiki", "page.viewed", ActivityKind(name="page.edited", description="edit")),
+            kinds=[
+                ActivityKind(name="page.viewed"),
+                ActivityKind(name="page.edited", description="edit"),
+            ],
+            rules=(),
+        )
+        assert set(rewards.engine.kinds) == {"page.viewed", "page.edited"}
 
     def test_not_a_kind(self) -> None:
         """Registering something other than a kind is refused, naming the plugin."""

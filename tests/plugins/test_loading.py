@@ -103,6 +103,22 @@ class TestExplicitPlugins:
         assert rewards.plugins.names() == ["my_company.rewards_plugin"]
         assert rewards.plugins.get("my_company.rewards_plugin") is module
 
+    def test_module_plugin_name_attribute(self, installed: dict[str, object]) -> None:
+        """A module's ``name`` attribute names it, so it replaces the installed plugin.
+
+        The attribute was ignored for modules: the module was registered under its
+        module name, next to the installed plugin it was meant to replace.
+        """
+        module = types.ModuleType("my_company.lenient_guard")
+        module.name = "guard"  # type: ignore[attr-defined]
+        module.e2badges_check_activity = hookimpl(  # type: ignore[attr-defined]
+            lambda activity: None
+        )
+        installed["guard"] = Tagger("guard")
+        rewards = Rewards(plugins=[module])
+        assert rewards.plugins.names() == ["guard"]
+        assert rewards.plugins.get("guard") is module
+
     def test_name_defaults_to_class(self) -> None:
         """An object without a ``name`` attribute is named after its module and class."""
 
@@ -192,6 +208,30 @@ class TestValidation:
 
         with pytest.raises(ConfigurationError, match="wrappers are not supported"):
             rewards_with(Wrapper())
+
+    def test_notify_hook_implemented_twice_refused(self) -> None:
+        """A plugin implementing one notification hook twice is refused, naming both.
+
+        Deliveries are recorded per plugin, so only one of the two could be
+        delivered to: one was called twice per notification and the other never.
+        """
+
+        class TwoWays:
+            name = "two"
+
+            @hookimpl(specname="e2badges_notify_outcome")
+            def to_chat(self, notification_id: str) -> None:
+                raise AssertionError("not called")
+
+            @hookimpl(specname="e2badges_notify_outcome")
+            def to_mail(self, notification_id: str) -> None:
+                raise AssertionError("not called")
+
+        with pytest.raises(ConfigurationError) as info:
+            rewards_with(TwoWays())
+        assert info.value.subject == "plugin 'two'"
+        assert info.value.field == "e2badges_notify_outcome"
+        assert "implemented twice (to_chat and to_mail)" in info.value.reason
 
     def test_unmarked_methods_ignored(self) -> None:
         """Methods without ``@hookimpl`` are not hooks, whatever their name."""
