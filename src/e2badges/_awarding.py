@@ -12,7 +12,11 @@ changes.  For each activity it
 4. after each award or revocation, re-checks the all-of / any-of badges that
    depend on the badge, in cascade;
 5. recomputes the level of everyone whose balance in the ladder's currency, or
-   whose badges required by a level, changed.
+   whose badges required by a level, changed;
+6. returns each award slot's net change (``_net``): a slot awarded and revoked
+   within the activity (a composite lost and earned again in cascade, or earned
+   and lost again) changed nothing and is left out, so every revocation of an
+   outcome takes back an award made before it.
 
 A person holds at most one award per (badge, tier, period, team): the holdings
 key says which are held, and which a person revoked (those are never awarded
@@ -397,7 +401,8 @@ class BadgeEngine:
     def evaluate(
         self, ctx: RuleContext, view: StateView, ledger: Sequence[LedgerEntry]
     ) -> tuple[tuple[Award, ...], tuple[Revocation, ...], tuple[LevelChange, ...]]:
-        """Return the awards, revocations and level changes of one activity."""
+        """Return the awards, revocations and level changes of one activity (at most one
+        award or revocation per slot)."""
         a = ctx.activity
         acc = _Acc(a, view)
         if a.kind in RESERVED_KINDS:
@@ -436,6 +441,8 @@ class BadgeEngine:
                     acc.level_users[user] = None
         if acc.level_users:
             self._levels(acc)
+        if acc.awards and acc.revocations:
+            return (*_net(acc.awards, acc.revocations), tuple(acc.changes))
         return tuple(acc.awards), tuple(acc.revocations), tuple(acc.changes)
 
     def _cross(
@@ -689,6 +696,44 @@ class BadgeEngine:
                 info.id, tier, m.value(view, user, period, local), threshold, period, best
             )
         return None
+
+
+def _net(
+    awards: Sequence[Award], revocations: Sequence[Revocation]
+) -> tuple[tuple[Award, ...], tuple[Revocation, ...]]:
+    """Return what one activity changed in each award slot, from every award and revocation
+    its evaluation made.
+
+    A slot (user, badge, tier, period, team) is awarded only when not held and revoked
+    only when held, so its awards and revocations alternate, and their numbers differ by
+    at most one.  Equal numbers change nothing: a badge lost and earned again (a
+    composite whose one requirement is taken away and another gained, in cascade) is
+    still the award held before, and one earned and lost again (declared in the other
+    order) was never held after the activity; both are left out.  Otherwise the slot's
+    first award (it was not held before) or first revocation (of the award held before)
+    is kept, in place.  So an outcome never awards and revokes the same slot, and every
+    revocation takes back an award made before the activity.
+    """
+    net: dict[tuple[str, str, str | None, str | None, str | None], int] = {}
+    for w in awards:
+        slot = (w.user, w.badge, w.tier, w.period, w.team)
+        net[slot] = net.get(slot, 0) + 1
+    for r in revocations:
+        slot = (r.user, r.badge, r.tier, r.period, r.team)
+        net[slot] = net.get(slot, 0) - 1
+    kept_awards: list[Award] = []
+    for w in awards:
+        slot = (w.user, w.badge, w.tier, w.period, w.team)
+        if net[slot] == 1:
+            kept_awards.append(w)
+            net[slot] = 0  # the first only
+    kept_revocations: list[Revocation] = []
+    for r in revocations:
+        slot = (r.user, r.badge, r.tier, r.period, r.team)
+        if net[slot] == -1:
+            kept_revocations.append(r)
+            net[slot] = 0
+    return tuple(kept_awards), tuple(kept_revocations)
 
 
 def _holder(view: StateView, user: str) -> Callable[[str], bool]:

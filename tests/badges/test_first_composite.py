@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from e2badges import Badge, Rewards, Tier, criteria
 
 from .helpers import T0, act, awarded, held, revoked
@@ -206,3 +208,48 @@ class TestCascade:
         rewards.revoke("ann", "asker", by="mod", reason="check")
         outcome = rewards.grant("ann", "asker", by="mod", reason="restored")
         assert awarded(outcome) == [("ann", "asker", None), ("ann", "either", None)]
+
+
+def first_or_helped(
+    composite: type[criteria.AllOf | criteria.AnyOf], first_declared: bool
+) -> Rewards:
+    """Return a Rewards whose ``known`` is ``composite`` of the first answer and an answer
+    received, the two declared in either order."""
+    first = Badge(id="first", criterion=criteria.First(kind=ANSWER))
+    helped = Badge(id="helped", criterion=criteria.Count(kind=ANSWER, who="recipient"), threshold=1)
+    known = Badge(id="known", criterion=composite(badges=("first", "helped")))
+    return Rewards(badges=[first, helped, known] if first_declared else [helped, first, known])
+
+
+class TestNetChange:
+    """One activity that takes one requirement of a composite away and gives another."""
+
+    @pytest.mark.parametrize("first_declared", [True, False])
+    def test_any_of_still_held_is_not_revoked(self, first_declared: bool) -> None:
+        """An any-of badge lost and earned again in cascade keeps its award: the outcome
+        neither revokes nor awards it."""
+        rewards = first_or_helped(criteria.AnyOf, first_declared)
+        rewards.record(act(1, ANSWER, "ann", at=T0))
+        outcome = rewards.record(act(2, ANSWER, "bob", at=T0 - timedelta(hours=1), recipient="ann"))
+        assert revoked(outcome) == [("ann", "first", None)]
+        assert sorted(awarded(outcome)) == [
+            ("ann", "helped", None),
+            ("bob", "first", None),
+            ("bob", "known", None),
+        ]
+        assert [(r.award.badge, r.award.activity_id, r.revoked) for r in rewards.awards("ann")] == [
+            ("first", "a1", True),
+            ("known", "a1", False),
+            ("helped", "a2", False),
+        ]
+
+    @pytest.mark.parametrize("first_declared", [True, False])
+    def test_all_of_completed_and_broken_is_not_awarded(self, first_declared: bool) -> None:
+        """An all-of badge earned and lost again within one activity is neither awarded nor
+        revoked."""
+        rewards = first_or_helped(criteria.AllOf, first_declared)
+        rewards.record(act(1, ANSWER, "ann", at=T0))
+        outcome = rewards.record(act(2, ANSWER, "bob", at=T0 - timedelta(hours=1), recipient="ann"))
+        assert revoked(outcome) == [("ann", "first", None)]
+        assert sorted(awarded(outcome)) == [("ann", "helped", None), ("bob", "first", None)]
+        assert held(rewards, "ann") == [("helped", None)]

@@ -261,3 +261,57 @@ class TestKeys:
 def _is_measured(badge_id: str) -> bool:
     badge = next(b for b in BADGES if b.id == badge_id)
     return isinstance(badge.criterion, MEASURED)
+
+
+# A "first" place that changes hands takes a requirement of the composites away in the
+# same activity that may give another (an answer received).
+CASCADE_BADGES = [
+    Badge(id="first", criterion=criteria.First(kind="answer.created")),
+    Badge(
+        id="helped", criterion=criteria.Count(kind="answer.created", who="recipient"), threshold=1
+    ),
+    Badge(id="any", criterion=criteria.AnyOf(badges=("first", "helped"))),
+    Badge(id="all", criterion=criteria.AllOf(badges=("first", "helped"))),
+]
+# Answers as (hours after START, actor, recipient): later rows often carry earlier times.
+ANSWERS = st.lists(
+    st.tuples(st.integers(0, 12), st.integers(0, 2), st.integers(0, 3)), max_size=10
+).map(
+    lambda rows: [
+        Activity(
+            id=f"a{i:02d}",
+            actor=USERS[actor],
+            kind="answer.created",
+            recipient=(None, *USERS)[recipient],
+            at=START - timedelta(hours=hours),
+        )
+        for i, (hours, actor, recipient) in enumerate(rows)
+    ]
+)
+
+
+class TestCascadeProperties:
+    @given(ANSWERS, st.permutations(CASCADE_BADGES))
+    def test_one_change_per_slot(self, stream: list[Activity], badges: list[Badge]) -> None:
+        """An outcome awards or revokes each (user, badge, tier, period, team) once at most,
+        never both; the history's held awards are those the state holds; and the history
+        is the same whatever the order the badges are declared in."""
+        store = MemoryStore()
+        rewards = Rewards(store, badges=badges)
+        declared = Rewards(MemoryStore(), badges=CASCADE_BADGES)
+        for activity in stream:
+            outcome = rewards.record(activity)
+            declared.record(activity)
+            changed = [(w.user, w.badge, w.tier, w.period, w.team) for w in outcome.awards] + [
+                (r.user, r.badge, r.tier, r.period, r.team) for r in outcome.revocations
+            ]
+            assert len(changed) == len(set(changed))
+        for user in USERS:
+            state = store.read_state([badge_key(user, b.id) for b in badges])
+            holding = {b.id for b in badges if 1 in state.get(badge_key(user, b.id), {}).values()}
+            assert {w.badge for w in rewards.badges(user)} == holding
+        assert sorted_history(rewards) == sorted_history(declared)
+
+
+def sorted_history(rewards: Rewards) -> dict[str, list[tuple[Any, ...]]]:
+    return {user: sorted(records) for user, records in history(rewards).items()}

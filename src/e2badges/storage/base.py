@@ -93,7 +93,8 @@ class StoreTransaction(ABC):
         each awarded person's awards in recording order (then outcome order); each
         of its revocations marks the one award of the same user, badge, tier,
         period and team that is not yet revoked (the engine revokes only awards
-        that are held, and never awards and revokes the same one in one outcome);
+        held before the outcome, and never awards and revokes the same user,
+        badge, tier, period and team in one outcome);
         every key of ``batch.state`` holds its new value; every row of
         ``batch.boards`` (keyed by ``(board, period, subject)``) replaces that
         subject's row on that board in that period, and the leaderboard queries

@@ -824,6 +824,63 @@ class StoreConformance(
             ("g2", second.revocations[0]),
         ]
 
+    @pytest.mark.parametrize("first_declared", [True, False])
+    def test_award_lost_and_earned_again_by_one_activity_is_kept(
+        self, store: Store, first_declared: bool
+    ) -> None:
+        """Each revocation of an outcome takes back an award made before the outcome: an
+        activity that takes one requirement of an any-of badge away and gives another
+        leaves the award held as it was, not revoked, in the history and the feed,
+        whatever the order the badges are declared in."""
+        rewards = _first_or_helped(store, criteria.AnyOf, first_declared)
+        rewards.record(act(1, "ann", "answer.created", at=T0))
+        # Earlier, so bob takes "first" from ann, and ann is helped.
+        outcome = rewards.record(
+            act(2, "bob", "answer.created", at=T0 - timedelta(hours=1), recipient="ann")
+        )
+        assert [(r.user, r.badge) for r in outcome.revocations] == [("ann", "first")]
+        assert ("ann", "known") not in [(w.user, w.badge) for w in outcome.awards]
+        assert store.get_outcome("a2") == outcome
+        assert [(r.award.badge, r.award.activity_id, r.revoked) for r in store.awards("ann")] == [
+            ("first", "a1", True),
+            ("known", "a1", False),
+            ("helped", "a2", False),
+        ]
+        assert [(w.badge, w.activity_id) for w in rewards.badges("ann")] == [
+            ("known", "a1"),
+            ("helped", "a2"),
+        ]
+        told = {(s.people, s.data.get("badge")) for s in rewards.feed() if s.kind == "badge"}
+        assert told == {
+            (("ann",), "known"),
+            (("ann",), "helped"),
+            (("bob",), "first"),
+            (("bob",), "known"),
+        }
+
+    @pytest.mark.parametrize("first_declared", [True, False])
+    def test_award_earned_and_lost_by_one_activity_is_not_made(
+        self, store: Store, first_declared: bool
+    ) -> None:
+        """An outcome never awards and revokes the same (user, badge, tier, period, team):
+        an all-of badge that one activity completes and breaks again (one requirement
+        given, another taken away) is neither awarded nor revoked, nor told in the feed,
+        whatever the order the badges are declared in."""
+        rewards = _first_or_helped(store, criteria.AllOf, first_declared)
+        rewards.record(act(1, "ann", "answer.created", at=T0))
+        outcome = rewards.record(
+            act(2, "bob", "answer.created", at=T0 - timedelta(hours=1), recipient="ann")
+        )
+        assert ("ann", "known") not in [(w.user, w.badge) for w in outcome.awards]
+        assert [(r.user, r.badge) for r in outcome.revocations] == [("ann", "first")]
+        assert store.get_outcome("a2") == outcome
+        assert [(r.award.badge, r.award.activity_id, r.revoked) for r in store.awards("ann")] == [
+            ("first", "a1", True),
+            ("helped", "a2", False),
+        ]
+        told = {(s.people, s.data.get("badge")) for s in rewards.feed() if s.kind == "badge"}
+        assert told == {(("ann",), "helped"), (("bob",), "first")}
+
     def test_awards_persist(self, badged: Rewards, make_store: Callable[[], Store]) -> None:
         """Awards and revocations are visible to another store over the same database."""
         badged.record_many([act(1), act(2, kind="answer.upvoted", recipient="bob", teams=("t",))])
@@ -1392,6 +1449,20 @@ class StoreConformance(
         boards.record(scored(1, "ann", 1, teams=("red",)))
         store.set_board_opt_out("red", True)
         assert [r.subject for r in store.board_page("teams", "all", 0, 10).rows] == ["red"]
+
+
+def _first_or_helped(
+    store: Store, composite: type[criteria.AllOf | criteria.AnyOf], first_declared: bool
+) -> Rewards:
+    """Return a Rewards whose badge ``known`` is ``composite`` of ``first`` (the first
+    answer) and ``helped`` (an answer received), declared first, or helped first."""
+    first = Badge(id="first", criterion=criteria.First(kind="answer.created"))
+    helped = Badge(
+        id="helped", criterion=criteria.Count(kind="answer.created", who="recipient"), threshold=1
+    )
+    known = Badge(id="known", criterion=composite(badges=("first", "helped")))
+    badges = [first, helped, known] if first_declared else [helped, first, known]
+    return Rewards(store, badges=badges, clock=FrozenClock(T0), load_entrypoints=False)
 
 
 def _ranks(ranking: str, order: list[str], scores: dict[str, Any]) -> dict[str, int]:
