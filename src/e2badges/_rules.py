@@ -17,7 +17,10 @@ stopped or reduced the credit:
    than all of them is checked against those only;
 4. caps: the amount credited by the rule (or by every rule sharing a named cap)
    per person, per actor-recipient pair or per object, within a window; a credit
-   that would pass a cap is reduced to what is left of it.
+   that would pass a cap is reduced to what is left of it.  A rolling window of N
+   days holding the activity's day may end up to N - 1 days after it (when
+   activities of later days were recorded first): every such window must stay
+   within the cap.
 
 Only positive credits count against caps; negative amounts (penalties) pass
 through them.  A first-time bonus is credited, on a line of its own, the first
@@ -38,7 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ._errors import ConfigurationError
 from ._limits import MAX_AMOUNT, check_amount, check_description
 from ._models import Activity, LedgerEntry, check_identifier, check_kind
-from ._periods import Window, days_back, parse_window, period_key
+from ._periods import Window, days_around, parse_window, period_key
 
 if TYPE_CHECKING:
     from ._state import StateView
@@ -185,7 +188,7 @@ class RuleContext:
         self.local: date = activity.at.astimezone(tz).date()
         self.epoch: float = activity.at.timestamp()
         self._periods: dict[str, str] = {}
-        self._days: dict[str, list[str]] = {}
+        self._days: dict[int, list[str]] = {}
         self._tz, self._now = tz, now
         self._today: date | None = None
 
@@ -204,12 +207,13 @@ class RuleContext:
             label = self._periods[kind] = period_key(kind, self.local)
         return label
 
-    def days(self, count: int) -> list[str]:
-        """Return the labels of this activity's local day and the ``count - 1`` days before."""
-        key = f"{count}d"
-        labels = self._days.get(key)
+    def around(self, count: int) -> list[str]:
+        """Return the labels of the ``2 * count - 1`` local days from ``count - 1`` days
+        before this activity's day to ``count - 1`` days after it, oldest first: the days
+        of every ``count``-day window that holds this activity's day."""
+        labels = self._days.get(count)
         if labels is None:
-            labels = self._days[key] = days_back(self.local, count)
+            labels = self._days[count] = days_around(self.local, count)
         return labels
 
 
@@ -230,7 +234,16 @@ def _round_amount(value: Any, rule: str, field: str) -> int:
 
 
 class _CompiledCap:
-    __slots__ = ("budget", "label", "per", "prefix", "window")
+    """A cap's counters: what was credited under it per person (pair, object) and period.
+
+    A calendar cap has one counter per period.  A rolling cap of N days has one per
+    local day, and a credit on day d lies in the N windows ending on d to d + N - 1:
+    it may use what is left in the fullest of them.  Those ending after d hold
+    credits only when activities of later days were recorded before this one (it is
+    late), but the check reads them all, as the Rolling criterion does.
+    """
+
+    __slots__ = ("budget", "days", "label", "own", "per", "prefix", "window")
 
     def __init__(self, cap: Cap, rule_id: str) -> None:
         self.window: Window = parse_window(cap.window)
@@ -241,9 +254,30 @@ class _CompiledCap:
             f"n{SEP}{cap.name}" if cap.name else f"r{SEP}{rule_id}{SEP}{cap.window}{SEP}{cap.per}"
         )
         self.prefix = f"cap{SEP}{owner}{SEP}"
+        #: A rolling window's length in days (0 for a calendar window), and the index of
+        #: the activity's own counter among the keys (the one a credit is added to).
+        self.days = self.window.days if self.window.kind == "rolling" else 0
+        self.own = max(self.days - 1, 0)
+
+    def left(self, view: StateView, keys: list[str]) -> int:
+        """Return what is left of the budget for a credit counted under ``keys[self.own]``."""
+        days = self.days
+        if not days:
+            used: int = view.get(keys[0])
+            return max(self.budget - used, 0)
+        counts: list[int] = [view.get(key) for key in keys]
+        window = fullest = sum(counts[:days])
+        for i in range(days, len(counts)):
+            window += counts[i] - counts[i - days]
+            fullest = max(fullest, window)
+        return max(self.budget - fullest, 0)
 
     def keys(self, ctx: RuleContext, user: str, other: str) -> list[str] | None:
-        """Return the counter keys whose sum is this cap's usage, or None if it does not apply."""
+        """Return the counter keys whose sums are this cap's usage, or None if it does not apply.
+
+        A calendar cap has one key; a rolling cap of N days the 2N - 1 days around the
+        activity's, oldest first (see :meth:`left`).
+        """
         if self.per == "object":
             obj = ctx.activity.object
             if obj is None:
@@ -253,10 +287,9 @@ class _CompiledCap:
             base = f"{self.prefix}{user}{SEP}{other}{SEP}"
         else:
             base = f"{self.prefix}{user}{SEP}"
-        window = self.window
-        if window.kind == "rolling":
-            return [base + day for day in ctx.days(window.days)]
-        return [base + ctx.period(window.kind)]
+        if self.days:
+            return [base + day for day in ctx.around(self.days)]
+        return [base + ctx.period(self.window.kind)]
 
 
 #: How many credited times a cooldown keeps per rule, person and object.  Credited times
@@ -378,22 +411,19 @@ class CompiledRule:
                 credited = _credited_times(view.get(cool_key, None))
                 if _within(credited, ctx.epoch, self.cooldown):
                     credit, limit = 0, "cooldown"
-            cap_updates: list[list[str]] = []
+            cap_updates: list[str] = []
             if limit is None and credit > 0:
                 for cap in self.caps:
                     keys = cap.keys(ctx, user, other)
                     if keys is None:
                         continue
-                    used = 0
-                    for key in keys:
-                        used += view.get(key)
-                    left = max(cap.budget - used, 0)
+                    left = cap.left(view, keys)
                     if left < credit:
                         credit, limit = left, cap.label
-                    cap_updates.append(keys)
+                    cap_updates.append(keys[cap.own])
             if credit > 0:
-                for keys in cap_updates:
-                    view.add(keys[0], credit)
+                for key in cap_updates:
+                    view.add(key, credit)
                 if once_key is not None:
                     view.set(once_key, 1)
                 if cool_key is not None:

@@ -240,6 +240,39 @@ class TestRollingCaps:
         assert rec(r, utc(2026, 3, 8, 23, 0)) == [("ann", 5, None)]
         assert rec(r, utc(2026, 3, 9, 9)) == [("ann", 0, "cap:7d")]
 
+    def test_late_activity_counts_credits_of_later_days(self) -> None:
+        """A late activity gets what is left in the fullest 7-day window holding its day,
+        including the windows that end after it: credits recorded before it on later
+        days count."""
+        r = berlin(
+            PointRule(id="c", kind=COMMENT, actor_points=5, caps=(Cap(amount=10, window="7d"),))
+        )
+        assert rec(r, utc(2026, 3, 10, 9)) == [("ann", 5, None)]
+        assert rec(r, utc(2026, 3, 14, 9)) == [("ann", 5, None)]  # 8-14 March hold 10
+        # 7 March: its windows end on 7 to 13 March; the fullest (7-13) holds 5.
+        assert rec(r, utc(2026, 3, 7, 9)) == [("ann", 5, None)]
+        # 8 March lies in 8-14 March, which is full; 6 March in 4-10 and 6-12 (10 each).
+        assert rec(r, utc(2026, 3, 8, 9)) == [("ann", 0, "cap:7d")]
+        assert rec(r, utc(2026, 3, 6, 9)) == [("ann", 0, "cap:7d")]
+        # 1 March: its windows end by 7 March, which hold the 5 of 7 March only.
+        assert rec(r, utc(2026, 3, 1, 9)) == [("ann", 5, None)]
+        assert r.balance("ann") == 20
+
+    def test_late_activity_is_reduced_to_what_every_window_allows(self) -> None:
+        """A late credit is reduced to what is left in the fullest window holding its day."""
+        r = berlin(
+            PointRule(
+                id="c",
+                kind=COMMENT,
+                actor_points=lambda a: a.value or 0,
+                caps=(Cap(amount=10, window="3d"),),
+            )
+        )
+        assert rec(r, utc(2026, 3, 12, 9), value=7) == [("ann", 7, None)]
+        assert rec(r, utc(2026, 3, 8, 9), value=4) == [("ann", 4, None)]
+        # 10 March: 8-10 holds 4 (6 left), 10-12 holds 7 (3 left).
+        assert rec(r, utc(2026, 3, 10, 9), value=5) == [("ann", 3, "cap:3d")]
+
 
 class TestPairObjectAndSharedCaps:
     def test_pair_cap(self) -> None:
