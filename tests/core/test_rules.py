@@ -8,11 +8,13 @@ in winter (CET, UTC+1) and 22:00 UTC in summer (CEST, UTC+2); DST starts on
 from __future__ import annotations
 
 import itertools
+import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from e2badges import Activity, Cap, ConfigurationError, PointRule, Rewards
+from e2badges._rules import epoch_us, time_us
 
 COMMENT = "comment.created"
 UPVOTE = "answer.upvoted"
@@ -365,11 +367,37 @@ class TestOncePerObjectAndCooldown:
             assert rec(r, t + timedelta(minutes=m), object="p1") == [("ann", 1, None)]
         key = "cool\x1fc\x1fann\x1fp1"
         kept = r.store.read_state([key])[key]
-        epochs = [(t + timedelta(minutes=m)).timestamp() for m in range(30, 101, 10)]
-        assert kept == epochs
+        t_us = (t - utc(1970, 1, 1)) // timedelta(microseconds=1)
+        assert kept == [t_us + m * 60_000_000 for m in range(30, 101, 10)]  # microseconds
         # 25 is within 10 of the kept 30; 15 is within 10 of 10 and 20, which are not kept.
         assert rec(r, t + timedelta(minutes=25), object="p1") == [("ann", 0, "cooldown")]
         assert rec(r, t + timedelta(minutes=15), object="p1") == [("ann", 1, None)]
+
+    def test_cooldown_is_exact_to_the_microsecond(self) -> None:
+        """A cooldown ends exactly ``cooldown`` after a credit, to the microsecond, up to
+        year 2999 (float seconds would round 1 µs away from 2242 on)."""
+        r = berlin(PointRule(id="c", kind=COMMENT, actor_points=1, cooldown=timedelta(minutes=10)))
+        us = timedelta(microseconds=1)
+        for year in (2026, 2241, 2990, 2999):
+            t = utc(year, 3, 2, 9) + 7 * us
+            obj = f"p{year}"
+            assert rec(r, t, object=obj) == [("ann", 1, None)]
+            assert rec(r, t + timedelta(minutes=10) - us, object=obj) == [("ann", 0, "cooldown")]
+            assert rec(r, t - timedelta(minutes=10) + us, object=obj) == [("ann", 0, "cooldown")]
+            assert rec(r, t + timedelta(minutes=10), object=obj) == [("ann", 1, None)]
+
+    def test_times_kept_in_seconds_read_exactly(self) -> None:
+        """Credited times kept as float seconds (by earlier versions) read back as the
+        exact microseconds for every time before 2242."""
+        rnd = random.Random(7)
+        low, high = utc(1900, 1, 1), utc(2242, 1, 1)
+        span = (high - low) // timedelta(microseconds=1)
+        for _ in range(20_000):
+            at = low + timedelta(microseconds=rnd.randrange(span))
+            assert time_us(at.timestamp()) == epoch_us(at)
+        last = utc(2241, 12, 31, 23, 59, 59, 999_999)
+        assert time_us(last.timestamp()) == epoch_us(last)
+        assert time_us(12) == 12  # ints are microseconds already
 
     def test_cooldown_is_per_object(self) -> None:
         """The cooldown applies to identical actions: the same object."""
