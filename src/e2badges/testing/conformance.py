@@ -641,6 +641,39 @@ class StoreConformance(
         assert store.get_activity("a2") is None
         assert rewards.balance("ann") == 2
 
+    def test_values_of_another_type_conflict(self, rewards: Rewards, store: Store) -> None:
+        """Values are kept exactly, so an id recorded again with ``1`` or ``1.0`` where it
+        had ``True`` (or ``-0.0`` for ``0.0``), in its value or anywhere in its
+        attributes, is a conflict; the activity as the store returns it, or with its
+        attributes' keys in another order, is a duplicate."""
+        attributes = {"accepted": True, "score": 1, "ratio": 0.0, "tags": [1, {"x": 1.0}]}
+        first = rewards.record(act(1, value=0.0, attributes=attributes))
+        stored = store.get_activity("a1")
+        assert stored is not None
+        assert rewards.record(stored) == first
+        again = act(1, value=0.0, attributes=dict(reversed(attributes.items())))
+        assert rewards.record(again) == first
+        changes: list[dict[str, Any]] = [
+            {"accepted": 1},
+            {"accepted": 1.0},
+            {"score": True},
+            {"score": 1.0},
+            {"ratio": -0.0},
+            {"ratio": 0},
+            {"tags": [1.0, {"x": 1.0}]},
+            {"tags": [True, {"x": 1.0}]},
+            {"tags": [1, {"x": 1}]},
+        ]
+        for change in changes:
+            with pytest.raises(ConflictingActivityError) as info:
+                rewards.record(act(1, value=0.0, attributes={**attributes, **change}))
+            assert info.value.differing == ["attributes"], change
+        with pytest.raises(ConflictingActivityError) as info:
+            rewards.record(act(1, value=-0.0, attributes=attributes))
+        assert info.value.differing == ["value"]
+        assert store.count_activities() == 1
+        assert store.get_activity("a1") == stored
+
     def test_invalid_batch_stores_nothing(self, rewards: Rewards, store: Store) -> None:
         """A batch with one invalid activity stores none of it."""
         with pytest.raises(InvalidActivityError):
