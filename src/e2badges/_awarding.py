@@ -59,7 +59,7 @@ from ._levels import Ladder, Level
 from ._models import Activity, Award, AwardRecord, LedgerEntry, LevelChange, Revocation
 from ._periods import period_key
 from ._profile import BadgeProgress, Profile
-from ._rules import PointRule, RuleContext, balance_key
+from ._rules import PointRule, RuleContext, balance_key, time_us
 from ._state import StateView
 
 __all__ = ["BadgeEngine"]
@@ -557,13 +557,13 @@ class BadgeEngine:
         view = acc.view
         a = ctx.activity
         info = self.badges[m.badge]
-        mine = (ctx.epoch, a.id)
+        mine = (ctx.us, a.id)
         for team in m.scopes(ctx):
             key = m.holder_prefix + team
             holder = view.get(key, None)
-            if holder is not None and (holder[0], holder[1]) <= mine:
+            if holder is not None and (time_us(holder[0]), holder[1]) <= mine:
                 continue
-            view.set(key, [ctx.epoch, a.id, user])
+            view.set(key, [ctx.us, a.id, user])
             if holder is not None and holder[2] == user:
                 continue  # an earlier activity of the holder: the place does not change hands
             if holder is not None:

@@ -17,8 +17,9 @@ not repeat):
 - ``bs SEP badge SEP user``: a streak's runs of consecutive active periods,
   ``{"best": n, "runs": [[first, last], ...]}`` (period ordinals, sorted);
 - ``bw SEP badge SEP user SEP day``: matching activities on a local day (its ordinal);
-- ``bf SEP badge SEP team``: the holder of a "first" place, ``[epoch, activity id,
-  user]`` (team empty for the whole organisation);
+- ``bf SEP badge SEP team``: the holder of a "first" place, ``[at, activity id,
+  user]`` (team empty for the whole organisation), ``at`` in whole microseconds
+  since the epoch (float seconds from earlier versions, see ``_rules.time_us``);
 - ``bh SEP badge SEP user``: a person's holdings of a badge, ``{slot: 1 | -1}``
   (see :func:`slot_label`): 1 held, -1 revoked by a person (not awarded again
   automatically); a slot without an entry is free;

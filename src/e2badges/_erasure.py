@@ -226,7 +226,7 @@ KEY_SHAPES: tuple[KeyShape, ...] = (
     _shape("bs", length=3, people=(2,)),
     _shape("bh", length=3, people=(2,)),
     _shape("bw", length=4, people=(2,)),
-    # bf SEP badge SEP team: [epoch, activity id, holder]
+    # bf SEP badge SEP team: [at (microseconds since the epoch), activity id, holder]
     _shape("bf", length=3, values=(2,)),
     # lvl SEP user
     _shape("lvl", length=2, people=(1,)),

@@ -7,6 +7,7 @@ dataclasses: they are built on the hot path, from already-validated data.
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -57,6 +58,7 @@ __all__ = [
     "check_kind",
     "differing_fields",
     "same_instant",
+    "same_value",
     "trusted_copy",
 ]
 
@@ -194,16 +196,38 @@ def trusted_copy(activity: Activity, **changes: Any) -> Activity:
 def differing_fields(stored: Activity, incoming: Activity) -> list[str]:
     """Name the fields in which ``incoming`` differs from ``stored``.
 
-    An ``incoming.at`` of None means "now" and matches any stored time; empty
-    ``incoming.teams`` mean "the actor's teams" (Rewards fills them from the
-    people's memberships) and match any stored teams.
+    Values are compared as they are kept (see :func:`same_value`): ``True``, ``1``
+    and ``1.0`` differ, as do ``0.0`` and ``-0.0``.  An ``incoming.at`` of None
+    means "now" and matches any stored time; empty ``incoming.teams`` mean "the
+    actor's teams" (Rewards fills them from the people's memberships) and match any
+    stored teams.
     """
     skipped = ("id", "at") if incoming.teams else ("id", "at", "teams")
     names = [name for name in Activity.model_fields if name not in skipped]
-    out = [name for name in names if getattr(stored, name) != getattr(incoming, name)]
+    out = [name for name in names if not same_value(getattr(stored, name), getattr(incoming, name))]
     if incoming.at is not None and not same_instant(stored.at, incoming.at):
         out.append("at")
     return out
+
+
+def same_value(first: Any, second: Any) -> bool:
+    """Return whether two field values are the same: of one type and equal, recursively.
+
+    ``==`` is not enough: ``True == 1 == 1.0`` and ``0.0 == -0.0``, while a store keeps
+    (and a ``when`` or an amount function sees) each as it is.  The keys of two dicts
+    may come in any order.  (Floats are finite: an Activity refuses NaN.)
+    """
+    if type(first) is not type(second):
+        return False
+    if isinstance(first, float):
+        return first == second and math.copysign(1.0, first) == math.copysign(1.0, second)
+    if isinstance(first, list | tuple):
+        return len(first) == len(second) and all(map(same_value, first, second))
+    if isinstance(first, dict):
+        return first.keys() == second.keys() and all(
+            same_value(value, second[key]) for key, value in first.items()
+        )
+    return bool(first == second)
 
 
 def same_instant(first: datetime | None, second: datetime | None) -> bool:

@@ -16,7 +16,7 @@ import hashlib
 import hmac
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -69,8 +69,27 @@ class Membership:
     left: datetime | None = None
 
     def covers(self, at: datetime) -> bool:
-        """Return whether the membership holds at ``at`` (joined <= at < left)."""
-        return (self.joined is None or self.joined <= at) and (self.left is None or at < self.left)
+        """Return whether the membership holds at ``at`` (joined <= at < left), comparing
+        instants (see :func:`instant`)."""
+        joined, left = self.joined, self.left
+        if joined is None and left is None:
+            return True
+        moment = instant(at)
+        return (joined is None or instant(joined) <= moment) and (
+            left is None or moment < instant(left)
+        )
+
+
+def instant(at: datetime) -> datetime:
+    """Return an aware datetime in UTC, to compare it with another as an instant.
+
+    Python compares two datetimes that share a ``tzinfo`` by their wall-clock times
+    and ignores ``fold`` (PEP 495): in the hour a DST change repeats, 02:10 of the
+    second pass (``fold=1``) reads as before 02:30 of the first, though it is 40
+    minutes after it.  A time read back from a SQL store has a fixed UTC offset
+    and compares as an instant, so every store compares as the SQL stores do.
+    """
+    return at.astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,7 +263,7 @@ def check_memberships(value: object) -> tuple[Membership, ...]:
         team = _ident("teams", item.team)
         joined = None if item.joined is None else _aware("joined", item.joined)
         left = None if item.left is None else _aware("left", item.left)
-        if joined is not None and left is not None and left <= joined:
+        if joined is not None and left is not None and instant(left) <= instant(joined):
             raise InvalidPersonError("left", f"team {team!r}: must be after joined ({joined})")
         out.append(Membership(team, joined, left))
     if len(out) > MAX_MEMBERSHIPS:
@@ -255,11 +274,22 @@ def check_memberships(value: object) -> tuple[Membership, ...]:
     for membership in out:
         by_team.setdefault(membership.team, []).append(membership)
     for team, spans in by_team.items():
-        spans.sort(key=lambda m: (m.joined is not None, m.joined or datetime.min))
+        spans.sort(key=_since)
         for before, after in pairwise(spans):
-            if before.left is None or (after.joined is None or after.joined < before.left):
+            if before.left is None or (
+                after.joined is None or instant(after.joined) < instant(before.left)
+            ):
                 raise InvalidPersonError("teams", f"two memberships of team {team!r} overlap")
     return tuple(out)
+
+
+def _since(membership: Membership) -> datetime:
+    """Return when a membership started, in UTC, for sorting (always: the earliest time)."""
+    joined = membership.joined
+    return _ALWAYS if joined is None else instant(joined)
+
+
+_ALWAYS = datetime.min.replace(tzinfo=UTC)
 
 
 def check_style(field_name: str, value: object) -> DisplayStyle | None:
@@ -480,7 +510,8 @@ class People:
             memberships = list(person.memberships)
             for i, membership in enumerate(memberships):
                 if membership.team == team and membership.left is None:
-                    if membership.joined is not None and when <= membership.joined:
+                    joined = membership.joined
+                    if joined is not None and instant(when) <= instant(joined):
                         raise InvalidPersonError(
                             "at", f"must be after they joined {team!r} ({membership.joined})"
                         )

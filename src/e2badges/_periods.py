@@ -27,6 +27,7 @@ __all__ = [
     "CALENDAR_WINDOWS",
     "Window",
     "day_key",
+    "days_around",
     "days_back",
     "parse_window",
     "period_key",
@@ -116,6 +117,14 @@ def period_key(kind: str, local: date) -> str:
 def days_back(local: date, days: int) -> list[str]:
     """Return the day labels of ``local`` and the ``days - 1`` days before it."""
     return [(local - timedelta(days=i)).isoformat() for i in range(days)]
+
+
+def days_around(local: date, days: int) -> list[str]:
+    """Return the day labels from ``days - 1`` days before ``local`` to ``days - 1`` after it.
+
+    Oldest first: the days of every window of ``days`` days that holds ``local``.
+    """
+    return [(local + timedelta(days=i)).isoformat() for i in range(1 - days, days)]
 
 
 def local_date(at: datetime, tz: ZoneInfo) -> date:

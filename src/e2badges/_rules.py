@@ -13,11 +13,15 @@ stopped or reduced the credit:
 2. ``once_per_object``: a person is credited by the rule at most once per object;
 3. ``cooldown``: an identical action (same rule, person and object) credited less
    than ``cooldown`` before (or after) this one is not credited again; the
-   ``COOLDOWN_KEPT`` (8) most recent credited times are kept, so an activity older
-   than all of them is checked against those only;
+   ``COOLDOWN_KEPT`` (8) most recent credited times are kept (whole microseconds
+   since the epoch, see :func:`time_us`), so an activity older than all of them is
+   checked against those only;
 4. caps: the amount credited by the rule (or by every rule sharing a named cap)
    per person, per actor-recipient pair or per object, within a window; a credit
-   that would pass a cap is reduced to what is left of it.
+   that would pass a cap is reduced to what is left of it.  A rolling window of N
+   days holding the activity's day may end up to N - 1 days after it (when
+   activities of later days were recorded first): every such window must stay
+   within the cap.
 
 Only positive credits count against caps; negative amounts (penalties) pass
 through them.  A first-time bonus is credited, on a line of its own, the first
@@ -29,7 +33,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -38,15 +42,39 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ._errors import ConfigurationError
 from ._limits import MAX_AMOUNT, check_amount, check_description
 from ._models import Activity, LedgerEntry, check_identifier, check_kind
-from ._periods import Window, days_back, parse_window, period_key
+from ._periods import Window, days_around, parse_window, period_key
 
 if TYPE_CHECKING:
     from ._state import StateView
 
-__all__ = ["Amount", "Cap", "CompiledRule", "PointRule", "RuleContext"]
+__all__ = ["Amount", "Cap", "CompiledRule", "PointRule", "RuleContext", "epoch_us", "time_us"]
 
 Amount = int | Callable[[Activity], float]
 SEP = "\x1f"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def epoch_us(at: datetime) -> int:
+    """Return an aware datetime as whole microseconds since the epoch: exact, unlike
+    ``at.timestamp()``, a float whose step is 0.95 µs from 2106 and 1.9 µs from 2242."""
+    return (at - _EPOCH) // _MICROSECOND
+
+
+def time_us(value: float) -> int:
+    """Return a time kept in state (a cooldown's credited time, a "first" place) as
+    whole microseconds since the epoch.
+
+    The engine keeps them as ints of microseconds.  Earlier versions kept
+    ``at.timestamp()``, float seconds: those are read back exactly for times before
+    2242 (where a float's step is under two microseconds), and to within their
+    step after.
+    """
+    if isinstance(value, int):
+        return value
+    whole = math.floor(value)
+    # value - whole is exact; rounding the fraction alone keeps the error under 0.5 µs.
+    return whole * 1_000_000 + round((value - whole) * 1_000_000)
 
 
 def _config_error(exc: ValidationError, subject: str) -> ConfigurationError:
@@ -177,7 +205,7 @@ class PointRule(_Definition):
 class RuleContext:
     """Per-activity facts computed once and shared by every rule and criterion."""
 
-    __slots__ = ("_days", "_now", "_periods", "_today", "_tz", "activity", "epoch", "local")
+    __slots__ = ("_days", "_now", "_periods", "_today", "_tz", "_us", "activity", "epoch", "local")
 
     def __init__(self, activity: Activity, tz: ZoneInfo, now: datetime | None = None) -> None:
         assert activity.at is not None  # the facade fills it before evaluation
@@ -185,9 +213,18 @@ class RuleContext:
         self.local: date = activity.at.astimezone(tz).date()
         self.epoch: float = activity.at.timestamp()
         self._periods: dict[str, str] = {}
-        self._days: dict[str, list[str]] = {}
+        self._days: dict[int, list[str]] = {}
         self._tz, self._now = tz, now
         self._today: date | None = None
+        self._us: int | None = None
+
+    @property
+    def us(self) -> int:
+        """Return the activity's time as whole microseconds since the epoch (exact, where
+        ``epoch`` is a float); worked out on first use (cooldowns and "first" places)."""
+        if self._us is None:
+            self._us = epoch_us(self.activity.at)  # type: ignore[arg-type]  # filled
+        return self._us
 
     @property
     def today(self) -> date | None:
@@ -204,12 +241,13 @@ class RuleContext:
             label = self._periods[kind] = period_key(kind, self.local)
         return label
 
-    def days(self, count: int) -> list[str]:
-        """Return the labels of this activity's local day and the ``count - 1`` days before."""
-        key = f"{count}d"
-        labels = self._days.get(key)
+    def around(self, count: int) -> list[str]:
+        """Return the labels of the ``2 * count - 1`` local days from ``count - 1`` days
+        before this activity's day to ``count - 1`` days after it, oldest first: the days
+        of every ``count``-day window that holds this activity's day."""
+        labels = self._days.get(count)
         if labels is None:
-            labels = self._days[key] = days_back(self.local, count)
+            labels = self._days[count] = days_around(self.local, count)
         return labels
 
 
@@ -230,7 +268,16 @@ def _round_amount(value: Any, rule: str, field: str) -> int:
 
 
 class _CompiledCap:
-    __slots__ = ("budget", "label", "per", "prefix", "window")
+    """A cap's counters: what was credited under it per person (pair, object) and period.
+
+    A calendar cap has one counter per period.  A rolling cap of N days has one per
+    local day, and a credit on day d lies in the N windows ending on d to d + N - 1:
+    it may use what is left in the fullest of them.  Those ending after d hold
+    credits only when activities of later days were recorded before this one (it is
+    late), but the check reads them all, as the Rolling criterion does.
+    """
+
+    __slots__ = ("budget", "days", "label", "own", "per", "prefix", "window")
 
     def __init__(self, cap: Cap, rule_id: str) -> None:
         self.window: Window = parse_window(cap.window)
@@ -241,9 +288,30 @@ class _CompiledCap:
             f"n{SEP}{cap.name}" if cap.name else f"r{SEP}{rule_id}{SEP}{cap.window}{SEP}{cap.per}"
         )
         self.prefix = f"cap{SEP}{owner}{SEP}"
+        #: A rolling window's length in days (0 for a calendar window), and the index of
+        #: the activity's own counter among the keys (the one a credit is added to).
+        self.days = self.window.days if self.window.kind == "rolling" else 0
+        self.own = max(self.days - 1, 0)
+
+    def left(self, view: StateView, keys: list[str]) -> int:
+        """Return what is left of the budget for a credit counted under ``keys[self.own]``."""
+        days = self.days
+        if not days:
+            used: int = view.get(keys[0])
+            return max(self.budget - used, 0)
+        counts: list[int] = [view.get(key) for key in keys]
+        window = fullest = sum(counts[:days])
+        for i in range(days, len(counts)):
+            window += counts[i] - counts[i - days]
+            fullest = max(fullest, window)
+        return max(self.budget - fullest, 0)
 
     def keys(self, ctx: RuleContext, user: str, other: str) -> list[str] | None:
-        """Return the counter keys whose sum is this cap's usage, or None if it does not apply."""
+        """Return the counter keys whose sums are this cap's usage, or None if it does not apply.
+
+        A calendar cap has one key; a rolling cap of N days the 2N - 1 days around the
+        activity's, oldest first (see :meth:`left`).
+        """
         if self.per == "object":
             obj = ctx.activity.object
             if obj is None:
@@ -253,10 +321,9 @@ class _CompiledCap:
             base = f"{self.prefix}{user}{SEP}{other}{SEP}"
         else:
             base = f"{self.prefix}{user}{SEP}"
-        window = self.window
-        if window.kind == "rolling":
-            return [base + day for day in ctx.days(window.days)]
-        return [base + ctx.period(window.kind)]
+        if self.days:
+            return [base + day for day in ctx.around(self.days)]
+        return [base + ctx.period(self.window.kind)]
 
 
 #: How many credited times a cooldown keeps per rule, person and object.  Credited times
@@ -266,25 +333,27 @@ class _CompiledCap:
 COOLDOWN_KEPT = 8
 
 
-def _credited_times(value: Any) -> list[float]:
-    """Return the sorted credited times kept under a cooldown key (a new list).
+def _credited_times(value: Any) -> list[int]:
+    """Return the sorted credited times kept under a cooldown key (a new list), in
+    microseconds since the epoch.
 
-    Earlier versions kept the last credited time alone, as a number: a state value
-    written by them reads as a list of one.
+    Earlier versions kept float seconds (see :func:`time_us`), and before that the
+    last credited time alone, as a number: a state value written by them reads as a
+    list of one.
     """
     if value is None:
         return []
     if isinstance(value, int | float):
-        return [float(value)]
-    return sorted(float(t) for t in value)
+        return [time_us(value)]
+    return sorted(time_us(t) for t in value)
 
 
-def _within(credited: list[float], epoch: float, cooldown: float) -> bool:
-    """Return whether a credited time lies less than ``cooldown`` before or after ``epoch``."""
-    i = bisect.bisect_left(credited, epoch)
-    if i < len(credited) and credited[i] - epoch < cooldown:
+def _within(credited: list[int], at: int, cooldown: int) -> bool:
+    """Return whether a credited time lies less than ``cooldown`` before or after ``at``."""
+    i = bisect.bisect_left(credited, at)
+    if i < len(credited) and credited[i] - at < cooldown:
         return True
-    return i > 0 and epoch - credited[i - 1] < cooldown
+    return i > 0 and at - credited[i - 1] < cooldown
 
 
 def balance_key(user: str, currency: str) -> str:
@@ -302,7 +371,8 @@ class CompiledRule:
         self.id = rule.id
         self.currency = rule.currency
         self.caps = [_CompiledCap(cap, rule.id) for cap in rule.caps]
-        self.cooldown = rule.cooldown.total_seconds() if rule.cooldown else 0.0
+        # In whole microseconds, as the credited times (a timedelta holds no less).
+        self.cooldown = rule.cooldown // _MICROSECOND if rule.cooldown else 0
         sides: list[tuple[Literal["actor", "recipient"], Amount]] = []
         if rule.actor_points is not None:
             sides.append(("actor", rule.actor_points))
@@ -372,32 +442,29 @@ class CompiledRule:
                 once_key = f"once{SEP}{rid}{SEP}{user}{SEP}{obj}"
                 if view.get(once_key):
                     credit, limit = 0, "once_per_object"
-            credited: list[float] = []
+            credited: list[int] = []
             if limit is None and self.cooldown:
                 cool_key = f"cool{SEP}{rid}{SEP}{user}{SEP}{obj or ''}"
                 credited = _credited_times(view.get(cool_key, None))
-                if _within(credited, ctx.epoch, self.cooldown):
+                if _within(credited, ctx.us, self.cooldown):
                     credit, limit = 0, "cooldown"
-            cap_updates: list[list[str]] = []
+            cap_updates: list[str] = []
             if limit is None and credit > 0:
                 for cap in self.caps:
                     keys = cap.keys(ctx, user, other)
                     if keys is None:
                         continue
-                    used = 0
-                    for key in keys:
-                        used += view.get(key)
-                    left = max(cap.budget - used, 0)
+                    left = cap.left(view, keys)
                     if left < credit:
                         credit, limit = left, cap.label
-                    cap_updates.append(keys)
+                    cap_updates.append(keys[cap.own])
             if credit > 0:
-                for keys in cap_updates:
-                    view.add(keys[0], credit)
+                for key in cap_updates:
+                    view.add(key, credit)
                 if once_key is not None:
                     view.set(once_key, 1)
                 if cool_key is not None:
-                    bisect.insort(credited, ctx.epoch)
+                    bisect.insort(credited, ctx.us)
                     view.set(cool_key, credited[-COOLDOWN_KEPT:])
             if credit:
                 view.add(balance_key(user, currency), credit)

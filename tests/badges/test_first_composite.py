@@ -53,6 +53,17 @@ class TestFirst:
         )
         assert (awarded(third), revoked(third)) == ([], [])
 
+    def test_a_microsecond_decides_in_any_year(self) -> None:
+        """One microsecond earlier wins over a smaller id up to year 2999 (times are
+        compared exactly, not as float seconds, whose step is 1.9 µs from 2242)."""
+        for year in (2026, 2241, 2990, 2999):
+            rewards = first_rewards()
+            at = T0.replace(year=year)
+            rewards.record(act("z", ANSWER, "ann", at=at))
+            outcome = rewards.record(act("a", ANSWER, "bob", at=at + timedelta(microseconds=1)))
+            assert (outcome.awards, outcome.revocations) == ((), ()), year
+            assert held(rewards, "ann") == [("pioneer", None)]
+
     def test_holder_earlier_again(self) -> None:
         """An even earlier activity of the holder keeps the place with them, no new award."""
         rewards = first_rewards()

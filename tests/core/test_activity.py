@@ -8,7 +8,7 @@ import pytest
 from pydantic import BaseModel
 
 from e2badges import Activity, ActivityKind, ConfigurationError, InvalidActivityError
-from e2badges._models import MAX_ATTRIBUTES_BYTES, MAX_IDENTIFIER_LENGTH
+from e2badges._models import MAX_ATTRIBUTES_BYTES, MAX_IDENTIFIER_LENGTH, same_value
 
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -152,6 +152,32 @@ class TestActivityCopies:
         assert copy.model_fields_set == original.model_fields_set | {"actor", "attributes"}
         assert original.model_copy() == original
         assert original.model_copy(deep=True) == original
+
+
+class TestSameValue:
+    @pytest.mark.parametrize(
+        ("first", "second", "same"),
+        [
+            (True, 1, False),
+            (1, 1.0, False),
+            (0.0, -0.0, False),
+            (-0.0, -0.0, True),
+            (1.5, 1.5, True),
+            (None, 0, False),
+            ("1", 1, False),
+            ([1, [True]], [1, [1]], False),
+            ([1, 2], [1, 2, 3], False),
+            ({"a": 1, "b": [2.0]}, {"b": [2.0], "a": 1}, True),
+            ({"a": 1}, {"a": 1, "b": 1}, False),
+            ({"a": {"b": 0.0}}, {"a": {"b": -0.0}}, False),
+            (("t1", "t2"), ("t1", "t2"), True),
+        ],
+    )
+    def test_same_type_and_value(self, first: object, second: object, same: bool) -> None:
+        """Values are the same when they have one type and are equal, all the way down;
+        the keys of a dict may come in any order."""
+        assert same_value(first, second) is same
+        assert same_value(second, first) is same
 
 
 class TestActivityKind:

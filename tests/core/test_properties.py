@@ -50,6 +50,14 @@ LIMITED_RULES = [
         caps=(Cap(amount=3, per="object", window="month"),),
     ),
 ]
+CAPPED_RULES = [
+    PointRule(
+        id="c",
+        kind="comment.created",
+        actor_points=lambda a: a.value or 0,
+        caps=(Cap(amount=40), Cap(amount=45, window="3d"), Cap(amount=60, window="7d")),
+    ),
+]
 
 
 @st.composite
@@ -86,6 +94,20 @@ class TestLedgerProperties:
                 sums[person, line.currency] += line.amount
         for person in PEOPLE:
             assert r.balance(person) == sums[person, "points"]
+
+    @given(streams)
+    def test_caps_hold_in_any_recording_order(self, stream: list[Activity]) -> None:
+        """Whatever order activities are recorded in (late ones included), what a capped
+        rule credits stays within each cap: 40 a day, 45 in any 3 days, 60 in any 7."""
+        r = Rewards(rules=CAPPED_RULES)
+        r.record_many([a for a in stream if a.kind == "comment.created"])
+        for person in PEOPLE:
+            by_day: dict[int, int] = defaultdict(int)
+            for line in r.explain(person):
+                by_day[line.at.date().toordinal()] += line.amount
+            for days, cap in ((1, 40), (3, 45), (7, 60)):
+                for start in {day - i for day in by_day for i in range(days)}:
+                    assert sum(by_day.get(day, 0) for day in range(start, start + days)) <= cap
 
     @given(streams)
     def test_duplicates_change_nothing(self, stream: list[Activity]) -> None:

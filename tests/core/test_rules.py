@@ -8,11 +8,13 @@ in winter (CET, UTC+1) and 22:00 UTC in summer (CEST, UTC+2); DST starts on
 from __future__ import annotations
 
 import itertools
+import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from e2badges import Activity, Cap, ConfigurationError, PointRule, Rewards
+from e2badges._rules import epoch_us, time_us
 
 COMMENT = "comment.created"
 UPVOTE = "answer.upvoted"
@@ -240,6 +242,39 @@ class TestRollingCaps:
         assert rec(r, utc(2026, 3, 8, 23, 0)) == [("ann", 5, None)]
         assert rec(r, utc(2026, 3, 9, 9)) == [("ann", 0, "cap:7d")]
 
+    def test_late_activity_counts_credits_of_later_days(self) -> None:
+        """A late activity gets what is left in the fullest 7-day window holding its day,
+        including the windows that end after it: credits recorded before it on later
+        days count."""
+        r = berlin(
+            PointRule(id="c", kind=COMMENT, actor_points=5, caps=(Cap(amount=10, window="7d"),))
+        )
+        assert rec(r, utc(2026, 3, 10, 9)) == [("ann", 5, None)]
+        assert rec(r, utc(2026, 3, 14, 9)) == [("ann", 5, None)]  # 8-14 March hold 10
+        # 7 March: its windows end on 7 to 13 March; the fullest (7-13) holds 5.
+        assert rec(r, utc(2026, 3, 7, 9)) == [("ann", 5, None)]
+        # 8 March lies in 8-14 March, which is full; 6 March in 4-10 and 6-12 (10 each).
+        assert rec(r, utc(2026, 3, 8, 9)) == [("ann", 0, "cap:7d")]
+        assert rec(r, utc(2026, 3, 6, 9)) == [("ann", 0, "cap:7d")]
+        # 1 March: its windows end by 7 March, which hold the 5 of 7 March only.
+        assert rec(r, utc(2026, 3, 1, 9)) == [("ann", 5, None)]
+        assert r.balance("ann") == 20
+
+    def test_late_activity_is_reduced_to_what_every_window_allows(self) -> None:
+        """A late credit is reduced to what is left in the fullest window holding its day."""
+        r = berlin(
+            PointRule(
+                id="c",
+                kind=COMMENT,
+                actor_points=lambda a: a.value or 0,
+                caps=(Cap(amount=10, window="3d"),),
+            )
+        )
+        assert rec(r, utc(2026, 3, 12, 9), value=7) == [("ann", 7, None)]
+        assert rec(r, utc(2026, 3, 8, 9), value=4) == [("ann", 4, None)]
+        # 10 March: 8-10 holds 4 (6 left), 10-12 holds 7 (3 left).
+        assert rec(r, utc(2026, 3, 10, 9), value=5) == [("ann", 3, "cap:3d")]
+
 
 class TestPairObjectAndSharedCaps:
     def test_pair_cap(self) -> None:
@@ -332,11 +367,37 @@ class TestOncePerObjectAndCooldown:
             assert rec(r, t + timedelta(minutes=m), object="p1") == [("ann", 1, None)]
         key = "cool\x1fc\x1fann\x1fp1"
         kept = r.store.read_state([key])[key]
-        epochs = [(t + timedelta(minutes=m)).timestamp() for m in range(30, 101, 10)]
-        assert kept == epochs
+        t_us = (t - utc(1970, 1, 1)) // timedelta(microseconds=1)
+        assert kept == [t_us + m * 60_000_000 for m in range(30, 101, 10)]  # microseconds
         # 25 is within 10 of the kept 30; 15 is within 10 of 10 and 20, which are not kept.
         assert rec(r, t + timedelta(minutes=25), object="p1") == [("ann", 0, "cooldown")]
         assert rec(r, t + timedelta(minutes=15), object="p1") == [("ann", 1, None)]
+
+    def test_cooldown_is_exact_to_the_microsecond(self) -> None:
+        """A cooldown ends exactly ``cooldown`` after a credit, to the microsecond, up to
+        year 2999 (float seconds would round 1 µs away from 2242 on)."""
+        r = berlin(PointRule(id="c", kind=COMMENT, actor_points=1, cooldown=timedelta(minutes=10)))
+        us = timedelta(microseconds=1)
+        for year in (2026, 2241, 2990, 2999):
+            t = utc(year, 3, 2, 9) + 7 * us
+            obj = f"p{year}"
+            assert rec(r, t, object=obj) == [("ann", 1, None)]
+            assert rec(r, t + timedelta(minutes=10) - us, object=obj) == [("ann", 0, "cooldown")]
+            assert rec(r, t - timedelta(minutes=10) + us, object=obj) == [("ann", 0, "cooldown")]
+            assert rec(r, t + timedelta(minutes=10), object=obj) == [("ann", 1, None)]
+
+    def test_times_kept_in_seconds_read_exactly(self) -> None:
+        """Credited times kept as float seconds (by earlier versions) read back as the
+        exact microseconds for every time before 2242."""
+        rnd = random.Random(7)
+        low, high = utc(1900, 1, 1), utc(2242, 1, 1)
+        span = (high - low) // timedelta(microseconds=1)
+        for _ in range(20_000):
+            at = low + timedelta(microseconds=rnd.randrange(span))
+            assert time_us(at.timestamp()) == epoch_us(at)
+        last = utc(2241, 12, 31, 23, 59, 59, 999_999)
+        assert time_us(last.timestamp()) == epoch_us(last)
+        assert time_us(12) == 12  # ints are microseconds already
 
     def test_cooldown_is_per_object(self) -> None:
         """The cooldown applies to identical actions: the same object."""

@@ -22,6 +22,7 @@ from .._erasure import erase_story
 from .._models import Activity, Revocation, Story
 from .._people import Visibility, story_visible
 from .._periods import period_key
+from ._codec import epoch_us
 
 __all__ = [
     "FIELDS",
@@ -216,7 +217,7 @@ class StoryLog:
             return
         self._ids.add(story.id)
         self._seq += 1
-        key = (story.at.timestamp(), self._seq)
+        key = (epoch_us(story.at), self._seq)  # as the SQL stores' at_us: exact
         # Stories mostly arrive in time order: the insertion point is the end.
         at = bisect.bisect_right(self._keys, key)
         self._keys.insert(at, key)
@@ -242,7 +243,7 @@ class StoryLog:
         rankings: bool = True,
     ) -> list[Story]:
         out: list[Story] = []
-        floor = None if since is None else since.timestamp()
+        floor = None if since is None else epoch_us(since)
         keys = self._keys
         withdrawn = self._withdrawn
         for i in range(len(keys) - 1, -1, -1):

@@ -174,6 +174,17 @@ class AdoptionConformance:
         assert [s.id for s in store.feed(team="red")] == ["s3", "s1"]
         assert store.feed(team="green") == []
 
+    def test_feed_orders_by_the_microsecond(self, store: Store) -> None:
+        """Stories a microsecond apart are listed newest first and ``since`` tells them
+        apart, in year 2990 too (float seconds step by about 2 µs there)."""
+        at = datetime(2990, 3, 2, 9, tzinfo=UTC)
+        us = timedelta(microseconds=1)
+        newer = Story("s1", "badge", ("ann",), "newer", {}, at + us, "x1")
+        older = Story("s2", "badge", ("ann",), "older", {}, at, "x1")
+        _tell(store, 1, newer, older)
+        assert [s.id for s in store.feed()] == ["s1", "s2"]
+        assert [s.id for s in store.feed(since=at + us)] == ["s1"]
+
     def test_feed_private_stories(self, store: Store) -> None:
         """A private story is shown only to a viewer who is one of its people."""
         _tell(store, 1, _story(1, minutes=1, private=True))

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -26,6 +27,7 @@ from .. import (
     DeliveryPolicy,
     DisplayPolicy,
     FrozenClock,
+    InvalidPersonError,
     Leaderboard,
     Membership,
     Person,
@@ -727,6 +729,35 @@ class PeopleConformance:
         person = rewards.people.get("ann")
         assert person.teams == ("blue",)
         assert person.teams_at(T0) == ("red",)
+
+    def test_memberships_compare_instants_in_a_dst_fold(self, store: Store) -> None:
+        """Membership times are compared with activity times, and with each other, as
+        instants, also in the hour a DST change repeats (Europe/Berlin, 25 October 2026):
+        02:10 of its second pass is 40 minutes after 02:30 of the first."""
+        berlin = ZoneInfo("Europe/Berlin")
+        joined = datetime(2026, 10, 25, 2, 30, tzinfo=berlin)  # 00:30 UTC
+        later = datetime(2026, 10, 25, 2, 10, fold=1, tzinfo=berlin)  # 01:10 UTC
+        between = datetime(2026, 10, 25, 2, 40, tzinfo=berlin)  # 00:40 UTC
+        first = Badge(id="first", criterion=criteria.First(kind="post.created", scope="team"))
+        rewards = Rewards(store, badges=(first,), timezone="Europe/Berlin", load_entrypoints=False)
+        rewards.people.join_team("ann", "red", at=joined)
+        outcome = rewards.record(_post(1, "ann", later))
+        assert [(w.badge, w.team) for w in outcome.awards] == [("first", "red")]
+        stored = store.get_activity("p1")
+        assert stored is not None
+        assert stored.teams == ("red",)
+        assert rewards.people.get("ann").teams_at(later) == ("red",)
+        assert Membership("red", joined).covers(later)
+        assert not Membership("red", later).covers(between)
+        left = rewards.people.leave_team("ann", "red", at=later)
+        assert left.memberships[0].left == later
+        assert left.teams_at(between) == ("red",)
+        assert left.teams_at(later) == ()
+        with pytest.raises(InvalidPersonError, match="must be after joined"):
+            rewards.people.set("ann", teams=[Membership("blue", later, joined)])
+        overlapping = [Membership("blue", joined, later), Membership("blue", between)]
+        with pytest.raises(InvalidPersonError, match="overlap"):
+            rewards.people.set("ann", teams=overlapping)
 
     # -- export ---------------------------------------------------------------------------
 

@@ -109,6 +109,11 @@ def act(
     return Activity(id=f"a{n}", actor=actor, kind=kind, at=when, **extra)
 
 
+def _us(at: datetime) -> int:
+    """Return ``at`` in whole microseconds since the epoch, as the engine keeps times in state."""
+    return (at - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+
+
 def note(n: int, *, payload: dict[str, Any] | None = None) -> Notification:
     """Return notification ``n<n>`` addressed to plugin ``p``."""
     return Notification(f"n{n}", "e2badges_notify_outcome", payload or {"n": n}, ("p",))
@@ -636,6 +641,39 @@ class StoreConformance(
         assert store.get_activity("a2") is None
         assert rewards.balance("ann") == 2
 
+    def test_values_of_another_type_conflict(self, rewards: Rewards, store: Store) -> None:
+        """Values are kept exactly, so an id recorded again with ``1`` or ``1.0`` where it
+        had ``True`` (or ``-0.0`` for ``0.0``), in its value or anywhere in its
+        attributes, is a conflict; the activity as the store returns it, or with its
+        attributes' keys in another order, is a duplicate."""
+        attributes = {"accepted": True, "score": 1, "ratio": 0.0, "tags": [1, {"x": 1.0}]}
+        first = rewards.record(act(1, value=0.0, attributes=attributes))
+        stored = store.get_activity("a1")
+        assert stored is not None
+        assert rewards.record(stored) == first
+        again = act(1, value=0.0, attributes=dict(reversed(attributes.items())))
+        assert rewards.record(again) == first
+        changes: list[dict[str, Any]] = [
+            {"accepted": 1},
+            {"accepted": 1.0},
+            {"score": True},
+            {"score": 1.0},
+            {"ratio": -0.0},
+            {"ratio": 0},
+            {"tags": [1.0, {"x": 1.0}]},
+            {"tags": [True, {"x": 1.0}]},
+            {"tags": [1, {"x": 1}]},
+        ]
+        for change in changes:
+            with pytest.raises(ConflictingActivityError) as info:
+                rewards.record(act(1, value=0.0, attributes={**attributes, **change}))
+            assert info.value.differing == ["attributes"], change
+        with pytest.raises(ConflictingActivityError) as info:
+            rewards.record(act(1, value=-0.0, attributes=attributes))
+        assert info.value.differing == ["value"]
+        assert store.count_activities() == 1
+        assert store.get_activity("a1") == stored
+
     def test_invalid_batch_stores_nothing(self, rewards: Rewards, store: Store) -> None:
         """A batch with one invalid activity stores none of it."""
         with pytest.raises(InvalidActivityError):
@@ -735,9 +773,61 @@ class StoreConformance(
             (1, None),
             (0, "cooldown"),
         ]
-        assert store.read_state([key]) == {
-            key: [(T0 + timedelta(minutes=m)).timestamp() for m in (30, 100)]
+        assert store.read_state([key]) == {key: [_us(T0 + timedelta(minutes=m)) for m in (30, 100)]}
+
+    def test_times_in_state_are_exact_to_the_microsecond(self, store: Store) -> None:
+        """A cooldown and a "first" place compare times to the microsecond up to year
+        2999, with the times they keep (whole microseconds) read back from the store."""
+        rule = PointRule(id="view", kind="page.viewed", actor_points=1, cooldown=timedelta(hours=1))
+        first = Badge(id="pioneer", criterion=criteria.First(kind="answer.posted"))
+        rewards = Rewards(store, rules=(rule,), badges=(first,), clock=FrozenClock(T0))
+        at, hour, us = datetime(2990, 3, 2, 9, tzinfo=UTC), timedelta(hours=1), timedelta(0, 0, 1)
+
+        def view(n: int, when: datetime) -> int:
+            activity = act(n, kind="page.viewed", object="p1", at=when)
+            return rewards.record(activity).ledger[0].amount
+
+        assert [view(1, at), view(2, at + hour - us), view(3, at + hour)] == [1, 0, 1]
+        assert [view(4, at - hour + us), view(5, at - hour)] == [0, 1]
+        assert store.read_state(["cool\x1fview\x1fann\x1fp1"]) == {
+            "cool\x1fview\x1fann\x1fp1": [_us(at - hour), _us(at), _us(at + hour)]
         }
+        rewards.record(act(6, "ann", "answer.posted", at=at))
+        later = Activity(id="a0", actor="bob", kind="answer.posted", at=at + us)  # smaller id
+        outcome = rewards.record(later)
+        assert (outcome.awards, outcome.revocations) == ((), ())
+        assert [w.badge for w in rewards.badges("ann")] == ["pioneer"]
+        assert rewards.badges("bob") == []
+
+    def test_times_kept_in_seconds_are_read(self, store: Store) -> None:
+        """A cooldown's credited times and a "first" place's time kept as float seconds
+        (as earlier versions kept them) are read as the microseconds they were."""
+        rule = PointRule(id="view", kind="page.viewed", actor_points=1, cooldown=timedelta(hours=1))
+        first = Badge(id="pioneer", criterion=criteria.First(kind="answer.posted"))
+        rewards = Rewards(store, rules=(rule,), badges=(first,), clock=FrozenClock(T0))
+        start = T0 + timedelta(microseconds=123_457)
+        rewards.record(Activity(id="c1", actor="carl", kind="answer.posted", at=start))
+        cool, holder = "cool\x1fview\x1fann\x1fp1", "bf\x1fpioneer\x1f"
+        assert store.read_state([holder]) == {holder: [_us(start), "c1", "carl"]}
+        with store.transaction() as tx:
+            tx.view({cool, holder})
+            seconds = {cool: [start.timestamp()], holder: [start.timestamp(), "c1", "carl"]}
+            tx.apply(EffectBatch([], seconds))
+        us, hour = timedelta(microseconds=1), timedelta(hours=1)
+        amounts = [
+            rewards.record(act(n, kind="page.viewed", object="p1", at=at)).ledger[0].amount
+            for n, at in ((1, start + hour - us), (2, start + hour))
+        ]
+        assert amounts == [0, 1]
+        assert store.read_state([cool]) == {cool: [_us(start), _us(start + hour)]}
+        # Later by a microsecond: no place; at the same time with a smaller id: the place.
+        later = Activity(id="a0", actor="bob", kind="answer.posted", at=start + us)
+        assert rewards.record(later).awards == ()
+        tie = rewards.record(Activity(id="b0", actor="dora", kind="answer.posted", at=start))
+        assert ([w.user for w in tie.awards], [r.user for r in tie.revocations]) == (
+            ["dora"],
+            ["carl"],
+        )
 
     def test_read_state_leaves_out_missing(self, store: Store) -> None:
         """read_state leaves out keys that have no value."""
