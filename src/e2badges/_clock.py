@@ -58,7 +58,11 @@ class FrozenClock:
             self._now = at
 
     def advance(self, delta: timedelta) -> datetime:
-        """Move the clock forward by ``delta`` and return the new time.
+        """Move the clock forward by ``delta`` of elapsed time and return the new time.
+
+        The time keeps its zone; across a DST change the local time moves by the
+        same elapsed time (30 minutes after 02:50 before Berlin's autumn change is
+        02:20 after it).
 
         Raises ConfigurationError, leaving the clock where it was, if the new time
         would be past the limits of ``Activity.at``.
@@ -70,7 +74,9 @@ class FrozenClock:
             raise ConfigurationError("delta", "a clock cannot move backwards", subject="clock")
         with self._lock:
             try:
-                moved = check_at(self._now + delta)
+                # By elapsed time: in a zone, adding to the local time would skip or
+                # repeat the hour of a DST change.
+                moved = check_at((self._now.astimezone(UTC) + delta).astimezone(self._now.tzinfo))
             except (ValueError, OverflowError):
                 reason = f"moves the clock past 2999-12-31 UTC (from {self._now.isoformat()})"
                 raise ConfigurationError("delta", reason, subject="clock") from None

@@ -15,7 +15,7 @@ import logging
 from collections import deque
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -216,7 +216,9 @@ class Outbox:
         claimed again by it.  ``ids`` are delivered in the order given; ``limit``
         bounds the notifications claimed.
         """
-        start = self.clock.now()
+        # Instants (UTC): a time in a zone compares and adds by wall clock, fold ignored,
+        # which would shift leases and retries by the hour a DST change repeats.
+        start = self.clock.now().astimezone(UTC)
         lease = self.policy.lease
         delivered = 0
         failures: list[DeliveryFailure] = []
@@ -231,7 +233,7 @@ class Outbox:
                 wanted = (nid,)
             # The claim's ``now`` is the run's start (what is due) and its lease ends
             # ``lease`` after this claim; a clock moving backwards leases from the start.
-            now = max(self.clock.now(), start)
+            now = max(self.clock.now().astimezone(UTC), start)
             entries = self.store.claim_notifications(
                 now=start, lease=now - start + lease, ids=wanted, limit=1
             )

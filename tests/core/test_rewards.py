@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 from importlib.metadata import EntryPoint
+from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import BaseModel
@@ -288,6 +289,17 @@ class TestClocks:
             clock.advance(timedelta(seconds=-1))
         with pytest.raises(ConfigurationError, match="timezone-aware"):
             clock.set(datetime(2026, 1, 1))
+
+    def test_frozen_clock_advances_by_elapsed_time_across_a_dst_change(self) -> None:
+        """A FrozenClock in a time zone moves by elapsed time, not by wall clock: 30
+        minutes from 02:50 before Berlin's autumn change are 02:20 after it."""
+        berlin = ZoneInfo("Europe/Berlin")
+        clock = FrozenClock(datetime(2026, 10, 25, 2, 50, tzinfo=berlin))  # 00:50 UTC
+        moved = clock.advance(timedelta(minutes=30))
+        assert moved.astimezone(UTC) == datetime(2026, 10, 25, 1, 20, tzinfo=UTC)
+        assert moved.tzinfo is berlin
+        assert (moved.hour, moved.minute, moved.fold) == (2, 20, 1)
+        assert clock.now() == moved
 
     @pytest.mark.parametrize(
         ("at", "reason"),

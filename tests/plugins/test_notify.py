@@ -6,8 +6,9 @@ import inspect
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
@@ -28,7 +29,7 @@ from e2badges import (
     hookimpl,
     hookspecs,
 )
-from e2badges.storage import EffectBatch, MemoryStore, StoreTransaction
+from e2badges.storage import EffectBatch, MemoryStore, StoreTransaction, store_from_url
 
 
 @pytest.mark.hook("e2badges_notify_outcome")
@@ -435,6 +436,22 @@ class TestDelivery:
             rewards.deliver_pending(limit=limit)  # type: ignore[arg-type]
         assert (info.value.field, info.value.subject) == ("limit", "deliver_pending")
         assert rewards.deliver_pending(limit=MAX_COUNT).delivered == 0
+
+    @pytest.mark.parametrize("url", ["memory://", "sqlite://"])
+    def test_retry_due_by_elapsed_time_across_a_dst_change(self, url: str) -> None:
+        """With a clock in a time zone, a retry is due by elapsed time: one failed at
+        02:50 before Berlin's autumn change is retried at 02:10 after it (20 minutes
+        later), and leases and retries run in elapsed time, on every store."""
+        berlin = ZoneInfo("Europe/Berlin")
+        clock = FrozenClock(datetime(2026, 10, 25, 2, 50, tzinfo=berlin))  # 00:50 UTC
+        recorder = Recorder(failing=True)
+        rewards = rewards_with(recorder, clock=clock, store=store_from_url(url))
+        rewards.record(act(1))  # fails; retried a minute later (00:51 UTC)
+        assert recorder.calls == []
+        clock.set(datetime(2026, 10, 25, 2, 10, fold=1, tzinfo=berlin))  # 01:10 UTC
+        recorder.failing = False
+        assert rewards.deliver_pending() == DeliveryReport(delivered=1)
+        assert [nid for _h, _w, nid in recorder.calls] == ["recorded:a1"]
 
     def test_backoff_doubles(self) -> None:
         """Retries wait the backoff, then twice as long after each further failure."""

@@ -27,7 +27,7 @@ from collections.abc import (
     Sequence,
 )
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .._engine import EffectBatch
@@ -363,6 +363,8 @@ class MemoryStore(Store):
                 pending = self._pending
                 found = (pending.get(i) for i in set(ids))
                 candidates = sorted((r for r in found if r is not None), key=lambda r: r.seq)
+            # Instants: a time in a zone compares and adds by wall clock, fold ignored.
+            now = now.astimezone(UTC)
             until = now + lease
             out: list[OutboxEntry] = []
             for record in candidates:
@@ -395,7 +397,7 @@ class MemoryStore(Store):
                 record.due = None
                 self._pending.pop(notification_id, None)
             elif not record.done:
-                record.due = retry_at
+                record.due = None if retry_at is None else retry_at.astimezone(UTC)
 
     def get_notification(self, notification_id: str) -> OutboxEntry | None:
         with self._lock:

@@ -24,7 +24,7 @@ from collections.abc import (
     Sequence,
 )
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import (
@@ -1166,7 +1166,8 @@ class SQLAlchemyStore(Store):
         limit: int | None = None,
     ) -> list[OutboxEntry]:
         t = self.tables.outbox
-        now_us, until_us = epoch_us(now), epoch_us(now + lease)
+        # now + lease in a zone would add by wall clock (fold ignored): add to the instant.
+        now_us, until_us = epoch_us(now), epoch_us(now.astimezone(UTC) + lease)
         mine = t.c.tenant == self._tenant
         due = select(t).where(
             mine, t.c.done.is_(False), or_(t.c.due_us.is_(None), t.c.due_us <= now_us)

@@ -258,6 +258,27 @@ class OutboxConformance:
         assert store.claim_notifications(now=T0 + timedelta(seconds=59), lease=lease) == []
         assert ids(store.claim_notifications(now=T0 + lease, lease=lease)) == ["n1"]
 
+    def test_claim_leases_run_in_elapsed_time(self, store: Store) -> None:
+        """Times in a zone with a DST change are instants: a lease taken at 02:10 after
+        Berlin's autumn change (fold 1, 01:10 UTC) lasts its length from then, and a retry
+        set for 02:51 before the change (00:51 UTC) is due at 02:10 after it."""
+        berlin = ZoneInfo("Europe/Berlin")
+        after = datetime(2026, 10, 25, 2, 10, fold=1, tzinfo=berlin)  # 01:10 UTC
+
+        def later(delta: timedelta) -> datetime:
+            return (after.astimezone(UTC) + delta).astimezone(berlin)
+
+        put(store, note(1), note(2))
+        lease = timedelta(minutes=5)
+        assert ids(store.claim_notifications(now=after, lease=lease, ids=["n1"])) == ["n1"]
+        assert store.claim_notifications(now=after, lease=lease, ids=["n1"]) == []
+        leased = store.claim_notifications(now=later(timedelta(minutes=4)), lease=lease)
+        assert ids(leased) == ["n2"]  # n1 is still leased, 02:14 after the change
+        assert ids(store.claim_notifications(now=later(lease), lease=lease, ids=["n1"])) == ["n1"]
+        before = datetime(2026, 10, 25, 2, 51, tzinfo=berlin)  # 00:51 UTC
+        store.release_notification("n2", done=False, retry_at=before)
+        assert ids(store.claim_notifications(now=after, lease=lease, ids=["n2"])) == ["n2"]
+
     def test_claim_by_ids(self, store: Store) -> None:
         """claim_notifications(ids=...) considers only those ids, oldest first; unknown ids are
         left out."""
