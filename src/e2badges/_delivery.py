@@ -18,10 +18,11 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from ._clock import Clock
 from ._errors import ConfigurationError
+from ._limits import MAX_COUNT
 from ._models import Activity, Award, LevelChange, Outcome, Revocation
 from ._notifications import Notification, OutboxEntry
 from ._plugins import Plugins
@@ -40,17 +41,20 @@ class DeliveryPolicy(BaseModel):
     """How notifications are delivered: when, how often retried, how long leased.
 
     ``inline``: deliver right after each commit (else only ``deliver_pending()``
-    delivers).  ``attempts``: failed deliveries to one plugin before giving up on
-    it.  ``backoff``: the wait before the first retry, doubled after each
-    further failure (at most a day).  ``lease``: how long a worker may take to
-    deliver a notification, from when its delivery starts, before another worker
-    may take it over.
+    delivers); ``True`` or ``False``.  ``attempts``: failed deliveries to one
+    plugin before giving up on it; an ``int`` (not ``bool``) from 1 to 2**31 - 1.
+    ``backoff``: the wait before the first retry, doubled after each further
+    failure (at most a day).  ``lease``: how long a worker may take to deliver a
+    notification, from when its delivery starts, before another worker may take
+    it over.  ``backoff`` and ``lease`` are ``timedelta`` objects (not numbers
+    or strings), longer than zero and at most a day.  Anything else raises
+    :class:`~e2badges.ConfigurationError` naming the option.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     inline: bool = True
-    attempts: int = Field(default=5, ge=1)
+    attempts: int = 5
     backoff: timedelta = timedelta(minutes=1)
     lease: timedelta = timedelta(minutes=5)
 
@@ -63,11 +67,33 @@ class DeliveryPolicy(BaseModel):
             reason = first["msg"].removeprefix("Value error, ")
             raise ConfigurationError(field, reason, subject="DeliveryPolicy") from None
 
-    @field_validator("backoff", "lease")
+    # The checks run before pydantic's own conversion, which would take 1 or "yes"
+    # for a bool, True, "5" or 5.0 for a count and a number of seconds or an ISO
+    # 8601 string for a duration.
+    @field_validator("inline", mode="before")
     @classmethod
-    def _positive(cls, value: timedelta) -> timedelta:
-        if value <= timedelta(0):
-            raise ValueError("must be a positive duration")
+    def _bool(cls, value: Any) -> Any:
+        if not isinstance(value, bool):
+            raise ValueError(f"must be True or False, got {value!r}")
+        return value
+
+    @field_validator("attempts", mode="before")
+    @classmethod
+    def _count(cls, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_COUNT:
+            raise ValueError(f"must be a whole number from 1 to {MAX_COUNT:,}, got {value!r}")
+        return value
+
+    @field_validator("backoff", "lease", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        if not isinstance(value, timedelta):
+            raise ValueError(f"must be a timedelta, got {value!r}")
+        # A day bounds the retry delay anyway; a longer lease would only delay a
+        # notification a dead worker left behind (and past about 8,000 years it
+        # leaves the dates Python can hold).
+        if not timedelta(0) < value <= _MAX_DELAY:
+            raise ValueError(f"must be a positive duration of at most a day, got {value}")
         return value
 
     def retry_delay(self, failures: int) -> timedelta:

@@ -467,12 +467,40 @@ class TestDelivery:
             ({"backoff": timedelta(0)}, "backoff: must be a positive duration"),
             ({"lease": timedelta(seconds=-1)}, "lease: must be a positive duration"),
             ({"retries": 3}, "retries"),
+            # Strict types: no conversion from numbers, strings or bools.
+            ({"inline": 1}, "inline: must be True or False"),
+            ({"inline": "no"}, "inline: must be True or False"),
+            ({"attempts": True}, "attempts: must be a whole number"),
+            ({"attempts": "5"}, "attempts: must be a whole number"),
+            ({"attempts": 5.0}, "attempts: must be a whole number"),
+            ({"backoff": 30}, "backoff: must be a timedelta"),
+            ({"lease": "PT5M"}, "lease: must be a timedelta"),
+            # Bounds: counts stop at 2**31 - 1, durations at a day.
+            ({"attempts": 2**31}, "attempts: must be a whole number from 1 to 2,147,483,647"),
+            ({"attempts": 2**80}, "attempts"),
+            ({"backoff": timedelta(days=1, microseconds=1)}, "backoff: .* at most a day"),
+            ({"lease": timedelta(days=2)}, "lease: .* at most a day"),
+            ({"lease": timedelta.max}, "lease: .* at most a day"),
         ],
     )
     def test_policy_validated(self, options: dict[str, Any], message: str) -> None:
         """A DeliveryPolicy with a bad option is a ConfigurationError naming it."""
-        with pytest.raises(ConfigurationError, match=message):
+        with pytest.raises(ConfigurationError, match=message) as info:
             DeliveryPolicy(**options)
+        assert (info.value.field, info.value.subject) == (next(iter(options)), "DeliveryPolicy")
+
+    def test_policy_bounds_accepted(self) -> None:
+        """The largest policy accepted delivers: attempts 2**31 - 1, a day's backoff and lease
+        (a lease far past that made every deliver_pending() raise OverflowError)."""
+        clock = FrozenClock(T0)
+        recorder = Recorder()
+        policy = DeliveryPolicy(
+            inline=False, attempts=MAX_COUNT, backoff=timedelta(days=1), lease=timedelta(days=1)
+        )
+        rewards = rewards_with(recorder, clock=clock, delivery=policy)
+        rewards.record(act(1))
+        assert rewards.deliver_pending().delivered == 1
+        assert [nid for _h, _w, nid in recorder.calls] == ["recorded:a1"]
 
     def test_delivery_errors_bounded(self) -> None:
         """``rewards.delivery_errors`` keeps the 100 most recent failures."""

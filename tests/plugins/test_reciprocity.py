@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import urllib.parse
 from collections.abc import Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -401,6 +402,31 @@ class TestWebhook:
         clock.advance(timedelta(days=1))
         assert rewards.deliver_pending().delivered == 0
         assert len(receiver.requests) == 2
+
+    @pytest.mark.parametrize(
+        ("activity_id", "key"),
+        [
+            ("a1", "recorded:a1"),
+            ("post/1+2@x", "recorded:post/1+2@x"),  # printable ASCII but % is sent as it is
+            ("post-€1", "recorded:post-%E2%82%AC1"),  # outside Latin-1: failed every attempt
+            ("Beitrag-ä", "recorded:Beitrag-%C3%A4"),  # Latin-1: was sent as the raw byte E4
+            ("100% done ", "recorded:100%25%20done%20"),  # a trailing space would be dropped
+            ("🎉", "recorded:%F0%9F%8E%89"),
+        ],
+    )
+    def test_idempotency_key_percent_encoded(
+        self, receiver: Receiver, activity_id: str, key: str
+    ) -> None:
+        """Any activity id e2badges accepts is delivered: the Idempotency-Key is the id's UTF-8
+        percent-encoded (plain ASCII), and decodes to the body's id."""
+        rewards = rewards_with(WebhookNotifier(receiver.url))
+        rewards.record(act(1).model_copy(update={"id": activity_id}))
+        assert list(rewards.delivery_errors) == []
+        ((_path, headers, body),) = receiver.requests
+        assert body["id"] == f"recorded:{activity_id}"
+        assert headers["Idempotency-Key"] == key == e2badges_reciprocity.idempotency_key(body["id"])
+        assert key.isascii()
+        assert urllib.parse.unquote(key) == body["id"]
 
     def test_unreachable_receiver(self) -> None:
         """An unreachable receiver is a reported failure, not an error for record()."""

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from e2badges import MissingDependencyError
+from e2badges import ConfigurationError, MissingDependencyError
 from e2badges.simulate import (
     Bass,
     FeedbackLoops,
@@ -55,6 +55,13 @@ class TestBands:
         with pytest.raises(ValueError, match="reports: must not be empty"):
             bands([])
 
+    def test_one_report_refused(self, reports: tuple[HealthReport, ...]) -> None:
+        """A lone report (not a list of them) is refused, naming ``reports``."""
+        with pytest.raises(ConfigurationError, match="reports: must be a list of HealthReports"):
+            bands(reports[0])  # type: ignore[arg-type]
+        with pytest.raises(ConfigurationError, match="reports: expected HealthReport, got str"):
+            bands(["report"])  # type: ignore[list-item]
+
 
 class TestCompare:
     def test_identical_configurations_do_not_differ(self) -> None:
@@ -76,6 +83,44 @@ class TestCompare:
         """A comparison day past the run is refused."""
         with pytest.raises(ValueError, match="day: must be between 0 and 60"):
             compare(SMALL, SMALL, seeds=[0], day=61)
+
+    @pytest.mark.parametrize(
+        ("options", "message"),
+        [
+            # A string of two characters was taken as the labels 'A' and 'B'.
+            ({"labels": "AB"}, "labels: must be two strings .* not str"),
+            ({"labels": ("A",)}, "labels: must be two strings"),
+            ({"labels": ("A", 2)}, "labels: must be two strings"),
+            ({"seeds": 5}, "seeds: must be a collection of ints .* not int"),
+            ({"seeds": "12"}, "seeds: must be a collection of ints .* not str"),
+            ({"seeds": [1.5]}, "seeds: must be ints, got 1.5"),
+            ({"rules": "post"}, "rules: must be a list of PointRules"),
+        ],
+    )
+    def test_list_arguments_checked(self, options: dict[str, object], message: str) -> None:
+        """compare() refuses a string, a number or one item for its list arguments, naming
+        the argument, before anything runs."""
+        options.setdefault("seeds", [0])
+        with pytest.raises(ConfigurationError, match=message) as info:
+            compare(SMALL, SMALL, day=30, **options)  # type: ignore[arg-type]
+        assert info.value.subject == "compare"
+
+
+class TestRunMany:
+    @pytest.mark.parametrize(
+        ("options", "message"),
+        [
+            ({"seeds": "12"}, "seeds: must be a collection of ints .* not str"),
+            ({"seeds": [True]}, "seeds: must be ints, got True"),
+            ({"seeds": [0], "badges": "first-post"}, "badges: must be a list of badge ids"),
+            ({"seeds": [0], "rules": {"id": "p"}}, "rules: must be a list of PointRules"),
+        ],
+    )
+    def test_list_arguments_checked(self, options: dict[str, object], message: str) -> None:
+        """run_many() refuses a string or a mapping for its list arguments, naming them."""
+        with pytest.raises(ConfigurationError, match=message) as info:
+            run_many(SMALL, **options)  # type: ignore[arg-type]
+        assert info.value.subject == "run_many"
 
 
 class TestCharts:

@@ -181,3 +181,10 @@ class TestValidation:
         """An empty population is refused."""
         with pytest.raises(ConfigurationError, match="population: is empty"):
             health_report([], population={}, start=START, days=7)
+
+    @pytest.mark.parametrize("badges", ["unseen", b"unseen", {"unseen": 1}, 5, [None]])
+    def test_badges_must_be_a_list_of_ids(self, badges: object) -> None:
+        """``badges`` is a list of badge ids: a lone string is not read as its characters."""
+        with pytest.raises(ConfigurationError, match="badges: ") as info:
+            health_report(RECORDS, population=TEAMS, start=START, days=14, badges=badges)  # type: ignore[arg-type]
+        assert (info.value.field, info.value.subject) == ("badges", "health report")

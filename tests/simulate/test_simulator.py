@@ -146,6 +146,36 @@ class TestRewardsChoice:
         with pytest.raises(ConfigurationError, match="seed: must be an int"):
             simulate(SMALL, seed="7")  # type: ignore[arg-type]
 
+    @pytest.mark.parametrize(
+        ("options", "message"),
+        [
+            # A lone string was read as its characters: badges 'f', 'i', 'r', ...
+            ({"badges": "first-post"}, "badges: must be a list of badge ids .* not str"),
+            ({"badges": {"first-post": 1}}, "badges: must be a list of badge ids .* not dict"),
+            ({"badges": [1]}, "badges: badge id 1: must be a string"),
+            ({"badges": [""]}, "badges: badge id '': must not be empty"),
+            # A lone rule iterated as its fields (AttributeError).
+            (
+                {"rules": PointRule(id="p", kind="post.created", actor_points=1)},
+                "rules: must be a list of PointRules .* not PointRule",
+            ),
+            ({"rules": "post"}, "rules: must be a list of PointRules .* not str"),
+            ({"rules": ["post"]}, "rules: expected PointRule, got str"),
+        ],
+    )
+    def test_list_arguments_checked(self, options: dict[str, object], message: str) -> None:
+        """``badges`` and ``rules`` must be lists (a string, a mapping or one rule is refused,
+        naming the argument), before anything runs."""
+        with pytest.raises(ConfigurationError, match=message) as info:
+            simulate(SMALL, seed=1, **options)  # type: ignore[arg-type]
+        assert (info.value.field, info.value.subject) == (next(iter(options)), "simulate")
+
+    def test_badges_listed(self) -> None:
+        """The badges given are listed in the report, earned or not, by their whole ids."""
+        small = Simulation(population=Population(people=20), days=7)
+        run = simulate(small, seed=1, badges=("first-post", "never"))
+        assert {"first-post", "never"} <= {b.badge for b in run.report.organisation.badges}
+
 
 class TestSimulation:
     def test_weeks_follow_the_time_zone(self) -> None:

@@ -120,13 +120,25 @@ class TestMigrations:
         naming the revision, and changes nothing."""
         store = db.store()
         Rewards(store, rules=RULES).record(Activity(id="x", actor="ann", kind="comment.created"))
-        for revision in ("0001", "0002", "base"):
+        # Alembic's relative forms too (head-1, base+1, 0003-2, -1 from the database's
+        # revision): they were taken, changed nothing and reported version 3.
+        below = ("0001", "0002", "base", "head-1", "base+1", "0003-2", "0002-1", "-1")
+        for revision in below:
             with pytest.raises(ConfigurationError, match="never goes down") as info:
                 upgrade(db.url, table_prefix=db.prefix, revision=revision)
             assert info.value.field == "revision"
         assert schema_version(db.url, table_prefix=db.prefix) == SCHEMA_VERSION
         assert upgrade(db.url, table_prefix=db.prefix, revision=f"{SCHEMA_VERSION:04d}") == 3
+        for revision in ("head", "heads", "head-0", "0002+1", "base+3"):
+            assert upgrade(db.url, table_prefix=db.prefix, revision=revision) == 3
         assert store.count_activities() == 1
+
+    def test_relative_revisions_go_up(self, db: Database) -> None:
+        """Relative revisions that name a version above the database's upgrade to it."""
+        assert upgrade(db.url, table_prefix=db.prefix, revision="base+1") == 1
+        assert upgrade(db.url, table_prefix=db.prefix, revision="+1") == 2
+        assert upgrade(db.url, table_prefix=db.prefix, revision="head-1") == 2
+        assert upgrade(db.url, table_prefix=db.prefix, revision="0002+1") == 3
 
     def test_version_1_is_upgraded_with_its_data(self, db: Database) -> None:
         """A database at version 1 is refused by the store, then upgraded to the current
@@ -354,6 +366,22 @@ class TestCommandLine:
         with store.engine.connect() as conn:
             version = sa.select(meta.c.value).where(meta.c.name == "schema_version")
             assert conn.execute(version).scalar() == "3a"
+
+    @pytest.mark.parametrize("revision", ["0002", "head-1", "base+1", "0003-2"])
+    def test_revision_below_the_database_exits_1(
+        self, db: Database, capsys: pytest.CaptureFixture[str], revision: str
+    ) -> None:
+        """`db upgrade --revision` below the database's version, in any of Alembic's forms,
+        exits 1 naming `revision`, and leaves the version as it was."""
+        assert main(["db", "upgrade", "--url", db.url, "--prefix", db.prefix]) == 0
+        capsys.readouterr()
+        argv = ["db", "upgrade", "--url", db.url, "--prefix", db.prefix, f"--revision={revision}"]
+        assert main(argv) == 1
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        assert captured.err.startswith("e2badges: e2badges db upgrade: revision: ")
+        assert "never goes down" in captured.err
+        assert schema_version(db.url, table_prefix=db.prefix) == SCHEMA_VERSION
 
     def test_error_exits_1(self, capsys: pytest.CaptureFixture[str]) -> None:
         """A refused URL exits 1 with the reason on stderr."""

@@ -6,14 +6,23 @@ import importlib
 import sys
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
+from hypothesis import find, given, settings, target
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from e2badges import Activity, ActivityKind, FrozenClock, MissingDependencyError, PointRule, Rewards
+from e2badges import (
+    MAX_KIND_LENGTH,
+    Activity,
+    ActivityKind,
+    FrozenClock,
+    MissingDependencyError,
+    PointRule,
+    Rewards,
+)
 from e2badges._models import check_identifier, check_kind
 from e2badges._periods import parse_window, period_key
 from e2badges.testing import strategies as e2st
@@ -57,6 +66,86 @@ class TestBuildingBlocks:
             e2st.aware_datetimes(start=datetime(2026, 1, 1))
         with pytest.raises(ValueError, match="end must be after start"):
             e2st.aware_datetimes(start=END, end=START)
+
+    @pytest.mark.parametrize(
+        ("start", "end"),
+        [
+            (datetime(1800, 1, 1, tzinfo=UTC), datetime(1801, 1, 1, tzinfo=UTC)),
+            (datetime(1899, 12, 31, 23, 59, 59, tzinfo=UTC), START),
+            (START, datetime(3000, 1, 1, 0, 0, 1, tzinfo=UTC)),
+        ],
+    )
+    def test_bounds_within_the_at_limits(self, start: datetime, end: datetime) -> None:
+        """A range reaching past the limits of ``Activity.at`` is refused when the strategy is
+        made (it drew times no activity may have)."""
+        with pytest.raises(ValueError, match=r"the limits of Activity\.at"):
+            e2st.aware_datetimes(start=start, end=end)
+        with pytest.raises(ValueError, match=r"the limits of Activity\.at"):
+            e2st.activities(start=start, end=end)
+
+    @given(
+        e2st.aware_datetimes(
+            start=datetime(1900, 1, 1, tzinfo=UTC),
+            end=datetime(3000, 1, 1, tzinfo=UTC),
+            timezones=("UTC", "Pacific/Kiritimati", "Pacific/Pago_Pago"),
+        )
+    )
+    def test_widest_range_gives_valid_times(self, at: datetime) -> None:
+        """The widest range accepted draws only times an activity may have."""
+        assert Activity(actor="ann", kind="a.b", at=at).at == at
+
+    @settings(max_examples=300, derandomize=True, database=None)
+    @given(e2st.kinds(max_segments=50))
+    def test_long_kinds_stay_within_the_limit(self, kind: str) -> None:
+        """Many segments never make a kind longer than MAX_KIND_LENGTH: segments past it are
+        left out (12 segments of 8 characters were 107 characters, refused by Activity)."""
+        target(float(len(kind)))  # steer toward the longest kinds
+        assert len(kind) <= MAX_KIND_LENGTH
+        assert check_kind(kind) == kind
+        assert Activity(actor="ann", kind=kind).kind == kind
+
+    def test_long_kinds_drawn(self) -> None:
+        """Leaving segments out still draws kinds near the full length."""
+        long = find(
+            e2st.kinds(max_segments=50),
+            lambda kind: len(kind) > 90,
+            settings=settings(max_examples=1000, database=None, derandomize=True),
+        )
+        assert 90 < len(long) <= MAX_KIND_LENGTH
+
+    @pytest.mark.parametrize("max_segments", [0, 51])
+    def test_max_segments_bounded(self, max_segments: int) -> None:
+        """A kind holds 1 to 50 segments (of one letter each at most): others are refused."""
+        with pytest.raises(ValueError, match="max_segments must be between 1 and 50"):
+            e2st.kinds(max_segments=max_segments)
+
+    @pytest.mark.parametrize(
+        ("make", "message"),
+        [
+            (lambda: e2st.activities(kinds=["Not a kind"]), "kinds: 'Not a kind' is not a dotted"),
+            (lambda: e2st.activities(kinds="a.b"), "kinds must be a list of names"),
+            (lambda: e2st.activity_streams(kinds=["a..b"]), "kinds: 'a..b'"),
+            (lambda: e2st.point_rules(kinds=["x" * 101]), "kinds: .* is 101 characters long"),
+            (lambda: e2st.rule_sets(currencies=[""]), "currencies: '' must not be empty"),
+            (lambda: e2st.rule_sets(kinds=[]), "kinds and currencies must not be empty"),
+            (lambda: e2st.populations(teams=["red", "x" * 257]), "teams: .* is 257 characters"),
+            (
+                lambda: e2st.activity_streams(id_prefix="s" * 254, max_size=101),
+                "id_prefix: .* is 257 characters long",
+            ),
+            (lambda: e2st.activity_streams(id_prefix="\n"), "id_prefix: .*control"),
+        ],
+    )
+    def test_invalid_arguments_refused(self, make: Any, message: str) -> None:
+        """Arguments that would make a strategy draw invalid values (or fail while drawing)
+        are refused with ValueError when it is made."""
+        with pytest.raises(ValueError, match=message):
+            make()
+
+    @given(e2st.activity_streams(id_prefix="s" * 254, max_size=10, min_size=10))
+    def test_longest_id_prefix_accepted(self, stream: list[Activity]) -> None:
+        """An id prefix leaving room for the largest index is accepted and its ids are valid."""
+        assert [len(a.id) for a in stream][-1] == 255
 
 
 class TestActivities:

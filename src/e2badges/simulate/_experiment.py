@@ -12,8 +12,8 @@ from typing import Any, Literal
 from .._errors import ConfigurationError
 from .._rules import PointRule
 from ..storage import Store
-from ._report import HealthReport, _jsonable, _r
-from ._simulator import Simulation, simulate
+from ._report import HealthReport, _jsonable, _r, check_badges, check_items
+from ._simulator import Simulation, check_rules, simulate
 
 __all__ = ["Band", "Comparison", "bands", "compare", "run_many"]
 
@@ -80,6 +80,16 @@ class Comparison:
         return plot_comparison(self, path)
 
 
+def _check_seeds(seeds: Any, *, subject: str) -> tuple[int, ...]:
+    items = check_items(
+        "seeds", seeds, subject=subject, what="a collection of ints", example="range(20)"
+    )
+    for seed in items:
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise ConfigurationError("seeds", f"must be ints, got {seed!r}", subject=subject)
+    return tuple(items)
+
+
 def run_many(
     simulation: Simulation,
     *,
@@ -95,6 +105,10 @@ def run_many(
     time, by default) or a function of the seed returning one.  Each run's
     Rewards instance is closed once its report is made, so memory stays flat.
     """
+    seeds = _check_seeds(seeds, subject="run_many")
+    if rules is not None:
+        rules = check_rules(rules, subject="run_many")
+    badges = check_badges(badges, subject="run_many")
     reports: list[HealthReport] = []
     for seed in seeds:
         chosen = store(seed) if callable(store) else store
@@ -130,8 +144,16 @@ def bands(
     label: str = "",
 ) -> Band:
     """Return the mean and central ``level`` interval of ``metric`` over the reports."""
+    reports = check_items(
+        "reports", reports, subject="bands", what="a list of HealthReports", example="run_many(...)"
+    )
     if not reports:
         raise ConfigurationError("reports", "must not be empty", subject="bands")
+    for report in reports:
+        if not isinstance(report, HealthReport):
+            raise ConfigurationError(
+                "reports", f"expected HealthReport, got {type(report).__name__}", subject="bands"
+            )
     if not 0.0 < level < 1.0:
         raise ConfigurationError("level", "must be between 0 and 1", subject="bands")
     series = [_series(report, metric) for report in reports]
@@ -172,7 +194,16 @@ def compare(
 
     For ``metric="active"`` the comparison is at the week holding ``day``.
     """
-    seeds = tuple(seeds)
+    seeds = _check_seeds(seeds, subject="compare")
+    if rules is not None:
+        rules = check_rules(rules, subject="compare")
+    names = check_items(
+        "labels", labels, subject="compare", what="two strings", example="('A', 'B')"
+    )
+    if len(names) != 2 or not all(isinstance(name, str) for name in names):
+        raise ConfigurationError(
+            "labels", f"must be two strings (such as ('A', 'B')), got {labels!r}", subject="compare"
+        )
     if day < 0 or day > min(a.days, b.days):
         raise ConfigurationError(
             "day", f"must be between 0 and {min(a.days, b.days)}", subject="compare"

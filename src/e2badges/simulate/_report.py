@@ -23,7 +23,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from pydantic import BaseModel
+
 from .._errors import ConfigurationError
+from .._limits import check_identifier
 from .._models import Activity, Outcome
 from .._periods import period_key, resolve_timezone
 from ._population import Population, Roster
@@ -42,6 +45,37 @@ __all__ = [
 
 REPORT_FORMAT = 1
 _DAY = 86_400.0
+
+
+def check_items(field: str, value: Any, *, subject: str, what: str, example: str) -> list[Any]:
+    """Return the items of a list argument, refusing what only iterates like one.
+
+    A lone string would be read as its characters, a mapping as its keys and a
+    lone pydantic model (a rule) as its fields: each raises ConfigurationError
+    naming ``field``.
+    """
+    if isinstance(value, str | bytes | Mapping | BaseModel) or not isinstance(value, Iterable):
+        raise ConfigurationError(
+            field,
+            f"must be {what} (such as {example}), not {type(value).__name__}",
+            subject=subject,
+        )
+    return list(value)
+
+
+def check_badges(badges: Any, *, subject: str) -> tuple[str, ...]:
+    """Return the ``badges`` argument of a report as a tuple of badge ids, else raise."""
+    items = check_items(
+        "badges", badges, subject=subject, what="a list of badge ids", example="['first-post']"
+    )
+    for badge in items:
+        try:
+            check_identifier(badge)
+        except ValueError as exc:
+            raise ConfigurationError(
+                "badges", f"badge id {badge!r}: {exc}", subject=subject
+            ) from None
+    return tuple(items)
 
 
 def _r(value: float) -> float:
@@ -243,8 +277,8 @@ def health_report(
     """Compute a health report from recorded activities and their outcomes.
 
     ``population`` is a Population or a mapping of each person to their team;
-    ``badges`` lists badge ids to report even if nobody earned them (badges that
-    were awarded are reported anyway).  Records may come in any order.
+    ``badges`` is a list of badge ids to report even if nobody earned them (badges
+    that were awarded are reported anyway).  Records may come in any order.
     """
     if start.tzinfo is None or start.utcoffset() is None:
         raise ConfigurationError("start", "must be timezone-aware", subject="health report")
@@ -252,6 +286,7 @@ def health_report(
         raise ConfigurationError("days", "must be at least 1", subject="health report")
     if top < 1:
         raise ConfigurationError("top", "must be at least 1", subject="health report")
+    badges = check_badges(badges, subject="health report")
     roster = Roster.coerce(population, seats=seats)
     tz = resolve_timezone(timezone)
     builder = _Builder(roster, start, days, currency)

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from random import Random
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AwareDatetime, Field, field_validator
 
@@ -21,7 +21,7 @@ from ..storage import Store
 from ._config import Config
 from ._models import Bass, Behaviour, FeedbackLoops, ParticipationTiers, Thresholds
 from ._population import Population
-from ._report import HealthReport, health_report
+from ._report import HealthReport, check_badges, check_items, health_report
 
 __all__ = ["Simulation", "SimulationRun", "default_rules", "simulate"]
 
@@ -106,6 +106,19 @@ def default_rules(behaviour: Behaviour | None = None) -> tuple[PointRule, ...]:
     )
 
 
+def check_rules(rules: Any, *, subject: str) -> tuple[PointRule, ...]:
+    """Return the ``rules`` argument as a tuple of PointRules, else raise ConfigurationError."""
+    items = check_items(
+        "rules", rules, subject=subject, what="a list of PointRules", example="[PointRule(...)]"
+    )
+    for rule in items:
+        if not isinstance(rule, PointRule):
+            raise ConfigurationError(
+                "rules", f"expected PointRule, got {type(rule).__name__}", subject=subject
+            )
+    return tuple(items)
+
+
 def simulate(
     simulation: Simulation,
     *,
@@ -121,8 +134,11 @@ def simulate(
     Give either ``rewards`` (its clock must be a FrozenClock, which the run
     advances, and it must accept the behaviour's kinds) or a ``store`` (a Store
     or a URL, ``memory://`` by default) and ``rules`` (:func:`default_rules` by
-    default) for a new one.  The same seed always gives the same run: every
-    random draw comes from ``random.Random`` instances seeded from it.
+    default) for a new one.  ``badges`` is a list of badge ids the report lists
+    even if nobody earned them.  A lone string, rule or mapping for ``rules`` or
+    ``badges`` raises ConfigurationError naming it.  The same seed always gives
+    the same run: every random draw comes from ``random.Random`` instances
+    seeded from it.
     """
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ConfigurationError("seed", "must be an int", subject="simulate")
@@ -133,9 +149,12 @@ def simulate(
             f"has {len(str(seed))} digits; ids made from it would be too long",
             subject="simulate",
         )
+    badges = check_badges(badges, subject="simulate")
     behaviour = simulation.behaviour
     if rewards is None:
-        rules = tuple(default_rules(behaviour) if rules is None else rules)
+        rules = (
+            default_rules(behaviour) if rules is None else check_rules(rules, subject="simulate")
+        )
         kinds = list(dict.fromkeys([*behaviour.kinds, *(rule.kind for rule in rules)]))
         rewards = Rewards(
             "memory://" if store is None else store,

@@ -10,7 +10,8 @@ has the version row but not Alembic's table) is stamped at its version first.
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
@@ -23,6 +24,9 @@ from .._errors import (
 )
 from ._sql_schema import SCHEMA_VERSION, build_tables, read_version, schema_lock
 
+if TYPE_CHECKING:
+    from alembic.script import ScriptDirectory
+
 __all__ = ["revision_of", "run_upgrade"]
 
 SCRIPT_LOCATION = "e2badges.storage:migrations"
@@ -33,14 +37,51 @@ def revision_of(version: int) -> str:
     return f"{version:04d}"
 
 
-def _target_version(revision: str) -> int | None:
-    """Return the schema version ``revision`` names (``head``, ``base`` or a revision id
-    such as ``0002``), or None for another form, which Alembic resolves."""
-    if revision == "head":
-        return SCHEMA_VERSION
-    if revision == "base":
-        return 0
-    return int(revision) if revision.isdigit() else None
+# Alembic's relative revisions: ``[branch@][revision]+n`` or ``-n`` (``head-1``,
+# ``base+1``, ``0003-2``; without a revision, relative to the database's).  The
+# same pattern as alembic.script.revision, matched the same way (from the start).
+_RELATIVE = re.compile(r"(?:(.+?)@)?(\w+)?((?:\+|-)\d+)")
+
+
+def _target_version(script: ScriptDirectory, revision: str, current: int | None) -> int | None:
+    """Return the schema version ``revision`` names, resolved through ``script`` as
+    ``alembic upgrade`` resolves it (``current`` is the database's version, for a
+    relative revision without a base), or None when it names no single version, which
+    Alembic then reports."""
+    match = _RELATIVE.match(revision)
+    if match is None:
+        return _version_of(script, revision)
+    branch, symbol, steps = match.groups()
+    if symbol is None:
+        start = 0 if current is None else current
+    else:
+        start_version = _version_of(script, symbol if branch is None else f"{branch}@{symbol}")
+        if start_version is None:
+            return None
+        start = start_version
+    # The migrations form one line from base: walk it ``steps`` revisions from ``start``.
+    line = [0, *(int(rev.revision) for rev in reversed(list(script.walk_revisions())))]
+    if start not in line:
+        return None
+    index = line.index(start) + int(steps)
+    return line[index] if 0 <= index < len(line) else None
+
+
+def _version_of(script: ScriptDirectory, revision: str) -> int | None:
+    """Return the schema version of an absolute revision (``head``, ``base``, ``0002``),
+    or None when Alembic cannot resolve it to one."""
+    from alembic.script.revision import RevisionError  # noqa: PLC0415  # optional extra
+    from alembic.util import CommandError  # noqa: PLC0415  # same
+
+    try:
+        found = script.get_revisions(revision)
+    except (CommandError, RevisionError):
+        return None
+    if not found:
+        return 0  # base
+    if len(found) != 1 or found[0] is None:
+        return None
+    return int(found[0].revision)
 
 
 def run_upgrade(engine: Engine, prefix: str, revision: str = "head") -> int:
@@ -48,6 +89,7 @@ def run_upgrade(engine: Engine, prefix: str, revision: str = "head") -> int:
     try:
         from alembic import command  # noqa: PLC0415  # alembic is an optional extra
         from alembic.config import Config  # noqa: PLC0415  # same
+        from alembic.script import ScriptDirectory  # noqa: PLC0415  # same
         from alembic.util import CommandError  # noqa: PLC0415  # same
     except ImportError as exc:  # pragma: no cover - the dev extra installs alembic
         raise MissingDependencyError("alembic", "alembic") from exc
@@ -67,7 +109,7 @@ def run_upgrade(engine: Engine, prefix: str, revision: str = "head") -> int:
                 prefix=prefix,
                 hint="upgrade e2badges before migrating this database",
             )
-        target = _target_version(revision)
+        target = _target_version(ScriptDirectory.from_config(config), revision, version)
         if version is not None and target is not None and target < version:
             raise ConfigurationError(
                 "revision",

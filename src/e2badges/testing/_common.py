@@ -1,8 +1,11 @@
-"""What the conformance modules share: the time they start from and the board setup."""
+"""What the conformance modules share: the time they start from, the board setup, and
+the skip of the tests about the outbox for a store that keeps none."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from .. import (
     Activity,
@@ -13,8 +16,9 @@ from .. import (
     TeamsScope,
     hookimpl,
 )
+from ..storage.base import Store
 
-__all__ = ["BOARDS", "BOARD_RULES", "T0", "Keeper", "scored"]
+__all__ = ["BOARDS", "BOARD_RULES", "NO_OUTBOX", "T0", "Keeper", "needs_outbox", "scored"]
 
 #: Monday 2026-03-02 09:00 UTC (ISO week 2026-W10), when the tests' clocks stand.
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -50,3 +54,18 @@ class Keeper:
     @hookimpl
     def e2badges_notify_period_close(self, board: str, period: str) -> None:
         self.received.append(f"{board}:{period}")
+
+
+#: Why a test about the outbox is skipped for a store that keeps none.
+NO_OUTBOX = "the store keeps no outbox (keeps_outbox is false)"
+
+
+def needs_outbox(store: Store) -> None:
+    """Skip the running test, saying why, if ``store`` keeps no outbox.
+
+    For the tests about notifications: the outbox is optional (``keeps_outbox``),
+    and Rewards refuses notification plugins over a store without one.  The other
+    tests run over such a store without notification plugins.
+    """
+    if not store.keeps_outbox:
+        pytest.skip(NO_OUTBOX)

@@ -66,7 +66,7 @@ from ..storage import (
     StoreTransaction,
 )
 from ._adoption_conformance import AdoptionConformance
-from ._common import BOARD_RULES, BOARDS, T0, scored
+from ._common import BOARD_RULES, BOARDS, T0, needs_outbox, scored
 from ._count_conformance import QueryCountConformance
 from ._hostile_conformance import HostileInputConformance
 from ._model_conformance import ModelConformance
@@ -200,9 +200,7 @@ class OutboxConformance:
     def _keeps_outbox(self, request: pytest.FixtureRequest) -> None:
         # Autouse in every test of the subclass: only this class's tests are skipped.
         if request.function.__qualname__.startswith("OutboxConformance."):
-            store: Store = request.getfixturevalue("store")
-            if not store.keeps_outbox:
-                pytest.skip("the store keeps no outbox (keeps_outbox is false)")
+            needs_outbox(request.getfixturevalue("store"))
 
     # -- the outbox: storing notifications --------------------------------------------
 

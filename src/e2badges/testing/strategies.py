@@ -12,7 +12,10 @@ suite; no other e2badges module imports it.
   :func:`populations`.
 
 Every strategy draws only valid values, so a test can record what it draws and
-check properties of the outcome.
+check properties of the outcome.  An argument that would let a strategy draw an
+invalid value (an invalid kind, team or currency given, a range reaching past
+the limits of ``Activity.at``, ids that would be too long) raises ValueError
+when the strategy is made.
 """
 
 from __future__ import annotations
@@ -29,8 +32,16 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised by a test that hides hypothesis
     raise MissingDependencyError("hypothesis", "hypothesis") from exc
 
-from .._limits import check_attributes
-from .._models import MAX_IDENTIFIER_LENGTH, Activity, ActivityKind, check_identifier
+from .._limits import (
+    MAX_AT,
+    MAX_IDENTIFIER_LENGTH,
+    MAX_KIND_LENGTH,
+    MIN_AT,
+    check_attributes,
+    check_identifier,
+    check_kind,
+)
+from .._models import Activity, ActivityKind
 from .._rules import Cap, PointRule
 
 if TYPE_CHECKING:
@@ -93,10 +104,46 @@ def _word(alphabet: str, tail: int) -> st.SearchStrategy[str]:
     return pairs.map(lambda pair: pair[0] + pair[1])
 
 
+# A kind of MAX_KIND_LENGTH characters holds at most this many segments (one letter each).
+_MAX_SEGMENTS = (MAX_KIND_LENGTH + 1) // 2
+
+
 def kinds(*, max_segments: int = 3) -> st.SearchStrategy[str]:
-    """Return a strategy of valid dotted kind names such as ``comment.created``."""
+    """Return a strategy of valid dotted kind names such as ``comment.created``.
+
+    Up to ``max_segments`` segments (1 to 50) of up to 8 characters each, and at
+    most ``MAX_KIND_LENGTH`` (100) characters in all: the segments that would
+    pass it are left out.
+    """
+    if max_segments < 1 or max_segments > _MAX_SEGMENTS:
+        raise ValueError(f"max_segments must be between 1 and {_MAX_SEGMENTS}")
     segment = _word(_LOWER + "0123456789_", 7)
-    return st.lists(segment, min_size=1, max_size=max_segments).map(".".join)
+    return st.lists(segment, min_size=1, max_size=max_segments).map(_dotted)
+
+
+def _dotted(segments: list[str]) -> str:
+    """Join ``segments`` with dots, leaving out those past MAX_KIND_LENGTH characters."""
+    name = segments[0]
+    for segment in segments[1:]:
+        if len(name) + 1 + len(segment) > MAX_KIND_LENGTH:
+            break
+        name = f"{name}.{segment}"
+    return name
+
+
+def _checked(argument: str, values: Sequence[str], check: Any) -> tuple[str, ...]:
+    """Return ``values`` (kinds, currencies or teams given) if each passes ``check``."""
+    if isinstance(values, str):
+        raise ValueError(f"{argument} must be a list of names, not a string")
+    for value in values:
+        try:
+            check(value)
+        except ValueError as exc:
+            reason = str(exc)
+            if repr(value) not in reason:
+                reason = f"{value!r} {reason}"
+            raise ValueError(f"{argument}: {reason}") from None
+    return tuple(values)
 
 
 def aware_datetimes(
@@ -105,12 +152,21 @@ def aware_datetimes(
     end: datetime = DEFAULT_END,
     timezones: Sequence[str] = ("UTC",),
 ) -> st.SearchStrategy[datetime]:
-    """Return aware datetimes in ``[start, end)``, each expressed in one of ``timezones``."""
+    """Return aware datetimes in ``[start, end)``, each expressed in one of ``timezones``.
+
+    ``[start, end)`` must lie within the limits of ``Activity.at`` (1900 to 2999).
+    """
     for name, bound in (("start", start), ("end", end)):
         if bound.tzinfo is None or bound.utcoffset() is None:
             raise ValueError(f"{name} must be timezone-aware")
     if end <= start:
         raise ValueError("end must be after start")
+    # What Activity.at (and every other time e2badges keeps) accepts: [MIN_AT, MAX_AT).
+    if start < MIN_AT or end > MAX_AT:
+        raise ValueError(
+            f"start and end must lie from {MIN_AT:%Y-%m-%d} to {MAX_AT:%Y-%m-%d} UTC "
+            "(the limits of Activity.at)"
+        )
     origin = start.astimezone(UTC)
     span = (end - start) // timedelta(microseconds=1)
     # An integer offset is cheaper to draw than st.datetimes and shrinks toward ``start``.
@@ -125,6 +181,7 @@ def populations(
     *, min_size: int = 1, max_size: int = 8, teams: Sequence[str] = ("red", "blue", "green")
 ) -> st.SearchStrategy[dict[str, tuple[str, ...]]]:
     """Return mappings of person to their teams (none or one of ``teams``)."""
+    teams = _checked("teams", teams, check_identifier)
     membership = st.one_of(st.just(()), st.sampled_from(tuple(teams)).map(lambda t: (t,)))
     return st.dictionaries(identifiers(), membership, min_size=min_size, max_size=max_size)
 
@@ -133,7 +190,7 @@ def _kind_names(rewards: Rewards | None, given: Sequence[str] | None) -> list[st
     if given is not None:
         if not given:
             raise ValueError("kinds must not be empty")
-        return list(given)
+        return list(_checked("kinds", given, check_kind))
     if rewards is None:
         return list(_DEFAULT_KINDS)
     declared = list(rewards.engine.kinds)
@@ -312,6 +369,11 @@ def activity_streams(
     """
     if min_size < 0 or max_size < min_size:
         raise ValueError("need 0 <= min_size <= max_size")
+    try:
+        # The longest id drawn: ``<id_prefix><max_size - 1>``.
+        check_identifier(f"{id_prefix}{max(max_size - 1, 0)}")
+    except ValueError as exc:
+        raise ValueError(f"id_prefix: ids such as {id_prefix!r} + a number: {exc}") from None
     names = _kind_names(rewards, kinds)
     return _stream(
         population=population,
@@ -343,6 +405,10 @@ def _rule_fields(
     names: tuple[str, ...], currencies: tuple[str, ...], penalties: bool, max_caps: int
 ) -> st.SearchStrategy[dict[str, Any]]:
     """Return the fields of a point rule but its id (built once: strategies are costly to make)."""
+    names = _checked("kinds", names, check_kind)
+    currencies = _checked("currencies", currencies, check_identifier)
+    if not names or not currencies:
+        raise ValueError("kinds and currencies must not be empty")
     amount = st.one_of(st.none(), st.integers(-5 if penalties else 0, 20))
     return st.fixed_dictionaries(
         {

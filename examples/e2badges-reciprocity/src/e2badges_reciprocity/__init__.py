@@ -20,9 +20,16 @@ from datetime import timedelta
 from e2badges import ConfigurationError
 
 from .guard import ReciprocityGuard
-from .webhook import EVENTS, WebhookNotifier
+from .webhook import EVENTS, WebhookNotifier, idempotency_key
 
-__all__ = ["EVENTS", "ReciprocityGuard", "WebhookNotifier", "guard_from_env", "webhook_from_env"]
+__all__ = [
+    "EVENTS",
+    "ReciprocityGuard",
+    "WebhookNotifier",
+    "guard_from_env",
+    "idempotency_key",
+    "webhook_from_env",
+]
 
 
 def _env_number(name: str, default: float) -> float:

@@ -1,11 +1,20 @@
 """WebhookNotifier: post e2badges events as JSON to a URL (standard library only).
 
 Each event is one ``POST`` with a JSON body ``{"event": ..., "id": ...,
-"data": {...}}`` and an ``Idempotency-Key`` header holding the same ``id``:
-e2badges delivers at least once (a crash between the POST and the record of
-its delivery sends it again), so a receiver that keeps the ids it has seen
-processes each event once.  A response other than 2xx, a timeout or a refused
-connection raises, and e2badges retries the delivery later.
+"data": {...}}`` and an ``Idempotency-Key`` header holding the same ``id``,
+percent-encoded (:func:`idempotency_key`): e2badges delivers at least once (a
+crash between the POST and the record of its delivery sends it again), so a
+receiver that keeps the ids it has seen processes each event once.  A response
+other than 2xx, a timeout or a refused connection raises, and e2badges retries
+the delivery later.
+
+An id holds an activity's id, which may be any text (docs/input.md), while an
+HTTP header carries only bytes, read as Latin-1: so the header holds the id's
+UTF-8 bytes with each space, ``%`` and byte outside ASCII written ``%XX``.  An
+id of printable ASCII without ``%`` is sent as it is (``recorded:post-1``);
+``recorded:post-€1`` is sent as ``recorded:post-%E2%82%AC1``.
+``urllib.parse.unquote(key)`` (or any URL decoder) gives back the ``id`` of the
+body.
 """
 
 from __future__ import annotations
@@ -29,7 +38,7 @@ from e2badges import (
     hookimpl,
 )
 
-__all__ = ["EVENTS", "WebhookNotifier"]
+__all__ = ["EVENTS", "WebhookNotifier", "idempotency_key"]
 
 #: Every event the notifier can post, by the name it posts it under.
 EVENTS = frozenset(
@@ -41,6 +50,22 @@ EVENTS = frozenset(
         "leaderboard.period_closed",
     }
 )
+
+
+# Printable ASCII but "%": sent as it is in the header.
+_KEY_SAFE = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) != "%")
+
+
+def idempotency_key(notification_id: str) -> str:
+    """Return the ``Idempotency-Key`` header of a notification: its id, percent-encoded.
+
+    The UTF-8 bytes of the id, with each space, ``%`` and byte outside ASCII
+    written ``%XX``, so the header is plain ASCII whatever the id holds: a character
+    outside Latin-1 cannot be sent in a header at all, one inside it would reach a
+    UTF-8 reader as another character, and spaces at the end of a header are
+    dropped.  Different ids give different keys; ``urllib.parse.unquote`` undoes it.
+    """
+    return urllib.parse.quote(notification_id, safe=_KEY_SAFE)
 
 
 def _json_default(value: object) -> Any:
@@ -102,7 +127,7 @@ class WebhookNotifier:
             method="POST",
             headers={
                 "Content-Type": "application/json; charset=utf-8",
-                "Idempotency-Key": notification_id,
+                "Idempotency-Key": idempotency_key(notification_id),
                 "User-Agent": "e2badges-reciprocity",
                 **self.headers,
             },
