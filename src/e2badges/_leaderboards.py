@@ -465,7 +465,9 @@ class RollingBucket:
 
     A merged row has the summed ``total`` and ``count``, the latest ``reached``
     and the union of ``members`` of the subject's day rows (see
-    :func:`merge_rows`).
+    :func:`merge_rows`).  ``days`` lists the days newest first, and a store merges
+    a subject's day rows in that order, so that float totals add up to the same
+    last bits on every store.
     """
 
     days: tuple[str, ...]
@@ -476,7 +478,13 @@ Bucket = str | RollingBucket
 
 
 def merge_rows(subject: str, rows: Sequence[BoardRow], formula: ScoreFormula) -> BoardRow:
-    """Return the rolling-window row of ``subject`` from its day rows (at least one)."""
+    """Return the rolling-window row of ``subject`` from its day rows (at least one).
+
+    ``rows`` come in the order of the bucket's days (:attr:`RollingBucket.days`,
+    newest day first), whatever order a store read them in: totals are added in
+    the order given, and float sums added in another order may differ in the last
+    bits, which can break a tie or make one.
+    """
     total: float = 0
     count = 0
     reached = rows[0].reached

@@ -32,6 +32,7 @@ import pytest
 
 from .. import (
     Activity,
+    AverageMetric,
     Award,
     Badge,
     Cap,
@@ -1347,6 +1348,55 @@ class StoreConformance(
             ("ann", 5),
         ]
         assert store.board_size("pts", bucket) == 2
+
+    def test_rolling_window_merges_newest_day_first(self, store: Store) -> None:
+        """A rolling window adds a subject's day totals in the order of bucket.days,
+        newest day first, whatever order the store reads the day rows in: 0.1, 0.2 and
+        0.3 on three days sum to 0.3 + 0.2 + 0.1 == 0.6 (oldest first they sum to
+        0.6000000000000001) and tie another 0.6; averages are merged the same way."""
+        sums = Leaderboard(id="sum", metric=SumMetric(kind="rated"), windows=("3d",))
+        averages = Leaderboard(id="avg", metric=AverageMetric(kind="rated"), windows=("3d",))
+        rewards = Rewards(
+            store,
+            kinds=["rated"],
+            leaderboards=[sums, averages],
+            clock=FrozenClock(T0 + timedelta(days=2, hours=3)),
+        )
+        rewards.record_many(
+            [
+                Activity(id="bob", actor="bob", kind="rated", value=0.6, at=T0),
+                *(
+                    Activity(
+                        id=f"ann{day}",
+                        actor="ann",
+                        kind="rated",
+                        value=value,
+                        at=T0 + timedelta(days=day, hours=1),
+                    )
+                    for day, value in ((0, 0.1), (1, 0.2), (2, 0.3))
+                ),
+            ]
+        )
+        assert 0.3 + 0.2 + 0.1 == 0.6 != 0.1 + 0.2 + 0.3
+        board = rewards.leaderboard("sum")
+        assert [(e.user, e.score, e.rank) for e in board.top()] == [
+            ("bob", 0.6, 1),
+            ("ann", 0.6, 1),
+        ]
+        assert (board.rank("ann"), board.percentile("ann")) == (1, 0.0)
+        assert (0.3 + 0.2 + 0.1) / 3 != (0.1 + 0.2 + 0.3) / 3
+        assert rewards.leaderboard("avg").score("ann") == (0.3 + 0.2 + 0.1) / 3
+        bucket = RollingBucket(("2026-03-04", "2026-03-03", "2026-03-02"), formula_of(sums))
+        day_rows = [
+            row
+            for day in bucket.days
+            for row in store.board_page("sum", day, 0, 10).rows
+            if row.subject == "ann"
+        ]
+        standing = store.board_standing("sum", bucket, "ann")
+        assert standing is not None
+        assert standing.row == merge_rows("ann", day_rows, bucket.formula)
+        assert standing.row.total == 0.6
 
     def test_opt_out_default(self, store: Store) -> None:
         """board_opt_out is False for someone who never set it."""
