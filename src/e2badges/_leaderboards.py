@@ -14,6 +14,7 @@ answer queries over them.  Everything here is pure: no I/O, no clock.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -124,6 +125,8 @@ class AverageMetric(_KindMetric):
     to them.  With ``prior_weight`` C > 0 the score is the Bayesian average
     ``(C * prior_mean + sum) / (C + count)``: a few high values start near the
     prior and need many more to climb above a long record of slightly lower ones.
+    ``C * prior_mean`` must be a finite float: a prior that overflows (which would
+    make every score infinite) is refused.
     """
 
     type: Literal["average"] = "average"
@@ -139,6 +142,12 @@ class AverageMetric(_KindMetric):
             raise ValueError("needs a prior_mean")
         if mean is not None and value == 0:
             raise ValueError("must be greater than 0 when a prior_mean is given")
+        if mean is not None and not math.isfinite(value * mean):
+            # The prior's total C * m would be infinite, and so would every score.
+            raise ValueError(
+                f"{value!r} * prior_mean {mean!r} overflows a float: the prior's total "
+                "C * m, and every score, would be infinite"
+            )
         return value
 
 
