@@ -412,21 +412,27 @@ class ScoreFormula:
         object.__setattr__(self, "_size_map", dict(self.sizes))
 
     def score(self, subject: str, total: float, count: int, members: int) -> float | None:
-        """Return the score of accumulators ``total`` and ``count``, or None if unranked."""
+        """Return the score of accumulators ``total`` and ``count``, or None if unranked.
+
+        A score is a float, never ``-0.0``: a zero is returned as ``0.0`` whatever its
+        sign (SQLite and MariaDB keep no sign of zero, so every store keeps none).
+        """
+        # ``+ 0.0`` turns -0.0 into 0.0 and leaves every other float as it is.
         if self.average:
             if count < self.min_count:
                 return None
-            return (self.prior_total + total) / (self.prior_weight + count)
+            return (self.prior_total + total) / (self.prior_weight + count) + 0.0
         if self.divide:
             size = self._size_map.get(subject, members)
-            return total / size if size else None
+            return total / size + 0.0 if size else None
         # A float, as on every store (a SQL store keeps scores as DOUBLE): points add up to
         # a whole number, which stays exact as a float up to 2**53.
-        return float(total)
+        return float(total) + 0.0
 
     def sort_key(self, score: float) -> float:
-        """Return the value rows are listed by (ascending): ``-score`` when higher is better."""
-        return score if self.lower_is_better else -score
+        """Return the value rows are listed by (ascending): ``-score`` when higher is better
+        (``0.0 - score``, so a zero score's key is ``0.0``, not ``-0.0``)."""
+        return score + 0.0 if self.lower_is_better else 0.0 - score
 
     def row(
         self,
@@ -438,11 +444,15 @@ class ScoreFormula:
         members: tuple[str, ...] = (),
         team: bool = False,
     ) -> BoardRow:
-        """Return the row of a subject with these accumulators."""
+        """Return the row of a subject with these accumulators.
+
+        Its score, sort key and total are never ``-0.0`` (see :meth:`score`).
+        """
         score = self.score(subject, total, count, len(members))
+        total += 0.0
         if score is None:
             return BoardRow(None, reached, subject, None, total, count, members, team)
-        sort = score if self.lower_is_better else -score
+        sort = score if self.lower_is_better else 0.0 - score
         return BoardRow(sort, reached, subject, score, total, count, members, team)
 
 
