@@ -14,6 +14,7 @@ answer queries over them.  Everything here is pure: no I/O, no clock.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -124,6 +125,8 @@ class AverageMetric(_KindMetric):
     to them.  With ``prior_weight`` C > 0 the score is the Bayesian average
     ``(C * prior_mean + sum) / (C + count)``: a few high values start near the
     prior and need many more to climb above a long record of slightly lower ones.
+    ``C * prior_mean`` must be a finite float: a prior that overflows (which would
+    make every score infinite) is refused.
     """
 
     type: Literal["average"] = "average"
@@ -139,6 +142,12 @@ class AverageMetric(_KindMetric):
             raise ValueError("needs a prior_mean")
         if mean is not None and value == 0:
             raise ValueError("must be greater than 0 when a prior_mean is given")
+        if mean is not None and not math.isfinite(value * mean):
+            # The prior's total C * m would be infinite, and so would every score.
+            raise ValueError(
+                f"{value!r} * prior_mean {mean!r} overflows a float: the prior's total "
+                "C * m, and every score, would be infinite"
+            )
         return value
 
 
@@ -403,21 +412,27 @@ class ScoreFormula:
         object.__setattr__(self, "_size_map", dict(self.sizes))
 
     def score(self, subject: str, total: float, count: int, members: int) -> float | None:
-        """Return the score of accumulators ``total`` and ``count``, or None if unranked."""
+        """Return the score of accumulators ``total`` and ``count``, or None if unranked.
+
+        A score is a float, never ``-0.0``: a zero is returned as ``0.0`` whatever its
+        sign (SQLite and MariaDB keep no sign of zero, so every store keeps none).
+        """
+        # ``+ 0.0`` turns -0.0 into 0.0 and leaves every other float as it is.
         if self.average:
             if count < self.min_count:
                 return None
-            return (self.prior_total + total) / (self.prior_weight + count)
+            return (self.prior_total + total) / (self.prior_weight + count) + 0.0
         if self.divide:
             size = self._size_map.get(subject, members)
-            return total / size if size else None
+            return total / size + 0.0 if size else None
         # A float, as on every store (a SQL store keeps scores as DOUBLE): points add up to
         # a whole number, which stays exact as a float up to 2**53.
-        return float(total)
+        return float(total) + 0.0
 
     def sort_key(self, score: float) -> float:
-        """Return the value rows are listed by (ascending): ``-score`` when higher is better."""
-        return score if self.lower_is_better else -score
+        """Return the value rows are listed by (ascending): ``-score`` when higher is better
+        (``0.0 - score``, so a zero score's key is ``0.0``, not ``-0.0``)."""
+        return score + 0.0 if self.lower_is_better else 0.0 - score
 
     def row(
         self,
@@ -429,11 +444,15 @@ class ScoreFormula:
         members: tuple[str, ...] = (),
         team: bool = False,
     ) -> BoardRow:
-        """Return the row of a subject with these accumulators."""
+        """Return the row of a subject with these accumulators.
+
+        Its score, sort key and total are never ``-0.0`` (see :meth:`score`).
+        """
         score = self.score(subject, total, count, len(members))
+        total += 0.0
         if score is None:
             return BoardRow(None, reached, subject, None, total, count, members, team)
-        sort = score if self.lower_is_better else -score
+        sort = score if self.lower_is_better else 0.0 - score
         return BoardRow(sort, reached, subject, score, total, count, members, team)
 
 
@@ -465,7 +484,9 @@ class RollingBucket:
 
     A merged row has the summed ``total`` and ``count``, the latest ``reached``
     and the union of ``members`` of the subject's day rows (see
-    :func:`merge_rows`).
+    :func:`merge_rows`).  ``days`` lists the days newest first, and a store merges
+    a subject's day rows in that order, so that float totals add up to the same
+    last bits on every store.
     """
 
     days: tuple[str, ...]
@@ -476,7 +497,13 @@ Bucket = str | RollingBucket
 
 
 def merge_rows(subject: str, rows: Sequence[BoardRow], formula: ScoreFormula) -> BoardRow:
-    """Return the rolling-window row of ``subject`` from its day rows (at least one)."""
+    """Return the rolling-window row of ``subject`` from its day rows (at least one).
+
+    ``rows`` come in the order of the bucket's days (:attr:`RollingBucket.days`,
+    newest day first), whatever order a store read them in: totals are added in
+    the order given, and float sums added in another order may differ in the last
+    bits, which can break a tie or make one.
+    """
     total: float = 0
     count = 0
     reached = rows[0].reached

@@ -91,6 +91,8 @@ class TestLeaderboardDefinition:
                 lambda: AverageMetric(kind="x", prior_mean=float("nan"), prior_weight=1),
                 "prior_mean",
             ),
+            (lambda: AverageMetric(kind="x", prior_mean=3.0, prior_weight=1e308), "prior_weight"),
+            (lambda: AverageMetric(kind="x", prior_mean=-1e308, prior_weight=2), "prior_weight"),
             (lambda: PointsMetric(currency=""), "currency"),
         ],
     )

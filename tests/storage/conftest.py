@@ -78,3 +78,32 @@ def collated_url(
                 conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     finally:
         admin.dispose()
+
+
+@pytest.fixture
+def own_database(
+    sql_backend: str, tmp_path: Path, server_url: Callable[[str], str]
+) -> Iterator[str]:
+    """The URL of a database of its own on each SQL backend, dropped afterwards: for
+    tables without a prefix (``table_prefix=""``), which would meet other tests' tables
+    in the shared server database."""
+    if sql_backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'own.db'}"
+        return
+    url = make_url(server_url(sql_backend))
+    admin = create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    name = f"e2b_own_{uuid.uuid4().hex[:12]}"
+    created = "CREATE DATABASE " + name
+    if sql_backend == "mysql":
+        created += " CHARACTER SET utf8mb4"
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(created)
+        try:
+            yield url.set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as conn:
+                force = " WITH (FORCE)" if sql_backend == "postgresql" else ""
+                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}{force}")
+    finally:
+        admin.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from typing import Any
@@ -387,3 +388,122 @@ class TestCommandLine:
         """A refused URL exits 1 with the reason on stderr."""
         assert main(["db", "upgrade", "--url", "postgresql+psycopg2://u@127.0.0.1/db"]) == 1
         assert "psycopg 3" in capsys.readouterr().err
+
+
+def _version_rows(url: str) -> dict[str, list[str]]:
+    """Return the rows of every Alembic version table in the database at ``url``."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            names = [n for n in sa.inspect(conn).get_table_names() if "alembic" in n]
+            return {
+                name: sorted(
+                    conn.execute(sa.select(sa.table(name, sa.column("version_num")).c.version_num))
+                    .scalars()
+                    .all()
+                )
+                for name in names
+            }
+    finally:
+        engine.dispose()
+
+
+def _host_alembic(url: str, *revisions: str) -> None:
+    """Give the database at ``url`` the host app's Alembic table holding ``revisions``, as
+    Alembic creates it (as an earlier e2badges release did with the empty prefix)."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            host = sa.Table(
+                "alembic_version",
+                sa.MetaData(),
+                sa.Column("version_num", sa.String(32), primary_key=True),
+            )
+            host.create(conn)
+            for revision in revisions:
+                conn.execute(host.insert().values(version_num=revision))
+    finally:
+        engine.dispose()
+
+
+def _upgrade(how: str, url: str, capsys: pytest.CaptureFixture[str], revision: str = "head") -> int:
+    """Upgrade the empty prefix's tables by the command line or the Python call."""
+    if how == "cli":
+        argv = ["db", "upgrade", "--url", url, "--prefix", "", "--revision", revision]
+        assert main(argv) == 0, capsys.readouterr().err
+        found = re.fullmatch(
+            r"schema version (\d+) \(tables with prefix ''\)\n", capsys.readouterr().out
+        )
+        assert found is not None
+        return int(found[1])
+    return upgrade(url, table_prefix="", revision=revision)
+
+
+@pytest.mark.parametrize("how", ["cli", "python"])
+class TestEmptyPrefix:
+    """With table_prefix="", Alembic's version table is alembic_version_e2badges, never the
+    host app's alembic_version (Alembic's default)."""
+
+    def test_own_version_table(
+        self, own_database: str, how: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A fresh database gets alembic_version_e2badges and no alembic_version, so the
+        host's own Alembic later starts from its own base."""
+        assert _upgrade(how, own_database, capsys, revision="0002") == 2
+        assert _version_rows(own_database) == {"alembic_version_e2badges": ["0002"]}
+        assert _upgrade(how, own_database, capsys) == SCHEMA_VERSION
+        assert _version_rows(own_database) == {"alembic_version_e2badges": ["0003"]}
+        store = SQLAlchemyStore(own_database, table_prefix="", create_schema=False)
+        try:
+            Rewards(store, rules=RULES).record(
+                Activity(id="x", actor="ann", kind="comment.created", at=T0)
+            )
+            assert store.count_activities() == 1
+        finally:
+            store.close()
+
+    def test_host_alembic_table_left_alone(
+        self, own_database: str, how: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """In a host database managed by Alembic (its own revision in alembic_version),
+        the upgrade succeeds, step by step, and leaves the host's revision alone."""
+        _host_alembic(own_database, "1a2b3c4d5e6f")
+        assert _upgrade(how, own_database, capsys, revision="0001") == 1
+        assert _upgrade(how, own_database, capsys) == SCHEMA_VERSION
+        assert _version_rows(own_database) == {
+            "alembic_version": ["1a2b3c4d5e6f"],
+            "alembic_version_e2badges": ["0003"],
+        }
+
+    def test_store_created_tables_stamped_apart_from_host(
+        self, own_database: str, how: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Tables the store created under the empty prefix are stamped in e2badges' own
+        table, whatever the host's alembic_version holds: a revision id of e2badges' own
+        form that is not the version of the tables (0002 at version 3), or several."""
+        SQLAlchemyStore(own_database, table_prefix="").close()
+        _host_alembic(own_database, "0002", "0003")
+        assert _upgrade(how, own_database, capsys) == SCHEMA_VERSION
+        assert _version_rows(own_database) == {
+            "alembic_version": ["0002", "0003"],
+            "alembic_version_e2badges": ["0003"],
+        }
+
+    def test_earlier_release_revision_adopted(
+        self, own_database: str, how: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A database an earlier release upgraded with the empty prefix (its revision alone
+        in alembic_version, at the version of its tables) is migrated from that revision,
+        which moves to alembic_version_e2badges; alembic_version, which held only it, is
+        dropped."""
+        assert upgrade(own_database, table_prefix="", revision="0002") == 2
+        engine = sa.create_engine(own_database, poolclass=sa.pool.NullPool)
+        try:
+            with engine.begin() as conn:
+                sa.Table("alembic_version_e2badges", sa.MetaData()).drop(conn)
+        finally:
+            engine.dispose()
+        _host_alembic(own_database, "0002")
+        assert _upgrade(how, own_database, capsys) == SCHEMA_VERSION
+        assert _version_rows(own_database) == {"alembic_version_e2badges": ["0003"]}
+        assert schema_version(own_database, table_prefix="") == SCHEMA_VERSION

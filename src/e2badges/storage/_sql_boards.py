@@ -994,19 +994,28 @@ class SQLBoards:
     # -- rolling windows ---------------------------------------------------------------
 
     def rolling(self, conn: Connection, board: str, bucket: RollingBucket) -> BoardIndex:
-        """Return an index of the rolling window: each subject's day rows merged."""
+        """Return an index of the rolling window: each subject's day rows merged.
+
+        A subject's day rows are merged in the order of ``bucket.days`` (newest day
+        first), as the memory store merges them, whatever order the database returns
+        them in: float totals added in another order may differ in the last bits.
+        """
         t = self.tables.board_rows
         c = t.c
-        query = select(*(c[name] for name in _ROW_COLS)).where(
+        query = select(*(c[name] for name in _ROW_COLS), c.period).where(
             c.tenant == self.tenant, c.board == board, c.period.in_(bucket.days)
         )
-        by_subject: dict[str, list[BoardRow]] = {}
+        position = {day: i for i, day in enumerate(bucket.days)}
+        by_subject: dict[str, list[tuple[int, BoardRow]]] = {}
         for found in conn.execute(query):
             row = _row(found)
-            by_subject.setdefault(row.subject, []).append(row)
+            by_subject.setdefault(row.subject, []).append((position[found[8]], row))
         index = BoardIndex()
         formula = bucket.formula
-        index.rows = {s: merge_rows(s, rows, formula) for s, rows in by_subject.items()}
+        index.rows = {
+            s: merge_rows(s, [row for _, row in sorted(rows, key=operator.itemgetter(0))], formula)
+            for s, rows in by_subject.items()
+        }
         people = sorted(s for s, row in index.rows.items() if not row.team)
         hidden = self._hidden(conn, people) if people else {}
         index.rebuild({user for user in hidden if _hides(hidden, user, board)})

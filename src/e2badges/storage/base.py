@@ -301,7 +301,8 @@ class Store(ABC):
     # A board's rows in one bucket are ranked by the store, never scored by it.  A
     # bucket is a period label (``"all"``, ``"2026-11-25"``, ``"2026-W48"``, ...) whose
     # rows came from ``EffectBatch.boards``, or a RollingBucket: for each subject with a
-    # row on any of its days, the row ``merge_rows(subject, day_rows, bucket.formula)``.
+    # row on any of its days, the row ``merge_rows(subject, day_rows, bucket.formula)``,
+    # its day rows given in the order of ``bucket.days`` (newest day first).
     # *Ranked* rows have a score; *listed* rows are the ranked rows except those of
     # people who opted out, and on a board those of people excluded from it (team rows
     # are always listed).  Listed rows are ordered by ascending ``sort_key``, then

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -26,6 +27,7 @@ import pytest
 
 from .. import (
     Activity,
+    AverageMetric,
     Badge,
     ConfigurationError,
     FrozenClock,
@@ -37,6 +39,8 @@ from .. import (
     PointRule,
     PointsMetric,
     Rewards,
+    SumMetric,
+    TeamsScope,
     criteria,
 )
 from .._limits import (
@@ -527,6 +531,79 @@ class HostileInputConformance:
         with pytest.raises(ConfigurationError, match=r"2\*\*53"):
             too_much.record({"actor": "ann", "kind": "rated", "at": T0})
         assert (store.count_activities(), rewards.balance("ann")) == before
+
+    def test_extreme_board_scores_are_finite(self, store: Store) -> None:
+        """Leaderboard scores are finite on every store: sums, team shares and averages
+        of values at ±2**53, and averages with the largest priors accepted (C * m up to
+        the largest float), are stored and ranked alike in calendar and rolling windows.
+        A prior whose C * m overflows a float (every score infinite) is refused with
+        ConfigurationError naming prior_weight, before anything is recorded."""
+        top = sys.float_info.max
+        for weight, mean in ((1e308, 3.0), (2.0, -1e308), (top, 1.5), (1.5, top)):
+            with pytest.raises(ConfigurationError, match="overflows a float") as info:
+                AverageMetric(kind="rated", prior_mean=mean, prior_weight=weight)
+            assert info.value.field == "prior_weight"
+        priors = {"high": (1.0, top), "low": (1.0, -top), "heavy": (top, 1.0)}
+        windows = ("all", "week", "3d")
+        boards = [
+            Leaderboard(id="sum", metric=SumMetric(kind="rated"), windows=windows),
+            Leaderboard(
+                id="share",
+                metric=SumMetric(kind="rated"),
+                scope=TeamsScope(divide_by_size=True),
+                windows=windows,
+            ),
+            *(
+                Leaderboard(
+                    id=name,
+                    metric=AverageMetric(kind="rated", prior_mean=mean, prior_weight=weight),
+                    better="lower" if name == "low" else "higher",
+                    windows=windows,
+                )
+                for name, (weight, mean) in priors.items()
+            ),
+        ]
+        rewards = Rewards(
+            store, kinds=["rated"], leaderboards=boards, clock=FrozenClock(T0 + timedelta(days=1))
+        )
+        values: dict[str, list[float]] = {
+            "ann": [MAX_VALUE, MAX_VALUE],
+            "bob": [-MAX_VALUE],
+            "cy": [5e-324, 1 / 3],
+        }
+        rewards.record_many(
+            [
+                Activity(
+                    id=f"{user}{n}",
+                    actor=user,
+                    kind="rated",
+                    value=value,
+                    teams=(user,),
+                    at=T0 + timedelta(days=n, hours=1),
+                )
+                for user, found in values.items()
+                for n, value in enumerate(found)
+            ]
+        )
+        totals = {user: sum(reversed(found)) for user, found in values.items()}
+        expected = {
+            "sum": totals,
+            "share": totals,
+            **{
+                name: {
+                    user: (weight * mean + totals[user]) / (weight + len(values[user]))
+                    for user in values
+                }
+                for name, (weight, mean) in priors.items()
+            },
+        }
+        for board in boards:
+            view = rewards.leaderboard(board.id)
+            for window in ("all", "week", "3d"):
+                scores = {e.user: e.score for e in view.top(10, window=window)}
+                assert scores == expected[board.id], (board.id, window)
+                assert all(math.isfinite(score) for score in scores.values())
+                assert view.score("ann", window=window) == expected[board.id]["ann"]
 
     def test_activity_copies_validated(self, hostile: Rewards, store: Store) -> None:
         """``model_copy(update=...)`` validates: a refused value names its field (the copy

@@ -20,6 +20,7 @@ stores over one database, as a second process would see it.
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -32,6 +33,7 @@ import pytest
 
 from .. import (
     Activity,
+    AverageMetric,
     Award,
     Badge,
     Cap,
@@ -50,6 +52,7 @@ from .. import (
     Revocation,
     Rewards,
     SumMetric,
+    TeamsScope,
     Tier,
     _plugins,
     criteria,
@@ -1229,6 +1232,56 @@ class StoreConformance(
         assert scores == [10, 3, 10, 10, 3, 10, 3]
         assert {type(score) for score in scores} == {float}
 
+    def test_board_scores_have_no_negative_zero(self, store: Store) -> None:
+        """A zero score is 0.0 on every store, never -0.0 (which SQLite and MariaDB cannot
+        keep): a sum of -0.0, an average and a team share that underflow from -5e-324,
+        and a prior mean of -0.0 score 0.0, and rows hold 0.0 as score, sort key and
+        total, in calendar and rolling windows, on higher- and lower-is-better boards."""
+        windows = ("all", "3d")
+        boards = [
+            Leaderboard(id="sum", metric=SumMetric(kind="v"), windows=windows),
+            Leaderboard(id="low", metric=SumMetric(kind="v"), better="lower", windows=windows),
+            Leaderboard(id="avg", metric=AverageMetric(kind="v"), windows=windows),
+            Leaderboard(
+                id="prior",
+                metric=AverageMetric(kind="v", prior_mean=-0.0, prior_weight=1),
+                windows=windows,
+            ),
+            Leaderboard(
+                id="share",
+                metric=SumMetric(kind="v"),
+                scope=TeamsScope(divide_by_size=True, team_sizes={"red": 4}),
+                windows=windows,
+            ),
+        ]
+        rewards = Rewards(store, kinds=["v"], leaderboards=boards, clock=FrozenClock(T0))
+        rewards.record_many(
+            [
+                Activity(id="a1", actor="ann", kind="v", value=-0.0, at=T0),
+                Activity(id="a2", actor="ann", kind="v", value=-0.0, at=T0),
+                Activity(id="b1", actor="bob", kind="v", value=-5e-324, at=T0, teams=("red",)),
+                Activity(id="b2", actor="bob", kind="v", value=-0.0, at=T0, teams=("red",)),
+            ]
+        )
+        expected = {
+            "sum": {"ann": 0.0, "bob": -5e-324},
+            "low": {"ann": 0.0, "bob": -5e-324},
+            "avg": {"ann": 0.0, "bob": 0.0},  # -5e-324 / 2 underflows to (-)0.0
+            "prior": {"ann": 0.0, "bob": 0.0},
+            "share": {"red": 0.0},  # -5e-324 / 4
+        }
+        for board in boards:
+            view = rewards.leaderboard(board.id)
+            for window in windows:
+                entries = view.top(10, window=window)
+                assert {e.user: e.score for e in entries} == expected[board.id]
+                scores: list[float | None] = [e.score for e in entries]
+                scores += [view.score(e.user, window=window) for e in entries]
+                assert _signs_of_zeros(scores) == {1.0}, (board.id, window)
+            rows = store.board_page(board.id, "all", 0, 10).rows
+            numbers = [n for r in rows for n in (r.score, r.sort_key, r.total)]
+            assert _signs_of_zeros(numbers) == {1.0}, board.id
+
     def test_board_row_keeping_its_place_is_replaced(self, store: Store) -> None:
         """A row whose sort key and time reached stay the same while its count and total
         change replaces the earlier row in the listing: pages show it, and later updates
@@ -1514,6 +1567,55 @@ class StoreConformance(
         ]
         assert store.board_size("pts", bucket) == 2
 
+    def test_rolling_window_merges_newest_day_first(self, store: Store) -> None:
+        """A rolling window adds a subject's day totals in the order of bucket.days,
+        newest day first, whatever order the store reads the day rows in: 0.1, 0.2 and
+        0.3 on three days sum to 0.3 + 0.2 + 0.1 == 0.6 (oldest first they sum to
+        0.6000000000000001) and tie another 0.6; averages are merged the same way."""
+        sums = Leaderboard(id="sum", metric=SumMetric(kind="rated"), windows=("3d",))
+        averages = Leaderboard(id="avg", metric=AverageMetric(kind="rated"), windows=("3d",))
+        rewards = Rewards(
+            store,
+            kinds=["rated"],
+            leaderboards=[sums, averages],
+            clock=FrozenClock(T0 + timedelta(days=2, hours=3)),
+        )
+        rewards.record_many(
+            [
+                Activity(id="bob", actor="bob", kind="rated", value=0.6, at=T0),
+                *(
+                    Activity(
+                        id=f"ann{day}",
+                        actor="ann",
+                        kind="rated",
+                        value=value,
+                        at=T0 + timedelta(days=day, hours=1),
+                    )
+                    for day, value in ((0, 0.1), (1, 0.2), (2, 0.3))
+                ),
+            ]
+        )
+        assert 0.3 + 0.2 + 0.1 == 0.6 != 0.1 + 0.2 + 0.3
+        board = rewards.leaderboard("sum")
+        assert [(e.user, e.score, e.rank) for e in board.top()] == [
+            ("bob", 0.6, 1),
+            ("ann", 0.6, 1),
+        ]
+        assert (board.rank("ann"), board.percentile("ann")) == (1, 0.0)
+        assert (0.3 + 0.2 + 0.1) / 3 != (0.1 + 0.2 + 0.3) / 3
+        assert rewards.leaderboard("avg").score("ann") == (0.3 + 0.2 + 0.1) / 3
+        bucket = RollingBucket(("2026-03-04", "2026-03-03", "2026-03-02"), formula_of(sums))
+        day_rows = [
+            row
+            for day in bucket.days
+            for row in store.board_page("sum", day, 0, 10).rows
+            if row.subject == "ann"
+        ]
+        standing = store.board_standing("sum", bucket, "ann")
+        assert standing is not None
+        assert standing.row == merge_rows("ann", day_rows, bucket.formula)
+        assert standing.row.total == 0.6
+
     def test_opt_out_default(self, store: Store) -> None:
         """board_opt_out is False for someone who never set it."""
         assert store.board_opt_out("ann") is False
@@ -1572,6 +1674,11 @@ def _first_or_helped(
     known = Badge(id="known", criterion=composite(badges=("first", "helped")))
     badges = [first, helped, known] if first_declared else [helped, first, known]
     return Rewards(store, badges=badges, clock=FrozenClock(T0), load_entrypoints=False)
+
+
+def _signs_of_zeros(numbers: Iterable[float | None]) -> set[float]:
+    """Return the signs (1.0 or -1.0) of the zeros among ``numbers``."""
+    return {math.copysign(1, n) for n in numbers if n == 0}
 
 
 def _ranks(ranking: str, order: list[str], scores: dict[str, Any]) -> dict[str, int]:
