@@ -27,7 +27,7 @@ from ._errors import ConfigurationError
 from ._limits import check_description, check_name
 from ._models import Activity, check_identifier, check_kind
 from ._periods import MAX_ROLLING_DAYS
-from ._rules import _config_error, _Definition
+from ._rules import FromPlainData, _config_error, _Definition
 
 __all__ = [
     "GRANT_KIND",
@@ -63,7 +63,7 @@ Predicate = Callable[[Activity], bool]
 RepeatWindow = Literal["day", "week", "month", "quarter", "year"]
 
 
-class _Criterion(BaseModel):
+class _Criterion(FromPlainData):
     """Base of criteria: frozen, no unknown fields, errors name the criterion type."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import ConfigDict, ValidationError, field_validator
 
 from ._clock import Clock
 from ._errors import ConfigurationError
@@ -26,6 +26,7 @@ from ._limits import MAX_COUNT
 from ._models import Activity, Award, LevelChange, Outcome, Revocation
 from ._notifications import Notification, OutboxEntry
 from ._plugins import Plugins
+from ._rules import FromPlainData
 from .storage.base import Store
 
 __all__ = ["DeliveryFailure", "DeliveryPolicy", "DeliveryReport", "Outbox"]
@@ -37,7 +38,7 @@ KEPT_FAILURES = 100
 _MAX_DELAY = timedelta(days=1)
 
 
-class DeliveryPolicy(BaseModel):
+class DeliveryPolicy(FromPlainData):
     """How notifications are delivered: when, how often retried, how long leased.
 
     ``inline``: deliver right after each commit (else only ``deliver_pending()``

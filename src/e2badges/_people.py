@@ -20,12 +20,13 @@ from datetime import UTC, datetime
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
+from pydantic import ConfigDict, SecretStr, ValidationError, field_validator
 
 from ._clock import checked_now
 from ._errors import ConfigurationError, InvalidPersonError
 from ._limits import check_at
 from ._models import check_identifier
+from ._rules import FromPlainData
 
 if TYPE_CHECKING:
     from ._clock import Clock
@@ -333,7 +334,7 @@ _ANIMALS = (
 )  # fmt: skip
 
 
-class DisplayPolicy(BaseModel):
+class DisplayPolicy(FromPlainData):
     """How people are named to others: full name, initials or a pseudonym.
 
     ``default`` is the organisation's style; ``choices`` the styles a person

@@ -31,10 +31,11 @@ time the rule credits a person a positive amount.
 from __future__ import annotations
 
 import bisect
+import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Self
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -84,7 +85,41 @@ def _config_error(exc: ValidationError, subject: str) -> ConfigurationError:
     return ConfigurationError(field, reason, subject=subject)
 
 
-class _Definition(BaseModel):
+class FromPlainData(BaseModel):
+    """Base of models whose constructor checks and names errors: built from plain data
+    (a definition loaded from a file) they are checked and fail the same way.
+
+    pydantic's ``model_validate`` and ``model_validate_json`` do not call ``__init__``:
+    here a mapping goes through the constructor (every check, ``ConfigurationError``
+    naming the field), and anything else is refused naming the definition.
+    """
+
+    @classmethod
+    def model_validate(cls, obj: Any, **options: Any) -> Self:
+        """Return ``obj`` (a mapping of fields) as a checked instance of this class."""
+        if isinstance(obj, cls):
+            return super().model_validate(obj, **options)
+        if not isinstance(obj, Mapping):
+            reason = f"must be a mapping of field names to values, not {type(obj).__name__}"
+            raise ConfigurationError("definition", reason, subject=cls.__name__)
+        for key in obj:
+            if not isinstance(key, str):
+                reason = f"has a key that is not a field name: {key!r}"
+                raise ConfigurationError("definition", reason, subject=cls.__name__)
+        return cls(**obj)
+
+    @classmethod
+    def model_validate_json(cls, json_data: str | bytes | bytearray, **options: Any) -> Self:
+        """Return the JSON object ``json_data`` as a checked instance of this class."""
+        try:
+            data = json.loads(json_data)
+        except (ValueError, TypeError) as exc:
+            reason = f"is not a JSON document: {exc}"
+            raise ConfigurationError("definition", reason, subject=cls.__name__) from None
+        return cls.model_validate(data)
+
+
+class _Definition(FromPlainData):
     """Base of rule definitions: frozen, no unknown fields, errors name the subject."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)

@@ -8,12 +8,27 @@ in winter (CET, UTC+1) and 22:00 UTC in summer (CEST, UTC+2); DST starts on
 from __future__ import annotations
 
 import itertools
+import json
 import random
 from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
 
 import pytest
 
-from e2badges import Activity, Cap, ConfigurationError, PointRule, Rewards
+from e2badges import (
+    Activity,
+    Badge,
+    Cap,
+    ConfigurationError,
+    DeliveryPolicy,
+    DisplayPolicy,
+    Leaderboard,
+    Level,
+    PointRule,
+    Rewards,
+    StoryOptions,
+    criteria,
+)
 from e2badges._rules import epoch_us, time_us
 
 COMMENT = "comment.created"
@@ -514,3 +529,56 @@ class TestRuleDefinitions:
         """An unknown IANA time zone is refused."""
         with pytest.raises(ConfigurationError, match="unknown IANA time zone 'Mars/Olympus'"):
             Rewards(timezone="Mars/Olympus")
+
+
+class TestPlainData:
+    """Definitions built from plain data (loaded from a file) are checked as the
+    constructor checks them, and fail with ConfigurationError naming the field."""
+
+    BAD: ClassVar[list[tuple[Any, Any, str, str]]] = [
+        (PointRule, {"id": "r", "kind": "a.b", "actor_points": "x"}, "actor_points", "whole"),
+        (
+            Badge,
+            {"id": "b", "criterion": {"type": "count", "kind": "a.b"}, "threshold": 0},
+            "threshold",
+            "positive",
+        ),
+        (Leaderboard, {"id": "x", "metric": {"type": "nope"}}, "metric", "does not match"),
+        (Level, {"id": "l", "name": "L", "threshold": -1}, "threshold", ""),
+        (criteria.Count, {"kind": ""}, "kind", "dotted name"),
+        (DeliveryPolicy, {"attempts": 0}, "attempts", "whole number"),
+        (DisplayPolicy, {"default": "pseudonym"}, "key", "required"),
+        (StoryOptions, {"leaders": 5}, "leaders", ""),
+        (PointRule, 5, "definition", "mapping"),
+        (PointRule, {1: 2}, "definition", "not a field name"),
+    ]
+
+    @pytest.mark.parametrize(("cls", "data", "field", "reason"), BAD)
+    def test_bad_plain_data_refused(self, cls: Any, data: Any, field: str, reason: str) -> None:
+        """model_validate refuses what the constructor refuses, with ConfigurationError."""
+        with pytest.raises(ConfigurationError) as info:
+            cls.model_validate(data)
+        assert info.value.field == field
+        assert reason in str(info.value)
+
+    @pytest.mark.parametrize(("cls", "data", "field", "reason"), BAD[:8])
+    def test_bad_json_refused(self, cls: Any, data: Any, field: str, reason: str) -> None:
+        """model_validate_json refuses the same definitions, as JSON documents."""
+        with pytest.raises(ConfigurationError) as info:
+            cls.model_validate_json(json.dumps(data))
+        assert info.value.field == field
+
+    def test_not_json_refused(self) -> None:
+        """A document that is not JSON is refused naming the definition."""
+        with pytest.raises(ConfigurationError, match="not a JSON document") as info:
+            PointRule.model_validate_json("{bad")
+        assert info.value.field == "definition"
+
+    def test_good_plain_data_builds_the_same_definition(self) -> None:
+        """Good plain data gives the definition the constructor gives; an instance is kept."""
+        badge = Badge(id="b", criterion=criteria.Count(kind="a.b"), threshold=2)
+        data = {"id": "b", "criterion": {"type": "count", "kind": "a.b"}, "threshold": 2}
+        assert Badge.model_validate(data) == badge
+        assert Badge.model_validate(badge) is badge
+        rule = PointRule(id="r", kind="a.b", actor_points=3, caps=[Cap(amount=9, window="day")])
+        assert PointRule.model_validate_json(rule.model_dump_json()) == rule
