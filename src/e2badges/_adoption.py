@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from ._errors import ConfigurationError
+from ._errors import ConfigurationError, InvalidQueryError
 from ._leaderboards import LeaderboardEntry, _parse_label, resolve_period
 from ._limits import MAX_COUNT, check_identifier, check_kind
 from ._periods import Window, parse_window, period_key
@@ -217,7 +217,10 @@ def build_report(
     kept_weeks: int,
 ) -> AdoptionReport:
     """Compute an :class:`AdoptionReport` from the store's aggregate answers."""
-    parsed = parse_window(window, subject="adoption", field="window")
+    try:
+        parsed = parse_window(window, subject="adoption", field="window")
+    except ConfigurationError as exc:  # a query argument, not a definition
+        raise InvalidQueryError("window", exc.reason, subject="adoption") from None
     today = now.astimezone(tz).date()
     label = resolve_period(parsed, period, today=today, tz=tz, week_starts=0, subject="adoption")
     bounds = period_days(parsed, label)

@@ -158,6 +158,13 @@ class TestContributors:
         with pytest.raises(InvalidQueryError, match="heavy"):
             organisation().adoption(**W48, heavy=0)
 
+    @pytest.mark.parametrize("window", ["fortnight", "0d", "9999d", 7, ["week"]])
+    def test_bad_window(self, window: object) -> None:
+        """A bad ``window`` is a query argument: InvalidQueryError naming it."""
+        with pytest.raises(InvalidQueryError) as info:
+            organisation().adoption(window=window)  # type: ignore[arg-type]
+        assert (info.value.field, info.value.subject) == ("window", "adoption")
+
 
 class TestTotals:
     def test_totals_against_the_previous_period(self) -> None:
