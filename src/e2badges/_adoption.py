@@ -10,12 +10,13 @@ frozen result, :class:`AdoptionReport`.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from ._badges import RESERVED_KINDS
 from ._errors import ConfigurationError, InvalidQueryError
 from ._leaderboards import LeaderboardEntry, _parse_label, resolve_period
 from ._limits import MAX_COUNT, check_identifier, check_kind
@@ -487,3 +488,22 @@ def check_contributing(contributing: Any) -> frozenset[str] | None:
         except ValueError as exc:
             raise ConfigurationError("contributing", str(exc), subject="Rewards") from None
     return frozenset(kinds)
+
+
+def check_contributing_kinds(contributing: Iterable[str], declared: Container[str]) -> None:
+    """Raise ConfigurationError naming ``contributing`` for a kind not in ``declared``.
+
+    Called when ``kinds=`` is given, as rules, badges and boards are checked.
+    """
+    for kind in sorted(contributing):
+        if kind in RESERVED_KINDS:
+            raise ConfigurationError(
+                "contributing",
+                f"{kind!r} is recorded by grant() and revoke(), which are not activity "
+                "and never count in adoption figures",
+                subject="Rewards",
+            )
+        if kind not in declared:
+            raise ConfigurationError(
+                "contributing", f"undeclared activity kind {kind!r}", subject="Rewards"
+            )

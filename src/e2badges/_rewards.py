@@ -15,6 +15,7 @@ from ._adoption import (
     AdoptionReport,
     build_report,
     check_contributing,
+    check_contributing_kinds,
     check_seats,
     newcomers,
 )
@@ -173,6 +174,8 @@ class Rewards:
             criteria=self.plugins.criteria,
             metrics=self.plugins.metrics,
         )
+        if self.engine.checks_kinds and self.contributing:
+            check_contributing_kinds(self.contributing, self.engine.kinds)
         # The store this instance created (and closes), if any; self.store may be a
         # view of it bound to another tenant, which owns nothing.
         self._owned: Store | None = None

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from e2badges import Change, Cohort, ConfigurationError, InvalidQueryError, KeptGoing
+from e2badges import Change, Cohort, ConfigurationError, InvalidQueryError, KeptGoing, Rewards
 
 from .org import organisation
 
@@ -125,6 +125,21 @@ class TestSeats:
         """Team seats must be whole numbers of at least 1, naming the team."""
         with pytest.raises(ConfigurationError, match="'red'"):
             organisation(team_seats={"red": 0})
+
+    def test_undeclared_contributing_kind(self) -> None:
+        """With ``kinds=`` given, a contributing kind must be declared, as a rule's must."""
+        with pytest.raises(ConfigurationError) as info:
+            organisation(contributing=("post.created", "post.creatd"))
+        assert (info.value.field, info.value.subject) == ("contributing", "Rewards")
+        assert info.value.reason == "undeclared activity kind 'post.creatd'"
+        # Grants and revocations never count in the figures: naming them is a mistake too.
+        with pytest.raises(ConfigurationError) as info:
+            organisation(contributing=("e2badges.badge.granted",))
+        assert info.value.field == "contributing"
+        # Without declared kinds (or accepting any), any well-formed kind is taken.
+        rewards = Rewards(contributing=("post.creatd",), accept_any_kind=True)
+        assert rewards.contributing == frozenset({"post.creatd"})
+        assert Rewards(contributing=("post.creatd",)).contributing == {"post.creatd"}
 
 
 class TestContributors:
