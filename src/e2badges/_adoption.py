@@ -80,7 +80,8 @@ class Cohort:
 class KeptGoing:
     """Of ``earned`` people whose first badge came in the period, ``active`` were active
     in the ISO week ``weeks`` weeks after it (only people for whom that week has begun
-    are counted)."""
+    are counted).  In a team's report, ``earned`` counts only the people active in the
+    team in the period, and ``active`` only activities naming the team."""
 
     weeks: int
     earned: int
@@ -112,7 +113,8 @@ class AdoptionReport:
     the most active 1 % and 10 % of active people (rounded up to whole people).
     ``totals``, ``by_kind`` and ``by_team`` are activity counts against the
     period before.  ``cohorts`` are the weekly cohorts first active in the
-    period; ``kept_going`` follows the people whose first badge came in it.
+    period; ``kept_going`` follows the people whose first badge came in it
+    (with ``team``, those of them active in the team in the period).
     ``last_activity`` maps each kind to the time of its latest activity up to
     the end of the period, and ``as_of`` (the earlier of now and the period's
     end) is the time ages are measured from (:meth:`age`).
@@ -290,6 +292,10 @@ def build_report(
     targets = _kept_targets(
         store.first_awards(), tz, kept_weeks, start, stop, period_key("week", today)
     )
+    if team is not None:
+        # A team's report follows its own people only: those active in the team in
+        # the period (an activity naming it), as every other figure of the report.
+        targets = {user: week for user, week in targets.items() if user in per_actor}
     kept = KeptGoing(kept_weeks, len(targets), len(store.active_in(targets, team=team)))
 
     last_activity = {

@@ -671,7 +671,8 @@ class Rewards:
         ``window`` is ``"day"``, ``"week"``, ``"month"``, ``"quarter"``,
         ``"year"``, a rolling ``"<N>d"`` or ``"all"``; ``period`` a label,
         date or aware datetime in it.  With ``team``, only activities naming
-        that team count, measured against ``team_seats[team]``.  ``heavy`` is
+        that team count, measured against ``team_seats[team]``; "kept going"
+        follows only the people active in the team in the period.  ``heavy`` is
         the number of contributions in the period that makes a heavy
         contributor; ``kept_weeks`` how many weeks after their first badge
         people are looked at again.  See :class:`AdoptionReport`.

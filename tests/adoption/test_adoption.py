@@ -7,9 +7,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from e2badges import Change, Cohort, ConfigurationError, InvalidQueryError, KeptGoing, Rewards
+from e2badges import (
+    Activity,
+    Change,
+    Cohort,
+    ConfigurationError,
+    FrozenClock,
+    InvalidQueryError,
+    KeptGoing,
+    Rewards,
+)
 
-from .org import organisation
+from .org import BADGES, KINDS, organisation
 
 PARIS = ZoneInfo("Europe/Paris")
 W48 = {"window": "week", "period": "2026-W48"}
@@ -232,6 +241,41 @@ class TestRetention:
         report = rewards.adoption(window="week", period="2026-W47", kept_weeks=1)
         assert report.kept_going == KeptGoing(1, 1, 1)
         assert report.kept_going.share == 1.0
+
+    def test_kept_going_of_a_team(self) -> None:
+        """A team's report follows only the people active in the team in the period."""
+        rewards = organisation()
+
+        def kept(team: str, week: str) -> KeptGoing:
+            report = rewards.adoption(window="week", period=week, team=team, kept_weeks=1)
+            return report.kept_going
+
+        # W48: cy's first badge (blue, active in blue in W49); nobody of red earned one.
+        assert kept("blue", "2026-W48") == KeptGoing(1, 1, 1)
+        assert kept("red", "2026-W48") == KeptGoing(1, 0, 0)
+        # W47: ann's first badge (red, active in red in W48); nobody of blue earned one.
+        assert kept("red", "2026-W47") == KeptGoing(1, 1, 1)
+        assert kept("blue", "2026-W47") == KeptGoing(1, 0, 0)
+
+    def test_kept_going_of_each_team_adds_up(self) -> None:
+        """Two teams' first badges: each team's report counts its own person, 1 of 1."""
+        at = datetime(2026, 11, 23, 9, tzinfo=UTC)  # Monday of W48
+        rewards = Rewards(
+            kinds=KINDS,
+            badges=BADGES,
+            team_seats={"red": 5, "blue": 5},
+            clock=FrozenClock(at + timedelta(days=17)),
+            load_entrypoints=False,
+        )
+        for week in (0, 1):
+            rewards.record_many(
+                Activity(actor=actor, kind="post.created", at=at + timedelta(weeks=week), teams=t)
+                for actor, t in (("ann", ("red",)), ("bob", ("blue",)))
+            )
+        assert rewards.adoption(**W48, kept_weeks=1).kept_going == KeptGoing(1, 2, 2)
+        for team in ("red", "blue"):
+            report = rewards.adoption(**W48, team=team, kept_weeks=1)
+            assert report.kept_going == KeptGoing(1, 1, 1)
 
 
 class TestCurrency:
