@@ -10,13 +10,14 @@ frozen result, :class:`AdoptionReport`.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from ._errors import ConfigurationError
+from ._badges import RESERVED_KINDS
+from ._errors import ConfigurationError, InvalidQueryError
 from ._leaderboards import LeaderboardEntry, _parse_label, resolve_period
 from ._limits import MAX_COUNT, check_identifier, check_kind
 from ._periods import Window, parse_window, period_key
@@ -79,7 +80,8 @@ class Cohort:
 class KeptGoing:
     """Of ``earned`` people whose first badge came in the period, ``active`` were active
     in the ISO week ``weeks`` weeks after it (only people for whom that week has begun
-    are counted)."""
+    are counted).  In a team's report, ``earned`` counts only the people active in the
+    team in the period, and ``active`` only activities naming the team."""
 
     weeks: int
     earned: int
@@ -111,7 +113,8 @@ class AdoptionReport:
     the most active 1 % and 10 % of active people (rounded up to whole people).
     ``totals``, ``by_kind`` and ``by_team`` are activity counts against the
     period before.  ``cohorts`` are the weekly cohorts first active in the
-    period; ``kept_going`` follows the people whose first badge came in it.
+    period; ``kept_going`` follows the people whose first badge came in it
+    (with ``team``, those of them active in the team in the period).
     ``last_activity`` maps each kind to the time of its latest activity up to
     the end of the period, and ``as_of`` (the earlier of now and the period's
     end) is the time ages are measured from (:meth:`age`).
@@ -217,7 +220,10 @@ def build_report(
     kept_weeks: int,
 ) -> AdoptionReport:
     """Compute an :class:`AdoptionReport` from the store's aggregate answers."""
-    parsed = parse_window(window, subject="adoption", field="window")
+    try:
+        parsed = parse_window(window, subject="adoption", field="window")
+    except ConfigurationError as exc:  # a query argument, not a definition
+        raise InvalidQueryError("window", exc.reason, subject="adoption") from None
     today = now.astimezone(tz).date()
     label = resolve_period(parsed, period, today=today, tz=tz, week_starts=0, subject="adoption")
     bounds = period_days(parsed, label)
@@ -286,6 +292,10 @@ def build_report(
     targets = _kept_targets(
         store.first_awards(), tz, kept_weeks, start, stop, period_key("week", today)
     )
+    if team is not None:
+        # A team's report follows its own people only: those active in the team in
+        # the period (an activity naming it), as every other figure of the report.
+        targets = {user: week for user, week in targets.items() if user in per_actor}
     kept = KeptGoing(kept_weeks, len(targets), len(store.active_in(targets, team=team)))
 
     last_activity = {
@@ -484,3 +494,22 @@ def check_contributing(contributing: Any) -> frozenset[str] | None:
         except ValueError as exc:
             raise ConfigurationError("contributing", str(exc), subject="Rewards") from None
     return frozenset(kinds)
+
+
+def check_contributing_kinds(contributing: Iterable[str], declared: Container[str]) -> None:
+    """Raise ConfigurationError naming ``contributing`` for a kind not in ``declared``.
+
+    Called when ``kinds=`` is given, as rules, badges and boards are checked.
+    """
+    for kind in sorted(contributing):
+        if kind in RESERVED_KINDS:
+            raise ConfigurationError(
+                "contributing",
+                f"{kind!r} is recorded by grant() and revoke(), which are not activity "
+                "and never count in adoption figures",
+                subject="Rewards",
+            )
+        if kind not in declared:
+            raise ConfigurationError(
+                "contributing", f"undeclared activity kind {kind!r}", subject="Rewards"
+            )

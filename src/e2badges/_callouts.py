@@ -71,7 +71,9 @@ def _most_active_team(kinds: Mapping[str, str]) -> Leaderboard:
     return Leaderboard(
         id="most_active_team",
         metric=CountMetric(kind=kinds["post"]),
-        scope=TeamsScope(divide_by_size=True),
+        # Per active member: a team where one person posts and the others comment or read
+        # is not scored as if it had one member.
+        scope=TeamsScope(divide_by_size=True, members="active"),
         windows=_WINDOWS,
         description="Most active team (posts per member)",
     )

@@ -118,6 +118,16 @@ class Engine:
                             subject=f"rule {rule.id!r}",
                         )
                 self.leaderboards.check_kinds(self.kinds)
+                for kind in () if stories is None else stories.milestones:
+                    # A milestone may count grants and revocations, as a rule may.
+                    if kind not in self.kinds and kind not in RESERVED_KINDS:
+                        raise ConfigurationError(
+                            "milestones",
+                            f"counts undeclared activity kind {kind!r}",
+                            subject="StoryOptions",
+                        )
+        # Whether the kinds were declared: then an option naming a kind must name one.
+        self.checks_kinds = kinds is not None and not accept_any_kind
         self._by_kind: dict[str, list[CompiledRule]] = {}
         for rule in self.rules.values():
             self._by_kind.setdefault(rule.kind, []).append(CompiledRule(rule))

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field, ValidationInfo, field_validator
 
+from ._badges import RESERVED_KINDS
 from ._errors import ConfigurationError, InvalidQueryError
 from ._limits import MAX_AT, MIN_AT, check_description
 from ._models import Activity, LedgerEntry, check_identifier, check_kind
@@ -199,13 +200,18 @@ class TeamsScope(_Definition):
     An activity counts for every team in its ``Activity.teams`` (recorded without
     teams, its actor's teams at its ``at``, from their memberships).  With
     ``divide_by_size=True`` a team's total is divided by its size: the size
-    given in ``team_sizes``, or else the number of distinct members the board
-    credited to the team in the window period being ranked.
+    given in ``team_sizes``, or else the number of distinct members counted in
+    the window period being ranked.  ``members`` says who is counted:
+    ``"credited"`` (the default), the people the board credited to the team;
+    ``"active"``, the people with at least one activity naming the team, of any
+    kind (grants and revocations aside), as :meth:`Rewards.adoption` counts a
+    team's active people.  A team is ranked once the board credited it.
     """
 
     type: Literal["teams"] = "teams"
     divide_by_size: bool = False
     team_sizes: dict[str, Annotated[int, Field(ge=1)]] = Field(default_factory=dict)
+    members: Literal["credited", "active"] = "credited"
 
     @field_validator("team_sizes")
     @classmethod
@@ -214,6 +220,13 @@ class TeamsScope(_Definition):
             raise ValueError("are only used with divide_by_size=True")
         for team in value:
             check_identifier(team)
+        return value
+
+    @field_validator("members")
+    @classmethod
+    def _members(cls, value: str, info: ValidationInfo) -> str:
+        if value != "credited" and not info.data.get("divide_by_size"):
+            raise ValueError(f"{value!r} is only used with divide_by_size=True")
         return value
 
 
@@ -292,13 +305,15 @@ class BoardRow(NamedTuple):
     """One subject's entry on a board in one window period, as the engine computed it.
 
     ``score`` is None while the subject is not ranked (an average below its
-    minimum count).  Entries are listed by ascending ``sort_key`` (``-score`` on
-    higher-is-better boards, ``score`` on lower-is-better ones), then ascending
-    ``reached`` (epoch seconds: the latest ``at`` among the activities that make
-    up the score), then ascending ``subject``: the fields come in that order, so
-    ranked rows of one board compare as tuples in listing order.  ``total`` and
-    ``count`` are the raw accumulators; ``members`` (teams boards divided by
-    size only) the distinct members credited to the team in the period.
+    minimum count, or a team with active members but nothing credited on a
+    ``TeamsScope(members="active")`` board).  Entries are listed by ascending
+    ``sort_key`` (``-score`` on higher-is-better boards, ``score`` on
+    lower-is-better ones), then ascending ``reached`` (epoch seconds: the latest
+    ``at`` among the activities that make up the score), then ascending
+    ``subject``: the fields come in that order, so ranked rows of one board
+    compare as tuples in listing order.  ``total`` and ``count`` are the raw
+    accumulators; ``members`` (teams boards divided by size only) the distinct
+    members counted in the team in the period (see :class:`TeamsScope`).
     ``team`` marks team subjects, to which leaderboard opt-outs do not apply.
     """
 
@@ -423,6 +438,8 @@ class ScoreFormula:
                 return None
             return (self.prior_total + total) / (self.prior_weight + count) + 0.0
         if self.divide:
+            if not count:
+                return None  # members seen, nothing credited (TeamsScope(members="active"))
             size = self._size_map.get(subject, members)
             return total / size + 0.0 if size else None
         # A float, as on every store (a SQL store keeps scores as DOUBLE): points add up to
@@ -790,6 +807,7 @@ class CompiledBoard:
         "self_credit",
         "sizes",
         "team",
+        "track_active",
         "track_members",
         "use_all",
         "use_days",
@@ -817,6 +835,10 @@ class CompiledBoard:
         self.scope = scope.type
         self.team = scope.team if isinstance(scope, TeamScope) else None
         self.track_members = isinstance(scope, TeamsScope) and scope.divide_by_size
+        # Members are the people active in the team, credited or not (see touch()).
+        self.track_active = (
+            isinstance(scope, TeamsScope) and scope.divide_by_size and scope.members == "active"
+        )
         self.sizes: Mapping[str, int] = scope.team_sizes if isinstance(scope, TeamsScope) else {}
         self.week_starts = WEEKDAYS.index(board.week_starts)
         windows = [parse_window(w) for w in board.windows]
@@ -891,6 +913,11 @@ class CompiledBoard:
         sizes = self.sizes
         prefix = self.prefix
         board_id = self.id
+        member: str | None = user
+        if self.track_active:
+            # The member is whoever acted; grants and revocations are not activity.
+            activity = ctx.activity
+            member = None if activity.kind in RESERVED_KINDS else activity.actor
         for bucket in self.buckets(ctx):
             for subject in subjects:
                 # Members are counted only for teams whose size is not configured.
@@ -902,15 +929,15 @@ class CompiledBoard:
                     total: float = amount
                     count = 1
                     reached = epoch
-                    members = [user] if tracked else []
+                    members = [member] if tracked and member is not None else []
                 else:
                     total = old[0] + amount
                     count = old[1] + 1
                     reached = old[2] if old[2] > epoch else epoch
                     members = old[3] if tracked and len(old) > 3 else []
-                    if tracked and user not in members:
+                    if tracked and member is not None and member not in members:
                         # A new list: the old one may be the store's committed value.
-                        members = sorted([*members, user])
+                        members = sorted([*members, member])
                 value: list[Any] = (
                     [total, count, reached, members] if tracked else [total, count, reached]
                 )
@@ -919,11 +946,51 @@ class CompiledBoard:
                     subject, total, count, reached, members=tuple(members), team=team
                 )
 
+    def touch(
+        self, ctx: RuleContext, view: StateView, sink: dict[tuple[str, str, str], BoardRow]
+    ) -> None:
+        """Count the actor as a member of the activity's teams (``members="active"`` only).
+
+        A team's row with nothing credited yet (count 0) is kept unranked, so that
+        its members are known when the board first credits it, and merged into
+        rolling windows.  An actor already counted changes nothing.
+        """
+        activity = ctx.activity
+        if not activity.teams or activity.kind in RESERVED_KINDS:
+            return
+        actor = activity.actor
+        epoch = ctx.epoch
+        sizes = self.sizes
+        prefix = self.prefix
+        for bucket in self.buckets(ctx):
+            for subject in activity.teams:
+                if subject in sizes:
+                    continue
+                key = f"{prefix}{bucket}{SEP}{subject}"
+                old: Any = view.get(key, None)
+                if old is None:
+                    total: float = 0
+                    count = 0
+                    reached = epoch
+                    members = [actor]
+                else:
+                    members = old[3] if len(old) > 3 else []
+                    if actor in members:
+                        continue
+                    total, count = old[0], old[1]
+                    # The score changes (a larger team): it was reached now.
+                    reached = old[2] if old[2] > epoch else epoch
+                    members = sorted([*members, actor])
+                view.set(key, [total, count, reached, members])
+                sink[(self.id, bucket, subject)] = self.formula.row(
+                    subject, total, count, reached, members=tuple(members), team=True
+                )
+
 
 class Boards:
     """The compiled boards of a Rewards instance, dispatched by kind and by currency."""
 
-    __slots__ = ("_by_currency", "_by_kind", "boards")
+    __slots__ = ("_active", "_by_currency", "_by_kind", "boards")
 
     def __init__(self, boards: Iterable[Leaderboard], rules: Iterable[PointRule]) -> None:
         currencies = {rule.currency for rule in rules}
@@ -955,6 +1022,8 @@ class Boards:
                 self._by_kind.setdefault(compiled.kind, []).append(compiled)
             elif compiled.currency is not None:
                 self._by_currency.setdefault(compiled.currency, []).append(compiled)
+        # Teams boards sized by active members: every activity naming a team counts.
+        self._active = [b for b in self.boards.values() if b.track_active]
 
     def kinds(self) -> list[str]:
         """Return the activity kinds the boards count."""
@@ -971,8 +1040,8 @@ class Boards:
                 )
 
     def listens(self, kind: str) -> bool:
-        """Return whether a board counts activities of ``kind``."""
-        return kind in self._by_kind
+        """Return whether a board counts (or, sized by active members, sees) ``kind``."""
+        return kind in self._by_kind or (bool(self._active) and kind not in RESERVED_KINDS)
 
     def keys(self, ctx: RuleContext, currencies: Iterable[str]) -> list[str]:
         """Return the state keys crediting boards for ``ctx`` may read.
@@ -991,6 +1060,9 @@ class Boards:
             for currency in currencies:
                 for board in self._by_currency.get(currency, ()):
                     out.extend(board.keys(ctx, users))
+        if self._active and activity.kind not in RESERVED_KINDS:
+            for board in self._active:
+                out.extend(board.keys(ctx, (activity.actor,)))
         return out
 
     def credit(
@@ -1015,6 +1087,8 @@ class Boards:
                 if amount:
                     for board in self._by_currency.get(currency, ()):
                         board.add(ctx, user, amount, view, sink)
+        for board in self._active:
+            board.touch(ctx, view, sink)
 
 
 def rolling_days(window: Window, last: str) -> tuple[str, ...]:

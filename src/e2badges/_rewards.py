@@ -15,6 +15,7 @@ from ._adoption import (
     AdoptionReport,
     build_report,
     check_contributing,
+    check_contributing_kinds,
     check_seats,
     newcomers,
 )
@@ -175,6 +176,8 @@ class Rewards:
             criteria=self.plugins.criteria,
             metrics=self.plugins.metrics,
         )
+        if self.engine.checks_kinds and self.contributing:
+            check_contributing_kinds(self.contributing, self.engine.kinds)
         # The store this instance created (and closes), if any; self.store may be a
         # view of it bound to another tenant, which owns nothing.
         self._owned: Store | None = None
@@ -670,7 +673,8 @@ class Rewards:
         ``window`` is ``"day"``, ``"week"``, ``"month"``, ``"quarter"``,
         ``"year"``, a rolling ``"<N>d"`` or ``"all"``; ``period`` a label,
         date or aware datetime in it.  With ``team``, only activities naming
-        that team count, measured against ``team_seats[team]``.  ``heavy`` is
+        that team count, measured against ``team_seats[team]``; "kept going"
+        follows only the people active in the team in the period.  ``heavy`` is
         the number of contributions in the period that makes a heavy
         contributor; ``kept_weeks`` how many weeks after their first badge
         people are looked at again.  See :class:`AdoptionReport`.

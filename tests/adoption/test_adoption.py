@@ -7,9 +7,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from e2badges import Change, Cohort, ConfigurationError, InvalidQueryError, KeptGoing
+from e2badges import (
+    Activity,
+    Change,
+    Cohort,
+    ConfigurationError,
+    FrozenClock,
+    InvalidQueryError,
+    KeptGoing,
+    Rewards,
+)
 
-from .org import organisation
+from .org import BADGES, KINDS, organisation
 
 PARIS = ZoneInfo("Europe/Paris")
 W48 = {"window": "week", "period": "2026-W48"}
@@ -126,6 +135,21 @@ class TestSeats:
         with pytest.raises(ConfigurationError, match="'red'"):
             organisation(team_seats={"red": 0})
 
+    def test_undeclared_contributing_kind(self) -> None:
+        """With ``kinds=`` given, a contributing kind must be declared, as a rule's must."""
+        with pytest.raises(ConfigurationError) as info:
+            organisation(contributing=("post.created", "post.creatd"))
+        assert (info.value.field, info.value.subject) == ("contributing", "Rewards")
+        assert info.value.reason == "undeclared activity kind 'post.creatd'"
+        # Grants and revocations never count in the figures: naming them is a mistake too.
+        with pytest.raises(ConfigurationError) as info:
+            organisation(contributing=("e2badges.badge.granted",))
+        assert info.value.field == "contributing"
+        # Without declared kinds (or accepting any), any well-formed kind is taken.
+        rewards = Rewards(contributing=("post.creatd",), accept_any_kind=True)
+        assert rewards.contributing == frozenset({"post.creatd"})
+        assert Rewards(contributing=("post.creatd",)).contributing == {"post.creatd"}
+
 
 class TestContributors:
     def test_contributors_and_readers(self) -> None:
@@ -157,6 +181,13 @@ class TestContributors:
         """``heavy`` must be at least 1."""
         with pytest.raises(InvalidQueryError, match="heavy"):
             organisation().adoption(**W48, heavy=0)
+
+    @pytest.mark.parametrize("window", ["fortnight", "0d", "9999d", 7, ["week"]])
+    def test_bad_window(self, window: object) -> None:
+        """A bad ``window`` is a query argument: InvalidQueryError naming it."""
+        with pytest.raises(InvalidQueryError) as info:
+            organisation().adoption(window=window)  # type: ignore[arg-type]
+        assert (info.value.field, info.value.subject) == ("window", "adoption")
 
 
 class TestTotals:
@@ -210,6 +241,41 @@ class TestRetention:
         report = rewards.adoption(window="week", period="2026-W47", kept_weeks=1)
         assert report.kept_going == KeptGoing(1, 1, 1)
         assert report.kept_going.share == 1.0
+
+    def test_kept_going_of_a_team(self) -> None:
+        """A team's report follows only the people active in the team in the period."""
+        rewards = organisation()
+
+        def kept(team: str, week: str) -> KeptGoing:
+            report = rewards.adoption(window="week", period=week, team=team, kept_weeks=1)
+            return report.kept_going
+
+        # W48: cy's first badge (blue, active in blue in W49); nobody of red earned one.
+        assert kept("blue", "2026-W48") == KeptGoing(1, 1, 1)
+        assert kept("red", "2026-W48") == KeptGoing(1, 0, 0)
+        # W47: ann's first badge (red, active in red in W48); nobody of blue earned one.
+        assert kept("red", "2026-W47") == KeptGoing(1, 1, 1)
+        assert kept("blue", "2026-W47") == KeptGoing(1, 0, 0)
+
+    def test_kept_going_of_each_team_adds_up(self) -> None:
+        """Two teams' first badges: each team's report counts its own person, 1 of 1."""
+        at = datetime(2026, 11, 23, 9, tzinfo=UTC)  # Monday of W48
+        rewards = Rewards(
+            kinds=KINDS,
+            badges=BADGES,
+            team_seats={"red": 5, "blue": 5},
+            clock=FrozenClock(at + timedelta(days=17)),
+            load_entrypoints=False,
+        )
+        for week in (0, 1):
+            rewards.record_many(
+                Activity(actor=actor, kind="post.created", at=at + timedelta(weeks=week), teams=t)
+                for actor, t in (("ann", ("red",)), ("bob", ("blue",)))
+            )
+        assert rewards.adoption(**W48, kept_weeks=1).kept_going == KeptGoing(1, 2, 2)
+        for team in ("red", "blue"):
+            report = rewards.adoption(**W48, team=team, kept_weeks=1)
+            assert report.kept_going == KeptGoing(1, 1, 1)
 
 
 class TestCurrency:

@@ -84,6 +84,24 @@ class TestCallouts:
             ("blue", 1.5),
         ]
 
+    def test_most_active_team_divides_by_active_members(self) -> None:
+        """most_active_team divides a team's posts by its active members (any activity
+        naming the team in the period), the team's ``active`` of adoption(team=...)."""
+        kinds = ["post.created", "comment.created", "post.viewed"]
+        rewards = make("most_active_team", kinds=kinds)
+        red = [act(i, "ann", "post.created", teams=("red",)) for i in range(4)]
+        red += [act(4, "bob", "comment.created", teams=("red",))]
+        red += [act(5, "cy", "post.viewed", teams=("red",))]
+        blue = [act(6 + i, "dan", "post.created", teams=("blue",)) for i in range(3)]
+        rewards.record_many([*red, *blue])
+        # red: 4 posts / ann, bob and cy; blue: 3 posts / dan.
+        board = rewards.leaderboard("most_active_team")
+        assert [(e.team, e.score) for e in board.top(5, window="week")] == [
+            ("blue", 3.0),
+            ("red", 4 / 3),
+        ]
+        assert rewards.adoption(window="week", team="red").active == 3
+
     def test_kinds_are_configurable(self) -> None:
         """callout_kinds maps a role to another activity kind."""
         rewards = make("most_posts", callout_kinds={"post": "article.published"})

@@ -241,6 +241,18 @@ class TestKindsOfStory:
         with pytest.raises(ConfigurationError, match="'nope'"):
             make(stories=StoryOptions(leaders=("nope",)))
 
+    def test_undeclared_milestone_kind(self) -> None:
+        """With ``kinds=`` given, a milestone kind must be declared, as a rule's must."""
+        with pytest.raises(ConfigurationError) as info:
+            make(stories=StoryOptions(milestones=("post.creatd",)))
+        assert (info.value.field, info.value.subject) == ("milestones", "StoryOptions")
+        assert info.value.reason == "counts undeclared activity kind 'post.creatd'"
+        # Grants are counted like any activity, as a rule may listen to them.
+        granted = make(stories=StoryOptions(milestones=("e2badges.badge.granted",)))
+        assert granted.engine.stories.listens("e2badges.badge.granted")
+        # Accepting any kind, any well-formed kind is taken.
+        make(stories=StoryOptions(milestones=("post.creatd",)), accept_any_kind=True)
+
 
 class TestUniqueness:
     def test_recording_again_tells_nothing_new(self) -> None:

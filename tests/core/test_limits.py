@@ -160,7 +160,7 @@ class TestQueryArguments:
         """A window that is not a string is refused with an error naming ``window``."""
         with pytest.raises(InvalidQueryError) as query:
             rewards.leaderboard("b").top(3, window=["all"])  # type: ignore[arg-type]
-        with pytest.raises(ConfigurationError) as adoption:
+        with pytest.raises(InvalidQueryError) as adoption:
             rewards.adoption(window=["month"])  # type: ignore[arg-type]
         assert (query.value.field, adoption.value.field) == ("window", "window")
 

@@ -107,6 +107,20 @@ class TestLeaderboardDefinition:
         with pytest.raises(ConfigurationError, match="divide_by_size"):
             TeamsScope(team_sizes={"red": 3})
 
+    def test_active_members_need_divide(self) -> None:
+        """members="active" sizes a team: without divide_by_size it is refused."""
+        with pytest.raises(ConfigurationError) as info:
+            TeamsScope(members="active")
+        assert info.value.field == "members"
+        assert "divide_by_size" in info.value.reason
+
+    @pytest.mark.parametrize("members", ["everyone", "", None, 3])
+    def test_members_is_credited_or_active(self, members: Any) -> None:
+        """members is "credited" or "active"."""
+        with pytest.raises(ConfigurationError) as info:
+            TeamsScope(divide_by_size=True, members=members)
+        assert info.value.field == "members"
+
     def test_team_sizes_positive(self) -> None:
         """A team size is at least 1."""
         with pytest.raises(ConfigurationError, match="team_sizes"):

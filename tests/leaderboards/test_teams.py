@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from e2badges import Activity, CountMetric, Leaderboard, TeamScope, TeamsScope
+from e2badges import Activity, Badge, CountMetric, Leaderboard, PointsMetric, TeamScope, TeamsScope
+from e2badges.criteria import Manual
 
 from .helpers import at, board, make
 
@@ -110,3 +111,94 @@ class TestTeamsScope:
         for user in ("ann", "bob", "red"):
             rewards.set_leaderboard_opt_out(user)
         assert top(rewards)[0] == ("red", 4, 1)
+
+
+VIEW = "post.viewed"
+ACTIVE = TeamsScope(divide_by_size=True, members="active")
+
+
+def view(n: int, actor: str, *teams: str, day: int | None = None) -> Activity:
+    return act(n, actor, *teams, day=day).model_copy(update={"kind": VIEW})
+
+
+def active_board(**options: object) -> object:
+    return make(
+        Leaderboard(id="b", metric=COUNT, scope=ACTIVE, **options),  # type: ignore[arg-type]
+        kinds=("score", "comment.created", VIEW),
+    )
+
+
+class TestActiveMembers:
+    def test_divided_by_members_with_any_activity(self) -> None:
+        """members="active" divides by the people with any activity naming the team."""
+        rewards = active_board()
+        rewards.record_many([*ACTIVITIES, view(12, "fay", "red"), view(13, "ann", "red")])
+        # red: 4 comments / ann, bob and fay (who only viewed) = 4/3; blue: 3 / 2; green 1 / 1.
+        assert top(rewards) == [("blue", 1.5, 1), ("red", 4 / 3, 2), ("green", 1.0, 3)]
+
+    def test_members_seen_before_the_team_is_credited(self) -> None:
+        """A team with members but nothing credited is not ranked, and its members count
+        once it is credited, whatever the order activities come in."""
+        rewards = active_board()
+        rewards.record_many([view(1, "fay", "red"), view(2, "gus", "red")])
+        assert top(rewards) == []
+        assert rewards.leaderboard("b").size() == 0  # type: ignore[attr-defined]
+        rewards.record(act(3, "ann", "red"))
+        assert top(rewards) == [("red", 1 / 3, 1)]
+        rewards.record(view(4, "ann", "red"))  # ann is counted once
+        assert top(rewards) == [("red", 1 / 3, 1)]
+
+    def test_members_per_period(self) -> None:
+        """Active members are counted per window period, as the credited ones are."""
+        rewards = active_board(windows=("week", "all"))
+        rewards.record_many(
+            [
+                view(1, "fay", "red", day=16),
+                act(2, "ann", "red", day=16),
+                act(3, "bob", "red", day=23),
+                view(4, "cat", "red", day=23),
+            ]
+        )
+        # Week 2026-W48 (23rd): bob and cat, 1 / 2; W47: ann and fay, 1 / 2; all: 2 / 4.
+        assert top(rewards) == [("red", 0.5, 1)]
+        assert top(rewards, period="2026-W47") == [("red", 0.5, 1)]
+        assert top(rewards, window="all") == [("red", 0.5, 1)]
+
+    def test_rolling_window_counts_members_of_days_without_credits(self) -> None:
+        """In a rolling window, members active on a day with nothing credited count too."""
+        rewards = active_board(windows=("7d",))
+        rewards.record_many(
+            [view(1, "fay", "red", day=20), act(2, "ann", "red", day=22), view(3, "gus", "red")]
+        )
+        # 20 to 23 November: 1 comment by ann; ann, fay and gus were active.
+        assert top(rewards) == [("red", 1 / 3, 1)]
+
+    def test_configured_sizes_still_win(self) -> None:
+        """team_sizes take the place of the members counted, as with credited members."""
+        scope = TeamsScope(divide_by_size=True, members="active", team_sizes={"red": 8})
+        rewards = make(
+            Leaderboard(id="b", metric=COUNT, scope=scope), kinds=("score", "comment.created", VIEW)
+        )
+        extra = [view(12, "fay", "red"), view(13, "hal", "blue"), view(14, "ivy", "blue")]
+        rewards.record_many([*ACTIVITIES, *extra])
+        # red: 4 / 8; blue: 3 / cat, dan, hal and ivy; green: 1 / 1.
+        assert top(rewards) == [("green", 1.0, 1), ("blue", 0.75, 2), ("red", 0.5, 3)]
+
+    def test_grants_are_not_activity(self) -> None:
+        """A grant names no active member (adoption figures leave grants out too)."""
+        rewards = make(
+            Leaderboard(id="b", metric=PointsMetric(), scope=ACTIVE),
+            badges=(Badge(id="thanks", criterion=Manual()),),
+        )
+        rewards.record(Activity(actor="ann", kind="score", value=6, at=at(1), teams=("red",)))
+        rewards.grant("bob", "thanks", by="boss", reason="help", at=at(2))
+        assert top(rewards) == [("red", 6.0, 1)]
+
+    def test_default_is_unchanged(self) -> None:
+        """Without members="active", views do not make a team larger."""
+        rewards = make(
+            Leaderboard(id="b", metric=COUNT, scope=TeamsScope(divide_by_size=True)),
+            kinds=("score", "comment.created", VIEW),
+        )
+        rewards.record_many([*ACTIVITIES, view(12, "fay", "red")])
+        assert top(rewards) == [("red", 2.0, 1), ("blue", 1.5, 2), ("green", 1.0, 3)]

@@ -271,9 +271,13 @@ class StoryLog:
                 stories.append(kept)
         self._keys = keys
         self._stories = stories
-        # The dropped stories' ids stay told (a re-sent activity tells nothing again);
-        # their award slots go with them.
+        # The dropped stories' ids go with them, as the SQL stores delete their rows: a
+        # new person with the same id may be told the same event again (a personal
+        # best's id is its board, period and person). A re-sent erased activity tells
+        # nothing: its stored outcome is returned before any story is added.
         ids_kept = {story.id for story in stories}
+        self._ids = ids_kept
+        self._withdrawn &= ids_kept
         self._slots = {
             slot: [i for i in ids if i in ids_kept]
             for slot, ids in self._slots.items()

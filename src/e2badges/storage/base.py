@@ -535,8 +535,9 @@ class Store(ABC):
           members become ``erase_row(row, ...)``'s;
         - what :meth:`activity_totals`, :meth:`first_active` and
           :meth:`first_awards` counted for them is counted for the pseudonym;
-        - the stories naming them are no longer kept; the others become
-          ``erase_story(...)``'s;
+        - the stories naming them are no longer kept, nor are their ids (a story
+          told later with the same id is kept: a personal best of a new person by
+          the same id); the others become ``erase_story(...)``'s;
         - outbox payloads become ``erase_payload(payload, ...)`` and, in delivery
           errors, the id is replaced by the pseudonym.
 

@@ -160,6 +160,19 @@ class AdoptionConformance:
         _tell(store, 2, Story("s1", "badge", ("bob",), "again", {}, T0, "x2"))
         assert [(s.id, s.people) for s in store.feed(limit=10)] == [("s1", ("ann",))]
 
+    def test_erased_stories_ids_are_free_again(self, store: Store) -> None:
+        """erase_person drops the stories naming the person, ids and all: a story told
+        later with the same id (a personal best of a new person by that id) is kept."""
+        _tell(store, 1, _story(1, minutes=1), _story(2, minutes=2, people=("bob",)))
+        store.erase_person("ann", "erased-" + "e" * 24)
+        assert [s.id for s in store.feed(limit=10)] == ["s2"]
+        again = Story("s1", "badge", ("ann",), "again", {}, T0 + timedelta(minutes=3), "x2")
+        _tell(store, 2, again, Story("s2", "badge", ("bob",), "not again", {}, T0, "x2"))
+        assert [(s.id, s.text) for s in store.feed(limit=10)] == [
+            ("s1", "again"),
+            ("s2", "story 2"),
+        ]
+
     def test_feed_limit_since_and_team(self, store: Store) -> None:
         """``limit`` caps, ``since`` keeps stories at or after it, ``team`` filters by teams."""
         _tell(

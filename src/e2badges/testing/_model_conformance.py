@@ -285,7 +285,7 @@ VARIANT_RULES = (
     RULES[1],
     RULES[3],
 )
-VARIANT_CALLOUTS = ("most_posts", "most_valued")
+VARIANT_CALLOUTS = ("most_posts", "most_valued", "most_active_team")
 VARIANT_CALLOUT_KINDS = {"post": "post", "rating": "score"}
 VARIANT_BOARDS = (
     # Weeks from Sunday; boards shown with initials or pseudonyms.

@@ -925,6 +925,31 @@ class PeopleConformance:
         week = rewards.newcomers(week="2026-W10", limit=100)
         assert pseudonym not in [e.user for e in week]  # no call-out names the erased
 
+    def test_a_new_person_by_an_erased_id_is_told_their_personal_best(self, store: Store) -> None:
+        """After erasure, new activities by the same id make a new person: their personal
+        best of a period in which the erased person had one is told and shown in the feed
+        (the story's id, from the board, period and person, is the same)."""
+        board = Leaderboard(id="posts", metric=CountMetric(kind="post.created"), windows=("week",))
+        rewards = _rewards(store, board, stories=StoryOptions(personal_bests=("posts",)))
+
+        def best(tag: str) -> list[str]:
+            rewards.record(_post(0, ALICE, T0 - 7 * DAY).model_copy(update={"id": f"{tag}0"}))
+            rewards.record(_post(1, ALICE, T0).model_copy(update={"id": f"{tag}1"}))
+            then = T0 + timedelta(minutes=1)
+            outcome = rewards.record(_post(2, ALICE, then).model_copy(update={"id": f"{tag}2"}))
+            return [s.id for s in outcome.stories if s.kind == "personal_best"]
+
+        told = best("old")
+        assert len(told) == 1
+        rewards.erase_person(ALICE)
+        assert rewards.feed(viewer=ALICE) == []
+        assert best("new") == told
+        for viewer in (None, ALICE):
+            shown = rewards.feed(viewer=viewer)
+            assert [(s.id, s.people) for s in shown if s.kind == "personal_best"] == [
+                (told[0], (ALICE,))
+            ]
+
     def test_erasing_twice_changes_nothing(self, store: Store) -> None:
         """Erasing someone already erased (or never seen) leaves the store as it was."""
         rewards = _organisation(store)

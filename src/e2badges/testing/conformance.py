@@ -38,6 +38,7 @@ from .. import (
     Badge,
     Cap,
     ConflictingActivityError,
+    CountMetric,
     DeliveryPolicy,
     DeliveryReport,
     FrozenClock,
@@ -1660,6 +1661,54 @@ class StoreConformance(
         boards.record(scored(1, "ann", 1, teams=("red",)))
         store.set_board_opt_out("red", True)
         assert [r.subject for r in store.board_page("teams", "all", 0, 10).rows] == ["red"]
+
+    def test_teams_sized_by_active_members(self, store: Store) -> None:
+        """A teams board with members="active" divides by the people with any activity
+        naming the team; a team with members and nothing credited is kept unranked (not
+        listed), and its members are merged into rolling windows."""
+        scope = TeamsScope(divide_by_size=True, members="active")
+        board = Leaderboard(
+            id="act", metric=CountMetric(kind="post"), scope=scope, windows=("all", "day", "3d")
+        )
+        rewards = Rewards(
+            store,
+            kinds=("post", "comment"),
+            leaderboards=(board,),
+            callouts=("most_active_team",),
+            callout_kinds={"post": "post"},
+            clock=FrozenClock(T0 + timedelta(days=2)),
+            load_entrypoints=False,
+        )
+
+        def did(n: int, actor: str, kind: str, team: str, day: int) -> Activity:
+            at = T0 + timedelta(days=day, minutes=n)
+            return Activity(id=f"m{n}", actor=actor, kind=kind, at=at, teams=(team,))
+
+        rewards.record_many(
+            [
+                did(1, "bob", "comment", "red", 0),
+                did(2, "cy", "comment", "red", 0),
+                did(3, "dan", "post", "blue", 1),
+                did(4, "dan", "post", "blue", 1),
+            ]
+        )
+        rewards.record(did(5, "ann", "post", "red", 2))
+        rewards.record(did(6, "bob", "comment", "red", 2))  # counted once
+        day0 = T0.date().isoformat()
+        assert store.board_page("act", day0, 0, 10).rows == []
+        assert store.board_size("act", day0) == 0
+        rolling = RollingBucket(
+            tuple((T0 + timedelta(days=d)).date().isoformat() for d in (2, 1, 0)),
+            formula_of(board),
+        )
+        for bucket in ("all", rolling):
+            page = store.board_page("act", bucket, 0, 10)
+            assert [(r.subject, r.score, r.members) for r in page.rows] == [
+                ("blue", 2.0, ("dan",)),
+                ("red", 1 / 3, ("ann", "bob", "cy")),
+            ]
+        week = rewards.leaderboard("most_active_team").top(5, window="week")
+        assert [(e.team, e.score) for e in week] == [("blue", 2.0), ("red", 1 / 3)]
 
 
 def _first_or_helped(
