@@ -105,6 +105,22 @@ class TestMemoryIndex:
         assert [e.user for e in view.top(3)] == ["u1199", "u0000", "u0001"]
         assert [e.user for e in view.top(10)] == ["u1199", *first[:9]]
 
+    def test_last_row_of_the_head_leaving_renews_the_head(self) -> None:
+        """The row at the head's last position (999) opting out, or moving below the
+        head, renews the head's version: a cached page ending there is read again, and
+        never lists a person who opted out."""
+        rewards = make(board())
+        score(rewards, [(f"u{i:04d}", 1001 - i, 0) for i in range(1001)])
+        view = rewards.leaderboard("b")
+        assert [e.user for e in view.top(3, offset=997)] == ["u0997", "u0998", "u0999"]
+        rewards.set_leaderboard_opt_out("u0999")
+        assert [e.user for e in view.top(3, offset=997)] == ["u0997", "u0998", "u1000"]
+        assert "u0999" not in [e.user for e in view.top(1000)]
+        rewards.set_leaderboard_opt_out("u0999", False)
+        assert view.top(1000)[-1].user == "u0999"
+        score(rewards, [("u0999", -5, 1)])  # 2 - 5: last on the board
+        assert [e.user for e in view.top(2, offset=998)] == ["u0998", "u1000"]
+
     def test_page_inside_a_long_tie(self) -> None:
         """A page that starts deep inside a long tie counts the rows better than the tie."""
         rewards = make(board(ranking="competition"))

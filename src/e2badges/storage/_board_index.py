@@ -116,7 +116,9 @@ class BoardIndex:
     def _changed(self, key: BoardRow) -> None:
         self._version = token = next(_TOKENS)
         bound = self._bound
-        if bound is None or key <= bound:
+        # The head ends at its last row's listing key (sort key, time, subject): compare
+        # those of the changed row, so that row itself counts as in the head.
+        if bound is None or key[:3] <= bound:
             # The change lands within the head: its rows (or their order) changed.
             self._head = token
             self._bound = None
