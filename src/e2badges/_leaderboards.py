@@ -69,6 +69,9 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 Role = Literal["actor", "recipient"]
 
+#: The time a team row with members but nothing credited was reached (members="active").
+_UNCREDITED = MIN_AT.timestamp()
+
 # -- definitions ------------------------------------------------------------------------
 
 
@@ -959,7 +962,6 @@ class CompiledBoard:
         if not activity.teams or activity.kind in RESERVED_KINDS:
             return
         actor = activity.actor
-        epoch = ctx.epoch
         sizes = self.sizes
         prefix = self.prefix
         for bucket in self.buckets(ctx):
@@ -968,18 +970,20 @@ class CompiledBoard:
                     continue
                 key = f"{prefix}{bucket}{SEP}{subject}"
                 old: Any = view.get(key, None)
+                # The time a score was reached is that of the credited activities only
+                # (the latest): a member's activity moving it would make it depend on
+                # which of their activities was recorded first.  A row with nothing
+                # credited has the earliest time, which any credit passes.
                 if old is None:
                     total: float = 0
                     count = 0
-                    reached = epoch
+                    reached = _UNCREDITED
                     members = [actor]
                 else:
                     members = old[3] if len(old) > 3 else []
                     if actor in members:
                         continue
-                    total, count = old[0], old[1]
-                    # The score changes (a larger team): it was reached now.
-                    reached = old[2] if old[2] > epoch else epoch
+                    total, count, reached = old[0], old[1], old[2]
                     members = sorted([*members, actor])
                 view.set(key, [total, count, reached, members])
                 sink[(self.id, bucket, subject)] = self.formula.row(

@@ -148,6 +148,22 @@ class TestActiveMembers:
         rewards.record(view(4, "ann", "red"))  # ann is counted once
         assert top(rewards) == [("red", 1 / 3, 1)]
 
+    def test_tie_order_does_not_depend_on_recording_order(self) -> None:
+        """A member's activities do not move the time a team reached its score (only
+        credited ones do), so which of them is recorded first changes nothing."""
+        listings = []
+        for bob_first in (3, 10):
+            rewards = active_board()
+            bob_second = 13 - bob_first
+            rewards.record_many(
+                [act(1, "ann", "red"), act(2, "cat", "blue"), view(5, "dan", "blue")]
+            )
+            rewards.record(view(bob_first, "bob", "red"))
+            rewards.record(view(bob_second, "bob", "red"))
+            listings.append(top(rewards))
+        # red: 1 comment / ann and bob, reached at minute 1; blue: 1 / cat and dan, at 2.
+        assert listings[0] == listings[1] == [("red", 0.5, 1), ("blue", 0.5, 1)]
+
     def test_members_per_period(self) -> None:
         """Active members are counted per window period, as the credited ones are."""
         rewards = active_board(windows=("week", "all"))
