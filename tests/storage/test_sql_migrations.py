@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -489,13 +490,18 @@ class TestEmptyPrefix:
             "alembic_version_e2badges": ["0003"],
         }
 
-    def test_earlier_release_revision_adopted(
-        self, own_database: str, how: str, capsys: pytest.CaptureFixture[str]
+    def test_earlier_release_revision_left_to_the_host(
+        self,
+        own_database: str,
+        how: str,
+        capsys: pytest.CaptureFixture[str],
+        caplog: pytest.LogCaptureFixture,
     ) -> None:
         """A database an earlier release upgraded with the empty prefix (its revision alone
-        in alembic_version, at the version of its tables) is migrated from that revision,
-        which moves to alembic_version_e2badges; alembic_version, which held only it, is
-        dropped."""
+        in alembic_version, at the version of its tables) is migrated from its tables'
+        version, recorded in alembic_version_e2badges; alembic_version is neither written
+        nor dropped (the host's own revisions may be numbered alike), and a warning says
+        it may be dropped."""
         assert upgrade(own_database, table_prefix="", revision="0002") == 2
         engine = sa.create_engine(own_database, poolclass=sa.pool.NullPool)
         try:
@@ -504,6 +510,11 @@ class TestEmptyPrefix:
         finally:
             engine.dispose()
         _host_alembic(own_database, "0002")
-        assert _upgrade(how, own_database, capsys) == SCHEMA_VERSION
-        assert _version_rows(own_database) == {"alembic_version_e2badges": ["0003"]}
+        with caplog.at_level(logging.WARNING, logger="e2badges.storage"):
+            assert _upgrade(how, own_database, capsys) == SCHEMA_VERSION
+        assert _version_rows(own_database) == {
+            "alembic_version": ["0002"],
+            "alembic_version_e2badges": ["0003"],
+        }
+        assert "drop it if your application does not use Alembic" in caplog.text
         assert schema_version(own_database, table_prefix="") == SCHEMA_VERSION

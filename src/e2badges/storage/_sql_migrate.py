@@ -11,10 +11,11 @@ has the version row but not Alembic's table) is stamped at its version first.
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import MetaData, Table, column, inspect, select, table
+from sqlalchemy import column, inspect, select, table
 from sqlalchemy.engine import Connection, Engine
 
 from .._errors import (
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["revision_of", "run_upgrade", "version_table"]
 
 SCRIPT_LOCATION = "e2badges.storage:migrations"
+logger = logging.getLogger("e2badges.storage")
 #: Alembic's default version table: with the empty prefix, the host app's own.
 HOST_VERSION_TABLE = "alembic_version"
 #: e2badges' version table with the empty prefix.  No prefix gives it (a prefix starts
@@ -131,17 +133,24 @@ def run_upgrade(engine: Engine, prefix: str, revision: str = "head") -> int:
                 subject="e2badges db upgrade",
             )
         stamped = inspect(conn).has_table(own)
-        # An earlier release kept the empty prefix's revision in the host's table.
-        adopted = not prefix and not stamped and _own_revision_in_host_table(conn, version)
+        # An earlier release kept the empty prefix's revision in the host's table: it is
+        # left there (it may as well be the host's own), and the operator told.
+        if not prefix and not stamped and _own_revision_in_host_table(conn, version):
+            logger.warning(
+                "%s holds the revision %s of the e2badges tables without a prefix, as "
+                "earlier releases did; e2badges now keeps it in %s and "
+                "leaves %s alone: drop it if your application does not use Alembic",
+                HOST_VERSION_TABLE,
+                revision_of(version or 0),
+                own,
+                HOST_VERSION_TABLE,
+            )
         if version is not None and not stamped:
             command.stamp(config, revision_of(version))
         try:
             command.upgrade(config, revision)
         except CommandError as exc:
             raise StorageError(f"store: migration failed: {exc}") from exc
-        if adopted:
-            # Held only e2badges' revision, now in its own table: the host's table goes.
-            Table(HOST_VERSION_TABLE, MetaData()).drop(conn)
         version = read_version(conn, tables)
         conn.commit()  # before the lock ends (see schema_lock)
     return 0 if version is None else version
