@@ -18,7 +18,7 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pydantic import ConfigDict, ValidationError, field_validator
+from pydantic import ConfigDict, TypeAdapter, ValidationError, field_validator
 
 from ._clock import Clock
 from ._errors import ConfigurationError
@@ -38,6 +38,10 @@ KEPT_FAILURES = 100
 _MAX_DELAY = timedelta(days=1)
 
 
+#: Parses an ISO 8601 duration (``PT5M``) given for a DeliveryPolicy's durations.
+_DURATION: TypeAdapter[timedelta] = TypeAdapter(timedelta)
+
+
 class DeliveryPolicy(FromPlainData):
     """How notifications are delivered: when, how often retried, how long leased.
 
@@ -47,8 +51,10 @@ class DeliveryPolicy(FromPlainData):
     ``backoff``: the wait before the first retry, doubled after each further
     failure (at most a day).  ``lease``: how long a worker may take to deliver a
     notification, from when its delivery starts, before another worker may take
-    it over.  ``backoff`` and ``lease`` are ``timedelta`` objects (not numbers
-    or strings), longer than zero and at most a day.  Anything else raises
+    it over.  ``backoff`` and ``lease`` are ``timedelta`` objects, or ISO 8601
+    durations such as ``"PT5M"`` (what ``model_dump_json`` writes, so a policy
+    loaded from JSON works), not numbers; longer than zero and at most a day.
+    Anything else raises
     :class:`~e2badges.ConfigurationError` naming the option.
     """
 
@@ -88,8 +94,13 @@ class DeliveryPolicy(FromPlainData):
     @field_validator("backoff", "lease", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.startswith("P"):
+            try:
+                value = _DURATION.validate_python(value)
+            except ValidationError:
+                raise ValueError(f"is not an ISO 8601 duration: {value!r}") from None
         if not isinstance(value, timedelta):
-            raise ValueError(f"must be a timedelta, got {value!r}")
+            raise ValueError(f"must be a timedelta or an ISO 8601 duration, got {value!r}")
         # A day bounds the retry delay anyway; a longer lease would only delay a
         # notification a dead worker left behind (and past about 8,000 years it
         # leaves the dates Python can hold).

@@ -544,11 +544,11 @@ class TestPlainData:
             "positive",
         ),
         (Leaderboard, {"id": "x", "metric": {"type": "nope"}}, "metric", "does not match"),
-        (Level, {"id": "l", "name": "L", "threshold": -1}, "threshold", ""),
+        (Level, {"id": "l", "name": "L", "threshold": -1}, "threshold", "must not be negative"),
         (criteria.Count, {"kind": ""}, "kind", "dotted name"),
         (DeliveryPolicy, {"attempts": 0}, "attempts", "whole number"),
         (DisplayPolicy, {"default": "pseudonym"}, "key", "required"),
-        (StoryOptions, {"leaders": 5}, "leaders", ""),
+        (StoryOptions, {"leaders": 5}, "leaders", "valid tuple"),
         (PointRule, 5, "definition", "mapping"),
         (PointRule, {1: 2}, "definition", "not a field name"),
     ]
@@ -567,6 +567,7 @@ class TestPlainData:
         with pytest.raises(ConfigurationError) as info:
             cls.model_validate_json(json.dumps(data))
         assert info.value.field == field
+        assert reason in str(info.value)
 
     def test_not_json_refused(self) -> None:
         """A document that is not JSON is refused naming the definition."""

@@ -473,8 +473,10 @@ class TestDelivery:
             ({"attempts": True}, "attempts: must be a whole number"),
             ({"attempts": "5"}, "attempts: must be a whole number"),
             ({"attempts": 5.0}, "attempts: must be a whole number"),
-            ({"backoff": 30}, "backoff: must be a timedelta"),
-            ({"lease": "PT5M"}, "lease: must be a timedelta"),
+            ({"backoff": 30}, "backoff: must be a timedelta or an ISO 8601 duration"),
+            ({"lease": "300"}, "lease: must be a timedelta or an ISO 8601 duration"),
+            ({"lease": "P5X"}, "lease: is not an ISO 8601 duration"),
+            ({"lease": "P2D"}, "lease: .* at most a day"),
             # Bounds: counts stop at 2**31 - 1, durations at a day.
             ({"attempts": 2**31}, "attempts: must be a whole number from 1 to 2,147,483,647"),
             ({"attempts": 2**80}, "attempts"),
@@ -501,6 +503,13 @@ class TestDelivery:
         rewards.record(act(1))
         assert rewards.deliver_pending().delivered == 1
         assert [nid for _h, _w, nid in recorder.calls] == ["recorded:a1"]
+
+    def test_policy_from_json(self) -> None:
+        """A policy written by model_dump_json (durations as ISO 8601) is read back the
+        same, and ISO 8601 durations are taken where a timedelta is."""
+        policy = DeliveryPolicy(inline=False, attempts=3, lease=timedelta(minutes=7))
+        assert DeliveryPolicy.model_validate_json(policy.model_dump_json()) == policy
+        assert DeliveryPolicy(backoff="PT2H").backoff == timedelta(hours=2)
 
     def test_delivery_errors_bounded(self) -> None:
         """``rewards.delivery_errors`` keeps the 100 most recent failures."""
