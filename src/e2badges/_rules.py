@@ -96,7 +96,14 @@ class FromPlainData(BaseModel):
 
     @classmethod
     def model_validate(cls, obj: Any, **options: Any) -> Self:
-        """Return ``obj`` (a mapping of fields) as a checked instance of this class."""
+        """Return ``obj`` (a mapping of fields) as a checked instance of this class.
+
+        pydantic's options (``strict``, ``context``, ``from_attributes``...) are refused
+        with TypeError: a definition is always checked in full, by its constructor.
+        """
+        if options:
+            names = ", ".join(sorted(options))
+            raise TypeError(f"{cls.__name__}.model_validate() takes no options (got {names})")
         if isinstance(obj, cls):
             return super().model_validate(obj, **options)
         if not isinstance(obj, Mapping):
@@ -111,6 +118,9 @@ class FromPlainData(BaseModel):
     @classmethod
     def model_validate_json(cls, json_data: str | bytes | bytearray, **options: Any) -> Self:
         """Return the JSON object ``json_data`` as a checked instance of this class."""
+        if options:
+            names = ", ".join(sorted(options))
+            raise TypeError(f"{cls.__name__}.model_validate_json() takes no options (got {names})")
         try:
             data = json.loads(json_data)
         except (ValueError, TypeError) as exc:

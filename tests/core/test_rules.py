@@ -583,3 +583,10 @@ class TestPlainData:
         assert Badge.model_validate(badge) is badge
         rule = PointRule(id="r", kind="a.b", actor_points=3, caps=[Cap(amount=9, window="day")])
         assert PointRule.model_validate_json(rule.model_dump_json()) == rule
+
+    def test_pydantic_options_refused(self) -> None:
+        """pydantic's options are refused: a definition is always checked in full."""
+        with pytest.raises(TypeError, match="takes no options"):
+            PointRule.model_validate({"id": "r", "kind": "a.b"}, strict=True)
+        with pytest.raises(TypeError, match="takes no options"):
+            PointRule.model_validate_json('{"id": "r", "kind": "a.b"}', context={})
