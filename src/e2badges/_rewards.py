@@ -42,7 +42,7 @@ from ._errors import (
 )
 from ._leaderboards import Leaderboard, LeaderboardEntry, period_label
 from ._levels import Level
-from ._limits import check_count
+from ._limits import check_count, check_kind
 from ._models import (
     Activity,
     ActivityKind,
@@ -69,6 +69,44 @@ from .storage._tenant import check_tenant
 __all__ = ["Rewards"]
 
 ActivityInput = Activity | Mapping[str, Any]
+
+
+def _listed(value: Any, field: str, example: str) -> tuple[Any, ...]:
+    """Return the ``field`` option of Rewards as a tuple, refusing what is not a list.
+
+    A lone string would be read as its characters, a mapping as its keys and a single
+    definition (a pydantic model iterates over its fields) as pairs: each is refused
+    with ConfigurationError naming ``field``, as ``None`` or a number are.
+    """
+    if isinstance(value, str | bytes | Mapping | BaseModel) or not isinstance(value, Iterable):
+        raise ConfigurationError(
+            field,
+            f"must be a list of {example}, not {type(value).__name__}",
+            subject="Rewards",
+        )
+    return tuple(value)
+
+
+def _declared_kinds(kinds: Any) -> tuple[ActivityKind | str, ...] | None:
+    """Return the ``kinds`` option checked: None, or a list of kind names and ActivityKinds."""
+    if kinds is None:
+        return None
+    listed = _listed(kinds, "kinds", "activity kinds (such as ['post.created'])")
+    for kind in listed:
+        if isinstance(kind, ActivityKind):
+            continue
+        if not isinstance(kind, str):
+            raise ConfigurationError(
+                "kinds",
+                f"expected a kind name or an ActivityKind, got {type(kind).__name__}",
+                subject="Rewards",
+            )
+        try:
+            check_kind(kind)
+        except ValueError as exc:
+            raise ConfigurationError("kinds", str(exc), subject="Rewards") from None
+    return listed
+
 
 logger = logging.getLogger("e2badges.plugins")
 
@@ -159,9 +197,14 @@ class Rewards:
         if delivery is not None and not isinstance(delivery, DeliveryPolicy):
             raise ConfigurationError("delivery", "must be a DeliveryPolicy", subject="Rewards")
         self.delivery = delivery if delivery is not None else DeliveryPolicy()
+        rules = _listed(rules, "rules", "PointRules")
+        badges = _listed(badges, "badges", "Badges")
+        levels = _listed(levels, "levels", "Levels")
+        leaderboards = _listed(leaderboards, "leaderboards", "Leaderboards")
+        kinds = _declared_kinds(kinds)
         self.plugins = Plugins(plugins, load_entrypoints=load_entrypoints)
         all_rules, app_kinds, plugin_kinds = self.plugins.contribute(
-            rules=tuple(rules), kinds=kinds, accept_any_kind=accept_any_kind
+            rules=rules, kinds=kinds, accept_any_kind=accept_any_kind
         )
         self.engine = Engine(
             rules=all_rules,
@@ -169,8 +212,8 @@ class Rewards:
             accept_any_kind=accept_any_kind,
             timezone=self.timezone,
             plugin_kinds=plugin_kinds,
-            badges=tuple(badges),
-            levels=tuple(levels),
+            badges=badges,
+            levels=levels,
             leaderboards=(*leaderboards, *callout_boards(callouts, callout_kinds)),
             stories=stories,
             criteria=self.plugins.criteria,
