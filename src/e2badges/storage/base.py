@@ -22,6 +22,7 @@ two tenants, each with its own activity and outcome.
 
 from __future__ import annotations
 
+import dataclasses
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -474,6 +475,24 @@ class Store(ABC):
         person = self.update_person(user, changed)
         self.set_board_exclusions(user, boards[-1])
         return person
+
+    def update_person_and_opt_out(
+        self, user: str, change: Callable[[Person | None], Person], opted_out: bool
+    ) -> Person:
+        """Update ``user``'s record as :meth:`update_person` does and record their
+        leaderboard opt-out as :meth:`set_board_opt_out` does, in the same transaction;
+        return the new record (its ``settings.leaderboards`` is ``not opted_out``).
+
+        So a change of several privacy settings at once
+        (``people.settings(user, feed=False, leaderboards=False)``) is stored whole
+        or not at all; an exception from ``change`` stores nothing.  The default runs
+        the two methods one after the other (two transactions: a failure of the
+        second leaves the first's change stored); the built-in stores override it.
+        """
+        person = self.update_person(user, change)
+        self.set_board_opt_out(user, opted_out)
+        settings = dataclasses.replace(person.settings, leaderboards=not opted_out)
+        return dataclasses.replace(person, settings=settings)
 
     @abstractmethod
     def get_people(self, users: Collection[str]) -> dict[str, Person]:

@@ -621,6 +621,14 @@ class MemoryStore(Store):
             self.set_board_exclusions(user, boards)
             return person
 
+    def update_person_and_opt_out(
+        self, user: str, change: Callable[[Person | None], Person], opted_out: bool
+    ) -> Person:
+        with self._lock:  # re-entrant: both steps under one hold
+            new = change(self._people.get(user))  # before anything is stored
+            self.set_board_opt_out(user, opted_out)
+            return self.update_person(user, lambda _old: new)
+
     def get_people(self, users: Collection[str]) -> dict[str, Person]:
         with self._lock:
             people = self._people

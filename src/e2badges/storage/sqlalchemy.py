@@ -10,6 +10,7 @@ locked is described in docs/storage.md and in :mod:`._sql_schema` and
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import threading
@@ -1552,7 +1553,7 @@ class SQLAlchemyStore(Store):
     # -- people (statements in _sql_people) ------------------------------------------------
 
     def update_person(self, user: str, change: Callable[[Person | None], Person]) -> Person:
-        return self._update_person(user, change, None)
+        return self._update_person(user, change)
 
     def update_person_and_exclusions(
         self,
@@ -1560,19 +1561,31 @@ class SQLAlchemyStore(Store):
         change: Callable[[Person | None], Person],
         exclusions: Callable[[Person], Collection[str]],
     ) -> Person:
-        return self._update_person(user, change, exclusions)
+        return self._update_person(user, change, exclusions=exclusions)
+
+    def update_person_and_opt_out(
+        self, user: str, change: Callable[[Person | None], Person], opted_out: bool
+    ) -> Person:
+        return self._update_person(user, change, opted_out=opted_out)
 
     def _update_person(
         self,
         user: str,
         change: Callable[[Person | None], Person],
-        exclusions: Callable[[Person], Collection[str]] | None,
+        *,
+        exclusions: Callable[[Person], Collection[str]] | None = None,
+        opted_out: bool | None = None,
     ) -> Person:
         def update(conn: Connection) -> Person:
             person = _sql_people.update_person(conn, self.tables, self._tenant, user, change)
+            # The person's row stays locked: the exclusions are the new record's, and
+            # the opt-out is set with it.
             if exclusions is not None:
-                # The person's row stays locked: these are the new record's.
                 self._boards.set_exclusions(conn, user, exclusions(person))
+            if opted_out is not None:
+                self._boards.set_opt_out(conn, user, opted_out)
+                settings = dataclasses.replace(person.settings, leaderboards=not opted_out)
+                person = dataclasses.replace(person, settings=settings)
             return person
 
         return self._retried_write("updating a person", update)

@@ -407,6 +407,30 @@ class PeopleConformance:
         (group,) = check.get_people(["ann"])["ann"].groups
         assert check.board_exclusions("ann") == frozenset({f"b{group[1:]}"})
 
+    def test_update_person_and_opt_out(self, store: Store) -> None:
+        """update_person_and_opt_out stores the record and the opt-out, and returns the
+        record with the new opt-out; an exception from the change stores neither."""
+        person = store.update_person_and_opt_out(
+            "ann", lambda old: Person("ann", settings=PrivacySettings(feed=False)), True
+        )
+        assert (person.settings.feed, person.settings.leaderboards) == (False, False)
+        assert store.get_people(["ann"])["ann"] == person
+        assert store.board_opt_out("ann") is True
+
+        def refuse_change(old: Person | None) -> Person:
+            raise ValueError("no")
+
+        with pytest.raises(ValueError, match="no"):
+            store.update_person_and_opt_out("ann", refuse_change, False)
+        assert store.get_people(["ann"])["ann"] == person
+        assert store.board_opt_out("ann") is True
+        back = store.update_person_and_opt_out(
+            "ann", lambda old: Person("ann", settings=PrivacySettings(feed=True)), False
+        )
+        assert (back.settings.feed, back.settings.leaderboards) == (True, True)
+        assert store.get_people(["ann"])["ann"] == back
+        assert store.board_opt_out("ann") is False
+
     def test_leaderboard_setting_is_the_opt_out(self, store: Store) -> None:
         """settings.leaderboards is not stored by update_person: it is the opt-out."""
         store.update_person(
