@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -28,10 +28,15 @@ from ._delivery import (
     DeliveryPolicy,
     DeliveryReport,
     Outbox,
-    outcome_notification_id,
 )
 from ._engine import EffectBatch, Engine
-from ._erasure import erased_activity, new_pseudonym
+from ._erasure import (
+    ERASED_ERROR,
+    erased_activity,
+    new_pseudonym,
+    notification_about,
+    outcome_ids,
+)
 from ._errors import (
     ConfigurationError,
     ConflictingActivityError,
@@ -55,6 +60,7 @@ from ._models import (
     differing_fields,
     trusted_copy,
 )
+from ._notifications import outcome_notification_id
 from ._people import DisplayPolicy, People, teams_at
 from ._periods import CALENDAR_WINDOWS, parse_window, resolve_timezone
 from ._plugins import Plugins
@@ -855,15 +861,28 @@ class Rewards:
         # Not retried here: the store retries its own transaction (as for People.set), so
         # that the attempts are not multiplied.
         pseudonym = new_pseudonym()
-        self.store.erase_person(user, pseudonym)
-        # The failures kept in memory name them as the store's copies did (see
-        # Store.erase_person: the id in an error is replaced by the pseudonym).
         errors = self.delivery_errors
+        theirs = self._notifications_about(user, {f.notification_id for f in errors})
+        self.store.erase_person(user, pseudonym)
+        # The failures kept in memory of the notifications about them lose their text as
+        # the store's copies did (see Store.erase_person); others' stay as they were.
         for i, failure in enumerate(errors):
-            if user in failure.error:
-                errors[i] = dataclasses.replace(
-                    failure, error=failure.error.replace(user, pseudonym)
-                )
+            if failure.notification_id in theirs:
+                errors[i] = dataclasses.replace(failure, error=ERASED_ERROR)
+
+    def _notifications_about(self, user: str, ids: Collection[str]) -> set[str]:
+        """Return those of the notifications ``ids`` that are about ``user``, as erasure
+        finds them (see ``e2badges._erasure.notification_about``)."""
+        if not ids:
+            return set()
+        store = self.store
+        outcomes = outcome_ids(a.id for a in store.person_activities(user))
+        theirs: set[str] = set()
+        for notification_id in ids:
+            entry = store.get_notification(notification_id)
+            if entry is not None and notification_about(entry.notification, user, outcomes):
+                theirs.add(notification_id)
+        return theirs
 
     # -- lifecycle -------------------------------------------------------------------
 

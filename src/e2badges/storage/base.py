@@ -557,8 +557,11 @@ class Store(ABC):
         - the stories naming them are no longer kept, nor are their ids (a story
           told later with the same id is kept: a personal best of a new person by
           the same id); the others become ``erase_story(...)``'s;
-        - outbox payloads become ``erase_payload(payload, ...)`` and, in delivery
-          errors, the id is replaced by the pseudonym.
+        - outbox payloads become ``erase_payload(payload, ...)``; the delivery
+          errors of the notifications about them (``notification_about(notification,
+          user, outcome_ids(...))`` of the notification as stored before, with the
+          ids of the activities they did or received) become ``erase_errors(errors)``;
+          the errors of other notifications are left as they are.
 
         Afterwards no query of the store returns ``user`` from any of these.
 

@@ -33,13 +33,16 @@ from typing import Any
 from .._engine import EffectBatch
 from .._erasure import (
     erase_activity,
+    erase_errors,
     erase_key,
     erase_outcome,
     erase_payload,
     erase_record,
     erase_row,
     erase_value,
+    notification_about,
     object_stand_ins,
+    outcome_ids,
     partners,
     payload_mentions,
     submitted_keys,
@@ -756,13 +759,15 @@ class MemoryStore(Store):
         self._rolling.clear()
         self._rollup.rename(user, pseudonym)
         self._stories.erase(user, pseudonym)
+        outcomes = outcome_ids(mine)
         for record in self._outbox.values():
             note = record.notification
+            if notification_about(note, user, outcomes):
+                # Only the errors of their notifications; others' are left as they are.
+                record.errors = dict(erase_errors(record.errors))
             payload = erase_payload(dict(note.payload), user, pseudonym)
             if payload != note.payload:
                 record.notification = dataclasses.replace(note, payload=payload)
-            if any(user in error for error in record.errors.values()):
-                record.errors = {p: e.replace(user, pseudonym) for p, e in record.errors.items()}
 
     # -- stories and adoption figures ----------------------------------------------------
 
