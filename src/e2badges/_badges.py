@@ -24,7 +24,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ._errors import ConfigurationError
-from ._limits import check_description, check_name
+from ._limits import Flag, Number, Text, Whole, check_description, check_name
 from ._models import Activity, check_identifier, check_kind
 from ._periods import MAX_ROLLING_DAYS
 from ._rules import FromPlainData, _config_error, _Definition
@@ -98,9 +98,16 @@ class _ActivityCriterion(_Criterion):
     when: Predicate | None = None
     who: Who = "actor"
 
-    @field_validator("kind")
+    @field_validator("kind", mode="before")
     @classmethod
-    def _kind(cls, value: str | tuple[str, ...]) -> str | tuple[str, ...]:
+    def _kind(cls, value: Any) -> Any:
+        # Before pydantic's conversion, which would decode bytes: a kind, or a list of them.
+        if isinstance(value, list):
+            value = tuple(value)
+        if not isinstance(value, str | tuple):
+            raise ValueError(
+                f"must be an activity kind or a list of them, not {type(value).__name__}"
+            )
         return _check_kinds(value)
 
     @property
@@ -130,7 +137,7 @@ class Points(_Criterion):
     in the period), after the point rules of the activity being recorded."""
 
     type: Literal["points"] = "points"
-    currency: str = "points"
+    currency: Text = "points"
 
     @field_validator("currency")
     @classmethod
@@ -159,7 +166,7 @@ class Streak(_ActivityCriterion):
 
     type: Literal["streak"] = "streak"
     period: Literal["day", "week"] = "day"
-    grace: int = Field(default=0, ge=0, le=MAX_ROLLING_DAYS)
+    grace: Whole = Field(default=0, ge=0, le=MAX_ROLLING_DAYS)
 
 
 class Rolling(_ActivityCriterion):
@@ -170,7 +177,7 @@ class Rolling(_ActivityCriterion):
     """
 
     type: Literal["rolling"] = "rolling"
-    days: int = Field(ge=1, le=MAX_ROLLING_DAYS)
+    days: Whole = Field(ge=1, le=MAX_ROLLING_DAYS)
 
 
 class First(_ActivityCriterion):
@@ -201,7 +208,7 @@ class AllOf(_Criterion):
     """Holds while the person holds every one of ``badges`` (any tier, any period)."""
 
     type: Literal["all_of"] = "all_of"
-    badges: tuple[str, ...]
+    badges: tuple[Text, ...]
 
     @field_validator("badges")
     @classmethod
@@ -213,7 +220,7 @@ class AnyOf(_Criterion):
     """Holds while the person holds at least one of ``badges`` (any tier, any period)."""
 
     type: Literal["any_of"] = "any_of"
-    badges: tuple[str, ...]
+    badges: tuple[Text, ...]
 
     @field_validator("badges")
     @classmethod
@@ -236,8 +243,8 @@ class Plugin(_Criterion):
     """
 
     type: Literal["plugin"] = "plugin"
-    name: str
-    options: dict[str, Any] = Field(default_factory=dict)
+    name: Text
+    options: dict[Text, Any] = Field(default_factory=dict)
 
     @field_validator("name")
     @classmethod
@@ -259,11 +266,11 @@ _REPEATABLE = (Count, Sum, Points, Distinct, Manual)
 class Tier(_Definition):
     """One level of a badge (bronze, silver, gold), reached at its own ``threshold``."""
 
-    id: str
-    threshold: int | float
-    name: str = ""
-    description: str = ""
-    image: str | None = None
+    id: Text
+    threshold: Number
+    name: Text = ""
+    description: Text = ""
+    image: Text | None = None
 
     @field_validator("id")
     @classmethod
@@ -295,15 +302,15 @@ class Badge(_Definition):
     ``image`` is an optional URL.
     """
 
-    id: str
+    id: Text
     criterion: Criterion
-    name: str = ""
-    description: str = ""
-    image: str | None = None
-    threshold: int | float | None = None
+    name: Text = ""
+    description: Text = ""
+    image: Text | None = None
+    threshold: Number | None = None
     tiers: tuple[Tier, ...] = ()
     repeat: RepeatWindow | None = None
-    secret: bool = False
+    secret: Flag = False
 
     def __init__(self, /, **data: Any) -> None:
         try:

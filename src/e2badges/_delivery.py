@@ -24,7 +24,7 @@ from ._clock import Clock
 from ._errors import ConfigurationError
 from ._limits import MAX_COUNT
 from ._models import Activity, Award, LevelChange, Outcome, Revocation
-from ._notifications import Notification, OutboxEntry
+from ._notifications import Notification, OutboxEntry, outcome_notification_id
 from ._plugins import Plugins
 from ._rules import FromPlainData
 from .storage.base import Store
@@ -164,11 +164,6 @@ _EVENTS: dict[str, tuple[str, str, type[Any], str]] = {
     "e2badges_notify_level_change": ("level", "change", LevelChange, "level_changes"),
 }
 _OUTCOME = "e2badges_notify_outcome"
-
-
-def outcome_notification_id(activity_id: str) -> str:
-    """Return the id of the ``e2badges_notify_outcome`` notification of an activity."""
-    return f"recorded:{activity_id}"
 
 
 class Outbox:

@@ -25,6 +25,13 @@ Everything here is pure.
   :data:`PERSON_FIELDS` (``user``, ``by``, ``subject``, ...), at any depth; other
   fields (``activity_id``, ``badge``, ``period``) are never rewritten, and
   :func:`payload_mentions` matches only those fields.
+- A notification is about the person when its payload names them so, or when it
+  is the outcome notification of an activity they did or received
+  (:func:`notification_about`, the notifications ``export_person`` returns).  The
+  delivery errors of those are free text a plugin wrote, which may hold the id
+  anywhere (or a name, an address): each becomes :data:`ERASED_ERROR`
+  (:func:`erase_errors`).  The errors of other notifications are never rewritten,
+  whatever text they hold.
 - Plugin state (``plg SEP plugin SEP ...``) is opaque: each part after the
   plugin's name equal to the id is the person's, and so is each string equal to
   it in the value (see ``PluginState``).  A key of a family not in
@@ -43,14 +50,17 @@ from typing import Any
 from ._badges import GRANT_KIND, REVOKE_KIND
 from ._leaderboards import BoardRow
 from ._models import Activity, Award, LevelChange, Outcome, Revocation, Story, trusted_copy
+from ._notifications import Notification, outcome_notification_id
 from ._rules import SEP
 
 __all__ = [
+    "ERASED_ERROR",
     "ERASED_PREFIX",
     "KEY_SHAPES",
     "PERSON_FIELDS",
     "KeyShape",
     "erase_activity",
+    "erase_errors",
     "erase_key",
     "erase_outcome",
     "erase_payload",
@@ -61,7 +71,9 @@ __all__ = [
     "head_names",
     "key_shape",
     "new_pseudonym",
+    "notification_about",
     "object_stand_ins",
+    "outcome_ids",
     "partners",
     "payload_mentions",
     "scrub",
@@ -155,6 +167,39 @@ def _rename_people(value: Any, user: str, pseudonym: str) -> Any:
 def payload_mentions(value: Any, user: str) -> bool:
     """Return whether a payload names ``user`` in one of its :data:`PERSON_FIELDS`."""
     return erase_payload(value, user, "\x00") is not value
+
+
+#: What erasure leaves of each delivery error of a notification about the erased person.
+ERASED_ERROR = "(erased: the notification is about an erased person)"
+
+
+def outcome_ids(activity_ids: Iterable[str]) -> frozenset[str]:
+    """Return the ids of the outcome notifications of ``activity_ids``."""
+    return frozenset(outcome_notification_id(aid) for aid in activity_ids)
+
+
+def notification_about(notification: Notification, user: str, outcomes: Collection[str]) -> bool:
+    """Return whether a notification (as stored before the erasure) is about ``user``.
+
+    It is when its payload names them in one of its :data:`PERSON_FIELDS`
+    (:func:`payload_mentions`), or when its id is in ``outcomes``: the ids of the
+    outcome notifications of the activities they did or received (:func:`outcome_ids`),
+    whose payload holds only the activity id.
+    """
+    return notification.id in outcomes or payload_mentions(dict(notification.payload), user)
+
+
+def erase_errors(errors: Mapping[str, str]) -> Mapping[str, str]:
+    """Return the delivery errors of a notification about the erased person: each
+    plugin's error text becomes :data:`ERASED_ERROR` (the same object when none differs).
+
+    The text is dropped whole rather than searched for the id: a plugin's message may
+    hold the id anywhere, or their name or address, and a search would also rewrite
+    what only reads like the id (a ``17`` in a URL or a duration).
+    """
+    if all(error == ERASED_ERROR for error in errors.values()):
+        return errors
+    return dict.fromkeys(errors, ERASED_ERROR)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -27,7 +27,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from ._badges import RESERVED_KINDS
 from ._errors import ConfigurationError, InvalidQueryError
-from ._limits import MAX_AT, MIN_AT, check_description
+from ._limits import MAX_AT, MIN_AT, Flag, Real, Text, Whole, check_description
 from ._models import Activity, LedgerEntry, check_identifier, check_kind
 from ._periods import Window, days_back, parse_window, period_key
 from ._rules import SEP, PointRule, RuleContext, _Definition
@@ -83,7 +83,7 @@ class PointsMetric(_Definition):
     """
 
     type: Literal["points"] = "points"
-    currency: str = "points"
+    currency: Text = "points"
 
     @field_validator("currency")
     @classmethod
@@ -92,9 +92,9 @@ class PointsMetric(_Definition):
 
 
 class _KindMetric(_Definition):
-    kind: str
+    kind: Text
     credit: Role = "actor"
-    self_credit: bool = False
+    self_credit: Flag = False
 
     @field_validator("kind")
     @classmethod
@@ -134,9 +134,9 @@ class AverageMetric(_KindMetric):
     """
 
     type: Literal["average"] = "average"
-    min_count: int = Field(default=1, ge=1)
-    prior_mean: float | None = Field(default=None, allow_inf_nan=False)
-    prior_weight: float = Field(default=0.0, ge=0, allow_inf_nan=False, validate_default=True)
+    min_count: Whole = Field(default=1, ge=1)
+    prior_mean: Real | None = Field(default=None, allow_inf_nan=False)
+    prior_weight: Real = Field(default=0.0, ge=0, allow_inf_nan=False, validate_default=True)
 
     @field_validator("prior_weight")
     @classmethod
@@ -164,8 +164,8 @@ class PluginMetric(_Definition):
     """
 
     type: Literal["plugin"] = "plugin"
-    name: str
-    options: dict[str, Any] = Field(default_factory=dict)
+    name: Text
+    options: dict[Text, Any] = Field(default_factory=dict)
 
     @field_validator("name")
     @classmethod
@@ -189,7 +189,7 @@ class TeamScope(_Definition):
     """Rank the people credited by activities of ``team`` (from ``Activity.teams``)."""
 
     type: Literal["team"] = "team"
-    team: str
+    team: Text
 
     @field_validator("team")
     @classmethod
@@ -212,8 +212,8 @@ class TeamsScope(_Definition):
     """
 
     type: Literal["teams"] = "teams"
-    divide_by_size: bool = False
-    team_sizes: dict[str, Annotated[int, Field(ge=1)]] = Field(default_factory=dict)
+    divide_by_size: Flag = False
+    team_sizes: dict[Text, Annotated[Whole, Field(ge=1)]] = Field(default_factory=dict)
     members: Literal["credited", "active"] = "credited"
 
     @field_validator("team_sizes")
@@ -249,15 +249,15 @@ class Leaderboard(_Definition):
     board as shown to others, as if they had opted out of it.
     """
 
-    id: str
+    id: Text
     metric: Metric
     scope: Scope = Field(default_factory=EveryoneScope)
-    windows: tuple[str, ...] = ("all",)
+    windows: tuple[Text, ...] = ("all",)
     ranking: Literal["competition", "dense", "ordinal"] = "competition"
     better: Literal["higher", "lower"] = "higher"
     week_starts: Weekday = "monday"
-    description: str = ""
-    exclude_groups: tuple[str, ...] = ()
+    description: Text = ""
+    exclude_groups: tuple[Text, ...] = ()
 
     @field_validator("id")
     @classmethod

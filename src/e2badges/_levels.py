@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pydantic import field_validator
 
 from ._errors import ConfigurationError
-from ._limits import check_description, check_name
+from ._limits import Text, check_description, check_name
 from ._models import check_identifier
 from ._rules import _Definition
 
@@ -27,13 +27,13 @@ __all__ = ["Ladder", "Level", "LevelStatus"]
 class Level(_Definition):
     """One rung of the level ladder: reach ``threshold`` in ``currency`` and hold ``badges``."""
 
-    id: str
+    id: Text
     threshold: int
-    name: str = ""
-    description: str = ""
-    image: str | None = None
-    currency: str = "points"
-    badges: tuple[str, ...] = ()
+    name: Text = ""
+    description: Text = ""
+    image: Text | None = None
+    currency: Text = "points"
+    badges: tuple[Text, ...] = ()
 
     @field_validator("id", "currency")
     @classmethod

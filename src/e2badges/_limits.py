@@ -20,8 +20,10 @@ import json
 import math
 import re
 import unicodedata
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, TypeAdapter, ValidationError
 
 from ._errors import InvalidQueryError
 
@@ -40,7 +42,13 @@ __all__ = [
     "MAX_VALUE",
     "MIN_AT",
     "MIN_ATTRIBUTE_INT",
+    "Duration",
     "FieldValueError",
+    "Flag",
+    "Number",
+    "Real",
+    "Text",
+    "Whole",
     "check_amount",
     "check_at",
     "check_attributes",
@@ -301,3 +309,66 @@ def check_attributes(value: dict[str, Any]) -> dict[str, Any]:
     if size > MAX_ATTRIBUTES_BYTES:
         raise ValueError(f"are {size} bytes as JSON; the limit is {MAX_ATTRIBUTES_BYTES} bytes")
     return copy
+
+
+# -- strict definition fields ---------------------------------------------------------
+# Definitions (rules, badges, levels, boards, story options) take each option as the type
+# it is: these checks run before pydantic's own conversion, which would take 1 or "yes"
+# for a bool, "5", 5.0 or True for a whole number, a number of seconds for a duration,
+# and bytes for a string.  A ValueError becomes the ConfigurationError naming the field.
+
+#: Parses an ISO 8601 duration (``PT5M``) given for a definition's duration.
+_DURATION: TypeAdapter[timedelta] = TypeAdapter(timedelta)
+
+
+def _flag(value: Any) -> Any:
+    if not isinstance(value, bool):
+        raise ValueError(f"must be True or False, got {value!r}")
+    return value
+
+
+def _whole(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"must be a whole number, got {value!r}")
+    return value
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"must be a number, got {value!r}")
+    return value
+
+
+def _duration(value: Any) -> Any:
+    # An ISO 8601 duration ("PT5M") is what model_dump_json writes for a timedelta, so
+    # a definition written to JSON loads again; a number of seconds is refused.
+    if isinstance(value, str) and value.startswith("P"):
+        try:
+            value = _DURATION.validate_python(value)
+        except ValidationError:
+            raise ValueError(f"is not an ISO 8601 duration: {value!r}") from None
+    if not isinstance(value, timedelta):
+        raise ValueError(f"must be a timedelta or an ISO 8601 duration, got {value!r}")
+    return value
+
+
+def _text(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise ValueError(f"must be a string, not {type(value).__name__}")
+    return value
+
+
+#: A definition's flag: ``True`` or ``False`` only.
+Flag = Annotated[bool, BeforeValidator(_flag)]
+#: A definition's whole number: an ``int``, not a ``bool``, a float or a string.
+Whole = Annotated[int, BeforeValidator(_whole)]
+#: A definition's number kept as given: an ``int`` or a ``float``, not a ``bool`` or a string.
+Number = Annotated[int | float, BeforeValidator(_number)]
+#: A definition's float: an ``int`` or a ``float`` (an int becomes a float), not a
+#: ``bool`` or a string.
+Real = Annotated[float, BeforeValidator(_number)]
+#: A definition's duration: a ``timedelta`` or an ISO 8601 duration (``"PT1H"``), not a
+#: number of seconds or another string.
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+#: A definition's string: a ``str``, not ``bytes``.
+Text = Annotated[str, BeforeValidator(_text)]

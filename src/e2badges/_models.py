@@ -32,6 +32,7 @@ from ._limits import (
     MAX_KIND_LENGTH,
     MAX_TEAMS,
     FieldValueError,
+    Text,
     check_at,
     check_attributes,
     check_identifier,
@@ -247,9 +248,9 @@ class ActivityKind(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
-    name: str
+    name: Text
     payload: type[BaseModel] | None = None
-    description: str = ""
+    description: Text = ""
 
     @field_validator("name")
     @classmethod

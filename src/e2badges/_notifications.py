@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Notification", "OutboxEntry"]
+__all__ = ["Notification", "OutboxEntry", "outcome_notification_id"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,3 +45,8 @@ class OutboxEntry:
     failures: Mapping[str, int] = field(default_factory=dict)
     errors: Mapping[str, str] = field(default_factory=dict)
     done: bool = False
+
+
+def outcome_notification_id(activity_id: str) -> str:
+    """Return the id of the ``e2badges_notify_outcome`` notification of an activity."""
+    return f"recorded:{activity_id}"

@@ -543,7 +543,6 @@ class People:
         if feed is not None:
             _flag("feed", feed)
         style = _KEEP if display is _KEEP else check_style("display", display)
-        person: Person | None = None
         if feed is not None or style is not _KEEP:
 
             def change(old: Person | None) -> Person:
@@ -555,10 +554,13 @@ class People:
                     settings = replace(settings, display=style)
                 return replace(base, settings=settings)
 
-            person = self._store.update_person(user, change)
+            if leaderboards is None:
+                return self._store.update_person(user, change)
+            # The record and the opt-out in one transaction: both changed, or neither.
+            return self._store.update_person_and_opt_out(user, change, not leaderboards)
         if leaderboards is not None:
             self._store.set_board_opt_out(user, not leaderboards)
-        return self.get(user) if person is None or leaderboards is not None else person
+        return self.get(user)
 
     def excluded_boards(self, groups: Collection[str]) -> frozenset[str]:
         """Return the boards that exclude one of ``groups``."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -28,10 +28,15 @@ from ._delivery import (
     DeliveryPolicy,
     DeliveryReport,
     Outbox,
-    outcome_notification_id,
 )
 from ._engine import EffectBatch, Engine
-from ._erasure import erased_activity, new_pseudonym
+from ._erasure import (
+    ERASED_ERROR,
+    erased_activity,
+    new_pseudonym,
+    notification_about,
+    outcome_ids,
+)
 from ._errors import (
     ConfigurationError,
     ConflictingActivityError,
@@ -42,7 +47,7 @@ from ._errors import (
 )
 from ._leaderboards import Leaderboard, LeaderboardEntry, period_label
 from ._levels import Level
-from ._limits import check_count
+from ._limits import check_count, check_kind
 from ._models import (
     Activity,
     ActivityKind,
@@ -55,6 +60,7 @@ from ._models import (
     differing_fields,
     trusted_copy,
 )
+from ._notifications import outcome_notification_id
 from ._people import DisplayPolicy, People, teams_at
 from ._periods import CALENDAR_WINDOWS, parse_window, resolve_timezone
 from ._plugins import Plugins
@@ -69,6 +75,44 @@ from .storage._tenant import check_tenant
 __all__ = ["Rewards"]
 
 ActivityInput = Activity | Mapping[str, Any]
+
+
+def _listed(value: Any, field: str, example: str) -> tuple[Any, ...]:
+    """Return the ``field`` option of Rewards as a tuple, refusing what is not a list.
+
+    A lone string would be read as its characters, a mapping as its keys and a single
+    definition (a pydantic model iterates over its fields) as pairs: each is refused
+    with ConfigurationError naming ``field``, as ``None`` or a number are.
+    """
+    if isinstance(value, str | bytes | Mapping | BaseModel) or not isinstance(value, Iterable):
+        raise ConfigurationError(
+            field,
+            f"must be a list of {example}, not {type(value).__name__}",
+            subject="Rewards",
+        )
+    return tuple(value)
+
+
+def _declared_kinds(kinds: Any) -> tuple[ActivityKind | str, ...] | None:
+    """Return the ``kinds`` option checked: None, or a list of kind names and ActivityKinds."""
+    if kinds is None:
+        return None
+    listed = _listed(kinds, "kinds", "activity kinds (such as ['post.created'])")
+    for kind in listed:
+        if isinstance(kind, ActivityKind):
+            continue
+        if not isinstance(kind, str):
+            raise ConfigurationError(
+                "kinds",
+                f"expected a kind name or an ActivityKind, got {type(kind).__name__}",
+                subject="Rewards",
+            )
+        try:
+            check_kind(kind)
+        except ValueError as exc:
+            raise ConfigurationError("kinds", str(exc), subject="Rewards") from None
+    return listed
+
 
 logger = logging.getLogger("e2badges.plugins")
 
@@ -159,9 +203,14 @@ class Rewards:
         if delivery is not None and not isinstance(delivery, DeliveryPolicy):
             raise ConfigurationError("delivery", "must be a DeliveryPolicy", subject="Rewards")
         self.delivery = delivery if delivery is not None else DeliveryPolicy()
+        rules = _listed(rules, "rules", "PointRules")
+        badges = _listed(badges, "badges", "Badges")
+        levels = _listed(levels, "levels", "Levels")
+        leaderboards = _listed(leaderboards, "leaderboards", "Leaderboards")
+        kinds = _declared_kinds(kinds)
         self.plugins = Plugins(plugins, load_entrypoints=load_entrypoints)
         all_rules, app_kinds, plugin_kinds = self.plugins.contribute(
-            rules=tuple(rules), kinds=kinds, accept_any_kind=accept_any_kind
+            rules=rules, kinds=kinds, accept_any_kind=accept_any_kind
         )
         self.engine = Engine(
             rules=all_rules,
@@ -169,8 +218,8 @@ class Rewards:
             accept_any_kind=accept_any_kind,
             timezone=self.timezone,
             plugin_kinds=plugin_kinds,
-            badges=tuple(badges),
-            levels=tuple(levels),
+            badges=badges,
+            levels=levels,
             leaderboards=(*leaderboards, *callout_boards(callouts, callout_kinds)),
             stories=stories,
             criteria=self.plugins.criteria,
@@ -812,15 +861,28 @@ class Rewards:
         # Not retried here: the store retries its own transaction (as for People.set), so
         # that the attempts are not multiplied.
         pseudonym = new_pseudonym()
-        self.store.erase_person(user, pseudonym)
-        # The failures kept in memory name them as the store's copies did (see
-        # Store.erase_person: the id in an error is replaced by the pseudonym).
         errors = self.delivery_errors
+        theirs = self._notifications_about(user, {f.notification_id for f in errors})
+        self.store.erase_person(user, pseudonym)
+        # The failures kept in memory of the notifications about them lose their text as
+        # the store's copies did (see Store.erase_person); others' stay as they were.
         for i, failure in enumerate(errors):
-            if user in failure.error:
-                errors[i] = dataclasses.replace(
-                    failure, error=failure.error.replace(user, pseudonym)
-                )
+            if failure.notification_id in theirs:
+                errors[i] = dataclasses.replace(failure, error=ERASED_ERROR)
+
+    def _notifications_about(self, user: str, ids: Collection[str]) -> set[str]:
+        """Return those of the notifications ``ids`` that are about ``user``, as erasure
+        finds them (see ``e2badges._erasure.notification_about``)."""
+        if not ids:
+            return set()
+        store = self.store
+        outcomes = outcome_ids(a.id for a in store.person_activities(user))
+        theirs: set[str] = set()
+        for notification_id in ids:
+            entry = store.get_notification(notification_id)
+            if entry is not None and notification_about(entry.notification, user, outcomes):
+                theirs.add(notification_id)
+        return theirs
 
     # -- lifecycle -------------------------------------------------------------------
 

@@ -41,7 +41,15 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ._errors import ConfigurationError
-from ._limits import MAX_AMOUNT, check_amount, check_description
+from ._limits import (
+    MAX_AMOUNT,
+    Duration,
+    Flag,
+    Text,
+    Whole,
+    check_amount,
+    check_description,
+)
 from ._models import Activity, LedgerEntry, check_identifier, check_kind
 from ._periods import Window, days_around, parse_window, period_key
 
@@ -138,8 +146,9 @@ class _Definition(FromPlainData):
         try:
             super().__init__(**data)
         except ValidationError as exc:
-            subject = data.get("id") or data.get("name") or type(self).__name__
-            raise _config_error(exc, f"{type(self).__name__} {subject!r}") from None
+            name = data.get("id") or data.get("name")
+            subject = type(self).__name__ if name is None else f"{type(self).__name__} {name!r}"
+            raise _config_error(exc, subject) from None
 
 
 class Cap(_Definition):
@@ -153,10 +162,10 @@ class Cap(_Definition):
     Rules that give their caps the same ``name`` share one budget.
     """
 
-    amount: int = Field(ge=0)
-    window: str = "day"
+    amount: Whole = Field(ge=0)
+    window: Text = "day"
     per: Literal["person", "pair", "object"] = "person"
-    name: str | None = None
+    name: Text | None = None
 
     @field_validator("window")
     @classmethod
@@ -185,18 +194,18 @@ class PointRule(_Definition):
     one must be given.  ``when`` filters the activities the rule applies to.
     """
 
-    id: str
-    kind: str
+    id: Text
+    kind: Text
     actor_points: Amount | None = None
     recipient_points: Amount | None = None
-    currency: str = "points"
+    currency: Text = "points"
     when: Callable[[Activity], bool] | None = None
-    self_credit: bool = False
+    self_credit: Flag = False
     caps: tuple[Cap, ...] = ()
-    once_per_object: bool = False
-    cooldown: timedelta | None = None
-    first_time_bonus: int = Field(default=0, ge=0)
-    description: str = ""
+    once_per_object: Flag = False
+    cooldown: Duration | None = None
+    first_time_bonus: Whole = Field(default=0, ge=0)
+    description: Text = ""
 
     @field_validator("id", "currency")
     @classmethod

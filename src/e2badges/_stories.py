@@ -30,6 +30,7 @@ from ._badges import Badge, Streak
 from ._errors import ConfigurationError
 from ._leaderboards import BoardRow, CompiledBoard, period_label, period_start
 from ._levels import Level
+from ._limits import Flag, Text, Whole
 from ._models import Award, LevelChange, Story, check_identifier, check_kind
 from ._periods import parse_window
 from ._rules import SEP, RuleContext, _Definition
@@ -54,11 +55,11 @@ class StoryOptions(_Definition):
     told, organisation-wide and, with ``team_milestones``, in each team.
     """
 
-    leaders: tuple[str, ...] = ()
-    personal_bests: tuple[str, ...] = ()
-    milestones: tuple[str, ...] = ()
-    milestone_counts: tuple[Annotated[int, Field(ge=1)], ...] = (100, 1_000, 10_000)
-    team_milestones: bool = True
+    leaders: tuple[Text, ...] = ()
+    personal_bests: tuple[Text, ...] = ()
+    milestones: tuple[Text, ...] = ()
+    milestone_counts: tuple[Annotated[Whole, Field(ge=1)], ...] = (100, 1_000, 10_000)
+    team_milestones: Flag = True
 
     @field_validator("leaders", "personal_bests")
     @classmethod

@@ -2,7 +2,8 @@
 
 ``e2badges db upgrade --url URL [--prefix e2b_] [--revision head]`` creates or
 migrates the SQL store's tables; ``e2badges db current --url URL`` prints the
-schema version (``none`` when the tables are absent).  Exit status 0 on
+schema version (``none`` when the tables are absent; it only reads, and a SQLite
+file that does not exist is an error, not created).  Exit status 0 on
 success, 1 on an error (its message on stderr), 2 on a usage error.
 """
 
@@ -54,7 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.action == "upgrade":
             version = sql.upgrade(args.url, table_prefix=args.prefix, revision=args.revision)
-            print(f"schema version {version} (tables with prefix {args.prefix!r})")
+            shown = "none" if version is None else version
+            print(f"schema version {shown} (tables with prefix {args.prefix!r})")
         else:
             found = sql.schema_version(args.url, table_prefix=args.prefix)
             print("none" if found is None else found)

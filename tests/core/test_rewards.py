@@ -155,6 +155,23 @@ class TestRewardsOptions:
             ({"team_seats": {"red": 2**31}}, "team_seats", "from 1 to 2,147,483,647"),
             ({"plugins": [5]}, "plugins", "5 is not a plugin"),
             ({"plugins": [None]}, "plugins", "None is not a plugin"),
+            # A lone string was read as its characters: kinds="post" declared p, o, s, t.
+            ({"kinds": "post"}, "kinds", "must be a list of activity kinds"),
+            ({"kinds": "comment.created"}, "kinds", "not str"),
+            ({"kinds": b"a.b"}, "kinds", "not bytes"),
+            ({"kinds": {"post.created": 1}}, "kinds", "not dict"),
+            ({"kinds": 5}, "kinds", "not int"),
+            ({"kinds": ActivityKind(name="post.created")}, "kinds", "not ActivityKind"),
+            ({"kinds": [5]}, "kinds", "got int"),
+            ({"kinds": ["a b"]}, "kinds", "'a b' is not a dotted name"),
+            ({"rules": "post"}, "rules", "must be a list of PointRules, not str"),
+            ({"rules": RULES[0]}, "rules", "must be a list of PointRules, not PointRule"),
+            ({"rules": None}, "rules", "not NoneType"),
+            ({"badges": "first"}, "badges", "must be a list of Badges, not str"),
+            ({"badges": 5}, "badges", "not int"),
+            ({"levels": "gold"}, "levels", "must be a list of Levels, not str"),
+            ({"levels": {"gold": 1}}, "levels", "not dict"),
+            ({"leaderboards": "weekly"}, "leaderboards", "must be a list of Leaderboards"),
         ],
     )
     def test_bad_option(self, options: dict[str, object], field: str, reason: str) -> None:

@@ -25,6 +25,7 @@ from e2badges import (
     PointsMetric,
     PrivacySettings,
     Rewards,
+    StorageError,
 )
 from e2badges._erasure import (
     erase_activity,
@@ -35,6 +36,8 @@ from e2badges._erasure import (
     scrub,
 )
 from e2badges._people import initials
+from e2badges.storage import MemoryStore
+from e2badges.storage.sqlalchemy import SQLAlchemyStore
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -190,6 +193,40 @@ class TestRecords:
             r.people.settings("ann", **{"feed": False, **options})
         assert info.value.field == field
         assert r.people.get("ann").settings == PrivacySettings()
+
+    @pytest.mark.parametrize("url", ["memory://", "sqlite://"])
+    def test_settings_written_whole_or_not_at_all(
+        self, url: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """settings(feed=False, leaderboards=False) is one write: when the opt-out's part
+        fails (a lock timeout after the store's retries), the feed setting is not kept."""
+
+        def fail(*args: object) -> None:
+            raise StorageError("store: setting an opt-out failed: (simulated)")
+
+        store = MemoryStore() if url == "memory://" else SQLAlchemyStore(url)
+        if isinstance(store, SQLAlchemyStore):
+            monkeypatch.setattr(store._boards, "set_opt_out", fail)
+        else:
+            monkeypatch.setattr(store, "set_board_opt_out", fail)
+        r = rewards(store=store)
+        with pytest.raises(StorageError, match="simulated"):
+            r.people.settings("ann", feed=False, leaderboards=False)
+        assert r.people.get("ann").settings == PrivacySettings()
+        assert r.leaderboard_opt_out("ann") is False
+        store.close()
+
+    def test_settings_return_the_new_record(self) -> None:
+        """settings() returns the stored record with every setting it changed."""
+        r = rewards(store="sqlite://")
+        person = r.people.settings("ann", feed=False, leaderboards=False, display="initials")
+        assert person.settings == PrivacySettings(False, False, "initials")
+        assert r.people.get("ann") == person
+        assert r.people.settings("ann", leaderboards=True).settings.leaderboards is True
+        assert r.people.settings("ann", feed=True) == Person(
+            "ann", settings=PrivacySettings(display="initials")
+        )
+        r.close()
 
     def test_invalid_user(self) -> None:
         """A user id that is not a valid identifier raises InvalidPersonError."""

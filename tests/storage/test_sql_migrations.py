@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -311,12 +313,70 @@ class TestCommandLine:
         self, db: Database, capsys: pytest.CaptureFixture[str]
     ) -> None:
         """`e2badges db upgrade` creates the tables; `e2badges db current` prints the version."""
+        if db.backend == "sqlite":
+            sqlite3.connect(sa.make_url(db.url).database or "").close()  # an empty database
         assert main(["db", "current", "--url", db.url, "--prefix", db.prefix]) == 0
         assert capsys.readouterr().out == "none\n"
         assert main(["db", "upgrade", "--url", db.url, "--prefix", db.prefix]) == 0
         assert capsys.readouterr().out == f"schema version 3 (tables with prefix {db.prefix!r})\n"
         assert main(["db", "current", "--url", db.url, "--prefix", db.prefix]) == 0
         assert capsys.readouterr().out == "3\n"
+
+    def test_current_creates_no_sqlite_file(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """`db current` only reads: at a path with no SQLite file (a typo) it exits 1 naming
+        url and the path, and leaves no file behind; the Python function refuses it too."""
+        path = tmp_path / "typo.db"
+        assert main(["db", "current", "--url", f"sqlite:///{path}"]) == 1
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        assert captured.err == (
+            f"e2badges: SQLAlchemyStore: url: no SQLite database file at {str(path)!r} "
+            "(reading does not create one)\n"
+        )
+        with pytest.raises(ConfigurationError) as info:
+            schema_version(f"sqlite:///{path}")
+        assert info.value.field == "url"
+        assert main(["db", "current", "--url", f"sqlite:///file:{path}?uri=true"]) == 1
+        assert "unable to open database file" in capsys.readouterr().err
+        assert list(tmp_path.iterdir()) == []
+
+    def test_current_writes_nothing_to_a_sqlite_file(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """`db current` opens a SQLite file read-only: one in rollback-journal mode stays so
+        (opening it as a store switches it to WAL mode), byte for byte."""
+        path = tmp_path / "plain.db"
+        sqlite3.connect(path).close()
+        before = path.read_bytes()
+        assert main(["db", "current", "--url", f"sqlite:///{path}"]) == 0
+        assert capsys.readouterr().out == "none\n"
+        assert path.read_bytes() == before
+        with sqlite3.connect(path) as conn:
+            assert conn.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+
+    def test_upgrade_to_base_reports_none(
+        self, db: Database, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """`db upgrade --revision base` on a database without the tables changes nothing
+        and reports the version as `db current` does: none (it said "schema version 0",
+        and wrote Alembic's version table)."""
+        argv = ["--url", db.url, "--prefix", db.prefix]
+        assert main(["db", "upgrade", *argv, "--revision", "base"]) == 0
+        assert (
+            capsys.readouterr().out == f"schema version none (tables with prefix {db.prefix!r})\n"
+        )
+        assert main(["db", "current", *argv]) == 0
+        assert capsys.readouterr().out == "none\n"
+        assert upgrade(db.url, table_prefix=db.prefix, revision="base") is None
+        engine = sa.create_engine(db.url, poolclass=sa.pool.NullPool)
+        try:
+            with engine.connect() as conn:
+                names = sa.inspect(conn).get_table_names()
+        finally:
+            engine.dispose()
+        assert [name for name in names if name.startswith(db.prefix)] == []
 
     def test_url_from_the_environment(
         self, db: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]

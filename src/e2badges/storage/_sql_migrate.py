@@ -98,8 +98,10 @@ def _version_of(script: ScriptDirectory, revision: str) -> int | None:
     return int(found[0].revision)
 
 
-def run_upgrade(engine: Engine, prefix: str, revision: str = "head") -> int:
-    """Migrate the tables under ``prefix`` to ``revision``; return the schema version."""
+def run_upgrade(engine: Engine, prefix: str, revision: str = "head") -> int | None:
+    """Migrate the tables under ``prefix`` to ``revision``; return the schema version,
+    or None when there are no tables (``base`` on a database without them, which is
+    left untouched)."""
     try:
         from alembic import command  # noqa: PLC0415  # alembic is an optional extra
         from alembic.config import Config  # noqa: PLC0415  # same
@@ -132,6 +134,10 @@ def run_upgrade(engine: Engine, prefix: str, revision: str = "head") -> int:
                 f"{version}: db upgrade never goes down",
                 subject="e2badges db upgrade",
             )
+        if version is None and target == 0:
+            # Up to base from no tables: nothing to do, and nothing is written (not
+            # even Alembic's version table).
+            return None
         stamped = inspect(conn).has_table(own)
         # An earlier release kept the empty prefix's revision in the host's table: it is
         # left there (it may as well be the host's own), and the operator told.
@@ -153,7 +159,7 @@ def run_upgrade(engine: Engine, prefix: str, revision: str = "head") -> int:
             raise StorageError(f"store: migration failed: {exc}") from exc
         version = read_version(conn, tables)
         conn.commit()  # before the lock ends (see schema_lock)
-    return 0 if version is None else version
+    return version
 
 
 def _own_revision_in_host_table(conn: Connection, version: int | None) -> bool:

@@ -33,6 +33,7 @@ from sqlalchemy.engine import Connection, Dialect
 
 from .._erasure import (
     erase_activity,
+    erase_errors,
     erase_key,
     erase_outcome,
     erase_payload,
@@ -40,12 +41,15 @@ from .._erasure import (
     erase_story,
     erase_value,
     head_names,
+    notification_about,
     object_stand_ins,
+    outcome_ids,
     partners,
     payload_mentions,
     submitted_keys,
 )
 from .._models import Activity, Award, Revocation, Story
+from .._notifications import Notification
 from .._people import Membership, Person, PrivacySettings, Visibility
 from ._codec import (
     decode_activity,
@@ -448,7 +452,7 @@ def erase(
         state=state,
     )
     _erase_adoption(conn, tables, user, pseudonym, fragment, tenant=tenant)
-    _erase_outbox(conn, tables, user, pseudonym, fragment, tenant=tenant)
+    _erase_outbox(conn, tables, user, pseudonym, fragment, tenant=tenant, mine=mine)
 
 
 def _erase_activities(
@@ -596,26 +600,39 @@ def _erase_adoption(
 
 
 def _erase_outbox(
-    conn: Connection, tables: Tables, user: str, pseudonym: str, fragment: str, *, tenant: str
+    conn: Connection,
+    tables: Tables,
+    user: str,
+    pseudonym: str,
+    fragment: str,
+    *,
+    tenant: str,
+    mine: Collection[str],
 ) -> None:
+    """Erase ``user`` from the payloads of the outbox and drop the delivery errors of
+    the notifications about them: those whose payload names them, and the outcome
+    notifications of ``mine`` (the activities they did or received), read by id."""
     t = tables.outbox
-    query = select(t.c.seq, t.c.payload, t.c.errors).where(
-        t.c.tenant == tenant,
-        or_(
-            t.c.payload.contains(fragment, autoescape=True),
-            t.c.errors.contains(fragment, autoescape=True),
-        ),
+    columns = (t.c.seq, t.c.id, t.c.hook, t.c.payload, t.c.errors)
+    query = select(*columns).where(
+        t.c.tenant == tenant, t.c.payload.contains(fragment, autoescape=True)
     )
-    for seq, payload, errors in conn.execute(query).all():
-        old = decode_value(payload)
-        new = erase_payload(old, user, pseudonym)
+    rows = {row.seq: row for row in conn.execute(query)}
+    outcomes = outcome_ids(mine)
+    for chunk in _chunks(sorted(outcomes)):
+        query = select(*columns).where(t.c.tenant == tenant, t.c.id.in_(chunk))
+        rows.update((row.seq, row) for row in conn.execute(query))
+    for seq in sorted(rows):
+        row = rows[seq]
+        old = decode_value(row.payload)
         values: dict[str, Any] = {}
+        if notification_about(Notification(row.id, row.hook, old, ()), user, outcomes):
+            errors: dict[str, str] = decode_value(row.errors)
+            new_errors = erase_errors(errors)
+            if new_errors is not errors:
+                values["errors"] = encode_value(dict(new_errors))
+        new = erase_payload(old, user, pseudonym)
         if new is not old:
             values["payload"] = encode_value(new)
-        errors_doc: dict[str, str] = decode_value(errors)
-        if any(user in e for e in errors_doc.values()):
-            values["errors"] = encode_value(
-                {p: e.replace(user, pseudonym) for p, e in errors_doc.items()}
-            )
         if values:
             conn.execute(update(t).where(t.c.tenant == tenant, t.c.seq == seq).values(**values))

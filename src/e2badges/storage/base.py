@@ -22,6 +22,7 @@ two tenants, each with its own activity and outcome.
 
 from __future__ import annotations
 
+import dataclasses
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -475,6 +476,24 @@ class Store(ABC):
         self.set_board_exclusions(user, boards[-1])
         return person
 
+    def update_person_and_opt_out(
+        self, user: str, change: Callable[[Person | None], Person], opted_out: bool
+    ) -> Person:
+        """Update ``user``'s record as :meth:`update_person` does and record their
+        leaderboard opt-out as :meth:`set_board_opt_out` does, in the same transaction;
+        return the new record (its ``settings.leaderboards`` is ``not opted_out``).
+
+        So a change of several privacy settings at once
+        (``people.settings(user, feed=False, leaderboards=False)``) is stored whole
+        or not at all; an exception from ``change`` stores nothing.  The default runs
+        the two methods one after the other (two transactions: a failure of the
+        second leaves the first's change stored); the built-in stores override it.
+        """
+        person = self.update_person(user, change)
+        self.set_board_opt_out(user, opted_out)
+        settings = dataclasses.replace(person.settings, leaderboards=not opted_out)
+        return dataclasses.replace(person, settings=settings)
+
     @abstractmethod
     def get_people(self, users: Collection[str]) -> dict[str, Person]:
         """Return the stored records of those of ``users`` who have one.
@@ -538,8 +557,11 @@ class Store(ABC):
         - the stories naming them are no longer kept, nor are their ids (a story
           told later with the same id is kept: a personal best of a new person by
           the same id); the others become ``erase_story(...)``'s;
-        - outbox payloads become ``erase_payload(payload, ...)`` and, in delivery
-          errors, the id is replaced by the pseudonym.
+        - outbox payloads become ``erase_payload(payload, ...)``; the delivery
+          errors of the notifications about them (``notification_about(notification,
+          user, outcome_ids(...))`` of the notification as stored before, with the
+          ids of the activities they did or received) become ``erase_errors(errors)``;
+          the errors of other notifications are left as they are.
 
         Afterwards no query of the store returns ``user`` from any of these.
 

@@ -33,13 +33,16 @@ from typing import Any
 from .._engine import EffectBatch
 from .._erasure import (
     erase_activity,
+    erase_errors,
     erase_key,
     erase_outcome,
     erase_payload,
     erase_record,
     erase_row,
     erase_value,
+    notification_about,
     object_stand_ins,
+    outcome_ids,
     partners,
     payload_mentions,
     submitted_keys,
@@ -621,6 +624,14 @@ class MemoryStore(Store):
             self.set_board_exclusions(user, boards)
             return person
 
+    def update_person_and_opt_out(
+        self, user: str, change: Callable[[Person | None], Person], opted_out: bool
+    ) -> Person:
+        with self._lock:  # re-entrant: both steps under one hold
+            new = change(self._people.get(user))  # before anything is stored
+            self.set_board_opt_out(user, opted_out)
+            return self.update_person(user, lambda _old: new)
+
     def get_people(self, users: Collection[str]) -> dict[str, Person]:
         with self._lock:
             people = self._people
@@ -748,13 +759,15 @@ class MemoryStore(Store):
         self._rolling.clear()
         self._rollup.rename(user, pseudonym)
         self._stories.erase(user, pseudonym)
+        outcomes = outcome_ids(mine)
         for record in self._outbox.values():
             note = record.notification
+            if notification_about(note, user, outcomes):
+                # Only the errors of their notifications; others' are left as they are.
+                record.errors = dict(erase_errors(record.errors))
             payload = erase_payload(dict(note.payload), user, pseudonym)
             if payload != note.payload:
                 record.notification = dataclasses.replace(note, payload=payload)
-            if any(user in error for error in record.errors.values()):
-                record.errors = {p: e.replace(user, pseudonym) for p, e in record.errors.items()}
 
     # -- stories and adoption figures ----------------------------------------------------
 

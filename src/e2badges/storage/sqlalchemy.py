@@ -10,10 +10,12 @@ locked is described in docs/storage.md and in :mod:`._sql_schema` and
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import threading
 import time
+import urllib.parse
 from collections.abc import (
     Callable,
     Collection,
@@ -148,6 +150,26 @@ def _is_memory_sqlite(url: URL) -> bool:
     return database in ("", ":memory:") or "mode=memory" in str(url.query.get("mode", ""))
 
 
+def _read_only_sqlite(url: URL) -> URL:
+    """Return ``url`` (a SQLite file) opening the file read-only, as a URI ``mode=ro``.
+
+    A read (``e2badges db current``) must not leave a database file behind at a
+    mistyped path, as opening it the usual way would: a missing file is refused.
+    """
+    if str(url.query.get("uri", "")).lower() in ("true", "1"):
+        # Already a URI filename (``sqlite:///file:...?uri=true``): read-only too.
+        return url.update_query_dict({"mode": "ro"})
+    path = os.path.abspath(url.database or "")
+    if not os.path.isfile(path):
+        raise ConfigurationError(
+            "url",
+            f"no SQLite database file at {path!r} (reading does not create one)",
+            subject="SQLAlchemyStore",
+        )
+    uri = "file:" + urllib.parse.quote(path)
+    return url.set(database=uri).update_query_dict({"mode": "ro", "uri": "true"})
+
+
 def _check_busy_timeout(value: Any) -> float:
     """Return ``busy_timeout`` if it is a finite number of seconds, 0 or more."""
     if (
@@ -181,10 +203,18 @@ def _check_charset(url: URL) -> None:
 
 
 def _make_engine(
-    url: str | URL, *, busy_timeout: float, engine_options: Mapping[str, Any] | None
+    url: str | URL,
+    *,
+    busy_timeout: float,
+    engine_options: Mapping[str, Any] | None,
+    read_only: bool = False,
 ) -> Engine:
     """Create an engine for a store URL, with the options each database needs
-    (``busy_timeout`` already checked)."""
+    (``busy_timeout`` already checked).
+
+    ``read_only`` opens a SQLite file read-only, neither creating it nor switching it
+    to WAL mode; a missing file is refused with ConfigurationError naming ``url``.
+    """
     if engine_options is not None and not isinstance(engine_options, Mapping):
         raise ConfigurationError(
             "engine_options",
@@ -220,6 +250,9 @@ def _make_engine(
             # One shared connection: each new connection to :memory: is a new database.
             options["poolclass"] = StaticPool
             options["connect_args"] = {"check_same_thread": False}
+        elif read_only:
+            parsed = _read_only_sqlite(parsed)
+            options["connect_args"] = {"timeout": busy_timeout}
         else:
             sqlite_file = True
             options["connect_args"] = {"timeout": busy_timeout}
@@ -1520,7 +1553,7 @@ class SQLAlchemyStore(Store):
     # -- people (statements in _sql_people) ------------------------------------------------
 
     def update_person(self, user: str, change: Callable[[Person | None], Person]) -> Person:
-        return self._update_person(user, change, None)
+        return self._update_person(user, change)
 
     def update_person_and_exclusions(
         self,
@@ -1528,19 +1561,31 @@ class SQLAlchemyStore(Store):
         change: Callable[[Person | None], Person],
         exclusions: Callable[[Person], Collection[str]],
     ) -> Person:
-        return self._update_person(user, change, exclusions)
+        return self._update_person(user, change, exclusions=exclusions)
+
+    def update_person_and_opt_out(
+        self, user: str, change: Callable[[Person | None], Person], opted_out: bool
+    ) -> Person:
+        return self._update_person(user, change, opted_out=opted_out)
 
     def _update_person(
         self,
         user: str,
         change: Callable[[Person | None], Person],
-        exclusions: Callable[[Person], Collection[str]] | None,
+        *,
+        exclusions: Callable[[Person], Collection[str]] | None = None,
+        opted_out: bool | None = None,
     ) -> Person:
         def update(conn: Connection) -> Person:
             person = _sql_people.update_person(conn, self.tables, self._tenant, user, change)
+            # The person's row stays locked: the exclusions are the new record's, and
+            # the opt-out is set with it.
             if exclusions is not None:
-                # The person's row stays locked: these are the new record's.
                 self._boards.set_exclusions(conn, user, exclusions(person))
+            if opted_out is not None:
+                self._boards.set_opt_out(conn, user, opted_out)
+                settings = dataclasses.replace(person.settings, leaderboards=not opted_out)
+                person = dataclasses.replace(person, settings=settings)
             return person
 
         return self._retried_write("updating a person", update)
@@ -1700,22 +1745,27 @@ def _distinct_tenants(table: Table, dialect: str) -> Select[Any]:
 
 
 def _engine_for(
-    url_or_engine: str | URL | Engine,
+    url_or_engine: str | URL | Engine, *, read_only: bool = False
 ) -> tuple[Engine, bool]:
     if isinstance(url_or_engine, Engine):
         _check_engine(url_or_engine)
         return url_or_engine, False
-    return _make_engine(url_or_engine, busy_timeout=30.0, engine_options=None), True
+    engine = _make_engine(
+        url_or_engine, busy_timeout=30.0, engine_options=None, read_only=read_only
+    )
+    return engine, True
 
 
 def upgrade(
     url_or_engine: str | URL | Engine, *, table_prefix: str = "e2b_", revision: str = "head"
-) -> int:
+) -> int | None:
     """Create or migrate the store's tables to ``revision`` and return the schema version.
 
     Runs the Alembic migrations shipped in ``e2badges.storage.migrations``
     (needs ``e2badges[alembic]``).  A database created by the store itself (with
-    ``create_schema=True``) is recognised and migrated from its version.
+    ``create_schema=True``) is recognised and migrated from its version.  Returns
+    None, as :func:`schema_version` does, when there are no tables: ``base`` on a
+    database without them, which is left as it was.
     """
     from ._sql_migrate import run_upgrade  # noqa: PLC0415  # imports alembic, an extra
 
@@ -1730,9 +1780,13 @@ def upgrade(
 
 
 def schema_version(url_or_engine: str | URL | Engine, *, table_prefix: str = "e2b_") -> int | None:
-    """Return the schema version of the store's tables in a database, or None if absent."""
+    """Return the schema version of the store's tables in a database, or None if absent.
+
+    Only reads: a SQLite file is opened read-only, and a missing one is refused with
+    ConfigurationError naming ``url`` rather than created.
+    """
     check_prefix(table_prefix)
-    engine, owned = _engine_for(url_or_engine)
+    engine, owned = _engine_for(url_or_engine, read_only=True)
     try:
         with _storage_errors("reading the schema version"), engine.connect() as conn:
             return read_version(conn, build_tables(table_prefix, conn.dialect))

@@ -44,6 +44,7 @@ from .. import (
     hookimpl,
 )
 from .._engine import EffectBatch
+from .._erasure import ERASED_ERROR
 from .._models import Award, Outcome
 from .._notifications import Notification
 from .._rules import balance_key
@@ -86,6 +87,13 @@ def _put_notifications(store: Store, notes: list[Notification]) -> None:
         tx.claim([])
         tx.view(set() if tx.wants_keys else None)
         tx.apply(EffectBatch(notifications=notes))
+
+
+def _stored_errors(store: Store, notification_id: str) -> dict[str, str]:
+    """Return the delivery errors the store keeps for a notification, by plugin."""
+    entry = store.get_notification(notification_id)
+    assert entry is not None
+    return dict(entry.errors)
 
 
 def _users(entries: Any) -> list[str]:
@@ -407,6 +415,30 @@ class PeopleConformance:
         (group,) = check.get_people(["ann"])["ann"].groups
         assert check.board_exclusions("ann") == frozenset({f"b{group[1:]}"})
 
+    def test_update_person_and_opt_out(self, store: Store) -> None:
+        """update_person_and_opt_out stores the record and the opt-out, and returns the
+        record with the new opt-out; an exception from the change stores neither."""
+        person = store.update_person_and_opt_out(
+            "ann", lambda old: Person("ann", settings=PrivacySettings(feed=False)), True
+        )
+        assert (person.settings.feed, person.settings.leaderboards) == (False, False)
+        assert store.get_people(["ann"])["ann"] == person
+        assert store.board_opt_out("ann") is True
+
+        def refuse_change(old: Person | None) -> Person:
+            raise ValueError("no")
+
+        with pytest.raises(ValueError, match="no"):
+            store.update_person_and_opt_out("ann", refuse_change, False)
+        assert store.get_people(["ann"])["ann"] == person
+        assert store.board_opt_out("ann") is True
+        back = store.update_person_and_opt_out(
+            "ann", lambda old: Person("ann", settings=PrivacySettings(feed=True)), False
+        )
+        assert (back.settings.feed, back.settings.leaderboards) == (True, True)
+        assert store.get_people(["ann"])["ann"] == back
+        assert store.board_opt_out("ann") is False
+
     def test_leaderboard_setting_is_the_opt_out(self, store: Store) -> None:
         """settings.leaderboards is not stored by update_person: it is the opt-out."""
         store.update_person(
@@ -521,6 +553,75 @@ class PeopleConformance:
         store.release_notification("n4", done=True)
         about = store.notifications_about("ann")
         assert [e.notification.id for e in about] == ["n1", "n3", "n8"]
+
+    def test_erasure_drops_only_the_errors_of_their_notifications(self, store: Store) -> None:
+        """Erasure drops the delivery errors of the notifications about the person (their
+        payload names them in a person field, or they tell an activity they did or
+        received) and leaves those of every other notification as they were, whatever
+        text they hold: the id ``17`` in a URL, a duration or a word."""
+        needs_outbox(store)
+        rewards = _rewards(store)
+        # Bob's post has the id "17", and the person erased is "17".
+        rewards.record_many([_post(17, "bob"), _post(2, "17"), _post(3, "carl")])
+        notes = [
+            Notification("recorded:p17", "e2badges_notify_outcome", {"activity_id": "p17"}, ("p",)),
+            Notification("recorded:p2", "e2badges_notify_outcome", {"activity_id": "p2"}, ("p",)),
+            Notification("n1", "e2badges_notify_award", {"user": "bob", "badge": "17"}, ("p",)),
+            Notification("n2", "e2badges_notify_award", {"user": "17"}, ("p", "q")),
+            Notification("n3", "h", {"standings": [{"user": "carl"}, {"user": "17"}]}, ("p",)),
+            Notification("n4", "e2badges_notify_revocation", {"user": "x", "by": "17"}, ("p",)),
+            Notification("n5", "h", {"scores": {"17": 1}, "activity_id": "p2"}, ("p",)),
+        ]
+        _put_notifications(store, notes)
+        error = "HTTP 503 from https://hooks.example/v1/17 after 17 s (id 17)"
+        for note in notes:
+            store.mark_failed(note.id, "p", error=error)
+        store.mark_failed("n2", "q", error="no inbox for 17")
+        store.release_notification("n3", done=True)
+        rewards.erase_person("17")
+        errors = {note.id: _stored_errors(store, note.id) for note in notes}
+        assert errors == {
+            "recorded:p17": {"p": error},
+            "recorded:p2": {"p": ERASED_ERROR},
+            "n1": {"p": error},
+            "n2": {"p": ERASED_ERROR, "q": ERASED_ERROR},
+            "n3": {"p": ERASED_ERROR},
+            "n4": {"p": ERASED_ERROR},
+            "n5": {"p": error},
+        }
+
+    def test_erasure_leaves_others_delivery_errors(self, store: Store) -> None:
+        """A notifier's error naming a number equal to the erased id stays as it was in
+        other people's notifications, in the store and in ``rewards.delivery_errors``;
+        the errors of the person's own notifications are dropped in both."""
+        needs_outbox(store)
+
+        class Webhook:
+            name = "webhook"
+
+            @hookimpl
+            def e2badges_notify_outcome(self, notification_id: str) -> None:
+                raise RuntimeError("HTTP 503 from https://hooks.example/v1/17 after 17 s")
+
+            @hookimpl
+            def e2badges_notify_award(self, award: Award) -> None:
+                raise RuntimeError(f"no inbox for {award.user}")
+
+        rewards = _rewards(store, plugins=[Webhook()], delivery=DeliveryPolicy(inline=False))
+        rewards.record_many([_post(1, "bob"), _post(2, "17")])
+        rewards.deliver_pending()
+        rewards.erase_person("17")
+        down = "RuntimeError: HTTP 503 from https://hooks.example/v1/17 after 17 s"
+        expected = {
+            "recorded:p1": down,
+            "award:0:p1": "RuntimeError: no inbox for bob",
+            "recorded:p2": ERASED_ERROR,
+            "award:0:p2": ERASED_ERROR,
+        }
+        assert {n: _stored_errors(store, n) for n in expected} == {
+            n: {"webhook": e} for n, e in expected.items()
+        }
+        assert {f.notification_id: f.error for f in rewards.delivery_errors} == expected
 
     def test_notifications_about_with_ids(self, store: Store) -> None:
         """notifications_about(user, ids=...) also returns the notifications not done with
