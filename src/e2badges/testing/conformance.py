@@ -814,6 +814,42 @@ class StoreConformance(
         ]
         assert again.level("ann") == rewards.level("ann") == 1
 
+    def test_once_per_object_and_cooldown_stop_penalties(
+        self, store: Store, make_store: Callable[[], Store]
+    ) -> None:
+        """once_per_object and a cooldown stop a penalty as they stop points, whatever
+        the sign of the credit before, read back by another store over the database."""
+        rules = (
+            PointRule(
+                id="vote",
+                kind="post.voted",
+                recipient_points=lambda a: int(a.value or 0),
+                once_per_object=True,
+            ),
+            PointRule(id="spam", kind="post.spam", actor_points=-5, cooldown=timedelta(hours=1)),
+        )
+        first = Rewards(store, rules=rules, clock=FrozenClock(T0))
+        votes = [(1, "p1", -1), (2, "p2", 1)]
+        for n, obj, value in votes:
+            first.record(act(n, f"v{n}", "post.voted", recipient="ann", object=obj, value=value))
+        first.record(act(3, kind="post.spam", object="p1"))
+        again = Rewards(make_store(), rules=rules, clock=FrozenClock(T0))
+        for n, obj, value in ((4, "p1", -1), (5, "p1", 1), (6, "p2", -1)):
+            again.record(act(n, f"v{n}", "post.voted", recipient="ann", object=obj, value=value))
+        again.record(act(7, kind="post.spam", object="p1"))
+        again.record(act(70, kind="post.spam", object="p1"))
+        assert [(line.amount, line.limit) for line in again.explain("ann")] == [
+            (-1, None),
+            (1, None),
+            (-5, None),
+            (0, "once_per_object"),
+            (0, "once_per_object"),
+            (0, "once_per_object"),
+            (0, "cooldown"),
+            (-5, None),
+        ]
+        assert again.balance("ann") == -10
+
     def test_cooldown_reads_a_single_stored_time(self, store: Store) -> None:
         """A cooldown's state written as one number (the last credited time, as releases
         before the list of credited times kept it) is read as that credited time."""
