@@ -33,6 +33,7 @@ from ._limits import (
     MAX_TEAMS,
     FieldValueError,
     check_at,
+    check_at_input,
     check_attributes,
     check_identifier,
     check_kind,
@@ -83,8 +84,9 @@ class Activity(BaseModel):
     """One thing a person did: the unit that e2badges records.
 
     ``id`` is the idempotency key (a random one is generated when absent);
-    ``at`` must be timezone-aware and defaults to the Rewards clock's now when
-    absent.  Construction raises :class:`InvalidActivityError` naming the field.
+    ``at`` is a timezone-aware datetime (or ISO 8601 text with a UTC offset; a
+    number is not a time) and defaults to the Rewards clock's now when absent.
+    Construction raises :class:`InvalidActivityError` naming the field.
     The limits on every field are on the Input limits page (docs/input.md);
     attributes are kept as plain JSON types (a tuple becomes a list), so that
     what a store returns equals what was recorded.
@@ -143,6 +145,12 @@ class Activity(BaseModel):
     @classmethod
     def _value(cls, value: Any) -> Any:
         return check_value(value)
+
+    @field_validator("at", mode="before")
+    @classmethod
+    def _at_input(cls, value: Any) -> Any:
+        # Before pydantic's lax parsing, which reads a number as a Unix time in UTC.
+        return check_at_input(value)
 
     @field_validator("at")
     @classmethod

@@ -102,6 +102,47 @@ class TestActivityRefusals:
         assert reason in info.value.reason
         assert str(info.value).startswith(f"{field}: ")
 
+    @pytest.mark.parametrize(
+        ("at", "reason"),
+        [
+            (0, "not int"),
+            (1767600000, "not int"),
+            (1767600000000, "not int"),
+            (1.5e9, "not float"),
+            (True, "not bool"),
+            ("1767600000", "'1767600000' is not an ISO 8601 date and time"),
+            ("2026-03-02T09:00:00", "has no UTC offset"),
+            ("2026-03-02", "has no UTC offset"),
+            ("yesterday", "not an ISO 8601"),
+            (b"2026-03-02T09:00:00Z", "not bytes"),
+            (datetime(2026, 3, 2).date(), "not date"),
+        ],
+    )
+    def test_at_must_be_an_aware_time(self, at: object, reason: str) -> None:
+        """``at`` is a timezone-aware datetime or an ISO 8601 string with a UTC offset: a
+        number or a string of digits is not read as a Unix time in UTC (pydantic's lax
+        parsing did), in the constructor, through a mapping or a copy."""
+        with pytest.raises(InvalidActivityError) as info:
+            make(at=at)
+        assert (info.value.field, reason in info.value.reason) == ("at", True)
+        with pytest.raises(InvalidActivityError) as info:
+            Activity.coerce({"actor": "ann", "kind": "comment.created", "at": at})
+        assert info.value.field == "at"
+        with pytest.raises(InvalidActivityError) as info:
+            make().model_copy(update={"at": at})
+        assert info.value.field == "at"
+
+    @pytest.mark.parametrize(
+        "text", ["2026-03-02T10:00:00+01:00", "2026-03-02T09:00:00Z", "2026-03-02 09:00:00+00:00"]
+    )
+    def test_at_from_iso_text_with_an_offset(self, text: str) -> None:
+        """An ISO 8601 string with a UTC offset (plain data, JSON) is read as that time,
+        keeping the offset."""
+        at = Activity.coerce({"actor": "ann", "kind": "comment.created", "at": text}).at
+        assert at == AT
+        assert at is not None
+        assert at.utcoffset() == datetime.fromisoformat(text).utcoffset()
+
     def test_deep_nesting_refused(self) -> None:
         """Attributes nested deeper than eight levels are refused."""
         deep: dict[str, object] = {"leaf": 1}
