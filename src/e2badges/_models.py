@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, Self
@@ -156,6 +156,17 @@ class Activity(BaseModel):
     @classmethod
     def _at(cls, value: datetime | None) -> datetime | None:
         return None if value is None else check_at(value)
+
+    @field_validator("teams", mode="before")
+    @classmethod
+    def _teams_input(cls, value: Any) -> Any:
+        # A set's order is its hash order, which changes with PYTHONHASHSEED: the same
+        # activity sent again by another process would conflict with the stored one.
+        if isinstance(value, Set):
+            raise ValueError("a set has no order: give a list or tuple")
+        if not isinstance(value, list | tuple):
+            raise ValueError(f"must be a list or tuple of team names, not {type(value).__name__}")
+        return value
 
     @field_validator("teams")
     @classmethod
