@@ -4,8 +4,10 @@ A person's level is the number of rungs they stand on, counted from the bottom:
 level ``n`` needs the balance of level ``n``'s threshold *and* every badge that
 level ``n`` or any level below it requires.  Rungs are not skipped: someone
 with enough points for level 4 who lacks the badge level 3 requires is at
-level 2.  Level 0 means no level yet.  Because balances can fall (penalties)
-and badges can be revoked, levels can go down as well as up.
+level 2.  Level 0 means no level yet.  A first level with threshold 0 asks for
+no balance at all: it is held whatever the balance, even a negative one (after
+penalties), by everyone who holds the badges it requires.  Because balances can
+fall (penalties) and badges can be revoked, levels can go down as well as up.
 """
 
 from __future__ import annotations
@@ -150,6 +152,9 @@ class Ladder:
     def number(self, balance: float, holds: Callable[[str], bool]) -> int:
         """Return the level of someone with ``balance`` who holds the badges ``holds`` accepts."""
         reached = bisect_right(self.thresholds, balance)
+        if not reached and not self.thresholds[0]:
+            # A first level with threshold 0 needs no balance: a negative one keeps it too.
+            reached = 1
         for index, needs in self.gates:
             if index >= reached:
                 break

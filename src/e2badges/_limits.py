@@ -51,6 +51,7 @@ __all__ = [
     "Whole",
     "check_amount",
     "check_at",
+    "check_at_input",
     "check_attributes",
     "check_count",
     "check_description",
@@ -222,6 +223,36 @@ def check_count(field: str, value: Any, *, least: int = 0, subject: str | None =
         reason = f"is {value}; it must be at most 2**31 - 1 ({MAX_COUNT})"
         raise InvalidQueryError(field, reason, subject=subject)
     return value
+
+
+def check_at_input(value: object) -> object:
+    """Return a time as given (a ``datetime``, or None) or parsed from ISO 8601 text,
+    else raise ValueError; to run before pydantic's own parsing.
+
+    pydantic's lax parsing of a datetime field reads a number, or a string of digits,
+    as a Unix time in UTC (a large one as milliseconds): a time with no time zone
+    given, silently placed in UTC.  Only a ``datetime`` or an ISO 8601 string with a
+    UTC offset (``2026-03-02T09:00:00+01:00``, ``...Z``) is a time here; a string
+    without an offset is refused like a naive ``datetime``.  The range and the offset
+    are checked by :func:`check_at` after.
+    """
+    if value is None or isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        shown = ascii(value[:40]) + ("…" if len(value) > 40 else "")
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(
+                f"{shown} is not an ISO 8601 date and time with a UTC offset"
+            ) from None
+        if parsed.utcoffset() is None:
+            raise ValueError(f"{shown} has no UTC offset; it must be timezone-aware")
+        return parsed
+    raise ValueError(
+        "must be a timezone-aware datetime or an ISO 8601 string with a UTC offset, "
+        f"not {type(value).__name__}"
+    )
 
 
 def check_at(value: datetime) -> datetime:

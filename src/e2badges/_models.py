@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, Self
@@ -34,6 +34,7 @@ from ._limits import (
     FieldValueError,
     Text,
     check_at,
+    check_at_input,
     check_attributes,
     check_identifier,
     check_kind,
@@ -84,8 +85,9 @@ class Activity(BaseModel):
     """One thing a person did: the unit that e2badges records.
 
     ``id`` is the idempotency key (a random one is generated when absent);
-    ``at`` must be timezone-aware and defaults to the Rewards clock's now when
-    absent.  Construction raises :class:`InvalidActivityError` naming the field.
+    ``at`` is a timezone-aware datetime (or ISO 8601 text with a UTC offset; a
+    number is not a time) and defaults to the Rewards clock's now when absent.
+    Construction raises :class:`InvalidActivityError` naming the field.
     The limits on every field are on the Input limits page (docs/input.md);
     attributes are kept as plain JSON types (a tuple becomes a list), so that
     what a store returns equals what was recorded.
@@ -145,10 +147,27 @@ class Activity(BaseModel):
     def _value(cls, value: Any) -> Any:
         return check_value(value)
 
+    @field_validator("at", mode="before")
+    @classmethod
+    def _at_input(cls, value: Any) -> Any:
+        # Before pydantic's lax parsing, which reads a number as a Unix time in UTC.
+        return check_at_input(value)
+
     @field_validator("at")
     @classmethod
     def _at(cls, value: datetime | None) -> datetime | None:
         return None if value is None else check_at(value)
+
+    @field_validator("teams", mode="before")
+    @classmethod
+    def _teams_input(cls, value: Any) -> Any:
+        # A set's order is its hash order, which changes with PYTHONHASHSEED: the same
+        # activity sent again by another process would conflict with the stored one.
+        if isinstance(value, Set):
+            raise ValueError("a set has no order: give a list or tuple")
+        if not isinstance(value, list | tuple):
+            raise ValueError(f"must be a list or tuple of team names, not {type(value).__name__}")
+        return value
 
     @field_validator("teams")
     @classmethod

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Set
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from itertools import pairwise
@@ -231,10 +231,15 @@ def check_display_name(value: object) -> str | None:
 
 
 def check_groups(value: object) -> tuple[str, ...]:
-    """Return valid groups as a tuple (each once), else raise InvalidPersonError."""
+    """Return valid groups as a tuple (each once), else raise InvalidPersonError.
+
+    Groups given as a set are sorted: a set's order changes with PYTHONHASHSEED.
+    """
     if isinstance(value, str) or not isinstance(value, Iterable):
         raise InvalidPersonError("groups", f"must be a list of group names; got {value!r}")
     groups = tuple(_ident("groups", group) for group in value)
+    if isinstance(value, Set):
+        groups = tuple(sorted(groups))
     if len(groups) > MAX_GROUPS:
         raise InvalidPersonError("groups", f"has {len(groups)} groups; the limit is {MAX_GROUPS}")
     if len(set(groups)) != len(groups):
@@ -247,6 +252,9 @@ def check_memberships(value: object) -> tuple[Membership, ...]:
 
     Raises InvalidPersonError for an invalid team, a naive time, a membership
     that ends before it starts, or two memberships of one team that overlap.
+    Memberships given as a set are sorted by team, then start: a set's order
+    changes with PYTHONHASHSEED, and an activity recorded without teams takes its
+    actor's teams in the order of their memberships.
     """
     if isinstance(value, str) or not isinstance(value, Iterable):
         raise InvalidPersonError(
@@ -267,6 +275,8 @@ def check_memberships(value: object) -> tuple[Membership, ...]:
         if joined is not None and left is not None and instant(left) <= instant(joined):
             raise InvalidPersonError("left", f"team {team!r}: must be after joined ({joined})")
         out.append(Membership(team, joined, left))
+    if isinstance(value, Set):
+        out.sort(key=lambda membership: (membership.team, _since(membership)))
     if len(out) > MAX_MEMBERSHIPS:
         raise InvalidPersonError(
             "teams", f"has {len(out)} memberships; the limit is {MAX_MEMBERSHIPS}"

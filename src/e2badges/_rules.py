@@ -23,8 +23,12 @@ stopped or reduced the credit:
    activities of later days were recorded first): every such window must stay
    within the cap.
 
-Only positive credits count against caps; negative amounts (penalties) pass
-through them.  A first-time bonus is credited, on a line of its own, the first
+``once_per_object`` and ``cooldown`` apply to every non-zero credit, whatever its
+sign: a credited penalty stops a later penalty or positive credit of the rule to
+that person (for that object, within that time) just as credited points do, and
+the other way round.  A credit of 0 (an amount of 0, or one a limit stopped) marks
+nothing.  Only positive credits count against caps; negative amounts (penalties)
+pass through them.  A first-time bonus is credited, on a line of its own, the first
 time the rule credits a person a positive amount.
 """
 
@@ -512,15 +516,17 @@ class CompiledRule:
                     if left < credit:
                         credit, limit = left, cap.label
                     cap_updates.append(keys[cap.own])
-            if credit > 0:
-                for key in cap_updates:
-                    view.add(key, credit)
+            if credit:
+                # Only positive credits count against caps; once_per_object and the
+                # cooldown mark every credit, a penalty as well as points.
+                if credit > 0:
+                    for key in cap_updates:
+                        view.add(key, credit)
                 if once_key is not None:
                     view.set(once_key, 1)
                 if cool_key is not None:
                     bisect.insort(credited, ctx.us)
                     view.set(cool_key, credited[-COOLDOWN_KEPT:])
-            if credit:
                 view.add(balance_key(user, currency), credit)
             lines.append(LedgerEntry(a.id, rid, user, currency, credit, requested, at, role, limit))
             if credit > 0 and rule.first_time_bonus:

@@ -86,6 +86,53 @@ class TestLevels:
         flagged = rewards.record(act(10, "answer.flagged"))  # 90
         assert [(c.old, c.new) for c in flagged.level_changes] == [(2, 1)]
 
+    def test_first_level_at_zero_is_kept_below_zero(self) -> None:
+        """A first level with threshold 0 is held whatever the balance: a penalty first
+        reports (0, 1), and a balance going up and down across 0 reports it only once."""
+        rewards = level_rewards()
+        flagged = rewards.record(act(1, "answer.flagged", actor="bob"))  # -80
+        assert [(c.user, c.old, c.new) for c in flagged.level_changes] == [("bob", 0, 1)]
+        assert (rewards.balance("bob"), rewards.level("bob")) == (-80, 1)
+        kinds = ["answer.created", "answer.created", "answer.flagged"] * 3
+        # -30, 20, -60, -10, 40, -40, 10, 60, -20: across 0 and back, again and again
+        outcomes = rewards.record_many([act(n, k, actor="bob") for n, k in enumerate(kinds, 2)])
+        assert [o.level_changes for o in outcomes] == [()] * len(kinds)
+        assert (rewards.balance("bob"), rewards.level("bob")) == (-20, 1)
+        status = rewards.profile("bob").level
+        assert status is not None
+        assert status.level is not None
+        assert status.next is not None
+        assert (status.number, status.level.id, status.next.id) == (1, "newcomer", "member")
+        assert (status.current, status.target, status.missing) == (-20, 100, ())
+        assert rewards.level("nobody") == 1
+
+    def test_first_level_at_zero_with_a_badge_needs_only_the_badge(self) -> None:
+        """A first level with threshold 0 that requires a badge is held by those holding
+        the badge, whatever their balance, and by no one else."""
+        levels = [Level(id="crew", threshold=0, badges=("regular",)), LEVELS[1]]
+        rewards = Rewards(rules=RULES, badges=[REGULAR], levels=levels)
+        flagged = rewards.record(act(1, "answer.flagged"))
+        assert (flagged.level_changes, rewards.level("ann")) == ((), 0)
+        granted = rewards.grant("ann", "regular", by="lead", reason="x")
+        assert [(c.old, c.new) for c in granted.level_changes] == [(0, 1)]
+        assert rewards.level("ann") == 1
+        assert rewards.record(act(2, "answer.flagged")).level_changes == ()
+        revoked = rewards.revoke("ann", "regular", by="lead", reason="y")
+        assert [(c.old, c.new) for c in revoked.level_changes] == [(1, 0)]
+
+    def test_first_level_above_zero_is_lost_below_it(self) -> None:
+        """A first level with a threshold above 0 is lost when the balance falls below it."""
+        levels = [Level(id="member", threshold=40), LEVELS[3]]
+        rewards = Rewards(rules=RULES, levels=levels)
+        outcomes = rewards.record_many(
+            [act(1, "answer.created"), act(2, "answer.flagged"), act(3, "answer.created")]
+        )
+        assert [[(c.old, c.new) for c in o.level_changes] for o in outcomes] == [
+            [(0, 1)],
+            [(1, 0)],
+            [],
+        ]
+
     def test_other_currency_ignored(self) -> None:
         """Credits in another currency do not change levels."""
         rewards = level_rewards()

@@ -84,6 +84,13 @@ class TestActivityRefusals:
             ({"kind": "c" * 101}, "kind", "limit is 100"),
             ({"teams": ("a", "a")}, "teams", "twice"),
             ({"teams": ("ok", "")}, "teams[1]", "empty"),
+            ({"teams": {"sales", "emea"}}, "teams", "a set has no order: give a list or tuple"),
+            ({"teams": frozenset({"sales"})}, "teams", "a set has no order"),
+            ({"teams": {"sales": 1}.keys()}, "teams", "a set has no order"),
+            ({"teams": {"sales": 1}}, "teams", "list or tuple of team names, not dict"),
+            ({"teams": "sales"}, "teams", "list or tuple of team names, not str"),
+            ({"teams": (t for t in ["sales"])}, "teams", "not generator"),
+            ({"teams": None}, "teams", "not NoneType"),
             ({"attributes": {"x": float("nan")}}, "attributes.x", "finite"),
             ({"attributes": {"x": object()}}, "attributes.x", "is a object; use strings"),
             ({"attributes": {"x": b"bytes"}}, "attributes.x", "is a bytes; use strings"),
@@ -101,6 +108,47 @@ class TestActivityRefusals:
         assert info.value.field == field
         assert reason in info.value.reason
         assert str(info.value).startswith(f"{field}: ")
+
+    @pytest.mark.parametrize(
+        ("at", "reason"),
+        [
+            (0, "not int"),
+            (1767600000, "not int"),
+            (1767600000000, "not int"),
+            (1.5e9, "not float"),
+            (True, "not bool"),
+            ("1767600000", "'1767600000' is not an ISO 8601 date and time"),
+            ("2026-03-02T09:00:00", "has no UTC offset"),
+            ("2026-03-02", "has no UTC offset"),
+            ("yesterday", "not an ISO 8601"),
+            (b"2026-03-02T09:00:00Z", "not bytes"),
+            (datetime(2026, 3, 2).date(), "not date"),
+        ],
+    )
+    def test_at_must_be_an_aware_time(self, at: object, reason: str) -> None:
+        """``at`` is a timezone-aware datetime or an ISO 8601 string with a UTC offset: a
+        number or a string of digits is not read as a Unix time in UTC (pydantic's lax
+        parsing did), in the constructor, through a mapping or a copy."""
+        with pytest.raises(InvalidActivityError) as info:
+            make(at=at)
+        assert (info.value.field, reason in info.value.reason) == ("at", True)
+        with pytest.raises(InvalidActivityError) as info:
+            Activity.coerce({"actor": "ann", "kind": "comment.created", "at": at})
+        assert info.value.field == "at"
+        with pytest.raises(InvalidActivityError) as info:
+            make().model_copy(update={"at": at})
+        assert info.value.field == "at"
+
+    @pytest.mark.parametrize(
+        "text", ["2026-03-02T10:00:00+01:00", "2026-03-02T09:00:00Z", "2026-03-02 09:00:00+00:00"]
+    )
+    def test_at_from_iso_text_with_an_offset(self, text: str) -> None:
+        """An ISO 8601 string with a UTC offset (plain data, JSON) is read as that time,
+        keeping the offset."""
+        at = Activity.coerce({"actor": "ann", "kind": "comment.created", "at": text}).at
+        assert at == AT
+        assert at is not None
+        assert at.utcoffset() == datetime.fromisoformat(text).utcoffset()
 
     def test_deep_nesting_refused(self) -> None:
         """Attributes nested deeper than eight levels are refused."""
@@ -133,6 +181,7 @@ class TestActivityCopies:
             ({"at": datetime(3000, 1, 1, tzinfo=UTC)}, "at", "2999-12-31"),
             ({"attributes": {"k": b"\xff"}}, "attributes.k", "is a bytes"),
             ({"teams": ("a", "a")}, "teams", "twice"),
+            ({"teams": {"a", "b"}}, "teams", "a set has no order"),
             ({"colour": "red"}, "colour", "Extra inputs"),
         ],
     )

@@ -420,6 +420,105 @@ class TestOncePerObjectAndCooldown:
         rec(r, utc(2026, 3, 2, 9), object="p1")
         assert rec(r, utc(2026, 3, 2, 9, 1), object="p2") == [("ann", 1, None)]
 
+    def test_once_per_object_stops_a_penalty(self) -> None:
+        """A penalty with once_per_object charges a person once per object."""
+        r = berlin(
+            PointRule(id="f", kind="post.flagged", recipient_points=-5, once_per_object=True)
+        )
+        got = [
+            rec(r, utc(2026, 3, 2, 9, m), actor=f"mod{m}", kind="post.flagged", **kw)
+            for m, kw in enumerate(
+                [{"recipient": "bob", "object": "p1"}] * 2 + [{"recipient": "bob", "object": "p2"}]
+            )
+        ]
+        assert got == [[("bob", -5, None)], [("bob", 0, "once_per_object")], [("bob", -5, None)]]
+        assert r.balance("bob") == -10
+
+    @pytest.mark.parametrize(
+        ("values", "amounts"),
+        [
+            ([1, -1], [(1, None), (0, "once_per_object")]),
+            ([-1, 1], [(-1, None), (0, "once_per_object")]),
+            ([-1, -1, 1], [(-1, None), (0, "once_per_object"), (0, "once_per_object")]),
+            ([0, -1, 1], [(0, None), (-1, None), (0, "once_per_object")]),
+        ],
+    )
+    def test_once_per_object_whatever_the_signs(
+        self, values: list[int], amounts: list[tuple[int, str | None]]
+    ) -> None:
+        """A +1/-1 vote rule with once_per_object credits one line per person and object,
+        whatever the signs and their order; a vote of 0 credits nothing and marks nothing."""
+        rule = PointRule(
+            id="v", kind=UPVOTE, recipient_points=lambda a: a.value or 0, once_per_object=True
+        )
+        r = berlin(rule)
+        got = [
+            rec(
+                r,
+                utc(2026, 3, 2, 9),
+                actor=f"v{i}",
+                kind=UPVOTE,
+                recipient="bob",
+                object="p1",
+                value=v,
+            )[0][1:]
+            for i, v in enumerate(values)
+        ]
+        assert got == amounts
+        assert r.balance("bob") == sum(amount for amount, _ in amounts)
+
+    def test_cooldown_stops_a_penalty(self) -> None:
+        """A penalty with a cooldown is not charged again within it; a credited penalty
+        stops points within the cooldown too, and the other way round."""
+        r = berlin(
+            PointRule(
+                id="s",
+                kind="post.spam",
+                actor_points=lambda a: a.value or 0,
+                cooldown=timedelta(hours=1),
+            )
+        )
+        t = utc(2026, 3, 2, 9)
+        got = [
+            rec(r, t + timedelta(minutes=m), kind="post.spam", object="p1", value=v)[0][1:]
+            for m, v in ((0, -5), (1, -5), (30, 2), (60, -5), (90, -5), (120, 2), (150, -5))
+        ]
+        assert got == [
+            (-5, None),
+            (0, "cooldown"),
+            (0, "cooldown"),
+            (-5, None),
+            (0, "cooldown"),
+            (2, None),
+            (0, "cooldown"),
+        ]
+        assert r.balance("ann") == -8
+
+    def test_penalties_pass_caps_and_earn_no_bonus(self) -> None:
+        """A penalty passes caps and does not count against them, and earns no
+        first-time bonus, with once_per_object set as well."""
+        r = berlin(
+            PointRule(
+                id="v",
+                kind=UPVOTE,
+                recipient_points=lambda a: a.value or 0,
+                once_per_object=True,
+                caps=(Cap(amount=3),),
+                first_time_bonus=10,
+            )
+        )
+        got = [
+            rec(
+                r, utc(2026, 3, 2, 9, i), actor="v", kind=UPVOTE, recipient="bob", object=o, value=v
+            )
+            for i, (o, v) in enumerate([("p1", -4), ("p2", 3), ("p3", 2)])
+        ]
+        assert got == [
+            [("bob", -4, None)],
+            [("bob", 3, None), ("bob", 10, None)],
+            [("bob", 0, "cap:day")],
+        ]
+
 
 class TestFirstTimeBonus:
     def test_bonus_once_on_its_own_line(self) -> None:

@@ -67,6 +67,22 @@ class TestMemberships:
         assert person.memberships == (Membership("red"), Membership("blue"))
         assert person.teams_at(datetime(1970, 1, 1, tzinfo=UTC)) == ("red", "blue")
 
+    def test_teams_given_as_a_set_are_sorted(self) -> None:
+        """Memberships given as a set are kept sorted by team, then start, not in the
+        set's hash order (which changes with PYTHONHASHSEED): activities recorded without
+        teams get them in that order."""
+        names = {"red", "blue", "green", "amber", "teal", "plum", "jade", "navy"}
+        people = rewards().people
+        assert people.set("ann", teams=names).teams == tuple(sorted(names))
+        spans = {Membership("red", T0 + DAY), Membership("red", None, T0), Membership("blue", T0)}
+        assert people.set("bob", teams=spans).memberships == (
+            Membership("blue", T0),
+            Membership("red", None, T0),
+            Membership("red", T0 + DAY),
+        )
+        people.set("ann", teams=["red", "blue"])  # a list keeps its order
+        assert people.get("ann").teams == ("red", "blue")
+
     def test_join_and_leave(self) -> None:
         """join_team and leave_team open and close a membership (at the clock's now by
         default)."""
@@ -150,6 +166,15 @@ class TestMemberships:
 
 
 class TestRecords:
+    def test_groups_given_as_a_set_are_sorted(self) -> None:
+        """Groups given as a set are kept sorted, not in the set's hash order (which
+        changes with PYTHONHASHSEED); a list keeps its order."""
+        groups = {"managers", "admins", "staff", "guests", "ops", "sales", "legal", "hr"}
+        people = rewards().people
+        assert people.set("ann", groups=groups).groups == tuple(sorted(groups))
+        assert people.set("ann", groups=frozenset(groups)).groups == tuple(sorted(groups))
+        assert people.set("ann", groups=["staff", "admins"]).groups == ("staff", "admins")
+
     def test_unknown_person_has_defaults(self) -> None:
         """get() of someone never stored returns a default record."""
         assert rewards().people.get("zoe") == Person("zoe")

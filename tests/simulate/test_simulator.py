@@ -244,6 +244,9 @@ class TestSimulation:
                 "start",
                 "whole number of seconds",
             ),
+            ({"start": 1767571200}, "start", "not int"),
+            ({"start": "1767571200"}, "start", "not an ISO 8601 date and time"),
+            ({"start": "2026-01-05T00:00:00"}, "start", "has no UTC offset"),
         ],
     )
     def test_times_held_to_at_limits(
@@ -257,6 +260,11 @@ class TestSimulation:
         with pytest.raises(ConfigurationError, match=match) as info:
             Simulation(population=Population(people=20), **options)  # type: ignore[arg-type]
         assert (info.value.subject, info.value.field) == ("Simulation", field)
+
+    def test_start_from_iso_text(self) -> None:
+        """A start given as ISO 8601 text with a UTC offset (a configuration file) is read."""
+        start = Simulation(start="2026-01-05T01:00:00+01:00").start  # type: ignore[arg-type]
+        assert start == datetime(2026, 1, 5, tzinfo=UTC)
 
     def test_prefix_and_index_within_identifier_limit(self) -> None:
         """A prefix that with the widest index makes ids longer than 256 characters is refused."""

@@ -12,7 +12,7 @@ from pydantic import AwareDatetime, Field, field_validator
 
 from .._clock import FrozenClock
 from .._errors import ConfigurationError
-from .._limits import MAX_AT, MAX_IDENTIFIER_LENGTH, check_at
+from .._limits import MAX_AT, MAX_IDENTIFIER_LENGTH, check_at, check_at_input
 from .._models import Activity, Outcome
 from .._periods import resolve_timezone
 from .._rewards import Rewards
@@ -51,6 +51,12 @@ class Simulation(Config):
     def _timezone(cls, value: str) -> str:
         resolve_timezone(value)
         return value
+
+    @field_validator("start", mode="before")
+    @classmethod
+    def _start_input(cls, value: object) -> object:
+        # Before pydantic's lax parsing, which reads a number as a Unix time in UTC.
+        return check_at_input(value)
 
     @field_validator("start")
     @classmethod

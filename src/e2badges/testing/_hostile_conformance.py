@@ -19,7 +19,7 @@ import json
 import math
 import sys
 from collections.abc import Callable, Iterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -295,6 +295,14 @@ REFUSED_TIMES: list[object] = [
     datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=14))),
     datetime(9999, 12, 31, 23, 59, tzinfo=timezone(timedelta(hours=-14))),
     datetime(2026, 3, 2, 9, 0),
+    # Not read as Unix times in UTC (pydantic's lax parsing), nor as a naive time.
+    0,
+    1767600000,
+    1767600000000,
+    1.5e9,
+    "1767600000",
+    "2026-03-02T09:00:00",
+    "2999-12-31T23:59:59.999999-01:00",
 ]
 # Updates of Activity.model_copy, each refused, and the field the error names.
 COPY_UPDATES: list[tuple[dict[str, Any], str]] = [
@@ -309,6 +317,7 @@ COPY_UPDATES: list[tuple[dict[str, Any], str]] = [
     ({"attributes": {"k": b"\xff"}}, "attributes.k"),
     ({"attributes": {"k": "\ud800"}}, "attributes.k"),
     ({"teams": ("t", "t")}, "teams"),
+    ({"teams": {"t", "u"}}, "teams"),  # a set has no order
     ({"kind": "post created"}, "kind"),
 ]
 
@@ -516,6 +525,17 @@ class HostileInputConformance:
             assert stored is not None
             assert stored.at is not None
             assert (stored.at, stored.at.utcoffset()) == (at, at.utcoffset())
+        # Plain data gives a time as ISO 8601 text with a UTC offset, kept with it.
+        rewards.record(
+            {"id": "iso", "actor": "ann", "kind": "rated", "at": "2026-03-02T09:00:00.5-03:30"}
+        )
+        iso = store.get_activity("iso")
+        assert iso is not None
+        assert iso.at is not None
+        assert (iso.at, iso.at.utcoffset()) == (
+            datetime(2026, 3, 2, 12, 30, 0, 500_000, tzinfo=UTC),
+            -timedelta(hours=3, minutes=30),
+        )
         before = (store.count_activities(), rewards.balance("ann"))
         for bad, reason in REFUSED_VALUES:
             with pytest.raises(InvalidActivityError) as info:

@@ -69,6 +69,7 @@ from ..storage import (
     Store,
     StoreTransaction,
 )
+from ..storage.memory import MemoryStore
 from ._adoption_conformance import AdoptionConformance
 from ._common import BOARD_RULES, BOARDS, T0, needs_outbox, scored
 from ._count_conformance import QueryCountConformance
@@ -773,6 +774,81 @@ class StoreConformance(
         other = Rewards(make_store(), rules=RULES)
         assert other.balance("ann") == 3
         assert other.balance("bob") == 10
+
+    def test_first_level_at_zero_is_kept_below_zero(self, store: Store) -> None:
+        """A first level with threshold 0 is held with a negative balance: reported
+        (0, 1) once, not again as the balance crosses 0; replaying the log elsewhere gives
+        the same levels."""
+        rules = (
+            PointRule(id="post", kind="post.created", actor_points=3),
+            PointRule(id="flag", kind="post.flagged", recipient_points=-5),
+        )
+        levels = (Level(id="newcomer", threshold=0), Level(id="member", threshold=4))
+        rewards = Rewards(store, rules=rules, levels=levels, clock=FrozenClock(T0))
+        steps = [
+            act(1, "mod", "post.flagged", recipient="ann"),  # -5
+            *[act(n, kind="post.created") for n in (2, 3)],  # -2, 1
+            act(4, "mod", "post.flagged", recipient="ann"),  # -4
+            *[act(n, kind="post.created") for n in (5, 6, 7)],  # -1, 2, 5
+        ]
+        changes = [(c.old, c.new) for a in steps for c in rewards.record(a).level_changes]
+        assert changes == [(0, 1), (1, 2)]
+        assert [rewards.level(u) for u in ("ann", "mod", "nobody")] == [2, 1, 1]
+        rewards.record(act(8, "mod", "post.flagged", recipient="ann"))  # 0
+        rewards.record(act(9, "mod", "post.flagged", recipient="ann"))  # -5
+        status = rewards.profile("ann").level
+        assert status is not None
+        assert status.level is not None
+        assert (status.number, status.level.id, status.current, status.target) == (
+            1,
+            "newcomer",
+            -5,
+            4,
+        )
+        again = Rewards(MemoryStore(), rules=rules, levels=levels, clock=FrozenClock(T0))
+        replayed = again.record_many(list(store.iter_activities()))
+        assert [(c.old, c.new) for o in replayed for c in o.level_changes] == [
+            (0, 1),
+            (1, 2),
+            (2, 1),
+        ]
+        assert again.level("ann") == rewards.level("ann") == 1
+
+    def test_once_per_object_and_cooldown_stop_penalties(
+        self, store: Store, make_store: Callable[[], Store]
+    ) -> None:
+        """once_per_object and a cooldown stop a penalty as they stop points, whatever
+        the sign of the credit before, read back by another store over the database."""
+        rules = (
+            PointRule(
+                id="vote",
+                kind="post.voted",
+                recipient_points=lambda a: int(a.value or 0),
+                once_per_object=True,
+            ),
+            PointRule(id="spam", kind="post.spam", actor_points=-5, cooldown=timedelta(hours=1)),
+        )
+        first = Rewards(store, rules=rules, clock=FrozenClock(T0))
+        votes = [(1, "p1", -1), (2, "p2", 1)]
+        for n, obj, value in votes:
+            first.record(act(n, f"v{n}", "post.voted", recipient="ann", object=obj, value=value))
+        first.record(act(3, kind="post.spam", object="p1"))
+        again = Rewards(make_store(), rules=rules, clock=FrozenClock(T0))
+        for n, obj, value in ((4, "p1", -1), (5, "p1", 1), (6, "p2", -1)):
+            again.record(act(n, f"v{n}", "post.voted", recipient="ann", object=obj, value=value))
+        again.record(act(7, kind="post.spam", object="p1"))
+        again.record(act(70, kind="post.spam", object="p1"))
+        assert [(line.amount, line.limit) for line in again.explain("ann")] == [
+            (-1, None),
+            (1, None),
+            (-5, None),
+            (0, "once_per_object"),
+            (0, "once_per_object"),
+            (0, "once_per_object"),
+            (0, "cooldown"),
+            (-5, None),
+        ]
+        assert again.balance("ann") == -10
 
     def test_cooldown_reads_a_single_stored_time(self, store: Store) -> None:
         """A cooldown's state written as one number (the last credited time, as releases
