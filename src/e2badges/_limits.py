@@ -241,7 +241,8 @@ def check_at_input(value: object) -> object:
     if isinstance(value, str):
         shown = ascii(value[:40]) + ("…" if len(value) > 40 else "")
         try:
-            parsed = datetime.fromisoformat(value)
+            # RFC 3339 allows a lower-case z for UTC, which fromisoformat does not read.
+            parsed = datetime.fromisoformat(value[:-1] + "Z" if value.endswith("z") else value)
         except ValueError:
             raise ValueError(
                 f"{shown} is not an ISO 8601 date and time with a UTC offset"

@@ -140,7 +140,13 @@ class TestActivityRefusals:
         assert info.value.field == "at"
 
     @pytest.mark.parametrize(
-        "text", ["2026-03-02T10:00:00+01:00", "2026-03-02T09:00:00Z", "2026-03-02 09:00:00+00:00"]
+        "text",
+        [
+            "2026-03-02T10:00:00+01:00",
+            "2026-03-02T09:00:00Z",
+            "2026-03-02 09:00:00+00:00",
+            "2026-03-02t09:00:00z",  # RFC 3339 allows lower case
+        ],
     )
     def test_at_from_iso_text_with_an_offset(self, text: str) -> None:
         """An ISO 8601 string with a UTC offset (plain data, JSON) is read as that time,
@@ -148,7 +154,7 @@ class TestActivityRefusals:
         at = Activity.coerce({"actor": "ann", "kind": "comment.created", "at": text}).at
         assert at == AT
         assert at is not None
-        assert at.utcoffset() == datetime.fromisoformat(text).utcoffset()
+        assert at.utcoffset() == datetime.fromisoformat(text.upper()).utcoffset()
 
     def test_deep_nesting_refused(self) -> None:
         """Attributes nested deeper than eight levels are refused."""

@@ -1,9 +1,10 @@
 """Definition fields take each option as the type it is: nothing is converted.
 
 pydantic's lax mode would take 1 or "yes" for a bool, "5", 5.0 or True for a whole
-number, a number of seconds or an ISO 8601 string for a duration, and bytes for a
-string; every definition refuses them with ConfigurationError naming the field, as
-PointRule.actor_points, Level.threshold and DeliveryPolicy do.
+number, a number of seconds for a duration, and bytes for a string; every definition
+refuses them with ConfigurationError naming the field, as PointRule.actor_points,
+Level.threshold and DeliveryPolicy do (a duration may be a timedelta or an ISO 8601
+duration such as "PT10M").
 """
 
 from __future__ import annotations

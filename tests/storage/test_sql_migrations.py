@@ -342,6 +342,21 @@ class TestCommandLine:
         assert "unable to open database file" in capsys.readouterr().err
         assert list(tmp_path.iterdir()) == []
 
+    def test_current_with_uri_flag_on_a_plain_path(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """`?uri=true` on a plain path (not a `file:` URI) reads that file read-only, as
+        the store opens it, and a missing one is refused: no stray file is made."""
+        path = tmp_path / "made.db"
+        SQLAlchemyStore(f"sqlite:///{path}").close()
+        assert schema_version(f"sqlite:///{path}?uri=true") == SCHEMA_VERSION
+        missing = tmp_path / "typo.db"
+        assert main(["db", "current", "--url", f"sqlite:///{missing}?uri=true"]) == 1
+        assert "no SQLite database file" in capsys.readouterr().err
+        assert sorted(
+            p.name for p in tmp_path.iterdir() if not p.name.endswith(("-wal", "-shm"))
+        ) == ["made.db"]
+
     def test_current_writes_nothing_to_a_sqlite_file(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:

@@ -156,7 +156,8 @@ def _read_only_sqlite(url: URL) -> URL:
     A read (``e2badges db current``) must not leave a database file behind at a
     mistyped path, as opening it the usual way would: a missing file is refused.
     """
-    if str(url.query.get("uri", "")).lower() in ("true", "1"):
+    uri_flag = str(url.query.get("uri", "")).lower() in ("true", "1")
+    if uri_flag and (url.database or "").startswith("file:"):
         # Already a URI filename (``sqlite:///file:...?uri=true``): read-only too.
         return url.update_query_dict({"mode": "ro"})
     path = os.path.abspath(url.database or "")
@@ -1765,7 +1766,8 @@ def upgrade(
     (needs ``e2badges[alembic]``).  A database created by the store itself (with
     ``create_schema=True``) is recognised and migrated from its version.  Returns
     None, as :func:`schema_version` does, when there are no tables: ``base`` on a
-    database without them, which is left as it was.
+    database without them, where no table is created (a SQLite file is opened as a
+    store opens it).
     """
     from ._sql_migrate import run_upgrade  # noqa: PLC0415  # imports alembic, an extra
 
