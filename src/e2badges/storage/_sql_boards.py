@@ -30,11 +30,14 @@ is read in the batch, under the state-row lock the engine's board key already
 took (one subject's row on one board and period is written only by the
 transaction holding that lock), and the deltas are upserted in one sorted order
 (``n = n + delta``), so concurrent writers of one board keep exact counts and
-never wait for each other in a cycle.  An opt-out (or a board exclusion, or an
-erasure) changes ``listed`` on a person's rows and their counts; it takes a
-board lock exclusively, which every recording batch with board rows takes shared:
-one per table prefix and tenant (PostgreSQL: an advisory lock; MySQL/MariaDB: a
-row of ``{prefix}meta``, see :meth:`SQLBoards._lock`; SQLite has one writer anyway).
+never wait for each other in a cycle.  The old rows and the opt-outs must be read
+as last committed: in a caller's transaction, whose snapshot may predate them
+(REPEATABLE READ), those reads lock on MySQL/MariaDB (see :meth:`SQLBoards.apply`).
+An opt-out (or a board exclusion, or an erasure) changes ``listed`` on a person's
+rows and their counts; it takes a board lock exclusively, which every recording
+batch with board rows takes shared: one per table prefix and tenant (PostgreSQL: an
+advisory lock; MySQL/MariaDB: a row of ``{prefix}meta``, see
+:meth:`SQLBoards._lock`; SQLite has one writer anyway).
 
 Every table here leads its keys with ``tenant``, and every statement filters on
 the tenant the statements are bound to (the first parameter of each raw statement).
@@ -281,6 +284,8 @@ class SQLBoards:
                     self._templates[shape] = head + rest
         elif self.snapshot:
             self._templates = slim
+        # In the caller's transaction (see apply): MySQL/MariaDB's placeholder rows.
+        self.sql_placeholders = ""
         ucols = ", ".join(q(c) for c in _UPSERT_COLS)
         kept = [c for c in _UPSERT_COLS if c not in ("board", "period", "subject")]
         ucols = f"tenant, {ucols}"
@@ -350,6 +355,16 @@ class SQLBoards:
                 self._lock_params = {"lock": lock_row_name(self.tenant)}
                 self.sql_lock_shared = f"{locked} LOCK IN SHARE MODE"
                 self.sql_lock = f"{locked} FOR UPDATE"
+                # A batch's board rows, created if missing (a placeholder, unranked and
+                # unlisted, which the batch's upsert replaces) and locked, before their
+                # old values are read with FOR UPDATE in the caller's transaction (see
+                # apply).  Placeholders only in VALUES: PyMySQL folds such an executemany
+                # into multi-row statements (with constants there, one round trip a row).
+                self.sql_placeholders = (
+                    f"INSERT INTO {rows} (tenant, board, period, subject, reached, total, "
+                    f"{q('count')}, team, listed) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                    "ON DUPLICATE KEY UPDATE subject = subject"
+                )
             self.sql_upsert_rows = f"INSERT INTO {rows} ({ucols}) VALUES {values} {conflict}{sets}"
 
     def bound(self, tenant: str) -> Self:
@@ -403,8 +418,29 @@ class SQLBoards:
 
     # -- writing -------------------------------------------------------------------
 
-    def apply(self, conn: Connection, batch: dict[tuple[str, str, str], BoardRow]) -> None:
-        """Store a batch's board rows and move their counts (one statement per step)."""
+    def apply(
+        self,
+        conn: Connection,
+        batch: dict[tuple[str, str, str], BoardRow],
+        *,
+        joined: bool = False,
+    ) -> None:
+        """Store a batch's board rows and move their counts (one statement per step).
+
+        The counts move from the old rows and the opt-outs, which must be the latest
+        committed ones.  In the store's own transactions (READ COMMITTED) plain reads
+        see them.  In the caller's transaction (``joined``), at the caller's level:
+
+        - MySQL/MariaDB: a plain read reads the transaction's snapshot at REPEATABLE
+          READ, which may predate the commits this batch waited for, so the old rows
+          are read with ``FOR UPDATE`` (each created first if missing, as a
+          placeholder: a locking read of a missing key would lock the gap before it at
+          REPEATABLE READ, and two batches inserting into one gap deadlock) and the
+          opt-outs with ``LOCK IN SHARE MODE``.  Every row read so is one that nobody
+          else changes while this batch holds its state rows and the board lock.
+        """
+        people = sorted({row.subject for row in batch.values() if not row.team})
+        latest = joined and self.lock_rows  # MySQL/MariaDB in the caller's transaction
         self._lock(conn, self.sql_lock_shared)
         keys = list(batch)
         old: dict[tuple[str, str, str], tuple[float | None, bool]] = {}
@@ -419,7 +455,13 @@ class SQLBoards:
             for board, period, subject, sort_key, was in found:
                 old[(board, period, subject)] = (sort_key, bool(was))
         else:
-            c = self.tables.board_rows.c
+            if latest:
+                tenant = self.tenant
+                # Unranked, unlisted: what a missing row is taken for below.
+                rows = [(tenant, b, p, s, 0.0, 0.0, 0, False, False) for b, p, s in sorted(keys)]
+                conn.exec_driver_sql(self.sql_placeholders, rows)
+            board_rows = self.tables.board_rows
+            c = board_rows.c
             groups: dict[tuple[str, str], list[str]] = {}
             for board, period, subject in keys:
                 groups.setdefault((board, period), []).append(subject)
@@ -432,10 +474,15 @@ class SQLBoards:
                         c.period == period,
                         c.subject.in_(chunk),
                     )
+                    if latest:
+                        # By the primary key: on a small table the optimizer may read the
+                        # listing index (which covers these columns) instead, locking the
+                        # rows of other batches in its range, which deadlocks.
+                        query = query.with_hint(board_rows, "FORCE INDEX (PRIMARY)")
+                        query = query.with_for_update()
                     for subject, sort_key, was in conn.execute(query):
                         old[(board, period, subject)] = (sort_key, bool(was))
-        people = sorted({row.subject for row in batch.values() if not row.team})
-        hidden = self._hidden(conn, people) if people else {}
+        hidden = self._hidden(conn, people, lock=latest) if people else {}
         deltas: dict[CountKey, int] = {}
         params: list[tuple[Any, ...]] = []
         for key in sorted(keys):
@@ -503,14 +550,22 @@ class SQLBoards:
                     )
                 )
 
-    def _hidden(self, conn: Connection, people: Sequence[str]) -> dict[str, set[str]]:
-        """Return, per person with any, the boards their rows are hidden on ("": every board)."""
+    def _hidden(
+        self, conn: Connection, people: Sequence[str], *, lock: bool = False
+    ) -> dict[str, set[str]]:
+        """Return, per person with any, the boards their rows are hidden on ("": every board).
+
+        With ``lock``, a locking read (shared), which sees the latest committed rows on
+        MySQL/MariaDB; only a holder of the exclusive board lock changes them.
+        """
         t = self.tables.board_opt_outs
         out: dict[str, set[str]] = {}
         for chunk in chunks(people):
             query = select(t.c.user_id, t.c.board).where(
                 t.c.tenant == self.tenant, t.c.user_id.in_(chunk)
             )
+            if lock:
+                query = query.with_for_update(read=True)
             for user, board in conn.execute(query):
                 out.setdefault(user, set()).add(board)
         return out
