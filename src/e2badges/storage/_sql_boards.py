@@ -464,7 +464,8 @@ class SQLBoards:
         - PostgreSQL: a locking read cannot see rows committed after the snapshot;
           at REPEATABLE READ and SERIALIZABLE it fails instead on a row changed since.
           The old rows are safe so (each changes only with its board state key, which
-          the batch locked), but an opt-out may add a row; see _lock_in_snapshot.
+          the batch locked, or under the exclusive board lock, see below), but an
+          opt-out may add a row, which no read sees; see _lock_in_snapshot.
         """
         people = sorted({row.subject for row in batch.values() if not row.team})
         latest = joined and self.lock_rows  # MySQL/MariaDB in the caller's transaction
