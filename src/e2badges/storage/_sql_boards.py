@@ -30,11 +30,15 @@ is read in the batch, under the state-row lock the engine's board key already
 took (one subject's row on one board and period is written only by the
 transaction holding that lock), and the deltas are upserted in one sorted order
 (``n = n + delta``), so concurrent writers of one board keep exact counts and
-never wait for each other in a cycle.  An opt-out (or a board exclusion, or an
-erasure) changes ``listed`` on a person's rows and their counts; it takes a
-board lock exclusively, which every recording batch with board rows takes shared:
-one per table prefix and tenant (PostgreSQL: an advisory lock; MySQL/MariaDB: a
-row of ``{prefix}meta``, see :meth:`SQLBoards._lock`; SQLite has one writer anyway).
+never wait for each other in a cycle.  The old rows and the opt-outs must be read
+as last committed: in a caller's transaction, whose snapshot may predate them
+(REPEATABLE READ), those reads lock on MySQL/MariaDB, and PostgreSQL fails the
+transaction instead (see :meth:`SQLBoards.apply`).  An opt-out (or a board
+exclusion, or an erasure) changes ``listed`` on a person's rows and their counts;
+it takes a board lock exclusively, which every recording batch with board rows
+takes shared: one per table prefix and tenant (PostgreSQL: an advisory lock;
+MySQL/MariaDB: a row of ``{prefix}meta``, see :meth:`SQLBoards._lock`; SQLite has
+one writer anyway).
 
 Every table here leads its keys with ``tenant``, and every statement filters on
 the tenant the statements are bound to (the first parameter of each raw statement).
@@ -281,6 +285,12 @@ class SQLBoards:
                     self._templates[shape] = head + rest
         elif self.snapshot:
             self._templates = slim
+        # In the caller's transaction (see apply): MySQL/MariaDB's placeholder rows, and
+        # PostgreSQL's listing marker; empty where unused.
+        self.sql_placeholders = ""
+        self.sql_lock_shared_level = ""
+        self.sql_marker_read = self.sql_marker_create = self.sql_marker_touch = ""
+        self._marker_params: dict[str, Any] | None = None
         ucols = ", ".join(q(c) for c in _UPSERT_COLS)
         kept = [c for c in _UPSERT_COLS if c not in ("board", "period", "subject")]
         ucols = f"tenant, {ucols}"
@@ -322,6 +332,22 @@ class SQLBoards:
             self._lock_params = {"lock": _lock_key(prefix, self.tenant)}
             self.sql_lock_shared = "SELECT pg_advisory_xact_lock_shared(%(lock)s)"
             self.sql_lock = "SELECT pg_advisory_xact_lock(%(lock)s)"
+            # The tenant's listing marker: a row of meta (named as MySQL's lock row) that
+            # every change of the tenant's opt-outs and exclusions rewrites, so that a
+            # caller's REPEATABLE READ or SERIALIZABLE transaction that took its snapshot
+            # before such a change fails to lock it (see _lock_in_snapshot).
+            meta = q(tables.meta.name)
+            self._marker_params = {"marker": lock_row_name(self.tenant)}
+            self.sql_lock_shared_level = (
+                "SELECT pg_advisory_xact_lock_shared(%(lock)s), "
+                "current_setting('transaction_isolation')"
+            )
+            self.sql_marker_read = f"SELECT value FROM {meta} WHERE name = %(marker)s FOR SHARE"
+            insert_marker = f"INSERT INTO {meta} (name, value) VALUES (%(marker)s, '') "
+            self.sql_marker_create = f"{insert_marker}ON CONFLICT (name) DO NOTHING"
+            self.sql_marker_touch = (
+                f"{insert_marker}ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value"
+            )
         else:
             values = "(" + ", ".join([mark] * (len(_UPSERT_COLS) + 1)) + ")"
             if name == "sqlite":
@@ -350,6 +376,16 @@ class SQLBoards:
                 self._lock_params = {"lock": lock_row_name(self.tenant)}
                 self.sql_lock_shared = f"{locked} LOCK IN SHARE MODE"
                 self.sql_lock = f"{locked} FOR UPDATE"
+                # A batch's board rows, created if missing (a placeholder, unranked and
+                # unlisted, which the batch's upsert replaces) and locked, before their
+                # old values are read with FOR UPDATE in the caller's transaction (see
+                # apply).  Placeholders only in VALUES: PyMySQL folds such an executemany
+                # into multi-row statements (with constants there, one round trip a row).
+                self.sql_placeholders = (
+                    f"INSERT INTO {rows} (tenant, board, period, subject, reached, total, "
+                    f"{q('count')}, team, listed) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                    "ON DUPLICATE KEY UPDATE subject = subject"
+                )
             self.sql_upsert_rows = f"INSERT INTO {rows} ({ucols}) VALUES {values} {conflict}{sets}"
 
     def bound(self, tenant: str) -> Self:
@@ -360,6 +396,8 @@ class SQLBoards:
             # Tenants of one prefix never wait for each other's opt-outs.
             lock = lock_row_name(tenant) if self.lock_rows else _lock_key(self._prefix, tenant)
             other._lock_params = {"lock": lock}
+        if self._marker_params is not None:
+            other._marker_params = {"marker": lock_row_name(tenant)}
         return other
 
     def _lock(self, conn: Connection, sql: str) -> None:
@@ -403,9 +441,38 @@ class SQLBoards:
 
     # -- writing -------------------------------------------------------------------
 
-    def apply(self, conn: Connection, batch: dict[tuple[str, str, str], BoardRow]) -> None:
-        """Store a batch's board rows and move their counts (one statement per step)."""
-        self._lock(conn, self.sql_lock_shared)
+    def apply(
+        self,
+        conn: Connection,
+        batch: dict[tuple[str, str, str], BoardRow],
+        *,
+        joined: bool = False,
+    ) -> None:
+        """Store a batch's board rows and move their counts (one statement per step).
+
+        The counts move from the old rows and the opt-outs, which must be the latest
+        committed ones.  In the store's own transactions (READ COMMITTED) plain reads
+        see them.  In the caller's transaction (``joined``), at the caller's level:
+
+        - MySQL/MariaDB: a plain read reads the transaction's snapshot at REPEATABLE
+          READ, which may predate the commits this batch waited for, so the old rows
+          are read with ``FOR UPDATE`` (each created first if missing, as a
+          placeholder: a locking read of a missing key would lock the gap before it at
+          REPEATABLE READ, and two batches inserting into one gap deadlock) and the
+          opt-outs with ``LOCK IN SHARE MODE``.  Every row read so is one that nobody
+          else changes while this batch holds its state rows and the board lock.
+        - PostgreSQL: a locking read cannot see rows committed after the snapshot;
+          at REPEATABLE READ and SERIALIZABLE it fails instead on a row changed since.
+          The old rows are safe so (each changes only with its board state key, which
+          the batch locked, or under the exclusive board lock, see below), but an
+          opt-out may add a row, which no read sees; see _lock_in_snapshot.
+        """
+        people = sorted({row.subject for row in batch.values() if not row.team})
+        latest = joined and self.lock_rows  # MySQL/MariaDB in the caller's transaction
+        if joined and self._marker_params is not None:
+            self._lock_in_snapshot(conn, listing=bool(people))
+        else:
+            self._lock(conn, self.sql_lock_shared)
         keys = list(batch)
         old: dict[tuple[str, str, str], tuple[float | None, bool]] = {}
         if self.dialect == "postgresql":
@@ -419,7 +486,13 @@ class SQLBoards:
             for board, period, subject, sort_key, was in found:
                 old[(board, period, subject)] = (sort_key, bool(was))
         else:
-            c = self.tables.board_rows.c
+            if latest:
+                tenant = self.tenant
+                # Unranked, unlisted: what a missing row is taken for below.
+                rows = [(tenant, b, p, s, 0.0, 0.0, 0, False, False) for b, p, s in sorted(keys)]
+                conn.exec_driver_sql(self.sql_placeholders, rows)
+            board_rows = self.tables.board_rows
+            c = board_rows.c
             groups: dict[tuple[str, str], list[str]] = {}
             for board, period, subject in keys:
                 groups.setdefault((board, period), []).append(subject)
@@ -432,10 +505,15 @@ class SQLBoards:
                         c.period == period,
                         c.subject.in_(chunk),
                     )
+                    if latest:
+                        # By the primary key: on a small table the optimizer may read the
+                        # listing index (which covers these columns) instead, locking the
+                        # rows of other batches in its range, which deadlocks.
+                        query = query.with_hint(board_rows, "FORCE INDEX (PRIMARY)")
+                        query = query.with_for_update()
                     for subject, sort_key, was in conn.execute(query):
                         old[(board, period, subject)] = (sort_key, bool(was))
-        people = sorted({row.subject for row in batch.values() if not row.team})
-        hidden = self._hidden(conn, people) if people else {}
+        hidden = self._hidden(conn, people, lock=latest) if people else {}
         deltas: dict[CountKey, int] = {}
         params: list[tuple[Any, ...]] = []
         for key in sorted(keys):
@@ -503,14 +581,22 @@ class SQLBoards:
                     )
                 )
 
-    def _hidden(self, conn: Connection, people: Sequence[str]) -> dict[str, set[str]]:
-        """Return, per person with any, the boards their rows are hidden on ("": every board)."""
+    def _hidden(
+        self, conn: Connection, people: Sequence[str], *, lock: bool = False
+    ) -> dict[str, set[str]]:
+        """Return, per person with any, the boards their rows are hidden on ("": every board).
+
+        With ``lock``, a locking read (shared), which sees the latest committed rows on
+        MySQL/MariaDB; only a holder of the exclusive board lock changes them.
+        """
         t = self.tables.board_opt_outs
         out: dict[str, set[str]] = {}
         for chunk in chunks(people):
             query = select(t.c.user_id, t.c.board).where(
                 t.c.tenant == self.tenant, t.c.user_id.in_(chunk)
             )
+            if lock:
+                query = query.with_for_update(read=True)
             for user, board in conn.execute(query):
                 out.setdefault(user, set()).add(board)
         return out
@@ -548,15 +634,47 @@ class SQLBoards:
         """Take the board lock exclusively (as an opt-out does), until the transaction ends.
 
         Recording batches with board rows in this tenant wait for it (they take it
-        shared); those of other tenants do not.
+        shared); those of other tenants do not.  The caller changes the listing (a
+        tenant's deletion does): on PostgreSQL the tenant's listing marker is rewritten.
         """
         self._lock(conn, self.sql_lock)
+        self._touch(conn)
+
+    def _lock_in_snapshot(self, conn: Connection, *, listing: bool) -> None:
+        """Take the board lock shared in the caller's transaction (PostgreSQL) and, at
+        REPEATABLE READ or SERIALIZABLE when the batch has rows of people, make sure no
+        opt-out or exclusion changed since the transaction's snapshot.
+
+        At those levels every read sees the snapshot, locking ones too: an opt-out
+        committed after it is not seen, and a new row of the person would be listed.
+        Each change of opt-outs or exclusions rewrites the tenant's listing marker
+        (see _touch) while it holds the board lock exclusively, so once this batch
+        holds it shared, locking the marker (``FOR SHARE``) fails with a serialization
+        failure if one committed after the snapshot; the caller runs its transaction
+        again.  A marker the snapshot does not hold is inserted (``ON CONFLICT DO
+        NOTHING``), which fails the same way if one was committed after the snapshot.
+        The level comes with the lock: no round trip at READ COMMITTED.
+        """
+        lock = self._lock_params
+        level = conn.exec_driver_sql(self.sql_lock_shared_level, lock).one()[1]
+        if not listing or level in ("read committed", "read uncommitted"):
+            return
+        marker = self._marker_params
+        if conn.exec_driver_sql(self.sql_marker_read, marker).first() is None:
+            conn.exec_driver_sql(self.sql_marker_create, marker)
+
+    def _touch(self, conn: Connection) -> None:
+        """Rewrite the tenant's listing marker, under the exclusive board lock (PostgreSQL:
+        see _lock_in_snapshot); nothing on the other databases."""
+        if self.sql_marker_touch:
+            conn.exec_driver_sql(self.sql_marker_touch, self._marker_params)
 
     def set_opt_out(self, conn: Connection, user: str, opted_out: bool) -> None:
         """Record an opt-out (or its end) and list or unlist the person's rows."""
         self._lock(conn, self.sql_lock)
         if self.opted_out(conn, user) == opted_out:
             return
+        self._touch(conn)
         o = self.tables.board_opt_outs
         if opted_out:
             conn.execute(o.insert().values(tenant=self.tenant, user_id=user, board=""))
@@ -580,6 +698,7 @@ class SQLBoards:
         old = self.exclusions(conn, user)
         if new == old:
             return
+        self._touch(conn)
         o = self.tables.board_opt_outs
         tenant = self.tenant
         for chunk in chunks(sorted(old - new)):
@@ -611,6 +730,7 @@ class SQLBoards:
     def erase(self, conn: Connection, user: str, pseudonym: str) -> None:
         """Give ``user``'s rows to ``pseudonym``, unlisted, and rename them in team members."""
         self._lock(conn, self.sql_lock)
+        self._touch(conn)
         tenant = self.tenant
         o = self.tables.board_opt_outs
         conn.execute(delete(o).where(o.c.tenant == tenant, o.c.user_id == user))

@@ -122,6 +122,15 @@ class SQLOps:
         if self.read_committed_per_transaction:
             conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
 
+    #: Whether a read in the caller's transaction must be a locking one to see the latest
+    #: committed rows (MySQL/MariaDB): InnoDB's plain reads read the transaction's
+    #: snapshot at REPEATABLE READ, its default, and the caller's level is the caller's.
+    #: The store's own transactions run at READ COMMITTED, where plain reads see the
+    #: latest rows.  See _SQLTransaction and SQLBoards.apply.
+    locks_to_read_latest = False
+    #: The index hint of that locking read of a person's awards (MySQL/MariaDB).
+    awards_hint = ""
+
     def begin(self, conn: Connection, *, joined: bool) -> None:
         """Prepare a transaction the store just began (or joined) for writing: a
         transaction of the store's own runs at READ COMMITTED (see read_committed)."""
@@ -319,6 +328,7 @@ class MySQLOps(_ValuesOps):
 
     # IN lists are split so that no statement nears max_allowed_packet.
     chunk = 5000
+    locks_to_read_latest = True
 
     def __init__(self, tables: Tables, dialect: Dialect) -> None:
         super().__init__(tables, dialect)
@@ -347,6 +357,11 @@ class MySQLOps(_ValuesOps):
             f"INSERT INTO {st} (tenant, {key}, value) VALUES (%s, %s, %s) "
             "ON DUPLICATE KEY UPDATE value = VALUES(value)"
         )
+        # The awards of one person, newest first, by their index: read with FOR UPDATE in
+        # the caller's transaction (see _SQLTransaction._apply_awards), it must not scan
+        # the primary key instead (ORDER BY seq), locking other people's awards.
+        (awards_by_user,) = tables.awards.indexes
+        self.awards_hint = f"FORCE INDEX ({self.q(str(awards_by_user.name))})"
 
     def _select_in(self, conn: Connection, sql: str, values: Sequence[str]) -> list[Any]:
         """Run ``sql`` (the tenant, then an IN list) over ``values``, a chunk at a time."""

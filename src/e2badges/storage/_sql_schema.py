@@ -3,9 +3,10 @@
 Schema version 3 (``{prefix}`` is the table prefix, ``e2b_`` by default):
 
 ``{prefix}meta``
-    ``name`` -> ``value``; the row ``schema_version`` holds the schema version; on
-    MySQL/MariaDB, a row ``board_lock:<digest of a tenant>`` per tenant is that
-    tenant's board lock (see :mod:`e2badges.storage._sql_boards`).
+    ``name`` -> ``value``; the row ``schema_version`` holds the schema version; a row
+    ``board_lock:<digest of a tenant>`` per tenant is that tenant's board lock on
+    MySQL/MariaDB, its listing marker on PostgreSQL (see
+    :mod:`e2badges.storage._sql_boards`).
 ``{prefix}activities``
     one row per recorded activity id: ``id`` (primary key, the idempotency key),
     ``kind``, ``actor``, ``at_us`` (UTC microseconds since the epoch) and ``data``

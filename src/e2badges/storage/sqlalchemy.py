@@ -501,6 +501,7 @@ class _SQLTransaction(StoreTransaction):
         "_boards",
         "_claimed",
         "_conn",
+        "_latest",
         "_ops",
         "_people",
         "_sort",
@@ -524,6 +525,12 @@ class _SQLTransaction(StoreTransaction):
         self._conn = conn
         # False when joining the caller's transaction, which commits (or not) later.
         self.commits = commits
+        # Whether the reads that the writes are computed from must lock to see the latest
+        # committed rows: in the caller's transaction on MySQL/MariaDB, whose level may be
+        # REPEATABLE READ (InnoDB's default), where a plain read reads the transaction's
+        # snapshot, which may predate the locks this one waited for.  The store's own
+        # transactions run at READ COMMITTED, where plain reads see the latest rows.
+        self._latest = not commits and ops.locks_to_read_latest
         # Row locks are taken in sorted key order, so that two transactions never
         # wait for each other in a cycle; a database with one writer needs no order.
         self._sort = ops.row_locks
@@ -632,7 +639,7 @@ class _SQLTransaction(StoreTransaction):
                 rows.sort()
             ops.upsert_state(conn, rows)
         if batch.boards:
-            self._boards.apply(conn, batch.boards)
+            self._boards.apply(conn, batch.boards, joined=not self.commits)
 
     def _replace_activities(self, activities: Sequence[Activity]) -> None:
         """Store the activities a check plugin replaced instead of their claimed rows.
@@ -732,9 +739,12 @@ class _SQLTransaction(StoreTransaction):
                     (t.c.team, r.team),
                 ):
                     slot.append(column.is_(None) if value is None else column == value)
-                seq = conn.execute(
-                    select(t.c.seq).where(*slot).order_by(t.c.seq.desc()).limit(1)
-                ).scalar()
+                query = select(t.c.seq).where(*slot).order_by(t.c.seq.desc()).limit(1)
+                if self._latest:
+                    # The batch holds the badge's state rows, so no other batch changes
+                    # these award rows meanwhile; the lock makes the read see their latest.
+                    query = query.with_hint(t, self._ops.awards_hint).with_for_update()
+                seq = conn.execute(query).scalar()
                 if seq is not None:
                     conn.execute(
                         t.update()
