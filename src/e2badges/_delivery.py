@@ -18,11 +18,11 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pydantic import ConfigDict, TypeAdapter, ValidationError, field_validator
+from pydantic import ConfigDict, ValidationError, field_validator
 
 from ._clock import Clock
 from ._errors import ConfigurationError
-from ._limits import MAX_COUNT
+from ._limits import MAX_COUNT, check_duration
 from ._models import Activity, Award, LevelChange, Outcome, Revocation
 from ._notifications import Notification, OutboxEntry, outcome_notification_id
 from ._plugins import Plugins
@@ -36,10 +36,6 @@ logger = logging.getLogger("e2badges.plugins")
 #: How many failures ``Rewards.delivery_errors`` keeps (the most recent).
 KEPT_FAILURES = 100
 _MAX_DELAY = timedelta(days=1)
-
-
-#: Parses an ISO 8601 duration (``PT5M``) given for a DeliveryPolicy's durations.
-_DURATION: TypeAdapter[timedelta] = TypeAdapter(timedelta)
 
 
 class DeliveryPolicy(FromPlainData):
@@ -94,13 +90,7 @@ class DeliveryPolicy(FromPlainData):
     @field_validator("backoff", "lease", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> Any:
-        if isinstance(value, str) and value.startswith("P"):
-            try:
-                value = _DURATION.validate_python(value)
-            except ValidationError:
-                raise ValueError(f"is not an ISO 8601 duration: {value!r}") from None
-        if not isinstance(value, timedelta):
-            raise ValueError(f"must be a timedelta or an ISO 8601 duration, got {value!r}")
+        value = check_duration(value)
         # A day bounds the retry delay anyway; a longer lease would only delay a
         # notification a dead worker left behind (and past about 8,000 years it
         # leaves the dates Python can hold).

@@ -55,6 +55,7 @@ __all__ = [
     "check_attributes",
     "check_count",
     "check_description",
+    "check_duration",
     "check_identifier",
     "check_kind",
     "check_name",
@@ -371,7 +372,8 @@ def _number(value: Any) -> Any:
     return value
 
 
-def _duration(value: Any) -> Any:
+def check_duration(value: Any) -> Any:
+    """Return ``value`` as a timedelta: a timedelta, or an ISO 8601 duration (``PT5M``)."""
     # An ISO 8601 duration ("PT5M") is what model_dump_json writes for a timedelta, so
     # a definition written to JSON loads again; a number of seconds is refused.
     if isinstance(value, str) and value.startswith("P"):
@@ -401,6 +403,6 @@ Number = Annotated[int | float, BeforeValidator(_number)]
 Real = Annotated[float, BeforeValidator(_number)]
 #: A definition's duration: a ``timedelta`` or an ISO 8601 duration (``"PT1H"``), not a
 #: number of seconds or another string.
-Duration = Annotated[timedelta, BeforeValidator(_duration)]
+Duration = Annotated[timedelta, BeforeValidator(check_duration)]
 #: A definition's string: a ``str``, not ``bytes``.
 Text = Annotated[str, BeforeValidator(_text)]
