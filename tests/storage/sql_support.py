@@ -6,9 +6,11 @@ A plain module (not a conftest) so that test modules and worker processes can im
 from __future__ import annotations
 
 import functools
+import multiprocessing
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any
 
@@ -67,3 +69,10 @@ def open_database(backend: str, tmp_path: Path, server_url: Callable[[str], str]
     if backend == "sqlite":
         return Database(backend, f"sqlite:///{tmp_path / 'rewards.db'}")
     return Database(backend, server_url(backend))
+
+
+def process_context() -> BaseContext:
+    """Return the context worker processes start in: fork where there is one (fast,
+    and the workers inherit the test's imports), else spawn."""
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    return multiprocessing.get_context(method)

@@ -9,7 +9,6 @@ page against the memory store's for random boards.
 from __future__ import annotations
 
 import itertools
-import multiprocessing
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
@@ -20,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sql_support import Database, open_database
+from sql_support import Database, open_database, process_context
 from sql_workers import record_board_stream
 
 from e2badges import Activity, FrozenClock, Leaderboard, PointsMetric, Rewards
@@ -94,8 +93,7 @@ class TestConcurrentBoards:
         equal to a recount, and every standing equal to a brute-force one."""
         store = server_db.store()
         store.engine.dispose()
-        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        context = multiprocessing.get_context(method)
+        context = process_context()
         with ProcessPoolExecutor(WORKERS, mp_context=context) as pool:
             futures = [
                 pool.submit(

@@ -9,7 +9,6 @@ by one.
 
 from __future__ import annotations
 
-import multiprocessing
 import threading
 import time
 from collections import Counter
@@ -17,7 +16,7 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from sql_support import Database
+from sql_support import Database, process_context
 from sql_workers import RECORDED, erasure_batch, erasure_rewards, record_until_stopped
 from sqlalchemy import event
 
@@ -40,9 +39,8 @@ class TestErasureWhileRecording:
         ]
         rewards.record_many(seed)
         # Forked workers start at once; the parent holds no open connection when it forks.
-        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         store.engine.dispose()
-        context = multiprocessing.get_context(method)
+        context = process_context()
         failed: list[str] = []
         with context.Manager() as manager, ProcessPoolExecutor(WORKERS, context) as pool:
             started = [manager.Event() for _ in range(WORKERS)]

@@ -25,7 +25,6 @@ were listed.
 
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -36,7 +35,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from sql_host_workers import HOSTS, USERS, batches, host_rewards, record_hosted
-from sql_support import Database
+from sql_support import Database, process_context
 from sqlalchemy.pool import NullPool
 
 from e2badges import Activity, Rewards, StorageError, TransientStorageError
@@ -420,8 +419,7 @@ def test_processes_recording_in_host_transactions(server_db: Database) -> None:
     Before the fix, on MariaDB, count rows drifted in every run."""
     store = server_db.store()
     store.engine.dispose()
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    context = multiprocessing.get_context(method)
+    context = process_context()
     with ProcessPoolExecutor(WORKERS, mp_context=context) as pool:
         futures = [
             pool.submit(
