@@ -413,5 +413,8 @@ def _check_threshold(value: int | float, whole: bool, ctype: str, what: str) -> 
         raise ValueError(f"{what} must be a finite number, got {value!r}")
     if value <= 0:
         raise ValueError(f"{what} must be positive, got {value}")
-    if whole and value != int(value):
-        raise ValueError(f"{what} must be a whole number for a {ctype} criterion, got {value}")
+    if whole and not isinstance(value, int):
+        # An int, as every whole number of a definition is: 5.0 is not taken for 5.
+        raise ValueError(
+            f"{what} must be a whole number (an int) for a {ctype} criterion, got {value!r}"
+        )

@@ -8,13 +8,13 @@ query: :meth:`Rewards.newcomers`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 
 from ._errors import ConfigurationError
 from ._leaderboards import AverageMetric, CountMetric, Leaderboard, TeamsScope
 from ._models import check_kind
 
-__all__ = ["CALLOUTS", "CALLOUT_KINDS", "callout_boards"]
+__all__ = ["CALLOUTS", "CALLOUT_KINDS", "callout_boards", "check_callout_kinds"]
 
 CALLOUT_KINDS: Mapping[str, str] = {
     "post": "post.created",
@@ -126,3 +126,18 @@ def callout_boards(names: Sequence[str], kinds: Mapping[str, str] | None) -> lis
             )
         out.append(make(roles))
     return out
+
+
+def check_callout_kinds(kinds: Mapping[str, str], declared: Container[str]) -> None:
+    """Raise ConfigurationError naming ``callout_kinds`` for a kind not in ``declared``.
+
+    Called when ``kinds=`` is given, for every role given, whether or not a call-out
+    that counts it is enabled (a typo would otherwise wait for the day it is).
+    """
+    for role, kind in sorted(dict(kinds).items()):
+        if kind not in declared:
+            raise ConfigurationError(
+                "callout_kinds",
+                f"undeclared activity kind {kind!r} (role {role!r})",
+                subject="Rewards",
+            )

@@ -21,7 +21,7 @@ from ._adoption import (
 )
 from ._badges import GRANT_KIND, RESERVED_KINDS, REVOKE_KIND, Badge
 from ._board_view import LeaderboardView
-from ._callouts import callout_boards
+from ._callouts import callout_boards, check_callout_kinds
 from ._clock import Clock, SystemClock, checked_now
 from ._delivery import (
     DeliveryFailure,
@@ -212,6 +212,11 @@ class Rewards:
         all_rules, app_kinds, plugin_kinds = self.plugins.contribute(
             rules=rules, kinds=kinds, accept_any_kind=accept_any_kind
         )
+        boards = callout_boards(callouts, callout_kinds)
+        if app_kinds is not None and not accept_any_kind and callout_kinds:
+            # Named here, before the call-outs' boards are checked as boards.
+            declared = {k.name if isinstance(k, ActivityKind) else k for k in app_kinds}
+            check_callout_kinds(callout_kinds, declared | {k.name for k in plugin_kinds})
         self.engine = Engine(
             rules=all_rules,
             kinds=app_kinds,
@@ -220,7 +225,7 @@ class Rewards:
             plugin_kinds=plugin_kinds,
             badges=badges,
             levels=levels,
-            leaderboards=(*leaderboards, *callout_boards(callouts, callout_kinds)),
+            leaderboards=(*leaderboards, *boards),
             stories=stories,
             criteria=self.plugins.criteria,
             metrics=self.plugins.metrics,

@@ -117,3 +117,21 @@ class TestCallouts:
         """An unknown role in callout_kinds fails when Rewards is built."""
         with pytest.raises(ConfigurationError, match="'like'"):
             make("most_posts", callout_kinds={"like": "x.y"})
+
+
+class TestCalloutKinds:
+    def test_undeclared_callout_kind_named(self) -> None:
+        """With ``kinds=`` given, every kind in ``callout_kinds`` must be declared, whether
+        or not a call-out counting it is enabled, and the error names callout_kinds."""
+        for callouts in ([], ["most_posts"], ["most_comments"]):
+            with pytest.raises(ConfigurationError) as info:
+                Rewards(
+                    kinds=["post.created", "comment.created", "page.viewed", "post.valued"],
+                    callouts=callouts,
+                    callout_kinds={"post": "post.creatd"},
+                )
+            assert (info.value.field, info.value.subject) == ("callout_kinds", "Rewards")
+            assert info.value.reason == "undeclared activity kind 'post.creatd' (role 'post')"
+        # Declared, or without declared kinds, it is taken.
+        Rewards(kinds=["post.new"], callout_kinds={"post": "post.new"})
+        Rewards(callouts=["most_posts"], callout_kinds={"post": "post.new"})

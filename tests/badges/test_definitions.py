@@ -40,6 +40,20 @@ class TestBadgeModel:
         with pytest.raises(ConfigurationError, match="whole number"):
             count_badge(threshold=2.5)
 
+    def test_count_threshold_is_an_int(self) -> None:
+        """A whole number is an int, as everywhere in definitions: 5.0 is not taken for 5,
+        for a badge's threshold or a tier's."""
+        with pytest.raises(ConfigurationError, match=r"whole number \(an int\)") as info:
+            count_badge(threshold=5.0)
+        assert info.value.field == "threshold"
+        with pytest.raises(ConfigurationError, match=r"whole number \(an int\)"):
+            Badge(
+                id="t",
+                criterion=criteria.Count(kind="x.y"),
+                tiers=(Tier(id="bronze", threshold=1), Tier(id="silver", threshold=5.0)),
+            )
+        assert count_badge(threshold=5).thresholds == (5,)
+
     def test_sum_threshold_may_be_fractional(self) -> None:
         """A sum of values may have a fractional threshold."""
         badge = Badge(id="s", criterion=criteria.Sum(kind="x.y"), threshold=2.5)

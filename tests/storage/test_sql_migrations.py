@@ -144,6 +144,16 @@ class TestMigrations:
         assert upgrade(db.url, table_prefix=db.prefix, revision="head-1") == 2
         assert upgrade(db.url, table_prefix=db.prefix, revision="0002+1") == 3
 
+    @pytest.mark.parametrize("revision", ["head+1", "+1", "0002+5", "base-1"])
+    def test_relative_revision_out_of_range(self, db: Database, revision: str) -> None:
+        """A relative revision past the newest version (or before base) is refused with
+        ConfigurationError naming revision, not Alembic's bare AssertionError."""
+        assert upgrade(db.url, table_prefix=db.prefix) == SCHEMA_VERSION
+        with pytest.raises(ConfigurationError) as info:
+            upgrade(db.url, table_prefix=db.prefix, revision=revision)
+        assert info.value.field == "revision"
+        assert schema_version(db.url, table_prefix=db.prefix) == SCHEMA_VERSION
+
     def test_version_1_is_upgraded_with_its_data(self, db: Database) -> None:
         """A database at version 1 is refused by the store, then upgraded to the current
         version keeping its rows: the listing index gains the columns of a page, and the

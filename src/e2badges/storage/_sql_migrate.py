@@ -78,7 +78,13 @@ def _target_version(script: ScriptDirectory, revision: str, current: int | None)
     if start not in line:
         return None
     index = line.index(start) + int(steps)
-    return line[index] if 0 <= index < len(line) else None
+    if not 0 <= index < len(line):
+        # Alembic fails there with an AssertionError from deep inside it.
+        where = f"past the newest schema version {line[-1]}" if index > 0 else "before base"
+        raise ConfigurationError(
+            "revision", f"is {revision!r}: {where}", subject="e2badges db upgrade"
+        )
+    return line[index]
 
 
 def _version_of(script: ScriptDirectory, revision: str) -> int | None:
