@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import ConfigDict, ValidationError, field_validator
 
 from ._clock import Clock
+from ._erasure import ERASED_ERROR
 from ._errors import ConfigurationError
 from ._limits import MAX_COUNT, check_duration
 from ._models import Activity, Award, LevelChange, Outcome, Revocation
@@ -270,6 +271,12 @@ class Outbox:
             done += 1
         return DeliveryReport(delivered, tuple(failures))
 
+    def _erased_meanwhile(self, notification: Notification) -> bool:
+        """Return whether the stored notification changed since it was claimed (an
+        erasure renamed a person in its payload) or is gone."""
+        current = self.store.get_notification(notification.id)
+        return current is None or current.notification != notification
+
     def _deliver_one(
         self,
         entry: OutboxEntry,
@@ -303,6 +310,11 @@ class Outbox:
                 impl.call(kwargs)
             except Exception as exc:
                 error = f"{type(exc).__name__}: {exc}"
+                if self._erased_meanwhile(n):
+                    # An erasure committed while the plugin ran on the data from before
+                    # it: its error may name the person, and is dropped as the erasure
+                    # dropped the others.
+                    error = ERASED_ERROR
                 attempts = store.mark_failed(n.id, name, error=error)
                 final = attempts >= max_attempts
                 logger.error(

@@ -138,6 +138,30 @@ class TestAward:
         assert stored is not None
         assert stored.errors == {"inbox": ERASED_ERROR}
 
+    @pytest.mark.parametrize("url", ["memory://", "sqlite://"])
+    def test_failure_during_an_erasure_is_not_kept(self, url: str) -> None:
+        """A plugin that fails on a notification about a person erased while it ran (its
+        data is from before the erasure, and its error names them) leaves no text naming
+        them: the error is dropped as the erasure dropped the others."""
+        box: list[Rewards] = []
+
+        class NoInbox:
+            name = "inbox"
+
+            @hookimpl
+            def e2badges_notify_award(self, award: Award) -> None:
+                box[0].erase_person(award.user)  # the erasure commits meanwhile
+                raise RuntimeError(f"no inbox for {award.user}")
+
+        rewards = award_rewards(NoInbox(), store=store_from_url(url))
+        box.append(rewards)
+        rewards.record(act(1, attributes={"award": "helper"}))
+        [failure] = rewards.delivery_errors
+        assert failure.error == ERASED_ERROR
+        stored = rewards.store.get_notification(failure.notification_id)
+        assert stored is not None
+        assert stored.errors == {"inbox": ERASED_ERROR}
+
     def test_award_redelivered_from_payload(self) -> None:
         """An award delivered on retry is rebuilt from the outbox exactly as it was."""
         clock = FrozenClock(T0)

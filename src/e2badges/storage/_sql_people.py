@@ -48,6 +48,7 @@ from .._erasure import (
     payload_mentions,
     submitted_keys,
 )
+from .._errors import TransientStorageError
 from .._models import Activity, Award, Revocation, Story
 from .._notifications import Notification
 from .._people import Membership, Person, PrivacySettings, Visibility
@@ -149,6 +150,11 @@ def _opted_out(conn: Connection, tables: Tables, tenant: str, users: Collection[
     return out
 
 
+#: How many times a person's record deleted by a committed erasure is inserted and locked
+#: again before giving up (a retry of the whole transaction follows).
+_RELOCKS = 3
+
+
 def update_person(
     conn: Connection,
     tables: Tables,
@@ -163,13 +169,24 @@ def update_person(
     # transactions upgrading theirs to FOR UPDATE deadlock; ON DUPLICATE KEY UPDATE
     # takes it exclusively at once.)
     row = {"tenant": tenant, "user_id": user, "display_name": None, "data": ""}
-    if conn.dialect.name in ("mysql", "mariadb"):
-        upsert = mysql_insert(t).values(row)
-        conn.execute(upsert.on_duplicate_key_update(user_id=upsert.inserted.user_id))
-    else:
-        conn.execute(_insert_missing(t, conn.dialect.name, "user_id"), row)
     mine = (t.c.tenant == tenant, t.c.user_id == user)
-    found = conn.execute(select(t.c.display_name, t.c.data).where(*mine).with_for_update()).first()
+    locking = select(t.c.display_name, t.c.data).where(*mine).with_for_update()
+    # PostgreSQL's ON CONFLICT DO NOTHING locks no existing row: an erasure may delete
+    # it and commit before the FOR UPDATE, which then finds nothing (and the change
+    # would go to no row).  The row is inserted and locked again, as the state's are.
+    for _ in range(_RELOCKS):
+        if conn.dialect.name in ("mysql", "mariadb"):
+            upsert = mysql_insert(t).values(row)
+            conn.execute(upsert.on_duplicate_key_update(user_id=upsert.inserted.user_id))
+        else:
+            conn.execute(_insert_missing(t, conn.dialect.name, "user_id"), row)
+        found = conn.execute(locking).first()
+        if found is not None:
+            break
+    else:
+        raise TransientStorageError(
+            f"store: {user!r}'s record was deleted {_RELOCKS} times while it was locked"
+        )
     opted_out = bool(_opted_out(conn, tables, tenant, [user]))
     old = None
     if found is not None and found[1]:
