@@ -92,8 +92,21 @@ def time_us(value: float) -> int:
 
 def _config_error(exc: ValidationError, subject: str) -> ConfigurationError:
     first = exc.errors(include_url=False)[0]
-    field = ".".join(str(p) for p in first["loc"]) or "definition"
+    loc = [str(p) for p in first["loc"]]
     reason = first["msg"].removeprefix("Value error, ")
+    inner = first.get("ctx", {}).get("error")
+    if isinstance(inner, ConfigurationError):
+        # Raised by a nested definition (its subject set: a metric, a scope, a cap) or
+        # by a validator of this one: name the field at fault, not the union's tag, and
+        # give the reason once.
+        given = first.get("input")
+        if inner.subject is not None:
+            if loc and isinstance(given, Mapping) and given.get("type") == loc[-1]:
+                loc.pop()  # the tag of a union of definitions, not a field
+            if inner.field != "definition":
+                loc.append(inner.field)
+        reason = inner.reason
+    field = ".".join(loc) or "definition"
     return ConfigurationError(field, reason, subject=subject)
 
 

@@ -143,7 +143,7 @@ def test_wrong_type_refused(
         (Leaderboard, {**BOARD, "exclude_groups": [b"managers"]}, "exclude_groups.0", TEXT),
         (Level, {"id": "l", "threshold": 1, "badges": [b"b"]}, "badges.0", TEXT),
         (criteria.AllOf, {"badges": ["a", b"b"]}, "badges.1", TEXT),
-        (PointRule, {**RULE, "caps": [{"amount": "5"}]}, "caps.0", "Cap: amount: " + WHOLE),
+        (PointRule, {**RULE, "caps": [{"amount": "5"}]}, "caps.0.amount", WHOLE),
     ],
 )
 def test_wrong_type_in_a_collection_refused(
@@ -154,6 +154,37 @@ def test_wrong_type_in_a_collection_refused(
         model(**data)
     assert info.value.field == field
     assert info.value.reason.startswith(reason), info.value.reason
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "reason"),
+    [
+        ({"metric": {"type": "count", "kind": "1x"}}, "metric.kind", "'1x' is not a dotted name"),
+        (
+            {"metric": {"type": "average", "kind": "x", "min_count": 0}},
+            "metric.min_count",
+            "Input should be greater than or equal to 1",
+        ),
+        ({"metric": {"type": "points", "currency": ""}}, "metric.currency", "must not be empty"),
+        (
+            {"scope": {"type": "teams", "divide_by_size": True, "team_sizes": {"a": 0}}},
+            "scope.team_sizes.a",
+            "Input should be greater than or equal to 1",
+        ),
+        ({"windows": ["0d"]}, "windows", "unknown window '0d'"),
+    ],
+)
+def test_nested_definition_error_names_the_field(
+    data: dict[str, Any], field: str, reason: str
+) -> None:
+    """A bad field of a board's metric or scope, given as plain data, is named by its
+    path (``metric.kind``), not by the union's tag (``metric.count``), and its reason is
+    given once."""
+    with pytest.raises(ConfigurationError) as info:
+        Leaderboard.model_validate({"id": "b", "metric": {"type": "points"}, **data})
+    assert info.value.field == field
+    assert info.value.reason.startswith(reason), info.value.reason
+    assert str(info.value) == f"Leaderboard 'b': {field}: {info.value.reason}"
 
 
 def test_right_types_kept() -> None:
