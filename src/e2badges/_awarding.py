@@ -430,13 +430,13 @@ class BadgeEngine:
                     deltas[pair] = deltas.get(pair, 0) + line.amount
             ladder = self.ladder
             for (user, currency), delta in deltas.items():
-                if not delta:
-                    continue
-                for pm in self._points.get(currency, ()):
+                for pm in self._points.get(currency, ()) if delta else ():
                     period = ctx.period(pm.repeat) if pm.repeat else None
                     old, new = pm.credit(view, user, period, delta)
                     if pm.lowest <= new and old < pm.highest:
                         self._cross(acc, user, self.badges[pm.badge], old, new, period=period)
+                # Credits adding up to 0 are still credits: the first level is reported
+                # with the first of them (see Engine._levels).
                 if ladder is not None and currency == ladder.currency:
                     acc.level_users[user] = None
         if acc.level_users:

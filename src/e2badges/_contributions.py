@@ -11,13 +11,13 @@ every rule a built-in one does.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel
 
-from ._badges import Badge, Plugin
+from ._badges import Badge, Criterion, Plugin
 from ._errors import ConfigurationError
-from ._leaderboards import Leaderboard, PluginMetric
+from ._leaderboards import Leaderboard, Metric, PluginMetric
 
 __all__ = ["resolve_badges", "resolve_boards"]
 
@@ -56,11 +56,15 @@ def _resolve(
     *,
     field: str,
     placeholder: type[BaseModel],
+    union: Any,
     registry: Mapping[str, Any],
     what: str,
     owner: str,
 ) -> tuple[Any, ...]:
     """Return ``definitions`` with each ``placeholder`` in ``field`` replaced and rechecked."""
+    # The classes a contribution may be: the members of the field's union but the
+    # placeholder (a PointRule or another model is refused like any other value).
+    accepted = tuple(c for c in get_args(get_args(union)[0]) if c is not placeholder)
     out: list[Any] = []
     for definition in definitions:
         named = getattr(definition, field, None)
@@ -71,7 +75,7 @@ def _resolve(
         name: str = getattr(named, "name")  # noqa: B009  # both placeholders have a name
         options: Mapping[str, Any] = getattr(named, "options")  # noqa: B009  # and options
         value = _contribution(registry, name, options, what, subject)
-        if isinstance(value, placeholder) or not isinstance(value, BaseModel):
+        if not isinstance(value, accepted):
             raise ConfigurationError(
                 what, f"the plugin's {what} {name!r} gave {value!r}, not a {what}", subject=subject
             )
@@ -85,6 +89,7 @@ def resolve_badges(badges: Sequence[Badge], criteria: Mapping[str, Any]) -> tupl
         badges,
         field="criterion",
         placeholder=Plugin,
+        union=Criterion,
         registry=criteria,
         what="criterion",
         owner="badge",
@@ -99,6 +104,7 @@ def resolve_boards(
         boards,
         field="metric",
         placeholder=PluginMetric,
+        union=Metric,
         registry=metrics,
         what="metric",
         owner="leaderboard",

@@ -106,6 +106,25 @@ class TestLevels:
         assert (status.current, status.target, status.missing) == (-20, 100, ())
         assert rewards.level("nobody") == 1
 
+    def test_first_level_reported_with_credits_adding_up_to_zero(self) -> None:
+        """Credits of one activity that add up to 0 (a reward and a fee of the same
+        kind) are credits in the ladder's currency: the first level is reported with
+        them, once."""
+        rewards = Rewards(
+            rules=[
+                PointRule(id="accept", kind="answer.accepted", actor_points=2),
+                PointRule(id="fee", kind="answer.accepted", actor_points=-2),
+            ],
+            badges=[REGULAR],
+            levels=LEVELS,
+        )
+        first = rewards.record(act(1, "answer.accepted", actor="bob"))
+        assert [line.amount for line in first.ledger] == [2, -2]
+        assert [(c.user, c.old, c.new) for c in first.level_changes] == [("bob", 0, 1)]
+        assert [s.kind for s in first.stories] == ["level"]
+        again = rewards.record(act(2, "answer.accepted", actor="bob"))
+        assert (again.level_changes, rewards.balance("bob"), rewards.level("bob")) == ((), 0, 1)
+
     def test_first_level_at_zero_with_a_badge_needs_only_the_badge(self) -> None:
         """A first level with threshold 0 that requires a badge is held by those holding
         the badge, whatever their balance, and by no one else."""

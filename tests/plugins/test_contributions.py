@@ -300,6 +300,26 @@ class TestCriterionKinds:
         with pytest.raises(ConfigurationError, match="needs a threshold or tiers"):
             rewards_with(plugin, badges=[badge])
 
+    @pytest.mark.parametrize(
+        "given",
+        [
+            PointRule(id="x", kind="a.x", actor_points=1),  # a model, but not a criterion
+            "not a criterion",
+        ],
+        ids=["other-model", "text"],
+    )
+    def test_not_a_criterion_refused(self, given: object) -> None:
+        """A contribution that is not a criterion, a pydantic model of another kind
+        included, is refused naming ``criterion`` and the plugin's criterion."""
+        from e2badges import Badge, criteria
+
+        badge = Badge(id="b", criterion=criteria.Plugin(name="oops"), threshold=2)
+        with pytest.raises(ConfigurationError) as info:
+            rewards_with(Named("p", criteria={"oops": lambda: given}), badges=[badge])
+        assert (info.value.field, info.value.subject) == ("criterion", "badge 'b'")
+        assert info.value.reason.startswith("the plugin's criterion 'oops' gave ")
+        assert info.value.reason.endswith(", not a criterion")
+
     def test_unknown_name_refused(self) -> None:
         """A badge naming a criterion kind no plugin contributed is refused, naming both."""
         from e2badges import Badge, criteria
