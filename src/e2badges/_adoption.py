@@ -80,8 +80,10 @@ class Cohort:
 class KeptGoing:
     """Of ``earned`` people whose first badge came in the period, ``active`` were active
     in the ISO week ``weeks`` weeks after it (only people for whom that week has begun
-    are counted).  In a team's report, ``earned`` counts only the people active in the
-    team in the period, and ``active`` only activities naming the team."""
+    are counted).  A person's first badge is their earliest award by its time, not the
+    first recorded, and a revoked award counts.  In a team's report, ``earned`` counts
+    only the people active in the team in the period, and ``active`` only activities
+    naming the team."""
 
     weeks: int
     earned: int
