@@ -63,7 +63,8 @@ class Cohort:
     """People first active (ever) in ISO week ``week``, and how many were active each week after.
 
     ``active[i]`` counts those active in the i-th week from ``week`` (``active[0]``
-    is ``size``), up to the period's last week.
+    is ``size``), up to the period's last week (for the ``all`` window, the current
+    week, or the last active one when later).
     """
 
     week: str
@@ -80,8 +81,10 @@ class Cohort:
 class KeptGoing:
     """Of ``earned`` people whose first badge came in the period, ``active`` were active
     in the ISO week ``weeks`` weeks after it (only people for whom that week has begun
-    are counted).  In a team's report, ``earned`` counts only the people active in the
-    team in the period, and ``active`` only activities naming the team."""
+    are counted).  A person's first badge is their earliest award by its time, not the
+    first recorded, and a revoked award counts.  In a team's report, ``earned`` counts
+    only the people active in the team in the period, and ``active`` only activities
+    naming the team."""
 
     weeks: int
     earned: int
@@ -101,7 +104,9 @@ class AdoptionReport:
     ``active`` counts distinct people active in it; ``daily``, ``weekly``,
     ``monthly`` count them per local day, ISO week and month of the period
     (every day, week and month of the period is listed, with 0 when nobody
-    was active; weeks and months cut by the period count its days only).
+    was active; weeks and months cut by the period count its days only; for
+    the ``all`` window, from the first active day to today, or to the last
+    active day when later, and nothing when nothing was recorded).
     ``adoption`` is ``active / seats``, clamped to 1.0; ``over_seats`` is
     how many more people were active than there are seats (0 when seats
     suffice).  ``contributors`` did at least one contributing activity,
@@ -255,9 +260,11 @@ def build_report(
     all_count = sum(per_actor.values())
     per_person = list(per_actor.values())
 
-    daily = _series(totals(("day",), start=start, stop=stop), bounds, "day")
-    weekly = _series(totals(("week",), start=start, stop=stop), bounds, "week")
-    monthly = _series(totals(("month",), start=start, stop=stop), bounds, "month")
+    day_rows = totals(("day",), start=start, stop=stop)
+    listed = bounds if bounds is not None else _all_span(day_rows, today)
+    daily = _series(day_rows, listed, "day")
+    weekly = _series(totals(("week",), start=start, stop=stop), listed, "week")
+    monthly = _series(totals(("month",), start=start, stop=stop), listed, "month")
 
     contributors = len(contributed)
     heavy_count = sum(1 for n in contributed.values() if n >= heavy)
@@ -283,11 +290,11 @@ def build_report(
 
     # Cohorts and "kept going" are counted by the store from its week rollup.
     period_weeks = [w for w, _ in weekly]
-    last_week = period_weeks[-1] if period_weeks else period_key("week", today)
     cohorts = _cohorts(
-        store.cohort_weeks(start=start, stop=stop, until=last_week, team=team) if weekly else [],
+        store.cohort_weeks(start=start, stop=stop, until=period_weeks[-1], team=team)
+        if period_weeks
+        else [],
         period_weeks,
-        last_week,
     )
     targets = _kept_targets(
         store.first_awards(), tz, kept_weeks, start, stop, period_key("week", today)
@@ -334,42 +341,72 @@ def build_report(
     )
 
 
+def _all_span(rows: Sequence[tuple[Any, ...]], today: date) -> tuple[date, date] | None:
+    """Return the local days the series of the ``all`` window list (None: no activity).
+
+    From the first active day (the day totals ``rows``) to today, or to the last
+    active day when an activity is dated after today.  The span is the data's own:
+    ``Activity.at`` lies from 1900 to 2999, so at most about 401,000 days, 57,400
+    weeks and 13,200 months (a stray activity dated 1900 in a report of 2026: 46,000
+    days); no origin before the first activity is listed.
+    """
+    if not rows:
+        return None
+    labels = [row[0] for row in rows]
+    return date.fromisoformat(min(labels)), max(today, date.fromisoformat(max(labels)))
+
+
 def _series(
-    rows: list[tuple[Any, ...]], bounds: tuple[date, date] | None, kind: str
+    rows: Sequence[tuple[Any, ...]], span: tuple[date, date] | None, kind: str
 ) -> tuple[tuple[str, int], ...]:
+    """Return every ``kind`` label (day, week, month) touching the days ``span`` in
+    order, with its count from ``rows`` (0 when it has none); nothing without a span."""
+    if span is None:
+        return ()
     counts = {row[0]: row[1] for row in rows}
-    if bounds is None:
-        return tuple(sorted(counts.items()))
-    labels: dict[str, None] = {}
-    day = bounds[0]
-    while day <= bounds[1]:
-        labels[period_key(kind, day)] = None
-        day += timedelta(days=1)
-    return tuple((label, counts.get(label, 0)) for label in labels)
+    return tuple((label, counts.get(label, 0)) for label in _labels(kind, *span))
+
+
+def _labels(kind: str, first: date, last: date) -> list[str]:
+    """Return the labels of the days, ISO weeks or months touching ``first`` to ``last``."""
+    if kind == "day":
+        step = timedelta(days=1)
+    elif kind == "week":
+        step = timedelta(weeks=1)
+        first -= timedelta(days=first.weekday())  # its Monday: one label per step
+    else:
+        first = first.replace(day=1)
+        labels = []
+        while first <= last:
+            labels.append(period_key(kind, first))
+            year, month = divmod(first.month, 12)  # the next month's first day
+            first = date(first.year + year, month + 1, 1)
+        return labels
+    labels = []
+    while first <= last:
+        labels.append(period_key(kind, first))
+        first += step
+    return labels
 
 
 def _cohorts(
-    rows: Sequence[tuple[str, str, int]], period_weeks: Sequence[str], last_week: str
+    rows: Sequence[tuple[str, str, int]], period_weeks: Sequence[str]
 ) -> tuple[Cohort, ...]:
-    """Return the weekly cohorts from the store's (first day, week, people) rows."""
+    """Return the weekly cohorts from the store's (first day, week, people) rows.
+
+    ``period_weeks`` are the report's weeks, consecutive and in order: a cohort's
+    series runs from its own week to the last of them.
+    """
     counts: dict[tuple[str, str], int] = {}
     for first, week, n in rows:
         cohort = period_key("week", date.fromisoformat(first))
         counts[cohort, week] = counts.get((cohort, week), 0) + n
     out: list[Cohort] = []
-    for week in period_weeks:
+    for i, week in enumerate(period_weeks):
         size = counts.get((week, week), 0)  # everyone is active in their first week
-        if not size:
-            continue
-        later = []
-        offset = 0
-        while True:
-            label = week_add(week, offset)
-            if label > last_week:
-                break
-            later.append(counts.get((week, label), 0))
-            offset += 1
-        out.append(Cohort(week, size, tuple(later)))
+        if size:
+            later = tuple(counts.get((week, label), 0) for label in period_weeks[i:])
+            out.append(Cohort(week, size, later))
     return tuple(out)
 
 

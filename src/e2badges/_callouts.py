@@ -46,7 +46,7 @@ def _most_comments(kinds: Mapping[str, str]) -> Leaderboard:
 
 
 def _most_views(kinds: Mapping[str, str]) -> Leaderboard:
-    # A view credits the author it is recorded for (its recipient), by its value or 1.
+    # Each view counts 1 for the author it is recorded for (its recipient), whatever its value.
     return Leaderboard(
         id="most_views_received",
         metric=CountMetric(kind=kinds["view"], credit="recipient"),

@@ -100,6 +100,123 @@ class TestActivePeople:
         assert report.as_of == datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
 
 
+def _days(first: date, last: date) -> list[str]:
+    """Return the labels of the local days from ``first`` to ``last``, inclusive."""
+    return [(first + timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
+
+
+def _gappy() -> Rewards:
+    """Return a Rewards (UTC) with activity in W43 and W45 of 2026 and the clock in W48."""
+    rewards = Rewards(
+        kinds=KINDS,
+        clock=FrozenClock(datetime(2026, 11, 25, 9, tzinfo=UTC)),
+        load_entrypoints=False,
+    )
+    rewards.record_many(
+        [
+            Activity(actor="cy", kind="post.created", at=datetime(2026, 10, 20, 9, tzinfo=UTC)),
+            Activity(actor="ann", kind="post.created", at=datetime(2026, 11, 2, 9, tzinfo=UTC)),
+            Activity(actor="bob", kind="post.created", at=datetime(2026, 11, 5, 9, tzinfo=UTC)),
+        ]
+    )
+    return rewards
+
+
+class TestAllTime:
+    def test_every_day_from_the_first_active_one_to_today(self) -> None:
+        """With window "all", every local day from the first active one to today is listed,
+        with 0 for empty days."""
+        report = organisation().adoption(window="all")
+        days = _days(date(2026, 11, 16), date(2026, 12, 2))  # ann's first post; today
+        assert [label for label, _ in report.daily] == days
+        active = {
+            "2026-11-16": 1,  # ann
+            "2026-11-17": 1,  # bob
+            "2026-11-23": 3,  # ann, bob, eve
+            "2026-11-24": 1,  # ann
+            "2026-11-25": 2,  # bob, cy
+            "2026-11-30": 1,  # dee
+            "2026-12-01": 1,  # cy
+        }
+        assert dict(report.daily) == {day: active.get(day, 0) for day in days}
+
+    def test_every_week_and_month_to_the_current_one(self) -> None:
+        """Weeks and months without activity are listed with 0, up to the current one."""
+        report = _gappy().adoption(window="all")
+        assert report.weekly == (
+            ("2026-W43", 1),  # cy
+            ("2026-W44", 0),
+            ("2026-W45", 2),  # ann, bob
+            ("2026-W46", 0),
+            ("2026-W47", 0),
+            ("2026-W48", 0),  # the clock's week
+        )
+        assert report.monthly == (("2026-10", 1), ("2026-11", 2))
+        assert [label for label, _ in report.daily] == _days(date(2026, 10, 20), date(2026, 11, 25))
+
+    def test_cohorts_run_to_the_current_week(self) -> None:
+        """Each cohort's series runs to the current week, not to the last active one."""
+        report = _gappy().adoption(window="all")
+        assert report.cohorts == (
+            Cohort("2026-W43", 1, (1, 0, 0, 0, 0, 0)),
+            Cohort("2026-W45", 2, (2, 0, 0, 0)),
+        )
+
+    def test_activity_after_the_clock_extends_the_series(self) -> None:
+        """An activity dated after now is listed: the series end at its period."""
+        rewards = _gappy()
+        rewards.record(
+            Activity(actor="dee", kind="post.created", at=datetime(2026, 12, 9, 9, tzinfo=UTC))
+        )
+        report = rewards.adoption(window="all")
+        assert report.daily[-1] == ("2026-12-09", 1)
+        assert [label for label, _ in report.weekly][-3:] == ["2026-W48", "2026-W49", "2026-W50"]
+        assert report.monthly[-1] == ("2026-12", 1)
+        assert report.cohorts[-1] == Cohort("2026-W50", 1, (1,))
+
+    def test_nothing_recorded_lists_nothing(self) -> None:
+        """Without any activity there is no first active period: the series are empty."""
+        report = Rewards(kinds=KINDS, load_entrypoints=False).adoption(window="all")
+        assert (report.daily, report.weekly, report.monthly, report.cohorts) == ((), (), (), ())
+
+    def test_series_start_at_the_first_active_period_however_early(self) -> None:
+        """The series start at the first active period, even one more than a century
+        back: their length is the span of the data, bounded by the earliest and latest
+        activity times (1900-01-01 UTC, local 31 Dec 1899 west of UTC, to 2999)."""
+        now = datetime(2999, 12, 31, 12, tzinfo=UTC)
+        rewards = Rewards(
+            kinds=KINDS,
+            clock=FrozenClock(now),
+            timezone="America/New_York",
+            load_entrypoints=False,
+        )
+        rewards.record_many(
+            [
+                Activity(actor="ann", kind="post.created", at=datetime(1900, 1, 1, tzinfo=UTC)),
+                Activity(actor="bob", kind="post.created", at=now),
+            ]
+        )
+        report = rewards.adoption(window="all")
+        first, today = date(1899, 12, 31), date(2999, 12, 31)  # local days (UTC-5)
+        assert len(report.daily) == (today - first).days + 1
+        assert (report.daily[0], report.daily[1], report.daily[-1]) == (
+            ("1899-12-31", 1),
+            ("1900-01-01", 0),
+            ("2999-12-31", 1),
+        )
+        weeks = [label for label, _ in report.weekly]
+        assert (weeks[0], weeks[-1]) == ("1899-W52", "3000-W01")  # Sun 31 Dec; Tue 31 Dec
+        assert (
+            len(weeks) == len(set(weeks)) == (date(2999, 12, 30) - date(1899, 12, 25)).days // 7 + 1
+        )
+        assert len(report.monthly) == 1 + 1100 * 12  # December 1899, then 1900 to 2999
+        assert sum(n for _, n in report.weekly) == sum(n for _, n in report.monthly) == 2
+        assert [(c.week, c.size, len(c.active)) for c in report.cohorts] == [
+            ("1899-W52", 1, len(weeks)),
+            ("3000-W01", 1, 1),
+        ]
+
+
 class TestSeats:
     def test_adoption_against_seats(self) -> None:
         """Adoption is active people over the organisation's seats."""

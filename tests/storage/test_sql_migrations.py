@@ -7,6 +7,7 @@ import re
 import sqlite3
 import threading
 import time
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from sql_workers import RULES, T0
 
 from e2badges import (
     Activity,
+    Award,
     ConfigurationError,
     FrozenClock,
     Leaderboard,
@@ -27,6 +29,7 @@ from e2badges import (
     SchemaVersionError,
 )
 from e2badges.cli import main
+from e2badges.storage._codec import encode_record, epoch_us
 from e2badges.storage._sql_schema import SCHEMA_VERSION, build_tables
 from e2badges.storage.migrations.versions.v0002_covering_listing import CLUSTERED
 from e2badges.storage.migrations.versions.v0003_code_point_order import COLUMNS
@@ -74,7 +77,7 @@ def _without_rowid(conn: sa.Connection, prefix: str) -> set[str]:
 class TestMigrations:
     def test_upgrade_equals_create_all(self, db: Database) -> None:
         """An empty database upgraded to head has exactly the tables create_all makes."""
-        assert upgrade(db.url, table_prefix=db.prefix) == SCHEMA_VERSION == 3
+        assert upgrade(db.url, table_prefix=db.prefix) == SCHEMA_VERSION == 4
         created = Database(db.backend, db.url)
         engine = sa.create_engine(db.url)
         try:
@@ -113,10 +116,10 @@ class TestMigrations:
         """upgrade() recognises tables the store created and records their Alembic revision."""
         store = db.store()
         Rewards(store, rules=RULES).record(Activity(id="x", actor="ann", kind="comment.created"))
-        assert upgrade(db.url, table_prefix=db.prefix) == 3
+        assert upgrade(db.url, table_prefix=db.prefix) == 4
         with store.engine.connect() as conn:
             version_table = sa.table(f"{db.prefix}alembic_version", sa.column("version_num"))
-            assert conn.execute(sa.select(version_table.c.version_num)).scalars().all() == ["0003"]
+            assert conn.execute(sa.select(version_table.c.version_num)).scalars().all() == ["0004"]
         assert store.count_activities() == 1
 
     def test_upgrade_never_goes_down(self, db: Database) -> None:
@@ -125,24 +128,26 @@ class TestMigrations:
         store = db.store()
         Rewards(store, rules=RULES).record(Activity(id="x", actor="ann", kind="comment.created"))
         # Alembic's relative forms too (head-1, base+1, 0003-2, -1 from the database's
-        # revision): they were taken, changed nothing and reported version 3.
-        below = ("0001", "0002", "base", "head-1", "base+1", "0003-2", "0002-1", "-1")
+        # revision): they were taken, changed nothing and reported the version.
+        below = ("0001", "0002", "0003", "base", "head-1", "base+1", "0003-2", "0002-1", "-1")
         for revision in below:
             with pytest.raises(ConfigurationError, match="never goes down") as info:
                 upgrade(db.url, table_prefix=db.prefix, revision=revision)
             assert info.value.field == "revision"
         assert schema_version(db.url, table_prefix=db.prefix) == SCHEMA_VERSION
-        assert upgrade(db.url, table_prefix=db.prefix, revision=f"{SCHEMA_VERSION:04d}") == 3
-        for revision in ("head", "heads", "head-0", "0002+1", "base+3"):
-            assert upgrade(db.url, table_prefix=db.prefix, revision=revision) == 3
+        assert upgrade(db.url, table_prefix=db.prefix, revision=f"{SCHEMA_VERSION:04d}") == 4
+        for revision in ("head", "heads", "head-0", "0003+1", "base+4"):
+            assert upgrade(db.url, table_prefix=db.prefix, revision=revision) == 4
         assert store.count_activities() == 1
 
     def test_relative_revisions_go_up(self, db: Database) -> None:
         """Relative revisions that name a version above the database's upgrade to it."""
         assert upgrade(db.url, table_prefix=db.prefix, revision="base+1") == 1
         assert upgrade(db.url, table_prefix=db.prefix, revision="+1") == 2
-        assert upgrade(db.url, table_prefix=db.prefix, revision="head-1") == 2
+        assert upgrade(db.url, table_prefix=db.prefix, revision="head-2") == 2
         assert upgrade(db.url, table_prefix=db.prefix, revision="0002+1") == 3
+        assert upgrade(db.url, table_prefix=db.prefix, revision="head-1") == 3
+        assert upgrade(db.url, table_prefix=db.prefix, revision="+1") == 4
 
     @pytest.mark.parametrize("revision", ["head+1", "+1", "0002+5", "base-1"])
     def test_relative_revision_out_of_range(self, db: Database, revision: str) -> None:
@@ -241,7 +246,7 @@ class TestMigrations:
         finally:
             engine.dispose()
         try:
-            assert upgrade(db.url, table_prefix=db.prefix) == SCHEMA_VERSION == 3
+            assert upgrade(db.url, table_prefix=db.prefix) == SCHEMA_VERSION == 4
             store = db.store(create_schema=False)
             with store.engine.connect() as conn:
                 found = {(t[len(db.prefix) :], c) for t, c in conn.execute(collated)}
@@ -258,6 +263,59 @@ class TestMigrations:
         finally:
             db.drop()
 
+    def test_version_3_is_upgraded_with_award_times(self, db: Database) -> None:
+        """A database at version 3 is refused by the store, then upgraded to 4 keeping
+        its awards: each row gets its award's time (at_us), the index of a person's
+        awards holds it, and first_awards gives each person's earliest award, not the
+        first recorded (an award of a late activity, recorded second, came first)."""
+        assert upgrade(db.url, table_prefix=db.prefix, revision="0003") == 3
+        with pytest.raises(SchemaVersionError, match="older"):
+            db.store(create_schema=False)
+        paris = timezone(timedelta(hours=1))
+        awards = [  # in recording order; times before the epoch and with offsets too
+            Award("ann", "poster", None, None, T0 + timedelta(days=30), "live", "count"),
+            Award("ann", "commenter", None, None, T0.astimezone(paris), "old", "count"),
+            Award("bob", "poster", None, None, datetime(1900, 1, 1, tzinfo=UTC), "b", "count"),
+            Award("cy", "poster", None, None, T0 + timedelta(microseconds=7), "c", "count"),
+        ]
+        # Award rows as version 3 holds them (no at_us), over more than a page of the fill.
+        version_3 = sa.table(
+            f"{db.prefix}awards",
+            *(sa.column(c) for c in ("tenant", "user_id", "badge", "award", "revocation")),
+        )
+        filler = Award("zed", "poster", None, None, T0 + timedelta(days=9), "z", "count")
+        rows = [*awards, *[filler] * 1_500]
+        engine = sa.create_engine(db.url)
+        try:
+            with engine.begin() as conn:
+                conn.execute(
+                    version_3.insert(),
+                    [
+                        {"tenant": "default", "user_id": a.user, "badge": a.badge}
+                        | {"award": encode_record(a), "revocation": None}
+                        for a in rows
+                    ],
+                )
+        finally:
+            engine.dispose()
+        assert upgrade(db.url, table_prefix=db.prefix) == SCHEMA_VERSION == 4
+        store = db.store(create_schema=False)
+        assert store.first_awards() == {
+            "ann": T0.timestamp(),
+            "bob": datetime(1900, 1, 1, tzinfo=UTC).timestamp(),
+            "cy": (T0 + timedelta(microseconds=7)).timestamp(),
+            "zed": filler.at.timestamp(),
+        }
+        assert [r.award for r in store.awards("ann")] == awards[:2]
+        t = store.tables.awards
+        with store.engine.connect() as conn:
+            stored = conn.execute(sa.select(t.c.award, t.c.at_us).order_by(t.c.seq)).all()
+            index = {
+                i["name"]: tuple(i["column_names"]) for i in sa.inspect(conn).get_indexes(t.name)
+            }[f"ix_{db.prefix}awards_user"]
+        assert [at_us for _, at_us in stored] == [epoch_us(a.at) for a in rows]
+        assert index == ("tenant", "user_id", "seq", "at_us")
+
     def test_upgrade_refuses_a_newer_database(self, db: Database) -> None:
         """upgrade() leaves a database at a schema version newer than it knows alone."""
         store = db.store()
@@ -271,7 +329,7 @@ class TestMigrations:
         """upgrade() migrates through a live Engine and leaves it undisposed."""
         engine = sa.create_engine(db.url)
         try:
-            assert upgrade(engine, table_prefix=db.prefix) == 3
+            assert upgrade(engine, table_prefix=db.prefix) == 4
             assert SQLAlchemyStore(engine, table_prefix=db.prefix, create_schema=False)
             with engine.connect() as conn:
                 assert conn.execute(sa.text("SELECT 1")).scalar() == 1
@@ -328,9 +386,9 @@ class TestCommandLine:
         assert main(["db", "current", "--url", db.url, "--prefix", db.prefix]) == 0
         assert capsys.readouterr().out == "none\n"
         assert main(["db", "upgrade", "--url", db.url, "--prefix", db.prefix]) == 0
-        assert capsys.readouterr().out == f"schema version 3 (tables with prefix {db.prefix!r})\n"
+        assert capsys.readouterr().out == f"schema version 4 (tables with prefix {db.prefix!r})\n"
         assert main(["db", "current", "--url", db.url, "--prefix", db.prefix]) == 0
-        assert capsys.readouterr().out == "3\n"
+        assert capsys.readouterr().out == "4\n"
 
     def test_current_creates_no_sqlite_file(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -409,7 +467,7 @@ class TestCommandLine:
         """Without --url the command reads E2BADGES_DATABASE_URL."""
         monkeypatch.setenv("E2BADGES_DATABASE_URL", db.url)
         assert main(["db", "upgrade", "--prefix", db.prefix]) == 0
-        assert "schema version 3" in capsys.readouterr().out
+        assert "schema version 4" in capsys.readouterr().out
 
     def test_no_url_is_a_usage_error(
         self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
@@ -538,7 +596,7 @@ class TestEmptyPrefix:
         assert _upgrade(how, own_database, capsys, revision="0002") == 2
         assert _version_rows(own_database) == {"alembic_version_e2badges": ["0002"]}
         assert _upgrade(how, own_database, capsys) == SCHEMA_VERSION
-        assert _version_rows(own_database) == {"alembic_version_e2badges": ["0003"]}
+        assert _version_rows(own_database) == {"alembic_version_e2badges": ["0004"]}
         store = SQLAlchemyStore(own_database, table_prefix="", create_schema=False)
         try:
             Rewards(store, rules=RULES).record(
@@ -558,7 +616,7 @@ class TestEmptyPrefix:
         assert _upgrade(how, own_database, capsys) == SCHEMA_VERSION
         assert _version_rows(own_database) == {
             "alembic_version": ["1a2b3c4d5e6f"],
-            "alembic_version_e2badges": ["0003"],
+            "alembic_version_e2badges": ["0004"],
         }
 
     def test_store_created_tables_stamped_apart_from_host(
@@ -566,13 +624,13 @@ class TestEmptyPrefix:
     ) -> None:
         """Tables the store created under the empty prefix are stamped in e2badges' own
         table, whatever the host's alembic_version holds: a revision id of e2badges' own
-        form that is not the version of the tables (0002 at version 3), or several."""
+        form that is not the version of the tables (0002 at version 4), or several."""
         SQLAlchemyStore(own_database, table_prefix="").close()
         _host_alembic(own_database, "0002", "0003")
         assert _upgrade(how, own_database, capsys) == SCHEMA_VERSION
         assert _version_rows(own_database) == {
             "alembic_version": ["0002", "0003"],
-            "alembic_version_e2badges": ["0003"],
+            "alembic_version_e2badges": ["0004"],
         }
 
     def test_earlier_release_revision_left_to_the_host(
@@ -599,7 +657,7 @@ class TestEmptyPrefix:
             assert _upgrade(how, own_database, capsys) == SCHEMA_VERSION
         assert _version_rows(own_database) == {
             "alembic_version": ["0002"],
-            "alembic_version_e2badges": ["0003"],
+            "alembic_version_e2badges": ["0004"],
         }
         assert "drop it if your application does not use Alembic" in caplog.text
         assert schema_version(own_database, table_prefix="") == SCHEMA_VERSION

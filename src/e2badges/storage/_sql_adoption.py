@@ -67,11 +67,11 @@ from sqlalchemy.engine import Connection, Dialect
 
 from .._badges import RESERVED_KINDS
 from .._engine import EffectBatch
-from .._models import MAX_IDENTIFIER_LENGTH, MAX_KIND_LENGTH, Award, Story
+from .._models import MAX_IDENTIFIER_LENGTH, MAX_KIND_LENGTH, Story
 from .._people import Visibility
 from .._periods import period_key
 from ._adoption import FIELDS, LEVELS, Source, award_slot, plan, story_slot, utc_labels, visible
-from ._codec import decode_record, epoch_us
+from ._codec import epoch_us
 from ._tenant import DEFAULT_TENANT
 
 __all__ = [
@@ -586,13 +586,18 @@ def active_in(
 
 
 def first_awards(conn: Connection, awards: Table, tenant: str) -> dict[str, float]:
-    """Answer :meth:`Store.first_awards`: each person's first award in award order."""
-    mine = awards.c.tenant == tenant
-    firsts = select(func.min(awards.c.seq)).where(mine).group_by(awards.c.user_id)
-    rows = conn.execute(
-        select(awards.c.user_id, awards.c.award).where(mine, awards.c.seq.in_(firsts))
+    """Answer :meth:`Store.first_awards`: each person's earliest award time, revoked or not.
+
+    One ``GROUP BY`` over the index ``(tenant, user_id, seq, at_us)``, read alone: no
+    award is decoded.  Microseconds over 10**6 is the float ``datetime.timestamp()``
+    gives (both divide the whole microseconds once).
+    """
+    query = (
+        select(awards.c.user_id, func.min(awards.c.at_us))
+        .where(awards.c.tenant == tenant)
+        .group_by(awards.c.user_id)
     )
-    return {user: decode_record(Award, text).at.timestamp() for user, text in rows}
+    return {user: at_us / 1_000_000 for user, at_us in conn.execute(query)}
 
 
 def feed(

@@ -1,6 +1,6 @@
 """The SQL store's tables, as SQLAlchemy Core metadata with a configurable prefix.
 
-Schema version 3 (``{prefix}`` is the table prefix, ``e2b_`` by default):
+Schema version 4 (``{prefix}`` is the table prefix, ``e2b_`` by default):
 
 ``{prefix}meta``
     ``name`` -> ``value``; the row ``schema_version`` holds the schema version; a row
@@ -24,8 +24,10 @@ Schema version 3 (``{prefix}`` is the table prefix, ``e2b_`` by default):
     ``(user_id, seq)``.
 ``{prefix}awards``
     one row per award, in award order: ``seq``, ``user_id``, ``badge``, ``tier``,
-    ``period``, ``team`` (the award's slot), ``award`` (JSON) and ``revocation``
-    (JSON, NULL while the award is held); index ``(user_id, seq)``.
+    ``period``, ``team`` (the award's slot), ``award`` (JSON), ``revocation``
+    (JSON, NULL while the award is held) and ``at_us`` (the award's time, UTC
+    microseconds; version 4); index ``(user_id, seq, at_us)``, which finds a
+    person's awards and gives everyone's earliest award time from the index alone.
 ``{prefix}outbox``
     notifications waiting for delivery to plugins, in outbox order: ``seq``,
     ``id`` (unique), ``hook``, ``payload`` and ``targets`` (JSON), the delivery
@@ -131,7 +133,7 @@ __all__ = [
 ]
 
 #: The schema version this e2badges reads and writes.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 #: The columns after ``subject`` in the listing index of board rows since version 2:
 #: every column a page returns except ``members`` (a team's, read by its key).
 LISTING_EXTRA = ("score", "total", "count", "team")
@@ -313,7 +315,8 @@ def build_tables(prefix: str = "e2b_", dialect: Dialect | None = None) -> Tables
         Column("team", IDENT, nullable=True),
         Column("award", JSON_TEXT, nullable=False),
         Column("revocation", JSON_TEXT, nullable=True),
-        Index(f"ix_{p}awards_user", "tenant", "user_id", "seq"),
+        Column("at_us", BigInteger, nullable=False),  # version 4: the earliest award, indexed
+        Index(f"ix_{p}awards_user", "tenant", "user_id", "seq", "at_us"),
         **options,
     )
     outbox = Table(

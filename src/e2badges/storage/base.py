@@ -687,7 +687,14 @@ class Store(ABC):
         }
 
     def first_awards(self) -> dict[str, float]:
-        """Return, per person ever awarded a badge (revoked or not), their first award's epoch."""
+        """Return, per person ever awarded a badge, the earliest ``at`` of their awards.
+
+        Values are epoch seconds (``award.at.timestamp()``).  Earliest by award time,
+        not by recording order: an award of an activity recorded late (an import of
+        history) that happened before the person's other awards is their first.
+        Revoked awards count: a badge earned and later taken back was still the
+        person's first badge.
+        """
         raise NotImplementedError(f"{type(self).__name__} keeps no adoption figures")
 
     def close(self) -> None:  # noqa: B027  # optional hook: most stores hold nothing to close

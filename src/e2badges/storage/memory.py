@@ -123,7 +123,12 @@ class _MemoryTransaction(StoreTransaction):
                     lines.append(line)
             for award in outcome.awards:
                 awards.setdefault(award.user, []).append([award, None])
-                store._first_awards.setdefault(award.user, award.at.timestamp())
+                # The earliest award, not the first recorded: a late activity (an
+                # import of history) may have earned an earlier one.
+                epoch = award.at.timestamp()
+                first = store._first_awards.get(award.user)
+                if first is None or epoch < first:
+                    store._first_awards[award.user] = epoch
             for revocation in outcome.revocations:
                 for entry in reversed(awards.get(revocation.user, ())):
                     if entry[1] is None and _same_slot(entry[0], revocation):

@@ -722,6 +722,7 @@ class _SQLTransaction(StoreTransaction):
                     "team": w.team,
                     "award": encode_record(w),
                     "revocation": None,
+                    "at_us": epoch_us(w.at),
                 }
                 for w in outcome.awards
             )

@@ -481,6 +481,77 @@ class AdoptionConformance:
         assert store.first_awards() == {"ann": T0.timestamp()}
         assert isinstance(store.awards("ann")[0].award, Award)
 
+    def test_first_awards_earliest_not_first_recorded(self, store: Store) -> None:
+        """first_awards gives each person's earliest award time, not the first recorded:
+        an award of an activity recorded late (an import of history) comes first."""
+        rewards = Rewards(
+            store,
+            badges=(
+                Badge(id="poster", criterion=criteria.Count(kind="post"), threshold=1),
+                Badge(id="commenter", criterion=criteria.Count(kind="comment"), threshold=1),
+            ),
+            clock=FrozenClock(T0 + timedelta(days=60)),
+            load_entrypoints=False,
+        )
+        live = T0 + timedelta(days=30, hours=1)
+        imported = T0 + timedelta(minutes=7, microseconds=1)
+        rewards.record(Activity(id="live", actor="ann", kind="post", at=live))
+        rewards.record(Activity(id="bob", actor="bob", kind="post", at=live))
+        rewards.record_many(
+            [
+                Activity(id="old1", actor="ann", kind="comment", at=imported),
+                Activity(id="old2", actor="ann", kind="comment", at=imported + timedelta(days=3)),
+            ]
+        )
+        assert [record.award.badge for record in store.awards("ann")] == ["poster", "commenter"]
+        assert store.first_awards() == {"ann": imported.timestamp(), "bob": live.timestamp()}
+
+    def test_first_awards_count_revoked_awards(self, store: Store) -> None:
+        """A revoked award still counts: a badge earned and later taken back was the
+        person's first badge."""
+        rewards = Rewards(
+            store,
+            badges=(
+                Badge(id="poster", criterion=criteria.Count(kind="post"), threshold=1),
+                Badge(id="hero", criterion=criteria.Manual()),
+            ),
+            clock=FrozenClock(T0 + timedelta(days=60)),
+            load_entrypoints=False,
+        )
+        rewards.record(Activity(id="p0", actor="ann", kind="post", at=T0))
+        rewards.revoke("ann", "poster", by="admin", reason="spam", at=T0 + timedelta(days=1))
+        rewards.grant("ann", "hero", by="admin", reason="work", at=T0 + timedelta(days=30))
+        assert [record.revoked for record in store.awards("ann")] == [True, False]
+        assert store.first_awards() == {"ann": T0.timestamp()}
+
+    def test_kept_going_follows_the_earliest_badge(self, store: Store) -> None:
+        """kept_going counts a person in the period of their earliest badge, even when
+        the activity that earned it was recorded after a later badge's (an import)."""
+        rewards = Rewards(
+            store,
+            kinds=("post", "comment"),
+            badges=(
+                Badge(id="poster", criterion=criteria.Count(kind="post"), threshold=1),
+                Badge(id="commenter", criterion=criteria.Count(kind="comment"), threshold=1),
+            ),
+            clock=FrozenClock(T0 + timedelta(days=90)),
+            load_entrypoints=False,
+        )
+        # Recorded live: a post on 20 April earns "poster".
+        rewards.record(Activity(id="live", actor="ann", kind="post", at=T0 + timedelta(days=49)))
+        # Imported afterwards: a comment on 2 March (W10) earns "commenter"; she was
+        # active again on 30 March (W14, four weeks later).
+        rewards.record_many(
+            [
+                Activity(id="old1", actor="ann", kind="comment", at=T0),
+                Activity(id="old2", actor="ann", kind="comment", at=T0 + timedelta(days=28)),
+            ]
+        )
+        march = rewards.adoption(window="month", period="2026-03", kept_weeks=4).kept_going
+        april = rewards.adoption(window="month", period="2026-04", kept_weeks=4).kept_going
+        assert (march.earned, march.active) == (1, 1)
+        assert (april.earned, april.active) == (0, 0)
+
     def test_adoption_report(self, store: Store) -> None:
         """Rewards.adoption gives the same figures over every store."""
         rewards = Rewards(
