@@ -275,6 +275,7 @@ class Rewards:
                 board_id: frozenset(board.definition.exclude_groups)
                 for board_id, board in self.engine.leaderboards.boards.items()
             },
+            display,
         )
 
     # -- recording -------------------------------------------------------------------

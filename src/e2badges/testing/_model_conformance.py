@@ -742,7 +742,8 @@ class _VariantMachine(_ModelMachine):
 
     @rule(user=_PERSON, style=st.sampled_from((None, "initials", "pseudonym", "full_name")))
     def display(self, user: str, style: str | None) -> None:
-        """Choose how a person is named to others (full names are not a choice here)."""
+        """Choose how a person is named to others (the variant's policy does not offer
+        full names: refused there)."""
         self.touched = []
         self.both(
             f"people.settings({user!r}, display={style!r})",
