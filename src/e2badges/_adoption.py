@@ -530,6 +530,14 @@ def check_contributing(contributing: Any) -> frozenset[str] | None:
             kinds.add(check_kind(kind))
         except ValueError as exc:
             raise ConfigurationError("contributing", str(exc), subject="Rewards") from None
+        if kind in RESERVED_KINDS:
+            # Whatever the kind settings: no activity of these kinds is ever counted.
+            raise ConfigurationError(
+                "contributing",
+                f"{kind!r} is recorded by grant() and revoke(), which are not activity "
+                "and never count in adoption figures",
+                subject="Rewards",
+            )
     return frozenset(kinds)
 
 
@@ -539,13 +547,6 @@ def check_contributing_kinds(contributing: Iterable[str], declared: Container[st
     Called when ``kinds=`` is given, as rules, badges and boards are checked.
     """
     for kind in sorted(contributing):
-        if kind in RESERVED_KINDS:
-            raise ConfigurationError(
-                "contributing",
-                f"{kind!r} is recorded by grant() and revoke(), which are not activity "
-                "and never count in adoption figures",
-                subject="Rewards",
-            )
         if kind not in declared:
             raise ConfigurationError(
                 "contributing", f"undeclared activity kind {kind!r}", subject="Rewards"

@@ -9,11 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ._errors import PluginError
+from ._limits import FieldValueError, check_state_key, check_state_value, copy_state_value
 from ._state import StateView
 
 __all__ = ["PluginState", "Refusal", "plugin_state_prefix"]
 
 SEP = "\x1f"
+#: The hook whose implementations receive a PluginState.
+_STATE_HOOK = "e2badges_check_activity"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +42,17 @@ class PluginState:
     Values are read through the recording transaction (so they include what
     earlier activities of the same batch wrote) and written with the batch's
     effects, atomically: when the batch is refused or fails, the writes are
-    discarded with it.  Keys are the plugin's own (no other plugin sees them);
-    values must be JSON-safe (numbers, strings, booleans, None, lists, dicts).
+    discarded with it.  Keys are the plugin's own (no other plugin sees them).
+
+    Every store keeps what is set exactly, so a plugin reads back the same on
+    each: values are JSON (str, int, float, bool, None, lists and dicts with str
+    keys), with finite floats, whole numbers within 64 bits, text encodable as
+    UTF-8, at most 64 levels of lists and dicts and 1 MiB as JSON; a tuple is
+    refused, since a SQL store would read it back as a list.  Keys are strings
+    without NUL or lone surrogates.  Anything else raises
+    :class:`~e2badges.PluginError` naming the plugin and the key (the batch is then
+    not stored).  ``set`` keeps a copy and ``get`` returns one: changing a list or
+    dict read or set changes nothing stored until it is set again.
 
     ``Rewards.erase_person(user)`` finds a person in a key by its parts: a key
     is split at :attr:`SEP`, and each part equal to ``user`` becomes the
@@ -52,7 +65,7 @@ class PluginState:
     dict keys included) becomes the pseudonym.
     """
 
-    __slots__ = ("_prefix", "_view")
+    __slots__ = ("_plugin", "_prefix", "_view")
 
     #: The separator of the parts of a key (the unit separator, U+001F).
     SEP = SEP
@@ -70,12 +83,35 @@ class PluginState:
 
     def __init__(self, view: StateView, plugin: str) -> None:
         self._view = view
+        self._plugin = plugin
         self._prefix = plugin_state_prefix(plugin)
 
     def get(self, key: str, default: Any = None) -> Any:
-        """Return the value stored under ``key``, or ``default`` when there is none."""
-        return self._view.get(self._prefix + key, default)
+        """Return (a copy of) the value stored under ``key``, or ``default`` when there is none.
+
+        Raises PluginError when ``key`` is not a key a store can hold.
+        """
+        value = self._view.get(self._key(key), default)
+        return value if value is default else copy_state_value(value)
 
     def set(self, key: str, value: Any) -> None:
-        """Store ``value`` under ``key``, committed with the activity being recorded."""
-        self._view.set(self._prefix + key, value)
+        """Store (a copy of) ``value`` under ``key``, committed with the activity being recorded.
+
+        Raises PluginError when ``key`` or ``value`` is not one every store keeps exactly.
+        """
+        state_key = self._key(key)
+        try:
+            checked = check_state_value(value)
+        except FieldValueError as exc:
+            raise self._error(key, f"{exc.field}: {exc.reason}") from None
+        self._view.set(state_key, checked)
+
+    def _key(self, key: str) -> str:
+        try:
+            return self._prefix + check_state_key(key)
+        except ValueError as exc:
+            raise self._error(key, str(exc)) from None
+
+    def _error(self, key: object, reason: str) -> PluginError:
+        shown = repr(key) if len(repr(key)) <= 80 else repr(key)[:80] + "…"
+        return PluginError(self._plugin, _STATE_HOOK, f"state key {shown}: {reason}")

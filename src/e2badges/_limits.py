@@ -38,6 +38,8 @@ __all__ = [
     "MAX_IDENTIFIER_LENGTH",
     "MAX_KIND_LENGTH",
     "MAX_NAME_LENGTH",
+    "MAX_STATE_BYTES",
+    "MAX_STATE_DEPTH",
     "MAX_TEAMS",
     "MAX_VALUE",
     "MIN_AT",
@@ -59,7 +61,10 @@ __all__ = [
     "check_identifier",
     "check_kind",
     "check_name",
+    "check_state_key",
+    "check_state_value",
     "check_value",
+    "copy_state_value",
 ]
 
 #: Identifiers (people, activity ids, objects, teams, rule/badge/board/level ids):
@@ -93,6 +98,12 @@ MAX_AT = datetime(3000, 1, 1, tzinfo=UTC)
 #: inside SQLite's and PostgreSQL's signed 64-bit and MySQL's unsigned 64-bit LIMIT, and
 #: a count fits a signed 32-bit integer, the smallest a store or a platform may use.
 MAX_COUNT = 2**31 - 1
+#: A plugin's state values (``PluginState.set``): levels of lists and dicts, the value
+#: itself being the first.
+MAX_STATE_DEPTH = 64
+#: A plugin's state values: bytes as compact UTF-8 JSON (MySQL keeps a state value in a
+#: MEDIUMTEXT, 16 MiB, and a batch of them must pass its max_allowed_packet).
+MAX_STATE_BYTES = 1_048_576
 #: Display names (badge, tier and level names): characters.
 MAX_NAME_LENGTH = 256
 #: Descriptions and image URLs of definitions: characters.
@@ -111,6 +122,11 @@ _NOT_IN_IDENTIFIER = re.compile(
 # other character except the rest of the control characters and lone surrogates.
 # NUL is refused everywhere: PostgreSQL text cannot hold it.
 _NOT_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# What no store can keep in a plugin's state key: NUL (PostgreSQL text cannot hold it)
+# and lone surrogates (not encodable as UTF-8); values' strings are JSON, where NUL is
+# escaped, so only surrogates are refused there.
+_NOT_IN_STATE_KEY = re.compile("[\x00\ud800-\udfff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 
@@ -342,6 +358,96 @@ def check_attributes(value: dict[str, Any]) -> dict[str, Any]:
     if size > MAX_ATTRIBUTES_BYTES:
         raise ValueError(f"are {size} bytes as JSON; the limit is {MAX_ATTRIBUTES_BYTES} bytes")
     return copy
+
+
+def check_state_key(key: str) -> str:
+    """Return a plugin's state key if every store can keep it, else raise ValueError."""
+    if not isinstance(key, str):
+        raise ValueError(f"must be a str, not {type(key).__name__}")
+    bad = _NOT_IN_STATE_KEY.search(key)
+    if bad is not None:
+        raise ValueError(f"{_bad_character(bad)}, which a database cannot store in a key")
+    return str.__str__(key)
+
+
+def _state_copy(value: Any, depth: int, path: str) -> Any:
+    """Return ``value`` as plain JSON types, or raise FieldValueError naming its part.
+
+    What every store keeps exactly: JSON's types (a str, int or float subclass is
+    copied as its plain value, equal to it), finite floats, whole numbers within 64
+    bits, text encodable as UTF-8, str keys.  A tuple is refused rather than turned
+    into a list: a SQL store would read it back as a list, unequal to the tuple.
+    """
+    if value is None or value is True or value is False:
+        return value
+    if isinstance(value, str):
+        bad = _SURROGATE.search(value)
+        if bad is not None:
+            raise FieldValueError(path, f"{_bad_character(bad)}; text must be valid UTF-8")
+        return str.__str__(value)
+    if isinstance(value, int):
+        if not MIN_ATTRIBUTE_INT <= value <= MAX_ATTRIBUTE_INT:
+            raise FieldValueError(
+                path, "is a whole number outside the signed 64-bit range (-2**63 to 2**63 - 1)"
+            )
+        return int.__int__(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise FieldValueError(path, f"is {value!r}; numbers must be finite")
+        return float.__float__(value)
+    if isinstance(value, list | dict):
+        if depth >= MAX_STATE_DEPTH:
+            raise FieldValueError(
+                path, f"is nested deeper than {MAX_STATE_DEPTH} levels of lists and dicts"
+            )
+        if isinstance(value, list):
+            return [_state_copy(item, depth + 1, f"{path}[{i}]") for i, item in enumerate(value)]
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise FieldValueError(
+                    path, f"has a key of type {type(key).__name__}; keys are strings"
+                )
+            bad = _SURROGATE.search(key)
+            if bad is not None:
+                raise FieldValueError(path, f"has a key that {_bad_character(bad)}")
+            out[str.__str__(key)] = _state_copy(item, depth + 1, _key_path(path, key))
+        return out
+    if isinstance(value, tuple):
+        raise FieldValueError(path, "is a tuple, which a store reads back as a list; use a list")
+    raise FieldValueError(
+        path,
+        f"is a {type(value).__name__}; use strings, numbers, booleans, None, lists and dicts",
+    )
+
+
+def check_state_value(value: Any) -> Any:
+    """Return a plugin's state value as plain JSON types if every store keeps it exactly.
+
+    The value is a copy: changing what was set afterwards does not change what is
+    stored.  Raise :class:`FieldValueError` naming the offending part (``value.a[2]``).
+    """
+    kind = type(value)
+    if value is None or kind is bool:
+        return value
+    if kind is int and MIN_ATTRIBUTE_INT <= value <= MAX_ATTRIBUTE_INT:
+        return value  # the common case: a counter
+    copy = _state_copy(value, 0, "value")
+    size = len(_dumps(copy).encode())
+    if size > MAX_STATE_BYTES:
+        raise FieldValueError(
+            "value", f"is {size} bytes as JSON; the limit is {MAX_STATE_BYTES} bytes"
+        )
+    return copy
+
+
+def copy_state_value(value: Any) -> Any:
+    """Return a copy of a stored state value, so that changing it changes nothing stored."""
+    if isinstance(value, list):
+        return [copy_state_value(item) for item in value]
+    if isinstance(value, dict):
+        return {key: copy_state_value(item) for key, item in value.items()}
+    return value
 
 
 # -- strict definition fields ---------------------------------------------------------

@@ -441,10 +441,15 @@ class People:
     """
 
     def __init__(
-        self, store: Store, clock: Clock, excluded_groups: Mapping[str, frozenset[str]]
+        self,
+        store: Store,
+        clock: Clock,
+        excluded_groups: Mapping[str, frozenset[str]],
+        display: DisplayPolicy | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
+        self._display = display
         # board -> the groups excluded from it
         self._excluded_groups = {b: g for b, g in excluded_groups.items() if g}
 
@@ -546,13 +551,19 @@ class People:
         (the same as ``Rewards.set_leaderboard_opt_out``); ``feed=False`` out of
         the stories shown to others; ``display`` is their display style (None:
         the organisation's default).  They still see all of it themselves.
+
+        Under a :class:`DisplayPolicy`, ``display`` must be its ``default`` or one
+        of its ``choices`` (else InvalidPersonError naming ``display``, and
+        nothing is written).  Without one, people are shown by id, and any style
+        is kept for a policy configured later (which applies it only if it
+        offers it).
         """
         user = check_user(user)
         if leaderboards is not None:
             _flag("leaderboards", leaderboards)
         if feed is not None:
             _flag("feed", feed)
-        style = _KEEP if display is _KEEP else check_style("display", display)
+        style = _KEEP if display is _KEEP else self._offered(check_style("display", display))
         if feed is not None or style is not _KEEP:
 
             def change(old: Person | None) -> Person:
@@ -571,6 +582,18 @@ class People:
         if leaderboards is not None:
             self._store.set_board_opt_out(user, not leaderboards)
         return self.get(user)
+
+    def _offered(self, style: DisplayStyle | None) -> DisplayStyle | None:
+        """Return ``style`` if the display policy lets people choose it (None: its default)."""
+        policy = self._display
+        if policy is None or style is None or style == policy.default or style in policy.choices:
+            return style
+        offered = ", ".join(repr(s) for s in (policy.default, *policy.choices))
+        raise InvalidPersonError(
+            "display",
+            f"{style!r} is not one of the styles people may choose under the display "
+            f"policy: {offered}, or None for the default",
+        )
 
     def excluded_boards(self, groups: Collection[str]) -> frozenset[str]:
         """Return the boards that exclude one of ``groups``."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -32,6 +32,8 @@ __all__ = [
     "parse_window",
     "period_key",
     "resolve_timezone",
+    "timezone_name",
+    "zone_of",
 ]
 
 CALENDAR_WINDOWS = ("day", "week", "month", "quarter", "year")
@@ -81,14 +83,50 @@ def _parse_window(text: str, subject: str | None, field: str) -> Window:
     return Window("rolling", days)
 
 
-def resolve_timezone(name: str) -> ZoneInfo:
-    """Return the ZoneInfo for an IANA name, or raise ConfigurationError."""
+def timezone_name(value: object) -> str:
+    """Return the IANA name of a time zone given by its name or as a ZoneInfo.
+
+    Raise ValueError saying why for a ZoneInfo without a key (read with
+    ``ZoneInfo.from_file``: nothing names it), another tzinfo (a fixed offset has
+    no calendar of DST changes) or anything else.
+    """
+    if isinstance(value, ZoneInfo):
+        if value.key is None:
+            raise ValueError(
+                "is a ZoneInfo without a key (read with ZoneInfo.from_file), which names "
+                "no IANA time zone; give its name, such as 'Europe/Berlin'"
+            )
+        return value.key
+    if isinstance(value, str):
+        return value
+    expected = "must be an IANA time zone name (a str such as 'Europe/Berlin') or a ZoneInfo"
+    if isinstance(value, tzinfo):
+        raise ValueError(
+            f"{expected}, not {type(value).__name__}: a fixed offset or another tzinfo "
+            "names no IANA time zone (for UTC, give 'UTC')"
+        )
+    raise ValueError(f"{expected}, not {type(value).__name__}")
+
+
+def zone_of(value: object) -> ZoneInfo:
+    """Return the ZoneInfo of a time zone given by its IANA name or as a ZoneInfo with
+    a key, else raise ValueError saying why."""
+    name = timezone_name(value)
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
-        raise ConfigurationError(
-            "timezone", f"unknown IANA time zone {name!r}", subject="Rewards"
-        ) from exc
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        # OSError: a directory of zones ("Europe"), a name too long for a file name.
+        shown = repr(name) if len(name) <= 60 else repr(name[:60]) + "…"
+        raise ValueError(f"unknown IANA time zone {shown}") from None
+
+
+def resolve_timezone(value: object, *, subject: str = "Rewards") -> ZoneInfo:
+    """Return the ZoneInfo of a time zone given by its IANA name or as a ZoneInfo with
+    a key, or raise ConfigurationError naming ``timezone``."""
+    try:
+        return zone_of(value)
+    except ValueError as exc:
+        raise ConfigurationError("timezone", str(exc), subject=subject) from None
 
 
 def day_key(local: date) -> str:

@@ -187,7 +187,9 @@ class Plugins:
         try:
             self.manager.register(plugin, name=name)
         except (pluggy.PluginValidationError, ValueError) as exc:
-            raise ConfigurationError("plugins", str(exc), subject=f"plugin {name!r}") from exc
+            raise ConfigurationError(
+                "plugins", _one_line(str(exc)), subject=f"plugin {name!r}"
+            ) from exc
         self._origins[name] = origin
 
     def _check_pending(self) -> None:
@@ -475,6 +477,12 @@ def _check_once_per_plugin(hook: str, impls: Sequence[pluggy.HookImpl]) -> None:
                 subject=f"plugin {impl.plugin_name!r}",
             )
         seen[impl.plugin_name] = function
+
+
+def _one_line(text: str) -> str:
+    """Return pluggy's text (several lines: the hook, the definition, the reason) as one
+    line, so that an error's message stays one line, safe to log."""
+    return "; ".join(line.strip() for line in text.splitlines() if line.strip())
 
 
 def _submitted_key(activity_id: str) -> str:

@@ -8,6 +8,7 @@ from collections import deque
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
@@ -128,7 +129,10 @@ class Rewards:
     and those plugins declare are the declared ones.  With ``accept_any_kind=True`` any
     kind may be recorded.  ``clock`` supplies ``now()`` for activities recorded
     without ``at``, and says when a batch is recorded (an activity whose period is
-    over by then tells no leader story); calendar windows use the IANA ``timezone``.
+    over by then tells no leader story); calendar windows use the IANA ``timezone``:
+    its name (``"Europe/Berlin"``) or a ``ZoneInfo`` that has one (taken by its
+    key); a ``ZoneInfo`` read from a file (no key) and other ``tzinfo`` objects (a
+    fixed offset has no calendar of its own) are refused.
 
     ``plugins`` are plugin objects (see :doc:`plugins`); with
     ``load_entrypoints`` (the default) the plugins installed under the
@@ -166,7 +170,7 @@ class Rewards:
         kinds: Iterable[ActivityKind | str] | None = None,
         accept_any_kind: bool = False,
         clock: Clock | None = None,
-        timezone: str = "UTC",
+        timezone: str | ZoneInfo = "UTC",
         plugins: Sequence[object] = (),
         load_entrypoints: bool = True,
         delivery: DeliveryPolicy | None = None,
@@ -275,6 +279,7 @@ class Rewards:
                 board_id: frozenset(board.definition.exclude_groups)
                 for board_id, board in self.engine.leaderboards.boards.items()
             },
+            display,
         )
 
     # -- recording -------------------------------------------------------------------

@@ -521,14 +521,7 @@ class CompiledRule:
                     credit, limit = 0, "cooldown"
             cap_updates: list[str] = []
             if limit is None and credit > 0:
-                for cap in self.caps:
-                    keys = cap.keys(ctx, user, other)
-                    if keys is None:
-                        continue
-                    left = cap.left(view, keys)
-                    if left < credit:
-                        credit, limit = left, cap.label
-                    cap_updates.append(keys[cap.own])
+                credit, limit, cap_updates = self._capped(ctx, view, user, other, credit)
             if credit:
                 # Only positive credits count against caps; once_per_object and the
                 # cooldown mark every credit, a penalty as well as points.
@@ -546,9 +539,44 @@ class CompiledRule:
                 first_key = f"first{SEP}{rid}{SEP}{user}"
                 if not view.get(first_key):
                     view.set(first_key, 1)
-                    bonus = rule.first_time_bonus
-                    view.add(balance_key(user, currency), bonus)
-                    lines.append(
-                        LedgerEntry(a.id, rid, user, currency, bonus, bonus, at, role, None, True)
-                    )
+                    lines.append(self._bonus(ctx, view, role, user, other))
         return lines
+
+    def _capped(
+        self, ctx: RuleContext, view: StateView, user: str, other: str, credit: int
+    ) -> tuple[int, str | None, list[str]]:
+        """Return a positive ``credit`` reduced to what the caps leave, the label of the
+        cap that reduced it (None when none did), and the cap keys to count it under."""
+        limit: str | None = None
+        updates: list[str] = []
+        for cap in self.caps:
+            keys = cap.keys(ctx, user, other)
+            if keys is None:
+                continue
+            left = cap.left(view, keys)
+            if left < credit:
+                credit, limit = left, cap.label
+            updates.append(keys[cap.own])
+        return credit, limit, updates
+
+    def _bonus(
+        self,
+        ctx: RuleContext,
+        view: StateView,
+        role: Literal["actor", "recipient"],
+        user: str,
+        other: str,
+    ) -> LedgerEntry:
+        """Credit the first-time bonus, a credit of the rule: reduced to what its caps
+        leave after the credit it comes with, and counted against them."""
+        requested = self.definition.first_time_bonus
+        bonus, limit, cap_updates = self._capped(ctx, view, user, other, requested)
+        if bonus:
+            for key in cap_updates:
+                view.add(key, bonus)
+            view.add(balance_key(user, self.currency), bonus)
+        a = ctx.activity
+        at: datetime = a.at  # type: ignore[assignment]  # filled by the facade
+        return LedgerEntry(
+            a.id, self.id, user, self.currency, bonus, requested, at, role, limit, True
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,6 +16,7 @@ from e2badges import (
     FrozenClock,
     InvalidQueryError,
     KeptGoing,
+    PointRule,
     Rewards,
 )
 
@@ -266,6 +268,25 @@ class TestSeats:
         rewards = Rewards(contributing=("post.creatd",), accept_any_kind=True)
         assert rewards.contributing == frozenset({"post.creatd"})
         assert Rewards(contributing=("post.creatd",)).contributing == {"post.creatd"}
+
+    @pytest.mark.parametrize("kind", ["e2badges.badge.granted", "e2badges.badge.revoked"])
+    @pytest.mark.parametrize(
+        "options",
+        [
+            {"kinds": ["post.created"]},
+            {"rules": [PointRule(id="p", kind="post.created", actor_points=1)]},
+            {"accept_any_kind": True},
+        ],
+        ids=["kinds", "kinds-from-rules", "accept-any-kind"],
+    )
+    def test_grant_kinds_never_contribute(self, kind: str, options: dict[str, Any]) -> None:
+        """``contributing`` naming the kinds grant() and revoke() record is refused
+        whatever the kind settings: they never count in the figures."""
+        with pytest.raises(ConfigurationError) as info:
+            Rewards(contributing=("post.created", kind), **options)
+        assert (info.value.field, info.value.subject) == ("contributing", "Rewards")
+        assert repr(kind) in info.value.reason
+        assert "grant() and revoke()" in info.value.reason
 
 
 class TestContributors:

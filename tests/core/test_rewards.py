@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from datetime import UTC, datetime, timedelta, timezone
+from importlib import resources
 from importlib.metadata import EntryPoint
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -200,6 +203,63 @@ class TestRewardsOptions:
         )
         assert r.contributing == frozenset({"post.created", "comment.created"})
         assert r.team_seats == {"red team": 3}
+
+
+def keyless_zone() -> ZoneInfo:
+    """Return Berlin's time zone read from its file, which gives it no key."""
+    for root in zoneinfo.TZPATH:
+        path = Path(root, "Europe", "Berlin")
+        if path.is_file():
+            with path.open("rb") as file:
+                return ZoneInfo.from_file(file)
+    # Where the system has no zone files (Windows), the tzdata package has them.
+    berlin = resources.files("tzdata").joinpath("zoneinfo", "Europe", "Berlin")
+    with berlin.open("rb") as file:
+        return ZoneInfo.from_file(file)
+
+
+#: Time zones refused wherever one is taken, with (part of) the reason.
+BAD_TIMEZONES = [
+    pytest.param("Mars/Olympus", "unknown IANA time zone 'Mars/Olympus'", id="unknown"),
+    pytest.param("Europe", "unknown IANA time zone 'Europe'", id="a-directory"),
+    pytest.param("", "unknown IANA time zone ''", id="empty"),
+    pytest.param("x" * 300, "unknown IANA time zone 'xxx", id="too-long"),
+    pytest.param("../etc/passwd", "unknown IANA time zone", id="a-path"),
+    pytest.param(UTC, "not timezone", id="datetime-UTC"),
+    pytest.param(timezone(timedelta(hours=1)), "not timezone", id="fixed-offset"),
+    pytest.param(5, "not int", id="int"),
+    pytest.param(None, "not NoneType", id="None"),
+    pytest.param(b"UTC", "not bytes", id="bytes"),
+]
+
+
+class TestTimeZone:
+    """``Rewards(timezone=...)``: an IANA name or a ZoneInfo that has one."""
+
+    def test_zoneinfo_is_taken_by_its_key(self) -> None:
+        """A ZoneInfo is taken as the zone of its key, the same as its name."""
+        r = Rewards(timezone=ZoneInfo("Europe/Berlin"))
+        assert r.timezone == Rewards(timezone="Europe/Berlin").timezone
+        assert r.timezone.key == "Europe/Berlin"
+        assert "timezone='Europe/Berlin'" in repr(r)
+
+    def test_zoneinfo_without_a_key_is_refused(self) -> None:
+        """A ZoneInfo read from a file has no IANA name to keep: refused, saying so."""
+        with pytest.raises(ConfigurationError) as info:
+            Rewards(timezone=keyless_zone())
+        assert (info.value.subject, info.value.field) == ("Rewards", "timezone")
+        assert "ZoneInfo without a key" in info.value.reason
+
+    @pytest.mark.parametrize(("value", "reason"), BAD_TIMEZONES)
+    def test_bad_timezone(self, value: object, reason: str) -> None:
+        """Anything but a known IANA name or a ZoneInfo with a key raises
+        ConfigurationError naming ``timezone``, with the reason on one line."""
+        with pytest.raises(ConfigurationError) as info:
+            Rewards(timezone=value)  # type: ignore[arg-type]
+        assert (info.value.subject, info.value.field) == ("Rewards", "timezone")
+        assert reason in info.value.reason
+        assert "\n" not in str(info.value)
+        assert len(str(info.value)) < 300
 
 
 class TestRecording:

@@ -515,7 +515,7 @@ class TestOncePerObjectAndCooldown:
         ]
         assert got == [
             [("bob", -4, None)],
-            [("bob", 3, None), ("bob", 10, None)],
+            [("bob", 3, None), ("bob", 0, "cap:day")],
             [("bob", 0, "cap:day")],
         ]
 
@@ -529,6 +529,54 @@ class TestFirstTimeBonus:
         lines = [(line.amount, line.bonus) for line in r.explain("ann")]
         assert lines == [(2, False), (10, True), (2, False)]
         assert r.balance("ann") == 14
+
+    def test_bonus_is_capped_and_counts_against_caps(self) -> None:
+        """The bonus is a credit of its rule: reduced to what the rule's caps leave after
+        the credit it comes with (its line says which cap, and what was asked), and
+        counted against them, so a capped rule never credits more than its cap."""
+        r = berlin(
+            PointRule(
+                id="b", kind=COMMENT, actor_points=10, first_time_bonus=20, caps=(Cap(amount=12),)
+            )
+        )
+        rec(r, utc(2026, 3, 5, 9))
+        rec(r, utc(2026, 3, 5, 10))
+        rec(r, utc(2026, 3, 6, 9))
+        lines = [(line.amount, line.requested, line.limit, line.bonus) for line in r.explain("ann")]
+        assert lines == [
+            (10, 10, None, False),
+            (2, 20, "cap:day", True),
+            (0, 10, "cap:day", False),
+            (10, 10, None, False),
+        ]
+        assert r.balance("ann") == 22
+
+    def test_bonus_within_caps_is_whole_and_counts(self) -> None:
+        """A bonus the caps leave room for is credited whole, and what it used is gone
+        from the cap for the rest of the window (a shared cap included)."""
+        shared = Cap(amount=40, name="rep")
+        r = berlin(
+            PointRule(id="a", kind=COMMENT, actor_points=5, first_time_bonus=20, caps=(shared,)),
+            PointRule(id="u", kind=UPVOTE, actor_points=10, caps=(shared,)),
+        )
+        got = [rec(r, utc(2026, 3, 5, 9)), rec(r, utc(2026, 3, 5, 10), kind=UPVOTE)]
+        got.append(rec(r, utc(2026, 3, 5, 11), kind=UPVOTE))
+        assert got == [
+            [("ann", 5, None), ("ann", 20, None)],
+            [("ann", 10, None)],
+            [("ann", 5, "cap:rep")],
+        ]
+
+    def test_bonus_stopped_by_a_cap_is_not_paid_later(self) -> None:
+        """The bonus belongs to the first positive credit: when the caps leave nothing
+        for it, its line is 0 (naming the cap) and no later credit brings it."""
+        r = berlin(
+            PointRule(
+                id="b", kind=COMMENT, actor_points=5, first_time_bonus=20, caps=(Cap(amount=5),)
+            )
+        )
+        got = [rec(r, utc(2026, 3, 5, 9)), rec(r, utc(2026, 3, 6, 9))]
+        assert got == [[("ann", 5, None), ("ann", 0, "cap:day")], [("ann", 5, None)]]
 
     def test_no_bonus_when_nothing_credited(self) -> None:
         """An activity whose credit a limit stopped does not use up the bonus."""

@@ -287,6 +287,46 @@ class TestDisplayPolicy:
         assert DisplayPolicy().name("ann", chose) == "Ann Lee"
         assert DisplayPolicy(choices=("initials",)).name("ann", chose) == "A. L."
 
+    @pytest.mark.parametrize("store", ["memory://", "sqlite://"])
+    @pytest.mark.parametrize(
+        ("policy", "style"),
+        [
+            (DisplayPolicy(default="initials"), "full_name"),
+            (DisplayPolicy(default="pseudonym", choices=("initials",), key=KEY), "full_name"),
+            (DisplayPolicy(default="full_name", choices=("initials",)), "pseudonym"),
+        ],
+    )
+    def test_style_not_offered_is_refused(
+        self, store: str, policy: DisplayPolicy, style: str
+    ) -> None:
+        """Under a policy, settings(display=...) refuses a style that is neither its
+        default nor one of its choices with InvalidPersonError naming ``display``, and
+        writes nothing: not the other settings given with it either."""
+        r = rewards(store=store, display=policy)
+        before = r.people.settings("ann", feed=False)
+        with pytest.raises(InvalidPersonError) as info:
+            r.people.settings("ann", display=style, leaderboards=False, feed=True)  # type: ignore[arg-type]
+        assert info.value.field == "display"
+        assert repr(style) in info.value.reason
+        assert r.people.get("ann") == before
+        assert r.leaderboard_opt_out("ann") is False
+        r.close()
+
+    def test_offered_styles_and_the_default_are_accepted(self) -> None:
+        """Under a policy, the default, each choice and None (the default) can be set."""
+        policy = DisplayPolicy(default="initials", choices=("pseudonym",), key=KEY)
+        r = rewards(display=policy)
+        for style in ("initials", "pseudonym", None):
+            assert r.people.settings("ann", display=style).settings.display == style
+
+    def test_without_a_policy_any_style_is_kept(self) -> None:
+        """Without a policy (people are shown by id), any style is stored as it is, for
+        a policy configured later; a stored style that policy does not offer is ignored."""
+        r = rewards()
+        assert r.people.settings("ann", display="pseudonym").settings.display == "pseudonym"
+        chose = r.people.get("ann")
+        assert DisplayPolicy(default="initials").style(chose) == "initials"
+
     def test_key_is_not_shown(self) -> None:
         """The key does not appear in the policy's repr."""
         assert KEY not in repr(DisplayPolicy(default="pseudonym", key=KEY))

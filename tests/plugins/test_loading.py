@@ -184,7 +184,8 @@ class TestValidation:
             rewards_with(Bare())
 
     def test_unknown_argument_fails_at_load(self) -> None:
-        """An implementation taking an argument its hook does not have fails at load."""
+        """An implementation taking an argument its hook does not have fails at load,
+        with a one-line message naming the plugin, the hook and the argument."""
 
         class Wrong:
             name = "wrong"
@@ -193,8 +194,11 @@ class TestValidation:
             def e2badges_notify_award(self, badge: object) -> None:
                 """Takes ``badge``; the hook passes ``award``."""
 
-        with pytest.raises(ConfigurationError, match=r"plugin 'wrong'.*badge"):
+        with pytest.raises(ConfigurationError, match=r"plugin 'wrong'.*badge") as info:
             rewards_with(Wrong())
+        message = str(info.value)
+        assert "e2badges_notify_award" in message
+        assert message.splitlines() == [message]
 
     def test_wrappers_refused(self) -> None:
         """Hook wrappers are refused: e2badges calls each implementation on its own."""

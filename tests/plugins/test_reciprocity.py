@@ -164,11 +164,37 @@ class TestInstalled:
             "zero",
         )
 
-    def test_bad_environment(self, no_env: pytest.MonkeyPatch) -> None:
-        """A bad value in the environment fails the build, naming the variable."""
+    @pytest.mark.parametrize(
+        ("variable", "value", "reason"),
+        [
+            ("E2BADGES_RECIPROCITY_THRESHOLD", "high", "'high' is not a number"),
+            ("E2BADGES_RECIPROCITY_THRESHOLD", "inf", "'inf' is not a finite number"),
+            ("E2BADGES_RECIPROCITY_THRESHOLD", "1e400", "'1e400' is not a finite number"),
+            ("E2BADGES_RECIPROCITY_THRESHOLD", "nan", "'nan' is not a finite number"),
+            ("E2BADGES_RECIPROCITY_WINDOW_DAYS", "inf", "'inf' is not a finite number"),
+            ("E2BADGES_RECIPROCITY_WINDOW_DAYS", "-inf", "'-inf' is not a finite number"),
+            ("E2BADGES_RECIPROCITY_WINDOW_DAYS", "nan", "'nan' is not a finite number"),
+            ("E2BADGES_RECIPROCITY_WINDOW_DAYS", "1e10", "at most 999999999 days"),
+            ("E2BADGES_RECIPROCITY_WINDOW_DAYS", "0", "more than 0 days"),
+            ("E2BADGES_RECIPROCITY_WINDOW_DAYS", "-1", "more than 0 days"),
+            ("E2BADGES_RECIPROCITY_WINDOW_DAYS", "1e-12", "at least a microsecond"),
+            ("E2BADGES_RECIPROCITY_KINDS", "not a kind", "'not a kind' is not a dotted name"),
+            ("E2BADGES_RECIPROCITY_KINDS", "rating.given, x y", "'x y' is not a dotted name"),
+            ("E2BADGES_RECIPROCITY_KINDS", " , ", "give at least one kind"),
+        ],
+    )
+    def test_bad_environment(
+        self, no_env: pytest.MonkeyPatch, variable: str, value: str, reason: str
+    ) -> None:
+        """A value in the environment that is not a number, not finite, out of range or
+        not a kind is a ConfigurationError naming the variable, which fails the build."""
         no_env.setenv("E2BADGES_RECIPROCITY_MODE", "refuse")
-        no_env.setenv("E2BADGES_RECIPROCITY_THRESHOLD", "high")
-        with pytest.raises(ConfigurationError, match="E2BADGES_RECIPROCITY_THRESHOLD"):
+        no_env.setenv(variable, value)
+        with pytest.raises(ConfigurationError) as info:
+            e2badges_reciprocity.guard_from_env()
+        assert (info.value.subject, info.value.field) == ("environment", variable)
+        assert reason in info.value.reason
+        with pytest.raises(ConfigurationError, match=f"failed to load.*{variable}"):
             Rewards(kinds=["rating.given"])
 
     def test_explicit_instance_replaces_installed(
@@ -304,6 +330,8 @@ class TestGuard:
         [
             ({"kinds": ()}, "kinds"),
             ({"kinds": "rating.given"}, "kinds"),
+            ({"kinds": ["rating.given", "not a kind"]}, "kinds"),
+            ({"kinds": [5]}, "kinds"),
             ({"threshold": float("nan")}, "threshold"),
             ({"threshold": "4"}, "threshold"),
             ({"window": timedelta(0)}, "window"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -188,3 +189,26 @@ class TestValidation:
         with pytest.raises(ConfigurationError, match="badges: ") as info:
             health_report(RECORDS, population=TEAMS, start=START, days=14, badges=badges)  # type: ignore[arg-type]
         assert (info.value.field, info.value.subject) == ("badges", "health report")
+
+    def test_timezone_as_a_zoneinfo(self) -> None:
+        """A ZoneInfo is taken by its key: the same report as with its name."""
+        by_zone = health_report(
+            RECORDS, population=TEAMS, start=START, days=14, timezone=ZoneInfo("Asia/Tokyo")
+        )
+        by_name = health_report(
+            RECORDS, population=TEAMS, start=START, days=14, timezone="Asia/Tokyo"
+        )
+        assert by_zone == by_name
+        assert by_zone.timezone == "Asia/Tokyo"
+
+    @pytest.mark.parametrize(
+        ("timezone", "reason"),
+        [("Mars/Olympus", "unknown IANA time zone"), (UTC, "not timezone"), (5, "not int")],
+    )
+    def test_bad_timezone(self, timezone: object, reason: str) -> None:
+        """A time zone that is not a known IANA name or a ZoneInfo with a key is refused,
+        naming ``timezone`` of the health report."""
+        with pytest.raises(ConfigurationError) as info:
+            health_report([], population=TEAMS, start=START, days=7, timezone=timezone)  # type: ignore[arg-type]
+        assert (info.value.field, info.value.subject) == ("timezone", "health report")
+        assert reason in info.value.reason

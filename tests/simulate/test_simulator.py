@@ -221,10 +221,27 @@ class TestSimulation:
         assert len(days) > 5
         assert told == days
 
-    def test_bad_time_zone(self) -> None:
-        """An unknown time zone is refused, naming the field."""
-        with pytest.raises(ConfigurationError, match="timezone: unknown IANA time zone"):
-            Simulation(timezone="Mars/Olympus")
+    @pytest.mark.parametrize(
+        ("timezone", "reason"),
+        [
+            ("Mars/Olympus", "unknown IANA time zone 'Mars/Olympus'"),
+            ("Europe", "unknown IANA time zone 'Europe'"),
+            (UTC, "not timezone"),
+            (5, "not int"),
+        ],
+    )
+    def test_bad_time_zone(self, timezone: object, reason: str) -> None:
+        """A time zone that is not a known IANA name or a ZoneInfo with a key is
+        refused, naming the field once."""
+        with pytest.raises(ConfigurationError) as info:
+            Simulation(timezone=timezone)
+        assert (info.value.subject, info.value.field) == ("Simulation", "timezone")
+        assert info.value.reason.startswith(("unknown", "must be"))
+        assert reason in info.value.reason
+
+    def test_time_zone_as_a_zoneinfo(self) -> None:
+        """A ZoneInfo is taken by its key, kept as the name (the model stays plain data)."""
+        assert Simulation(timezone=ZoneInfo("Asia/Kolkata")).timezone == "Asia/Kolkata"
 
     def test_population_errors(self) -> None:
         """Fewer seats than people, or more teams than people, are refused."""

@@ -268,7 +268,7 @@ def health_report(
     start: datetime,
     days: int,
     seats: int | None = None,
-    timezone: str = "UTC",
+    timezone: str | ZoneInfo = "UTC",
     currency: str = "points",
     top: int = 10,
     badges: Sequence[str] = (),
@@ -288,7 +288,7 @@ def health_report(
         raise ConfigurationError("top", "must be at least 1", subject="health report")
     badges = check_badges(badges, subject="health report")
     roster = Roster.coerce(population, seats=seats)
-    tz = resolve_timezone(timezone)
+    tz = resolve_timezone(timezone, subject="health report")
     builder = _Builder(roster, start, days, currency)
     for activity, outcome in records:
         builder.add(activity, outcome)

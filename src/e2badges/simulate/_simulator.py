@@ -14,7 +14,7 @@ from .._clock import FrozenClock
 from .._errors import ConfigurationError
 from .._limits import MAX_AT, MAX_IDENTIFIER_LENGTH, check_at, check_at_input
 from .._models import Activity, Outcome
-from .._periods import resolve_timezone
+from .._periods import zone_of
 from .._rewards import Rewards
 from .._rules import Cap, PointRule
 from ..storage import Store
@@ -46,11 +46,11 @@ class Simulation(Config):
     start: AwareDatetime = datetime(2026, 1, 5, tzinfo=UTC)
     timezone: str = "UTC"
 
-    @field_validator("timezone")
+    @field_validator("timezone", mode="before")
     @classmethod
-    def _timezone(cls, value: str) -> str:
-        resolve_timezone(value)
-        return value
+    def _timezone(cls, value: object) -> str:
+        # An IANA name, or a ZoneInfo taken by its key (the model keeps the name).
+        return zone_of(value).key
 
     @field_validator("start", mode="before")
     @classmethod

@@ -727,8 +727,13 @@ class SQLBoards:
         )
         return conn.execute(query).first() is not None
 
-    def erase(self, conn: Connection, user: str, pseudonym: str) -> None:
-        """Give ``user``'s rows to ``pseudonym``, unlisted, and rename them in team members."""
+    def erase(self, conn: Connection, user: str, pseudonym: str) -> bool:
+        """Give ``user``'s rows to ``pseudonym``, unlisted, and rename them in team members;
+        return whether ``user`` had rows of their own.
+
+        The pseudonym's opt-out is :meth:`opt_out_erased`'s, once the caller knows
+        whether anything became the pseudonym's.
+        """
         self._lock(conn, self.sql_lock)
         self._touch(conn)
         tenant = self.tenant
@@ -738,10 +743,6 @@ class SQLBoards:
         c = t.c
         mine = (c.tenant == tenant, c.subject == user, c.team.is_(False))
         rows = conn.execute(select(c.board, c.period, c.sort_key, c.listed).where(*mine)).all()
-        # Their rows stay unlisted, and no call-out (newcomers) names the pseudonym.  (Run
-        # again after a commit a lost connection hid, the erasure finds it there.)
-        if not self.opted_out(conn, pseudonym):
-            conn.execute(insert(o).values(tenant=tenant, user_id=pseudonym, board=""))
         if rows:
             deltas: dict[CountKey, int] = {}
             for board, period, sort_key, listed in rows:
@@ -768,6 +769,15 @@ class SQLBoards:
                     )
                     .values(members=encode_value(list(new.members)))
                 )
+        return bool(rows)
+
+    def opt_out_erased(self, conn: Connection, pseudonym: str) -> None:
+        """Opt ``pseudonym`` out, under the board lock :meth:`erase` took: the erased
+        person's rows stay unlisted, and no call-out (newcomers) names the pseudonym.
+        (Run again after a commit a lost connection hid, the erasure finds it there.)"""
+        if not self.opted_out(conn, pseudonym):
+            o = self.tables.board_opt_outs
+            conn.execute(insert(o).values(tenant=self.tenant, user_id=pseudonym, board=""))
 
     # -- reading one period ----------------------------------------------------------
 

@@ -438,8 +438,9 @@ def erase(
     pseudonym: str,
     *,
     state: Mapping[str, str | None],
-) -> None:
-    """Erase ``user`` from every table of ``tenant`` but the boards' (see ``SQLBoards.erase``).
+) -> bool:
+    """Erase ``user`` from every table of ``tenant`` but the boards' (see ``SQLBoards.erase``);
+    return whether they did or received a recorded activity.
 
     ``state`` holds the state rows naming ``user``, locked by :func:`lock_state`.
     """
@@ -470,6 +471,7 @@ def erase(
     )
     _erase_adoption(conn, tables, user, pseudonym, fragment, tenant=tenant)
     _erase_outbox(conn, tables, user, pseudonym, fragment, tenant=tenant, mine=mine)
+    return bool(mine)
 
 
 def _erase_activities(

@@ -536,8 +536,11 @@ class Store(ABC):
     def erase_person(self, user: str, pseudonym: str) -> None:
         """Erase ``user`` in one transaction, committed at once, as :mod:`e2badges._erasure` says.
 
-        - their person record, opt-out and board exclusions are deleted, and
-          ``pseudonym`` is opted out of leaderboards;
+        - their person record, opt-out and board exclusions are deleted, and, when
+          they did or received a recorded activity or had board rows, ``pseudonym``
+          is opted out of leaderboards (an id the store holds nothing of leaves
+          nothing to the pseudonym: erasing it writes nothing, and a tenant never
+          written stays out of :meth:`tenants`);
         - every recorded activity becomes ``erase_activity(activity, user,
           pseudonym)`` where that is not None, and every stored outcome
           ``erase_outcome(...)``; the state keys that ``submitted_keys`` gives

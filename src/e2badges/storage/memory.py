@@ -701,7 +701,6 @@ class MemoryStore(Store):
         self._people.pop(user, None)
         self.set_board_exclusions(user, ())
         self._opted_out.discard(user)
-        self._opted_out.add(pseudonym)  # their rows stay unlisted, and no call-out names them
         # Activities and outcomes; the log holds the same activities in recording order.
         mine: list[str] = []
         replaced: dict[str, Activity] = {}
@@ -721,6 +720,10 @@ class MemoryStore(Store):
                     replaced[aid] = new_activity
         if replaced:
             self._log = [replaced.get(a.id, a) for a in self._log]
+        if mine or any(user in index.rows for index in self._boards.values()):
+            # Their rows stay unlisted, and no call-out names them.  (Someone never
+            # recorded leaves nothing to the pseudonym: nothing is written for it.)
+            self._opted_out.add(pseudonym)
         # Ledgers and awards.
         lines = self._ledgers.pop(user, None)
         if lines is not None:

@@ -1668,8 +1668,11 @@ class SQLAlchemyStore(Store):
                 return ops.lock_state(conn, keys, create=False)
 
             state = _sql_people.lock_state(conn, self.tables, self._tenant, user, lock)
-            self._boards.erase(conn, user, pseudonym)
-            _sql_people.erase(conn, self.tables, self._tenant, user, pseudonym, state=state)
+            had_rows = self._boards.erase(conn, user, pseudonym)
+            tables, tenant = self.tables, self._tenant
+            if _sql_people.erase(conn, tables, tenant, user, pseudonym, state=state) or had_rows:
+                # Someone never recorded leaves nothing to the pseudonym: nothing written.
+                self._boards.opt_out_erased(conn, pseudonym)
 
         self._retried_write("erasing a person", erase)
 

@@ -101,7 +101,7 @@ TIMES = (timedelta(0), timedelta(minutes=1), timedelta(hours=17), timedelta(hour
 
 RULES = (
     # 3 points a post, at most 7 a day (the third post of a day is cut to 1), and 5 more
-    # the first time.
+    # the first time, within the cap (the first post's bonus is cut to 4).
     PointRule(id="post", kind="post", actor_points=3, caps=(Cap(amount=7),), first_time_bonus=5),
     # A vote: 1 to the voter, 4 to the recipient (not to oneself), at most 8 a week per
     # voter-recipient pair; and 1 karma per object to the recipient.
@@ -742,7 +742,8 @@ class _VariantMachine(_ModelMachine):
 
     @rule(user=_PERSON, style=st.sampled_from((None, "initials", "pseudonym", "full_name")))
     def display(self, user: str, style: str | None) -> None:
-        """Choose how a person is named to others (full names are not a choice here)."""
+        """Choose how a person is named to others (the variant's policy does not offer
+        full names: refused there)."""
         self.touched = []
         self.both(
             f"people.settings({user!r}, display={style!r})",

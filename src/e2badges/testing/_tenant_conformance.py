@@ -501,6 +501,25 @@ class TenantConformance:
         store.set_board_opt_out("bob", True)
         assert store.tenants() == ["B", "a-b", "aa", "default"]
 
+    def test_erasing_someone_never_recorded_writes_nothing(self, store: Store) -> None:
+        """erase_person of an id a tenant holds nothing of writes nothing: a tenant never
+        written stays unlisted, and the pseudonym is not opted out (in a tenant holding
+        others' data too); erasing a person who did an activity opts the pseudonym out."""
+        fresh = store.for_tenant("fresh")
+        fresh.erase_person("never-seen", "erased-" + "0" * 24)
+        never, _ = _rewards(store, "never")
+        never.erase_person("never-seen")
+        never.erase_person("never-seen")
+        assert store.tenants() == []
+        assert fresh.board_opt_out("erased-" + "0" * 24) is False
+        kept, _ = _rewards(store, "kept")
+        kept.record(Activity(id="a0", actor="bob", kind="comment.created", at=T0))
+        kept.store.erase_person("never-seen", "erased-" + "1" * 24)
+        assert kept.store.board_opt_out("erased-" + "1" * 24) is False
+        kept.store.erase_person("bob", "erased-" + "2" * 24)
+        assert kept.store.board_opt_out("erased-" + "2" * 24) is True
+        assert store.tenants() == ["kept"]
+
     def test_delete_tenant(self, store: Store, make_store: Callable[[], Store]) -> None:
         """delete_tenant() deletes everything its tenant holds: the tenant then answers
         every query as a tenant that never recorded anything, also through other stores

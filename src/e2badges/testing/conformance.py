@@ -20,6 +20,7 @@ stores over one database, as a second process would see it.
 
 from __future__ import annotations
 
+import copy
 import math
 import random
 import threading
@@ -48,6 +49,8 @@ from .. import (
     Level,
     LevelChange,
     Outcome,
+    PluginError,
+    PluginState,
     PointRule,
     PointsMetric,
     Revocation,
@@ -171,6 +174,53 @@ class Notifier:
         self.received.append(notification_id)
         if self.during is not None:
             self.during()
+
+
+class _Stash:
+    """A check plugin that sets ``values`` in its state when it sees its first activity,
+    and reads them on each later one (a copy of what it read last is kept in ``read``),
+    appending to the lists it reads without setting them again; it reads ``reads``
+    every time."""
+
+    name = "stash"
+
+    def __init__(self, values: dict[Any, Any], *, reads: Iterable[Any] = ()) -> None:
+        self.values = values
+        self.reads = tuple(reads)
+        self.read: dict[Any, Any] = {}
+        self.started = False
+
+    @hookimpl
+    def e2badges_check_activity(self, state: PluginState) -> None:
+        for key in self.reads:
+            state.get(key)
+        if not self.started:
+            for key, value in self.values.items():
+                state.set(key, value)
+            self.started = True
+            return
+        for key in self.values:
+            value = state.get(key)
+            self.read[key] = copy.deepcopy(value)
+            if isinstance(value, list):
+                value.append("changed in place")
+
+
+def _json_types(value: Any) -> Any:
+    """Return the type of ``value`` and, for a list or dict, of every item in it."""
+    if isinstance(value, dict):
+        return {key: _json_types(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_json_types(item) for item in value]
+    return type(value)
+
+
+def _nested(depth: int) -> list[Any]:
+    """Return a list nested ``depth`` levels deep."""
+    value: list[Any] = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
 
 
 class Killed(BaseException):
@@ -630,6 +680,91 @@ class StoreConformance(
         assert rewards.record(submitted) == first  # a retry, not a conflict
         assert store.get_activity("c1") == changed
         assert rewards.balance("ann") == 7
+
+    def test_plugin_state_reads_back_what_was_set(self, store: Store) -> None:
+        """A value a check plugin stores in its state is read back by a later activity
+        equal and of the same types (nested too), whatever the store; a list read and
+        changed in place (by the second activity) is not stored unless set again."""
+        values: dict[str, Any] = {
+            "int": 7,
+            "float": 2.5,
+            "bool": True,
+            "none": None,
+            "text": "héllo 🦄 \x00\t",
+            "list": [1, [2.0, {"k": None}], "x"],
+            "dict": {"a": {"b": [True]}, "🦄": 1, "": 0, "3": "text key"},
+            "smallest": -(2**63),
+            "largest": 2**63 - 1,
+            "deep": [[[[[[[[[[1]]]]]]]]]],
+        }
+        stash = _Stash(copy.deepcopy(values))
+        rewards = Rewards(store, rules=RULES, plugins=[stash], clock=FrozenClock(T0))
+        rewards.record(act(1))
+        rewards.record(act(2))
+        rewards.record(act(3))
+        for key, value in values.items():
+            read = stash.read[key]
+            assert read == value
+            assert _json_types(read) == _json_types(value)
+
+    @pytest.mark.parametrize(
+        ("value", "part", "reason"),
+        [
+            pytest.param({1, 2}, "value", "is a set", id="set"),
+            pytest.param((1, 2), "value", "is a tuple", id="tuple"),
+            pytest.param([1, (2,)], "value[1]", "is a tuple", id="nested-tuple"),
+            pytest.param({3: "x"}, "value", "has a key of type int", id="int-key"),
+            pytest.param(math.inf, "value", "must be finite", id="inf"),
+            pytest.param({"a": [math.nan]}, "value.a[0]", "must be finite", id="nan"),
+            pytest.param(2**63, "value", "64-bit", id="big-int"),
+            pytest.param("\ud800", "value", "surrogate", id="surrogate"),
+            pytest.param({"\udfff": 1}, "value", "surrogate", id="surrogate-key"),
+            pytest.param(b"bytes", "value", "is a bytes", id="bytes"),
+            pytest.param(datetime(2026, 1, 1), "value", "is a datetime", id="datetime"),
+            pytest.param(_nested(70), "value" + "[0]" * 64, "nested deeper", id="too-deep"),
+            pytest.param("x" * (2**20), "value", "bytes as JSON", id="too-large"),
+        ],
+    )
+    def test_plugin_state_refuses_what_a_store_would_change(
+        self, store: Store, value: object, part: str, reason: str
+    ) -> None:
+        """A check plugin setting a value that some store cannot keep as it is (not
+        plain JSON, a tuple, a key not a str, a float not finite, a whole number
+        outside 64 bits, a lone surrogate, nested too deep, too large) gets a
+        PluginError naming the plugin, the key and the part; nothing of the batch is
+        stored, on every store alike."""
+        rewards = Rewards(
+            store, rules=RULES, plugins=[_Stash({"bad key": value})], clock=FrozenClock(T0)
+        )
+        with pytest.raises(PluginError) as caught:
+            rewards.record(act(1))
+        assert caught.value.plugin == "stash"
+        assert caught.value.hook == "e2badges_check_activity"
+        assert caught.value.reason.startswith(f"state key 'bad key': {part}: ")
+        assert reason in caught.value.reason
+        assert "\n" not in str(caught.value)
+        assert store.count_activities() == 0
+        assert rewards.balance("ann") == 0
+
+    @pytest.mark.parametrize(
+        ("key", "reason"),
+        [
+            pytest.param(7, "must be a str", id="int"),
+            pytest.param("a\x00b", "U\\+0000", id="nul"),
+            pytest.param("a\ud800", "surrogate", id="surrogate"),
+        ],
+    )
+    def test_plugin_state_refuses_keys_a_store_cannot_hold(
+        self, store: Store, key: object, reason: str
+    ) -> None:
+        """A plugin state key that is not a str, or holds NUL or a lone surrogate (which
+        some databases cannot store), is a PluginError naming the plugin, on reads and
+        writes alike; nothing of the batch is stored."""
+        for stash in (_Stash({key: 1}), _Stash({}, reads=(key,))):
+            rewards = Rewards(store, rules=RULES, plugins=[stash], clock=FrozenClock(T0))
+            with pytest.raises(PluginError, match=f"plugin 'stash'.*state key.*{reason}"):
+                rewards.record(act(1))
+        assert store.count_activities() == 0
 
     def test_unknown_activity_is_none(self, store: Store) -> None:
         """get_activity and get_outcome return None for an id never recorded."""

@@ -18,7 +18,7 @@ from collections.abc import Collection
 from datetime import timedelta
 from typing import Literal
 
-from e2badges import Activity, ConfigurationError, PluginState, Refusal, hookimpl
+from e2badges import Activity, ActivityKind, ConfigurationError, PluginState, Refusal, hookimpl
 
 __all__ = ["ReciprocityGuard"]
 
@@ -68,6 +68,11 @@ class ReciprocityGuard:
         subject = "ReciprocityGuard"
         if isinstance(kinds, str) or not kinds:
             raise ConfigurationError("kinds", "give a non-empty list of kinds", subject=subject)
+        for kind in kinds:
+            try:
+                ActivityKind(name=kind)  # e2badges' own check of a kind
+            except ConfigurationError as exc:
+                raise ConfigurationError("kinds", exc.reason, subject=subject) from None
         if isinstance(threshold, bool) or not isinstance(threshold, int | float):
             raise ConfigurationError("threshold", "must be a number", subject=subject)
         if not math.isfinite(threshold):
