@@ -36,6 +36,8 @@ logger = logging.getLogger("e2badges.plugins")
 
 #: How many failures ``Rewards.delivery_errors`` keeps (the most recent).
 KEPT_FAILURES = 100
+#: The longest error text kept for a failed delivery (characters); a longer one is cut.
+MAX_ERROR_LENGTH = 4_096
 _MAX_DELAY = timedelta(days=1)
 
 
@@ -132,6 +134,33 @@ class DeliveryReport:
     def ok(self) -> bool:
         """Return whether no notifier failed."""
         return not self.failures
+
+
+def error_text(exc: BaseException) -> str:
+    """Return the text kept for a notifier's failure: ``"<type name>: <str(exc)>"``.
+
+    The text is what every store can keep, whatever the exception holds: its
+    ``repr()`` stands in for a ``str()`` that raises (and a fixed phrase for a
+    ``repr()`` that raises too); characters UTF-8 cannot encode (lone
+    surrogates, as bytes decoded with ``surrogateescape`` leave) are written as
+    backslash escapes (``\\udce9``); and a text longer than
+    :data:`MAX_ERROR_LENGTH` characters is cut to that length, ending with "…".
+    """
+    try:
+        name = str(type(exc).__name__)
+    except Exception:
+        name = "Exception"
+    try:
+        message = str(exc)
+    except Exception:
+        try:
+            message = repr(exc)
+        except Exception:
+            message = "(the error's text could not be read)"
+    text = f"{name}: {message}".encode("utf-8", "backslashreplace").decode("utf-8")
+    if len(text) > MAX_ERROR_LENGTH:
+        text = text[: MAX_ERROR_LENGTH - 1] + "…"
+    return text
 
 
 def _encode(event: Award | Revocation | LevelChange) -> dict[str, Any]:
@@ -309,7 +338,7 @@ class Outbox:
                     kwargs = self._arguments(n)
                 impl.call(kwargs)
             except Exception as exc:
-                error = f"{type(exc).__name__}: {exc}"
+                error = error_text(exc)
                 if self._erased_meanwhile(n):
                     # An erasure committed while the plugin ran on the data from before
                     # it: its error may name the person, and is dropped as the erasure

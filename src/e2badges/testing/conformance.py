@@ -146,12 +146,14 @@ class Notifier:
         store: Store | None = None,
         *,
         failing: bool = False,
+        error: Exception | None = None,
         dies: bool = False,
         during: Callable[[], object] | None = None,
     ) -> None:
         self.name = name
         self.store = store
         self.failing = failing
+        self.error = error  # raised while failing; RuntimeError("<name> is down") if None
         self.dies = dies
         self.during = during  # called after each notification received, before returning
         self.received: list[str] = []
@@ -164,7 +166,7 @@ class Notifier:
         if self.dies:
             raise Killed
         if self.failing:
-            raise RuntimeError(f"{self.name} is down")
+            raise self.error or RuntimeError(f"{self.name} is down")
         if self.store is not None:
             # Another reader sees the activity only once its transaction committed.
             self.committed.append(self.store.get_activity(activity.id) is not None)
@@ -504,6 +506,48 @@ class OutboxConformance:
         entry = store.get_notification("recorded:a1")
         assert entry is not None
         assert (entry.done, entry.delivered) == (True, frozenset())
+
+    def _one_failure(self, store: Store, error: Exception) -> tuple[DeliveryReport, Notifier]:
+        """Record a1 with notifiers ``down`` (raising ``error``) and ``up``, delivered by
+        deliver_pending(); return its report and ``up``."""
+        up = Notifier("up")
+        rewards = notifying(
+            store,
+            Notifier("down", failing=True, error=error),
+            up,
+            delivery=DeliveryPolicy(inline=False),
+        )
+        rewards.record(act(1))
+        return rewards.deliver_pending(), up
+
+    def test_error_text_not_utf8_is_stored_escaped(self, store: Store) -> None:
+        """A notifier error whose text holds a lone surrogate (bytes decoded with
+        ``surrogateescape``), which no UTF-8 store can keep, is stored and reported with
+        the surrogate written as a backslash escape; the failure is counted and the other
+        notifiers are served."""
+        report, up = self._one_failure(store, ConnectionError("HTTP 502: caf\udce9"))
+        text = "ConnectionError: HTTP 502: caf\\udce9"
+        assert [(f.plugin, f.error, f.attempts) for f in report.failures] == [("down", text, 1)]
+        assert (report.delivered, up.received) == (1, ["recorded:a1"])
+        entry = store.get_notification("recorded:a1")
+        assert entry is not None
+        assert (dict(entry.failures), dict(entry.errors)) == ({"down": 1}, {"down": text})
+
+    def test_error_whose_text_cannot_be_read(self, store: Store) -> None:
+        """A notifier error whose ``str()`` raises is stored and reported by its ``repr()``;
+        the failure is counted and the other notifiers are served."""
+
+        class Unreadable(Exception):
+            def __str__(self) -> str:
+                raise AttributeError("no text")
+
+        report, up = self._one_failure(store, Unreadable("disk full"))
+        text = "Unreadable: Unreadable('disk full')"
+        assert [(f.plugin, f.error, f.attempts) for f in report.failures] == [("down", text, 1)]
+        assert (report.delivered, up.received) == (1, ["recorded:a1"])
+        entry = store.get_notification("recorded:a1")
+        assert entry is not None
+        assert (dict(entry.failures), dict(entry.errors)) == ({"down": 1}, {"down": text})
 
     def _slow_worker_and_another(
         self, store: Store, make_store: Callable[[], Store], *, inline: bool
