@@ -11,6 +11,7 @@ others.
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections import deque
 from collections.abc import Collection, Mapping
@@ -184,6 +185,9 @@ _EVENTS: dict[str, tuple[str, str, type[Any], str]] = {
     "e2badges_notify_level_change": ("level", "change", LevelChange, "level_changes"),
 }
 _OUTCOME = "e2badges_notify_outcome"
+# Hooks whose arguments are frozen objects (rebuilt from the store or the payload), which
+# the plugins may share; the other hooks get the payload's JSON values, copied per call.
+_FROZEN_ARGUMENTS = frozenset({_OUTCOME, *_EVENTS})
 
 
 class Outbox:
@@ -336,7 +340,9 @@ class Outbox:
             try:
                 if kwargs is None:
                     kwargs = self._arguments(n)
-                impl.call(kwargs)
+                # Each call gets its own lists and dicts: a plugin changing them changes
+                # neither what the next plugin or a retry is told nor the stored payload.
+                impl.call(kwargs if n.hook in _FROZEN_ARGUMENTS else copy.deepcopy(kwargs))
             except Exception as exc:
                 error = error_text(exc)
                 if self._erased_meanwhile(n):
@@ -387,5 +393,6 @@ class Outbox:
         event = _EVENTS.get(n.hook)
         if event is not None:
             return {event[1]: _decode(event[2], n.payload), "notification_id": n.id}
-        # Other hooks (a period closing) carry JSON-safe arguments as they are.
+        # Other hooks (a period closing) carry JSON-safe arguments as they are (each call
+        # gets a deep copy of them).
         return {**n.payload, "notification_id": n.id}

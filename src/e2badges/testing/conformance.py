@@ -175,6 +175,41 @@ class Notifier:
             self.during()
 
 
+class Reorder:
+    """A period-close notifier that sorts the standings it is given by name and zeroes
+    their scores, in place, then raises while ``failing``."""
+
+    name = "reorder"
+
+    def __init__(self) -> None:
+        self.failing = True
+
+    @hookimpl
+    def e2badges_notify_period_close(self, standings: list[dict[str, Any]]) -> None:
+        standings.sort(key=lambda row: str(row["user"]))
+        for row in standings:
+            row["score"] = 0
+        if self.failing:
+            raise ConnectionError("chat is down")
+
+
+class Winner:
+    """A period-close notifier that keeps the standings it is told, then raises while
+    ``failing``."""
+
+    name = "winner"
+
+    def __init__(self) -> None:
+        self.failing = True
+        self.told: list[list[dict[str, Any]]] = []
+
+    @hookimpl
+    def e2badges_notify_period_close(self, standings: list[dict[str, Any]]) -> None:
+        self.told.append([dict(row) for row in standings])
+        if self.failing:
+            raise ConnectionError("mail is down")
+
+
 class Killed(BaseException):
     """The process died: raised right after a commit, or by a notifier."""
 
@@ -548,6 +583,47 @@ class OutboxConformance:
         entry = store.get_notification("recorded:a1")
         assert entry is not None
         assert (dict(entry.failures), dict(entry.errors)) == ({"down": 1}, {"down": text})
+
+    def test_each_plugin_call_gets_its_own_payload(self, store: Store) -> None:
+        """Each plugin call, and each retry, gets its own copy of a notification's
+        arguments: a notifier changing the final standings it is told (sorting them,
+        changing a row) changes neither what the next plugin or a retry is told nor the
+        stored notification, and the failures keep their errors (nothing was erased)."""
+        clock = FrozenClock(T0)
+        reorder, winner = Reorder(), Winner()
+        rewards = Rewards(
+            store,
+            rules=BOARD_RULES,
+            leaderboards=BOARDS,
+            plugins=[reorder, winner],
+            clock=clock,
+            delivery=DeliveryPolicy(inline=False),
+            load_entrypoints=False,
+        )
+        rewards.record_many([scored(1, "zoe", 2), scored(2, "adam", 1)])
+        clock.advance(timedelta(days=1))
+        assert rewards.close_periods() == [("pts", "day", "2026-03-02")]
+        standings = [
+            {"rank": 1, "user": "zoe", "score": 2},
+            {"rank": 2, "user": "adam", "score": 1},
+        ]
+        nid = "period:pts:day:2026-03-02"
+        errors = {
+            "reorder": "ConnectionError: chat is down",
+            "winner": "ConnectionError: mail is down",
+        }
+        report = rewards.deliver_pending()
+        assert {f.plugin: f.error for f in report.failures} == errors
+        entry = store.get_notification(nid)
+        assert entry is not None
+        assert (dict(entry.errors), entry.notification.payload["standings"]) == (errors, standings)
+        reorder.failing = winner.failing = False
+        clock.advance(DeliveryPolicy().backoff)
+        assert rewards.deliver_pending() == DeliveryReport(delivered=2)
+        assert winner.told == [standings, standings]
+        entry = store.get_notification(nid)
+        assert entry is not None
+        assert entry.notification.payload["standings"] == standings
 
     def _slow_worker_and_another(
         self, store: Store, make_store: Callable[[], Store], *, inline: bool
