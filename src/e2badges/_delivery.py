@@ -48,13 +48,13 @@ class DeliveryPolicy(FromPlainData):
     ``inline``: deliver right after each commit (else only ``deliver_pending()``
     delivers); ``True`` or ``False``.  ``attempts``: failed deliveries to one
     plugin before giving up on it; an ``int`` (not ``bool``) from 1 to 2**31 - 1.
-    ``backoff``: the wait before the first retry, doubled after each further
-    failure (at most a day).  ``lease``: how long a worker may take to deliver a
-    notification, from when its delivery starts, before another worker may take
-    it over.  ``backoff`` and ``lease`` are ``timedelta`` objects, or ISO 8601
-    durations such as ``"PT5M"`` (what ``model_dump_json`` writes, so a policy
-    loaded from JSON works), not numbers; longer than zero and at most a day.
-    Anything else raises
+    ``backoff``: the wait before the first retry, from when the failed attempt
+    ended, doubled after each further failure (at most a day).  ``lease``: how
+    long a worker may take to deliver a notification, from when its delivery
+    starts, before another worker may take it over.  ``backoff`` and ``lease``
+    are ``timedelta`` objects, or ISO 8601 durations such as ``"PT5M"`` (what
+    ``model_dump_json`` writes, so a policy loaded from JSON works), not
+    numbers; longer than zero and at most a day.  Anything else raises
     :class:`~e2badges.ConfigurationError` naming the option.
     """
 
@@ -371,14 +371,18 @@ class Outbox:
                 continue
             store.mark_delivered(n.id, name)
             delivered += 1
-        if retry_after is not None:
-            store.release_notification(
-                n.id, done=False, retry_at=now + self.policy.retry_delay(retry_after)
-            )
-        elif absent:
-            store.release_notification(n.id, done=False, retry_at=now + self.policy.lease)
-        else:
+        if retry_after is None and not absent:
             store.release_notification(n.id, done=True)
+            return delivered
+        # Waits count from when this attempt ended, not from the claim: a notifier that
+        # took long to fail (a timeout) still waits its backoff.  A clock moving backwards
+        # counts from the claim.
+        ended = max(self.clock.now().astimezone(UTC), now)
+        if retry_after is not None:
+            wait = self.policy.retry_delay(retry_after)
+        else:
+            wait = self.policy.lease  # for a process that loads the absent plugins
+        store.release_notification(n.id, done=False, retry_at=ended + wait)
         return delivered
 
     def _arguments(self, n: Notification) -> dict[str, Any]:

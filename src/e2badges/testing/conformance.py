@@ -525,6 +525,34 @@ class OutboxConformance:
             True,
         )
 
+    def test_backoff_counts_from_the_failure(self, store: Store) -> None:
+        """The wait before a retry counts from when the failed attempt ended: a notifier
+        that takes 90 seconds to fail (a timeout) is retried a backoff after its failure,
+        not right away."""
+        clock = FrozenClock(T0)
+        started: list[datetime] = []
+
+        class Slow:
+            name = "slow"
+
+            @hookimpl
+            def e2badges_notify_outcome(self) -> None:
+                started.append(clock.now())
+                clock.advance(timedelta(seconds=90))
+                raise TimeoutError("no answer in 90 s")
+
+        policy = DeliveryPolicy(inline=False, backoff=timedelta(minutes=1))
+        rewards = notifying(store, Slow(), clock=clock, delivery=policy)
+        rewards.record(act(1))
+        assert [f.attempts for f in rewards.deliver_pending().failures] == [1]
+        failed = T0 + timedelta(seconds=90)
+        assert rewards.deliver_pending() == DeliveryReport()
+        clock.set(failed + policy.backoff - timedelta(microseconds=1))
+        assert rewards.deliver_pending() == DeliveryReport()
+        clock.set(failed + policy.backoff)
+        assert [f.attempts for f in rewards.deliver_pending().failures] == [2]
+        assert started == [T0, failed + policy.backoff]
+
     def test_gives_up_after_attempts(self, store: Store) -> None:
         """After DeliveryPolicy.attempts failures, a plugin is given up on and the notification
         is done."""
