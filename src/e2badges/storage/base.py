@@ -263,7 +263,8 @@ class Store(ABC):
         leased until ``now + lease``: another claim before then does not return
         it, so two workers never deliver it at the same time.  With ``ids``,
         only notifications with those ids are considered (unknown ids are left
-        out); with ``limit``, at most that many are returned.  Each entry
+        out); with ``limit``, the ``limit`` oldest due are returned (with
+        ``ids`` too: the oldest due among those ids, however many).  Each entry
         carries the delivery record so far.
         """
         raise NotImplementedError(f"{type(self).__name__} keeps no outbox")

@@ -1224,25 +1224,24 @@ class SQLAlchemyStore(Store):
         )
 
         def claim(conn: Connection) -> list[Any]:
-            claimed: list[Any] = []
+            found: list[Any] = []
             for chunk in chunks:
                 query = due if chunk is None else due.where(t.c.id.in_(chunk))
-                left = None if limit is None else limit - len(claimed)
-                if left is not None and left <= 0:
-                    break
                 query = query.order_by(t.c.seq)
-                if left is not None:
-                    query = query.limit(left)
+                if limit is not None:
+                    query = query.limit(limit)
                 # Two workers never lease one notification: the second skips locked rows.
-                rows = conn.execute(query.with_for_update(skip_locked=True)).all()
-                if rows:
-                    seqs = [row.seq for row in rows]
-                    conn.execute(t.update().where(mine, t.c.seq.in_(seqs)).values(due_us=until_us))
-                claimed.extend(rows)
+                found.extend(conn.execute(query.with_for_update(skip_locked=True)).all())
+            # The chunks of ids come in id order: the oldest ``limit`` may be in any of
+            # them.  Rows found and not leased stay due (their locks end with the claim).
+            found.sort(key=lambda row: row.seq)
+            claimed = found if limit is None else found[:limit]
+            for i in range(0, len(claimed), _ID_CHUNK):
+                seqs = [row.seq for row in claimed[i : i + _ID_CHUNK]]
+                conn.execute(t.update().where(mine, t.c.seq.in_(seqs)).values(due_us=until_us))
             return claimed
 
         claimed = self._retried_write("claiming notifications", claim)
-        claimed.sort(key=lambda row: row.seq)  # chunks of ids come in id order
         return [_outbox_entry(row) for row in claimed]
 
     def _locked_row(self, conn: Connection, notification_id: str) -> Any:

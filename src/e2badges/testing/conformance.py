@@ -328,6 +328,23 @@ class OutboxConformance:
         )
         assert ids(claimed) == ["n1", "n3"]
 
+    def test_claim_by_many_ids_with_a_limit(self, store: Store) -> None:
+        """claim_notifications(ids=..., limit=n) over many ids (1,200, more than a SQL store
+        puts into one IN list) leases the n oldest due notifications among them, whatever
+        the order of their ids, and only those."""
+        # The oldest notification has the id that sorts last.
+        notes = [
+            Notification(f"n{1199 - n:04d}", "e2badges_notify_outcome", {}, ("p",))
+            for n in range(1200)
+        ]
+        put(store, *notes)
+        every = [n.id for n in notes]
+        lease = timedelta(minutes=1)
+        claimed = store.claim_notifications(now=T0, lease=lease, ids=every, limit=3)
+        assert ids(claimed) == ["n1199", "n1198", "n1197"]
+        rest = store.claim_notifications(now=T0, lease=lease, ids=every)
+        assert ids(rest) == every[3:]
+
     def test_claim_limit(self, store: Store) -> None:
         """claim_notifications(limit=n) returns the n oldest due notifications."""
         put(store, note(1), note(2), note(3))
