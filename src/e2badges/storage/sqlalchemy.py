@@ -57,6 +57,7 @@ from .._errors import (
     TransientStorageError,
 )
 from .._leaderboards import AroundPage, BoardPage, BoardRow, Bucket, RollingBucket, Standing
+from .._limits import check_aware
 from .._models import Activity, Award, AwardRecord, LedgerEntry, Outcome, Revocation, Story
 from .._notifications import Notification, OutboxEntry
 from .._people import Membership, Person, Visibility
@@ -1209,6 +1210,7 @@ class SQLAlchemyStore(Store):
         ids: Collection[str] | None = None,
         limit: int | None = None,
     ) -> list[OutboxEntry]:
+        check_aware("now", now, subject="claim_notifications")
         t = self.tables.outbox
         # now + lease in a zone would add by wall clock (fold ignored): add to the instant.
         now_us, until_us = epoch_us(now), epoch_us(now.astimezone(UTC) + lease)
@@ -1289,6 +1291,8 @@ class SQLAlchemyStore(Store):
     def release_notification(
         self, notification_id: str, *, done: bool, retry_at: datetime | None = None
     ) -> None:
+        if retry_at is not None:
+            check_aware("retry_at", retry_at, subject="release_notification")
         t = self.tables.outbox
 
         def release(conn: Connection) -> None:

@@ -43,6 +43,7 @@ from .. import (
     DeliveryReport,
     FrozenClock,
     InvalidActivityError,
+    InvalidQueryError,
     Leaderboard,
     LedgerEntry,
     Level,
@@ -369,6 +370,24 @@ class OutboxConformance:
 
         run_in_threads(lambda _: worker(), range(4))
         assert sorted(claimed) == sorted(f"n{n}" for n in range(40))
+
+    def test_naive_times_refused(self, store: Store) -> None:
+        """claim_notifications(now=...) and release_notification(retry_at=...) given a naive
+        datetime (or no datetime) raise InvalidQueryError naming the argument, before
+        anything is written: no notification is leased or rescheduled."""
+        put(store, note(1))
+        naive = T0.replace(tzinfo=None)
+        lease = timedelta(minutes=1)
+        for now in (naive, "2026-03-02T09:00:00+00:00"):
+            with pytest.raises(InvalidQueryError) as info:
+                store.claim_notifications(now=now, lease=lease)  # type: ignore[arg-type]
+            assert (info.value.field, info.value.subject) == ("now", "claim_notifications")
+        assert ids(store.claim_notifications(now=T0, lease=lease)) == ["n1"]
+        store.release_notification("n1", done=False)
+        with pytest.raises(InvalidQueryError) as info:
+            store.release_notification("n1", done=False, retry_at=naive + timedelta(days=1))
+        assert (info.value.field, info.value.subject) == ("retry_at", "release_notification")
+        assert ids(store.claim_notifications(now=T0, lease=lease)) == ["n1"]
 
     # -- the outbox: the delivery record --------------------------------------------
 
