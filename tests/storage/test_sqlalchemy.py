@@ -30,8 +30,8 @@ from e2badges import (
     StorageError,
     TransientStorageError,
 )
-from e2badges.storage import store_from_url
-from e2badges.storage._sql_schema import SCHEMA_VERSION
+from e2badges.storage import Notification, store_from_url
+from e2badges.storage._sql_schema import NOTIFICATION_ID_LENGTH, SCHEMA_VERSION
 from e2badges.storage.sqlalchemy import SQLAlchemyStore, schema_version
 from e2badges.testing.conformance import note, put
 
@@ -614,6 +614,22 @@ class TestErrors:
         with pytest.raises(StorageError) as again:
             store.ledger("ann")
         assert isinstance(again.value.__cause__, sa_exc.DBAPIError)
+
+    def test_outbox_value_too_long_is_refused_not_cut(self, server_db: Database) -> None:
+        """A notification value too long for its column raises StorageError and stores
+        nothing, on every server: MySQL/MariaDB do not store it cut (``INSERT IGNORE``
+        would, with a warning), as a payload over MEDIUMTEXT's 16 MiB would be, where
+        ``max_allowed_packet`` lets it through.  A repeated id is still left as it was."""
+        store = server_db.store()
+        long_id = "n" * (NOTIFICATION_ID_LENGTH + 1)
+        with pytest.raises(StorageError):
+            put(store, Notification(long_id, "e2badges_notify_outcome", {}, ("p",)))
+        assert store.claim_notifications(now=T0, lease=timedelta(minutes=1)) == []
+        put(store, note(1, payload={"v": "first"}), note(1, payload={"v": "second"}))
+        put(store, note(1, payload={"v": "third"}))
+        entry = store.get_notification("n1")
+        assert entry is not None
+        assert entry.notification.payload == {"v": "first"}
 
     def test_transient_failures_retried(self, db: Database) -> None:
         """A deadlock in the store's own transaction is retried; the batch is stored once."""

@@ -43,6 +43,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import event as sa_event
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, Connection, Engine, make_url
@@ -761,7 +762,11 @@ def _insert_ignoring_duplicates(table: Table, dialect: str) -> Insert:
         return pg_insert(table).on_conflict_do_nothing(index_elements=["tenant", "id"])
     if dialect == "sqlite":
         return sqlite_insert(table).on_conflict_do_nothing(index_elements=["tenant", "id"])
-    return table.insert().prefix_with("IGNORE")
+    # MySQL/MariaDB: a no-op update of a duplicate, not INSERT IGNORE, which would also
+    # turn "data too long" into a warning and store the value cut (a payload over
+    # MEDIUMTEXT's 16 MiB, where max_allowed_packet lets it through: broken JSON).
+    upsert = mysql_insert(table)
+    return upsert.on_duplicate_key_update(id=upsert.inserted.id)
 
 
 def _outbox_entry(row: Any) -> OutboxEntry:
