@@ -23,6 +23,8 @@ from e2badges import (
     Cap,
     ConfigurationError,
     ConflictingActivityError,
+    DeliveryReport,
+    FrozenClock,
     MissingDependencyError,
     PointRule,
     Rewards,
@@ -33,6 +35,7 @@ from e2badges import (
 from e2badges.storage import Notification, store_from_url
 from e2badges.storage._sql_schema import NOTIFICATION_ID_LENGTH, SCHEMA_VERSION
 from e2badges.storage.sqlalchemy import SQLAlchemyStore, schema_version
+from e2badges.testing._common import BOARD_RULES, BOARDS, Keeper, scored
 from e2badges.testing.conformance import note, put
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -662,6 +665,31 @@ class TestErrors:
             rewards.record(act(1))
         assert store.count_activities() == 0
         assert rewards.balance("ann") == 0
+
+    def test_period_closes_retried(self, db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A deadlock while closing periods is retried after a random pause, as a recording
+        batch is: the period is closed, and its final standings told, once."""
+        slept: list[float] = []
+        monkeypatch.setattr("e2badges._retry.time.sleep", slept.append)
+        store = db.store(max_attempts=3)
+        clock = FrozenClock(T0)
+        keeper = Keeper()
+        rewards = Rewards(
+            store,
+            rules=BOARD_RULES,
+            leaderboards=BOARDS,
+            plugins=[keeper],
+            clock=clock,
+            load_entrypoints=False,
+        )
+        rewards.record(scored(1, "ann", 5))
+        clock.advance(timedelta(days=1))
+        failures = _fail_statements(store, store.tables.outbox.name, "INSERT", times=2)
+        assert rewards.close_periods() == [("pts", "day", "2026-03-02")]
+        assert (failures, len(slept)) == ([], 2)
+        assert keeper.received == ["recorded:s1", "pts:2026-03-02"]
+        assert rewards.close_periods() == []
+        assert rewards.deliver_pending() == DeliveryReport()
 
     def test_person_updates_and_deletions_back_off(
         self, db: Database, monkeypatch: pytest.MonkeyPatch
