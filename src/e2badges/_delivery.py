@@ -11,6 +11,7 @@ others.
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections import deque
 from collections.abc import Collection, Mapping
@@ -36,6 +37,8 @@ logger = logging.getLogger("e2badges.plugins")
 
 #: How many failures ``Rewards.delivery_errors`` keeps (the most recent).
 KEPT_FAILURES = 100
+#: The longest error text kept for a failed delivery (characters); a longer one is cut.
+MAX_ERROR_LENGTH = 4_096
 _MAX_DELAY = timedelta(days=1)
 
 
@@ -45,13 +48,13 @@ class DeliveryPolicy(FromPlainData):
     ``inline``: deliver right after each commit (else only ``deliver_pending()``
     delivers); ``True`` or ``False``.  ``attempts``: failed deliveries to one
     plugin before giving up on it; an ``int`` (not ``bool``) from 1 to 2**31 - 1.
-    ``backoff``: the wait before the first retry, doubled after each further
-    failure (at most a day).  ``lease``: how long a worker may take to deliver a
-    notification, from when its delivery starts, before another worker may take
-    it over.  ``backoff`` and ``lease`` are ``timedelta`` objects, or ISO 8601
-    durations such as ``"PT5M"`` (what ``model_dump_json`` writes, so a policy
-    loaded from JSON works), not numbers; longer than zero and at most a day.
-    Anything else raises
+    ``backoff``: the wait before the first retry, from when the failed attempt
+    ended, doubled after each further failure (at most a day).  ``lease``: how
+    long a worker may take to deliver a notification, from when its delivery
+    starts, before another worker may take it over.  ``backoff`` and ``lease``
+    are ``timedelta`` objects, or ISO 8601 durations such as ``"PT5M"`` (what
+    ``model_dump_json`` writes, so a policy loaded from JSON works), not
+    numbers; longer than zero and at most a day.  Anything else raises
     :class:`~e2badges.ConfigurationError` naming the option.
     """
 
@@ -134,6 +137,33 @@ class DeliveryReport:
         return not self.failures
 
 
+def error_text(exc: BaseException) -> str:
+    """Return the text kept for a notifier's failure: ``"<type name>: <str(exc)>"``.
+
+    The text is what every store can keep, whatever the exception holds: its
+    ``repr()`` stands in for a ``str()`` that raises (and a fixed phrase for a
+    ``repr()`` that raises too); characters UTF-8 cannot encode (lone
+    surrogates, as bytes decoded with ``surrogateescape`` leave) are written as
+    backslash escapes (``\\udce9``); and a text longer than
+    :data:`MAX_ERROR_LENGTH` characters is cut to that length, ending with "…".
+    """
+    try:
+        name = str(type(exc).__name__)
+    except Exception:
+        name = "Exception"
+    try:
+        message = str(exc)
+    except Exception:
+        try:
+            message = repr(exc)
+        except Exception:
+            message = "(the error's text could not be read)"
+    text = f"{name}: {message}".encode("utf-8", "backslashreplace").decode("utf-8")
+    if len(text) > MAX_ERROR_LENGTH:
+        text = text[: MAX_ERROR_LENGTH - 1] + "…"
+    return text
+
+
 def _encode(event: Award | Revocation | LevelChange) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for f in fields(event):
@@ -155,6 +185,9 @@ _EVENTS: dict[str, tuple[str, str, type[Any], str]] = {
     "e2badges_notify_level_change": ("level", "change", LevelChange, "level_changes"),
 }
 _OUTCOME = "e2badges_notify_outcome"
+# Hooks whose arguments are frozen objects (rebuilt from the store or the payload), which
+# the plugins may share; the other hooks get the payload's JSON values, copied per call.
+_FROZEN_ARGUMENTS = frozenset({_OUTCOME, *_EVENTS})
 
 
 class Outbox:
@@ -307,9 +340,11 @@ class Outbox:
             try:
                 if kwargs is None:
                     kwargs = self._arguments(n)
-                impl.call(kwargs)
+                # Each call gets its own lists and dicts: a plugin changing them changes
+                # neither what the next plugin or a retry is told nor the stored payload.
+                impl.call(kwargs if n.hook in _FROZEN_ARGUMENTS else copy.deepcopy(kwargs))
             except Exception as exc:
-                error = f"{type(exc).__name__}: {exc}"
+                error = error_text(exc)
                 if self._erased_meanwhile(n):
                     # An erasure committed while the plugin ran on the data from before
                     # it: its error may name the person, and is dropped as the erasure
@@ -336,14 +371,18 @@ class Outbox:
                 continue
             store.mark_delivered(n.id, name)
             delivered += 1
-        if retry_after is not None:
-            store.release_notification(
-                n.id, done=False, retry_at=now + self.policy.retry_delay(retry_after)
-            )
-        elif absent:
-            store.release_notification(n.id, done=False, retry_at=now + self.policy.lease)
-        else:
+        if retry_after is None and not absent:
             store.release_notification(n.id, done=True)
+            return delivered
+        # Waits count from when this attempt ended, not from the claim: a notifier that
+        # took long to fail (a timeout) still waits its backoff.  A clock moving backwards
+        # counts from the claim.
+        ended = max(self.clock.now().astimezone(UTC), now)
+        if retry_after is not None:
+            wait = self.policy.retry_delay(retry_after)
+        else:
+            wait = self.policy.lease  # for a process that loads the absent plugins
+        store.release_notification(n.id, done=False, retry_at=ended + wait)
         return delivered
 
     def _arguments(self, n: Notification) -> dict[str, Any]:
@@ -358,5 +397,6 @@ class Outbox:
         event = _EVENTS.get(n.hook)
         if event is not None:
             return {event[1]: _decode(event[2], n.payload), "notification_id": n.id}
-        # Other hooks (a period closing) carry JSON-safe arguments as they are.
+        # Other hooks (a period closing) carry JSON-safe arguments as they are (each call
+        # gets a deep copy of them).
         return {**n.payload, "notification_id": n.id}

@@ -55,6 +55,7 @@ __all__ = [
     "check_at",
     "check_at_input",
     "check_attributes",
+    "check_aware",
     "check_count",
     "check_description",
     "check_duration",
@@ -238,6 +239,22 @@ def check_count(field: str, value: Any, *, least: int = 0, subject: str | None =
         raise InvalidQueryError(field, reason, subject=subject)
     if value > MAX_COUNT:
         reason = f"is {value}; it must be at most 2**31 - 1 ({MAX_COUNT})"
+        raise InvalidQueryError(field, reason, subject=subject)
+    return value
+
+
+def check_aware(field: str, value: Any, *, subject: str | None = None) -> datetime:
+    """Return ``value`` if it is a timezone-aware ``datetime``.
+
+    Else raise :class:`~e2badges.InvalidQueryError` naming ``field`` (and
+    ``subject``): a naive time would be read as local time by one store and fail
+    to compare with the stored instants in another.
+    """
+    if not isinstance(value, datetime):
+        reason = f"must be a timezone-aware datetime, not {type(value).__name__}"
+        raise InvalidQueryError(field, reason, subject=subject)
+    if value.utcoffset() is None:
+        reason = f"is {value.isoformat()}; it must be timezone-aware"
         raise InvalidQueryError(field, reason, subject=subject)
     return value
 

@@ -583,7 +583,8 @@ class Rewards:
         boards); a period older than the previous one is not closed.  Returns the
         ``(board, window, period)`` closed by this call.  Under
         ``rankings=False`` nothing is closed (no final standings are told) and
-        it returns ``[]``.  ``options`` go to the store's transaction.
+        it returns ``[]``.  ``options`` go to the store's transaction, which is
+        run again after a TransientStorageError, as ``record()``'s is.
         """
         check_count("top", top, least=1, subject="close_periods")
         if not self.rankings:
@@ -609,6 +610,23 @@ class Rewards:
                 candidates.append((board_id, window_name, previous, standings))
         if not candidates:
             return []
+        outbox = self._outbox
+        # Run again after a deadlock or a lost connection, as a recording batch is: the
+        # closed marks are read again, so a period is never closed twice.
+        closed, notes, commits = retry_transient(
+            lambda: self._close(candidates, options), self.store.max_attempts
+        )
+        if notes and outbox is not None and commits and outbox.policy.inline:
+            self._deliver_after_commit(outbox, notes)
+        return closed
+
+    def _close(
+        self,
+        candidates: list[tuple[str, str, str, list[dict[str, Any]]]],
+        options: Mapping[str, Any],
+    ) -> tuple[list[tuple[str, str, str]], list[str], bool]:
+        """Close the candidate periods not closed yet, in one transaction; return those
+        closed, the ids of their notifications and whether the transaction committed."""
         closed: list[tuple[str, str, str]] = []
         outbox = self._outbox
         with self.store.transaction(**options) as tx:
@@ -633,9 +651,7 @@ class Rewards:
                     batch.notifications.append(note)
             batch.state = state.writes
             tx.apply(batch)
-        if batch.notifications and outbox is not None and tx.commits and outbox.policy.inline:
-            self._deliver_after_commit(outbox, [n.id for n in batch.notifications])
-        return closed
+        return closed, [n.id for n in batch.notifications], tx.commits
 
     def set_leaderboard_opt_out(self, user: str, opted_out: bool = True) -> None:
         """Leave ``user`` out of every leaderboard shown to others (or, with False, back in).

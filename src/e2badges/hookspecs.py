@@ -207,6 +207,8 @@ def e2badges_notify_period_close(
     ``board`` is the leaderboard's id, ``period`` the closed period's label
     (``2026-W02``), ``standings`` the final places, best first, each a mapping
     with ``rank``, ``user`` and ``score``: for "winner of the week" rewards.
+    Each call gets its own copy of ``standings`` (a list of dicts): a plugin that
+    changes it changes nothing another plugin, a retry or the outbox sees.
     Called after the commit that closed the period, once per plugin; every
     implementation is called and return values are ignored.  Exceptions are
     handled as for ``e2badges_notify_award``.

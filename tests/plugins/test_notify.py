@@ -29,6 +29,7 @@ from e2badges import (
     hookimpl,
     hookspecs,
 )
+from e2badges._delivery import MAX_ERROR_LENGTH
 from e2badges._erasure import ERASED_ERROR
 from e2badges.storage import EffectBatch, MemoryStore, StoreTransaction, store_from_url
 
@@ -542,6 +543,27 @@ class TestDelivery:
         rewards.record_many([act(n) for n in range(120)])
         assert len(rewards.delivery_errors) == 100
         assert rewards.delivery_errors[-1].notification_id == "recorded:a119"
+
+    def test_long_error_text_is_cut(self) -> None:
+        """An error text longer than MAX_ERROR_LENGTH characters is kept cut to that length,
+        ending with an ellipsis, in the store and in the report."""
+
+        class Verbose:
+            name = "verbose"
+
+            @hookimpl
+            def e2badges_notify_outcome(self) -> None:
+                raise ConnectionError("HTTP 502: " + "x" * 10 * MAX_ERROR_LENGTH)
+
+        rewards = rewards_with(Verbose())
+        rewards.record(act(1))
+        (failure,) = rewards.delivery_errors
+        assert len(failure.error) == MAX_ERROR_LENGTH
+        assert failure.error.startswith("ConnectionError: HTTP 502: xxx")
+        assert failure.error.endswith("x…")
+        entry = rewards.store.get_notification("recorded:a1")
+        assert entry is not None
+        assert entry.errors == {"verbose": failure.error}
 
 
 class TestAtMostOnce:

@@ -23,6 +23,8 @@ from e2badges import (
     Cap,
     ConfigurationError,
     ConflictingActivityError,
+    DeliveryReport,
+    FrozenClock,
     MissingDependencyError,
     PointRule,
     Rewards,
@@ -30,9 +32,10 @@ from e2badges import (
     StorageError,
     TransientStorageError,
 )
-from e2badges.storage import store_from_url
-from e2badges.storage._sql_schema import SCHEMA_VERSION
+from e2badges.storage import Notification, store_from_url
+from e2badges.storage._sql_schema import NOTIFICATION_ID_LENGTH, SCHEMA_VERSION
 from e2badges.storage.sqlalchemy import SQLAlchemyStore, schema_version
+from e2badges.testing._common import BOARD_RULES, BOARDS, Keeper, scored
 from e2badges.testing.conformance import note, put
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -615,6 +618,22 @@ class TestErrors:
             store.ledger("ann")
         assert isinstance(again.value.__cause__, sa_exc.DBAPIError)
 
+    def test_outbox_value_too_long_is_refused_not_cut(self, server_db: Database) -> None:
+        """A notification value too long for its column raises StorageError and stores
+        nothing, on every server: MySQL/MariaDB do not store it cut (``INSERT IGNORE``
+        would, with a warning), as a payload over MEDIUMTEXT's 16 MiB would be, where
+        ``max_allowed_packet`` lets it through.  A repeated id is still left as it was."""
+        store = server_db.store()
+        long_id = "n" * (NOTIFICATION_ID_LENGTH + 1)
+        with pytest.raises(StorageError):
+            put(store, Notification(long_id, "e2badges_notify_outcome", {}, ("p",)))
+        assert store.claim_notifications(now=T0, lease=timedelta(minutes=1)) == []
+        put(store, note(1, payload={"v": "first"}), note(1, payload={"v": "second"}))
+        put(store, note(1, payload={"v": "third"}))
+        entry = store.get_notification("n1")
+        assert entry is not None
+        assert entry.notification.payload == {"v": "first"}
+
     def test_transient_failures_retried(self, db: Database) -> None:
         """A deadlock in the store's own transaction is retried; the batch is stored once."""
         store = db.store(max_attempts=3)
@@ -646,6 +665,31 @@ class TestErrors:
             rewards.record(act(1))
         assert store.count_activities() == 0
         assert rewards.balance("ann") == 0
+
+    def test_period_closes_retried(self, db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A deadlock while closing periods is retried after a random pause, as a recording
+        batch is: the period is closed, and its final standings told, once."""
+        slept: list[float] = []
+        monkeypatch.setattr("e2badges._retry.time.sleep", slept.append)
+        store = db.store(max_attempts=3)
+        clock = FrozenClock(T0)
+        keeper = Keeper()
+        rewards = Rewards(
+            store,
+            rules=BOARD_RULES,
+            leaderboards=BOARDS,
+            plugins=[keeper],
+            clock=clock,
+            load_entrypoints=False,
+        )
+        rewards.record(scored(1, "ann", 5))
+        clock.advance(timedelta(days=1))
+        failures = _fail_statements(store, store.tables.outbox.name, "INSERT", times=2)
+        assert rewards.close_periods() == [("pts", "day", "2026-03-02")]
+        assert (failures, len(slept)) == ([], 2)
+        assert keeper.received == ["recorded:s1", "pts:2026-03-02"]
+        assert rewards.close_periods() == []
+        assert rewards.deliver_pending() == DeliveryReport()
 
     def test_person_updates_and_deletions_back_off(
         self, db: Database, monkeypatch: pytest.MonkeyPatch

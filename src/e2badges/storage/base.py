@@ -263,8 +263,11 @@ class Store(ABC):
         leased until ``now + lease``: another claim before then does not return
         it, so two workers never deliver it at the same time.  With ``ids``,
         only notifications with those ids are considered (unknown ids are left
-        out); with ``limit``, at most that many are returned.  Each entry
-        carries the delivery record so far.
+        out); with ``limit``, the ``limit`` oldest due are returned (with
+        ``ids`` too: the oldest due among those ids, however many).  Each entry
+        carries the delivery record so far.  A ``now`` that is not a
+        timezone-aware datetime raises InvalidQueryError naming ``now``
+        (``e2badges._limits.check_aware``), before anything is leased.
         """
         raise NotImplementedError(f"{type(self).__name__} keeps no outbox")
 
@@ -289,7 +292,8 @@ class Store(ABC):
 
         A done notification is never claimed again.  Otherwise it is due again
         from ``retry_at`` (at once when None).  Raises LookupError for an id
-        not in the outbox.
+        not in the outbox, and InvalidQueryError naming ``retry_at`` for one that
+        is not a timezone-aware datetime, before anything is written.
         """
         raise NotImplementedError(f"{type(self).__name__} keeps no outbox")
 

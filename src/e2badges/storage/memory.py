@@ -57,6 +57,7 @@ from .._leaderboards import (
     Standing,
     merge_rows,
 )
+from .._limits import check_aware
 from .._models import Activity, Award, AwardRecord, LedgerEntry, Outcome, Revocation, Story
 from .._notifications import Notification, OutboxEntry
 from .._people import Membership, Person, Visibility
@@ -362,6 +363,7 @@ class MemoryStore(Store):
         ids: Collection[str] | None = None,
         limit: int | None = None,
     ) -> list[OutboxEntry]:
+        check_aware("now", now, subject="claim_notifications")
         with self._lock:
             if ids is None:
                 candidates: Iterable[_OutboxRecord] = self._pending.values()
@@ -398,6 +400,8 @@ class MemoryStore(Store):
     def release_notification(
         self, notification_id: str, *, done: bool, retry_at: datetime | None = None
     ) -> None:
+        if retry_at is not None:
+            check_aware("retry_at", retry_at, subject="release_notification")
         with self._lock:
             record = self._record(notification_id)
             if done:

@@ -43,6 +43,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import event as sa_event
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, Connection, Engine, make_url
@@ -57,6 +58,7 @@ from .._errors import (
     TransientStorageError,
 )
 from .._leaderboards import AroundPage, BoardPage, BoardRow, Bucket, RollingBucket, Standing
+from .._limits import check_aware
 from .._models import Activity, Award, AwardRecord, LedgerEntry, Outcome, Revocation, Story
 from .._notifications import Notification, OutboxEntry
 from .._people import Membership, Person, Visibility
@@ -761,7 +763,11 @@ def _insert_ignoring_duplicates(table: Table, dialect: str) -> Insert:
         return pg_insert(table).on_conflict_do_nothing(index_elements=["tenant", "id"])
     if dialect == "sqlite":
         return sqlite_insert(table).on_conflict_do_nothing(index_elements=["tenant", "id"])
-    return table.insert().prefix_with("IGNORE")
+    # MySQL/MariaDB: a no-op update of a duplicate, not INSERT IGNORE, which would also
+    # turn "data too long" into a warning and store the value cut (a payload over
+    # MEDIUMTEXT's 16 MiB, where max_allowed_packet lets it through: broken JSON).
+    upsert = mysql_insert(table)
+    return upsert.on_duplicate_key_update(id=upsert.inserted.id)
 
 
 def _outbox_entry(row: Any) -> OutboxEntry:
@@ -1210,6 +1216,7 @@ class SQLAlchemyStore(Store):
         ids: Collection[str] | None = None,
         limit: int | None = None,
     ) -> list[OutboxEntry]:
+        check_aware("now", now, subject="claim_notifications")
         t = self.tables.outbox
         # now + lease in a zone would add by wall clock (fold ignored): add to the instant.
         now_us, until_us = epoch_us(now), epoch_us(now.astimezone(UTC) + lease)
@@ -1225,25 +1232,24 @@ class SQLAlchemyStore(Store):
         )
 
         def claim(conn: Connection) -> list[Any]:
-            claimed: list[Any] = []
+            found: list[Any] = []
             for chunk in chunks:
                 query = due if chunk is None else due.where(t.c.id.in_(chunk))
-                left = None if limit is None else limit - len(claimed)
-                if left is not None and left <= 0:
-                    break
                 query = query.order_by(t.c.seq)
-                if left is not None:
-                    query = query.limit(left)
+                if limit is not None:
+                    query = query.limit(limit)
                 # Two workers never lease one notification: the second skips locked rows.
-                rows = conn.execute(query.with_for_update(skip_locked=True)).all()
-                if rows:
-                    seqs = [row.seq for row in rows]
-                    conn.execute(t.update().where(mine, t.c.seq.in_(seqs)).values(due_us=until_us))
-                claimed.extend(rows)
+                found.extend(conn.execute(query.with_for_update(skip_locked=True)).all())
+            # The chunks of ids come in id order: the oldest ``limit`` may be in any of
+            # them.  Rows found and not leased stay due (their locks end with the claim).
+            found.sort(key=lambda row: row.seq)
+            claimed = found if limit is None else found[:limit]
+            for i in range(0, len(claimed), _ID_CHUNK):
+                seqs = [row.seq for row in claimed[i : i + _ID_CHUNK]]
+                conn.execute(t.update().where(mine, t.c.seq.in_(seqs)).values(due_us=until_us))
             return claimed
 
         claimed = self._retried_write("claiming notifications", claim)
-        claimed.sort(key=lambda row: row.seq)  # chunks of ids come in id order
         return [_outbox_entry(row) for row in claimed]
 
     def _locked_row(self, conn: Connection, notification_id: str) -> Any:
@@ -1291,6 +1297,8 @@ class SQLAlchemyStore(Store):
     def release_notification(
         self, notification_id: str, *, done: bool, retry_at: datetime | None = None
     ) -> None:
+        if retry_at is not None:
+            check_aware("retry_at", retry_at, subject="release_notification")
         t = self.tables.outbox
 
         def release(conn: Connection) -> None:

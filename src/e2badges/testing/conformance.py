@@ -44,6 +44,7 @@ from .. import (
     DeliveryReport,
     FrozenClock,
     InvalidActivityError,
+    InvalidQueryError,
     Leaderboard,
     LedgerEntry,
     Level,
@@ -149,12 +150,14 @@ class Notifier:
         store: Store | None = None,
         *,
         failing: bool = False,
+        error: Exception | None = None,
         dies: bool = False,
         during: Callable[[], object] | None = None,
     ) -> None:
         self.name = name
         self.store = store
         self.failing = failing
+        self.error = error  # raised while failing; RuntimeError("<name> is down") if None
         self.dies = dies
         self.during = during  # called after each notification received, before returning
         self.received: list[str] = []
@@ -167,7 +170,7 @@ class Notifier:
         if self.dies:
             raise Killed
         if self.failing:
-            raise RuntimeError(f"{self.name} is down")
+            raise self.error or RuntimeError(f"{self.name} is down")
         if self.store is not None:
             # Another reader sees the activity only once its transaction committed.
             self.committed.append(self.store.get_activity(activity.id) is not None)
@@ -221,6 +224,41 @@ def _nested(depth: int) -> list[Any]:
     for _ in range(depth - 1):
         value = [value]
     return value
+
+
+class Reorder:
+    """A period-close notifier that sorts the standings it is given by name and zeroes
+    their scores, in place, then raises while ``failing``."""
+
+    name = "reorder"
+
+    def __init__(self) -> None:
+        self.failing = True
+
+    @hookimpl
+    def e2badges_notify_period_close(self, standings: list[dict[str, Any]]) -> None:
+        standings.sort(key=lambda row: str(row["user"]))
+        for row in standings:
+            row["score"] = 0
+        if self.failing:
+            raise ConnectionError("chat is down")
+
+
+class Winner:
+    """A period-close notifier that keeps the standings it is told, then raises while
+    ``failing``."""
+
+    name = "winner"
+
+    def __init__(self) -> None:
+        self.failing = True
+        self.told: list[list[dict[str, Any]]] = []
+
+    @hookimpl
+    def e2badges_notify_period_close(self, standings: list[dict[str, Any]]) -> None:
+        self.told.append([dict(row) for row in standings])
+        if self.failing:
+            raise ConnectionError("mail is down")
 
 
 class Killed(BaseException):
@@ -341,6 +379,23 @@ class OutboxConformance:
         )
         assert ids(claimed) == ["n1", "n3"]
 
+    def test_claim_by_many_ids_with_a_limit(self, store: Store) -> None:
+        """claim_notifications(ids=..., limit=n) over many ids (1,200, more than a SQL store
+        puts into one IN list) leases the n oldest due notifications among them, whatever
+        the order of their ids, and only those."""
+        # The oldest notification has the id that sorts last.
+        notes = [
+            Notification(f"n{1199 - n:04d}", "e2badges_notify_outcome", {}, ("p",))
+            for n in range(1200)
+        ]
+        put(store, *notes)
+        every = [n.id for n in notes]
+        lease = timedelta(minutes=1)
+        claimed = store.claim_notifications(now=T0, lease=lease, ids=every, limit=3)
+        assert ids(claimed) == ["n1199", "n1198", "n1197"]
+        rest = store.claim_notifications(now=T0, lease=lease, ids=every)
+        assert ids(rest) == every[3:]
+
     def test_claim_limit(self, store: Store) -> None:
         """claim_notifications(limit=n) returns the n oldest due notifications."""
         put(store, note(1), note(2), note(3))
@@ -365,6 +420,24 @@ class OutboxConformance:
 
         run_in_threads(lambda _: worker(), range(4))
         assert sorted(claimed) == sorted(f"n{n}" for n in range(40))
+
+    def test_naive_times_refused(self, store: Store) -> None:
+        """claim_notifications(now=...) and release_notification(retry_at=...) given a naive
+        datetime (or no datetime) raise InvalidQueryError naming the argument, before
+        anything is written: no notification is leased or rescheduled."""
+        put(store, note(1))
+        naive = T0.replace(tzinfo=None)
+        lease = timedelta(minutes=1)
+        for now in (naive, "2026-03-02T09:00:00+00:00"):
+            with pytest.raises(InvalidQueryError) as info:
+                store.claim_notifications(now=now, lease=lease)  # type: ignore[arg-type]
+            assert (info.value.field, info.value.subject) == ("now", "claim_notifications")
+        assert ids(store.claim_notifications(now=T0, lease=lease)) == ["n1"]
+        store.release_notification("n1", done=False)
+        with pytest.raises(InvalidQueryError) as info:
+            store.release_notification("n1", done=False, retry_at=naive + timedelta(days=1))
+        assert (info.value.field, info.value.subject) == ("retry_at", "release_notification")
+        assert ids(store.claim_notifications(now=T0, lease=lease)) == ["n1"]
 
     # -- the outbox: the delivery record --------------------------------------------
 
@@ -538,6 +611,34 @@ class OutboxConformance:
             True,
         )
 
+    def test_backoff_counts_from_the_failure(self, store: Store) -> None:
+        """The wait before a retry counts from when the failed attempt ended: a notifier
+        that takes 90 seconds to fail (a timeout) is retried a backoff after its failure,
+        not right away."""
+        clock = FrozenClock(T0)
+        started: list[datetime] = []
+
+        class Slow:
+            name = "slow"
+
+            @hookimpl
+            def e2badges_notify_outcome(self) -> None:
+                started.append(clock.now())
+                clock.advance(timedelta(seconds=90))
+                raise TimeoutError("no answer in 90 s")
+
+        policy = DeliveryPolicy(inline=False, backoff=timedelta(minutes=1))
+        rewards = notifying(store, Slow(), clock=clock, delivery=policy)
+        rewards.record(act(1))
+        assert [f.attempts for f in rewards.deliver_pending().failures] == [1]
+        failed = T0 + timedelta(seconds=90)
+        assert rewards.deliver_pending() == DeliveryReport()
+        clock.set(failed + policy.backoff - timedelta(microseconds=1))
+        assert rewards.deliver_pending() == DeliveryReport()
+        clock.set(failed + policy.backoff)
+        assert [f.attempts for f in rewards.deliver_pending().failures] == [2]
+        assert started == [T0, failed + policy.backoff]
+
     def test_gives_up_after_attempts(self, store: Store) -> None:
         """After DeliveryPolicy.attempts failures, a plugin is given up on and the notification
         is done."""
@@ -554,6 +655,89 @@ class OutboxConformance:
         entry = store.get_notification("recorded:a1")
         assert entry is not None
         assert (entry.done, entry.delivered) == (True, frozenset())
+
+    def _one_failure(self, store: Store, error: Exception) -> tuple[DeliveryReport, Notifier]:
+        """Record a1 with notifiers ``down`` (raising ``error``) and ``up``, delivered by
+        deliver_pending(); return its report and ``up``."""
+        up = Notifier("up")
+        rewards = notifying(
+            store,
+            Notifier("down", failing=True, error=error),
+            up,
+            delivery=DeliveryPolicy(inline=False),
+        )
+        rewards.record(act(1))
+        return rewards.deliver_pending(), up
+
+    def test_error_text_not_utf8_is_stored_escaped(self, store: Store) -> None:
+        """A notifier error whose text holds a lone surrogate (bytes decoded with
+        ``surrogateescape``), which no UTF-8 store can keep, is stored and reported with
+        the surrogate written as a backslash escape; the failure is counted and the other
+        notifiers are served."""
+        report, up = self._one_failure(store, ConnectionError("HTTP 502: caf\udce9"))
+        text = "ConnectionError: HTTP 502: caf\\udce9"
+        assert [(f.plugin, f.error, f.attempts) for f in report.failures] == [("down", text, 1)]
+        assert (report.delivered, up.received) == (1, ["recorded:a1"])
+        entry = store.get_notification("recorded:a1")
+        assert entry is not None
+        assert (dict(entry.failures), dict(entry.errors)) == ({"down": 1}, {"down": text})
+
+    def test_error_whose_text_cannot_be_read(self, store: Store) -> None:
+        """A notifier error whose ``str()`` raises is stored and reported by its ``repr()``;
+        the failure is counted and the other notifiers are served."""
+
+        class Unreadable(Exception):
+            def __str__(self) -> str:
+                raise AttributeError("no text")
+
+        report, up = self._one_failure(store, Unreadable("disk full"))
+        text = "Unreadable: Unreadable('disk full')"
+        assert [(f.plugin, f.error, f.attempts) for f in report.failures] == [("down", text, 1)]
+        assert (report.delivered, up.received) == (1, ["recorded:a1"])
+        entry = store.get_notification("recorded:a1")
+        assert entry is not None
+        assert (dict(entry.failures), dict(entry.errors)) == ({"down": 1}, {"down": text})
+
+    def test_each_plugin_call_gets_its_own_payload(self, store: Store) -> None:
+        """Each plugin call, and each retry, gets its own copy of a notification's
+        arguments: a notifier changing the final standings it is told (sorting them,
+        changing a row) changes neither what the next plugin or a retry is told nor the
+        stored notification, and the failures keep their errors (nothing was erased)."""
+        clock = FrozenClock(T0)
+        reorder, winner = Reorder(), Winner()
+        rewards = Rewards(
+            store,
+            rules=BOARD_RULES,
+            leaderboards=BOARDS,
+            plugins=[reorder, winner],
+            clock=clock,
+            delivery=DeliveryPolicy(inline=False),
+            load_entrypoints=False,
+        )
+        rewards.record_many([scored(1, "zoe", 2), scored(2, "adam", 1)])
+        clock.advance(timedelta(days=1))
+        assert rewards.close_periods() == [("pts", "day", "2026-03-02")]
+        standings = [
+            {"rank": 1, "user": "zoe", "score": 2},
+            {"rank": 2, "user": "adam", "score": 1},
+        ]
+        nid = "period:pts:day:2026-03-02"
+        errors = {
+            "reorder": "ConnectionError: chat is down",
+            "winner": "ConnectionError: mail is down",
+        }
+        report = rewards.deliver_pending()
+        assert {f.plugin: f.error for f in report.failures} == errors
+        entry = store.get_notification(nid)
+        assert entry is not None
+        assert (dict(entry.errors), entry.notification.payload["standings"]) == (errors, standings)
+        reorder.failing = winner.failing = False
+        clock.advance(DeliveryPolicy().backoff)
+        assert rewards.deliver_pending() == DeliveryReport(delivered=2)
+        assert winner.told == [standings, standings]
+        entry = store.get_notification(nid)
+        assert entry is not None
+        assert entry.notification.payload["standings"] == standings
 
     def _slow_worker_and_another(
         self, store: Store, make_store: Callable[[], Store], *, inline: bool
