@@ -731,6 +731,42 @@ class StoreConformance(
         assert stored is not None
         assert stored.at == T0
 
+    def test_times_come_back_with_a_fixed_offset(self, store: Store) -> None:
+        """Every time returned (an activity's ``at``, the times of its outcome's ledger
+        lines, awards, level changes and stories, of ``explain()``, ``awards()`` and the
+        feed, and team membership times) is a fixed-offset ``datetime.timezone`` at the
+        UTC offset it was given with, not its zone, whether the time came with the
+        activity, from the clock's now, or from ``people.join_team()``: the same on
+        every store, so wall-clock arithmetic on it gives the same result everywhere."""
+        paris = ZoneInfo("Europe/Paris")
+        given = datetime(2026, 3, 2, 9, 0, tzinfo=paris)  # +01:00
+        clock = FrozenClock(datetime(2026, 3, 2, 10, 0, tzinfo=paris))
+        rewards = Rewards(store, rules=RULES, badges=BADGES, levels=LEVELS, clock=clock)
+        person = rewards.people.join_team("ann", "red", at=given)
+        returned = [
+            rewards.record(act(1, at=given)),
+            rewards.record({"id": "now", "actor": "ann", "kind": "comment.created"}),
+        ]
+        stored = [rewards.outcome("a1"), rewards.outcome("now")]
+        activities = [rewards.activity("a1"), rewards.activity("now")]
+        times = [a.at for a in activities if a is not None]
+        for outcome in [*returned, *stored]:
+            assert outcome is not None
+            effects = (*outcome.ledger, *outcome.awards, *outcome.level_changes, *outcome.stories)
+            times += [effect.at for effect in effects]
+        times += [line.at for line in rewards.explain("ann")]
+        times += [record.award.at for record in rewards.awards("ann")]
+        times += [story.at for story in rewards.feed()]
+        for membership in (*person.memberships, *rewards.people.get("ann").memberships):
+            times += [membership.joined]
+        assert len(times) > 10
+        assert {(type(t.tzinfo), t.utcoffset()) for t in times} == {(timezone, timedelta(hours=1))}
+        assert [t.tzname() for t in times] == ["UTC+01:00"] * len(times)
+        assert activities[0] is not None
+        assert activities[0].at == given.astimezone(UTC)
+        assert activities[1] is not None
+        assert activities[1].at == clock.now().astimezone(UTC)
+
     def test_retry_without_at_is_a_duplicate(self, store: Store) -> None:
         """Re-sending an id without ``at`` later is the same activity, not a conflict."""
         clock = FrozenClock(T0)
