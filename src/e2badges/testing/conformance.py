@@ -749,19 +749,24 @@ class StoreConformance(
         ]
         stored = [rewards.outcome("a1"), rewards.outcome("now")]
         activities = [rewards.activity("a1"), rewards.activity("now")]
-        times = [a.at for a in activities if a is not None]
+        times: list[datetime | None] = [a.at for a in activities if a is not None]
         for outcome in [*returned, *stored]:
             assert outcome is not None
-            effects = (*outcome.ledger, *outcome.awards, *outcome.level_changes, *outcome.stories)
-            times += [effect.at for effect in effects]
+            times += [line.at for line in outcome.ledger]
+            times += [award.at for award in outcome.awards]
+            times += [change.at for change in outcome.level_changes]
+            times += [story.at for story in outcome.stories]
         times += [line.at for line in rewards.explain("ann")]
         times += [record.award.at for record in rewards.awards("ann")]
         times += [story.at for story in rewards.feed()]
         for membership in (*person.memberships, *rewards.people.get("ann").memberships):
             times += [membership.joined]
         assert len(times) > 10
-        assert {(type(t.tzinfo), t.utcoffset()) for t in times} == {(timezone, timedelta(hours=1))}
-        assert [t.tzname() for t in times] == ["UTC+01:00"] * len(times)
+        assert None not in times
+        assert {(type(t.tzinfo), t.utcoffset()) for t in times if t} == {
+            (timezone, timedelta(hours=1))
+        }
+        assert [t.tzname() for t in times if t] == ["UTC+01:00"] * len(times)
         assert activities[0] is not None
         assert activities[0].at == given.astimezone(UTC)
         assert activities[1] is not None
