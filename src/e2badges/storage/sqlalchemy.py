@@ -1826,11 +1826,14 @@ def upgrade(
     ``create_schema=True``) is recognised and migrated from its version.  Returns
     None, as :func:`schema_version` does, when there are no tables: ``base`` on a
     database without them, where no table is created (a SQLite file is opened as a
-    store opens it).
+    store opens it).  A ``revision`` that is not a non-empty str naming a revision
+    Alembic resolves is refused with ConfigurationError naming ``revision``, before
+    anything connects.
     """
-    from ._sql_migrate import run_upgrade  # noqa: PLC0415  # imports alembic, an extra
+    from ._sql_migrate import check_revision, run_upgrade  # noqa: PLC0415  # alembic, an extra
 
     check_prefix(table_prefix)
+    check_revision(revision)
     engine, owned = _engine_for(url_or_engine)
     try:
         with _storage_errors("upgrading the schema"):
