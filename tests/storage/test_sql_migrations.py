@@ -156,7 +156,10 @@ class TestMigrations:
 
     @pytest.mark.parametrize(
         "revision",
-        ["", " ", "HEAD", " head", "bogus", "3", "0004", "00", "+0", "-0", "x+1", "+1x", "@", 3, None],
+        [
+            *("", " ", "HEAD", " head", "bogus", "3", "0004", "00"),
+            *("+0", "-0", "x+1", "+1x", "@", 3, None),
+        ],
     )
     def test_unknown_revision_refused_up_front(self, tmp_path: Path, revision: Any) -> None:
         """A revision that is not a non-empty str naming one Alembic can resolve (head,
