@@ -15,7 +15,9 @@ returning a store over the *same* database, to check what persists)::
 
 Each test's docstring is a sentence of the Store contract.  The outbox tests
 (notifications and their delivery to plugins) need ``make_store`` to return
-stores over one database, as a second process would see it.
+stores over one database, as a second process would see it.  The suite needs
+pytest and hypothesis (``pip install "e2badges[testing]"``); importing it without
+either raises MissingDependencyError naming that extra.
 """
 
 from __future__ import annotations
@@ -29,7 +31,14 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-import pytest
+from .._errors import MissingDependencyError
+
+try:
+    import hypothesis  # noqa: F401  # checked here: the model and tenant tests draw with it
+    import pytest
+except ImportError as exc:
+    # Both come with the testing extra (the hypothesis extra alone has no pytest).
+    raise MissingDependencyError(exc.name or "pytest", "testing") from exc
 
 from .. import (
     Activity,
