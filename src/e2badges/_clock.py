@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
 from ._errors import ConfigurationError
-from ._limits import check_at
+from ._limits import check_at, fixed_offset
 
 __all__ = ["Clock", "FrozenClock", "SystemClock", "checked_now"]
 
@@ -96,7 +96,7 @@ def checked_now(clock: Clock, *, subject: str = "Rewards") -> datetime:
     """
     now = clock.now()
     try:
-        return _check(now)
+        return fixed_offset(_check(now))
     except ValueError as exc:
         raise ConfigurationError("clock", f"now() {exc}", subject=subject) from None
 

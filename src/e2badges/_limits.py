@@ -20,7 +20,7 @@ import json
 import math
 import re
 import unicodedata
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, TypeAdapter, ValidationError
@@ -66,6 +66,7 @@ __all__ = [
     "check_state_value",
     "check_value",
     "copy_state_value",
+    "fixed_offset",
 ]
 
 #: Identifiers (people, activity ids, objects, teams, rule/badge/board/level ids):
@@ -305,6 +306,27 @@ def check_at(value: datetime) -> datetime:
             f"is {value.isoformat()}; its UTC offset must be a whole number of seconds"
         )
     return value
+
+
+_OFFSETS: dict[timedelta, timezone] = {timedelta(0): UTC}
+
+
+def fixed_offset(at: datetime) -> datetime:
+    """Return aware ``at`` with a fixed-offset ``datetime.timezone`` of its UTC offset.
+
+    The same instant and wall-clock time, without its zone (``ZoneInfo``, a named
+    ``timezone``): a SQL store keeps the offset only, so every store returns times
+    this way (UTC itself for offset 0, as ``datetime.fromisoformat`` reads ``+00:00``).
+    Wall-clock arithmetic on a returned time then gives the same result on every store.
+    """
+    offset = at.utcoffset()
+    assert offset is not None  # checked aware before
+    zone = _OFFSETS.get(offset)
+    if zone is None:
+        zone = _OFFSETS.setdefault(offset, timezone(offset))
+    if at.tzinfo is zone and not at.fold:
+        return at
+    return at.replace(tzinfo=zone, fold=0)
 
 
 def _key_path(path: str, key: str) -> str:

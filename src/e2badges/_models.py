@@ -39,6 +39,7 @@ from ._limits import (
     check_identifier,
     check_kind,
     check_value,
+    fixed_offset,
 )
 
 __all__ = [
@@ -86,7 +87,9 @@ class Activity(BaseModel):
 
     ``id`` is the idempotency key (a random one is generated when absent);
     ``at`` is a timezone-aware datetime (or ISO 8601 text with a UTC offset; a
-    number is not a time) and defaults to the Rewards clock's now when absent.
+    number is not a time), kept at its UTC offset as a fixed-offset
+    ``datetime.timezone`` (as every store returns it), and defaults to the Rewards
+    clock's now when absent.
     Construction raises :class:`InvalidActivityError` naming the field.
     The limits on every field are on the Input limits page (docs/input.md);
     attributes are kept as plain JSON types (a tuple becomes a list), so that
@@ -156,7 +159,8 @@ class Activity(BaseModel):
     @field_validator("at")
     @classmethod
     def _at(cls, value: datetime | None) -> datetime | None:
-        return None if value is None else check_at(value)
+        # Kept as every store returns it: at its UTC offset, without its zone.
+        return None if value is None else fixed_offset(check_at(value))
 
     @field_validator("teams", mode="before")
     @classmethod

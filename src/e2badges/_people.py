@@ -24,7 +24,7 @@ from pydantic import ConfigDict, SecretStr, ValidationError, field_validator
 
 from ._clock import checked_now
 from ._errors import ConfigurationError, InvalidPersonError
-from ._limits import check_at
+from ._limits import check_at, fixed_offset
 from ._models import check_identifier
 from ._rules import FromPlainData
 
@@ -205,12 +205,13 @@ def _aware(field_name: str, value: object) -> datetime:
     """Return a membership time if it is a valid ``Activity.at``, else raise InvalidPersonError.
 
     Membership times are compared with activity times, so they are held to the
-    same limits: a SQL store keeps whole-second offsets only.
+    same limits: a SQL store keeps whole-second offsets only.  The time is returned
+    at its UTC offset, without its zone, as every store returns activity times.
     """
     if not isinstance(value, datetime) or value.utcoffset() is None:
         raise InvalidPersonError(field_name, f"must be a timezone-aware datetime; got {value!r}")
     try:
-        return check_at(value)
+        return fixed_offset(check_at(value))
     except ValueError as exc:
         raise InvalidPersonError(field_name, str(exc)) from None
 

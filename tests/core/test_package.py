@@ -1,9 +1,12 @@
-"""The package's public surface: every exported name resolves, and importing is cheap."""
+"""The package's public surface: every exported name resolves, importing is cheap, and
+the extras install what their modules need."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -33,3 +36,36 @@ class TestImportCost:
             [sys.executable, "-c", code], capture_output=True, text=True, check=True
         ).stdout
         assert out.strip() == "[]"
+
+
+class TestExtras:
+    def test_testing_extra_installs_what_the_suite_needs(self) -> None:
+        """The ``testing`` extra installs pytest and hypothesis, which the conformance
+        suite imports; the ``hypothesis`` extra (for the strategies) stays, and ``dev``
+        includes ``testing``."""
+        pyproject = Path(__file__).parents[2] / "pyproject.toml"
+        extras = tomllib.loads(pyproject.read_text())["project"]["optional-dependencies"]
+        names = {requirement.split(">")[0].split("[")[0] for requirement in extras["testing"]}
+        assert names == {"pytest", "hypothesis"}
+        assert [r.split(">")[0] for r in extras["hypothesis"]] == ["hypothesis"]
+        assert any("testing" in r for r in extras["dev"] if r.startswith("e2badges["))
+
+    @pytest.mark.parametrize("hidden", ["pytest", "hypothesis"])
+    def test_conformance_without_its_dependencies_names_the_extra(self, hidden: str) -> None:
+        """Importing the conformance suite without pytest or hypothesis raises
+        MissingDependencyError (an ImportError) naming the module and the ``testing``
+        extra."""
+        code = (
+            f"import sys; sys.modules[{hidden!r}] = None\n"
+            "from e2badges import MissingDependencyError\n"
+            "try:\n"
+            "    import e2badges.testing.conformance\n"
+            "except MissingDependencyError as exc:\n"
+            "    print(isinstance(exc, ImportError), exc)\n"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout
+        assert out.strip() == (
+            f'True {hidden} is not installed; install it with: pip install "e2badges[testing]"'
+        )

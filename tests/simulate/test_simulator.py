@@ -221,6 +221,23 @@ class TestSimulation:
         assert len(days) > 5
         assert told == days
 
+    def test_activity_times_at_a_fixed_offset(self) -> None:
+        """A simulation started in a zone (Europe/Paris, across the March DST change)
+        records its activities at each one's UTC offset (+01:00, then +02:00), as a
+        fixed-offset ``datetime.timezone``, as every store returns activity times."""
+        paris = ZoneInfo("Europe/Paris")
+        simulation = Simulation(
+            population=Population(people=300, teams=3, seats=400),
+            adoption=Bass(p=0.05, q=0.2, step=0.5),
+            days=42,
+            start=datetime(2026, 3, 2, tzinfo=paris),
+            timezone="Europe/Paris",
+        )
+        run = simulate(simulation, seed=1)
+        times = [a.at for a in run.rewards.store.iter_activities() if a.at is not None]
+        offsets = {(type(t.tzinfo), t.utcoffset()) for t in times}
+        assert offsets == {(timezone, timedelta(hours=1)), (timezone, timedelta(hours=2))}
+
     @pytest.mark.parametrize(
         ("timezone", "reason"),
         [

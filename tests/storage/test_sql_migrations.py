@@ -159,6 +159,27 @@ class TestMigrations:
         assert info.value.field == "revision"
         assert schema_version(db.url, table_prefix=db.prefix) == SCHEMA_VERSION
 
+    @pytest.mark.parametrize(
+        "revision",
+        [
+            *("", " ", "HEAD", " head", "bogus", "3", "0004", "00"),
+            *("+0", "-0", "x+1", "+1x", "@", 3, None),
+        ],
+    )
+    def test_unknown_revision_refused_up_front(self, tmp_path: Path, revision: Any) -> None:
+        """A revision that is not a non-empty str naming one Alembic can resolve (head,
+        heads, base, 0001 to the newest, or a relative form that moves) raises
+        ConfigurationError naming ``revision`` with the forms accepted, before anything
+        connects: no SQLite file is created."""
+        path = tmp_path / "never.db"
+        with pytest.raises(ConfigurationError) as info:
+            upgrade(f"sqlite:///{path}", revision=revision)
+        assert info.value.field == "revision"
+        assert info.value.subject == "e2badges db upgrade"
+        assert f"{revision!r}" in info.value.reason
+        assert f"head, base, 0001 to {SCHEMA_VERSION:04d}" in info.value.reason
+        assert not path.exists()
+
     def test_version_1_is_upgraded_with_its_data(self, db: Database) -> None:
         """A database at version 1 is refused by the store, then upgraded to the current
         version keeping its rows: the listing index gains the columns of a page, and the
@@ -527,6 +548,20 @@ class TestCommandLine:
         assert captured.err.startswith("e2badges: e2badges db upgrade: revision: ")
         assert "never goes down" in captured.err
         assert schema_version(db.url, table_prefix=db.prefix) == SCHEMA_VERSION
+
+    @pytest.mark.parametrize("revision", ["", "bogus", "+0"])
+    def test_unknown_revision_exits_1(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], revision: str
+    ) -> None:
+        """`db upgrade --revision` with an empty or unknown revision exits 1 with one line
+        on stderr naming `revision` (no traceback), and creates nothing."""
+        path = tmp_path / "never.db"
+        assert main(["db", "upgrade", "--url", f"sqlite:///{path}", "--revision", revision]) == 1
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        assert captured.err.startswith("e2badges: e2badges db upgrade: revision: ")
+        assert captured.err.count("\n") == 1
+        assert not path.exists()
 
     def test_error_exits_1(self, capsys: pytest.CaptureFixture[str]) -> None:
         """A refused URL exits 1 with the reason on stderr."""

@@ -269,6 +269,105 @@ class TestEngines:
             assert rewards.balance("ann") == 5
 
 
+class TestConnectArgs:
+    """engine_options' connect_args merge key by key with the store's own."""
+
+    def test_busy_timeout_kept_beside_given_connect_args(self, tmp_path: Path) -> None:
+        """connect_args given in engine_options reach the driver, and the store's own
+        busy_timeout still applies to a SQLite file."""
+        seen: list[dict[str, Any]] = []
+        store = SQLAlchemyStore(
+            f"sqlite:///{tmp_path / 'x.db'}",
+            busy_timeout=60,
+            engine_options={"connect_args": {"cached_statements": 7}},
+        )
+        with store:
+            event.listen(store.engine, "do_connect", lambda *args: seen.append(dict(args[3])))
+            store.engine.dispose()
+            with store.engine.connect() as conn:
+                waits = conn.exec_driver_sql("PRAGMA busy_timeout").scalar()
+            assert waits == 60_000
+            assert [(args["timeout"], args["cached_statements"]) for args in seen] == [(60, 7)]
+
+    def test_in_memory_sqlite_stays_shared_between_threads(self) -> None:
+        """sqlite:// with connect_args of its own is still one database every thread
+        uses: a second thread's recording adds to the first's."""
+        store = SQLAlchemyStore(
+            "sqlite://", engine_options={"connect_args": {"cached_statements": 7}}
+        )
+        with store:
+            rewards = Rewards(store, rules=RULES)
+            rewards.record(act(1))
+            thread = threading.Thread(target=rewards.record, args=(act(2),))
+            thread.start()
+            thread.join()
+            assert rewards.balance("ann") == 4
+
+    @pytest.mark.parametrize(
+        ("url", "connect_args", "reason"),
+        [
+            ("sqlite://", {"check_same_thread": True}, "check_same_thread=True"),
+            ("sqlite:///x.db", {"timeout": 10}, "busy_timeout"),
+            ("sqlite://", {"timeout": 10}, "busy_timeout"),
+            ("mysql+pymysql://u@127.0.0.1/db", {"charset": "latin1"}, "charset='latin1'"),
+            (
+                "mysql+pymysql://u@127.0.0.1/db?charset=utf8mb4",
+                {"charset": "utf8"},
+                "charset='utf8'",
+            ),
+            ("mariadb+pymysql://u@127.0.0.1/db", {"charset": None}, "charset=None"),
+            ("sqlite://", ["timeout"], "mapping"),
+        ],
+    )
+    def test_conflicting_connect_args_refused(
+        self, url: str, connect_args: Any, reason: str, tmp_path: Path
+    ) -> None:
+        """connect_args that would undo what the store needs (check_same_thread=False
+        for the in-memory database its threads share, a charset other than utf8mb4)
+        or that set SQLite's timeout (busy_timeout's own) raise ConfigurationError
+        naming engine_options, before anything connects."""
+        url = url.replace("x.db", str(tmp_path / "x.db"))
+        with pytest.raises(ConfigurationError) as info:
+            SQLAlchemyStore(url, engine_options={"connect_args": connect_args})
+        assert info.value.field == "engine_options"
+        assert reason in info.value.reason
+        assert not (tmp_path / "x.db").exists()
+
+    def test_same_check_same_thread_accepted(self) -> None:
+        """check_same_thread=False, the store's own value, may be given again."""
+        store = SQLAlchemyStore(
+            "sqlite://", engine_options={"connect_args": {"check_same_thread": False}}
+        )
+        with store:
+            Rewards(store, rules=RULES).record(act(1))
+            assert store.count_activities() == 1
+
+    @pytest.mark.mysql
+    @pytest.mark.parametrize("charset", [None, "utf8mb4", "UTF8MB4"])
+    def test_mysql_connect_args_merged(self, server_url: Any, charset: str | None) -> None:
+        """On MySQL/MariaDB, connect_args of its own (with charset utf8mb4 or none)
+        reach the driver and the connection's charset is utf8mb4: a 4-byte
+        character is kept as on every store."""
+        connect_args: dict[str, Any] = {"connect_timeout": 7}
+        if charset is not None:
+            connect_args["charset"] = charset
+        database = Database("mysql", server_url("mysql"))
+        try:
+            store = database.store(engine_options={"connect_args": connect_args})
+            with store.engine.connect() as conn:
+                used = conn.exec_driver_sql("SELECT @@character_set_connection").scalar()
+                driver: Any = conn.connection.dbapi_connection
+                timeout = driver.connect_timeout
+            assert (used, timeout) == ("utf8mb4", 7)
+            rewards = Rewards(store, rules=RULES)
+            rewards.record(Activity(id="u", actor="\U0001f984", kind="comment.created", at=T0))
+            activity = rewards.activity("u")
+            assert activity is not None
+            assert activity.actor == "\U0001f984"
+        finally:
+            database.drop()
+
+
 class TestSchema:
     def test_created_on_first_use(self, db: Database) -> None:
         """A database without the tables gets them, at the current schema version."""

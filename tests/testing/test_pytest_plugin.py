@@ -12,6 +12,10 @@ from pathlib import Path
 import pytest
 
 import e2badges
+
+# Imported here, before any in-process session: one that imported SQLAlchemy first would
+# take it away at its end, and an import after that would not work.
+from e2badges.storage.sqlalchemy import SQLAlchemyStore
 from e2badges.testing.conformance import OutboxConformance
 
 pytest_plugins = ["pytester"]
@@ -31,6 +35,21 @@ def run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Run:
 
     def run(*args: str) -> pytest.RunResult:
         return pytester.runpytest("-p", PLUGIN, "-p", "no:cacheprovider", *args)
+
+    return run
+
+
+@pytest.fixture
+def run_apart(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Run:
+    """Run pytest as ``run`` does, in a subprocess on this e2badges: for sessions that
+    open SQL stores (SQLAlchemy does not survive being imported again in-process) or
+    end the process."""
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    src = str(Path(e2badges.__file__).parents[1])
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([src, os.environ.get("PYTHONPATH", "")]))
+
+    def run(*args: str) -> pytest.RunResult:
+        return pytester.runpytest_subprocess("-p", PLUGIN, "-p", "no:cacheprovider", *args)
 
     return run
 
@@ -187,6 +206,95 @@ class TestFixtures:
         )
         run().assert_outcomes(passed=2)
 
+    def test_fresh_on_a_persistent_url(
+        self, run_apart: Run, pytester: pytest.Pytester, tmp_path: Path
+    ) -> None:
+        """On a URL whose data outlives the test (one SQLite file for two sessions), each
+        test starts empty: its store serves a tenant of its own, named from the test id,
+        deleted after the test, and nothing is left in the file."""
+        pytester.makepyfile(
+            """
+            import pytest
+
+            @pytest.mark.parametrize("n", [1, 2])
+            def test_fresh(e2badges_rewards, e2badges_store, n):
+                assert e2badges_store.tenant.startswith("pytest-t")
+                assert e2badges_rewards.activity("a1") is None
+                e2badges_rewards.record({"id": "a1", "actor": "ann", "kind": "x.y"})
+                assert e2badges_rewards.balance("ann") == 0
+                assert e2badges_store.count_activities() == 1
+            """
+        )
+        url = f"sqlite:///{tmp_path / 'kept.db'}"
+        run_apart("--e2badges-store-url", url).assert_outcomes(passed=2)
+        run_apart("--e2badges-store-url", url).assert_outcomes(passed=2)
+        with SQLAlchemyStore(url) as store:
+            assert store.tenants() == []
+
+    def test_fresh_after_a_session_cut_short(
+        self,
+        run_apart: Run,
+        pytester: pytest.Pytester,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """A test whose session ended before its teardown (killed) leaves its tenant
+        behind; the next run of that test still starts empty."""
+        pytester.makepyfile(
+            """
+            import os
+
+            def test_once(e2badges_rewards):
+                assert e2badges_rewards.activity("a1") is None
+                e2badges_rewards.record({"id": "a1", "actor": "ann", "kind": "x.y"})
+                if os.environ.get("E2B_CUT_SHORT"):
+                    os._exit(3)
+            """
+        )
+        url = f"sqlite:///{tmp_path / 'kept.db'}"
+        monkeypatch.setenv("E2B_CUT_SHORT", "1")
+        assert run_apart("--e2badges-store-url", url).ret == 3
+        with SQLAlchemyStore(url) as store:
+            assert len(store.tenants()) == 1
+        monkeypatch.delenv("E2B_CUT_SHORT")
+        run_apart("--e2badges-store-url", url).assert_outcomes(passed=1)
+        with SQLAlchemyStore(url) as store:
+            assert store.tenants() == []
+
+    @pytest.mark.parametrize("lacks", ["for_tenant", "delete_tenant"])
+    def test_store_without_tenants_used_as_opened(
+        self, run: Run, pytester: pytest.Pytester, lacks: str
+    ) -> None:
+        """A store that cannot serve another tenant, or cannot delete one (the Store
+        contract's defaults raise NotImplementedError), is used as opened: its own
+        tenant, fresh only if its URL is."""
+        pytester.makepyfile(
+            f"""
+            from e2badges.storage import MemoryStore, Store
+
+            class OneTenant(MemoryStore):
+                {lacks} = Store.{lacks}
+
+            def test_opened(e2badges_store):
+                assert e2badges_store.tenant == "default"
+
+            def test_fresh(e2badges_rewards):
+                assert e2badges_rewards.store.count_activities() == 0
+            """
+        )
+        pytester.makeconftest(
+            """
+            import pytest
+            from e2badges import storage
+
+            @pytest.fixture(autouse=True)
+            def one_tenant_stores(monkeypatch):
+                from test_store_without_tenants_used_as_opened import OneTenant
+                monkeypatch.setattr(storage, "store_from_url", lambda url: OneTenant())
+            """
+        )
+        run().assert_outcomes(passed=2)
+
     def test_unknown_marker_option(self, run: Run, pytester: pytest.Pytester) -> None:
         """A misspelt marker option errors the test, naming the option and the valid ones."""
         pytester.makepyfile(
@@ -288,6 +396,28 @@ class TestStoreOption:
             ["e2badges store: memory://?x"]
         )
         run("--help").stdout.fnmatch_lines(["*--e2badges-store-url=URL*"])
+
+    @pytest.mark.parametrize(
+        ("url", "shown"),
+        [
+            (
+                "postgresql+psycopg://postgres:hunter2@127.0.0.1:5432/test",
+                "postgresql+psycopg://postgres:***@127.0.0.1:5432/test",
+            ),
+            ("fake://me:hunter2@[::1]/x?y=1", "fake://me:***@[::1]/x?y=1"),
+            ("fake://:hunter2@host/x", "fake://:***@host/x"),
+            ("fake://me@host/{test_id}", "fake://me@host/{test_id}"),
+        ],
+    )
+    def test_header_masks_the_password(
+        self, run: Run, pytester: pytest.Pytester, url: str, shown: str
+    ) -> None:
+        """The session header shows the store URL with its password masked, as the
+        SQL store's repr() does: the header ends up in CI logs."""
+        pytester.makepyfile("def test_nothing():\n    pass\n")
+        result = run("--e2badges-store-url", url)
+        result.stdout.fnmatch_lines([f"e2badges store: {shown}"])
+        assert "hunter2" not in result.stdout.str()
 
 
 class TestHostProject:

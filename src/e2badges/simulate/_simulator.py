@@ -12,7 +12,7 @@ from pydantic import AwareDatetime, Field, field_validator
 
 from .._clock import FrozenClock
 from .._errors import ConfigurationError
-from .._limits import MAX_AT, MAX_IDENTIFIER_LENGTH, check_at, check_at_input
+from .._limits import MAX_AT, MAX_IDENTIFIER_LENGTH, check_at, check_at_input, fixed_offset
 from .._models import Activity, Outcome
 from .._periods import zone_of
 from .._rewards import Rewards
@@ -295,6 +295,9 @@ def _record(
     view_kind, post_kind, comment_kind = behaviour.kinds
     post_share = behaviour.post_share
     start = simulation.start
+    # A start in a zone: each time is moved by its wall clock (as before), then kept at
+    # its UTC offset, as Activity.at keeps every time.
+    zoned = fixed_offset(start) is not start
     prefix = f"sim{seed}-"
     rng = _rng(seed, "targets")
     random = rng.random
@@ -308,6 +311,8 @@ def _record(
     midnight: datetime | None = None  # the end of the batch's local day
     for n, (t, person, what) in enumerate(events):
         at = start + timedelta(days=t)
+        if zoned:
+            at = fixed_offset(at)
         if midnight is None or at >= midnight:
             if batch:
                 yield from _flush(rewards, clock, batch)

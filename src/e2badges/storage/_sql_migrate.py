@@ -29,7 +29,7 @@ from ._sql_schema import SCHEMA_VERSION, build_tables, read_version, schema_lock
 if TYPE_CHECKING:
     from alembic.script import ScriptDirectory
 
-__all__ = ["revision_of", "run_upgrade", "version_table"]
+__all__ = ["check_revision", "revision_of", "run_upgrade", "version_table"]
 
 SCRIPT_LOCATION = "e2badges.storage:migrations"
 logger = logging.getLogger("e2badges.storage")
@@ -102,6 +102,54 @@ def _version_of(script: ScriptDirectory, revision: str) -> int | None:
     if len(found) != 1 or found[0] is None:
         return None
     return int(found[0].revision)
+
+
+def check_revision(revision: object) -> str:
+    """Return ``revision`` if it is a non-empty str naming a revision Alembic resolves,
+    else raise ConfigurationError naming ``revision`` with the forms accepted.
+
+    Runs before anything connects, on the shipped migrations alone: ``head``,
+    ``heads``, ``base``, a revision id (``0001`` to the newest), or a relative form
+    whose base resolves (``head-1``, ``0001+2``) or, without a base, that moves
+    (``+1``; how far it may go depends on the database's version, checked later).
+    """
+    forms = (
+        f"use head, base, 0001 to {revision_of(SCHEMA_VERSION)} "
+        "or a relative form (+1, head-1, 0001+2)"
+    )
+    if not isinstance(revision, str) or not revision:
+        raise ConfigurationError(
+            "revision",
+            f"must be a non-empty str, not {revision!r}; {forms}",
+            subject="e2badges db upgrade",
+        )
+    try:
+        from alembic.config import Config  # noqa: PLC0415  # alembic is an optional extra
+        from alembic.script import ScriptDirectory  # noqa: PLC0415  # same
+    except ImportError as exc:  # pragma: no cover - the dev extra installs alembic
+        raise MissingDependencyError("alembic", "alembic") from exc
+    config = Config()
+    config.set_main_option("script_location", SCRIPT_LOCATION)
+    script = ScriptDirectory.from_config(config)
+    # The whole text: Alembic itself ignores what follows a relative form (``+1x``).
+    match = _RELATIVE.fullmatch(revision)
+    try:
+        if match is None:
+            known = _version_of(script, revision) is not None
+        elif match.group(2) is None:
+            known = int(match.group(3)) != 0  # Alembic fails on +0 without a base
+        else:
+            branch, symbol = match.group(1, 2)
+            known = (
+                _version_of(script, symbol if branch is None else f"{branch}@{symbol}") is not None
+            )
+    except AssertionError:  # Alembic asserts on some malformed ids ('@')
+        known = False
+    if not known:
+        raise ConfigurationError(
+            "revision", f"unknown revision {revision!r}; {forms}", subject="e2badges db upgrade"
+        )
+    return revision
 
 
 def run_upgrade(engine: Engine, prefix: str, revision: str = "head") -> int | None:

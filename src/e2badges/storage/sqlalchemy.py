@@ -188,21 +188,64 @@ def _check_busy_timeout(value: Any) -> float:
     return value
 
 
-def _check_charset(url: URL) -> None:
-    """Refuse a MySQL/MariaDB charset other than utf8mb4.
+def _check_charset(charset: object, *, field: str, where: str = "") -> None:
+    """Refuse a MySQL/MariaDB charset other than utf8mb4 (``field`` names where it was
+    given: ``url``, or ``engine_options`` with ``where`` its place there).
 
     ``utf8`` (``utf8mb3``) cannot hold 4-byte characters (emoji) and ``latin1`` far
     less, though every identifier and text e2badges accepts may hold them: the store
     would refuse (or the driver fail on) values the other stores keep.
     """
-    charset = url.query.get("charset")
-    if charset is not None and (not isinstance(charset, str) or charset.lower() != "utf8mb4"):
+    if not isinstance(charset, str) or charset.lower() != "utf8mb4":
         raise ConfigurationError(
-            "url",
-            f"charset={charset!r} cannot hold every character e2badges accepts (emoji need "
-            "4 bytes in UTF-8); use charset=utf8mb4 or leave charset out",
+            field,
+            f"{where}charset={charset!r} cannot hold every character e2badges accepts "
+            "(emoji need 4 bytes in UTF-8); use charset=utf8mb4 or leave charset out",
             subject="SQLAlchemyStore",
         )
+
+
+# connect_args the store sets itself, which engine_options may repeat but not change:
+# key -> why the store needs its value.
+_OWN_CONNECT_ARGS = {
+    "check_same_thread": "the one connection of an in-memory SQLite database is the "
+    "database, shared by every thread",
+}
+
+
+def _merge_connect_args(own: Mapping[str, Any], given: object, *, backend: str) -> dict[str, Any]:
+    """Return the store's own ``connect_args`` with engine_options' added key by key.
+
+    A given key may not change one the store needs (``check_same_thread=False`` for
+    in-memory SQLite), SQLite's ``timeout`` is ``busy_timeout``'s to set, and a MySQL
+    charset must be utf8mb4 (given there, it wins over the URL's): each is refused
+    with ConfigurationError naming ``engine_options``.
+    """
+    if not isinstance(given, Mapping):
+        raise ConfigurationError(
+            "engine_options",
+            "connect_args must be a mapping of the driver's connect() arguments, "
+            f"not {type(given).__name__}",
+            subject="SQLAlchemyStore",
+        )
+    if backend == "sqlite" and "timeout" in given:
+        raise ConfigurationError(
+            "engine_options",
+            f"connect_args: timeout={given['timeout']!r} is how long SQLite waits for its "
+            "write lock, which the store's busy_timeout option sets; give busy_timeout instead",
+            subject="SQLAlchemyStore",
+        )
+    for key, value in own.items():
+        if key in given and given[key] != value:
+            raise ConfigurationError(
+                "engine_options",
+                f"connect_args: {key}={given[key]!r} would replace the store's "
+                f"{key}={value!r}: {_OWN_CONNECT_ARGS.get(key, 'the store needs it')}",
+                subject="SQLAlchemyStore",
+            )
+    if backend in ("mysql", "mariadb") and "charset" in given:
+        _check_charset(given["charset"], field="engine_options", where="connect_args: ")
+    return {**own, **given}
 
 
 def _make_engine(
@@ -252,7 +295,7 @@ def _make_engine(
         if _is_memory_sqlite(parsed):
             # One shared connection: each new connection to :memory: is a new database.
             options["poolclass"] = StaticPool
-            options["connect_args"] = {"check_same_thread": False}
+            options["connect_args"] = {"check_same_thread": False, "timeout": busy_timeout}
         elif read_only:
             parsed = _read_only_sqlite(parsed)
             options["connect_args"] = {"timeout": busy_timeout}
@@ -263,10 +306,16 @@ def _make_engine(
         # Locking reads see the latest rows at any level; READ COMMITTED avoids
         # the gap locks of REPEATABLE READ, which deadlock concurrent upserts.
         options["isolation_level"] = "READ COMMITTED"
-        _check_charset(parsed)
-        if "charset" not in parsed.query:
+        if "charset" in parsed.query:
+            _check_charset(parsed.query["charset"], field="url")
+        else:
             parsed = parsed.update_query_dict({"charset": "utf8mb4"})
-    options.update(engine_options or {})
+    given = dict(engine_options or {})
+    if "connect_args" in given:
+        given["connect_args"] = _merge_connect_args(
+            options.get("connect_args", {}), given["connect_args"], backend=backend
+        )
+    options.update(given)
     module, extra = _DRIVERS[backend][1:]
     try:
         engine = create_engine(parsed, **options)
@@ -1789,11 +1838,14 @@ def upgrade(
     ``create_schema=True``) is recognised and migrated from its version.  Returns
     None, as :func:`schema_version` does, when there are no tables: ``base`` on a
     database without them, where no table is created (a SQLite file is opened as a
-    store opens it).
+    store opens it).  A ``revision`` that is not a non-empty str naming a revision
+    Alembic resolves is refused with ConfigurationError naming ``revision``, before
+    anything connects.
     """
-    from ._sql_migrate import run_upgrade  # noqa: PLC0415  # imports alembic, an extra
+    from ._sql_migrate import check_revision, run_upgrade  # noqa: PLC0415  # alembic, an extra
 
     check_prefix(table_prefix)
+    check_revision(revision)
     engine, owned = _engine_for(url_or_engine)
     try:
         with _storage_errors("upgrading the schema"):

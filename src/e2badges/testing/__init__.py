@@ -5,7 +5,7 @@
 - ``e2badges.testing.strategies``: hypothesis strategies (needs the ``hypothesis``
   extra);
 - ``e2badges.testing.conformance``: the Store conformance suite (needs pytest and
-  hypothesis).
+  hypothesis: the ``testing`` extra).
 
 Nothing is imported here, so importing one tool never imports another's
 dependencies.

@@ -16,8 +16,8 @@ the answers must be equal.  The costlier questions take turns from step to step
 
 Each example starts from empty stores: by default it works in a tenant of its own
 (``store.for_tenant``) and deletes it (``delete_tenant``) when it ends; a store
-without tenants overrides the ``model_store`` fixture.  Needs hypothesis
-(``pip install "e2badges[hypothesis]"``).
+without tenants overrides the ``model_store`` fixture.  Needs hypothesis and pytest
+(``pip install "e2badges[testing]"``).
 """
 
 from __future__ import annotations

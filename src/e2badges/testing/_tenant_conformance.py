@@ -2,7 +2,7 @@
 
 Mixed into :class:`~e2badges.testing.conformance.StoreConformance`; the
 ``store`` and ``make_store`` fixtures come from there.  The isolation test
-draws workloads with hypothesis (``pip install "e2badges[hypothesis]"``).
+draws workloads with hypothesis (``pip install "e2badges[testing]"``).
 """
 
 from __future__ import annotations

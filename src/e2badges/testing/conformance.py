@@ -15,7 +15,9 @@ returning a store over the *same* database, to check what persists)::
 
 Each test's docstring is a sentence of the Store contract.  The outbox tests
 (notifications and their delivery to plugins) need ``make_store`` to return
-stores over one database, as a second process would see it.
+stores over one database, as a second process would see it.  The suite needs
+pytest and hypothesis (``pip install "e2badges[testing]"``); importing it without
+either raises MissingDependencyError naming that extra.
 """
 
 from __future__ import annotations
@@ -30,7 +32,14 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-import pytest
+from .._errors import MissingDependencyError
+
+try:
+    import hypothesis  # noqa: F401  # checked here: the model and tenant tests draw with it
+    import pytest
+except ImportError as exc:
+    # Both come with the testing extra (the hypothesis extra alone has no pytest).
+    raise MissingDependencyError(exc.name or "pytest", "testing") from exc
 
 from .. import (
     Activity,
@@ -1049,6 +1058,47 @@ class StoreConformance(
         stored = store.get_activity("x")
         assert stored is not None
         assert stored.at == T0
+
+    def test_times_come_back_with_a_fixed_offset(self, store: Store) -> None:
+        """Every time returned (an activity's ``at``, the times of its outcome's ledger
+        lines, awards, level changes and stories, of ``explain()``, ``awards()`` and the
+        feed, and team membership times) is a fixed-offset ``datetime.timezone`` at the
+        UTC offset it was given with, not its zone, whether the time came with the
+        activity, from the clock's now, or from ``people.join_team()``: the same on
+        every store, so wall-clock arithmetic on it gives the same result everywhere."""
+        paris = ZoneInfo("Europe/Paris")
+        given = datetime(2026, 3, 2, 9, 0, tzinfo=paris)  # +01:00
+        clock = FrozenClock(datetime(2026, 3, 2, 10, 0, tzinfo=paris))
+        rewards = Rewards(store, rules=RULES, badges=BADGES, levels=LEVELS, clock=clock)
+        person = rewards.people.join_team("ann", "red", at=given)
+        returned = [
+            rewards.record(act(1, at=given)),
+            rewards.record({"id": "now", "actor": "ann", "kind": "comment.created"}),
+        ]
+        stored = [rewards.outcome("a1"), rewards.outcome("now")]
+        activities = [rewards.activity("a1"), rewards.activity("now")]
+        times: list[datetime | None] = [a.at for a in activities if a is not None]
+        for outcome in [*returned, *stored]:
+            assert outcome is not None
+            times += [line.at for line in outcome.ledger]
+            times += [award.at for award in outcome.awards]
+            times += [change.at for change in outcome.level_changes]
+            times += [story.at for story in outcome.stories]
+        times += [line.at for line in rewards.explain("ann")]
+        times += [record.award.at for record in rewards.awards("ann")]
+        times += [story.at for story in rewards.feed()]
+        for membership in (*person.memberships, *rewards.people.get("ann").memberships):
+            times += [membership.joined]
+        assert len(times) > 10
+        assert None not in times
+        assert {(type(t.tzinfo), t.utcoffset()) for t in times if t} == {
+            (timezone, timedelta(hours=1))
+        }
+        assert [t.tzname() for t in times if t] == ["UTC+01:00"] * len(times)
+        assert activities[0] is not None
+        assert activities[0].at == given.astimezone(UTC)
+        assert activities[1] is not None
+        assert activities[1].at == clock.now().astimezone(UTC)
 
     def test_retry_without_at_is_a_duplicate(self, store: Store) -> None:
         """Re-sending an id without ``at`` later is the same activity, not a conflict."""

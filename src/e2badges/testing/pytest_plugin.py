@@ -21,6 +21,7 @@ package itself: the fixtures import what they need when first used.
 from __future__ import annotations
 
 import hashlib
+import urllib.parse
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -68,9 +69,27 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:
-    """Name the store the e2badges fixtures use when it is not the default."""
+    """Name the store the e2badges fixtures use when it is not the default (its
+    password masked: the header ends up in CI logs)."""
     url = _configured_url(config)
-    return None if url == DEFAULT_STORE_URL else [f"e2badges store: {url}"]
+    return None if url == DEFAULT_STORE_URL else [f"e2badges store: {_masked(url)}"]
+
+
+def _masked(url: str) -> str:
+    """Return ``url`` with the password of its user info shown as ``***``.
+
+    As the SQL store's repr() shows it, for any scheme; a URL that does not parse
+    is shown as its scheme alone.
+    """
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:  # an unbalanced IPv6 bracket, say
+        return url.split(":", 1)[0] + "://…"
+    userinfo, at, host = parts.netloc.rpartition("@")
+    user, colon, _password = userinfo.partition(":")
+    if not (at and colon):
+        return url
+    return parts._replace(netloc=f"{user}:***@{host}").geturl()
 
 
 def _configured_url(config: pytest.Config) -> str:
@@ -119,6 +138,11 @@ def e2badges_options() -> dict[str, Any]:
     return {}
 
 
+def _test_id(request: pytest.FixtureRequest) -> str:
+    """Return a short token made from the test's node id: ``t`` and 12 hex digits."""
+    return "t" + hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:12]
+
+
 @pytest.fixture
 def e2badges_store_url(request: pytest.FixtureRequest) -> str:
     """Return the store URL for this test, with ``{tmp_path}`` and ``{test_id}`` replaced.
@@ -129,8 +153,7 @@ def e2badges_store_url(request: pytest.FixtureRequest) -> str:
     """
     url = _configured_url(request.config)
     if "{test_id}" in url:
-        digest = hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:12]
-        url = url.replace("{test_id}", f"t{digest}")
+        url = url.replace("{test_id}", _test_id(request))
     if "{tmp_path}" in url:
         tmp_path = request.getfixturevalue("tmp_path")
         url = url.replace("{tmp_path}", tmp_path.as_posix())
@@ -138,15 +161,39 @@ def e2badges_store_url(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def e2badges_store(e2badges_store_url: str) -> Iterator[Store]:
-    """Return a fresh store from ``e2badges_store_url``, closed after the test."""
+def e2badges_store(request: pytest.FixtureRequest, e2badges_store_url: str) -> Iterator[Store]:
+    """Return a fresh store from ``e2badges_store_url``, closed after the test.
+
+    The store serves a tenant of the test's own, ``pytest-<test id>``, emptied
+    before the test (what a session cut short left there) and deleted after it: on
+    a URL whose data outlives the test (a SQLite file, a server) each test still
+    starts empty, and leaves nothing behind.  A store that cannot serve another
+    tenant, or cannot delete one, is used as opened.
+    """
     from ..storage import store_from_url  # noqa: PLC0415  # keep the plugin's import light
 
     store = store_from_url(e2badges_store_url)
     try:
-        yield store
+        own = _own_tenant(store, f"pytest-{_test_id(request)}")
+        try:
+            yield own
+        finally:
+            if own is not store:
+                own.delete_tenant()
     finally:
         store.close()
+
+
+def _own_tenant(store: Store, tenant: str) -> Store:
+    """Return ``store`` bound to ``tenant``, emptied; or ``store`` itself if it cannot
+    serve or delete another tenant (the Store contract's defaults raise
+    NotImplementedError)."""
+    try:
+        own = store.for_tenant(tenant)
+        own.delete_tenant()
+    except NotImplementedError:
+        return store
+    return own
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """Hypothesis strategies for e2badges: activities, streams of them, and rule sets.
 
 Needs hypothesis (``pip install "e2badges[hypothesis]"``), as does the conformance
-suite; no other e2badges module imports it.
+suite (which needs pytest too: ``pip install "e2badges[testing]"``); no other
+e2badges module imports it.
 
 - :func:`activities`: single activities valid for a Rewards configuration;
 - :func:`activity_streams`: time-ordered lists of activities by a population
