@@ -564,6 +564,35 @@ class TestHostTransactions:
             store.close()
             engine.dispose()
 
+    @pytest.mark.mysql
+    @pytest.mark.parametrize(
+        ("store_scheme", "host_scheme"), [("mariadb", "mysql"), ("mysql", "mariadb")]
+    )
+    def test_mysql_and_mariadb_urls_join_alike(
+        self, server_url: Callable[[str], str], store_scheme: str, host_scheme: str
+    ) -> None:
+        """A store on a mariadb:// URL joins a host connection made from a mysql:// URL to
+        the same database, and the reverse: SQLAlchemy names the dialect after the URL,
+        not the server, and both reach the same tables."""
+        url = sa.make_url(server_url("mysql"))
+        database = Database(
+            "mysql", url.set(drivername=f"{store_scheme}+pymysql").render_as_string(False)
+        )
+        host = sa.create_engine(url.set(drivername=f"{host_scheme}+pymysql"))
+        try:
+            rewards = Rewards(database.store(), rules=RULES)
+            with host.connect() as conn:
+                assert conn.dialect.name == host_scheme
+                trans = conn.begin()
+                assert rewards.record(act(1), connection=conn).credited("ann") == 2
+                trans.rollback()
+                with conn.begin():
+                    rewards.record(act(2), connection=conn)
+            assert [line.activity_id for line in rewards.explain("ann")] == ["a2"]
+        finally:
+            host.dispose()
+            database.drop()
+
     def test_not_a_connection_refused(self, host: tuple[sa.Engine, sa.Table, Rewards]) -> None:
         """connection= must be a SQLAlchemy Connection or Session."""
         _engine, _posts, rewards = host

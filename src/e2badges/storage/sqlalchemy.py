@@ -417,6 +417,16 @@ def _autocommits(conn: Connection) -> bool:
     return driver_autocommit and not driver.in_transaction
 
 
+def _family(dialect: str) -> str:
+    """Return the family of a SQLAlchemy dialect name: ``"mysql"`` for ``"mariadb"``.
+
+    SQLAlchemy names the dialect after the URL (``mariadb+pymysql://`` or
+    ``mysql+pymysql://``), not after the server: both reach the same MariaDB or
+    MySQL database and speak to it alike.
+    """
+    return "mysql" if dialect == "mariadb" else dialect
+
+
 def _shared_driver(pool: Pool) -> Any | None:
     """Return the driver connection that a pool of one shared connection hands out, or
     None if it has not opened it yet, without checking it out.
@@ -1043,9 +1053,10 @@ class SQLAlchemyStore(Store):
         then finds no savepoint to release), or, on SQLite, the store's own ``BEGIN
         IMMEDIATE`` would stay open and be rolled back, reward and all, when the
         connection goes back to its pool.  Checked before anything is written, from
-        the driver's own state (no round trip).
+        the driver's own state (no round trip).  A connection made from a
+        ``mysql://`` URL joins a store on ``mariadb://`` and the reverse (see _family).
         """
-        if conn.dialect.name != self._dialect:
+        if _family(conn.dialect.name) != _family(self._dialect):
             raise ConfigurationError(
                 "connection",
                 f"is a {conn.dialect.name} connection; this store is on {self._dialect}",
