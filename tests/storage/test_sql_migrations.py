@@ -435,24 +435,27 @@ class TestCommandLine:
         assert captured.err.startswith("e2badges: SQLAlchemyStore: url: ")
         assert captured.err.count("\n") == 1
 
+    @pytest.mark.parametrize("value", ["3a", "0", "-1"])
     @pytest.mark.parametrize("action", ["current", "upgrade"])
     def test_unreadable_version_exits_1(
-        self, db: Database, capsys: pytest.CaptureFixture[str], action: str
+        self, db: Database, capsys: pytest.CaptureFixture[str], action: str, value: str
     ) -> None:
-        """A schema_version row that is not a number exits 1 with one line on stderr
-        naming the row, as an unknown version does, and changes nothing."""
+        """A schema_version row that is not a version number (not a number, or below 1)
+        exits 1 with one line on stderr naming the row, as an unknown version does, and
+        changes nothing (no Alembic table either)."""
         store = db.store()
         with store.engine.begin() as conn:
-            conn.execute(store.tables.meta.update().values(value="3a"))
+            conn.execute(store.tables.meta.update().values(value=value))
         assert main(["db", action, "--url", db.url, "--prefix", db.prefix]) == 1
         err = capsys.readouterr().err
         assert err.count("\n") == 1
         assert err.startswith("e2badges: store: the schema_version row (tables with prefix")
-        assert "holds '3a', not a version number" in err
+        assert f"holds '{value}', not a version number" in err
         meta = store.tables.meta
         with store.engine.connect() as conn:
             version = sa.select(meta.c.value).where(meta.c.name == "schema_version")
-            assert conn.execute(version).scalar() == "3a"
+            assert conn.execute(version).scalar() == value
+            assert not sa.inspect(conn).has_table(f"{db.prefix}alembic_version")
 
     @pytest.mark.parametrize("revision", ["0002", "head-1", "base+1", "0003-2"])
     def test_revision_below_the_database_exits_1(
@@ -469,6 +472,26 @@ class TestCommandLine:
         assert captured.err.startswith("e2badges: e2badges db upgrade: revision: ")
         assert "never goes down" in captured.err
         assert schema_version(db.url, table_prefix=db.prefix) == SCHEMA_VERSION
+
+    def test_stamp_error_exits_1(
+        self, db: Database, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """An Alembic error while stamping a database the store created (before its first
+        migration) exits 1 with the one-line `e2badges: ...` message, as one while
+        upgrading does, not a traceback."""
+        from alembic import command
+        from alembic.util import CommandError
+
+        db.store()
+
+        def fail(*_args: Any, **_kwargs: Any) -> None:
+            raise CommandError("no stamping today")
+
+        monkeypatch.setattr(command, "stamp", fail)
+        assert main(["db", "upgrade", "--url", db.url, "--prefix", db.prefix]) == 1
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        assert captured.err == "e2badges: store: migration failed: no stamping today\n"
 
     def test_error_exits_1(self, capsys: pytest.CaptureFixture[str]) -> None:
         """A refused URL exits 1 with the reason on stderr."""

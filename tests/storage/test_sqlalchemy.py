@@ -282,7 +282,7 @@ class TestSchema:
             db.store(create_schema=False)
         assert info.value.found is None
 
-    @pytest.mark.parametrize(("version", "says"), [(999, "newer"), (0, "older")])
+    @pytest.mark.parametrize(("version", "says"), [(999, "newer"), (SCHEMA_VERSION - 1, "older")])
     def test_other_version_refused(self, db: Database, version: int, says: str) -> None:
         """A database at a schema version this e2badges does not know is refused."""
         store = db.store()
@@ -293,16 +293,18 @@ class TestSchema:
             db.store()
         assert (info.value.found, info.value.known) == (version, SCHEMA_VERSION)
 
-    def test_unreadable_version_refused(self, db: Database) -> None:
-        """A schema_version row that is not a number is refused with SchemaVersionError
-        naming the row and its text (found), by the store and by schema_version()."""
+    @pytest.mark.parametrize("value", ["3a", "0", "-1"])
+    def test_unreadable_version_refused(self, db: Database, value: str) -> None:
+        """A schema_version row that is not a version number (not a number, or a number
+        below 1, the first version) is refused with SchemaVersionError naming the row and
+        its text (found), by the store and by schema_version()."""
         store = db.store()
         with store.engine.begin() as conn:
-            conn.execute(store.tables.meta.update().values(value="3a"))
-        says = "the schema_version row .* holds '3a', not a version number"
+            conn.execute(store.tables.meta.update().values(value=value))
+        says = f"the schema_version row .* holds '{value}', not a version number"
         with pytest.raises(SchemaVersionError, match=says) as info:
             db.store()
-        assert (info.value.found, info.value.known) == ("3a", SCHEMA_VERSION)
+        assert (info.value.found, info.value.known) == (value, SCHEMA_VERSION)
         assert f"{db.prefix}meta" in str(info.value)
         with pytest.raises(SchemaVersionError, match=says):
             schema_version(db.url, table_prefix=db.prefix)

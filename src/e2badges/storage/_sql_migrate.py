@@ -157,11 +157,12 @@ def run_upgrade(engine: Engine, prefix: str, revision: str = "head") -> int | No
                 own,
                 HOST_VERSION_TABLE,
             )
-        if version is not None and not stamped:
-            command.stamp(config, revision_of(version))
         try:
+            if version is not None and not stamped:
+                command.stamp(config, revision_of(version))
             command.upgrade(config, revision)
         except CommandError as exc:
+            # One line for the command line, as every other refusal (not a traceback).
             raise StorageError(f"store: migration failed: {exc}") from exc
         version = read_version(conn, tables)
         conn.commit()  # before the lock ends (see schema_lock)

@@ -415,8 +415,9 @@ def build_tables(prefix: str = "e2b_", dialect: Dialect | None = None) -> Tables
 def read_version(conn: Connection, tables: Tables) -> int | None:
     """Return the schema version stored in the database, or None if there is no schema.
 
-    A version row that is not a number is refused with SchemaVersionError (its
-    ``found`` is the row's text).
+    A version row that is not a version number (not an integer, or one below 1, the
+    first schema version) is refused with SchemaVersionError (its ``found`` is the
+    row's text).
     """
     if not inspect(conn).has_table(tables.meta.name):
         return None
@@ -425,16 +426,20 @@ def read_version(conn: Connection, tables: Tables) -> int | None:
     if value is None:
         return None
     try:
-        return int(value)
+        version = int(value)
     except ValueError:
-        # Written by hand, or by something else than e2badges: no version to go by.
+        version = 0
+    if version < 1:
+        # Written by hand, or by something else than e2badges: no version to go by (no
+        # migration starts below version 1; Alembic knows no revision there).
         raise SchemaVersionError(
             value,
             SCHEMA_VERSION,
             prefix=tables.meta.name.removesuffix("meta"),
             hint=f"set the schema_version row of {meta.name} to the version the tables "
             "are at, or use another table prefix",
-        ) from None
+        )
+    return version
 
 
 def create_schema(conn: Connection, tables: Tables) -> None:
