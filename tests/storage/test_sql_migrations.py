@@ -403,6 +403,47 @@ class TestCommandLine:
             engine.dispose()
         assert [name for name in names if name.startswith(db.prefix)] == []
 
+    def test_upgrade_after_the_tables_were_dropped(
+        self, db: Database, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """`db upgrade` after every e2badges table was dropped but Alembic's version table
+        was left (storage.md lists the tables, not it) creates the schema afresh: a store
+        then opens without creating anything, and records."""
+        argv = ["--url", db.url, "--prefix", db.prefix]
+        assert main(["db", "upgrade", *argv]) == 0
+        _drop(db.url, [t.name for t in build_tables(db.prefix).all])
+        assert _version_rows(db.url)[f"{db.prefix}alembic_version"] == ["0003"]
+        assert schema_version(db.url, table_prefix=db.prefix) is None
+        capsys.readouterr()
+        assert main(["db", "upgrade", *argv]) == 0
+        assert capsys.readouterr().out == (
+            f"schema version {SCHEMA_VERSION} (tables with prefix {db.prefix!r})\n"
+        )
+        rewards = Rewards(db.store(create_schema=False), rules=RULES)
+        rewards.record(Activity(id="x", actor="ann", kind="comment.created", at=T0))
+        assert rewards.balance("ann") == 2
+        assert _version_rows(db.url)[f"{db.prefix}alembic_version"] == ["0003"]
+
+    def test_stale_version_table_beside_some_tables_exits_1(
+        self, db: Database, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """With Alembic's version table left and some e2badges tables too, but no
+        schema_version row, `db upgrade` exits 1 with one line naming the version table,
+        and changes nothing."""
+        argv = ["--url", db.url, "--prefix", db.prefix]
+        assert main(["db", "upgrade", *argv]) == 0
+        meta = build_tables(db.prefix).meta.name
+        _drop(db.url, [meta])
+        capsys.readouterr()
+        assert main(["db", "upgrade", *argv]) == 1
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        assert captured.err.count("\n") == 1
+        assert captured.err.startswith("e2badges: store: ")
+        assert f"{db.prefix}alembic_version" in captured.err
+        assert _version_rows(db.url)[f"{db.prefix}alembic_version"] == ["0003"]
+        assert schema_version(db.url, table_prefix=db.prefix) is None
+
     def test_url_from_the_environment(
         self, db: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
     ) -> None:
@@ -626,3 +667,17 @@ class TestEmptyPrefix:
         }
         assert "drop it if your application does not use Alembic" in caplog.text
         assert schema_version(own_database, table_prefix="") == SCHEMA_VERSION
+
+
+def _drop(url: str, names: list[str]) -> None:
+    """Drop the tables ``names`` (those that exist) from the database at ``url``."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            present = set(sa.inspect(conn).get_table_names())
+            quote = conn.dialect.identifier_preparer.quote
+            for name in names:
+                if name in present:
+                    conn.exec_driver_sql(f"DROP TABLE {quote(name)}")
+    finally:
+        engine.dispose()
