@@ -25,9 +25,12 @@ from e2badges import (
     PointsMetric,
     Rewards,
     SchemaVersionError,
+    StorageError,
+    TransientStorageError,
 )
 from e2badges.cli import main
-from e2badges.storage._sql_schema import SCHEMA_VERSION, build_tables
+from e2badges.storage import _sql_schema
+from e2badges.storage._sql_schema import SCHEMA_VERSION, build_tables, schema_lock
 from e2badges.storage.migrations.versions.v0002_covering_listing import CLUSTERED
 from e2badges.storage.migrations.versions.v0003_code_point_order import COLUMNS
 from e2badges.storage.sqlalchemy import SQLAlchemyStore, schema_version, upgrade
@@ -316,6 +319,36 @@ class TestMigrations:
             second_engine.dispose()
         assert opened == ["second"]
         assert schema_version(server_db.url, table_prefix=server_db.prefix) == SCHEMA_VERSION
+
+    @pytest.mark.mysql
+    def test_schema_lock_timeout_is_a_storage_error(
+        self,
+        mysql_db: Database,
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        """On MySQL/MariaDB, a store opening (or `db upgrade`) while another process holds
+        the prefix's schema lock past the wait raises StorageError naming the lock and
+        the prefix (the command line: one line, exit status 1), not a bare TimeoutError;
+        nothing is created."""
+        monkeypatch.setattr(_sql_schema, "SCHEMA_LOCK_WAIT", 1)
+        engine = sa.create_engine(mysql_db.url, poolclass=sa.pool.NullPool)
+        try:
+            with engine.connect() as other, schema_lock(other, mysql_db.prefix):
+                with pytest.raises(StorageError, match="schema lock") as info:
+                    mysql_db.store()
+                assert not isinstance(info.value, TransientStorageError)
+                assert repr(mysql_db.prefix) in str(info.value)
+                argv = ["db", "upgrade", "--url", mysql_db.url, "--prefix", mysql_db.prefix]
+                assert main(argv) == 1
+                captured = capsys.readouterr()
+                assert captured.out == ""
+                assert captured.err.startswith("e2badges: store: ")
+                assert "schema lock" in captured.err
+                assert captured.err.count("\n") == 1
+        finally:
+            engine.dispose()
+        assert schema_version(mysql_db.url, table_prefix=mysql_db.prefix) is None
 
 
 class TestCommandLine:

@@ -112,7 +112,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Connection, Dialect
 
-from .._errors import ConfigurationError, SchemaVersionError
+from .._errors import ConfigurationError, SchemaVersionError, StorageError
 from .._models import MAX_IDENTIFIER_LENGTH, MAX_KIND_LENGTH
 from ._sql_adoption import CLUSTERED, AdoptionTables, adoption_tables
 from ._tenant import MAX_TENANT_LENGTH
@@ -141,6 +141,10 @@ NOTIFICATION_ID_LENGTH = MAX_IDENTIFIER_LENGTH + 64
 
 #: Stored state keys are at most this many characters (longer keys are hashed).
 STATE_KEY_LENGTH = 255
+
+#: MySQL/MariaDB: how long (seconds) a process waits for the schema lock of a prefix
+#: that another process holds while it creates or migrates the tables.
+SCHEMA_LOCK_WAIT = 60
 
 # Table names are built from the prefix (and quoted): fullmatch, so that no trailing
 # newline or anything else but [a-z0-9_] can reach a statement's text.
@@ -452,8 +456,9 @@ def create_schema(conn: Connection, tables: Tables) -> None:
 def schema_lock(conn: Connection, prefix: str) -> Iterator[None]:
     """Hold a lock that keeps two processes from creating or migrating one schema at once.
 
-    PostgreSQL: a session advisory lock; MySQL/MariaDB: a named lock; SQLite: the
-    write lock (``BEGIN IMMEDIATE``).  The block runs in a transaction begun once
+    PostgreSQL: a session advisory lock; MySQL/MariaDB: a named lock, waited for
+    :data:`SCHEMA_LOCK_WAIT` seconds, then StorageError; SQLite: the write lock
+    (``BEGIN IMMEDIATE``).  The block runs in a transaction begun once
     the lock is held, so that even at REPEATABLE READ it reads what the lock's
     previous holder committed (PostgreSQL takes a transaction's snapshot at its
     first statement: the lock's own, were the lock a transaction's).  The caller
@@ -474,9 +479,17 @@ def schema_lock(conn: Connection, prefix: str) -> Iterator[None]:
             conn.execute(text("SELECT pg_advisory_unlock(hashtext(:name))"), {"name": name})
             conn.commit()
     elif dialect in ("mysql", "mariadb"):
-        got = conn.execute(text("SELECT GET_LOCK(:name, 60)"), {"name": name}).scalar()
+        wait = SCHEMA_LOCK_WAIT
+        got = conn.execute(
+            text("SELECT GET_LOCK(:name, :wait)"), {"name": name, "wait": wait}
+        ).scalar()
         if got != 1:
-            raise TimeoutError(f"could not take the schema lock {name!r} within 60 s")
+            # A StorageError (the command line's one line), not a bare TimeoutError.
+            raise StorageError(
+                f"store: could not take the schema lock {name!r} (tables with prefix "
+                f"{prefix!r}) within {wait} s: another process is creating or migrating "
+                "them, or holds the lock; try again once it is done"
+            )
         conn.commit()  # the block's transaction (and read view) begins after the lock
         try:
             yield
