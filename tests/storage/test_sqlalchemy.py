@@ -595,6 +595,65 @@ class TestHostTransactions:
             host.dispose()
             database.drop()
 
+    def test_asyncio_session_refused(
+        self, db: Database, host: tuple[sa.Engine, sa.Table, Rewards]
+    ) -> None:
+        """An asyncio AsyncSession or async_scoped_session as connection= (and on
+        PostgreSQL, whose psycopg has an async driver, an AsyncConnection) is refused with
+        a ConfigurationError naming connection and run_sync(), before anything is written
+        (it failed with "'coroutine' object has no attribute 'dialect'").  Needs
+        SQLAlchemy's asyncio extension, which needs greenlet."""
+        pytest.importorskip(
+            "greenlet", reason="SQLAlchemy's asyncio extension needs greenlet (sqlalchemy[asyncio])"
+        )
+        from sqlalchemy.ext import asyncio as asyncio_ext
+
+        _engine, _posts, rewards = host
+        given: list[Any] = [
+            asyncio_ext.AsyncSession(),
+            asyncio_ext.async_scoped_session(asyncio_ext.async_sessionmaker(), scopefunc=id),
+        ]
+        async_engine = None
+        if db.backend == "postgresql":
+            async_engine = asyncio_ext.create_async_engine(db.url)
+            given.append(asyncio_ext.AsyncConnection(async_engine))  # not connected yet
+        try:
+            for connection in given:
+                with pytest.raises(
+                    ConfigurationError, match=r"connection: is an asyncio .*run_sync"
+                ):
+                    rewards.record(act(1), connection=connection)
+        finally:
+            if async_engine is not None:
+                async_engine.sync_engine.dispose()
+        assert rewards.store.count_activities() == 0
+
+    def test_asyncio_shapes_refused(self, host: tuple[sa.Engine, sa.Table, Rewards]) -> None:
+        """An object shaped as SQLAlchemy's asyncio session or connection (an async
+        run_sync(), or a connection() that returns a coroutine) is refused with a
+        ConfigurationError naming connection and run_sync(); the coroutine is closed,
+        not left unawaited."""
+        _engine, _posts, rewards = host
+
+        class WithRunSync:
+            async def run_sync(self, function: Callable[..., Any]) -> Any:
+                return function(self)
+
+            def begin_nested(self) -> None:
+                raise AssertionError("never called")
+
+        class ReturningCoroutines:
+            async def connection(self) -> None:
+                raise AssertionError("never awaited")
+
+            def begin_nested(self) -> None:
+                raise AssertionError("never called")
+
+        for given in (WithRunSync(), ReturningCoroutines()):
+            with pytest.raises(ConfigurationError, match=r"connection: is an asyncio .*run_sync"):
+                rewards.record(act(1), connection=given)  # type: ignore[arg-type]
+        assert rewards.store.count_activities() == 0
+
     def test_not_a_connection_refused(self, host: tuple[sa.Engine, sa.Table, Rewards]) -> None:
         """connection= must be a SQLAlchemy Connection or Session."""
         _engine, _posts, rewards = host

@@ -11,6 +11,7 @@ locked is described in docs/storage.md and in :mod:`._sql_schema` and
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import math
 import os
 import threading
@@ -415,6 +416,25 @@ def _autocommits(conn: Connection) -> bool:
         return bool(driver.get_autocommit())
     driver_autocommit = driver.isolation_level is None or getattr(driver, "autocommit", -1) is True
     return driver_autocommit and not driver.in_transaction
+
+
+def _asyncio_refused(connection: object) -> ConfigurationError:
+    """Return the refusal of an asyncio session or connection given as ``connection=``.
+
+    The store's calls are synchronous, and an asyncio object's methods return
+    coroutines; its ``run_sync()`` hands a function the synchronous Session or
+    Connection underneath, in the same transaction, which the store then joins.
+    """
+    name = type(connection).__name__
+    return ConfigurationError(
+        "connection",
+        f"is an asyncio {name}, whose calls must be awaited, and the store's calls are "
+        "synchronous: call the store inside run_sync() of the AsyncSession (or "
+        "AsyncConnection), which passes the synchronous Session (or Connection) of the "
+        "same transaction, e.g. "
+        "await session.run_sync(lambda sync: rewards.record(activity, connection=sync))",
+        subject="SQLAlchemyStore.transaction",
+    )
 
 
 def _family(dialect: str) -> str:
@@ -1035,14 +1055,29 @@ class SQLAlchemyStore(Store):
         Session's (which begins the Session's transaction if it has none)."""
         if isinstance(connection, Connection):
             return connection
-        session_connection = getattr(connection, "connection", None)
-        if not callable(session_connection) or not hasattr(connection, "begin_nested"):
+        if inspect.iscoroutinefunction(getattr(type(connection), "run_sync", None)):
+            raise _asyncio_refused(connection)  # AsyncSession, AsyncConnection
+        # Looked up on the type: AsyncConnection's ``connection`` raises when read.
+        if not callable(getattr(type(connection), "connection", None)) or not hasattr(
+            connection, "begin_nested"
+        ):
             raise ConfigurationError(
                 "connection",
                 f"expected a SQLAlchemy Connection or Session, got {type(connection).__name__}",
                 subject="SQLAlchemyStore.transaction",
             )
-        conn: Connection = session_connection()
+        conn = connection.connection()
+        if inspect.isawaitable(conn):  # an asyncio session of another shape
+            if inspect.iscoroutine(conn):
+                conn.close()  # never awaited: no "never awaited" warning either
+            raise _asyncio_refused(connection)
+        if not isinstance(conn, Connection):
+            raise ConfigurationError(
+                "connection",
+                f"is a {type(connection).__name__} whose connection() returned a "
+                f"{type(conn).__name__}, not a SQLAlchemy Connection",
+                subject="SQLAlchemyStore.transaction",
+            )
         return conn
 
     def _check_joined(self, conn: Connection) -> None:
