@@ -197,6 +197,17 @@ class TestLockRows:
         first.record(scored(3, "cy", 2))
         assert _top(first) == [("cy", 2)]
 
+    @pytest.mark.parametrize("sql_backend", [pytest.param("mysql", marks=pytest.mark.mysql)])
+    def test_rewards_from_a_url_opens_the_store_for_its_tenant(self, own_database: str) -> None:
+        """Rewards(url, tenant=...) opens the store for that tenant: the tenant's lock row
+        is created when it opens (not first in a transaction, maybe the host's), and no
+        row of the default tenant, which it does not serve."""
+        with Rewards(own_database, tenant="wiki", rules=BOARD_RULES, leaderboards=BOARDS) as wiki:
+            assert isinstance(wiki.store, SQLAlchemyStore)
+            assert wiki.store.tenant == "wiki"
+            assert _lock_rows(wiki.store) == {lock_row_name("wiki")}
+            assert wiki.record(scored(1, "ann", 3)).credited("ann") == 3
+
     def test_first_locks_of_a_fresh_tenant_at_once(self, mysql_db: Database) -> None:
         """Six stores (as six processes) lock a fresh tenant's boards for the first time at
         once, one of them to opt a person out: each finds no row, and however their
