@@ -167,6 +167,47 @@ class TestTenantIsolation:
         assert _top(gone) == [("cy", 1)]
 
 
+#: InnoDB's lock wait, in seconds, for the sessions of a store that must not wait: a wait
+#: fails at once (with max_attempts=1) instead of holding the test for 50 seconds.
+SHORT_LOCK_WAIT = {"connect_args": {"init_command": "SET SESSION innodb_lock_wait_timeout = 2"}}
+
+
+def _impatient(database: Database) -> SQLAlchemyStore:
+    """Return a store whose lock waits fail after two seconds, without a retry."""
+    return database.store(max_attempts=1, engine_options=SHORT_LOCK_WAIT)
+
+
+@pytest.mark.mysql
+class TestHostTransactionOfAnotherTenant:
+    """While a host's transaction that recorded in tenant b is open (uncommitted), the
+    writes of tenants sorting before and after b do not wait for it, at READ
+    COMMITTED or at REPEATABLE READ (MariaDB's default): their statements read and lock
+    their own tenant's index ranges only.  The stores of the other tenants give up a
+    lock wait after two seconds, so a wait fails the test with a lock wait timeout."""
+
+    @pytest.mark.parametrize("isolation", ["READ COMMITTED", "REPEATABLE READ"])
+    def test_delete_tenant_waits_for_no_other_tenant(
+        self, mysql_db: Database, isolation: str
+    ) -> None:
+        """delete_tenant() of tenants a and c deletes through each table's tenant index:
+        it neither reads nor locks tenant b's rows, its uncommitted ones included (a full
+        table scan waited for them), and leaves b's rows alone."""
+        store = _impatient(mysql_db)
+        tenants = {name: _rewards(store, name) for name in ("a", "b", "c")}
+        for rewards in tenants.values():
+            rewards.record_many([scored(n, f"u{n % 7}", n) for n in range(50)])
+        host = sa.create_engine(mysql_db.url, isolation_level=isolation)
+        try:
+            with host.connect() as conn, conn.begin():
+                tenants["b"].record(scored(100, "u1", 5), connection=conn)
+                tenants["a"].store.delete_tenant()
+                tenants["c"].store.delete_tenant()
+        finally:
+            host.dispose()
+        assert store.tenants() == ["b"]
+        assert tenants["b"].balance("u1") == sum(range(1, 50, 7)) + 5
+
+
 def test_row_names_fit_for_any_tenant() -> None:
     """A lock row's name fits the 64 characters of ``meta.name``, even for a tenant of
     64 characters, and differs between tenants."""

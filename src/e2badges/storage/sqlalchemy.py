@@ -36,7 +36,6 @@ from sqlalchemy import (
     Table,
     bindparam,
     create_engine,
-    delete,
     func,
     or_,
     select,
@@ -1749,8 +1748,7 @@ class SQLAlchemyStore(Store):
 
         def delete_all(conn: Connection) -> None:
             self._boards.lock_exclusively(conn)
-            for table in self._tenant_tables():
-                conn.execute(delete(table).where(table.c.tenant == self._tenant))
+            self._ops.delete_tenant(conn)
 
         self._retried_write("deleting a tenant", delete_all)
 
