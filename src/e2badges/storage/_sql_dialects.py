@@ -37,7 +37,7 @@ from sqlalchemy.engine import Connection, Dialect
 from .._errors import TransientStorageError
 from ._codec import encode_value
 from ._sql_adoption import RollupWrites
-from ._sql_schema import STATE_KEY_LENGTH, Tables
+from ._sql_schema import OPT_OUT_BOUNDS, STATE_KEY_LENGTH, Tables
 from ._tenant import DEFAULT_TENANT
 
 __all__ = [
@@ -178,7 +178,9 @@ class SQLOps:
         raise NotImplementedError
 
     def delete_tenant(self, conn: Connection) -> None:
-        """Delete the tenant's rows from every table but ``meta``, one statement each."""
+        """Delete the tenant's rows from every table but ``meta``, one statement each
+        (MySQL/MariaDB: through an index the tenant leads, keeping the tenant's
+        bounding rows of opt-outs)."""
         for table in self.tables.all:
             if table is not self.tables.meta:
                 conn.execute(delete(table).where(table.c.tenant == self.tenant))
@@ -377,9 +379,11 @@ class MySQLOps(_ValuesOps):
         # scans (and locks, waiting for other tenants' uncommitted rows) a whole table
         # when it finds that cheaper, as it may when tenants are of a size.  The multi-
         # table form of DELETE is the one that takes an index hint.
+        # The bounding rows of opt-outs (see _sql_boards) are kept, as the lock row is.
         self.sql_delete_tenant = [
             f"DELETE {self.q(t.name)} FROM {self.q(t.name)} "
             f"FORCE INDEX ({tenant_index(t, self.q)}) WHERE tenant = %s"
+            + (_NOT_BOUNDS if t is tables.board_opt_outs else "")
             for t in tables.all
             if t is not tables.meta
         ]
@@ -390,8 +394,10 @@ class MySQLOps(_ValuesOps):
         self.awards_hint = f"FORCE INDEX ({self.q(str(awards_by_user.name))})"
 
     def delete_tenant(self, conn: Connection) -> None:
+        bounds = tuple(value for row in OPT_OUT_BOUNDS for value in row)
         for sql in self.sql_delete_tenant:
-            conn.exec_driver_sql(sql, (self.tenant,))
+            params = (self.tenant, *bounds) if sql.endswith(_NOT_BOUNDS) else (self.tenant,)
+            conn.exec_driver_sql(sql, params)
 
     def _select_in(self, conn: Connection, sql: str, values: Sequence[str]) -> list[Any]:
         """Run ``sql`` (the tenant, then an IN list) over ``values``, a chunk at a time."""
@@ -481,6 +487,10 @@ class SQLiteOps(_ValuesOps):
 
     def upsert_state(self, conn: Connection, rows: Sequence[StateRow]) -> None:
         conn.exec_driver_sql(self.sql_state, rows)
+
+
+# The condition that leaves out a tenant's bounding rows of opt-outs (OPT_OUT_BOUNDS).
+_NOT_BOUNDS = " AND NOT ((user_id = %s AND board = %s) OR (user_id = %s AND board = %s))"
 
 
 def tenant_index(table: Table, quote: Callable[[str], str]) -> str:

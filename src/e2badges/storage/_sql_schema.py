@@ -56,7 +56,9 @@ Schema version 3 (``{prefix}`` is the table prefix, ``e2b_`` by default):
 ``{prefix}board_opt_outs``
     one row per person and board whose rows are not listed (primary key
     ``(user_id, board)``): ``board`` is ``""`` for a person who opted out of
-    every leaderboard, else a board the person is excluded from.
+    every leaderboard, else a board the person is excluded from.  On MySQL/MariaDB
+    each tenant also has two bounding rows (:data:`OPT_OUT_BOUNDS`), which are no
+    opt-out and no exclusion: see :mod:`e2badges.storage._sql_boards`.
 ``{prefix}people``
     one row per person with a record (see :mod:`e2badges.storage._sql_people`):
     ``user_id`` (primary key), ``display_name`` (NULL when unknown) and
@@ -118,6 +120,8 @@ from ._sql_adoption import CLUSTERED, AdoptionTables, adoption_tables
 from ._tenant import MAX_TENANT_LENGTH
 
 __all__ = [
+    "LAST_IDENTIFIER",
+    "OPT_OUT_BOUNDS",
     "SCHEMA_VERSION",
     "STATE_KEY_LENGTH",
     "Tables",
@@ -135,6 +139,16 @@ SCHEMA_VERSION = 3
 #: The columns after ``subject`` in the listing index of board rows since version 2:
 #: every column a page returns except ``members`` (a team's, read by its key).
 LISTING_EXTRA = ("score", "total", "count", "team")
+
+#: The greatest identifier: no identifier sorts after it (in code point order, which
+#: MySQL/MariaDB's binary collations follow).
+LAST_IDENTIFIER = "\U0010ffff" * MAX_IDENTIFIER_LENGTH
+#: MySQL/MariaDB: the ``(user_id, board)`` of the two rows of ``{prefix}board_opt_outs``
+#: that bound each tenant's key range, below and above every person's rows (no
+#: identifier is empty, none sorts after LAST_IDENTIFIER), so that the gap locks of a
+#: tenant's locking reads stay inside its range (see _sql_boards).  They are no opt-out
+#: and no exclusion: every read leaves them out, a tenant's deletion keeps them.
+OPT_OUT_BOUNDS = (("", ""), (LAST_IDENTIFIER, LAST_IDENTIFIER))
 
 #: Notification ids (``award:0:<activity id>``) are at most this many characters.
 NOTIFICATION_ID_LENGTH = MAX_IDENTIFIER_LENGTH + 64

@@ -883,6 +883,7 @@ class SQLAlchemyStore(Store):
                 # batches of several processes do not each insert it (see SQLBoards._lock).
                 with _storage_errors("creating the board lock row"), self.engine.begin() as conn:
                     self._boards.create_lock_row(conn)
+                self._boards.remember_bounded()  # committed, with the tenant's bounding rows
         except BaseException:
             if self._owns_engine:
                 self.engine.dispose()
@@ -1728,12 +1729,22 @@ class SQLAlchemyStore(Store):
 
         Each table's distinct tenants are read by a loose index scan (see
         ``_distinct_tenants``), never by scanning the table; they are sorted
-        in Python, by code point, whatever the database's collation.
+        in Python, by code point, whatever the database's collation.  On
+        MySQL/MariaDB a tenant found in ``board_opt_outs`` alone is listed only if it
+        has a row there but its bounding rows (an index seek; see _sql_boards).
         """
         found: set[str] = set()
+        bounded: set[str] = set()  # MySQL/MariaDB: tenants with bounding rows of opt-outs
+        opt_outs = self.tables.board_opt_outs
         with self._reading("listing the tenants") as conn:
             for table in self._tenant_tables():
-                found.update(conn.execute(_distinct_tenants(table, self._dialect)).scalars())
+                names = conn.execute(_distinct_tenants(table, self._dialect)).scalars()
+                (bounded if table is opt_outs and self._boards.lock_rows else found).update(names)
+            # A tenant found only there may hold its bounding rows alone (they are no
+            # opt-out): one index seek each for those, usually none.
+            for tenant in sorted(bounded - found):
+                if self._boards.bound(tenant).holds_opt_outs(conn):
+                    found.add(tenant)
         return sorted(found)
 
     def delete_tenant(self) -> None:
@@ -1741,9 +1752,11 @@ class SQLAlchemyStore(Store):
 
         The board lock is taken exclusively first, so recording batches with board
         rows in this tenant wait for the deletion to commit (those of other tenants
-        do not).  On MySQL/MariaDB that lock is a row of ``meta``, which is kept.
-        A deadlock or serialization failure rolls everything back and the deletion
-        runs again, up to ``max_attempts`` times in all.
+        do not).  On MySQL/MariaDB that lock is a row of ``meta``, which is kept, as
+        are the tenant's bounding rows of opt-outs, and each statement reads the
+        tenant's index range only (see SQLOps.delete_tenant).  A deadlock or
+        serialization failure rolls everything back and the deletion runs again, up
+        to ``max_attempts`` times in all.
         """
 
         def delete_all(conn: Connection) -> None:
