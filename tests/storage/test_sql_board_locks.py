@@ -22,7 +22,16 @@ import pytest
 import sqlalchemy as sa
 from sql_support import Database
 
-from e2badges import FrozenClock, Leaderboard, PointsMetric, Rewards
+from e2badges import (
+    Activity,
+    Badge,
+    FrozenClock,
+    Leaderboard,
+    PointsMetric,
+    Rewards,
+    TransientStorageError,
+    criteria,
+)
 from e2badges.storage._sql_boards import lock_row_name
 from e2badges.storage._sql_schema import LAST_IDENTIFIER, OPT_OUT_BOUNDS
 from e2badges.storage.sqlalchemy import SQLAlchemyStore
@@ -262,6 +271,63 @@ class TestHostTransactionOfAnotherTenant:
         assert "u3" not in [entry.user for entry in tenants["a"].leaderboard("staff").top(10)]
         assert tenants["b"].balance("u1") == sum(n + 1 for n in range(1, 20, 5)) + 5
         assert tenants["bb"].store.board_opt_out("ann")
+
+    @pytest.mark.parametrize("isolation", ["READ COMMITTED", "REPEATABLE READ"])
+    def test_edges_of_neighbouring_tenants_wait_at_repeatable_read(
+        self, mysql_db: Database, isolation: str
+    ) -> None:
+        """What storage.md documents, and does not fix: at REPEATABLE READ, tenant b's host
+        transaction holds up, until it commits, the neighbouring tenants' writes at the
+        edges of their key ranges.  b recorded an activity id sorting after all of b's
+        ids and one sorting before them (reading a new id back locks the gaps of the
+        log's activity-id index around it, up to the next tenant's ids), and revoked
+        the badge of b's only awarded person (reading the award locks the gaps of the
+        award index around the person's awards); so tenant a's recording of an id
+        sorting after all of a's and its award to a person sorting after all of a's
+        awarded people wait, as do tenant c's, before all of c's.  At READ COMMITTED no
+        gap is locked and nothing waits."""
+        store = _impatient(mysql_db)
+        manual = Badge(id="manual", criterion=criteria.Manual())
+        tenants = {
+            name: Rewards(store, tenant=name, rules=BOARD_RULES, badges=[manual])
+            for name in ("a", "b", "c")
+        }
+        # Each tenant's log ids are "g-m" and "m" (and b's new ones), its awarded person "m".
+        for rewards in tenants.values():
+            rewards.record(_activity("m"))
+            rewards.grant("m", "manual", by="boss", reason="test", id="g-m")
+        waited: dict[str, bool] = {}
+
+        def attempt(label: str, work: Callable[[], Any]) -> None:
+            try:
+                work()
+            except TransientStorageError as exc:
+                waited[label] = "Lock wait timeout" in str(exc)
+            else:
+                waited[label] = False
+
+        host = sa.create_engine(mysql_db.url, isolation_level=isolation)
+        try:
+            with host.connect() as conn, conn.begin():
+                b = tenants["b"]
+                b.record(_activity("zz"), connection=conn)  # after b's ids
+                b.record(_activity("a0"), connection=conn)  # before b's ids
+                b.revoke("m", "manual", by="boss", reason="test", id="h", connection=conn)
+                a, c = tenants["a"], tenants["c"]
+                attempt("a records zz", lambda: a.record(_activity("zz")))
+                attempt("c records a1", lambda: c.record(_activity("a1")))
+                # Logged between a's (c's) own ids: only the award is at the edge.
+                attempt("a awards z", lambda: a.grant("z", "manual", by="x", reason="t", id="h"))
+                attempt("c awards 0", lambda: c.grant("0", "manual", by="x", reason="t", id="h"))
+        finally:
+            host.dispose()
+        assert waited == dict.fromkeys(waited, isolation == "REPEATABLE READ")
+        assert len(waited) == 4
+
+
+def _activity(activity_id: str) -> Activity:
+    """Return a ``score`` activity of ``activity_id`` by "u", worth 1."""
+    return Activity(id=activity_id, actor="u", kind="score", value=1, at=T0)
 
 
 def test_row_names_fit_for_any_tenant() -> None:
