@@ -70,7 +70,7 @@ from ._retry import retry_transient
 from ._rules import SEP, PointRule
 from ._state import StateView
 from ._stories import StoryOptions
-from .storage import Store, StoreTransaction, store_from_url
+from .storage import Store, StoreTransaction, _open_store
 from .storage._tenant import check_tenant
 
 __all__ = ["Rewards"]
@@ -157,7 +157,8 @@ class Rewards:
     ``tenant`` names the tenant whose data this instance records and reads when
     several apps or organisations share one storage (see :doc:`tenants`): the
     instance works on ``store.for_tenant(tenant)``, so every query answers from
-    that tenant's data only.  Without it, the store's own tenant is used.
+    that tenant's data only (a store e2badges creates from a URL is created for
+    that tenant).  Without it, the store's own tenant is used.
     """
 
     def __init__(
@@ -240,7 +241,7 @@ class Rewards:
         # view of it bound to another tenant, which owns nothing.
         self._owned: Store | None = None
         if not isinstance(store, Store):
-            store = self._owned = store_from_url(store)
+            store = self._owned = _open_store(store, tenant)
         if tenant is not None and tenant != store.tenant:
             try:
                 store = store.for_tenant(tenant)

@@ -27,10 +27,13 @@ from e2badges import (
     PointsMetric,
     Rewards,
     SchemaVersionError,
+    StorageError,
+    TransientStorageError,
 )
 from e2badges.cli import main
+from e2badges.storage import _sql_schema
 from e2badges.storage._codec import encode_record, epoch_us
-from e2badges.storage._sql_schema import SCHEMA_VERSION, build_tables
+from e2badges.storage._sql_schema import SCHEMA_VERSION, build_tables, schema_lock
 from e2badges.storage.migrations.versions.v0002_covering_listing import CLUSTERED
 from e2badges.storage.migrations.versions.v0003_code_point_order import COLUMNS
 from e2badges.storage.sqlalchemy import SQLAlchemyStore, schema_version, upgrade
@@ -396,6 +399,36 @@ class TestMigrations:
         assert opened == ["second"]
         assert schema_version(server_db.url, table_prefix=server_db.prefix) == SCHEMA_VERSION
 
+    @pytest.mark.mysql
+    def test_schema_lock_timeout_is_a_storage_error(
+        self,
+        mysql_db: Database,
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        """On MySQL/MariaDB, a store opening (or `db upgrade`) while another process holds
+        the prefix's schema lock past the wait raises StorageError naming the lock and
+        the prefix (the command line: one line, exit status 1), not a bare TimeoutError;
+        nothing is created."""
+        monkeypatch.setattr(_sql_schema, "SCHEMA_LOCK_WAIT", 1)
+        engine = sa.create_engine(mysql_db.url, poolclass=sa.pool.NullPool)
+        try:
+            with engine.connect() as other, schema_lock(other, mysql_db.prefix):
+                with pytest.raises(StorageError, match="schema lock") as info:
+                    mysql_db.store()
+                assert not isinstance(info.value, TransientStorageError)
+                assert repr(mysql_db.prefix) in str(info.value)
+                argv = ["db", "upgrade", "--url", mysql_db.url, "--prefix", mysql_db.prefix]
+                assert main(argv) == 1
+                captured = capsys.readouterr()
+                assert captured.out == ""
+                assert captured.err.startswith("e2badges: store: ")
+                assert "schema lock" in captured.err
+                assert captured.err.count("\n") == 1
+        finally:
+            engine.dispose()
+        assert schema_version(mysql_db.url, table_prefix=mysql_db.prefix) is None
+
 
 class TestCommandLine:
     def test_db_upgrade_then_current(
@@ -482,6 +515,47 @@ class TestCommandLine:
             engine.dispose()
         assert [name for name in names if name.startswith(db.prefix)] == []
 
+    def test_upgrade_after_the_tables_were_dropped(
+        self, db: Database, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """`db upgrade` after every e2badges table was dropped but Alembic's version table
+        was left (storage.md lists the tables, not it) creates the schema afresh: a store
+        then opens without creating anything, and records."""
+        argv = ["--url", db.url, "--prefix", db.prefix]
+        assert main(["db", "upgrade", *argv]) == 0
+        _drop(db.url, [t.name for t in build_tables(db.prefix).all])
+        assert _version_rows(db.url)[f"{db.prefix}alembic_version"] == ["0003"]
+        assert schema_version(db.url, table_prefix=db.prefix) is None
+        capsys.readouterr()
+        assert main(["db", "upgrade", *argv]) == 0
+        assert capsys.readouterr().out == (
+            f"schema version {SCHEMA_VERSION} (tables with prefix {db.prefix!r})\n"
+        )
+        rewards = Rewards(db.store(create_schema=False), rules=RULES)
+        rewards.record(Activity(id="x", actor="ann", kind="comment.created", at=T0))
+        assert rewards.balance("ann") == 2
+        assert _version_rows(db.url)[f"{db.prefix}alembic_version"] == ["0003"]
+
+    def test_stale_version_table_beside_some_tables_exits_1(
+        self, db: Database, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """With Alembic's version table left and some e2badges tables too, but no
+        schema_version row, `db upgrade` exits 1 with one line naming the version table,
+        and changes nothing."""
+        argv = ["--url", db.url, "--prefix", db.prefix]
+        assert main(["db", "upgrade", *argv]) == 0
+        meta = build_tables(db.prefix).meta.name
+        _drop(db.url, [meta])
+        capsys.readouterr()
+        assert main(["db", "upgrade", *argv]) == 1
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        assert captured.err.count("\n") == 1
+        assert captured.err.startswith("e2badges: store: ")
+        assert f"{db.prefix}alembic_version" in captured.err
+        assert _version_rows(db.url)[f"{db.prefix}alembic_version"] == ["0003"]
+        assert schema_version(db.url, table_prefix=db.prefix) is None
+
     def test_url_from_the_environment(
         self, db: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
     ) -> None:
@@ -514,24 +588,27 @@ class TestCommandLine:
         assert captured.err.startswith("e2badges: SQLAlchemyStore: url: ")
         assert captured.err.count("\n") == 1
 
+    @pytest.mark.parametrize("value", ["3a", "0", "-1"])
     @pytest.mark.parametrize("action", ["current", "upgrade"])
     def test_unreadable_version_exits_1(
-        self, db: Database, capsys: pytest.CaptureFixture[str], action: str
+        self, db: Database, capsys: pytest.CaptureFixture[str], action: str, value: str
     ) -> None:
-        """A schema_version row that is not a number exits 1 with one line on stderr
-        naming the row, as an unknown version does, and changes nothing."""
+        """A schema_version row that is not a version number (not a number, or below 1)
+        exits 1 with one line on stderr naming the row, as an unknown version does, and
+        changes nothing (no Alembic table either)."""
         store = db.store()
         with store.engine.begin() as conn:
-            conn.execute(store.tables.meta.update().values(value="3a"))
+            conn.execute(store.tables.meta.update().values(value=value))
         assert main(["db", action, "--url", db.url, "--prefix", db.prefix]) == 1
         err = capsys.readouterr().err
         assert err.count("\n") == 1
         assert err.startswith("e2badges: store: the schema_version row (tables with prefix")
-        assert "holds '3a', not a version number" in err
+        assert f"holds '{value}', not a version number" in err
         meta = store.tables.meta
         with store.engine.connect() as conn:
             version = sa.select(meta.c.value).where(meta.c.name == "schema_version")
-            assert conn.execute(version).scalar() == "3a"
+            assert conn.execute(version).scalar() == value
+            assert not sa.inspect(conn).has_table(f"{db.prefix}alembic_version")
 
     @pytest.mark.parametrize("revision", ["0002", "head-1", "base+1", "0003-2"])
     def test_revision_below_the_database_exits_1(
@@ -562,6 +639,26 @@ class TestCommandLine:
         assert captured.err.startswith("e2badges: e2badges db upgrade: revision: ")
         assert captured.err.count("\n") == 1
         assert not path.exists()
+
+    def test_stamp_error_exits_1(
+        self, db: Database, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """An Alembic error while stamping a database the store created (before its first
+        migration) exits 1 with the one-line `e2badges: ...` message, as one while
+        upgrading does, not a traceback."""
+        from alembic import command
+        from alembic.util import CommandError
+
+        db.store()
+
+        def fail(*_args: Any, **_kwargs: Any) -> None:
+            raise CommandError("no stamping today")
+
+        monkeypatch.setattr(command, "stamp", fail)
+        assert main(["db", "upgrade", "--url", db.url, "--prefix", db.prefix]) == 1
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        assert captured.err == "e2badges: store: migration failed: no stamping today\n"
 
     def test_error_exits_1(self, capsys: pytest.CaptureFixture[str]) -> None:
         """A refused URL exits 1 with the reason on stderr."""
@@ -696,3 +793,17 @@ class TestEmptyPrefix:
         }
         assert "drop it if your application does not use Alembic" in caplog.text
         assert schema_version(own_database, table_prefix="") == SCHEMA_VERSION
+
+
+def _drop(url: str, names: list[str]) -> None:
+    """Drop the tables ``names`` (those that exist) from the database at ``url``."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            present = set(sa.inspect(conn).get_table_names())
+            quote = conn.dialect.identifier_preparer.quote
+            for name in names:
+                if name in present:
+                    conn.exec_driver_sql(f"DROP TABLE {quote(name)}")
+    finally:
+        engine.dispose()

@@ -384,7 +384,7 @@ class TestSchema:
             db.store(create_schema=False)
         assert info.value.found is None
 
-    @pytest.mark.parametrize(("version", "says"), [(999, "newer"), (0, "older")])
+    @pytest.mark.parametrize(("version", "says"), [(999, "newer"), (SCHEMA_VERSION - 1, "older")])
     def test_other_version_refused(self, db: Database, version: int, says: str) -> None:
         """A database at a schema version this e2badges does not know is refused."""
         store = db.store()
@@ -395,16 +395,18 @@ class TestSchema:
             db.store()
         assert (info.value.found, info.value.known) == (version, SCHEMA_VERSION)
 
-    def test_unreadable_version_refused(self, db: Database) -> None:
-        """A schema_version row that is not a number is refused with SchemaVersionError
-        naming the row and its text (found), by the store and by schema_version()."""
+    @pytest.mark.parametrize("value", ["3a", "0", "-1"])
+    def test_unreadable_version_refused(self, db: Database, value: str) -> None:
+        """A schema_version row that is not a version number (not a number, or a number
+        below 1, the first version) is refused with SchemaVersionError naming the row and
+        its text (found), by the store and by schema_version()."""
         store = db.store()
         with store.engine.begin() as conn:
-            conn.execute(store.tables.meta.update().values(value="3a"))
-        says = "the schema_version row .* holds '3a', not a version number"
+            conn.execute(store.tables.meta.update().values(value=value))
+        says = f"the schema_version row .* holds '{value}', not a version number"
         with pytest.raises(SchemaVersionError, match=says) as info:
             db.store()
-        assert (info.value.found, info.value.known) == ("3a", SCHEMA_VERSION)
+        assert (info.value.found, info.value.known) == (value, SCHEMA_VERSION)
         assert f"{db.prefix}meta" in str(info.value)
         with pytest.raises(SchemaVersionError, match=says):
             schema_version(db.url, table_prefix=db.prefix)
@@ -665,6 +667,94 @@ class TestHostTransactions:
         finally:
             store.close()
             engine.dispose()
+
+    @pytest.mark.mysql
+    @pytest.mark.parametrize(
+        ("store_scheme", "host_scheme"), [("mariadb", "mysql"), ("mysql", "mariadb")]
+    )
+    def test_mysql_and_mariadb_urls_join_alike(
+        self, server_url: Callable[[str], str], store_scheme: str, host_scheme: str
+    ) -> None:
+        """A store on a mariadb:// URL joins a host connection made from a mysql:// URL to
+        the same database, and the reverse: SQLAlchemy names the dialect after the URL,
+        not the server, and both reach the same tables."""
+        url = sa.make_url(server_url("mysql"))
+        database = Database(
+            "mysql", url.set(drivername=f"{store_scheme}+pymysql").render_as_string(False)
+        )
+        host = sa.create_engine(url.set(drivername=f"{host_scheme}+pymysql"))
+        try:
+            rewards = Rewards(database.store(), rules=RULES)
+            with host.connect() as conn:
+                assert conn.dialect.name == host_scheme
+                trans = conn.begin()
+                assert rewards.record(act(1), connection=conn).credited("ann") == 2
+                trans.rollback()
+                with conn.begin():
+                    rewards.record(act(2), connection=conn)
+            assert [line.activity_id for line in rewards.explain("ann")] == ["a2"]
+        finally:
+            host.dispose()
+            database.drop()
+
+    def test_asyncio_session_refused(
+        self, db: Database, host: tuple[sa.Engine, sa.Table, Rewards]
+    ) -> None:
+        """An asyncio AsyncSession or async_scoped_session as connection= (and on
+        PostgreSQL, whose psycopg has an async driver, an AsyncConnection) is refused with
+        a ConfigurationError naming connection and run_sync(), before anything is written
+        (it failed with "'coroutine' object has no attribute 'dialect'").  Needs
+        SQLAlchemy's asyncio extension, which needs greenlet."""
+        pytest.importorskip(
+            "greenlet", reason="SQLAlchemy's asyncio extension needs greenlet (sqlalchemy[asyncio])"
+        )
+        from sqlalchemy.ext import asyncio as asyncio_ext
+
+        _engine, _posts, rewards = host
+        given: list[Any] = [
+            asyncio_ext.AsyncSession(),
+            asyncio_ext.async_scoped_session(asyncio_ext.async_sessionmaker(), scopefunc=id),
+        ]
+        async_engine = None
+        if db.backend == "postgresql":
+            async_engine = asyncio_ext.create_async_engine(db.url)
+            given.append(asyncio_ext.AsyncConnection(async_engine))  # not connected yet
+        try:
+            for connection in given:
+                with pytest.raises(
+                    ConfigurationError, match=r"connection: is an asyncio .*run_sync"
+                ):
+                    rewards.record(act(1), connection=connection)
+        finally:
+            if async_engine is not None:
+                async_engine.sync_engine.dispose()
+        assert rewards.store.count_activities() == 0
+
+    def test_asyncio_shapes_refused(self, host: tuple[sa.Engine, sa.Table, Rewards]) -> None:
+        """An object shaped as SQLAlchemy's asyncio session or connection (an async
+        run_sync(), or a connection() that returns a coroutine) is refused with a
+        ConfigurationError naming connection and run_sync(); the coroutine is closed,
+        not left unawaited."""
+        _engine, _posts, rewards = host
+
+        class WithRunSync:
+            async def run_sync(self, function: Callable[..., Any]) -> Any:
+                return function(self)
+
+            def begin_nested(self) -> None:
+                raise AssertionError("never called")
+
+        class ReturningCoroutines:
+            async def connection(self) -> None:
+                raise AssertionError("never awaited")
+
+            def begin_nested(self) -> None:
+                raise AssertionError("never called")
+
+        for given in (WithRunSync(), ReturningCoroutines()):
+            with pytest.raises(ConfigurationError, match=r"connection: is an asyncio .*run_sync"):
+                rewards.record(act(1), connection=given)  # type: ignore[arg-type]
+        assert rewards.store.count_activities() == 0
 
     def test_not_a_connection_refused(self, host: tuple[sa.Engine, sa.Table, Rewards]) -> None:
         """connection= must be a SQLAlchemy Connection or Session."""

@@ -71,6 +71,20 @@ _BUILTIN: dict[str, str] = {
 }
 
 
+def _open_store(url: str, tenant: str | None) -> Store:
+    """Return the store a URL names, serving ``tenant`` (None: the store's default).
+
+    A store of e2badges' own (memory, SQL) is created for ``tenant``, so that it
+    opens as that tenant's (the SQL store creates the tenant's board lock row when
+    it opens).  A third-party factory need not take ``tenant``: its store is created
+    as the URL says, and the caller takes ``for_tenant()`` of it.
+    """
+    scheme = url.split(":", 1)[0].split("+", 1)[0].lower() if isinstance(url, str) else ""
+    if tenant is not None and scheme in _BUILTIN:
+        return store_from_url(url, tenant=tenant)
+    return store_from_url(url)
+
+
 def _load(target: str) -> StoreFactory:
     module_name, _, attr_path = target.partition(":")
     obj: Any = importlib.import_module(module_name)

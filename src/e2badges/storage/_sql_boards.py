@@ -42,6 +42,19 @@ one writer anyway).
 
 Every table here leads its keys with ``tenant``, and every statement filters on
 the tenant the statements are bound to (the first parameter of each raw statement).
+
+**Bounding rows** (MySQL/MariaDB).  At REPEATABLE READ, a host transaction's locking
+read of opt-outs (see :meth:`SQLBoards.apply`) locks the gap before the first key
+past each person's rows, and when that key is another tenant's (or the table's end)
+the gap runs into the other tenant's key range: its opt-outs, exclusions and
+erasures, which insert there, waited for the host's commit.  So each tenant has two
+rows of ``{prefix}board_opt_outs`` that no person's rows sort outside of,
+``OPT_OUT_BOUNDS``: ``("", "")`` below (no id is empty) and the greatest identifier
+twice above.  Every key a tenant's locking read finds or locks the gap before then
+lies between the two, and another tenant's inserts never do.  They are created with
+the tenant's lock row (when a store opens, or by the tenant's first lock), and, for a
+tenant whose lock row came before them, by its first batch in a host's transaction;
+no read returns them, and a tenant's deletion keeps them, as it keeps the lock row.
 """
 
 from __future__ import annotations
@@ -55,7 +68,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import Any, Self
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Dialect
 
@@ -64,7 +77,7 @@ from .._errors import StorageError
 from .._leaderboards import AroundPage, BoardPage, BoardRow, RollingBucket, Standing, merge_rows
 from ._board_index import BoardIndex
 from ._codec import decode_value, encode_value
-from ._sql_schema import Tables
+from ._sql_schema import LAST_IDENTIFIER, OPT_OUT_BOUNDS, Tables
 from ._tenant import DEFAULT_TENANT
 
 __all__ = ["SQLBoards", "bands", "chunks", "lock_row_name"]
@@ -106,8 +119,12 @@ class SQLBoards:
         self.tables = tables
         self._prefix = prefix
         self._lock_params: dict[str, Any] | None = None
-        #: Whether the board lock is a row of ``{prefix}meta`` (MySQL/MariaDB).
+        #: Whether the board lock is a row of ``{prefix}meta`` (MySQL/MariaDB), and each
+        #: tenant's opt-outs are bounded by OPT_OUT_BOUNDS.
         self.lock_rows = False
+        #: The tenants whose bounding rows were found committed (shared by the bound
+        #: copies: see bound_range).
+        self._bounded: set[str] = set()
         self.dialect = name = dialect.name
         self._dbapi_error: type[Exception] = dialect.loaded_dbapi.Error
         self._quote = q = dialect.identifier_preparer.quote
@@ -400,7 +417,7 @@ class SQLBoards:
             other._marker_params = {"marker": lock_row_name(tenant)}
         return other
 
-    def _lock(self, conn: Connection, sql: str) -> None:
+    def _lock(self, conn: Connection, sql: str) -> bool:
         """Take the board lock ``sql`` names (shared or exclusive), if the database needs one.
 
         On MySQL/MariaDB the lock is the tenant's row of ``{prefix}meta``, read with
@@ -413,15 +430,17 @@ class SQLBoards:
         transactions that both found no row may deadlock once (InnoDB picks one,
         which a store-owned transaction retries).  Nothing here uses a second
         connection, so a caller's transaction and a one-connection pool work alike.
+        Return whether this call inserted the row (and the tenant's bounding rows,
+        see create_lock_row).
         """
         if not sql:
-            return
+            return False
         params = self._lock_params
         if not self.lock_rows or params is None:
             conn.exec_driver_sql(sql, params)
-            return
+            return False
         if conn.exec_driver_sql(sql, params).first() is not None:
-            return
+            return False
         self.create_lock_row(conn)
         if conn.exec_driver_sql(sql, params).first() is None:
             name = params["lock"]
@@ -429,15 +448,59 @@ class SQLBoards:
                 f"store: the board lock row {name!r} of {self.tables.meta.name} "
                 "is missing after it was inserted"
             )
+        return True
 
     def create_lock_row(self, conn: Connection) -> None:
-        """Insert this tenant's board lock row on MySQL/MariaDB if it is missing (see
-        :meth:`_lock`); a row another transaction inserted first is kept.  On the other
-        databases, nothing."""
+        """Insert this tenant's board lock row and its bounding rows of opt-outs on
+        MySQL/MariaDB, those missing (see :meth:`_lock` and the module's docstring);
+        rows another transaction inserted first are kept.  On the other databases,
+        nothing."""
         if self.lock_rows and self._lock_params is not None:
             meta = self.tables.meta
             row = {"name": self._lock_params["lock"], "value": ""}
             conn.execute(insert(meta).prefix_with("IGNORE").values(row))
+            self._insert_bounds(conn)
+
+    def _insert_bounds(self, conn: Connection) -> None:
+        o = self.tables.board_opt_outs
+        rows = [{"tenant": self.tenant, "user_id": u, "board": b} for u, b in OPT_OUT_BOUNDS]
+        conn.execute(insert(o).prefix_with("IGNORE"), rows)
+
+    def remember_bounded(self) -> None:
+        """Note that this tenant's bounding rows are committed (the store's own
+        transaction that created them committed): bound_range looks no more."""
+        if self.lock_rows:
+            self._bounded.add(self.tenant)
+
+    def bound_range(self, conn: Connection, *, created: bool) -> None:
+        """Make sure this tenant's bounding rows of opt-outs exist (MySQL/MariaDB), before
+        a locking read of its opt-outs in a caller's transaction.
+
+        A plain read (no lock) looks for them; those missing (a tenant whose lock row
+        came before them) are inserted in the caller's transaction (``INSERT IGNORE``:
+        rows committed since its snapshot are kept).  Once found, and not inserted
+        by this transaction (``created``: the lock row was, with them, by this
+        batch), they are remembered as committed and not looked for again.  (Rows
+        this look inserted and a later batch of the same caller's transaction found
+        are remembered too; should that transaction roll back, the tenant goes
+        without them until the store is opened again: its gap locks may then hold
+        up other tenants, as before there were bounding rows, nothing worse.)
+        """
+        tenant = self.tenant
+        if not self.lock_rows or tenant in self._bounded:
+            return
+        o = self.tables.board_opt_outs
+        keys = [and_(o.c.user_id == u, o.c.board == b) for u, b in OPT_OUT_BOUNDS]
+        query = select(o.c.user_id, o.c.board).where(o.c.tenant == tenant, or_(*keys))
+        found = {(user, board) for user, board in conn.execute(query)}
+        if len(found) < len(OPT_OUT_BOUNDS):
+            self._insert_bounds(conn)
+        elif not created:
+            self._bounded.add(tenant)
+
+    def is_bound(self, user: str, board: str) -> bool:
+        """Return whether ``(user, board)`` is a bounding row, no opt-out (MySQL/MariaDB)."""
+        return self.lock_rows and (user, board) in OPT_OUT_BOUNDS
 
     # -- writing -------------------------------------------------------------------
 
@@ -459,8 +522,10 @@ class SQLBoards:
           are read with ``FOR UPDATE`` (each created first if missing, as a
           placeholder: a locking read of a missing key would lock the gap before it at
           REPEATABLE READ, and two batches inserting into one gap deadlock) and the
-          opt-outs with ``LOCK IN SHARE MODE``.  Every row read so is one that nobody
-          else changes while this batch holds its state rows and the board lock.
+          opt-outs with ``LOCK IN SHARE MODE`` (after making sure the tenant's
+          bounding rows exist, which keep its gap locks inside the tenant's key range:
+          see bound_range).  Every row read so is one that nobody else changes while
+          this batch holds its state rows and the board lock.
         - PostgreSQL: a locking read cannot see rows committed after the snapshot;
           at REPEATABLE READ and SERIALIZABLE it fails instead on a row changed since.
           The old rows are safe so (each changes only with its board state key, which
@@ -472,7 +537,10 @@ class SQLBoards:
         if joined and self._marker_params is not None:
             self._lock_in_snapshot(conn, listing=bool(people))
         else:
-            self._lock(conn, self.sql_lock_shared)
+            created = self._lock(conn, self.sql_lock_shared)
+            if latest and people:
+                # Before the locking read of opt-outs, whose gap locks they bound.
+                self.bound_range(conn, created=created)
         keys = list(batch)
         old: dict[tuple[str, str, str], tuple[float | None, bool]] = {}
         if self.dialect == "postgresql":
@@ -587,7 +655,10 @@ class SQLBoards:
         """Return, per person with any, the boards their rows are hidden on ("": every board).
 
         With ``lock``, a locking read (shared), which sees the latest committed rows on
-        MySQL/MariaDB; only a holder of the exclusive board lock changes them.
+        MySQL/MariaDB; only a holder of the exclusive board lock changes them.  At
+        REPEATABLE READ it also locks the gaps around the keys it reads, which the
+        tenant's bounding rows keep inside its key range (see bound_range), and it
+        reads the primary key, forced: a whole-table scan would lock every tenant's rows.
         """
         t = self.tables.board_opt_outs
         out: dict[str, set[str]] = {}
@@ -596,9 +667,10 @@ class SQLBoards:
                 t.c.tenant == self.tenant, t.c.user_id.in_(chunk)
             )
             if lock:
-                query = query.with_for_update(read=True)
+                query = query.with_hint(t, "FORCE INDEX (PRIMARY)").with_for_update(read=True)
             for user, board in conn.execute(query):
-                out.setdefault(user, set()).add(board)
+                if not self.is_bound(user, board):
+                    out.setdefault(user, set()).add(board)
         return out
 
     def _relist(self, conn: Connection, user: str) -> None:
@@ -705,7 +777,9 @@ class SQLBoards:
             conn.execute(
                 delete(o).where(o.c.tenant == tenant, o.c.user_id == user, o.c.board.in_(chunk))
             )
-        added = sorted(new - old)
+        # A person of the greatest id cannot be excluded from a board of that id on
+        # MySQL/MariaDB: that row is the tenant's upper bounding row.
+        added = sorted(b for b in new - old if not self.is_bound(user, b))
         if added:
             rows = [{"tenant": tenant, "user_id": user, "board": board} for board in added]
             conn.execute(insert(o), rows)
@@ -717,15 +791,24 @@ class SQLBoards:
         query = select(t.c.board).where(
             t.c.tenant == self.tenant, t.c.user_id == user, t.c.board != ""
         )
-        return frozenset(conn.execute(query).scalars())
+        return frozenset(b for b in conn.execute(query).scalars() if not self.is_bound(user, b))
 
     def hidden(self, conn: Connection, board: str, user: str) -> bool:
         """Return whether ``user``'s rows on ``board`` are not listed."""
         t = self.tables.board_opt_outs
-        query = select(t.c.user_id).where(
+        query = select(t.c.board).where(
             t.c.tenant == self.tenant, t.c.user_id == user, t.c.board.in_(("", board))
         )
-        return conn.execute(query).first() is not None
+        return any(not self.is_bound(user, b) for b in conn.execute(query).scalars())
+
+    def holds_opt_outs(self, conn: Connection) -> bool:
+        """Return whether this tenant has an opt-out or exclusion (a row of
+        ``{prefix}board_opt_outs`` but its bounding rows): an index seek."""
+        t = self.tables.board_opt_outs
+        mine = [t.c.tenant == self.tenant]
+        if self.lock_rows:
+            mine += [or_(t.c.user_id != user, t.c.board != board) for user, board in OPT_OUT_BOUNDS]
+        return conn.execute(select(t.c.user_id).where(*mine).limit(1)).first() is not None
 
     def erase(self, conn: Connection, user: str, pseudonym: str) -> bool:
         """Give ``user``'s rows to ``pseudonym``, unlisted, and rename them in team members;
@@ -738,7 +821,10 @@ class SQLBoards:
         self._touch(conn)
         tenant = self.tenant
         o = self.tables.board_opt_outs
-        conn.execute(delete(o).where(o.c.tenant == tenant, o.c.user_id == user))
+        theirs = [o.c.tenant == tenant, o.c.user_id == user]
+        if self.is_bound(user, LAST_IDENTIFIER):  # the greatest id: keep the bounding row
+            theirs.append(o.c.board != LAST_IDENTIFIER)
+        conn.execute(delete(o).where(*theirs))
         t = self.tables.board_rows
         c = t.c
         mine = (c.tenant == tenant, c.subject == user, c.team.is_(False))

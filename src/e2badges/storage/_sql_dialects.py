@@ -28,18 +28,28 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Self
 
+from sqlalchemy import Index, Table, UniqueConstraint, delete
 from sqlalchemy.engine import Connection, Dialect
 
 from .._errors import TransientStorageError
 from ._codec import encode_value
 from ._sql_adoption import RollupWrites
-from ._sql_schema import STATE_KEY_LENGTH, Tables
+from ._sql_schema import OPT_OUT_BOUNDS, STATE_KEY_LENGTH, Tables
 from ._tenant import DEFAULT_TENANT
 
-__all__ = ["ActivityRow", "LedgerRow", "LogRow", "SQLOps", "StateRow", "ops_for", "storage_key"]
+__all__ = [
+    "ActivityRow",
+    "LedgerRow",
+    "LogRow",
+    "SQLOps",
+    "StateRow",
+    "ops_for",
+    "storage_key",
+    "tenant_index",
+]
 
 # Rows lead with the tenant (the first column of every table), written in place by
 # their makers: the dialects fed by executemany pass them on as they are.
@@ -166,6 +176,14 @@ class SQLOps:
     def upsert_state(self, conn: Connection, rows: Sequence[StateRow]) -> None:
         """Set ``(tenant, key, value)`` state rows, inserting missing ones."""
         raise NotImplementedError
+
+    def delete_tenant(self, conn: Connection) -> None:
+        """Delete the tenant's rows from every table but ``meta``, one statement each
+        (MySQL/MariaDB: through an index the tenant leads, keeping the tenant's
+        bounding rows of opt-outs)."""
+        for table in self.tables.all:
+            if table is not self.tables.meta:
+                conn.execute(delete(table).where(table.c.tenant == self.tenant))
 
     def _cols(self, *names: str) -> str:
         return ", ".join(self.q(n) for n in names)
@@ -357,11 +375,29 @@ class MySQLOps(_ValuesOps):
             f"INSERT INTO {st} (tenant, {key}, value) VALUES (%s, %s, %s) "
             "ON DUPLICATE KEY UPDATE value = VALUES(value)"
         )
+        # A tenant's rows are deleted through an index that the tenant leads: InnoDB
+        # scans (and locks, waiting for other tenants' uncommitted rows) a whole table
+        # when it finds that cheaper, as it may when tenants are of a size.  The multi-
+        # table form of DELETE is the one that takes an index hint.
+        # The bounding rows of opt-outs (see _sql_boards) are kept, as the lock row is.
+        self.sql_delete_tenant = [
+            f"DELETE {self.q(t.name)} FROM {self.q(t.name)} "
+            f"FORCE INDEX ({tenant_index(t, self.q)}) WHERE tenant = %s"
+            + (_NOT_BOUNDS if t is tables.board_opt_outs else "")
+            for t in tables.all
+            if t is not tables.meta
+        ]
         # The awards of one person, newest first, by their index: read with FOR UPDATE in
         # the caller's transaction (see _SQLTransaction._apply_awards), it must not scan
         # the primary key instead (ORDER BY seq), locking other people's awards.
         (awards_by_user,) = tables.awards.indexes
         self.awards_hint = f"FORCE INDEX ({self.q(str(awards_by_user.name))})"
+
+    def delete_tenant(self, conn: Connection) -> None:
+        bounds = tuple(value for row in OPT_OUT_BOUNDS for value in row)
+        for sql in self.sql_delete_tenant:
+            params = (self.tenant, *bounds) if sql.endswith(_NOT_BOUNDS) else (self.tenant,)
+            conn.exec_driver_sql(sql, params)
 
     def _select_in(self, conn: Connection, sql: str, values: Sequence[str]) -> list[Any]:
         """Run ``sql`` (the tenant, then an IN list) over ``values``, a chunk at a time."""
@@ -451,6 +487,28 @@ class SQLiteOps(_ValuesOps):
 
     def upsert_state(self, conn: Connection, rows: Sequence[StateRow]) -> None:
         conn.exec_driver_sql(self.sql_state, rows)
+
+
+# The condition that leaves out a tenant's bounding rows of opt-outs (OPT_OUT_BOUNDS).
+_NOT_BOUNDS = " AND NOT ((user_id = %s AND board = %s) OR (user_id = %s AND board = %s))"
+
+
+def tenant_index(table: Table, quote: Callable[[str], str]) -> str:
+    """Return the (quoted) name of an index of ``table`` that ``tenant`` leads, for an
+    index hint: ``PRIMARY`` when the primary key does, else the shortest such index or
+    unique constraint (by name among equals).  Every table but ``meta`` has one."""
+    if next(iter(table.primary_key.columns)).name == "tenant":
+        return "PRIMARY"
+    found = [
+        (len(index.columns), str(index.name))
+        for index in (*table.indexes, *table.constraints)
+        if isinstance(index, Index | UniqueConstraint)
+        and index.name is not None
+        and next(iter(index.columns)).name == "tenant"
+    ]
+    if not found:
+        raise ValueError(f"{table.name} has no index that tenant leads")
+    return quote(min(found)[1])
 
 
 def _json_list(values: Sequence[str]) -> str:

@@ -15,7 +15,7 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import column, inspect, select, table
+from sqlalchemy import column, delete, inspect, select, table
 from sqlalchemy.engine import Connection, Engine
 
 from .._errors import (
@@ -24,7 +24,7 @@ from .._errors import (
     SchemaVersionError,
     StorageError,
 )
-from ._sql_schema import SCHEMA_VERSION, build_tables, read_version, schema_lock
+from ._sql_schema import SCHEMA_VERSION, Tables, build_tables, read_version, schema_lock
 
 if TYPE_CHECKING:
     from alembic.script import ScriptDirectory
@@ -193,6 +193,10 @@ def run_upgrade(engine: Engine, prefix: str, revision: str = "head") -> int | No
             # even Alembic's version table).
             return None
         stamped = inspect(conn).has_table(own)
+        if version is None and stamped:
+            # Alembic's table outlived the tables it versions (dropped by hand): the
+            # upgrade starts from base again, or would do nothing.
+            _forget_stale_revision(conn, tables, own)
         # An earlier release kept the empty prefix's revision in the host's table: it is
         # left there (it may as well be the host's own), and the operator told.
         if not prefix and not stamped and _own_revision_in_host_table(conn, version):
@@ -205,15 +209,48 @@ def run_upgrade(engine: Engine, prefix: str, revision: str = "head") -> int | No
                 own,
                 HOST_VERSION_TABLE,
             )
-        if version is not None and not stamped:
-            command.stamp(config, revision_of(version))
         try:
+            if version is not None and not stamped:
+                command.stamp(config, revision_of(version))
             command.upgrade(config, revision)
         except CommandError as exc:
+            # One line for the command line, as every other refusal (not a traceback).
             raise StorageError(f"store: migration failed: {exc}") from exc
         version = read_version(conn, tables)
         conn.commit()  # before the lock ends (see schema_lock)
     return version
+
+
+def _forget_stale_revision(conn: Connection, tables: Tables, own: str) -> None:
+    """Empty Alembic's version table ``own`` when no table it versions is left.
+
+    Called when the tables under the prefix have no schema version but ``own``
+    exists: left behind when the tables were dropped (storage.md lists the tables,
+    not ``own``), it names a revision whose tables are gone, and Alembic, going by
+    it, would create nothing.  Emptied only when none of the prefix's e2badges tables
+    exists; with some of them there (but no ``schema_version`` row), what they hold
+    is unknown, so StorageError names ``own`` and nothing changes.
+    """
+    versions = table(own, column("version_num"))
+    revisions = conn.execute(select(versions.c.version_num)).scalars().all()
+    if not revisions:
+        return  # base: Alembic starts from there anyway
+    inspector = inspect(conn)
+    left = [t.name for t in tables.all if inspector.has_table(t.name)]
+    if left:
+        raise StorageError(
+            f"store: {own} records revision {', '.join(revisions)}, but "
+            f"{tables.meta.name} holds no schema_version row while {len(left)} e2badges "
+            f"table(s) exist ({', '.join(left)}); drop those tables and {own} to start "
+            "afresh, or restore the schema_version row"
+        )
+    logger.warning(
+        "%s records revision %s, but none of its tables exists: emptied, the schema is "
+        "created afresh",
+        own,
+        ", ".join(revisions),
+    )
+    conn.execute(delete(versions))
 
 
 def _own_revision_in_host_table(conn: Connection, version: int | None) -> bool:

@@ -65,7 +65,7 @@ from ._codec import (
 from ._sql_adoption import decode_story, encode_story
 from ._sql_boards import chunks as _chunks
 from ._sql_dialects import storage_key
-from ._sql_schema import STATE_KEY_LENGTH, Tables
+from ._sql_schema import OPT_OUT_BOUNDS, STATE_KEY_LENGTH, Tables
 from ._tenant import DEFAULT_TENANT
 
 __all__ = [
@@ -309,6 +309,8 @@ def visibility(
     t, o = _people(tables), tables.board_opt_outs
     feed_off: set[str] = set()
     hidden: dict[str, set[str]] = {}
+    # MySQL/MariaDB's bounding rows of opt-outs are no exclusion (see _sql_boards).
+    bounds = OPT_OUT_BOUNDS if conn.dialect.name in ("mysql", "mariadb") else ()
     for chunk in _chunks(sorted(set(users))):
         for user, data in conn.execute(
             select(t.c.user_id, t.c.data).where(
@@ -320,7 +322,8 @@ def visibility(
         for user, board in conn.execute(
             select(o.c.user_id, o.c.board).where(o.c.tenant == tenant, o.c.user_id.in_(chunk))
         ):
-            hidden.setdefault(user, set()).add(board)
+            if (user, board) not in bounds:
+                hidden.setdefault(user, set()).add(board)
     out: dict[str, Visibility] = {}
     for user in feed_off | set(hidden):
         boards = hidden.get(user, set())

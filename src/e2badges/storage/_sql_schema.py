@@ -58,7 +58,9 @@ Schema version 4 (``{prefix}`` is the table prefix, ``e2b_`` by default):
 ``{prefix}board_opt_outs``
     one row per person and board whose rows are not listed (primary key
     ``(user_id, board)``): ``board`` is ``""`` for a person who opted out of
-    every leaderboard, else a board the person is excluded from.
+    every leaderboard, else a board the person is excluded from.  On MySQL/MariaDB
+    each tenant also has two bounding rows (:data:`OPT_OUT_BOUNDS`), which are no
+    opt-out and no exclusion: see :mod:`e2badges.storage._sql_boards`.
 ``{prefix}people``
     one row per person with a record (see :mod:`e2badges.storage._sql_people`):
     ``user_id`` (primary key), ``display_name`` (NULL when unknown) and
@@ -114,12 +116,14 @@ from sqlalchemy import (
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Connection, Dialect
 
-from .._errors import ConfigurationError, SchemaVersionError
+from .._errors import ConfigurationError, SchemaVersionError, StorageError
 from .._models import MAX_IDENTIFIER_LENGTH, MAX_KIND_LENGTH
 from ._sql_adoption import CLUSTERED, AdoptionTables, adoption_tables
 from ._tenant import MAX_TENANT_LENGTH
 
 __all__ = [
+    "LAST_IDENTIFIER",
+    "OPT_OUT_BOUNDS",
     "SCHEMA_VERSION",
     "STATE_KEY_LENGTH",
     "Tables",
@@ -138,11 +142,25 @@ SCHEMA_VERSION = 4
 #: every column a page returns except ``members`` (a team's, read by its key).
 LISTING_EXTRA = ("score", "total", "count", "team")
 
+#: The greatest identifier: no identifier sorts after it (in code point order, which
+#: MySQL/MariaDB's binary collations follow).
+LAST_IDENTIFIER = "\U0010ffff" * MAX_IDENTIFIER_LENGTH
+#: MySQL/MariaDB: the ``(user_id, board)`` of the two rows of ``{prefix}board_opt_outs``
+#: that bound each tenant's key range, below and above every person's rows (no
+#: identifier is empty, none sorts after LAST_IDENTIFIER), so that the gap locks of a
+#: tenant's locking reads stay inside its range (see _sql_boards).  They are no opt-out
+#: and no exclusion: every read leaves them out, a tenant's deletion keeps them.
+OPT_OUT_BOUNDS = (("", ""), (LAST_IDENTIFIER, LAST_IDENTIFIER))
+
 #: Notification ids (``award:0:<activity id>``) are at most this many characters.
 NOTIFICATION_ID_LENGTH = MAX_IDENTIFIER_LENGTH + 64
 
 #: Stored state keys are at most this many characters (longer keys are hashed).
 STATE_KEY_LENGTH = 255
+
+#: MySQL/MariaDB: how long (seconds) a process waits for the schema lock of a prefix
+#: that another process holds while it creates or migrates the tables.
+SCHEMA_LOCK_WAIT = 60
 
 # Table names are built from the prefix (and quoted): fullmatch, so that no trailing
 # newline or anything else but [a-z0-9_] can reach a statement's text.
@@ -418,8 +436,9 @@ def build_tables(prefix: str = "e2b_", dialect: Dialect | None = None) -> Tables
 def read_version(conn: Connection, tables: Tables) -> int | None:
     """Return the schema version stored in the database, or None if there is no schema.
 
-    A version row that is not a number is refused with SchemaVersionError (its
-    ``found`` is the row's text).
+    A version row that is not a version number (not an integer, or one below 1, the
+    first schema version) is refused with SchemaVersionError (its ``found`` is the
+    row's text).
     """
     if not inspect(conn).has_table(tables.meta.name):
         return None
@@ -428,16 +447,20 @@ def read_version(conn: Connection, tables: Tables) -> int | None:
     if value is None:
         return None
     try:
-        return int(value)
+        version = int(value)
     except ValueError:
-        # Written by hand, or by something else than e2badges: no version to go by.
+        version = 0
+    if version < 1:
+        # Written by hand, or by something else than e2badges: no version to go by (no
+        # migration starts below version 1; Alembic knows no revision there).
         raise SchemaVersionError(
             value,
             SCHEMA_VERSION,
             prefix=tables.meta.name.removesuffix("meta"),
             hint=f"set the schema_version row of {meta.name} to the version the tables "
             "are at, or use another table prefix",
-        ) from None
+        )
+    return version
 
 
 def create_schema(conn: Connection, tables: Tables) -> None:
@@ -450,8 +473,9 @@ def create_schema(conn: Connection, tables: Tables) -> None:
 def schema_lock(conn: Connection, prefix: str) -> Iterator[None]:
     """Hold a lock that keeps two processes from creating or migrating one schema at once.
 
-    PostgreSQL: a session advisory lock; MySQL/MariaDB: a named lock; SQLite: the
-    write lock (``BEGIN IMMEDIATE``).  The block runs in a transaction begun once
+    PostgreSQL: a session advisory lock; MySQL/MariaDB: a named lock, waited for
+    :data:`SCHEMA_LOCK_WAIT` seconds, then StorageError; SQLite: the write lock
+    (``BEGIN IMMEDIATE``).  The block runs in a transaction begun once
     the lock is held, so that even at REPEATABLE READ it reads what the lock's
     previous holder committed (PostgreSQL takes a transaction's snapshot at its
     first statement: the lock's own, were the lock a transaction's).  The caller
@@ -472,9 +496,17 @@ def schema_lock(conn: Connection, prefix: str) -> Iterator[None]:
             conn.execute(text("SELECT pg_advisory_unlock(hashtext(:name))"), {"name": name})
             conn.commit()
     elif dialect in ("mysql", "mariadb"):
-        got = conn.execute(text("SELECT GET_LOCK(:name, 60)"), {"name": name}).scalar()
+        wait = SCHEMA_LOCK_WAIT
+        got = conn.execute(
+            text("SELECT GET_LOCK(:name, :wait)"), {"name": name, "wait": wait}
+        ).scalar()
         if got != 1:
-            raise TimeoutError(f"could not take the schema lock {name!r} within 60 s")
+            # A StorageError (the command line's one line), not a bare TimeoutError.
+            raise StorageError(
+                f"store: could not take the schema lock {name!r} (tables with prefix "
+                f"{prefix!r}) within {wait} s: another process is creating or migrating "
+                "them, or holds the lock; try again once it is done"
+            )
         conn.commit()  # the block's transaction (and read view) begins after the lock
         try:
             yield

@@ -11,6 +11,7 @@ locked is described in docs/storage.md and in :mod:`._sql_schema` and
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import math
 import os
 import threading
@@ -35,7 +36,6 @@ from sqlalchemy import (
     Table,
     bindparam,
     create_engine,
-    delete,
     func,
     or_,
     select,
@@ -466,6 +466,35 @@ def _autocommits(conn: Connection) -> bool:
         return bool(driver.get_autocommit())
     driver_autocommit = driver.isolation_level is None or getattr(driver, "autocommit", -1) is True
     return driver_autocommit and not driver.in_transaction
+
+
+def _asyncio_refused(connection: object) -> ConfigurationError:
+    """Return the refusal of an asyncio session or connection given as ``connection=``.
+
+    The store's calls are synchronous, and an asyncio object's methods return
+    coroutines; its ``run_sync()`` hands a function the synchronous Session or
+    Connection underneath, in the same transaction, which the store then joins.
+    """
+    name = type(connection).__name__
+    return ConfigurationError(
+        "connection",
+        f"is an asyncio {name}, whose calls must be awaited, and the store's calls are "
+        "synchronous: call the store inside run_sync() of the AsyncSession (or "
+        "AsyncConnection), which passes the synchronous Session (or Connection) of the "
+        "same transaction, e.g. "
+        "await session.run_sync(lambda sync: rewards.record(activity, connection=sync))",
+        subject="SQLAlchemyStore.transaction",
+    )
+
+
+def _family(dialect: str) -> str:
+    """Return the family of a SQLAlchemy dialect name: ``"mysql"`` for ``"mariadb"``.
+
+    SQLAlchemy names the dialect after the URL (``mariadb+pymysql://`` or
+    ``mysql+pymysql://``), not after the server: both reach the same MariaDB or
+    MySQL database and speak to it alike.
+    """
+    return "mysql" if dialect == "mariadb" else dialect
 
 
 def _shared_driver(pool: Pool) -> Any | None:
@@ -910,6 +939,7 @@ class SQLAlchemyStore(Store):
                 # batches of several processes do not each insert it (see SQLBoards._lock).
                 with _storage_errors("creating the board lock row"), self.engine.begin() as conn:
                     self._boards.create_lock_row(conn)
+                self._boards.remember_bounded()  # committed, with the tenant's bounding rows
         except BaseException:
             if self._owns_engine:
                 self.engine.dispose()
@@ -1081,14 +1111,29 @@ class SQLAlchemyStore(Store):
         Session's (which begins the Session's transaction if it has none)."""
         if isinstance(connection, Connection):
             return connection
-        session_connection = getattr(connection, "connection", None)
-        if not callable(session_connection) or not hasattr(connection, "begin_nested"):
+        if inspect.iscoroutinefunction(getattr(type(connection), "run_sync", None)):
+            raise _asyncio_refused(connection)  # AsyncSession, AsyncConnection
+        # Looked up on the type: AsyncConnection's ``connection`` raises when read.
+        if not callable(getattr(type(connection), "connection", None)) or not hasattr(
+            connection, "begin_nested"
+        ):
             raise ConfigurationError(
                 "connection",
                 f"expected a SQLAlchemy Connection or Session, got {type(connection).__name__}",
                 subject="SQLAlchemyStore.transaction",
             )
-        conn: Connection = session_connection()
+        conn = connection.connection()
+        if inspect.isawaitable(conn):  # an asyncio session of another shape
+            if inspect.iscoroutine(conn):
+                conn.close()  # never awaited: no "never awaited" warning either
+            raise _asyncio_refused(connection)
+        if not isinstance(conn, Connection):
+            raise ConfigurationError(
+                "connection",
+                f"is a {type(connection).__name__} whose connection() returned a "
+                f"{type(conn).__name__}, not a SQLAlchemy Connection",
+                subject="SQLAlchemyStore.transaction",
+            )
         return conn
 
     def _check_joined(self, conn: Connection) -> None:
@@ -1099,9 +1144,10 @@ class SQLAlchemyStore(Store):
         then finds no savepoint to release), or, on SQLite, the store's own ``BEGIN
         IMMEDIATE`` would stay open and be rolled back, reward and all, when the
         connection goes back to its pool.  Checked before anything is written, from
-        the driver's own state (no round trip).
+        the driver's own state (no round trip).  A connection made from a
+        ``mysql://`` URL joins a store on ``mariadb://`` and the reverse (see _family).
         """
-        if conn.dialect.name != self._dialect:
+        if _family(conn.dialect.name) != _family(self._dialect):
             raise ConfigurationError(
                 "connection",
                 f"is a {conn.dialect.name} connection; this store is on {self._dialect}",
@@ -1744,12 +1790,22 @@ class SQLAlchemyStore(Store):
 
         Each table's distinct tenants are read by a loose index scan (see
         ``_distinct_tenants``), never by scanning the table; they are sorted
-        in Python, by code point, whatever the database's collation.
+        in Python, by code point, whatever the database's collation.  On
+        MySQL/MariaDB a tenant found in ``board_opt_outs`` alone is listed only if it
+        has a row there but its bounding rows (an index seek; see _sql_boards).
         """
         found: set[str] = set()
+        bounded: set[str] = set()  # MySQL/MariaDB: tenants with bounding rows of opt-outs
+        opt_outs = self.tables.board_opt_outs
         with self._reading("listing the tenants") as conn:
             for table in self._tenant_tables():
-                found.update(conn.execute(_distinct_tenants(table, self._dialect)).scalars())
+                names = conn.execute(_distinct_tenants(table, self._dialect)).scalars()
+                (bounded if table is opt_outs and self._boards.lock_rows else found).update(names)
+            # A tenant found only there may hold its bounding rows alone (they are no
+            # opt-out): one index seek each for those, usually none.
+            for tenant in sorted(bounded - found):
+                if self._boards.bound(tenant).holds_opt_outs(conn):
+                    found.add(tenant)
         return sorted(found)
 
     def delete_tenant(self) -> None:
@@ -1757,15 +1813,16 @@ class SQLAlchemyStore(Store):
 
         The board lock is taken exclusively first, so recording batches with board
         rows in this tenant wait for the deletion to commit (those of other tenants
-        do not).  On MySQL/MariaDB that lock is a row of ``meta``, which is kept.
-        A deadlock or serialization failure rolls everything back and the deletion
-        runs again, up to ``max_attempts`` times in all.
+        do not).  On MySQL/MariaDB that lock is a row of ``meta``, which is kept, as
+        are the tenant's bounding rows of opt-outs, and each statement reads the
+        tenant's index range only (see SQLOps.delete_tenant).  A deadlock or
+        serialization failure rolls everything back and the deletion runs again, up
+        to ``max_attempts`` times in all.
         """
 
         def delete_all(conn: Connection) -> None:
             self._boards.lock_exclusively(conn)
-            for table in self._tenant_tables():
-                conn.execute(delete(table).where(table.c.tenant == self._tenant))
+            self._ops.delete_tenant(conn)
 
         self._retried_write("deleting a tenant", delete_all)
 
