@@ -33,6 +33,7 @@ from e2badges import (
 from e2badges.cli import main
 from e2badges.storage import _sql_schema
 from e2badges.storage._codec import encode_record, epoch_us
+from e2badges.storage._sql_migrate import revision_of
 from e2badges.storage._sql_schema import SCHEMA_VERSION, build_tables, schema_lock
 from e2badges.storage.migrations.versions.v0002_covering_listing import CLUSTERED
 from e2badges.storage.migrations.versions.v0003_code_point_order import COLUMNS
@@ -165,7 +166,7 @@ class TestMigrations:
     @pytest.mark.parametrize(
         "revision",
         [
-            *("", " ", "HEAD", " head", "bogus", "3", "0004", "00"),
+            *("", " ", "HEAD", " head", "bogus", "3", "0099", "00"),
             *("+0", "-0", "x+1", "+1x", "@", 3, None),
         ],
     )
@@ -524,7 +525,7 @@ class TestCommandLine:
         argv = ["--url", db.url, "--prefix", db.prefix]
         assert main(["db", "upgrade", *argv]) == 0
         _drop(db.url, [t.name for t in build_tables(db.prefix).all])
-        assert _version_rows(db.url)[f"{db.prefix}alembic_version"] == ["0003"]
+        assert _version_rows(db.url)[f"{db.prefix}alembic_version"] == [revision_of(SCHEMA_VERSION)]
         assert schema_version(db.url, table_prefix=db.prefix) is None
         capsys.readouterr()
         assert main(["db", "upgrade", *argv]) == 0
@@ -534,7 +535,7 @@ class TestCommandLine:
         rewards = Rewards(db.store(create_schema=False), rules=RULES)
         rewards.record(Activity(id="x", actor="ann", kind="comment.created", at=T0))
         assert rewards.balance("ann") == 2
-        assert _version_rows(db.url)[f"{db.prefix}alembic_version"] == ["0003"]
+        assert _version_rows(db.url)[f"{db.prefix}alembic_version"] == [revision_of(SCHEMA_VERSION)]
 
     def test_stale_version_table_beside_some_tables_exits_1(
         self, db: Database, capsys: pytest.CaptureFixture[str]
@@ -553,7 +554,7 @@ class TestCommandLine:
         assert captured.err.count("\n") == 1
         assert captured.err.startswith("e2badges: store: ")
         assert f"{db.prefix}alembic_version" in captured.err
-        assert _version_rows(db.url)[f"{db.prefix}alembic_version"] == ["0003"]
+        assert _version_rows(db.url)[f"{db.prefix}alembic_version"] == [revision_of(SCHEMA_VERSION)]
         assert schema_version(db.url, table_prefix=db.prefix) is None
 
     def test_url_from_the_environment(
