@@ -564,6 +564,39 @@ class TestHostTransactions:
             store.close()
             engine.dispose()
 
+    def test_open_host_transaction_holds_up_no_batch_about_others(
+        self, server_db: Database
+    ) -> None:
+        """A host transaction that recorded one activity and stays open does not hold up a
+        batch of 60 other people's activities, some of them recorded before (read back):
+        the batch's locking reads go by the keys of its own rows, not a scan of the log
+        (on MariaDB the read-back once walked the log's ``(tenant, seq)`` index and waited
+        for the host's uncommitted log row, failing with a lock wait timeout)."""
+        # A lock wait ends after a second and is not retried: a regression fails fast.
+        setting = (
+            {"init_command": "SET SESSION innodb_lock_wait_timeout = 1"}
+            if server_db.backend == "mysql"
+            else {"options": "-c lock_timeout=1000"}
+        )
+        store = server_db.store(max_attempts=1, engine_options={"connect_args": setting})
+        rewards = Rewards(store, rules=RULES)
+        before = [act(n, actor=f"u{n}") for n in range(100, 110)]
+        rewards.record_many(before)
+        engine = sa.create_engine(server_db.url)
+        try:
+            with engine.connect() as conn:
+                trans = conn.begin()
+                rewards.record(act(1, actor="zed"), connection=conn)
+                others = [act(n, actor=f"u{n}") for n in range(110, 160)]
+                outcomes = rewards.record_many(before + others)
+                assert [o.credited(f"u{n}") for n, o in zip(range(100, 160), outcomes)] == [2] * 60
+                trans.commit()
+        finally:
+            engine.dispose()
+        assert rewards.store.count_activities() == 61  # the 10 recorded before, once
+        assert [rewards.balance(f"u{n}") for n in range(100, 160)] == [2] * 60
+        assert rewards.balance("zed") == 2
+
     def test_not_a_connection_refused(self, host: tuple[sa.Engine, sa.Table, Rewards]) -> None:
         """connection= must be a SQLAlchemy Connection or Session."""
         _engine, _posts, rewards = host
