@@ -589,7 +589,9 @@ class TestHostTransactions:
                 rewards.record(act(1, actor="zed"), connection=conn)
                 others = [act(n, actor=f"u{n}") for n in range(110, 160)]
                 outcomes = rewards.record_many(before + others)
-                assert [o.credited(f"u{n}") for n, o in zip(range(100, 160), outcomes)] == [2] * 60
+                assert [
+                    o.credited(f"u{n}") for n, o in zip(range(100, 160), outcomes, strict=True)
+                ] == [2] * 60
                 trans.commit()
         finally:
             engine.dispose()
