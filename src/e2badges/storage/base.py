@@ -533,15 +533,24 @@ class Store(ABC):
         raise NotImplementedError(f"{type(self).__name__} keeps no outbox")
 
     @abstractmethod
-    def erase_person(self, user: str, pseudonym: str) -> None:
+    def erase_person(
+        self,
+        user: str,
+        pseudonym: str,
+        *,
+        payload_fields: Mapping[str, Collection[str]] | None = None,
+    ) -> None:
         """Erase ``user`` in one transaction, committed at once, as :mod:`e2badges._erasure` says.
 
         - their person record, opt-out and board exclusions are deleted, and
           ``pseudonym`` is opted out of leaderboards;
         - every recorded activity becomes ``erase_activity(activity, user,
-          pseudonym)`` where that is not None, and every stored outcome
-          ``erase_outcome(...)``; the state keys that ``submitted_keys`` gives
-          for the activities they did or received are deleted;
+          pseudonym, objects, payload_fields.get(activity.kind, ()))`` where that
+          is not None (``objects`` as below; ``payload_fields``: the attribute
+          names each kind's payload declares, none when not given), and every
+          stored outcome ``erase_outcome(...)``; the state keys that
+          ``submitted_keys`` gives for the activities they did or received are
+          deleted;
         - their ledger lines and awards become the pseudonym's (awards and
           revocations as ``erase_record`` gives them, revocations they made
           included);

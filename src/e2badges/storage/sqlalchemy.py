@@ -1646,7 +1646,13 @@ class SQLAlchemyStore(Store):
             rows = _sql_people.notification_rows(conn, self.tables, self._tenant, user, ids)
         return [_outbox_entry(row) for row in rows]
 
-    def erase_person(self, user: str, pseudonym: str) -> None:
+    def erase_person(
+        self,
+        user: str,
+        pseudonym: str,
+        *,
+        payload_fields: Mapping[str, Collection[str]] | None = None,
+    ) -> None:
         """Erase ``user`` in a transaction of its own, retried as the store's other writes.
 
         A deadlock or a lost connection rolls everything back and the erasure runs again
@@ -1668,7 +1674,15 @@ class SQLAlchemyStore(Store):
 
             state = _sql_people.lock_state(conn, self.tables, self._tenant, user, lock)
             self._boards.erase(conn, user, pseudonym)
-            _sql_people.erase(conn, self.tables, self._tenant, user, pseudonym, state=state)
+            _sql_people.erase(
+                conn,
+                self.tables,
+                self._tenant,
+                user,
+                pseudonym,
+                state=state,
+                payload_fields=payload_fields or {},
+            )
 
         self._retried_write("erasing a person", erase)
 
