@@ -132,6 +132,18 @@ class SQLOps:
     #: The index hint of that locking read of a person's awards (MySQL/MariaDB).
     awards_hint = ""
 
+    #: The statements that begin a read-only transaction whose reads all see one
+    #: snapshot of the database (see snapshot); none where a read needs none.
+    sql_snapshot: tuple[str, ...] = ()
+
+    def snapshot(self, conn: Connection) -> None:
+        """Begin, on ``conn`` (just taken from the pool, nothing run on it), a read-only
+        transaction whose reads all see the database as of its first: at REPEATABLE READ,
+        whatever the engine's level.  Nothing on SQLite (see
+        ``SQLAlchemyStore.iter_activities``)."""
+        for statement in self.sql_snapshot:
+            conn.exec_driver_sql(statement)
+
     def begin(self, conn: Connection, *, joined: bool) -> None:
         """Prepare a transaction the store just began (or joined) for writing: a
         transaction of the store's own runs at READ COMMITTED (see read_committed)."""
@@ -194,6 +206,10 @@ class PostgresOps(SQLOps):
     Arrays go in binary format (``%(name)b``): psycopg builds text array literals
     with a regular expression per element, 30 times slower.
     """
+
+    # The first statement of the transaction: it sets the level of the transaction
+    # (psycopg has begun it); the snapshot is taken at the first query.
+    sql_snapshot = ("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY",)
 
     def __init__(self, tables: Tables, dialect: Dialect) -> None:
         super().__init__(tables, dialect)
@@ -330,6 +346,13 @@ class MySQLOps(_ValuesOps):
     # IN lists are split so that no statement nears max_allowed_packet.
     chunk = 5000
     locks_to_read_latest = True
+    # SET TRANSACTION sets the level of the next transaction (none is open: COMMIT ends
+    # one a pool check began, if any); InnoDB takes the snapshot at once.
+    sql_snapshot = (
+        "COMMIT",
+        "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+        "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY",
+    )
 
     def __init__(self, tables: Tables, dialect: Dialect) -> None:
         super().__init__(tables, dialect)

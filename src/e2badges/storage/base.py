@@ -240,7 +240,14 @@ class Store(ABC):
 
     @abstractmethod
     def iter_activities(self) -> Iterator[Activity]:
-        """Yield every recorded activity in recording order (the log, for rebuilds)."""
+        """Yield every recorded activity in recording order (the log, for rebuilds).
+
+        While others record, the log is read as of one moment: it holds every
+        activity recorded before the iteration began (at the latest, before its first
+        item), and never an activity without one it was evaluated after (one whose
+        state it read).  Activities recorded while it runs may follow, in recording
+        order.
+        """
 
     def count_activities(self) -> int:
         """Return the number of recorded activities."""
