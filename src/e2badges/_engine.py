@@ -15,9 +15,12 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pydantic import ValidationError
+
 from ._awarding import BadgeEngine
 from ._badges import RESERVED_KINDS, Badge
 from ._contributions import resolve_badges, resolve_boards
+from ._erasure import erased_activity
 from ._errors import ConfigurationError, InvalidActivityError, UnknownKindError
 from ._leaderboards import BoardRow, Boards, Leaderboard
 from ._levels import Level
@@ -163,6 +166,8 @@ class Engine:
             try:
                 kind.payload.model_validate(activity.attributes)
             except ValueError as exc:  # pydantic's ValidationError is a ValueError
+                if _only_erased_fields_missing(activity, exc):
+                    return
                 raise InvalidActivityError(
                     "attributes", f"do not match the payload of kind {kind.name!r}: {exc}"
                 ) from None
@@ -243,6 +248,16 @@ class Engine:
     def balance_key(user: str, currency: str) -> str:
         """Return the state key of a balance."""
         return balance_key(user, currency)
+
+
+def _only_erased_fields_missing(activity: Activity, exc: ValueError) -> bool:
+    """Return whether ``activity`` is an erased person's whose attributes failed its
+    payload only for missing fields: those erasure dropped (text, or anything but a
+    number, a boolean or null; see ``e2badges._erasure.erased_attributes``), so that a
+    log with erased activities can be recorded again.  A field it holds must match."""
+    if not isinstance(exc, ValidationError) or not erased_activity(activity):
+        return False
+    return all(error["type"] == "missing" for error in exc.errors())
 
 
 @lru_cache(maxsize=1024)

@@ -8,8 +8,13 @@ Everything here is pure.
 
 - An activity the person did or received keeps its id, kind, time, value and
   teams (so organisation-wide figures stay as they were), with the pseudonym as
-  actor or recipient, and loses its ``object`` and ``attributes`` (its content).
-  In other activities, attribute values equal to the id become the pseudonym.
+  actor or recipient, and loses its content: its ``object`` becomes the object's
+  stand-in (the one state keys get, so that a rebuild from the log counts objects
+  as before), and its ``attributes`` keep only a grant's or revocation's badge,
+  tier and period (its reason becomes :data:`ERASED_REASON`) or the numbers,
+  booleans and nulls of the fields its kind's payload declares
+  (:func:`erased_attributes`).  In other activities, attribute values equal to
+  the id become the pseudonym.
 - Outcomes, awards, revocations, ledger lines, level changes, board rows,
   notifications and state name the pseudonym instead; stories naming the person
   are removed.
@@ -56,6 +61,7 @@ from ._rules import SEP
 __all__ = [
     "ERASED_ERROR",
     "ERASED_PREFIX",
+    "ERASED_REASON",
     "KEY_SHAPES",
     "PERSON_FIELDS",
     "KeyShape",
@@ -68,6 +74,7 @@ __all__ = [
     "erase_story",
     "erase_value",
     "erased_activity",
+    "erased_attributes",
     "head_names",
     "key_shape",
     "new_pseudonym",
@@ -333,16 +340,41 @@ def erase_value(key: str, value: Any, user: str, pseudonym: str) -> Any:
 _BADGE_KINDS = frozenset({GRANT_KIND, REVOKE_KIND})
 _BADGE_IDS = frozenset({"badge", "tier", "period"})
 
+#: What erasure leaves of the reason of a grant or revocation the erased person made or
+#: received: the reason is free text, and a grant's or revocation's activity needs one.
+ERASED_REASON = "(erased)"
 
-def erase_activity(activity: Activity, user: str, pseudonym: str) -> Activity | None:
-    """Return ``activity`` with ``user`` erased from it, or None if it does not name them."""
+
+def erase_activity(
+    activity: Activity,
+    user: str,
+    pseudonym: str,
+    objects: Mapping[str, str] | None = None,
+    declared: Collection[str] = (),
+) -> Activity | None:
+    """Return ``activity`` with ``user`` erased from it, or None if it does not name them.
+
+    An activity ``user`` did or received gets the pseudonym in their place and loses its
+    content, but keeps what a rebuild from the log needs to give everyone the same
+    figures (see :func:`erased_attributes`): its object becomes its stand-in in
+    ``objects`` (:func:`object_stand_ins`: the one the state keys get; the pseudonym
+    for an object equal to the id; dropped when ``objects`` has none), and of its
+    attributes only those :func:`erased_attributes` keeps stay; ``declared`` are the
+    attribute names its kind's payload declares.  In other activities, attribute
+    values equal to the id become the pseudonym (a grant's or revocation's ``badge``,
+    ``tier`` and ``period`` stay: they are ids), and so do teams and an object equal
+    to it.
+    """
     if user in (activity.actor, activity.recipient):
+        obj = activity.object
+        if obj is not None:
+            obj = pseudonym if obj == user else (objects or {}).get(obj)
         return trusted_copy(
             activity,
             actor=pseudonym if activity.actor == user else activity.actor,
             recipient=pseudonym if activity.recipient == user else activity.recipient,
-            object=None,
-            attributes={},
+            object=obj,
+            attributes=erased_attributes(activity, declared),
         )
     attributes = activity.attributes
     if activity.kind in _BADGE_KINDS:
@@ -358,6 +390,28 @@ def erase_activity(activity: Activity, user: str, pseudonym: str) -> Activity | 
     if attributes is activity.attributes and teams is activity.teams and obj == activity.object:
         return None
     return trusted_copy(activity, attributes=attributes, teams=teams, object=obj)
+
+
+def erased_attributes(activity: Activity, declared: Collection[str] = ()) -> dict[str, Any]:
+    """Return what erasure keeps of the attributes of an activity the person did or received.
+
+    A grant's or revocation's ``badge``, ``tier`` and ``period`` (ids), its reason
+    becoming :data:`ERASED_REASON`; of other kinds, the numbers, booleans and nulls of
+    the attributes named in ``declared`` (those its kind's payload declares), which a
+    rule may compute from, as it may from ``value``.  Text, lists and maps, which may
+    hold anything, and undeclared attributes are dropped.
+    """
+    attributes = activity.attributes
+    if activity.kind in _BADGE_KINDS:
+        kept = {k: v for k, v in attributes.items() if k in _BADGE_IDS}
+        if "reason" in attributes:
+            kept["reason"] = ERASED_REASON
+        return kept
+    return {
+        k: v
+        for k, v in attributes.items()
+        if k in declared and (v is None or isinstance(v, bool | int | float))
+    }
 
 
 def _rename(item: Any, user: str, pseudonym: str, *names: str) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from collections import deque
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -877,9 +878,12 @@ class Rewards:
         memberships are deleted; every place that holds their id (activities
         they did or received, ledger, balances and other state, awards, board
         rows, the adoption rollup, notifications) gets a random pseudonym that
-        nothing derives from the id; their activities lose their content
-        (``object`` and ``attributes``); stories naming them are deleted; their
-        board rows are no longer listed.  Organisation-wide figures (activity
+        nothing derives from the id; their activities lose their content: the
+        ``object`` becomes a stand-in, and of the ``attributes`` only a grant's or
+        revocation's badge, tier and period stay (its reason becomes
+        ``(erased)``), or the numbers, booleans and nulls of the fields the kind's
+        payload declares, so that the log still replays; stories naming them are
+        deleted; their board rows are no longer listed.  Organisation-wide figures (activity
         and adoption counts, milestone counters, team scores) are unchanged.
         The activity ids stay recorded: recording one again changes nothing.
         See :doc:`privacy`.
@@ -890,12 +894,32 @@ class Rewards:
         pseudonym = new_pseudonym()
         errors = self.delivery_errors
         theirs = self._notifications_about(user, {f.notification_id for f in errors})
-        self.store.erase_person(user, pseudonym)
+        fields = self._payload_fields
+        if fields:
+            self.store.erase_person(user, pseudonym, payload_fields=fields)
+        else:  # as before payload_fields existed, for a store written then
+            self.store.erase_person(user, pseudonym)
         # The failures kept in memory of the notifications about them lose their text as
         # the store's copies did (see Store.erase_person); others' stay as they were.
         for i, failure in enumerate(errors):
             if failure.notification_id in theirs:
                 errors[i] = dataclasses.replace(failure, error=ERASED_ERROR)
+
+    @functools.cached_property
+    def _payload_fields(self) -> dict[str, frozenset[str]]:
+        """Return, per kind with a payload model, the attribute names it declares (field
+        names and their aliases): of an erased person's activities, erasure keeps the
+        numbers, booleans and nulls of these (see ``e2badges._erasure.erased_attributes``)."""
+        out: dict[str, frozenset[str]] = {}
+        for kind in self.engine.kinds.values():
+            if kind.payload is None:
+                continue
+            names: set[str] = set()
+            for name, info in kind.payload.model_fields.items():
+                names.add(name)
+                names.update(a for a in (info.alias, info.validation_alias) if isinstance(a, str))
+            out[kind.name] = frozenset(names)
+        return out
 
     def _notifications_about(self, user: str, ids: Collection[str]) -> set[str]:
         """Return those of the notifications ``ids`` that are about ``user``, as erasure

@@ -25,6 +25,7 @@ from e2badges import (
     UnknownKindError,
     UnknownStoreError,
 )
+from e2badges._erasure import new_pseudonym
 from e2badges.storage import MemoryStore, store_from_url
 
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -114,6 +115,30 @@ class TestValidationBeforeWriting:
             r.record(Activity(actor="ann", kind="post.rated", attributes={"stars": "many"}, at=AT))
         assert info.value.field == "attributes"
         assert "post.rated" in info.value.reason
+        assert r.store.count_activities() == 1
+
+    def test_erased_activity_may_lack_payload_fields(self) -> None:
+        """An activity of an erased person (actor or recipient a pseudonym) may lack fields
+        of its kind's payload, which erasure dropped, so that an erased log replays; a
+        field it holds must still match, and others' activities must have every field."""
+
+        class Rated(BaseModel):
+            stars: int
+            comment: str
+
+        r = Rewards(kinds=[ActivityKind(name="post.rated", payload=Rated)])
+        erased = Activity(
+            actor="bob",
+            kind="post.rated",
+            recipient=new_pseudonym(),
+            attributes={"stars": 4},
+            at=AT,
+        )
+        r.record(erased)
+        with pytest.raises(InvalidActivityError, match=r"post\.rated"):
+            r.record(erased.model_copy(update={"id": "x", "attributes": {"stars": "many"}}))
+        with pytest.raises(InvalidActivityError, match=r"post\.rated"):
+            r.record(erased.model_copy(update={"id": "y", "recipient": "ann"}))
         assert r.store.count_activities() == 1
 
     def test_mapping_input_validated(self) -> None:

@@ -7,6 +7,7 @@ one that never failed.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -43,11 +44,17 @@ def _failing(real: Any, after: int) -> Any:
 
 
 def _erased(store: MemoryStore, ids: list[str]) -> str:
-    """Return every answer after the erasure, the random pseudonym named alike."""
+    """Return every answer after the erasure, the random pseudonym named alike, and the
+    objects' stand-ins (digests of the pseudonym) by their order of appearance."""
     rewards = _organisation(store)
     pseudonym = _erased_pseudonym(store)
     found = _everything(rewards, store, ["bob", pseudonym], ids, T0 + 29 * DAY)
-    return found.replace(pseudonym, "<pseudonym>")
+    stand_ins: dict[str, str] = {}
+
+    def named(match: re.Match[str]) -> str:
+        return stand_ins.setdefault(match[0], f"<stand-in {len(stand_ins)}>")
+
+    return re.sub(r"erased-[0-9a-f]{64}", named, found.replace(pseudonym, "<pseudonym>"))
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 
 from e2badges import (
+    GRANT_KIND,
+    REVOKE_KIND,
     Activity,
     ConfigurationError,
     DisplayPolicy,
@@ -28,6 +30,7 @@ from e2badges import (
     StorageError,
 )
 from e2badges._erasure import (
+    ERASED_REASON,
     erase_activity,
     erase_key,
     erased_activity,
@@ -425,3 +428,65 @@ class TestErasureRules:
         assert scrubbed is not None
         assert scrubbed.attributes == {"about": "p", "n": "anne"}
         assert erase_activity(Activity(id="c", actor="bob", kind="k"), "ann", "p") is None
+
+    def test_erased_activity_keeps_its_object_as_the_stand_in(self) -> None:
+        """An activity the person did or received gets, for its object, the stand-in that
+        the state keys get (object_stand_ins), so equal objects stay equal in the log; an
+        object equal to the id becomes the pseudonym, one without a stand-in is dropped."""
+        stand_ins = {"doc": "erased-1234"}
+        received = Activity(id="a", actor="bob", kind="k", recipient="ann", object="doc")
+        erased = erase_activity(received, "ann", "p", stand_ins)
+        assert erased is not None
+        assert (erased.actor, erased.recipient, erased.object) == ("bob", "p", "erased-1234")
+        itself = Activity(id="b", actor="bob", kind="k", recipient="ann", object="ann")
+        assert erase_activity(itself, "ann", "p", stand_ins).object == "p"  # type: ignore[union-attr]
+        other = Activity(id="c", actor="ann", kind="k", object="page")
+        assert erase_activity(other, "ann", "p", stand_ins).object is None  # type: ignore[union-attr]
+
+    def test_erased_activity_keeps_the_numbers_its_kind_declares(self) -> None:
+        """Of the attributes of an activity the person did or received, only the numbers,
+        booleans and nulls of the fields its kind's payload declares stay: text, lists,
+        maps and undeclared fields go."""
+        theirs = Activity(
+            id="a",
+            actor="bob",
+            kind="post.rated",
+            recipient="ann",
+            attributes={
+                "stars": 4,
+                "ratio": 0.5,
+                "public": False,
+                "edited": None,
+                "comment": "great, ann",
+                "tags": [1, 2],
+                "extra": 7,
+            },
+        )
+        declared = ("stars", "ratio", "public", "edited", "comment", "tags")
+        erased = erase_activity(theirs, "ann", "p", None, declared)
+        assert erased is not None
+        assert erased.attributes == {"stars": 4, "ratio": 0.5, "public": False, "edited": None}
+        assert erase_activity(theirs, "ann", "p").attributes == {}  # type: ignore[union-attr]
+
+    @pytest.mark.parametrize("role", ["actor", "recipient"])
+    def test_erased_grant_keeps_its_badge(self, role: str) -> None:
+        """A grant or revocation the person made or received keeps its badge, tier and
+        period (ids, which a rebuild needs); its reason, free text, becomes ERASED_REASON."""
+        for kind, extra in ((GRANT_KIND, {}), (REVOKE_KIND, {"period": "2026-W10"})):
+            people = {"actor": "ann", "recipient": "bob"}
+            if role == "recipient":
+                people = {"actor": "bob", "recipient": "ann"}
+            grant = Activity(
+                id="g",
+                kind=kind,
+                attributes={"badge": "mentor", "tier": "gold", "reason": "ann helps", **extra},
+                **people,
+            )
+            erased = erase_activity(grant, "ann", "p")
+            assert erased is not None
+            assert erased.attributes == {
+                "badge": "mentor",
+                "tier": "gold",
+                "reason": ERASED_REASON,
+                **extra,
+            }

@@ -33,6 +33,7 @@ from e2badges import (
     TransientStorageError,
 )
 from e2badges.storage import Notification, store_from_url
+from e2badges.storage import sqlalchemy as sqlalchemy_store
 from e2badges.storage._sql_schema import NOTIFICATION_ID_LENGTH, SCHEMA_VERSION
 from e2badges.storage.sqlalchemy import SQLAlchemyStore, schema_version
 from e2badges.testing._common import BOARD_RULES, BOARDS, Keeper, scored
@@ -756,6 +757,79 @@ class TestHostTransactions:
                 rewards.record(act(1), connection=given)  # type: ignore[arg-type]
         assert rewards.store.count_activities() == 0
 
+    def test_open_host_transaction_holds_up_no_batch_about_others(
+        self, server_db: Database
+    ) -> None:
+        """A host transaction that recorded one activity and stays open does not hold up a
+        batch of 60 other people's activities, some of them recorded before (read back):
+        the batch's locking reads go by the keys of its own rows, not a scan of the log
+        (on MariaDB the read-back once walked the log's ``(tenant, seq)`` index and waited
+        for the host's uncommitted log row, failing with a lock wait timeout)."""
+        # A lock wait ends after a second and is not retried: a regression fails fast.
+        setting = (
+            {"init_command": "SET SESSION innodb_lock_wait_timeout = 1"}
+            if server_db.backend == "mysql"
+            else {"options": "-c lock_timeout=1000"}
+        )
+        store = server_db.store(max_attempts=1, engine_options={"connect_args": setting})
+        rewards = Rewards(store, rules=RULES)
+        before = [act(n, actor=f"u{n}") for n in range(100, 110)]
+        rewards.record_many(before)
+        # At READ COMMITTED: at REPEATABLE READ (MariaDB's default) the host's read-back
+        # also locks the log's gap next to its new id until it commits, and a batch with
+        # an id in that gap waits (docs/storage.md).
+        engine = sa.create_engine(server_db.url, isolation_level="READ COMMITTED")
+        try:
+            with engine.connect() as conn:
+                trans = conn.begin()
+                rewards.record(act(1, actor="zed"), connection=conn)
+                others = [act(n, actor=f"u{n}") for n in range(110, 160)]
+                outcomes = rewards.record_many(before + others)
+                assert [
+                    o.credited(f"u{n}") for n, o in zip(range(100, 160), outcomes, strict=True)
+                ] == [2] * 60
+                trans.commit()
+        finally:
+            engine.dispose()
+        assert rewards.store.count_activities() == 61  # the 10 recorded before, once
+        assert [rewards.balance(f"u{n}") for n in range(100, 160)] == [2] * 60
+        assert rewards.balance("zed") == 2
+
+    def test_log_read_while_a_host_transaction_commits_late(
+        self, server_db: Database, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """iter_activities() yields the log as of one moment, also when a recording that
+        took its place in the log earlier commits while the log is read: every activity
+        committed when the reading began, in recording order, and neither the late one
+        nor one recorded after it that was evaluated after it.  (Read a page at a time
+        in separate transactions, the log skipped W for good and yielded Y, whose cap W
+        had used up: a history that never happened.)"""
+        monkeypatch.setattr(sqlalchemy_store, "_PAGE", 5)  # several pages of a small log
+        store = server_db.store()
+        rewards = Rewards(store, rules=RULES)
+        # At READ COMMITTED, so that the others do not wait for W (see the test above).
+        engine = sa.create_engine(server_db.url, isolation_level="READ COMMITTED")
+        try:
+            with engine.connect() as conn:
+                trans = conn.begin()
+                rewards.record(act(1), connection=conn)  # W: ann's comment, 2 of her 5 a day
+                others = [act(n, actor=f"u{n}") for n in range(10, 22)]
+                rewards.record_many(others)
+                log = store.iter_activities()
+                first_page = [next(log) for _ in range(5)]
+                trans.commit()
+        finally:
+            engine.dispose()
+        rewards.record_many([act(2), act(3)])  # Y: after W, ann's cap cuts her third comment
+        assert rewards.balance("ann") == 5  # 2 + 2 + 1: the cap counted W
+        assert [a.id for a in first_page + list(log)] == [a.id for a in others]
+        assert [a.id for a in store.iter_activities()] == [
+            "a1",
+            *(a.id for a in others),
+            "a2",
+            "a3",
+        ]
+
     def test_not_a_connection_refused(self, host: tuple[sa.Engine, sa.Table, Rewards]) -> None:
         """connection= must be a SQLAlchemy Connection or Session."""
         _engine, _posts, rewards = host
@@ -763,6 +837,31 @@ class TestHostTransactions:
             rewards.record(act(1), connection="not a connection")
         with pytest.raises(TypeError, match="unknown transaction options: timeout"):
             rewards.record(act(1), timeout=3)
+
+
+class TestLog:
+    def test_iteration_closed_early_gives_its_connection_back(
+        self, db: Database, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """An iteration of the log stopped early (closed, or dropped) ends its read
+        transaction and gives its connection back to the pool; one read to the end does
+        too."""
+        monkeypatch.setattr(sqlalchemy_store, "_PAGE", 2)
+        store = db.store()
+        rewards = Rewards(store, rules=RULES)
+        rewards.record_many([act(n, actor=f"u{n}") for n in range(5)])
+        pool = store.engine.pool
+        assert isinstance(pool, sa.QueuePool)
+        log = store.iter_activities()
+        assert next(log).id == "a0"
+        log.close()  # type: ignore[attr-defined]  # a generator
+        assert pool.checkedout() == 0
+        log = store.iter_activities()
+        next(log)
+        del log
+        assert pool.checkedout() == 0
+        assert [a.id for a in store.iter_activities()] == [f"a{n}" for n in range(5)]
+        assert pool.checkedout() == 0
 
 
 class TestRoundTrips:

@@ -141,6 +141,18 @@ class SQLOps:
     #: The index hint of that locking read of a person's awards (MySQL/MariaDB).
     awards_hint = ""
 
+    #: The statements that begin a read-only transaction whose reads all see one
+    #: snapshot of the database (see snapshot); none where a read needs none.
+    sql_snapshot: tuple[str, ...] = ()
+
+    def snapshot(self, conn: Connection) -> None:
+        """Begin, on ``conn`` (just taken from the pool, nothing run on it), a read-only
+        transaction whose reads all see the database as of its first: at REPEATABLE READ,
+        whatever the engine's level.  Nothing on SQLite (see
+        ``SQLAlchemyStore.iter_activities``)."""
+        for statement in self.sql_snapshot:
+            conn.exec_driver_sql(statement)
+
     def begin(self, conn: Connection, *, joined: bool) -> None:
         """Prepare a transaction the store just began (or joined) for writing: a
         transaction of the store's own runs at READ COMMITTED (see read_committed)."""
@@ -211,6 +223,10 @@ class PostgresOps(SQLOps):
     Arrays go in binary format (``%(name)b``): psycopg builds text array literals
     with a regular expression per element, 30 times slower.
     """
+
+    # The first statement of the transaction: it sets the level of the transaction
+    # (psycopg has begun it); the snapshot is taken at the first query.
+    sql_snapshot = ("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY",)
 
     def __init__(self, tables: Tables, dialect: Dialect) -> None:
         super().__init__(tables, dialect)
@@ -347,6 +363,13 @@ class MySQLOps(_ValuesOps):
     # IN lists are split so that no statement nears max_allowed_packet.
     chunk = 5000
     locks_to_read_latest = True
+    # SET TRANSACTION sets the level of the next transaction (none is open: COMMIT ends
+    # one a pool check began, if any); InnoDB takes the snapshot at once.
+    sql_snapshot = (
+        "COMMIT",
+        "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+        "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY",
+    )
 
     def __init__(self, tables: Tables, dialect: Dialect) -> None:
         super().__init__(tables, dialect)
@@ -356,9 +379,15 @@ class MySQLOps(_ValuesOps):
             f"INSERT INTO {a} (tenant, {self._cols(*_ACTIVITY_COLS)}) VALUES {self._values(6)} "
             "ON DUPLICATE KEY UPDATE id = id"
         )
+        # The batch's ids by the activities' primary key, then each one's log row by the
+        # log's unique activity_id index, in that order (STRAIGHT_JOIN): for all but the
+        # shortest IN lists the optimizer would walk the log's (tenant, seq) index
+        # instead, and this locking read would lock (and wait for) every log row of the
+        # tenant, other transactions' uncommitted ones too.
         self.sql_recorded = (
-            f"SELECT a.id, a.data, l.outcome FROM {a} a "
-            f"JOIN {lg} l ON l.tenant = a.tenant AND l.activity_id = a.id "
+            f"SELECT a.id, a.data, l.outcome FROM {a} a FORCE INDEX (PRIMARY) "
+            f"STRAIGHT_JOIN {lg} l FORCE INDEX ({self.q(_log_by_activity(tables))}) "
+            "ON l.tenant = a.tenant AND l.activity_id = a.id "
             "WHERE a.tenant = %s AND a.id IN ({}) LOCK IN SHARE MODE"
         )
         self.sql_insert_keys = (
@@ -509,6 +538,17 @@ def tenant_index(table: Table, quote: Callable[[str], str]) -> str:
     if not found:
         raise ValueError(f"{table.name} has no index that tenant leads")
     return quote(min(found)[1])
+
+
+def _log_by_activity(tables: Tables) -> str:
+    """Return the name of the log's unique ``(tenant, activity_id)`` index."""
+    (name,) = (
+        str(c.name)
+        for c in tables.log.constraints
+        if isinstance(c, UniqueConstraint)
+        and [col.name for col in c.columns] == ["tenant", "activity_id"]
+    )
+    return name
 
 
 def _json_list(values: Sequence[str]) -> str:

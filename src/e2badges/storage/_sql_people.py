@@ -441,17 +441,19 @@ def erase(
     pseudonym: str,
     *,
     state: Mapping[str, str | None],
+    payload_fields: Mapping[str, Collection[str]],
 ) -> bool:
     """Erase ``user`` from every table of ``tenant`` but the boards' (see ``SQLBoards.erase``);
     return whether they did or received a recorded activity.
 
-    ``state`` holds the state rows naming ``user``, locked by :func:`lock_state`.
+    ``state`` holds the state rows naming ``user``, locked by :func:`lock_state`;
+    ``payload_fields`` the attribute names each kind's payload declares.
     """
     fragment = _json_fragment(user)
     people = _people(tables)
     conn.execute(delete(people).where(people.c.tenant == tenant, people.c.user_id == user))
     mine, objects, others = _erase_activities(
-        conn, tables, user, pseudonym, fragment, tenant=tenant
+        conn, tables, user, pseudonym, fragment, tenant=tenant, payload_fields=payload_fields
     )
     _erase_outcomes(conn, tables, user, pseudonym, fragment, tenant=tenant)
     ledger = tables.ledger
@@ -478,7 +480,14 @@ def erase(
 
 
 def _erase_activities(
-    conn: Connection, tables: Tables, user: str, pseudonym: str, fragment: str, *, tenant: str
+    conn: Connection,
+    tables: Tables,
+    user: str,
+    pseudonym: str,
+    fragment: str,
+    *,
+    tenant: str,
+    payload_fields: Mapping[str, Collection[str]],
 ) -> tuple[list[str], dict[str, str], frozenset[str]]:
     """Erase the activities naming ``user``; return their ids, objects' stand-ins and partners."""
     a = tables.activities
@@ -486,21 +495,20 @@ def _erase_activities(
         a.c.tenant == tenant,
         or_(a.c.actor == user, a.c.data.contains(fragment, autoescape=True)),
     )
-    mine: list[str] = []
-    theirs: list[Activity] = []
-    for aid, data in conn.execute(query).all():
-        activity = decode_activity(data)
-        if user in (activity.actor, activity.recipient):
-            mine.append(aid)
-            theirs.append(activity)
-        new = erase_activity(activity, user, pseudonym)
+    found = [(aid, data, decode_activity(data)) for aid, data in conn.execute(query).all()]
+    theirs = [activity for _, _, activity in found if user in (activity.actor, activity.recipient)]
+    # The stand-ins first: an activity's object becomes the one its state keys get.
+    objects = object_stand_ins(theirs, user, pseudonym)
+    for aid, data, activity in found:
+        declared = payload_fields.get(activity.kind, ())
+        new = erase_activity(activity, user, pseudonym, objects, declared)
         if new is not None:
             conn.execute(
                 update(a)
                 .where(a.c.tenant == tenant, a.c.id == aid)
                 .values(actor=new.actor, data=encode_activity(new, _at_text(data)))
             )
-    return mine, object_stand_ins(theirs, user, pseudonym), partners(theirs, user)
+    return [activity.id for activity in theirs], objects, partners(theirs, user)
 
 
 def _at_text(data: str) -> str:

@@ -240,7 +240,14 @@ class Store(ABC):
 
     @abstractmethod
     def iter_activities(self) -> Iterator[Activity]:
-        """Yield every recorded activity in recording order (the log, for rebuilds)."""
+        """Yield every recorded activity in recording order (the log, for rebuilds).
+
+        While others record, the log is read as of one moment: it holds every
+        activity recorded before the iteration began (at the latest, before its first
+        item), and never an activity without one it was evaluated after (one whose
+        state it read).  Activities recorded while it runs may follow, in recording
+        order.
+        """
 
     def count_activities(self) -> int:
         """Return the number of recorded activities."""
@@ -537,7 +544,13 @@ class Store(ABC):
         raise NotImplementedError(f"{type(self).__name__} keeps no outbox")
 
     @abstractmethod
-    def erase_person(self, user: str, pseudonym: str) -> None:
+    def erase_person(
+        self,
+        user: str,
+        pseudonym: str,
+        *,
+        payload_fields: Mapping[str, Collection[str]] | None = None,
+    ) -> None:
         """Erase ``user`` in one transaction, committed at once, as :mod:`e2badges._erasure` says.
 
         - their person record, opt-out and board exclusions are deleted, and, when
@@ -546,9 +559,12 @@ class Store(ABC):
           nothing to the pseudonym: erasing it writes nothing, and a tenant never
           written stays out of :meth:`tenants`);
         - every recorded activity becomes ``erase_activity(activity, user,
-          pseudonym)`` where that is not None, and every stored outcome
-          ``erase_outcome(...)``; the state keys that ``submitted_keys`` gives
-          for the activities they did or received are deleted;
+          pseudonym, objects, payload_fields.get(activity.kind, ()))`` where that
+          is not None (``objects`` as below; ``payload_fields``: the attribute
+          names each kind's payload declares, none when not given), and every
+          stored outcome ``erase_outcome(...)``; the state keys that
+          ``submitted_keys`` gives for the activities they did or received are
+          deleted;
         - their ledger lines and awards become the pseudonym's (awards and
           revocations as ``erase_record`` gives them, revocations they made
           included);

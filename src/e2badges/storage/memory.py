@@ -690,18 +690,26 @@ class MemoryStore(Store):
                 )
             ]
 
-    def erase_person(self, user: str, pseudonym: str) -> None:
+    def erase_person(
+        self,
+        user: str,
+        pseudonym: str,
+        *,
+        payload_fields: Mapping[str, Collection[str]] | None = None,
+    ) -> None:
         with self._lock:
             # All or nothing, as on the SQL store: the data is copied first and put back
             # if the erasure fails part-way.  Erasure is rare; the copy costs O(data).
             saved = copy.deepcopy({name: vars(self)[name] for name in _data_names(type(self))})
             try:
-                self._erase(user, pseudonym)
+                self._erase(user, pseudonym, payload_fields or {})
             except BaseException:
                 vars(self).update(saved)
                 raise
 
-    def _erase(self, user: str, pseudonym: str) -> None:
+    def _erase(
+        self, user: str, pseudonym: str, payload_fields: Mapping[str, Collection[str]]
+    ) -> None:
         self._people.pop(user, None)
         self.set_board_exclusions(user, ())
         self._opted_out.discard(user)
@@ -715,7 +723,8 @@ class MemoryStore(Store):
         for aid, (activity, outcome) in list(self._activities.items()):
             if user in (activity.actor, activity.recipient):
                 mine.append(aid)
-            new_activity = erase_activity(activity, user, pseudonym)
+            declared = payload_fields.get(activity.kind, ())
+            new_activity = erase_activity(activity, user, pseudonym, objects, declared)
             new_outcome = erase_outcome(outcome, user, pseudonym)
             if new_activity is not None or new_outcome is not None:
                 kept = activity if new_activity is None else new_activity

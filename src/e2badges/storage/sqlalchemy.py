@@ -835,6 +835,25 @@ class _SQLTransaction(StoreTransaction):
         flush()
 
 
+def _log_pages(
+    query: Select[Any], reading: Callable[[], AbstractContextManager[Connection]]
+) -> Iterator[Activity]:
+    """Yield the activities of ``query`` (the log's ``seq`` and activity data, in ``seq``
+    order, ``_PAGE`` rows at most), a page at a time, each page read on ``reading()``'s
+    connection: the rows after the last ``seq`` read."""
+    seq = query.selected_columns[0]
+    last = None
+    while True:
+        page = query if last is None else query.where(seq > last)
+        with reading() as conn:
+            rows = conn.execute(page).all()
+        for _seq, data in rows:
+            yield decode_activity(data)
+        if len(rows) < _PAGE:
+            return
+        last = rows[-1][0]
+
+
 def _insert_ignoring_duplicates(table: Table, dialect: str) -> Insert:
     # The unique key of the outbox and of the stories is (tenant, id).
     if dialect == "postgresql":
@@ -1508,6 +1527,19 @@ class SQLAlchemyStore(Store):
             return _sql_adoption.first_awards(conn, self.tables.awards, self._tenant)
 
     def iter_activities(self) -> Iterator[Activity]:
+        """Yield the log in recording order, a page of rows at a time, as of one moment.
+
+        A batch takes its ``seq`` values when it is applied and commits later, so on
+        PostgreSQL and MySQL/MariaDB a batch may commit after one with higher ``seq``
+        values did: pages read in separate transactions (``seq`` greater than the
+        last one read) would skip it for good, and yet yield the batches evaluated
+        after it.  There every page is read in one read-only REPEATABLE READ
+        transaction (one snapshot, taken at the first page), held until the last page
+        is read or the iteration is closed.  SQLite has one writer, so ``seq`` order is
+        commit order and the committed log is always a prefix of it: each page is read
+        in a transaction of its own (a long read transaction would keep a WAL file
+        from being checkpointed, or block writers in rollback-journal mode).
+        """
         log, activities = self.tables.log, self.tables.activities
         query = (
             select(log.c.seq, activities.c.data)
@@ -1520,16 +1552,13 @@ class SQLAlchemyStore(Store):
             .order_by(log.c.seq)
             .limit(_PAGE)
         )
-        last = None
-        while True:
-            page = query if last is None else query.where(log.c.seq > last)
-            with self._reading("reading the activity log") as conn:
-                rows = conn.execute(page).all()
-            for _seq, data in rows:
-                yield decode_activity(data)
-            if len(rows) < _PAGE:
-                return
-            last = rows[-1][0]
+        action = "reading the activity log"
+        if self._dialect == "sqlite":
+            yield from _log_pages(query, lambda: self._reading(action))
+            return
+        with _storage_errors(action), self._lock, self._connect(action) as conn:
+            self._ops.snapshot(conn)
+            yield from _log_pages(query, lambda: nullcontext(conn))
 
     def count_activities(self) -> int:
         with self._reading("counting activities") as conn:
@@ -1750,7 +1779,13 @@ class SQLAlchemyStore(Store):
             rows = _sql_people.notification_rows(conn, self.tables, self._tenant, user, ids)
         return [_outbox_entry(row) for row in rows]
 
-    def erase_person(self, user: str, pseudonym: str) -> None:
+    def erase_person(
+        self,
+        user: str,
+        pseudonym: str,
+        *,
+        payload_fields: Mapping[str, Collection[str]] | None = None,
+    ) -> None:
         """Erase ``user`` in a transaction of its own, retried as the store's other writes.
 
         A deadlock or a lost connection rolls everything back and the erasure runs again
@@ -1772,8 +1807,16 @@ class SQLAlchemyStore(Store):
 
             state = _sql_people.lock_state(conn, self.tables, self._tenant, user, lock)
             had_rows = self._boards.erase(conn, user, pseudonym)
-            tables, tenant = self.tables, self._tenant
-            if _sql_people.erase(conn, tables, tenant, user, pseudonym, state=state) or had_rows:
+            erased = _sql_people.erase(
+                conn,
+                self.tables,
+                self._tenant,
+                user,
+                pseudonym,
+                state=state,
+                payload_fields=payload_fields or {},
+            )
+            if erased or had_rows:
                 # Someone never recorded leaves nothing to the pseudonym: nothing written.
                 self._boards.opt_out_erased(conn, pseudonym)
 

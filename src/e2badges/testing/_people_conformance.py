@@ -18,9 +18,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from pydantic import BaseModel
 
 from .. import (
     Activity,
+    ActivityKind,
     Badge,
     Cap,
     CountMetric,
@@ -49,6 +51,7 @@ from .._models import Award, Outcome
 from .._notifications import Notification
 from .._rules import balance_key
 from ..storage.base import Store
+from ..storage.memory import MemoryStore
 from ._common import T0, needs_outbox
 from ._threads import run_in_threads
 
@@ -291,6 +294,104 @@ def _about(rewards: Rewards, store: Store, user: str) -> list[Any]:
     if store.keeps_outbox:
         about.append(store.notifications_about(user))
     return about
+
+
+class Rating(BaseModel):
+    """The payload of the rebuild tests' ratings: a number and free text."""
+
+    stars: int
+    comment: str
+
+
+def _rebuild_organisation(store: Store) -> Rewards:
+    """Return the organisation of the test of a rebuild from an erased log: votes once per
+    object, a distinct-objects badge, ratings whose points come from their payload, a
+    manual badge and a tiered one (granted by hand)."""
+    return Rewards(
+        store,
+        kinds=(
+            ActivityKind(name="post.created"),
+            ActivityKind(name="post.voted"),
+            ActivityKind(name="post.rated", payload=Rating),
+        ),
+        rules=(
+            PointRule(id="post", kind="post.created", actor_points=10),
+            PointRule(
+                id="vote",
+                kind="post.voted",
+                actor_points=1,
+                recipient_points=5,
+                once_per_object=True,
+            ),
+            PointRule(id="rate", kind="post.rated", actor_points=lambda a: a.attributes["stars"]),
+        ),
+        badges=(
+            Badge(id="curator", criterion=criteria.Distinct(kind="post.voted"), threshold=2),
+            Badge(id="mentor", criterion=criteria.Manual()),
+            Badge(
+                id="rank",
+                criterion=criteria.Count(kind="post.created"),
+                tiers=(Tier(id="silver", threshold=5), Tier(id="gold", threshold=10)),
+            ),
+        ),
+        load_entrypoints=False,
+        clock=FrozenClock(T0 + DAY),
+    )
+
+
+def _record_rebuild_organisation(rewards: Rewards) -> None:
+    """Record the rebuild test's history: bob votes twice on Alice's post (the object
+    OBJECT) and once on cat's, rates her post, and Alice grants and revokes badges."""
+
+    def at(hours: int) -> datetime:
+        return T0 + timedelta(hours=hours)
+
+    def vote(n: int, recipient: str, obj: str) -> Activity:
+        return Activity(
+            id=f"v{n}", actor="bob", kind="post.voted", recipient=recipient, object=obj, at=at(n)
+        )
+
+    rewards.record_many(
+        [
+            _post(1, ALICE, at(0), object=OBJECT),
+            _post(2, "cat", at(0), object="post-2"),
+            vote(1, ALICE, OBJECT),
+            vote(2, ALICE, OBJECT),
+            vote(3, "cat", "post-2"),
+            Activity(
+                id="r1",
+                actor="bob",
+                kind="post.rated",
+                recipient=ALICE,
+                object=OBJECT,
+                attributes={"stars": 4, "comment": SECRET},
+                at=at(4),
+            ),
+        ]
+    )
+    rewards.grant("bob", "mentor", by=ALICE, reason=SECRET, id="g1", at=at(5))
+    rewards.grant("bob", "rank", tier="gold", by=ALICE, reason=SECRET, id="g2", at=at(5))
+    rewards.grant("cat", "mentor", by="boss", reason="helps", id="g3", at=at(5))
+    rewards.revoke("cat", "mentor", by=ALICE, reason=SECRET, id="g4", at=at(6))
+    rewards.grant(ALICE, "mentor", by="boss", reason=SECRET, id="g5", at=at(6))
+
+
+def _standing(rewards: Rewards, user: str) -> tuple[Any, ...]:
+    """Return a person's balance, ledger and awards (each with who revoked it, if anyone)."""
+    ledger = [
+        (e.activity_id, e.rule, e.amount, e.requested, e.limit) for e in rewards.explain(user)
+    ]
+    awards = [
+        (
+            r.award.badge,
+            r.award.tier,
+            r.award.period,
+            r.award.activity_id,
+            None if r.revocation is None else (r.revocation.by, r.revocation.activity_id),
+        )
+        for r in rewards.awards(user)
+    ]
+    return rewards.balance(user), ledger, awards
 
 
 def _erased_pseudonym(store: Store) -> str:
@@ -995,6 +1096,29 @@ class PeopleConformance:
         }
         assert store.read_state(old.values()) == {}
         assert store.read_state(new.values()) == {new[k]: values[old[k]] for k in old}
+
+    def test_a_rebuild_from_the_erased_log_gives_the_same_figures(self, store: Store) -> None:
+        """After erase_person, recording the store's log into a fresh store under the same
+        definitions gives the others the same balances, ledgers and badges, and the
+        pseudonym the same balance and badges: a grant or revocation the person made or
+        received keeps its badge, tier and period; an activity they received keeps its
+        object as the stand-in of their state keys (once per object, distinct objects)
+        and the numbers of its kind's payload (a rule computing from them).  The log
+        holds none of their text or objects."""
+        rewards = _rebuild_organisation(store)
+        _record_rebuild_organisation(rewards)
+        rewards.erase_person(ALICE)
+        log = list(store.iter_activities())
+        for trace in (ALICE, SECRET, OBJECT):
+            assert trace not in repr(log), trace
+        pseudonym = _erased_pseudonym(store)
+
+        rebuilt = _rebuild_organisation(MemoryStore())
+        rebuilt.record_many(log)
+
+        for user in ("bob", "cat", "boss", pseudonym):
+            assert _standing(rebuilt, user) == _standing(rewards, user), user
+        assert [a.badge for a in rewards.badges("bob")] == ["curator", "mentor", "rank"]
 
     def _figures(self, rewards: Rewards, store: Store) -> dict[str, Any]:
         """Return organisation-wide figures that erasure keeps."""

@@ -1330,6 +1330,18 @@ class StoreConformance(
         rewards.record(act(0))
         assert [a.id for a in store.iter_activities()] == ["a2", "a1", "a0"]
 
+    def test_iter_activities_while_others_record(self, rewards: Rewards, store: Store) -> None:
+        """An iteration of the log yields every activity recorded before it began, in
+        recording order; those recorded while it runs come after them, if at all (the
+        SQL store's concurrent cases are in tests/storage/test_sqlalchemy.py)."""
+        rewards.record_many([act(1), act(2), act(3)])
+        log = store.iter_activities()
+        first = next(log)
+        rewards.record_many([act(4), act(5)])
+        ids = [first.id, *(a.id for a in log)]
+        assert ids[:3] == ["a1", "a2", "a3"]
+        assert ids[3:] == ["a4", "a5"][: len(ids) - 3]
+
     # -- awards ---------------------------------------------------------------------
 
     @pytest.fixture
