@@ -78,6 +78,20 @@ def check_badges(badges: Any, *, subject: str) -> tuple[str, ...]:
     return tuple(items)
 
 
+def check_count(field: str, value: Any, *, subject: str) -> int:
+    """Return ``value`` if it is an int (not a bool) of at least 1, else raise."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigurationError(field, f"must be an int, got {value!r}", subject=subject)
+    if value < 1:
+        raise ConfigurationError(field, "must be at least 1", subject=subject)
+    return value
+
+
+def check_top(top: Any, *, subject: str) -> int:
+    """Return the ``top`` argument of a report (an int of at least 1), else raise."""
+    return check_count("top", top, subject=subject)
+
+
 def _r(value: float) -> float:
     """Round to 6 places; adding 0.0 turns -0.0 into 0.0 so JSON never shows ``-0.0``."""
     return round(value, 6) + 0.0
@@ -167,7 +181,15 @@ class Figures:
     churn: tuple[Churn, ...]
 
     def adoption_share(self, day: int) -> float:
-        """Return the share of people who had adopted by ``day`` (0 to ``days``)."""
+        """Return the share of people who had adopted by ``day`` (0 to ``days``).
+
+        Raises ConfigurationError naming ``day`` for anything but an int in that range.
+        """
+        days = len(self.adoption) - 1
+        if isinstance(day, bool) or not isinstance(day, int):
+            raise ConfigurationError("day", f"must be an int, got {day!r}", subject="report")
+        if not 0 <= day <= days:
+            raise ConfigurationError("day", f"must be between 0 and {days}", subject="report")
         return self.adoption[day] / self.people
 
 
@@ -280,12 +302,14 @@ def health_report(
     ``badges`` is a list of badge ids to report even if nobody earned them (badges
     that were awarded are reported anyway).  Records may come in any order.
     """
+    if not isinstance(start, datetime):
+        raise ConfigurationError(
+            "start", f"must be a datetime, got {type(start).__name__}", subject="health report"
+        )
     if start.tzinfo is None or start.utcoffset() is None:
         raise ConfigurationError("start", "must be timezone-aware", subject="health report")
-    if days < 1:
-        raise ConfigurationError("days", "must be at least 1", subject="health report")
-    if top < 1:
-        raise ConfigurationError("top", "must be at least 1", subject="health report")
+    check_count("days", days, subject="health report")
+    check_top(top, subject="health report")
     badges = check_badges(badges, subject="health report")
     roster = Roster.coerce(population, seats=seats)
     tz = resolve_timezone(timezone, subject="health report")

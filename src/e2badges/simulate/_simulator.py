@@ -21,7 +21,7 @@ from ..storage import Store
 from ._config import Config
 from ._models import Bass, Behaviour, FeedbackLoops, ParticipationTiers, Thresholds
 from ._population import Population
-from ._report import HealthReport, check_badges, check_items, health_report
+from ._report import HealthReport, check_badges, check_items, check_top, health_report
 
 __all__ = ["Simulation", "SimulationRun", "default_rules", "simulate"]
 
@@ -146,6 +146,12 @@ def simulate(
     the same run: every random draw comes from ``random.Random`` instances
     seeded from it.
     """
+    if not isinstance(simulation, Simulation):
+        raise ConfigurationError(
+            "simulation",
+            f"must be a Simulation, got {type(simulation).__name__}",
+            subject="simulate",
+        )
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ConfigurationError("seed", "must be an int", subject="simulate")
     # Activity and post ids are f"sim{seed}-post{n}": room for 20 digits of n.
@@ -155,6 +161,7 @@ def simulate(
             f"has {len(str(seed))} digits; ids made from it would be too long",
             subject="simulate",
         )
+    check_top(top, subject="simulate")
     badges = check_badges(badges, subject="simulate")
     behaviour = simulation.behaviour
     if rewards is None:
