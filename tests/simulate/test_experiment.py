@@ -107,6 +107,30 @@ class TestCompare:
             compare(SMALL, SMALL, day=30, **options)  # type: ignore[arg-type]
         assert info.value.subject == "compare"
 
+    @pytest.mark.parametrize(
+        ("options", "message"),
+        [
+            ({"level": 1.5}, "level: must be between 0 and 1"),
+            ({"level": "0.9"}, "level: must be a number, got str"),
+            ({"metric": "actives"}, "metric: unknown metric 'actives'"),
+            ({"day": 30.5}, "day: must be an int, got 30.5"),
+            ({"day": True}, "day: must be an int, got True"),
+            ({"seeds": []}, "seeds: must name at least one seed"),
+            ({"b": "B"}, "b: must be a Simulation, got str"),
+        ],
+    )
+    def test_checked_before_any_run(self, options: dict[str, object], message: str) -> None:
+        """compare() checks every argument, naming it, before running either
+        configuration (a misspelt metric used to surface after the whole experiment)."""
+
+        def no_run(seed: int) -> Store:
+            pytest.fail("a run started")
+
+        arguments: dict[str, object] = {"b": SMALL, "seeds": [0], "day": 30, **options}
+        with pytest.raises(ConfigurationError, match=message) as info:
+            compare(SMALL, store=no_run, **arguments)  # type: ignore[arg-type]
+        assert info.value.subject == "compare"
+
 
 class TestRunMany:
     @pytest.mark.parametrize(

@@ -212,3 +212,40 @@ class TestValidation:
             health_report([], population=TEAMS, start=START, days=7, timezone=timezone)  # type: ignore[arg-type]
         assert (info.value.field, info.value.subject) == ("timezone", "health report")
         assert reason in info.value.reason
+
+    @pytest.mark.parametrize(
+        ("options", "message"),
+        [
+            ({"days": 2.5}, "days: must be an int, got 2.5"),
+            ({"days": "7"}, "days: must be an int, got '7'"),
+            ({"days": True}, "days: must be an int, got True"),
+            ({"days": 0}, "days: must be at least 1"),
+            ({"top": 2.5}, "top: must be an int, got 2.5"),
+            ({"top": "3"}, "top: must be an int, got '3'"),
+            ({"top": 0}, "top: must be at least 1"),
+            ({"start": "2026-01-05"}, "start: must be a datetime, got str"),
+        ],
+    )
+    def test_numbers_must_be_ints(self, options: dict[str, object], message: str) -> None:
+        """``days`` and ``top`` are whole numbers of at least 1 and ``start`` a datetime:
+        anything else is refused naming the field, not a bare TypeError later."""
+        arguments: dict[str, object] = {"start": START, "days": 14, **options}
+        with pytest.raises(ConfigurationError, match=message) as info:
+            health_report(RECORDS, population=TEAMS, **arguments)  # type: ignore[arg-type]
+        assert info.value.subject == "health report"
+
+    @pytest.mark.parametrize(
+        ("day", "message"),
+        [
+            (-1, "day: must be between 0 and 14"),
+            (15, "day: must be between 0 and 14"),
+            (1.5, "day: must be an int, got 1.5"),
+            (True, "day: must be an int, got True"),
+        ],
+    )
+    def test_adoption_share_day_checked(self, day: object, message: str) -> None:
+        """adoption_share() refuses a day outside 0..days (-1 read the last day) or not
+        an int, naming ``day``."""
+        figures = health_report(RECORDS, population=TEAMS, start=START, days=14).organisation
+        with pytest.raises(ConfigurationError, match=message):
+            figures.adoption_share(day)  # type: ignore[arg-type]

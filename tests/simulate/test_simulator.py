@@ -103,6 +103,31 @@ class TestRecording:
         assert again.teams == run.report.teams
 
 
+class TestArguments:
+    @pytest.mark.parametrize(
+        ("options", "message"),
+        [
+            ({"top": 2.5}, "top: must be an int, got 2.5"),
+            ({"top": "3"}, "top: must be an int, got '3'"),
+            ({"top": 0}, "top: must be at least 1"),
+        ],
+    )
+    def test_refused_before_anything_is_recorded(
+        self, options: dict[str, object], message: str
+    ) -> None:
+        """A bad ``top`` is refused naming it, before the run records anything."""
+        store = MemoryStore()
+        with pytest.raises(ConfigurationError, match=message) as info:
+            simulate(SMALL, seed=1, store=store, **options)  # type: ignore[arg-type]
+        assert info.value.subject == "simulate"
+        assert store.count_activities() == 0
+
+    def test_simulation_must_be_a_simulation(self) -> None:
+        """Something other than a Simulation is refused, naming ``simulation``."""
+        with pytest.raises(ConfigurationError, match="simulation: must be a Simulation"):
+            simulate({"days": 7}, seed=1)  # type: ignore[arg-type]
+
+
 class TestRewardsChoice:
     def test_given_rewards_is_used(self) -> None:
         """A given Rewards instance records the run and its FrozenClock is advanced."""
