@@ -249,3 +249,34 @@ class TestValidation:
         figures = health_report(RECORDS, population=TEAMS, start=START, days=14).organisation
         with pytest.raises(ConfigurationError, match=message):
             figures.adoption_share(day)  # type: ignore[arg-type]
+
+
+class TestLocalDays:
+    @pytest.mark.parametrize(
+        "start", [datetime(2026, 3, 23), datetime(2026, 10, 19)], ids=["spring", "autumn"]
+    )
+    def test_days_are_local_calendar_days(self, start: datetime) -> None:
+        """Across a daylight-saving change each activity is counted on its local date
+        (a 23- or 25-hour day), and the last hour of the run is not left out."""
+        berlin = ZoneInfo("Europe/Berlin")
+        # Person p<d> first acts at 00:30 local on day d; p13 acts again at 23:30 on day 13.
+        moments = [(f"p{day}", start + timedelta(days=day, minutes=30)) for day in range(14)]
+        moments.append(("p13", start + timedelta(days=13, hours=23, minutes=30)))
+        records = [
+            (
+                Activity(
+                    id=f"a{n}", actor=actor, kind="post.created", at=moment.replace(tzinfo=berlin)
+                ),
+                Outcome(f"a{n}"),
+            )
+            for n, (actor, moment) in enumerate(moments)
+        ]
+        report = health_report(
+            records,
+            population={f"p{day}": "red" for day in range(14)},
+            start=start.replace(tzinfo=berlin),
+            days=14,
+            timezone="Europe/Berlin",
+        )
+        assert report.outside == 0
+        assert list(report.organisation.adoption) == list(range(15))
