@@ -161,6 +161,13 @@ class TestCharts:
         """A comparison draws as a PNG."""
         assert compare(SMALL, VISIBLE, seeds=[0], day=30).plot().startswith(b"\x89PNG")
 
+    def test_active_comparison_on_the_last_day_png(self) -> None:
+        """A comparison of the active share on the last day of a run whose days are a
+        multiple of 7 (compared in the last week) draws as a PNG."""
+        fortnight = Simulation(population=Population(people=60, teams=2), days=14)
+        result = compare(fortnight, fortnight, seeds=[0], day=14, metric="active")
+        assert result.plot().startswith(b"\x89PNG")
+
     def test_missing_matplotlib_names_the_extra(
         self, reports: tuple[HealthReport, ...], monkeypatch: pytest.MonkeyPatch
     ) -> None:

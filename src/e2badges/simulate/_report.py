@@ -4,7 +4,7 @@ A report is computed from recorded activities and their outcomes, so it works
 on a simulation run (which streams them in as it records) and on any store's
 log (:meth:`HealthReport.from_rewards`).  Days are local calendar days of the
 report's time zone counted from ``start``: day ``d`` begins at ``start``'s local
-time of day on the ``d``-th local date after ``start``'s (:func:`day_starts`), so
+time of day on the ``d``-th local date after ``start``'s (``day_starts()``), so
 across a daylight-saving change a day lasts 23 or 25 hours; weeks are blocks of 7
 such days from ``start``, labelled with the ISO week of their first day (start on
 a Monday at local midnight and days and weeks are the calendar ones).
