@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from e2badges import ConfigurationError, MissingDependencyError
+from e2badges import ConfigurationError, MissingDependencyError, PointRule
 from e2badges.simulate import (
     Bass,
     FeedbackLoops,
@@ -18,6 +19,7 @@ from e2badges.simulate import (
     compare,
     run_many,
 )
+from e2badges.storage import MemoryStore, Store, store_from_url
 
 SMALL = Simulation(
     population=Population(people=200, teams=2), adoption=Bass(p=0.01, q=0.15), days=60
@@ -105,6 +107,30 @@ class TestCompare:
             compare(SMALL, SMALL, day=30, **options)  # type: ignore[arg-type]
         assert info.value.subject == "compare"
 
+    @pytest.mark.parametrize(
+        ("options", "message"),
+        [
+            ({"level": 1.5}, "level: must be between 0 and 1"),
+            ({"level": "0.9"}, "level: must be a number, got str"),
+            ({"metric": "actives"}, "metric: unknown metric 'actives'"),
+            ({"day": 30.5}, "day: must be an int, got 30.5"),
+            ({"day": True}, "day: must be an int, got True"),
+            ({"seeds": []}, "seeds: must name at least one seed"),
+            ({"b": "B"}, "b: must be a Simulation, got str"),
+        ],
+    )
+    def test_checked_before_any_run(self, options: dict[str, object], message: str) -> None:
+        """compare() checks every argument, naming it, before running either
+        configuration (a misspelt metric used to surface after the whole experiment)."""
+
+        def no_run(seed: int) -> Store:
+            pytest.fail("a run started")
+
+        arguments: dict[str, object] = {"b": SMALL, "seeds": [0], "day": 30, **options}
+        with pytest.raises(ConfigurationError, match=message) as info:
+            compare(SMALL, store=no_run, **arguments)  # type: ignore[arg-type]
+        assert info.value.subject == "compare"
+
 
 class TestRunMany:
     @pytest.mark.parametrize(
@@ -135,6 +161,13 @@ class TestCharts:
         """A comparison draws as a PNG."""
         assert compare(SMALL, VISIBLE, seeds=[0], day=30).plot().startswith(b"\x89PNG")
 
+    def test_active_comparison_on_the_last_day_png(self) -> None:
+        """A comparison of the active share on the last day of a run whose days are a
+        multiple of 7 (compared in the last week) draws as a PNG."""
+        fortnight = Simulation(population=Population(people=60, teams=2), days=14)
+        result = compare(fortnight, fortnight, seeds=[0], day=14, metric="active")
+        assert result.plot().startswith(b"\x89PNG")
+
     def test_missing_matplotlib_names_the_extra(
         self, reports: tuple[HealthReport, ...], monkeypatch: pytest.MonkeyPatch
     ) -> None:
@@ -143,3 +176,99 @@ class TestCharts:
         monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
         with pytest.raises(MissingDependencyError, match=r'pip install "e2badges\[matplotlib\]"'):
             reports[0].plot()
+
+
+TINY = Simulation(population=Population(people=60, teams=2), adoption=Bass(p=0.02, q=0.2), days=21)
+TINY_VISIBLE = Simulation(
+    population=TINY.population,
+    adoption=TINY.adoption,
+    days=TINY.days,
+    feedback=FeedbackLoops(leaderboards=True),
+)
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def shared_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    url = "memory://" if request.param == "memory" else f"sqlite:///{tmp_path}/shared.db"
+    store = store_from_url(url)
+    yield store
+    store.close()
+
+
+class TestSharedStore:
+    def test_run_many_runs_as_on_fresh_stores(self, shared_store: Store) -> None:
+        """Runs sharing one store report what they would on fresh stores: no state (such
+        as a first-time bonus already given) leaks from one seed's run into the next."""
+        rules = [
+            PointRule(id="post", kind="post.created", actor_points=10, first_time_bonus=50),
+            PointRule(id="comment", kind="comment.created", actor_points=2),
+        ]
+        simulation = Simulation(
+            population=Population(people=150, teams=3), adoption=Bass(p=0.02, q=0.2), days=30
+        )
+        shared = run_many(simulation, seeds=[1, 2, 3], store=shared_store, rules=rules)
+        fresh = run_many(simulation, seeds=[1, 2, 3], rules=rules)
+        assert [r.to_json() for r in shared] == [r.to_json() for r in fresh]
+
+    def test_each_run_has_its_own_tenant(self, shared_store: Store) -> None:
+        """On a shared store each run records into tenant sim-<label>-<seed>, left there to
+        inspect; characters a tenant name may not hold become '_'."""
+        reports = run_many(TINY, seeds=[4, 5], store=shared_store, label="rules v2")
+        for seed, report in zip([4, 5], reports, strict=True):
+            tenant = shared_store.for_tenant(f"sim-rules_v2-{seed}")
+            assert tenant.count_activities() > 0
+            assert report.organisation.adopters == len({a.actor for a in tenant.iter_activities()})
+        assert shared_store.count_activities() == 0
+
+    def test_compare_runs_as_on_fresh_stores(self, shared_store: Store) -> None:
+        """compare() on one store gives the comparison it gives on fresh stores."""
+        shared = compare(TINY, TINY_VISIBLE, seeds=[1, 2], day=14, store=shared_store)
+        fresh = compare(TINY, TINY_VISIBLE, seeds=[1, 2], day=14)
+        assert shared.to_json() == fresh.to_json()
+        assert shared_store.for_tenant("sim-A-1").count_activities() > 0
+        assert shared_store.for_tenant("sim-B-1").count_activities() > 0
+
+    def test_compare_on_a_url(self, tmp_path: Path) -> None:
+        """compare() given a URL opens it once, records each run into its own tenant."""
+        url = f"sqlite:///{tmp_path}/url.db"
+        result = compare(TINY, TINY_VISIBLE, seeds=[1], day=14, store=url)
+        assert result.to_json() == compare(TINY, TINY_VISIBLE, seeds=[1], day=14).to_json()
+        store = store_from_url(url)
+        try:
+            assert store.for_tenant("sim-B-1").count_activities() > 0
+        finally:
+            store.close()
+
+    def test_used_tenant_refused_before_anything_runs(self, shared_store: Store) -> None:
+        """A second comparison into the same tenants is refused, naming store, before
+        either configuration records anything."""
+        compare(TINY, TINY, seeds=[1], day=7, labels=("x", "y"), store=shared_store)
+        shared_store.for_tenant("sim-x-1").delete_tenant()
+        with pytest.raises(ConfigurationError, match="store: tenant 'sim-y-1'") as info:
+            compare(TINY, TINY, seeds=[1], day=7, labels=("x", "y"), store=shared_store)
+        assert info.value.subject == "compare"
+        assert shared_store.for_tenant("sim-x-1").count_activities() == 0
+
+    def test_labels_naming_the_same_tenants_refused(self, shared_store: Store) -> None:
+        """Two labels that make the same tenant names are refused on a shared store."""
+        with pytest.raises(ConfigurationError, match="labels: 'a b' and 'a_b' name the same"):
+            compare(TINY, TINY, seeds=[1], day=7, labels=("a b", "a_b"), store=shared_store)
+        assert shared_store.tenants() == []
+
+    def test_function_returning_used_storage_refused(self, tmp_path: Path) -> None:
+        """A function of the seed returning storage that already holds activities is
+        refused, naming store, instead of mixing runs."""
+        url = f"sqlite:///{tmp_path}/same.db"
+        run_many(TINY, seeds=[1], store=lambda seed: url)
+        with pytest.raises(ConfigurationError, match="store: the store for seed 1 already"):
+            run_many(TINY, seeds=[1], store=lambda seed: url)
+
+    def test_single_tenant_store_refused(self) -> None:
+        """A store serving one tenant cannot be shared by runs: refused, naming store."""
+
+        class OneTenant(MemoryStore):
+            def for_tenant(self, tenant: str) -> MemoryStore:
+                raise NotImplementedError("one tenant")
+
+        with pytest.raises(ConfigurationError, match="store: OneTenant serves one tenant"):
+            run_many(TINY, seeds=[1], store=OneTenant())

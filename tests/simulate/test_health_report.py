@@ -212,3 +212,71 @@ class TestValidation:
             health_report([], population=TEAMS, start=START, days=7, timezone=timezone)  # type: ignore[arg-type]
         assert (info.value.field, info.value.subject) == ("timezone", "health report")
         assert reason in info.value.reason
+
+    @pytest.mark.parametrize(
+        ("options", "message"),
+        [
+            ({"days": 2.5}, "days: must be an int, got 2.5"),
+            ({"days": "7"}, "days: must be an int, got '7'"),
+            ({"days": True}, "days: must be an int, got True"),
+            ({"days": 0}, "days: must be at least 1"),
+            ({"top": 2.5}, "top: must be an int, got 2.5"),
+            ({"top": "3"}, "top: must be an int, got '3'"),
+            ({"top": 0}, "top: must be at least 1"),
+            ({"start": "2026-01-05"}, "start: must be a datetime, got str"),
+        ],
+    )
+    def test_numbers_must_be_ints(self, options: dict[str, object], message: str) -> None:
+        """``days`` and ``top`` are whole numbers of at least 1 and ``start`` a datetime:
+        anything else is refused naming the field, not a bare TypeError later."""
+        arguments: dict[str, object] = {"start": START, "days": 14, **options}
+        with pytest.raises(ConfigurationError, match=message) as info:
+            health_report(RECORDS, population=TEAMS, **arguments)  # type: ignore[arg-type]
+        assert info.value.subject == "health report"
+
+    @pytest.mark.parametrize(
+        ("day", "message"),
+        [
+            (-1, "day: must be between 0 and 14"),
+            (15, "day: must be between 0 and 14"),
+            (1.5, "day: must be an int, got 1.5"),
+            (True, "day: must be an int, got True"),
+        ],
+    )
+    def test_adoption_share_day_checked(self, day: object, message: str) -> None:
+        """adoption_share() refuses a day outside 0..days (-1 read the last day) or not
+        an int, naming ``day``."""
+        figures = health_report(RECORDS, population=TEAMS, start=START, days=14).organisation
+        with pytest.raises(ConfigurationError, match=message):
+            figures.adoption_share(day)  # type: ignore[arg-type]
+
+
+class TestLocalDays:
+    @pytest.mark.parametrize(
+        "start", [datetime(2026, 3, 23), datetime(2026, 10, 19)], ids=["spring", "autumn"]
+    )
+    def test_days_are_local_calendar_days(self, start: datetime) -> None:
+        """Across a daylight-saving change each activity is counted on its local date
+        (a 23- or 25-hour day), and the last hour of the run is not left out."""
+        berlin = ZoneInfo("Europe/Berlin")
+        # Person p<d> first acts at 00:30 local on day d; p13 acts again at 23:30 on day 13.
+        moments = [(f"p{day}", start + timedelta(days=day, minutes=30)) for day in range(14)]
+        moments.append(("p13", start + timedelta(days=13, hours=23, minutes=30)))
+        records = [
+            (
+                Activity(
+                    id=f"a{n}", actor=actor, kind="post.created", at=moment.replace(tzinfo=berlin)
+                ),
+                Outcome(f"a{n}"),
+            )
+            for n, (actor, moment) in enumerate(moments)
+        ]
+        report = health_report(
+            records,
+            population={f"p{day}": "red" for day in range(14)},
+            start=start.replace(tzinfo=berlin),
+            days=14,
+            timezone="Europe/Berlin",
+        )
+        assert report.outside == 0
+        assert list(report.organisation.adoption) == list(range(15))

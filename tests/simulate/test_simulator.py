@@ -103,6 +103,31 @@ class TestRecording:
         assert again.teams == run.report.teams
 
 
+class TestArguments:
+    @pytest.mark.parametrize(
+        ("options", "message"),
+        [
+            ({"top": 2.5}, "top: must be an int, got 2.5"),
+            ({"top": "3"}, "top: must be an int, got '3'"),
+            ({"top": 0}, "top: must be at least 1"),
+        ],
+    )
+    def test_refused_before_anything_is_recorded(
+        self, options: dict[str, object], message: str
+    ) -> None:
+        """A bad ``top`` is refused naming it, before the run records anything."""
+        store = MemoryStore()
+        with pytest.raises(ConfigurationError, match=message) as info:
+            simulate(SMALL, seed=1, store=store, **options)  # type: ignore[arg-type]
+        assert info.value.subject == "simulate"
+        assert store.count_activities() == 0
+
+    def test_simulation_must_be_a_simulation(self) -> None:
+        """Something other than a Simulation is refused, naming ``simulation``."""
+        with pytest.raises(ConfigurationError, match="simulation: must be a Simulation"):
+            simulate({"days": 7}, seed=1)  # type: ignore[arg-type]
+
+
 class TestRewardsChoice:
     def test_given_rewards_is_used(self) -> None:
         """A given Rewards instance records the run and its FrozenClock is advanced."""
@@ -356,3 +381,69 @@ class TestAcrossProcesses:
             outputs.append(hashlib.sha256(done.stdout).hexdigest())
         assert outputs[0] == outputs[1]
         assert simulate(SMALL, seed=7).report.to_json().encode() == done.stdout
+
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+@pytest.fixture(
+    scope="module",
+    params=[datetime(2026, 3, 23, tzinfo=BERLIN), datetime(2026, 10, 19, tzinfo=BERLIN)],
+    ids=["spring", "autumn"],
+)
+def dst_run(request: pytest.FixtureRequest) -> SimulationRun:
+    """A 14-day run from a Monday at local midnight across a daylight-saving change."""
+    simulation = Simulation(
+        population=Population(people=300, teams=3),
+        adoption=Bass(p=0.05, q=0.3),
+        days=14,
+        start=request.param,
+        timezone="Europe/Berlin",
+    )
+    return simulate(simulation, seed=1)
+
+
+class TestLocalDays:
+    """A run's days are local calendar days of its time zone, in the simulator and in
+    its report alike, across daylight-saving changes."""
+
+    def test_report_counts_every_activity(self, dst_run: SimulationRun) -> None:
+        """The run's own report leaves out no activity and counts every adopter."""
+        adopters = sum(1 for day in dst_run.adoption if day is not None)
+        assert dst_run.report.outside == 0
+        assert dst_run.report.organisation.adopters == adopters
+
+    def test_times_run_forward_and_exist(self, dst_run: SimulationRun) -> None:
+        """Activities in event order never go back in time, and each is at a local time
+        that exists (the same wall clock after a round trip through UTC)."""
+        activities = sorted(
+            dst_run.rewards.store.iter_activities(), key=lambda a: int(a.id.split("-")[1])
+        )
+        # In UTC: datetimes of one zone compare by wall clock, fold ignored.
+        times = [activity.at.astimezone(UTC) for activity in activities if activity.at]
+        assert times == sorted(times)
+        for moment in times:
+            local = moment.astimezone(BERLIN)
+            assert local.astimezone(UTC).astimezone(BERLIN).replace(tzinfo=None) == (
+                local.replace(tzinfo=None)
+            )
+
+    def test_adoption_day_is_the_local_day(self, dst_run: SimulationRun) -> None:
+        """Each adopter's first activity falls on the local date of their adoption day,
+        and the report counts them as adopted by the end of that day."""
+        start = dst_run.simulation.start.astimezone(BERLIN).date()
+        first: dict[str, datetime] = {}
+        for activity in dst_run.rewards.store.iter_activities():
+            assert activity.at is not None
+            if activity.actor not in first or activity.at < first[activity.actor]:
+                first[activity.actor] = activity.at
+        ids = dst_run.simulation.population.ids()
+        by_day = [0] * (dst_run.simulation.days + 1)
+        for person, adopted in enumerate(dst_run.adoption):
+            if adopted is None:
+                continue
+            local_day = (first[ids[person]].astimezone(BERLIN).date() - start).days
+            assert local_day == int(adopted)
+            by_day[local_day + 1] += 1
+        cumulative = [sum(by_day[: d + 1]) for d in range(len(by_day))]
+        assert list(dst_run.report.organisation.adoption) == cumulative

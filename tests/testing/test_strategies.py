@@ -134,6 +134,29 @@ class TestBuildingBlocks:
                 "id_prefix: .* is 257 characters long",
             ),
             (lambda: e2st.activity_streams(id_prefix="\n"), "id_prefix: .*control"),
+            (
+                lambda: e2st.activity_streams(population={"ann": ("bad\nteam",)}),
+                r"population: teams of 'ann': 'bad\\nteam' contains the control character",
+            ),
+            (
+                lambda: e2st.activity_streams(population={"bad\nname": ()}),
+                r"population: person 'bad\\nname': contains the control character",
+            ),
+            (lambda: e2st.activity_streams(population={}), "population must not be empty"),
+            (lambda: e2st.caps(windows=["fortnight"]), "windows: 'fortnight': .*unknown window"),
+            (lambda: e2st.caps(windows="day"), "windows must be a list of windows"),
+            (lambda: e2st.caps(windows=[]), "windows must not be empty"),
+            (lambda: e2st.caps(max_amount=-1), "max_amount must be an int of at least 0"),
+            (lambda: e2st.point_rules(rule_id="bad\nid"), r"rule_id: 'bad\\nid': contains"),
+            (
+                lambda: e2st.aware_datetimes(timezones=["UTC", "Mars/Base"]),
+                "timezones: 'Mars/Base' is not a known IANA time zone",
+            ),
+            (
+                lambda: e2st.activities(timezones=["Mars/Base"]),
+                "timezones: 'Mars/Base' is not a known IANA time zone",
+            ),
+            (lambda: e2st.aware_datetimes(timezones="UTC"), "timezones must be a list"),
         ],
     )
     def test_invalid_arguments_refused(self, make: Any, message: str) -> None:

@@ -114,10 +114,15 @@ def plot_comparison(comparison: Comparison, path: str | Path | None = None) -> b
     axes = figure.subplots()
     _band(axes, comparison.a, "tab:blue")
     _band(axes, comparison.b, "tab:orange")
-    x = comparison.day if comparison.metric == "adoption" else comparison.day // 7
+    # The point compare() compared: the day, or the week holding it (the last week for
+    # the runs' last day, which ends that week).
+    x = comparison.day
+    if comparison.metric != "adoption":
+        x = min(comparison.day // 7, len(comparison.b.mean) - 1)
+    where = f"day {comparison.day}" if comparison.metric == "adoption" else f"week {x}"
     axes.axvline(x, color="0.4", linestyle=":")
     axes.annotate(
-        f"B - A at day {comparison.day}: {comparison.mean_difference:+.3f}\n"
+        f"B - A at {where}: {comparison.mean_difference:+.3f}\n"
         f"(±2 s.e.: {comparison.low:+.3f} to {comparison.high:+.3f})",
         xy=(x, comparison.b.mean[x]),
         xytext=(12, -40),

@@ -2,10 +2,12 @@
 
 A report is computed from recorded activities and their outcomes, so it works
 on a simulation run (which streams them in as it records) and on any store's
-log (:meth:`HealthReport.from_rewards`).  Days are counted from ``start``: day
-``d`` is ``[start + d days, start + d + 1 days)``; weeks are 7-day blocks from
-``start``, labelled with the ISO week of their first day in the report's time
-zone (start on a Monday at local midnight and they are the calendar weeks).
+log (:meth:`HealthReport.from_rewards`).  Days are local calendar days of the
+report's time zone counted from ``start``: day ``d`` begins at ``start``'s local
+time of day on the ``d``-th local date after ``start``'s (``day_starts()``), so
+across a daylight-saving change a day lasts 23 or 25 hours; weeks are blocks of 7
+such days from ``start``, labelled with the ISO week of their first day (start on
+a Monday at local midnight and days and weeks are the calendar ones).
 
 Figures are frozen dataclasses whose floats are rounded to 6 decimal places,
 so :meth:`HealthReport.to_json` is byte-identical for identical inputs.
@@ -16,9 +18,10 @@ from __future__ import annotations
 import heapq
 import json
 import math
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, is_dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -44,7 +47,6 @@ __all__ = [
 ]
 
 REPORT_FORMAT = 1
-_DAY = 86_400.0
 
 
 def check_items(field: str, value: Any, *, subject: str, what: str, example: str) -> list[Any]:
@@ -76,6 +78,36 @@ def check_badges(badges: Any, *, subject: str) -> tuple[str, ...]:
                 "badges", f"badge id {badge!r}: {exc}", subject=subject
             ) from None
     return tuple(items)
+
+
+def check_count(field: str, value: Any, *, subject: str) -> int:
+    """Return ``value`` if it is an int (not a bool) of at least 1, else raise."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigurationError(field, f"must be an int, got {value!r}", subject=subject)
+    if value < 1:
+        raise ConfigurationError(field, "must be at least 1", subject=subject)
+    return value
+
+
+def check_top(top: Any, *, subject: str) -> int:
+    """Return the ``top`` argument of a report (an int of at least 1), else raise."""
+    return check_count("top", top, subject=subject)
+
+
+def day_starts(start: datetime, days: int, tz: ZoneInfo) -> list[datetime]:
+    """Return when each of ``days`` local days from ``start`` begins, and when the last ends.
+
+    Day ``d`` begins at ``start``'s local time of day (in ``tz``) on the ``d``-th
+    local date after ``start``'s, so a day across a daylight-saving change lasts 23
+    or 25 hours; a wall time the change skips is read with the offset before it (an
+    hour later) and a repeated one as its first occurrence.  The ``days + 1`` times
+    are in UTC, in increasing order.
+    """
+    first = start.astimezone(UTC)
+    wall = start.astimezone(tz).replace(tzinfo=None)
+    return [first] + [
+        (wall + timedelta(days=d)).replace(tzinfo=tz).astimezone(UTC) for d in range(1, days + 1)
+    ]
 
 
 def _r(value: float) -> float:
@@ -167,7 +199,15 @@ class Figures:
     churn: tuple[Churn, ...]
 
     def adoption_share(self, day: int) -> float:
-        """Return the share of people who had adopted by ``day`` (0 to ``days``)."""
+        """Return the share of people who had adopted by ``day`` (0 to ``days``).
+
+        Raises ConfigurationError naming ``day`` for anything but an int in that range.
+        """
+        days = len(self.adoption) - 1
+        if isinstance(day, bool) or not isinstance(day, int):
+            raise ConfigurationError("day", f"must be an int, got {day!r}", subject="report")
+        if not 0 <= day <= days:
+            raise ConfigurationError("day", f"must be between 0 and {days}", subject="report")
         return self.adoption[day] / self.people
 
 
@@ -280,16 +320,18 @@ def health_report(
     ``badges`` is a list of badge ids to report even if nobody earned them (badges
     that were awarded are reported anyway).  Records may come in any order.
     """
+    if not isinstance(start, datetime):
+        raise ConfigurationError(
+            "start", f"must be a datetime, got {type(start).__name__}", subject="health report"
+        )
     if start.tzinfo is None or start.utcoffset() is None:
         raise ConfigurationError("start", "must be timezone-aware", subject="health report")
-    if days < 1:
-        raise ConfigurationError("days", "must be at least 1", subject="health report")
-    if top < 1:
-        raise ConfigurationError("top", "must be at least 1", subject="health report")
+    check_count("days", days, subject="health report")
+    check_top(top, subject="health report")
     badges = check_badges(badges, subject="health report")
     roster = Roster.coerce(population, seats=seats)
     tz = resolve_timezone(timezone, subject="health report")
-    builder = _Builder(roster, start, days, currency)
+    builder = _Builder(roster, start, days, currency, tz)
     for activity, outcome in records:
         builder.add(activity, outcome)
     return builder.report(tz, top=top, badges=badges, seed=seed)
@@ -298,10 +340,12 @@ def health_report(
 class _Builder:
     """Accumulate per-person facts in one pass over the records."""
 
-    def __init__(self, roster: Roster, start: datetime, days: int, currency: str) -> None:
+    def __init__(
+        self, roster: Roster, start: datetime, days: int, currency: str, tz: ZoneInfo
+    ) -> None:
         self.roster = roster
         self.start = start
-        self.origin = start.timestamp()
+        self.starts = day_starts(start, days, tz)
         self.days = days
         self.weeks = math.ceil(days / 7)
         self.currency = currency
@@ -318,7 +362,7 @@ class _Builder:
     def _day(self, at: datetime | None) -> int | None:
         if at is None:
             return None
-        day = math.floor((at.timestamp() - self.origin) / _DAY)
+        day = bisect_right(self.starts, at) - 1
         return day if 0 <= day < self.days else None
 
     def add(self, activity: Activity, outcome: Outcome) -> None:
@@ -381,8 +425,7 @@ class _Builder:
     ) -> HealthReport:
         roster = self.roster
         labels = tuple(
-            period_key("week", (self.start + timedelta(days=7 * w)).astimezone(tz).date())
-            for w in range(self.weeks)
+            period_key("week", self.starts[7 * w].astimezone(tz).date()) for w in range(self.weeks)
         )
         balances = [0] * len(roster.ids)
         for week in self.weekly:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from itertools import pairwise
 from random import Random
 from typing import Annotated, Any
 
@@ -21,7 +22,14 @@ from ..storage import Store
 from ._config import Config
 from ._models import Bass, Behaviour, FeedbackLoops, ParticipationTiers, Thresholds
 from ._population import Population
-from ._report import HealthReport, check_badges, check_items, health_report
+from ._report import (
+    HealthReport,
+    check_badges,
+    check_items,
+    check_top,
+    day_starts,
+    health_report,
+)
 
 __all__ = ["Simulation", "SimulationRun", "default_rules", "simulate"]
 
@@ -31,10 +39,13 @@ _VIEW, _CONTRIBUTE = 0, 1
 class Simulation(Config):
     """Everything a simulation run needs except the seed and the rules.
 
-    ``start`` should be a Monday at local midnight in ``timezone`` so that the
-    report's weeks are calendar weeks.  Every activity's time must be one an
-    activity may have: ``start`` and ``start + days`` lie from 1900-01-01 to
-    3000-01-01 UTC, and ``start`` has a UTC offset of whole seconds.
+    Days are local calendar days of ``timezone``: day ``d`` begins at ``start``'s
+    local time of day on the ``d``-th local date after ``start``'s, so a day across a
+    daylight-saving change lasts 23 or 25 hours, in the simulator and in its report
+    alike.  ``start`` should be a Monday at local midnight in ``timezone`` so that
+    the report's days and weeks are calendar ones.  Every activity's time must be
+    one an activity may have: ``start`` and the end of the last day lie from
+    1900-01-01 to 3000-01-01 UTC, and ``start`` has a UTC offset of whole seconds.
     """
 
     population: Population = Population(people=1000, teams=10)
@@ -65,7 +76,7 @@ class Simulation(Config):
         return check_at(value)
 
     def _check(self) -> None:
-        end = self.start + timedelta(days=self.days)
+        end = day_starts(self.start, self.days, zone_of(self.timezone))[-1]
         if end > MAX_AT:
             self._refuse(
                 "days",
@@ -146,6 +157,12 @@ def simulate(
     the same run: every random draw comes from ``random.Random`` instances
     seeded from it.
     """
+    if not isinstance(simulation, Simulation):
+        raise ConfigurationError(
+            "simulation",
+            f"must be a Simulation, got {type(simulation).__name__}",
+            subject="simulate",
+        )
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ConfigurationError("seed", "must be an int", subject="simulate")
     # Activity and post ids are f"sim{seed}-post{n}": room for 20 digits of n.
@@ -155,6 +172,7 @@ def simulate(
             f"has {len(str(seed))} digits; ids made from it would be too long",
             subject="simulate",
         )
+    check_top(top, subject="simulate")
     badges = check_badges(badges, subject="simulate")
     behaviour = simulation.behaviour
     if rewards is None:
@@ -295,9 +313,6 @@ def _record(
     view_kind, post_kind, comment_kind = behaviour.kinds
     post_share = behaviour.post_share
     start = simulation.start
-    # A start in a zone: each time is moved by its wall clock (as before), then kept at
-    # its UTC offset, as Activity.at keeps every time.
-    zoned = fixed_offset(start) is not start
     prefix = f"sim{seed}-"
     rng = _rng(seed, "targets")
     random = rng.random
@@ -308,11 +323,23 @@ def _record(
     # recorded after its day (or any period made of days) is over: late activities tell
     # no leader story.
     tz = rewards.timezone
+    # Event time t (in days) falls on local day floor(t), at the same fraction of that
+    # day's real length (23 or 25 hours across a daylight-saving change): the days the
+    # report counts, times that run forward and exist on the local clock.
+    starts = day_starts(start, simulation.days, tz)
+    lengths = [after - before for before, after in pairwise(starts)]
+    zone = start.tzinfo
+    convert = zone is not UTC
+    tick = timedelta(microseconds=1)
     midnight: datetime | None = None  # the end of the batch's local day
     for n, (t, person, what) in enumerate(events):
-        at = start + timedelta(days=t)
-        if zoned:
-            at = fixed_offset(at)
+        day = int(t)
+        at = starts[day] + lengths[day] * (t - day)
+        if at >= starts[day + 1]:  # rounded to the microsecond up to the next day
+            at = starts[day + 1] - tick
+        if convert:
+            # In the start's zone, kept at its UTC offset, as Activity.at keeps every time.
+            at = fixed_offset(at.astimezone(zone))
         if midnight is None or at >= midnight:
             if batch:
                 yield from _flush(rewards, clock, batch)

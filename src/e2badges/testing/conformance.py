@@ -1,9 +1,13 @@
 """The Store conformance suite, written once and run over every backend.
 
 A store author subclasses :class:`StoreConformance` in a test module and
-provides a ``make_store`` fixture: a function that returns a new, empty store
-each time it is called (and may be called several times in one test, each call
-returning a store over the *same* database, to check what persists)::
+provides a ``make_store`` fixture: a function that opens a store over the test's
+storage.  The storage is new and empty for each test; within one test,
+``make_store`` may be called several times, and every call must return a store
+over that *same* storage (as a second process or a restart would see it), so the
+suite can check what persists: what one call's store recorded, the next call's
+store reads.  For a database-backed store, open a new store over the test's
+database each time::
 
     import pytest
     from e2badges.testing.conformance import StoreConformance
@@ -12,6 +16,15 @@ returning a store over the *same* database, to check what persists)::
         @pytest.fixture
         def make_store(self, tmp_path):
             return lambda: MyStore(tmp_path / "db")
+
+For an in-memory store, whose data lives in the instance, create one instance per
+test and return that same instance from every call (``lambda: MyStore()`` would
+give each call new, empty storage, and the tests of what persists would fail)::
+
+        @pytest.fixture
+        def make_store(self):
+            shared = MyMemoryStore()
+            return lambda: shared
 
 Each test's docstring is a sentence of the Store contract.  The outbox tests
 (notifications and their delivery to plugins) need ``make_store`` to return

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .._errors import MissingDependencyError
 
@@ -147,6 +147,37 @@ def _checked(argument: str, values: Sequence[str], check: Any) -> tuple[str, ...
     return tuple(values)
 
 
+def _zones(timezones: Sequence[str]) -> tuple[ZoneInfo, ...]:
+    """Return the ``timezones`` given as ZoneInfos, else raise ValueError naming them."""
+    if isinstance(timezones, str):
+        raise ValueError("timezones must be a list of IANA names, not a string")
+    if not timezones:
+        raise ValueError("timezones must not be empty")
+    zones = []
+    for name in timezones:
+        try:
+            zones.append(ZoneInfo(name))
+        except (ZoneInfoNotFoundError, ValueError, TypeError):
+            raise ValueError(f"timezones: {name!r} is not a known IANA time zone") from None
+    return tuple(zones)
+
+
+def _check_population(population: Population) -> None:
+    """Refuse, naming ``population``, a population from which invalid activities are drawn."""
+    if not isinstance(population, Mapping):
+        raise ValueError(
+            f"population must map each person to their teams, not {type(population).__name__}"
+        )
+    if not population:
+        raise ValueError("population must not be empty")
+    for person, teams in population.items():
+        try:
+            check_identifier(person)
+        except ValueError as exc:
+            raise ValueError(f"population: person {person!r}: {exc}") from None
+        _checked(f"population: teams of {person!r}", teams, check_identifier)
+
+
 def aware_datetimes(
     *,
     start: datetime = DEFAULT_START,
@@ -168,14 +199,14 @@ def aware_datetimes(
             f"start and end must lie from {MIN_AT:%Y-%m-%d} to {MAX_AT:%Y-%m-%d} UTC "
             "(the limits of Activity.at)"
         )
+    zones = _zones(timezones)
     origin = start.astimezone(UTC)
     span = (end - start) // timedelta(microseconds=1)
     # An integer offset is cheaper to draw than st.datetimes and shrinks toward ``start``.
     offsets = st.integers(0, span - 1).map(lambda us: origin + timedelta(microseconds=us))
     if len(timezones) == 1 and timezones[0] == "UTC":
         return offsets
-    zones = st.sampled_from([ZoneInfo(name) for name in timezones])
-    return st.tuples(offsets, zones).map(lambda pair: pair[0].astimezone(pair[1]))
+    return st.tuples(offsets, st.sampled_from(zones)).map(lambda pair: pair[0].astimezone(pair[1]))
 
 
 def populations(
@@ -375,6 +406,8 @@ def activity_streams(
         check_identifier(f"{id_prefix}{max(max_size - 1, 0)}")
     except ValueError as exc:
         raise ValueError(f"id_prefix: ids such as {id_prefix!r} + a number: {exc}") from None
+    if population is not None:
+        _check_population(population)
     names = _kind_names(rewards, kinds)
     return _stream(
         population=population,
@@ -393,6 +426,17 @@ def caps(
     *, windows: Sequence[str] = WINDOWS, max_amount: int = 30, name: str | None = None
 ) -> st.SearchStrategy[Cap]:
     """Return caps over ``windows``, per person, pair or object, of 0 to ``max_amount``."""
+    if isinstance(max_amount, bool) or not isinstance(max_amount, int) or max_amount < 0:
+        raise ValueError(f"max_amount must be an int of at least 0, got {max_amount!r}")
+    if isinstance(windows, str):
+        raise ValueError("windows must be a list of windows, not a string")
+    if not windows:
+        raise ValueError("windows must not be empty")
+    for window in windows:
+        try:
+            Cap(amount=0, window=window)
+        except ValueError as exc:
+            raise ValueError(f"windows: {window!r}: {str(exc).splitlines()[0]}") from None
     return st.builds(
         Cap,
         amount=st.integers(0, max_amount),
@@ -451,6 +495,10 @@ def point_rules(
     Amounts are whole numbers from 0 to 20 (from -5 with ``penalties=True``) for
     the actor, the recipient or both (1 for the actor when neither was drawn).
     """
+    try:
+        check_identifier(rule_id)
+    except ValueError as exc:
+        raise ValueError(f"rule_id: {rule_id!r}: {exc}") from None
     fields = _rule_fields(tuple(kinds), tuple(currencies), penalties, max_caps)
     return fields.map(lambda drawn: _make_rule(rule_id, drawn, None))
 
