@@ -337,6 +337,20 @@ def _key_path(path: str, key: str) -> str:
     return f"{path}[{json.dumps(shown)}]"
 
 
+def _number_copy(value: float, path: str) -> float:
+    """Return a number (bool aside) as its plain int or float if every store keeps it
+    exactly (a whole number within 64 bits, a finite float), or raise FieldValueError."""
+    if isinstance(value, int):
+        if not MIN_ATTRIBUTE_INT <= value <= MAX_ATTRIBUTE_INT:
+            raise FieldValueError(
+                path, "is a whole number outside the signed 64-bit range (-2**63 to 2**63 - 1)"
+            )
+        return int.__int__(value)
+    if not math.isfinite(value):
+        raise FieldValueError(path, f"is {value!r}; numbers must be finite")
+    return float.__float__(value)
+
+
 def _json_copy(value: Any, depth: int, path: str) -> Any:
     """Return ``value`` as plain JSON types (tuples become lists), or raise FieldValueError."""
     if value is None or value is True or value is False:
@@ -348,16 +362,8 @@ def _json_copy(value: Any, depth: int, path: str) -> Any:
                 path, f"{_bad_character(bad)}; text may hold tab, CR and LF, no other control"
             )
         return str.__str__(value)  # a str subclass's own __str__ is not trusted
-    if isinstance(value, int):
-        if not MIN_ATTRIBUTE_INT <= value <= MAX_ATTRIBUTE_INT:
-            raise FieldValueError(
-                path, "is a whole number outside the signed 64-bit range (-2**63 to 2**63 - 1)"
-            )
-        return int.__int__(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise FieldValueError(path, f"is {value!r}; numbers must be finite")
-        return float.__float__(value)
+    if isinstance(value, int | float):
+        return _number_copy(value, path)
     if isinstance(value, list | tuple | dict):
         if depth >= MAX_ATTRIBUTES_DEPTH:
             raise FieldValueError(
@@ -424,16 +430,8 @@ def _state_copy(value: Any, depth: int, path: str) -> Any:
         if bad is not None:
             raise FieldValueError(path, f"{_bad_character(bad)}; text must be valid UTF-8")
         return str.__str__(value)
-    if isinstance(value, int):
-        if not MIN_ATTRIBUTE_INT <= value <= MAX_ATTRIBUTE_INT:
-            raise FieldValueError(
-                path, "is a whole number outside the signed 64-bit range (-2**63 to 2**63 - 1)"
-            )
-        return int.__int__(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise FieldValueError(path, f"is {value!r}; numbers must be finite")
-        return float.__float__(value)
+    if isinstance(value, int | float):
+        return _number_copy(value, path)
     if isinstance(value, list | dict):
         if depth >= MAX_STATE_DEPTH:
             raise FieldValueError(
