@@ -46,15 +46,12 @@ def _epoch_us(award: str) -> int:
 def _fill(awards: sa.TableClause) -> None:
     """Set ``at_us`` of every award row from its JSON, page by page in ``seq`` order.
 
-    One ``UPDATE ... SET at_us = CASE seq WHEN ... END`` per page, its numbers
-    written in the text: an ``executemany`` of one-row updates costs a round trip per
-    row on MySQL/MariaDB (about 1 ms), and a CASE of bound parameters costs more in
-    SQLAlchemy's Python than the update does.  ``seq`` is the primary key on its own
-    (unique across tenants).
+    One ``UPDATE ... SET at_us = CASE seq WHEN ... END`` per page (bound
+    parameters): an ``executemany`` of one-row updates costs a round trip per row on
+    MySQL/MariaDB (about 1 ms).  ``seq`` is the primary key on its own (unique across
+    tenants).
     """
     bind = op.get_bind()
-    quote = bind.dialect.identifier_preparer.quote
-    seq, at_us = quote("seq"), quote("at_us")
     page = (
         sa.select(awards.c.seq, awards.c.award)
         .where(awards.c.seq > sa.bindparam("after"))
@@ -63,12 +60,11 @@ def _fill(awards: sa.TableClause) -> None:
     )
     after = -1
     while rows := bind.execute(page, {"after": after}).all():
-        # The text holds a quoted name and whole numbers (ints computed here): no value.
-        cases = " ".join(f"WHEN {int(n)} THEN {_epoch_us(text)}" for n, text in rows)
-        keys = ", ".join(str(int(n)) for n, _ in rows)
-        bind.exec_driver_sql(
-            f"UPDATE {quote(awards.name)} SET {at_us} = CASE {seq} {cases} END "
-            f"WHERE {seq} IN ({keys})"
+        times = {int(n): _epoch_us(text) for n, text in rows}
+        bind.execute(
+            sa.update(awards)
+            .where(awards.c.seq.in_(list(times)))
+            .values(at_us=sa.case(times, value=awards.c.seq))
         )
         after = rows[-1][0]
 
