@@ -294,9 +294,17 @@ class StoryTeller:
         board = tracked.board
         period = tracked.period(ctx)
         key = f"{_LEADER}{board.id}{SEP}{period}"
-        for (board_id, label, subject), row in rows.items():
-            if board_id != board.id or label != period or row.sort_key is None:
-                continue
+        # Best first, as the board lists them: when one activity lifts several rows (an
+        # actor and a recipient) past the leader, only the one ahead after it leads.
+        changed = sorted(
+            (
+                (subject, row)
+                for (board_id, label, subject), row in rows.items()
+                if board_id == board.id and label == period and row.sort_key is not None
+            ),
+            key=lambda item: (item[1].sort_key, item[1].reached, item[0]),
+        )
+        for subject, row in changed:
             leader = view.get(key, None)
             mine = [row.sort_key, row.reached, subject]
             if leader is not None and leader[2] == subject:

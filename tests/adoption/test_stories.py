@@ -17,6 +17,7 @@ from e2badges import (
     Leaderboard,
     Level,
     PointRule,
+    PointsMetric,
     Rewards,
     StoryOptions,
     Tier,
@@ -118,6 +119,33 @@ class TestKindsOfStory:
         leader = next(s for s in story if s.kind == "leader")
         assert (leader.people, leader.data["score"]) == (("bob",), 2)
         assert "ann" not in repr(leader)
+
+    @pytest.mark.parametrize("actor_points", [4, 12])
+    def test_one_activity_passing_the_leader_with_two_people_tells_only_the_new_leader(
+        self, actor_points: int
+    ) -> None:
+        """An activity that lifts two people past the leader tells one leader story: of the
+        one ahead of the other after it (never one for a person who did not lead)."""
+        rewards = Rewards(
+            rules=(
+                PointRule(
+                    id="rate", kind="post.rated", actor_points=actor_points, recipient_points=8
+                ),
+                PointRule(id="post", kind="post.created", actor_points=3),
+            ),
+            kinds=("post.rated", "post.created"),
+            leaderboards=(Leaderboard(id="pts", metric=PointsMetric(), windows=("week",)),),
+            stories=StoryOptions(leaders=("pts",)),
+            clock=FrozenClock(T0),
+            load_entrypoints=False,
+        )
+        rewards.record(post(1, "cy"))
+        rated = Activity(
+            id="r1", actor="ann", recipient="bob", kind="post.rated", at=T0 + timedelta(hours=1)
+        )
+        outcome = rewards.record(rated)
+        [first] = rewards.leaderboard("pts").top(1, window="week")
+        assert [s.people for s in outcome.stories if s.kind == "leader"] == [(first.user,)]
 
     def test_milestones(self) -> None:
         """The configured counts of a kind are told once, organisation-wide and per team."""
