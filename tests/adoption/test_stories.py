@@ -377,12 +377,28 @@ class TestFeed:
         rewards.set_leaderboard_opt_out("ann", False)
         assert ("leader", ("ann",)) in kinds(rewards.feed())
 
+    def test_pages_by_the_last_story_shown(self) -> None:
+        """``feed(before=id)`` continues after the story ``id``: pages of a feed that grows
+        between them list every story once."""
+        rewards = make()
+        for n, actor in enumerate(("ann", "bob", "cy"), 1):
+            rewards.record(post(n, actor, n))
+        whole = [s.id for s in rewards.feed(limit=100)]
+        first = rewards.feed(limit=4)
+        rewards.record(post(9, "dan", 9))  # told between the pages: on top, not in page two
+        rest = rewards.feed(limit=100, before=first[-1].id)
+        assert [s.id for s in first + rest] == whole
+
     @pytest.mark.parametrize(
         ("options", "field"),
         [
             ({"scope": "red"}, "scope"),
             ({"limit": 0}, "limit"),
             ({"since": datetime(2026, 1, 1)}, "since"),  # the error under test
+            ({"before": ""}, "before"),
+            ({"before": 5}, "before"),
+            ({"before": "badge-\x00"}, "before"),
+            ({"before": "badge-0123456789abcdef0123"}, "before"),  # no such story
         ],
     )
     def test_bad_queries(self, options: dict[str, Any], field: str) -> None:
