@@ -21,6 +21,7 @@ State keys (opaque to stores):
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Annotated, Any
 
@@ -245,7 +246,7 @@ class StoryTeller:
             length = _threshold(badge, award.tier) if badge is not None else None
             data["length"] = length
             data["unit"] = criterion.period
-            text = f"{award.user} reached a {length:g}-{criterion.period} streak: {name}"
+            text = f"{award.user} reached a {_number(length)}-{criterion.period} streak: {name}"
             if tier_name is not None:
                 text += f" ({tier_name})"
             kind = "streak"
@@ -380,7 +381,8 @@ class StoryTeller:
                     story_id("personal_best", board.id, period, subject),
                     "personal_best",
                     (subject,),
-                    f"{subject} set a personal best on {tracked.title}: {row.score:g} ({period})",
+                    f"{subject} set a personal best on {tracked.title}: "
+                    f"{_number(row.score)} ({period})",
                     {
                         "board": board.id,
                         "period": period,
@@ -424,6 +426,19 @@ def _threshold(badge: Badge, tier: str | None) -> float:
         assert badge.threshold is not None
         return badge.threshold
     return next(t.threshold for t in badge.tiers if t.id == tier)
+
+
+def _number(x: float) -> str:
+    """Return ``x`` as people read it in a sentence: ``1,234,567``, ``3.14``.
+
+    Whole numbers in full with thousands separators (``:g`` wrote ``1.23457e+06``),
+    others to two decimals, trailing zeros dropped.
+    """
+    if not math.isfinite(x):
+        return f"{x:g}"
+    if x == int(x):
+        return f"{int(x):,}"
+    return f"{x:,.2f}".rstrip("0").rstrip(".")
 
 
 def _ordinal(n: int) -> str:

@@ -20,6 +20,7 @@ from e2badges import (
     PointsMetric,
     Rewards,
     StoryOptions,
+    SumMetric,
     Tier,
     criteria,
 )
@@ -186,6 +187,51 @@ class TestKindsOfStory:
         assert [(s.data["score"], s.data["previous"], s.data["period"]) for s in bests] == [
             (3, 2, "2026-W49")
         ]
+
+    @pytest.mark.parametrize(
+        ("values", "shown"),
+        [
+            ((1_234_567,), "1,234,567"),
+            ((1_000_000,), "1,000,000"),
+            ((3.14159,), "3.14"),
+            ((12_345.5,), "12,345.5"),
+        ],
+    )
+    def test_personal_best_text_shows_the_score_in_full(
+        self, values: tuple[float, ...], shown: str
+    ) -> None:
+        """A personal best's text writes its score as people read numbers: whole ones in
+        full with thousands separators (never ``1.23457e+06``), others to two decimals."""
+        rewards = Rewards(
+            kinds=("page.viewed",),
+            leaderboards=(
+                Leaderboard(
+                    id="views",
+                    metric=SumMetric(kind="page.viewed", credit="recipient"),
+                    windows=("week",),
+                    description="Views",
+                ),
+            ),
+            stories=StoryOptions(personal_bests=("views",)),
+            clock=FrozenClock(T0 + timedelta(days=7)),
+            load_entrypoints=False,
+        )
+
+        def viewed(n: int, value: float, days: int) -> Activity:
+            return Activity(
+                id=f"v{n}",
+                actor="bob",
+                recipient="ann",
+                kind="page.viewed",
+                value=value,
+                at=T0 + timedelta(days=days),
+            )
+
+        rewards.record(viewed(0, 1, 0))
+        outcomes = rewards.record_many([viewed(n, v, 7) for n, v in enumerate(values, 1)])
+        [best] = [s for o in outcomes for s in o.stories if s.kind == "personal_best"]
+        assert best.text == f"ann set a personal best on Views: {shown} (2026-W49)"
+        assert best.data["score"] == sum(values)
 
     def test_late_activity_tells_no_leader_story_for_a_past_period(self) -> None:
         """An activity recorded after its week is over takes the lead of that week

@@ -7,6 +7,7 @@ Mixed into :class:`~e2badges.testing.conformance.StoreConformance`; the
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,16 +20,21 @@ from .. import (
     Change,
     FrozenClock,
     InvalidQueryError,
+    Level,
     Outcome,
+    PointRule,
     Rewards,
     Story,
+    StoryOptions,
     criteria,
 )
 from .._engine import EffectBatch
 from .._people import Person, PrivacySettings
 from .._periods import period_key
 from ..storage.base import Store
+from ..storage.memory import MemoryStore
 from ._common import T0
+from ._threads import run_in_threads
 
 __all__ = ["AdoptionConformance"]
 
@@ -284,6 +290,62 @@ class AdoptionConformance:
         with pytest.raises(InvalidQueryError, match="before"):
             store.feed(before="s1")
         assert [s.id for s in store.feed(before="s2")] == []
+
+    def test_concurrent_recording_tells_each_story_once(
+        self, make_store: Callable[[], Store]
+    ) -> None:
+        """Processes recording the same activities at once (each sent by all of them, in
+        their own orders) tell each badge, level and milestone story once, as one would."""
+        posts = [
+            Activity(
+                id=f"p{n}",
+                actor=f"u{n % 5}",
+                kind="post",
+                at=T0 + timedelta(minutes=n),
+                teams=("red",) if n % 2 else (),
+            )
+            for n in range(40)
+        ]
+
+        def rewards_over(store: Store) -> Rewards:
+            return Rewards(
+                store,
+                rules=(PointRule(id="post", kind="post", actor_points=5),),
+                badges=(
+                    Badge(
+                        id="writer",
+                        name="Writer",
+                        criterion=criteria.Count(kind="post"),
+                        threshold=3,
+                    ),
+                ),
+                levels=(Level(id="one", threshold=20),),
+                stories=StoryOptions(milestones=("post",), milestone_counts=(10, 20, 30, 40)),
+                clock=FrozenClock(T0 + timedelta(hours=1)),
+                load_entrypoints=False,
+            )
+
+        alone = rewards_over(MemoryStore())
+        alone.record_many(posts)
+        expected = sorted(s.kind for s in alone.feed(limit=1000))
+        stores = [make_store() for _ in range(4)]  # the schema made before the threads
+
+        def work(worker: int) -> None:
+            order = list(posts)
+            random.Random(worker).shuffle(order)
+            rewards = rewards_over(stores[worker])
+            for start in range(0, len(order), 5):
+                rewards.record_many(order[start : start + 5])
+
+        run_in_threads(work, range(4))  # raises what a thread raised
+        told = make_store().feed(limit=1000)
+        assert len({s.id for s in told}) == len(told)
+        assert sorted(s.kind for s in told) == expected
+        milestones = sorted(
+            (s.data["team"] or "", s.data["count"]) for s in told if s.kind == "milestone"
+        )
+        assert milestones == [("", 10), ("", 20), ("", 30), ("", 40), ("red", 10), ("red", 20)]
+        assert sorted(s.people for s in told if s.kind == "badge") == [(f"u{n}",) for n in range(5)]
 
     def test_feed_private_stories(self, store: Store) -> None:
         """A private story is shown only to a viewer who is one of its people."""
