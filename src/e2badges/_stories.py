@@ -243,7 +243,8 @@ class StoryTeller:
         }
         criterion = badge.criterion if badge is not None else None
         if isinstance(criterion, Streak):
-            length = _threshold(badge, award.tier) if badge is not None else None
+            assert badge is not None  # its criterion is a Streak
+            length = _threshold(badge, award.tier)
             data["length"] = length
             data["unit"] = criterion.period
             text = f"{award.user} reached a {_number(length)}-{criterion.period} streak: {name}"
@@ -374,6 +375,7 @@ class StoryTeller:
             if not tell:
                 continue
             assert best is not None
+            assert row.score is not None  # ranked: it has a sort key
             at = ctx.activity.at
             assert at is not None
             out.append(
