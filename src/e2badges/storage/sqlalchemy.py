@@ -148,8 +148,56 @@ def _check_url(url: URL) -> URL:
 
 
 def _is_memory_sqlite(url: URL) -> bool:
+    """Return whether ``url`` names an in-memory SQLite database: none or ``:memory:``, or
+    a URI filename (``uri=true``) of ``:memory:`` (``file::memory:``) or with
+    ``mode=memory`` (``file:name?mode=memory``, shared cache or not)."""
     database = url.database or ""
-    return database in ("", ":memory:") or "mode=memory" in str(url.query.get("mode", ""))
+    if database in ("", ":memory:"):
+        return True
+    if str(url.query.get("uri", "")).lower() not in ("true", "1"):
+        return False
+    return database.startswith("file::memory:") or url.query.get("mode") == "memory"
+
+
+# create_engine() options that would replace, size or recycle the one connection of an
+# in-memory SQLite database, and the one value of each that the store's StaticPool keeps
+# (None: no value keeps it).
+_MEMORY_POOL_OPTIONS: dict[str, object] = {
+    "poolclass": StaticPool,
+    "pool": None,
+    "pool_recycle": -1,
+    "pool_size": None,
+    "max_overflow": None,
+    "pool_timeout": None,
+    "pool_use_lifo": None,
+}
+
+_MEMORY_POOL_REASON = (
+    "an in-memory SQLite database lives in its one connection, which the store keeps in "
+    "a StaticPool shared by every thread; another pool, or that connection recycled, would "
+    "open a new, empty database"
+)
+
+
+def _check_memory_pool_options(given: Mapping[str, Any]) -> None:
+    """Refuse engine_options that would replace the StaticPool of an in-memory SQLite
+    database (``poolclass`` other than StaticPool, ``pool``), size it (``pool_size``,
+    ``max_overflow``, ``pool_timeout``, ``pool_use_lifo``: a StaticPool has one
+    connection) or recycle its connection (``pool_recycle`` other than -1)."""
+    for key, keeps in _MEMORY_POOL_OPTIONS.items():
+        if key not in given:
+            continue
+        value = given[key]
+        if keeps is StaticPool and isinstance(value, type) and issubclass(value, StaticPool):
+            continue
+        if keeps is not None and keeps is not StaticPool and value == keeps:
+            continue
+        raise ConfigurationError(
+            "engine_options",
+            f"{key}={value!r} is refused: {_MEMORY_POOL_REASON}; "
+            "use a SQLite file for a pool of your own",
+            subject="SQLAlchemyStore",
+        )
 
 
 def _read_only_sqlite(url: URL) -> URL:
@@ -173,6 +221,22 @@ def _read_only_sqlite(url: URL) -> URL:
     return url.set(database=uri).update_query_dict({"mode": "ro", "uri": "true"})
 
 
+#: busy_timeout's default, in seconds: the one value accepted where it cannot apply.
+_BUSY_TIMEOUT = 30.0
+
+
+def _busy_timeout_refused(busy_timeout: float, where: str) -> None:
+    """Refuse a busy_timeout other than the default ``where`` it cannot apply (a given
+    Engine, a server), as it would be ignored without a word."""
+    if busy_timeout != _BUSY_TIMEOUT:
+        raise ConfigurationError(
+            "busy_timeout",
+            f"{busy_timeout!r} seconds cannot apply {where}: busy_timeout is how long the "
+            "connections of a SQLite engine the store creates wait for the write lock",
+            subject="SQLAlchemyStore",
+        )
+
+
 def _check_busy_timeout(value: Any) -> float:
     """Return ``busy_timeout`` if it is a finite number of seconds, 0 or more."""
     if (
@@ -188,9 +252,12 @@ def _check_busy_timeout(value: Any) -> float:
     return value
 
 
-def _check_charset(charset: object, *, field: str, where: str = "") -> None:
+def _check_charset(
+    charset: object, *, field: str, where: str = "", subject: str = "SQLAlchemyStore"
+) -> None:
     """Refuse a MySQL/MariaDB charset other than utf8mb4 (``field`` names where it was
-    given: ``url``, or ``engine_options`` with ``where`` its place there).
+    given: ``url``, ``engine_options`` with ``where`` its place there, or ``engine`` and
+    ``connection`` for PyMySQL's connection's own).
 
     ``utf8`` (``utf8mb3``) cannot hold 4-byte characters (emoji) and ``latin1`` far
     less, though every identifier and text e2badges accepts may hold them: the store
@@ -201,7 +268,7 @@ def _check_charset(charset: object, *, field: str, where: str = "") -> None:
             field,
             f"{where}charset={charset!r} cannot hold every character e2badges accepts "
             "(emoji need 4 bytes in UTF-8); use charset=utf8mb4 or leave charset out",
-            subject="SQLAlchemyStore",
+            subject=subject,
         )
 
 
@@ -248,6 +315,65 @@ def _merge_connect_args(own: Mapping[str, Any], given: object, *, backend: str) 
     return {**own, **given}
 
 
+def _schema_translate_refused(options: Mapping[str, Any], field: str, subject: str) -> None:
+    """Refuse execution ``options`` that translate schema names (``schema_translate_map``):
+    it moves SQLAlchemy's Core statements (the tables' creation among them) but not the
+    store's statements sent as text, which name its tables without a schema."""
+    if options.get("schema_translate_map"):
+        raise ConfigurationError(
+            field,
+            "has a schema_translate_map, which moves only some of the store's statements "
+            "(the rest are sent as text naming the tables without a schema); choose the "
+            "schema with the connection's search path (PostgreSQL: connect_args "
+            "options='-c search_path=...') or the database in the URL (MySQL/MariaDB)",
+            subject=subject,
+        )
+
+
+def _check_utf8(driver: Any, *, field: str, subject: str = "SQLAlchemyStore") -> None:
+    """Refuse a PostgreSQL connection (psycopg's, ``driver``) whose client_encoding or
+    database (server_encoding) is not UTF8, with ConfigurationError naming ``field``.
+
+    In another client encoding psycopg encodes and decodes text in it: LATIN1 or
+    WIN1252 cannot send most scripts (UnicodeEncodeError), SQL_ASCII returns bytes;
+    a database in another encoding refuses (or, SQL_ASCII, mismeasures) what it
+    cannot hold: the store would refuse or misread values the other stores keep.
+    Reads what the server reported when the connection opened: no round trip.
+    """
+    info = driver.info
+    for setting in ("server_encoding", "client_encoding"):
+        value = info.parameter_status(setting)
+        if value != "UTF8":
+            source = (
+                "set by the URL's or connect_args' options or client_encoding, "
+                "PGCLIENTENCODING, or the role's or database's settings"
+                if setting == "client_encoding"
+                else "the database's encoding, chosen when it was created"
+            )
+            raise ConfigurationError(
+                field,
+                f"the PostgreSQL connection has {setting}={value!r} ({source}); the store "
+                "needs UTF8 to keep every character e2badges accepts",
+                subject=subject,
+            )
+
+
+def _check_postgres_connections(engine: Engine) -> None:
+    """Check every connection the store's own engine opens with _check_utf8 (field
+    ``url``): a connection in another encoding is closed and refused."""
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        try:
+            _check_utf8(dbapi_connection, field="url")
+        except ConfigurationError:
+            dbapi_connection.close()
+            raise
+
+    # First: SQLAlchemy's own first-connect setup reads the server's version as text,
+    # which SQL_ASCII returns as bytes.
+    sa_event.listen(engine, "connect", on_connect, insert=True)
+
+
 def _make_engine(
     url: str | URL,
     *,
@@ -291,9 +417,25 @@ def _make_engine(
     backend = parsed.get_backend_name()
     options: dict[str, Any] = {}
     sqlite_file = False
+    if backend != "sqlite":
+        _busy_timeout_refused(
+            busy_timeout,
+            "on PostgreSQL or MySQL/MariaDB (their lock waits are lock_timeout and "
+            "innodb_lock_wait_timeout, server settings)",
+        )
+    elif "timeout" in parsed.query:
+        # pysqlite reads timeout from the URL, and connect_args' timeout (busy_timeout)
+        # replaced it without a word.
+        raise ConfigurationError(
+            "url",
+            f"timeout={parsed.query['timeout']!r} is how long SQLite waits for its write "
+            "lock, which the store's busy_timeout option sets; give busy_timeout instead",
+            subject="SQLAlchemyStore",
+        )
     if backend == "sqlite":
         if _is_memory_sqlite(parsed):
             # One shared connection: each new connection to :memory: is a new database.
+            _check_memory_pool_options(engine_options or {})
             options["poolclass"] = StaticPool
             options["connect_args"] = {"check_same_thread": False, "timeout": busy_timeout}
         elif read_only:
@@ -311,6 +453,9 @@ def _make_engine(
         else:
             parsed = parsed.update_query_dict({"charset": "utf8mb4"})
     given = dict(engine_options or {})
+    execution = given.get("execution_options")
+    if isinstance(execution, Mapping):
+        _schema_translate_refused(execution, "engine_options", "SQLAlchemyStore")
     if "connect_args" in given:
         given["connect_args"] = _merge_connect_args(
             options.get("connect_args", {}), given["connect_args"], backend=backend
@@ -328,6 +473,8 @@ def _make_engine(
         raise ConfigurationError("engine_options", str(exc), subject="SQLAlchemyStore") from None
     if backend == "sqlite":
         _configure_sqlite(engine, wal=sqlite_file, busy_timeout=busy_timeout)
+    elif backend == "postgresql":
+        _check_postgres_connections(engine)
     if not isinstance(engine.pool, StaticPool):
         _one_process_per_connection(engine)
     return engine
@@ -406,6 +553,22 @@ def _check_engine(engine: Engine) -> None:
             "engine",
             f"{backend}+{engine.dialect.driver} is not supported "
             "(use sqlite, postgresql+psycopg or mysql+pymysql)",
+            subject="SQLAlchemyStore",
+        )
+    _schema_translate_refused(engine.get_execution_options(), "engine", "SQLAlchemyStore")
+    if backend == "sqlite" and _is_memory_sqlite(engine.url):
+        pool: Any = engine.pool
+        if not isinstance(pool, StaticPool | SingletonThreadPool):
+            problem = f"has a {type(pool).__name__}, which may open a second connection"
+        elif getattr(pool, "_recycle", -1) > -1:
+            problem = f"recycles its connection (pool_recycle={pool._recycle!r})"
+        else:
+            return
+        raise ConfigurationError(
+            "engine",
+            f"{problem}: an in-memory SQLite database lives in its one connection, and a "
+            "new connection opens a new, empty database; create the engine with "
+            "poolclass=StaticPool (and no pool_recycle), or give the store the URL",
             subject="SQLAlchemyStore",
         )
 
@@ -892,8 +1055,15 @@ class SQLAlchemyStore(Store):
     refused with SchemaVersionError (``e2badges db upgrade`` migrates it).
     ``max_attempts`` bounds how often Rewards runs a batch that hit a deadlock
     or a serialization failure; ``busy_timeout`` is how long a SQLite writer
-    waits for the write lock, in seconds.  ``engine_options`` go to
-    ``create_engine`` when the store creates the engine.
+    waits for the write lock, in seconds (on a SQLite engine the store creates:
+    another value than the default is refused elsewhere).  ``engine_options`` go
+    to ``create_engine`` when the store creates the engine.
+
+    Options that would undo the store's own settings are refused with
+    ConfigurationError before any table is created (docs/storage.md lists them):
+    another pool for an in-memory SQLite database, a SQLite URL's ``timeout``, a
+    ``schema_translate_map``, a PostgreSQL connection that is not UTF8 throughout,
+    a MySQL/MariaDB charset other than utf8mb4.
 
     ``tenant`` names the tenant the store serves (``"default"`` when omitted):
     every statement reads and writes that tenant's rows only.
@@ -910,7 +1080,7 @@ class SQLAlchemyStore(Store):
         table_prefix: str = "e2b_",
         create_schema: bool = True,
         max_attempts: int = 5,
-        busy_timeout: float = 30.0,
+        busy_timeout: float = _BUSY_TIMEOUT,
         engine_options: Mapping[str, Any] | None = None,
     ) -> None:
         self._tenant = check_tenant(tenant, subject="SQLAlchemyStore")
@@ -921,8 +1091,17 @@ class SQLAlchemyStore(Store):
             )
         self.max_attempts = max_attempts
         _check_busy_timeout(busy_timeout)
+        if not isinstance(create_schema, bool):
+            raise ConfigurationError(
+                "create_schema", "must be True or False", subject="SQLAlchemyStore"
+            )
         if isinstance(url_or_engine, Engine):
             _check_engine(url_or_engine)
+            _busy_timeout_refused(
+                busy_timeout,
+                "to a live Engine, whose connections the store does not open (give the "
+                "engine connect_args={'timeout': seconds})",
+            )
             if engine_options:
                 raise ConfigurationError(
                     "engine_options",
@@ -1029,6 +1208,8 @@ class SQLAlchemyStore(Store):
         written)."""
         action = "opening the database"
         with _storage_errors(action), self._lock, self._connect(action) as conn:
+            if not self._owns_engine:
+                self._check_encoding(conn, field="engine")
             other_level = self._dialect != "sqlite" and self._check_transactions(conn)
             tables = build_tables(self.table_prefix, conn.dialect)
             version = read_version(conn, tables)
@@ -1155,6 +1336,20 @@ class SQLAlchemyStore(Store):
             )
         return conn
 
+    def _check_encoding(
+        self, conn: Connection, *, field: str, subject: str = "SQLAlchemyStore"
+    ) -> None:
+        """Refuse a connection (of a given engine, or the caller's) that does not speak
+        UTF-8 in full: PostgreSQL's client and server encodings must be UTF8 (see
+        _check_utf8), PyMySQL's charset utf8mb4 (see _check_charset), as on the engines
+        the store creates.  Reads the driver's state: no round trip."""
+        driver: Any = conn.connection.dbapi_connection
+        if self._dialect == "postgresql":
+            _check_utf8(driver, field=field, subject=subject)
+        elif self._dialect in ("mysql", "mariadb"):
+            where = "the connection's " if field == "connection" else "its connections' "
+            _check_charset(driver.charset, field=field, where=where, subject=subject)
+
     def _check_joined(self, conn: Connection) -> None:
         """Refuse a caller's connection on another database, or in autocommit mode.
 
@@ -1172,6 +1367,10 @@ class SQLAlchemyStore(Store):
                 f"is a {conn.dialect.name} connection; this store is on {self._dialect}",
                 subject="SQLAlchemyStore.transaction",
             )
+        _schema_translate_refused(
+            conn.get_execution_options(), "connection", "SQLAlchemyStore.transaction"
+        )
+        self._check_encoding(conn, field="connection", subject="SQLAlchemyStore.transaction")
         if _autocommits(conn):
             raise ConfigurationError(
                 "connection",
@@ -1923,7 +2122,7 @@ def _engine_for(
         _check_engine(url_or_engine)
         return url_or_engine, False
     engine = _make_engine(
-        url_or_engine, busy_timeout=30.0, engine_options=None, read_only=read_only
+        url_or_engine, busy_timeout=_BUSY_TIMEOUT, engine_options=None, read_only=read_only
     )
     return engine, True
 
