@@ -500,6 +500,8 @@ class TestCommandLine:
         """`db upgrade --revision base` on a database without the tables changes nothing
         and reports the version as `db current` does: none (it said "schema version 0",
         and wrote Alembic's version table)."""
+        if db.backend == "sqlite":
+            sqlite3.connect(sa.make_url(db.url).database or "").close()  # an empty database
         argv = ["--url", db.url, "--prefix", db.prefix]
         assert main(["db", "upgrade", *argv, "--revision", "base"]) == 0
         assert (
@@ -515,6 +517,66 @@ class TestCommandLine:
         finally:
             engine.dispose()
         assert [name for name in names if name.startswith(db.prefix)] == []
+
+    @pytest.mark.parametrize("revision", ["base", "head+1", "-1", "+5", "0004+1", "base-1"])
+    @pytest.mark.parametrize("uri", [False, True], ids=["path", "file-uri"])
+    def test_upgrade_with_nothing_to_do_creates_no_sqlite_file(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], revision: str, uri: bool
+    ) -> None:
+        """`db upgrade` at a path with no SQLite file leaves no file behind when it has
+        nothing to do (`--revision base`: exit 0, version none) or refuses the revision
+        (past the newest version, before base: exit 1 naming revision); upgrade() does
+        the same, and so does one given an engine (a SQLite file was created on connect)."""
+        path = tmp_path / "typo.db"
+        url = f"sqlite:///file:{path}?uri=true" if uri else f"sqlite:///{path}"
+        code = main(["db", "upgrade", "--url", url, f"--revision={revision}"])
+        captured = capsys.readouterr()
+        if revision == "base":
+            assert (code, captured.out, captured.err) == (
+                0,
+                "schema version none (tables with prefix 'e2b_')\n",
+                "",
+            )
+            assert upgrade(url, revision=revision) is None
+            engine = sa.create_engine(url)
+            try:
+                assert upgrade(engine, revision=revision) is None
+            finally:
+                engine.dispose()
+        else:
+            assert (code, captured.out) == (1, "")
+            assert captured.err.startswith("e2badges: e2badges db upgrade: revision: ")
+            with pytest.raises(ConfigurationError) as info:
+                upgrade(url, revision=revision)
+            assert info.value.field == "revision"
+        assert list(tmp_path.iterdir()) == []
+
+    @pytest.mark.parametrize("revision", ["0001", "base", "-1", "head+1"])
+    def test_refused_upgrade_writes_nothing_to_a_sqlite_file(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], revision: str
+    ) -> None:
+        """A refused `db upgrade` (a revision below the database's version, or past the
+        newest) leaves a SQLite file as it was, byte for byte: one in rollback-journal
+        mode is not switched to WAL mode (as opening it to write does) and no -wal or
+        -shm file is left; `--revision base` on a file without the tables too."""
+        path = tmp_path / "kept.db"
+        assert upgrade(f"sqlite:///{path}", revision="0002") == 2
+        empty = tmp_path / "empty.db"
+        sqlite3.connect(empty).close()
+        for name in (path, empty):
+            with sqlite3.connect(name) as conn:
+                assert conn.execute("PRAGMA journal_mode=DELETE").fetchone() == ("delete",)
+            conn.close()
+        before = {p: p.read_bytes() for p in (path, empty)}
+        assert main(["db", "upgrade", "--url", f"sqlite:///{path}", f"--revision={revision}"]) == 1
+        assert capsys.readouterr().err.startswith("e2badges: e2badges db upgrade: revision: ")
+        assert main(["db", "upgrade", "--url", f"sqlite:///{empty}", "--revision=base"]) == 0
+        assert {p: p.read_bytes() for p in (path, empty)} == before
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.db", "kept.db"]
+        for name in (path, empty):
+            with sqlite3.connect(name) as conn:
+                assert conn.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+            conn.close()
 
     def test_upgrade_after_the_tables_were_dropped(
         self, db: Database, capsys: pytest.CaptureFixture[str]

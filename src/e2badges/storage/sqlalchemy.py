@@ -152,6 +152,19 @@ def _is_memory_sqlite(url: URL) -> bool:
     return database in ("", ":memory:") or "mode=memory" in str(url.query.get("mode", ""))
 
 
+def _sqlite_file(url: URL) -> str | None:
+    """Return the path of the file a SQLite URL opens (a plain path or a ``file:`` URI
+    with ``?uri=true``), or None for another database or an in-memory one."""
+    if url.get_backend_name() != "sqlite" or _is_memory_sqlite(url):
+        return None
+    database = url.database or ""
+    if str(url.query.get("uri", "")).lower() in ("true", "1") and database.startswith("file:"):
+        database = urllib.parse.unquote(urllib.parse.urlsplit(database).path)
+        if database in ("", ":memory:"):
+            return None
+    return os.path.abspath(database)
+
+
 def _read_only_sqlite(url: URL) -> URL:
     """Return ``url`` (a SQLite file) opening the file read-only, as a URI ``mode=ro``.
 
@@ -1941,14 +1954,32 @@ def upgrade(
     store opens it).  A ``revision`` that is not a non-empty str naming a revision
     Alembic resolves is refused with ConfigurationError naming ``revision``, before
     anything connects.
+
+    A SQLite file is opened to write only when there is something to write: at a
+    path with no file, ``base`` returns None and a revision past the newest version
+    (or before base) is refused, without creating the file; an existing file (given
+    by URL) is read read-only first, so that a refused revision (below its version
+    too) and ``base`` without the tables leave it as it was, byte for byte.
     """
-    from ._sql_migrate import check_revision, run_upgrade  # noqa: PLC0415  # alembic, an extra
+    from ._sql_migrate import (  # noqa: PLC0415  # alembic, an extra
+        check_revision,
+        check_target,
+        run_upgrade,
+    )
 
     check_prefix(table_prefix)
     check_revision(revision)
     engine, owned = _engine_for(url_or_engine)
     try:
         with _storage_errors("upgrading the schema"):
+            path = _sqlite_file(engine.url)
+            missing = path is not None and not os.path.exists(path)
+            if missing or (owned and path is not None and os.path.isfile(path)):
+                version = None
+                if not missing:
+                    version = schema_version(url_or_engine, table_prefix=table_prefix)
+                if check_target(revision, version, table_prefix) == 0 and version is None:
+                    return None  # base without the tables: nothing to write
             return run_upgrade(engine, table_prefix, revision)
     finally:
         if owned:
