@@ -141,6 +141,27 @@ class TestURLs:
         finally:
             database.drop()
 
+    @pytest.mark.parametrize(
+        ("url", "says"),
+        [
+            ("sqlite:///{tmp}/r.db?timeout=abc", "could not convert string to float: 'abc'"),
+            ("mysql+pymysql://u:s3cret@127.0.0.1:1/db?connect_timeout=x", "int() with base 10"),
+            ("mysql+pymysql://u:s3cret@127.0.0.1:1/db?bogus=1", "argument 'bogus'"),
+            ("mysql+pymysql://u:s3cret@127.0.0.1:1/db?ssl_ca=/no/such/ca.pem", "No such file"),
+        ],
+    )
+    def test_query_the_driver_refuses_names_url(self, tmp_path: Path, url: str, says: str) -> None:
+        """A URL query parameter the driver refuses (an unknown one, a value of the wrong
+        type, a file that is not there) raises ConfigurationError naming ``url`` with the
+        driver's reason and without the password (it raised the driver's own TypeError,
+        ValueError or OSError), and writes nothing."""
+        with pytest.raises(ConfigurationError) as info:
+            SQLAlchemyStore(url.format(tmp=tmp_path))
+        assert info.value.field == "url"
+        assert says in info.value.reason
+        assert "s3cret" not in str(info.value)
+        assert list(tmp_path.iterdir()) == []
+
     def test_psycopg2_reason_given_for_psycopg2_only(self) -> None:
         """The refusal of another PostgreSQL driver gives psycopg2's reason only to psycopg2."""
         with pytest.raises(ConfigurationError) as info:

@@ -339,11 +339,47 @@ def _make_engine(
     except (TypeError, sa_exc.ArgumentError) as exc:
         # An option create_engine() or the driver does not take (engine_options).
         raise ConfigurationError("engine_options", str(exc), subject="SQLAlchemyStore") from None
+    except ValueError as exc:
+        # A URL query value SQLAlchemy converts for the driver (``?timeout=abc``).
+        raise ConfigurationError(
+            "url", f"a query parameter has a wrong value: {exc}", subject="SQLAlchemyStore"
+        ) from None
+    _driver_refusals(engine)
     if backend == "sqlite":
         _configure_sqlite(engine, wal=sqlite_file, busy_timeout=busy_timeout)
     if not isinstance(engine.pool, StaticPool):
         _one_process_per_connection(engine)
     return engine
+
+
+def _driver_refusals(engine: Engine) -> None:
+    """Turn the driver refusing its connect() arguments into ConfigurationError naming url.
+
+    The URL's query parameters (and engine_options' ``connect_args``) are passed to
+    the driver's connect() as they are; a driver that does not take one (PyMySQL's
+    ``?bogus=1``), cannot convert it (``?connect_timeout=x``) or cannot open a file it
+    names (``?ssl_ca=...``) raises its own TypeError, ValueError or OSError, not a
+    DBAPI error.  That message never holds the password (the URL is not in it).
+
+    The engine's dialect connects through its ``connect()`` once every ``do_connect``
+    listener has passed: wrapping that method (of this engine's dialect alone) leaves
+    such listeners (one that fetches a token as the password) working as before.
+    """
+    dialect = engine.dialect
+    driver_connect = dialect.connect
+
+    def connect(*cargs: Any, **cparams: Any) -> Any:
+        try:
+            return driver_connect(*cargs, **cparams)
+        except (TypeError, ValueError, OSError) as exc:
+            raise ConfigurationError(
+                "url",
+                f"the {dialect.driver} driver refused its connection arguments (the URL's "
+                f"query parameters and any connect_args): {type(exc).__name__}: {exc}",
+                subject="SQLAlchemyStore",
+            ) from exc
+
+    setattr(dialect, "connect", connect)  # noqa: B010  # mypy refuses assigning to a method
 
 
 def _one_process_per_connection(engine: Engine) -> None:
