@@ -162,6 +162,26 @@ class TestURLs:
         assert "s3cret" not in str(info.value)
         assert list(tmp_path.iterdir()) == []
 
+    def test_unparsable_url_error_shows_no_password(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A URL SQLAlchemy cannot parse raises ConfigurationError naming ``url`` without
+        repeating the URL: SQLAlchemy before 2.0.41 quoted the whole string, password
+        included, in its error, which the message passed on."""
+
+        def old_make_url(url: str) -> sa.URL:
+            # SQLAlchemy 2.0.25 to 2.0.40: ``_parse_url`` raised this.
+            raise sa_exc.ArgumentError(f"Could not parse SQLAlchemy URL from string '{url}'")
+
+        monkeypatch.setattr(sqlalchemy_store, "make_url", old_make_url)
+        for url in (
+            "postgresql+psycopg:://app:s3cret@db/x",
+            "postgresql+psycopg://app:s3cret@db/x",
+        ):
+            with pytest.raises(ConfigurationError) as info:
+                SQLAlchemyStore(url)
+            assert info.value.field == "url"
+            assert "s3cret" not in str(info.value)
+            assert "dialect+driver://" in info.value.reason
+
     def test_psycopg2_reason_given_for_psycopg2_only(self) -> None:
         """The refusal of another PostgreSQL driver gives psycopg2's reason only to psycopg2."""
         with pytest.raises(ConfigurationError) as info:

@@ -282,8 +282,14 @@ def _make_engine(
         )
     try:
         parsed = make_url(url)
-    except sa_exc.ArgumentError as exc:
-        raise ConfigurationError("url", str(exc), subject="SQLAlchemyStore") from None
+    except sa_exc.ArgumentError:
+        # Not SQLAlchemy's message: before 2.0.41 it quoted the URL, password and all.
+        raise ConfigurationError(
+            "url",
+            "is not a database URL SQLAlchemy can parse "
+            "(dialect+driver://user:password@host:port/database)",
+            subject="SQLAlchemyStore",
+        ) from None
     except (ValueError, TypeError) as exc:
         # SQLAlchemy raises ValueError for a port that is not a number, TypeError for
         # what is neither a string nor a URL.
