@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta, timezone
@@ -18,6 +21,7 @@ from alembic.migration import MigrationContext
 from sql_support import Database
 from sql_workers import RULES, T0
 
+import e2badges
 from e2badges import (
     Activity,
     Award,
@@ -722,6 +726,82 @@ class TestCommandLine:
         captured = capsys.readouterr()
         assert captured.out == ""
         assert captured.err == "e2badges: store: migration failed: no stamping today\n"
+
+    @pytest.mark.parametrize(("argv", "missing"), [([], "command"), (["db"], "command")])
+    def test_missing_command_named(
+        self, capsys: pytest.CaptureFixture[str], argv: list[str], missing: str
+    ) -> None:
+        """Without a command the usage error (exit 2) names what is missing as the usage
+        line shows it, not argparse's internal names (it said "required: group", then
+        "action")."""
+        with pytest.raises(SystemExit) as info:
+            main(argv)
+        assert info.value.code == 2
+        err = capsys.readouterr().err
+        assert err.endswith(f"error: the following arguments are required: {missing}\n")
+        assert f" {missing} ..." in err.splitlines()[0]
+
+    def test_version(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """`e2badges --version` prints the installed version and exits 0."""
+        with pytest.raises(SystemExit) as info:
+            main(["--version"])
+        assert info.value.code == 0
+        assert capsys.readouterr().out == f"e2badges {e2badges.__version__}\n"
+
+    @pytest.mark.parametrize("action", ["current", "upgrade"])
+    def test_table_prefix_option(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], action: str
+    ) -> None:
+        """`--table-prefix` (the Python option's name, which errors name) is `--prefix`:
+        a prefix that is not one exits 1 naming table_prefix and creates nothing."""
+        path = tmp_path / "p.db"
+        url = f"sqlite:///{path}"
+        assert main(["db", "upgrade", "--url", url, "--table-prefix", "ab_"]) == 0
+        assert capsys.readouterr().out == "schema version 4 (tables with prefix 'ab_')\n"
+        assert main(["db", "current", "--url", url, "--table-prefix", "ab_"]) == 0
+        assert capsys.readouterr().out == "4\n"
+        missing = tmp_path / "none.db"
+        for option in ("--prefix", "--table-prefix"):
+            argv = ["db", action, "--url", f"sqlite:///{missing}", option, "Bad-"]
+            assert main(argv) == 1
+            captured = capsys.readouterr()
+            assert captured.out == ""
+            assert captured.err.startswith("e2badges: SQLAlchemyStore: table_prefix: 'Bad-' ")
+            assert captured.err.count("\n") == 1
+        assert not missing.exists()
+
+    def test_python_m_and_the_script_alike(self, tmp_path: Path) -> None:
+        """`python -m e2badges` runs the same command line: exit 0 with the result on
+        stdout, exit 1 with one `e2badges: …` line on stderr (no traceback), exit 2 with
+        usage for a usage error."""
+        path = tmp_path / "r.db"
+        env = {**os.environ, "PYTHONPATH": str(Path(e2badges.__file__).parents[1])}
+        env.pop("E2BADGES_DATABASE_URL", None)
+
+        def run(*argv: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                [sys.executable, "-m", "e2badges", *argv],
+                capture_output=True,
+                text=True,
+                env=env,
+                check=False,
+            )
+
+        done = run("db", "upgrade", "--url", f"sqlite:///{path}", "--revision", "base")
+        assert (done.returncode, done.stdout, done.stderr) == (
+            0,
+            "schema version none (tables with prefix 'e2b_')\n",
+            "",
+        )
+        assert not path.exists()
+        done = run("db", "upgrade", "--url", "mysql+pymysql://u:s3cret@127.0.0.1:1/db?bogus=1")
+        assert (done.returncode, done.stdout) == (1, "")
+        assert done.stderr.startswith("e2badges: SQLAlchemyStore: url: ")
+        assert done.stderr.count("\n") == 1
+        assert "s3cret" not in done.stderr
+        done = run("db", "current")
+        assert done.returncode == 2
+        assert "give --url or set E2BADGES_DATABASE_URL" in done.stderr
 
     def test_error_exits_1(self, capsys: pytest.CaptureFixture[str]) -> None:
         """A refused URL exits 1 with the reason on stderr."""
