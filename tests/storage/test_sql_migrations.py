@@ -25,6 +25,7 @@ import e2badges
 from e2badges import (
     Activity,
     Award,
+    Badge,
     ConfigurationError,
     FrozenClock,
     Leaderboard,
@@ -33,6 +34,7 @@ from e2badges import (
     SchemaVersionError,
     StorageError,
     TransientStorageError,
+    criteria,
 )
 from e2badges.cli import main
 from e2badges.storage import _sql_schema
@@ -238,6 +240,66 @@ class TestMigrations:
         if db.backend == "sqlite":
             with store.engine.connect() as conn:
                 assert _without_rowid(conn, db.prefix) == set(CLUSTERED)
+
+    @pytest.mark.parametrize("start", ["0001", "0002", "0003"])
+    def test_every_tenant_kept_by_db_upgrade(
+        self, db: Database, capsys: pytest.CaptureFixture[str], start: str
+    ) -> None:
+        """`e2badges db upgrade` from each older version keeps every tenant's rows apart
+        (one upgrade per prefix serves every tenant): balances, awards with their
+        times, boards and activity counts read the same per tenant afterwards, and a
+        second `db upgrade` changes nothing."""
+        argv = ["db", "upgrade", "--url", db.url, "--prefix", db.prefix]
+        assert main([*argv, f"--revision={start}"]) == 0
+        badges = [Badge(id="first", criterion=criteria.Count(kind="score"), threshold=1)]
+        meta = sa.table(f"{db.prefix}meta", sa.column("name"), sa.column("value"))
+        people = {"acme": ["ann", "bob"], "globex": ["ann", "cy", "dee"]}
+        engine = sa.create_engine(db.url)
+        before: dict[str, Any] = {}
+        try:
+            # Rows as the older version holds them: the current store writes the same
+            # rows, but for awards.at_us (version 4), which is dropped on the way back.
+            with engine.begin() as conn:
+                conn.execute(meta.update().values(value=str(SCHEMA_VERSION)))
+                if start != "0004":
+                    conn.exec_driver_sql(f"ALTER TABLE {db.prefix}awards ADD COLUMN at_us BIGINT")
+            store = SQLAlchemyStore(engine, table_prefix=db.prefix, create_schema=False)
+            for tenant, users in people.items():
+                rewards = Rewards(
+                    store.for_tenant(tenant),
+                    rules=BOARD_RULES,
+                    badges=badges,
+                    leaderboards=BOARDS,
+                    clock=FrozenClock(T0),
+                )
+                rewards.record_many([scored(n, u, 3 + n, day=n) for n, u in enumerate(users, 1)])
+                before[tenant] = _tenant_view(rewards)
+            store.close()
+            with engine.begin() as conn:
+                conn.exec_driver_sql(f"ALTER TABLE {db.prefix}awards DROP COLUMN at_us")
+                conn.execute(meta.update().values(value=str(int(start))))
+        finally:
+            engine.dispose()
+        assert before["acme"]["balances"] == {"ann": 4, "bob": 5}
+        assert before["globex"]["balances"] == {"ann": 4, "cy": 5, "dee": 6}
+        assert len(before["globex"]["first_awards"]) == 3
+        capsys.readouterr()
+        for _ in range(2):
+            assert main(argv) == 0
+            assert capsys.readouterr().out == (
+                f"schema version {SCHEMA_VERSION} (tables with prefix {db.prefix!r})\n"
+            )
+            store = db.store(create_schema=False)
+            for tenant in people:
+                rewards = Rewards(
+                    store.for_tenant(tenant),
+                    rules=BOARD_RULES,
+                    badges=badges,
+                    leaderboards=BOARDS,
+                    clock=FrozenClock(T0),
+                )
+                assert _tenant_view(rewards) == before[tenant]
+            store.close()
 
     @pytest.mark.postgresql
     def test_version_2_is_upgraded_to_code_point_order(self, collated_url: str) -> None:
@@ -807,6 +869,19 @@ class TestCommandLine:
         """A refused URL exits 1 with the reason on stderr."""
         assert main(["db", "upgrade", "--url", "postgresql+psycopg2://u@127.0.0.1/db"]) == 1
         assert "psycopg 3" in capsys.readouterr().err
+
+
+def _tenant_view(rewards: Rewards) -> dict[str, Any]:
+    """What one tenant's people see: balances, awards (with times), the board, totals."""
+    store = rewards.store
+    users = sorted({row[1] for row in store.activity_totals(by=("day", "actor"))})
+    return {
+        "balances": {u: rewards.balance(u) for u in users},
+        "awards": {u: [(r.award.badge, r.award.at) for r in rewards.awards(u)] for u in users},
+        "first_awards": store.first_awards(),
+        "board": [(e.user, e.rank, e.score) for e in rewards.leaderboard("pts").top(10)],
+        "activities": store.count_activities(),
+    }
 
 
 def _version_rows(url: str) -> dict[str, list[str]]:
