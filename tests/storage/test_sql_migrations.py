@@ -531,6 +531,27 @@ class TestCommandLine:
         assert "unable to open database file" in capsys.readouterr().err
         assert list(tmp_path.iterdir()) == []
 
+    @pytest.mark.parametrize("uri", [False, True], ids=["path", "file-uri"])
+    def test_schema_version_of_an_engine_creates_no_sqlite_file(
+        self, tmp_path: Path, uri: bool
+    ) -> None:
+        """schema_version() given an engine on a SQLite path with no file raises
+        ConfigurationError naming engine and the path, as for a URL, and creates no
+        file (connecting the engine did); on an existing file it reads the version."""
+        path = tmp_path / "typo.db"
+        url = f"sqlite:///file:{path}?uri=true" if uri else f"sqlite:///{path}"
+        engine = sa.create_engine(url)
+        try:
+            with pytest.raises(ConfigurationError) as info:
+                schema_version(engine)
+            assert info.value.field == "engine"
+            assert f"no SQLite database file at {str(path)!r}" in info.value.reason
+            assert list(tmp_path.iterdir()) == []
+            SQLAlchemyStore(f"sqlite:///{path}").close()
+            assert schema_version(engine) == SCHEMA_VERSION
+        finally:
+            engine.dispose()
+
     def test_current_with_uri_flag_on_a_plain_path(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:

@@ -2032,10 +2032,18 @@ def schema_version(url_or_engine: str | URL | Engine, *, table_prefix: str = "e2
     """Return the schema version of the store's tables in a database, or None if absent.
 
     Only reads: a SQLite file is opened read-only, and a missing one is refused with
-    ConfigurationError naming ``url`` rather than created.
+    ConfigurationError naming ``url`` rather than created (naming ``engine`` for an
+    engine given on a path with no file, which connecting it would create).
     """
     check_prefix(table_prefix)
     engine, owned = _engine_for(url_or_engine, read_only=True)
+    path = None if owned else _sqlite_file(engine.url)
+    if path is not None and not os.path.isfile(path):
+        raise ConfigurationError(
+            "engine",
+            f"no SQLite database file at {path!r} (reading does not create one)",
+            subject="SQLAlchemyStore",
+        )
     try:
         with _storage_errors("reading the schema version"), engine.connect() as conn:
             return read_version(conn, build_tables(table_prefix, conn.dialect))
