@@ -886,6 +886,34 @@ class TestCommandLine:
         assert done.returncode == 2
         assert "give --url or set E2BADGES_DATABASE_URL" in done.stderr
 
+    @pytest.mark.parametrize("action", ["current", "upgrade"])
+    @pytest.mark.parametrize(
+        "case",
+        [
+            ("postgresql://app:s3cret@127.0.0.1/db", "psycopg", "postgres"),
+            ("mariadb://app:s3cret@127.0.0.1/db", "pymysql", "mysql"),
+        ],
+        ids=["postgres", "mysql"],
+    )
+    def test_missing_driver_names_the_extra(
+        self,
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str],
+        action: str,
+        case: tuple[str, str, str],
+    ) -> None:
+        """Without the driver, `e2badges db` exits 1 with one line naming the extra to
+        install, and not the password."""
+        url, module, extra = case
+        monkeypatch.setitem(sys.modules, module, None)
+        assert main(["db", action, "--url", url]) == 1
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        assert captured.err == (
+            f"e2badges: {module} is not installed; install it with: "
+            f'pip install "e2badges[{extra}]"\n'
+        )
+
     def test_error_exits_1(self, capsys: pytest.CaptureFixture[str]) -> None:
         """A refused URL exits 1 with the reason on stderr."""
         assert main(["db", "upgrade", "--url", "postgresql+psycopg2://u@127.0.0.1/db"]) == 1
