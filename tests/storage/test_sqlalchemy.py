@@ -426,6 +426,22 @@ class TestSchema:
             db.store(create_schema=False)
         assert info.value.found is None
 
+    @pytest.mark.parametrize("given", ["url", "engine"])
+    def test_missing_sqlite_file_refused_without_create(self, tmp_path: Path, given: str) -> None:
+        """With create_schema=False a SQLite path with no file (a typo) is refused as a
+        database without the tables is, saying what to run, and no empty file is left
+        there (connecting created one)."""
+        url = f"sqlite:///{tmp_path / 'typo.db'}"
+        engine = sa.create_engine(url) if given == "engine" else None
+        try:
+            with pytest.raises(SchemaVersionError, match="e2badges db upgrade") as info:
+                SQLAlchemyStore(engine or url, create_schema=False)
+        finally:
+            if engine is not None:
+                engine.dispose()
+        assert info.value.found is None
+        assert list(tmp_path.iterdir()) == []
+
     @pytest.mark.parametrize(("version", "says"), [(999, "newer"), (SCHEMA_VERSION - 1, "older")])
     def test_other_version_refused(self, db: Database, version: int, says: str) -> None:
         """A database at a schema version this e2badges does not know is refused."""

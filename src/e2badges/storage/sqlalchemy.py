@@ -1081,7 +1081,16 @@ class SQLAlchemyStore(Store):
         """Check the engine and the schema (creating it if asked and missing); return the
         tables and whether the engine's connections run at another level than READ
         COMMITTED (see _check_transactions, which refuses autocommit before anything is
-        written)."""
+        written).
+
+        Without ``create``, a SQLite path with no file is refused before connecting,
+        which would leave an empty file there (a mistyped path).
+        """
+        path = None if create else _sqlite_file(self.engine.url)
+        if path is not None and not os.path.exists(path):
+            raise SchemaVersionError(
+                None, SCHEMA_VERSION, prefix=self.table_prefix, hint=self._hint(None)
+            )
         action = "opening the database"
         with _storage_errors(action), self._lock, self._connect(action) as conn:
             other_level = self._dialect != "sqlite" and self._check_transactions(conn)
