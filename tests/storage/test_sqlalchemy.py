@@ -142,6 +142,47 @@ class TestURLs:
         finally:
             database.drop()
 
+    @pytest.mark.parametrize(
+        ("url", "says"),
+        [
+            ("sqlite:///{tmp}/r.db?cached_statements=abc", "invalid literal for int()"),
+            ("mysql+pymysql://u:s3cret@127.0.0.1:1/db?connect_timeout=x", "int() with base 10"),
+            ("mysql+pymysql://u:s3cret@127.0.0.1:1/db?bogus=1", "argument 'bogus'"),
+            ("mysql+pymysql://u:s3cret@127.0.0.1:1/db?ssl_ca=/no/such/ca.pem", "No such file"),
+        ],
+    )
+    def test_query_the_driver_refuses_names_url(self, tmp_path: Path, url: str, says: str) -> None:
+        """A URL query parameter the driver refuses (an unknown one, a value of the wrong
+        type, a file that is not there) raises ConfigurationError naming ``url`` with the
+        driver's reason and without the password (it raised the driver's own TypeError,
+        ValueError or OSError), and writes nothing."""
+        with pytest.raises(ConfigurationError) as info:
+            SQLAlchemyStore(url.format(tmp=tmp_path))
+        assert info.value.field == "url"
+        assert says in info.value.reason
+        assert "s3cret" not in str(info.value)
+        assert list(tmp_path.iterdir()) == []
+
+    def test_unparsable_url_error_shows_no_password(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A URL SQLAlchemy cannot parse raises ConfigurationError naming ``url`` without
+        repeating the URL: SQLAlchemy before 2.0.41 quoted the whole string, password
+        included, in its error, which the message passed on."""
+
+        def old_make_url(url: str) -> sa.URL:
+            # SQLAlchemy 2.0.25 to 2.0.40: ``_parse_url`` raised this.
+            raise sa_exc.ArgumentError(f"Could not parse SQLAlchemy URL from string '{url}'")
+
+        monkeypatch.setattr(sqlalchemy_store, "make_url", old_make_url)
+        for url in (
+            "postgresql+psycopg:://app:s3cret@db/x",
+            "postgresql+psycopg://app:s3cret@db/x",
+        ):
+            with pytest.raises(ConfigurationError) as info:
+                SQLAlchemyStore(url)
+            assert info.value.field == "url"
+            assert "s3cret" not in str(info.value)
+            assert "dialect+driver://" in info.value.reason
+
     def test_psycopg2_reason_given_for_psycopg2_only(self) -> None:
         """The refusal of another PostgreSQL driver gives psycopg2's reason only to psycopg2."""
         with pytest.raises(ConfigurationError) as info:
@@ -755,6 +796,22 @@ class TestSchema:
         with pytest.raises(SchemaVersionError, match="e2badges db upgrade") as info:
             db.store(create_schema=False)
         assert info.value.found is None
+
+    @pytest.mark.parametrize("given", ["url", "engine"])
+    def test_missing_sqlite_file_refused_without_create(self, tmp_path: Path, given: str) -> None:
+        """With create_schema=False a SQLite path with no file (a typo) is refused as a
+        database without the tables is, saying what to run, and no empty file is left
+        there (connecting created one)."""
+        url = f"sqlite:///{tmp_path / 'typo.db'}"
+        engine = sa.create_engine(url) if given == "engine" else None
+        try:
+            with pytest.raises(SchemaVersionError, match="e2badges db upgrade") as info:
+                SQLAlchemyStore(engine or url, create_schema=False)
+        finally:
+            if engine is not None:
+                engine.dispose()
+        assert info.value.found is None
+        assert list(tmp_path.iterdir()) == []
 
     @pytest.mark.parametrize(("version", "says"), [(999, "newer"), (SCHEMA_VERSION - 1, "older")])
     def test_other_version_refused(self, db: Database, version: int, says: str) -> None:

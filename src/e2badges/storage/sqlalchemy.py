@@ -200,6 +200,19 @@ def _check_memory_pool_options(given: Mapping[str, Any]) -> None:
         )
 
 
+def _sqlite_file(url: URL) -> str | None:
+    """Return the path of the file a SQLite URL opens (a plain path or a ``file:`` URI
+    with ``?uri=true``), or None for another database or an in-memory one."""
+    if url.get_backend_name() != "sqlite" or _is_memory_sqlite(url):
+        return None
+    database = url.database or ""
+    if str(url.query.get("uri", "")).lower() in ("true", "1") and database.startswith("file:"):
+        database = urllib.parse.unquote(urllib.parse.urlsplit(database).path)
+        if database in ("", ":memory:"):
+            return None
+    return os.path.abspath(database)
+
+
 def _read_only_sqlite(url: URL) -> URL:
     """Return ``url`` (a SQLite file) opening the file read-only, as a URI ``mode=ro``.
 
@@ -395,8 +408,14 @@ def _make_engine(
         )
     try:
         parsed = make_url(url)
-    except sa_exc.ArgumentError as exc:
-        raise ConfigurationError("url", str(exc), subject="SQLAlchemyStore") from None
+    except sa_exc.ArgumentError:
+        # Not SQLAlchemy's message: before 2.0.41 it quoted the URL, password and all.
+        raise ConfigurationError(
+            "url",
+            "is not a database URL SQLAlchemy can parse "
+            "(dialect+driver://user:password@host:port/database)",
+            subject="SQLAlchemyStore",
+        ) from None
     except (ValueError, TypeError) as exc:
         # SQLAlchemy raises ValueError for a port that is not a number, TypeError for
         # what is neither a string nor a URL.
@@ -471,6 +490,12 @@ def _make_engine(
     except (TypeError, sa_exc.ArgumentError) as exc:
         # An option create_engine() or the driver does not take (engine_options).
         raise ConfigurationError("engine_options", str(exc), subject="SQLAlchemyStore") from None
+    except ValueError as exc:
+        # A URL query value SQLAlchemy converts for the driver (``?timeout=abc``).
+        raise ConfigurationError(
+            "url", f"a query parameter has a wrong value: {exc}", subject="SQLAlchemyStore"
+        ) from None
+    _driver_refusals(engine)
     if backend == "sqlite":
         _configure_sqlite(engine, wal=sqlite_file, busy_timeout=busy_timeout)
     elif backend == "postgresql":
@@ -478,6 +503,36 @@ def _make_engine(
     if not isinstance(engine.pool, StaticPool):
         _one_process_per_connection(engine)
     return engine
+
+
+def _driver_refusals(engine: Engine) -> None:
+    """Turn the driver refusing its connect() arguments into ConfigurationError naming url.
+
+    The URL's query parameters (and engine_options' ``connect_args``) are passed to
+    the driver's connect() as they are; a driver that does not take one (PyMySQL's
+    ``?bogus=1``), cannot convert it (``?connect_timeout=x``) or cannot open a file it
+    names (``?ssl_ca=...``) raises its own TypeError, ValueError or OSError, not a
+    DBAPI error.  That message never holds the password (the URL is not in it).
+
+    The engine's dialect connects through its ``connect()`` once every ``do_connect``
+    listener has passed: wrapping that method (of this engine's dialect alone) leaves
+    such listeners (one that fetches a token as the password) working as before.
+    """
+    dialect = engine.dialect
+    driver_connect = dialect.connect
+
+    def connect(*cargs: Any, **cparams: Any) -> Any:
+        try:
+            return driver_connect(*cargs, **cparams)
+        except (TypeError, ValueError, OSError) as exc:
+            raise ConfigurationError(
+                "url",
+                f"the {dialect.driver} driver refused its connection arguments (the URL's "
+                f"query parameters and any connect_args): {type(exc).__name__}: {exc}",
+                subject="SQLAlchemyStore",
+            ) from exc
+
+    setattr(dialect, "connect", connect)  # noqa: B010  # mypy refuses assigning to a method
 
 
 def _one_process_per_connection(engine: Engine) -> None:
@@ -1205,7 +1260,16 @@ class SQLAlchemyStore(Store):
         """Check the engine and the schema (creating it if asked and missing); return the
         tables and whether the engine's connections run at another level than READ
         COMMITTED (see _check_transactions, which refuses autocommit before anything is
-        written)."""
+        written).
+
+        Without ``create``, a SQLite path with no file is refused before connecting,
+        which would leave an empty file there (a mistyped path).
+        """
+        path = None if create else _sqlite_file(self.engine.url)
+        if path is not None and not os.path.exists(path):
+            raise SchemaVersionError(
+                None, SCHEMA_VERSION, prefix=self.table_prefix, hint=self._hint(None)
+            )
         action = "opening the database"
         with _storage_errors(action), self._lock, self._connect(action) as conn:
             if not self._owns_engine:
@@ -2140,14 +2204,32 @@ def upgrade(
     store opens it).  A ``revision`` that is not a non-empty str naming a revision
     Alembic resolves is refused with ConfigurationError naming ``revision``, before
     anything connects.
+
+    A SQLite file is opened to write only when there is something to write: at a
+    path with no file, ``base`` returns None and a revision past the newest version
+    (or before base) is refused, without creating the file; an existing file (given
+    by URL) is read read-only first, so that a refused revision (below its version
+    too) and ``base`` without the tables leave it as it was, byte for byte.
     """
-    from ._sql_migrate import check_revision, run_upgrade  # noqa: PLC0415  # alembic, an extra
+    from ._sql_migrate import (  # noqa: PLC0415  # alembic, an extra
+        check_revision,
+        check_target,
+        run_upgrade,
+    )
 
     check_prefix(table_prefix)
     check_revision(revision)
     engine, owned = _engine_for(url_or_engine)
     try:
         with _storage_errors("upgrading the schema"):
+            path = _sqlite_file(engine.url)
+            missing = path is not None and not os.path.exists(path)
+            if missing or (owned and path is not None and os.path.isfile(path)):
+                version = None
+                if not missing:
+                    version = schema_version(url_or_engine, table_prefix=table_prefix)
+                if check_target(revision, version, table_prefix) == 0 and version is None:
+                    return None  # base without the tables: nothing to write
             return run_upgrade(engine, table_prefix, revision)
     finally:
         if owned:
@@ -2158,10 +2240,18 @@ def schema_version(url_or_engine: str | URL | Engine, *, table_prefix: str = "e2
     """Return the schema version of the store's tables in a database, or None if absent.
 
     Only reads: a SQLite file is opened read-only, and a missing one is refused with
-    ConfigurationError naming ``url`` rather than created.
+    ConfigurationError naming ``url`` rather than created (naming ``engine`` for an
+    engine given on a path with no file, which connecting it would create).
     """
     check_prefix(table_prefix)
     engine, owned = _engine_for(url_or_engine, read_only=True)
+    path = None if owned else _sqlite_file(engine.url)
+    if path is not None and not os.path.isfile(path):
+        raise ConfigurationError(
+            "engine",
+            f"no SQLite database file at {path!r} (reading does not create one)",
+            subject="SQLAlchemyStore",
+        )
     try:
         with _storage_errors("reading the schema version"), engine.connect() as conn:
             return read_version(conn, build_tables(table_prefix, conn.dialect))
