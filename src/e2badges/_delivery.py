@@ -11,7 +11,6 @@ others.
 
 from __future__ import annotations
 
-import copy
 import logging
 from collections import deque
 from collections.abc import Collection, Mapping
@@ -24,6 +23,7 @@ from pydantic import ConfigDict, ValidationError, field_validator
 from ._clock import Clock
 from ._erasure import ERASED_ERROR
 from ._errors import ConfigurationError
+from ._frozen import thaw
 from ._limits import MAX_COUNT, check_duration
 from ._models import Activity, Award, LevelChange, Outcome, Revocation
 from ._notifications import Notification, OutboxEntry, outcome_notification_id
@@ -342,7 +342,7 @@ class Outbox:
                     kwargs = self._arguments(n)
                 # Each call gets its own lists and dicts: a plugin changing them changes
                 # neither what the next plugin or a retry is told nor the stored payload.
-                impl.call(kwargs if n.hook in _FROZEN_ARGUMENTS else copy.deepcopy(kwargs))
+                impl.call(kwargs if n.hook in _FROZEN_ARGUMENTS else thaw(kwargs))
             except Exception as exc:
                 error = error_text(exc)
                 if self._erased_meanwhile(n):

@@ -57,7 +57,7 @@ from .._leaderboards import (
     Standing,
     merge_rows,
 )
-from .._limits import check_aware
+from .._limits import check_aware, copy_state_value
 from .._models import Activity, Award, AwardRecord, LedgerEntry, Outcome, Revocation, Story
 from .._notifications import Notification, OutboxEntry
 from .._people import Membership, Person, Visibility
@@ -68,6 +68,8 @@ from ._tenant import DEFAULT_TENANT, check_tenant
 from .base import Store, StoreTransaction
 
 __all__ = ["MemoryStore"]
+
+_ABSENT = object()
 
 
 class _MemoryTransaction(StoreTransaction):
@@ -315,7 +317,15 @@ class MemoryStore(Store):
 
     def read_state(self, keys: Iterable[str]) -> dict[str, Any]:
         state = self._state
-        return {key: state[key] for key in keys if key in state}
+        out: dict[str, Any] = {}
+        for key in keys:
+            value = state.get(key, _ABSENT)
+            if value is _ABSENT:
+                continue
+            # A list or dict is copied, as the SQL stores decode one afresh: a caller
+            # changing it in place must not change what is kept.  Counters are not.
+            out[key] = value if type(value) is int else copy_state_value(value)
+        return out
 
     def get_activity(self, activity_id: str) -> Activity | None:
         found = self._activities.get(activity_id)
