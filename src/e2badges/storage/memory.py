@@ -2,7 +2,11 @@
 
 Everything lives in Python dicts and lists guarded by one lock; a transaction
 holds the lock from claim to commit, so concurrent threads record one batch at a
-time.  Nothing survives the process.
+time, and every read that looks at more than one item (several state keys, a
+ledger, a board page) takes it too, so that it sees a batch or an erasure whole or
+not at all.  Reads of one item (an activity, an opt-out, a settled board version)
+take no lock: a lookup in a dict or a set is atomic, and what it returns is
+immutable (replaced by a writer, never edited).  Nothing survives the process.
 
 Tenants: each tenant has a MemoryStore of its own, with its own state and lock,
 kept in a registry that every tenant's store shares (:meth:`MemoryStore.for_tenant`
@@ -314,8 +318,11 @@ class MemoryStore(Store):
             tx.commit()
 
     def read_state(self, keys: Iterable[str]) -> dict[str, Any]:
-        state = self._state
-        return {key: state[key] for key in keys if key in state}
+        # Under the lock: the keys are read one by one, and a batch (or an erasure) writes
+        # several; without it a reader could see part of one.
+        with self._lock:
+            state = self._state
+            return {key: state[key] for key in keys if key in state}
 
     def get_activity(self, activity_id: str) -> Activity | None:
         found = self._activities.get(activity_id)
