@@ -1,13 +1,14 @@
 """One Rewards object and one store shared by many threads, as in a threaded web server.
 
-Eight threads record the same workload (every shared activity sent twice, by two
-threads, in batches and one by one) while other threads read leaderboards,
+Eight threads record a workload in which every shared activity is sent twice, by
+two threads, in batches and one by one, while other threads read leaderboards,
 profiles, balances, the feed and adoption figures, and toggle opt-outs.  The
-result must be exactly that of one thread recording everything: the same
+result must be exactly that of one thread recording everything once: the same
 balances, the same awards (no badge tier twice), the same leaderboard, and no
 reader may fail.  Caps are calendar-day caps whose budgets are multiples of
 their rules' amounts (see ``sql_workers.RULES``), so totals do not depend on the
-order of recording.
+order of recording.  The other tests aim at one race each; every test here runs
+with the interpreter switching threads as often as it can.
 """
 
 from __future__ import annotations
@@ -42,12 +43,13 @@ from e2badges._engine import EffectBatch
 from e2badges._erasure import ERASED_ERROR
 from e2badges._rules import SEP
 from e2badges.storage import MemoryStore, Store
+from e2badges.storage.sqlalchemy import SQLAlchemyStore
 from e2badges.testing._threads import run_in_threads
 
 WRITERS = 8
 READERS = 4
-SHARED = 1_500  # each sent twice, by two different writers
-DISTINCT = 1_000  # split between the writers
+SHARED = 1_000  # each sent twice, by two different writers
+DISTINCT = 800  # split between the writers
 USERS = 120
 DAYS = 3
 
@@ -123,6 +125,7 @@ def single_thread_summary() -> tuple[object, ...]:
     params=[
         pytest.param("memory", id="memory"),
         pytest.param("sqlite", id="sqlite-file"),
+        pytest.param("sqlite-memory", id="sqlite-memory"),
         pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgresql),
     ]
 )
@@ -132,6 +135,13 @@ def shared_store(
     """One store on each backend, shared by the threads of a test."""
     if request.param == "memory":
         yield MemoryStore()
+        return
+    if request.param == "sqlite-memory":
+        store = SQLAlchemyStore("sqlite://")  # one connection, used under the store's lock
+        try:
+            yield store
+        finally:
+            store.close()
         return
     database: Database = open_database(request.param, tmp_path, server_url)
     try:
