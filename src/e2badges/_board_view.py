@@ -112,7 +112,7 @@ class LeaderboardView:
         self._default = windows[0]
         self._current: dict[str, tuple[datetime, datetime, str]] = {}
         self._rolling: dict[tuple[int, str], RollingBucket] = {}
-        self._pages: dict[tuple[Bucket, int, int], tuple[Hashable, list[LeaderboardEntry]]] = {}
+        self._pages: dict[tuple[Bucket, int, int, Hashable], list[LeaderboardEntry]] = {}
 
     # -- queries ---------------------------------------------------------------------
 
@@ -147,14 +147,18 @@ class LeaderboardView:
         token = self._store.board_version(self.id, bucket, offset + n)
         if token is None:
             return self._named(self._page(bucket, offset, offset + n, None), None)
-        key = (bucket, offset, n)
+        # Keyed by the token too: threads sharing this view on a SQLite file each have a
+        # token of their own (their own reading connection's), and each keeps its pages.
+        # An entry is never changed once stored, so threads may share the dict without a
+        # lock; a page read after its token was taken is never older than the token says.
+        key = (bucket, offset, n, token)
         cached = self._pages.get(key)
-        if cached is not None and cached[0] == token:
-            return self._named(list(cached[1]), None)
+        if cached is not None:
+            return self._named(list(cached), None)
         entries = self._page(bucket, offset, offset + n, None)
         if len(self._pages) >= 256:
-            self._pages.clear()
-        self._pages[key] = (token, entries)
+            self._pages.clear()  # tokens that no longer hold are dropped with the rest
+        self._pages[key] = entries
         return self._named(list(entries), None)
 
     def rank(

@@ -11,8 +11,8 @@ others.
 
 from __future__ import annotations
 
-import copy
 import logging
+import threading
 from collections import deque
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, fields
@@ -24,6 +24,7 @@ from pydantic import ConfigDict, ValidationError, field_validator
 from ._clock import Clock
 from ._erasure import ERASED_ERROR
 from ._errors import ConfigurationError
+from ._frozen import thaw
 from ._limits import MAX_COUNT, check_duration
 from ._models import Activity, Award, LevelChange, Outcome, Revocation
 from ._notifications import Notification, OutboxEntry, outcome_notification_id
@@ -201,6 +202,11 @@ class Outbox:
         self.clock = clock
         self.policy = policy
         self.errors: deque[DeliveryFailure] = deque(maxlen=KEPT_FAILURES)
+        #: Held while a failure is checked, stored and kept in ``errors``, and by an
+        #: erasure (Rewards.erase_person) from reading ``errors`` to rewriting them: so
+        #: that a failure is either seen and rewritten by the erasure, or checked after
+        #: it committed, and ``errors`` is never read while another thread appends.
+        self.errors_lock = threading.Lock()
         self._targets = {hook: plugins.implementers(hook) for hook in plugins.notify_hooks()}
         self._impls = {
             hook: {impl.plugin: impl for impl in plugins.impls(hook)} for hook in self._targets
@@ -342,16 +348,19 @@ class Outbox:
                     kwargs = self._arguments(n)
                 # Each call gets its own lists and dicts: a plugin changing them changes
                 # neither what the next plugin or a retry is told nor the stored payload.
-                impl.call(kwargs if n.hook in _FROZEN_ARGUMENTS else copy.deepcopy(kwargs))
+                impl.call(kwargs if n.hook in _FROZEN_ARGUMENTS else thaw(kwargs))
             except Exception as exc:
                 error = error_text(exc)
-                if self._erased_meanwhile(n):
-                    # An erasure committed while the plugin ran on the data from before
-                    # it: its error may name the person, and is dropped as the erasure
-                    # dropped the others.
-                    error = ERASED_ERROR
-                attempts = store.mark_failed(n.id, name, error=error)
-                final = attempts >= max_attempts
+                with self.errors_lock:  # see errors_lock
+                    if self._erased_meanwhile(n):
+                        # An erasure committed while the plugin ran on the data from
+                        # before it: its error may name the person, and is dropped as the
+                        # erasure dropped the others.
+                        error = ERASED_ERROR
+                    attempts = store.mark_failed(n.id, name, error=error)
+                    final = attempts >= max_attempts
+                    failure = DeliveryFailure(n.id, n.hook, name, error, attempts, final)
+                    self.errors.append(failure)
                 logger.error(
                     "e2badges: plugin %r failed on %s %r (attempt %d of %d%s): %s",
                     name,
@@ -363,9 +372,7 @@ class Outbox:
                     error,
                     exc_info=exc,
                 )
-                failure = DeliveryFailure(n.id, n.hook, name, error, attempts, final)
                 failures.append(failure)
-                self.errors.append(failure)
                 if not final:
                     retry_after = attempts if retry_after is None else min(retry_after, attempts)
                 continue

@@ -53,6 +53,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 from ._badges import GRANT_KIND, REVOKE_KIND
+from ._frozen import freeze
 from ._leaderboards import BoardRow
 from ._models import Activity, Award, LevelChange, Outcome, Revocation, Story, trusted_copy
 from ._notifications import Notification, outcome_notification_id
@@ -374,7 +375,7 @@ def erase_activity(
             actor=pseudonym if activity.actor == user else activity.actor,
             recipient=pseudonym if activity.recipient == user else activity.recipient,
             object=obj,
-            attributes=erased_attributes(activity, declared),
+            attributes=freeze(erased_attributes(activity, declared)),
         )
     attributes = activity.attributes
     if activity.kind in _BADGE_KINDS:
@@ -389,7 +390,7 @@ def erase_activity(
     obj = pseudonym if activity.object == user else activity.object
     if attributes is activity.attributes and teams is activity.teams and obj == activity.object:
         return None
-    return trusted_copy(activity, attributes=attributes, teams=teams, object=obj)
+    return trusted_copy(activity, attributes=freeze(attributes), teams=teams, object=obj)
 
 
 def erased_attributes(activity: Activity, declared: Collection[str] = ()) -> dict[str, Any]:

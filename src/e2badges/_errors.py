@@ -7,6 +7,8 @@ their message from them; they are raised before anything is written.
 
 from __future__ import annotations
 
+import re
+
 __all__ = [
     "ActivityRefusedError",
     "ConfigurationError",
@@ -124,9 +126,19 @@ class UnknownStoreError(E2BadgesError, ValueError):
 
     def __init__(self, url: str, schemes: list[str]) -> None:
         super().__init__(
-            f"store: no store for URL {url!r}; known schemes: {', '.join(sorted(schemes))}"
+            f"store: no store for URL {_masked(url)!r}; known schemes: {', '.join(sorted(schemes))}"
         )
         self.url = url
+
+
+# ``scheme://user:password@``: the password runs to the last "@" (it may hold one).
+_PASSWORD = re.compile(r"^([A-Za-z][\w+.-]*://[^:/@]*:)(.*)@")
+
+
+def _masked(url: str) -> str:
+    """Return ``url`` with its password (if any) shown as ``***``, as SQLAlchemy's
+    ``URL.__repr__`` shows it: an error message may end up in a log."""
+    return _PASSWORD.sub(r"\1***@", url, count=1)
 
 
 class MissingDependencyError(E2BadgesError, ImportError):

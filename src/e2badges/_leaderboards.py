@@ -27,6 +27,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from ._badges import RESERVED_KINDS
 from ._errors import ConfigurationError, InvalidQueryError
+from ._frozen import EMPTY, FrozenDict
 from ._limits import MAX_AT, MIN_AT, Flag, Real, Text, Whole, check_description
 from ._models import Activity, LedgerEntry, check_identifier, check_kind
 from ._periods import Window, days_back, parse_window, period_key
@@ -223,7 +224,9 @@ class TeamsScope(_Definition):
             raise ValueError("are only used with divide_by_size=True")
         for team in value:
             check_identifier(team)
-        return value
+        # Read-only: the compiled board reads this very dict, so a change in place after
+        # Rewards was built would change the scores it ranks.
+        return FrozenDict(value) if value else EMPTY
 
     @field_validator("members")
     @classmethod

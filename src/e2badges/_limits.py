@@ -20,12 +20,14 @@ import json
 import math
 import re
 import unicodedata
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, TypeAdapter, ValidationError
 
 from ._errors import InvalidQueryError
+from ._frozen import EMPTY, FrozenDict, FrozenList
 
 __all__ = [
     "MAX_AMOUNT",
@@ -371,14 +373,18 @@ def _json_copy(value: Any, depth: int, path: str) -> Any:
             )
         if isinstance(value, dict):
             return _object_copy(value, depth + 1, path)
-        return [_json_copy(item, depth + 1, f"{path}[{i}]") for i, item in enumerate(value)]
+        return FrozenList(
+            [_json_copy(item, depth + 1, f"{path}[{i}]") for i, item in enumerate(value)]
+        )
     raise FieldValueError(
         path,
         f"is a {type(value).__name__}; use strings, numbers, booleans, None, lists and dicts",
     )
 
 
-def _object_copy(value: dict[Any, Any], depth: int, path: str) -> dict[str, Any]:
+def _object_copy(value: Mapping[Any, Any], depth: int, path: str) -> FrozenDict:
+    if not value:
+        return EMPTY
     out: dict[str, Any] = {}
     for key, item in value.items():
         if not isinstance(key, str):
@@ -387,17 +393,19 @@ def _object_copy(value: dict[Any, Any], depth: int, path: str) -> dict[str, Any]
         if bad is not None:
             raise FieldValueError(path, f"has a key that {_bad_character(bad)}")
         out[str.__str__(key)] = _json_copy(item, depth, _key_path(path, key))
-    return out
+    return FrozenDict(out)
 
 
-def check_attributes(value: dict[str, Any]) -> dict[str, Any]:
-    """Return attributes as plain JSON types if they are within the limits.
+def check_attributes(value: Mapping[str, Any]) -> FrozenDict:
+    """Return attributes as read-only JSON types if they are within the limits.
 
-    Raise :class:`FieldValueError` naming the offending part (``attributes.a[2]``)
-    or ValueError for the whole (its size).
+    The result is a copy whose dicts and lists cannot be changed in place (see
+    ``e2badges._frozen``): changing what was given changes nothing kept, and nothing
+    kept can be changed.  Raise :class:`FieldValueError` naming the offending part
+    (``attributes.a[2]``) or ValueError for the whole (its size).
     """
     if not value:
-        return {}
+        return EMPTY
     copy = _object_copy(value, 1, "attributes")
     size = len(_dumps(copy).encode())
     if size > MAX_ATTRIBUTES_BYTES:

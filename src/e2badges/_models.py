@@ -21,10 +21,12 @@ from pydantic import (
     Field,
     StrictStr,
     ValidationError,
+    ValidatorFunctionWrapHandler,
     field_validator,
 )
 
 from ._errors import ConfigurationError, InvalidActivityError
+from ._frozen import EMPTY, FrozenDict, FrozenList, freeze
 from ._limits import (
     MAX_ATTRIBUTES_BYTES,
     MAX_ATTRIBUTES_DEPTH,
@@ -92,8 +94,12 @@ class Activity(BaseModel):
     clock's now when absent.
     Construction raises :class:`InvalidActivityError` naming the field.
     The limits on every field are on the Input limits page (docs/input.md);
-    attributes are kept as plain JSON types (a tuple becomes a list), so that
-    what a store returns equals what was recorded.
+    attributes are kept as JSON types (a tuple becomes a list), so that what a
+    store returns equals what was recorded.  They are a copy of what was given,
+    and read-only: a dict (and lists and dicts in it) that compares, serialises
+    and reads like a plain one, but raises TypeError on any change in place, as
+    the activity is frozen and stores hand the same object to every reader
+    (``dict(activity.attributes)`` is a changeable copy).
 
     :meth:`model_copy` validates the fields it changes as the constructor does.
     pydantic's ``model_construct()`` is its explicit way to skip validation: an
@@ -112,7 +118,8 @@ class Activity(BaseModel):
     value: float | None = None
     at: AwareDatetime | None = None
     teams: tuple[StrictStr, ...] = ()
-    attributes: dict[str, Any] = Field(default_factory=dict)
+    # Read-only (a FrozenDict; see the class docstring): the store keeps this very object.
+    attributes: Mapping[str, Any] = Field(default=EMPTY)
 
     def __init__(self, /, **data: Any) -> None:
         try:
@@ -187,13 +194,14 @@ class Activity(BaseModel):
             raise ValueError("names a team twice")
         return value
 
-    @field_validator("attributes", mode="before")
+    @field_validator("attributes", mode="wrap")
     @classmethod
-    def _attributes(cls, value: Any) -> Any:
-        # Before pydantic's own validation, which would turn bytes keys into strings.
+    def _attributes(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> FrozenDict:
+        # Instead of pydantic's own validation, which would turn bytes keys into strings
+        # and make a plain dict again.
         if not isinstance(value, Mapping):
             raise ValueError(f"must be a dict, not {type(value).__name__}")
-        return check_attributes(dict(value))
+        return check_attributes(value)
 
     @classmethod
     def coerce(cls, data: Activity | Mapping[str, Any]) -> Activity:
@@ -234,14 +242,20 @@ def differing_fields(stored: Activity, incoming: Activity) -> list[str]:
     return out
 
 
+# A read-only dict or list is the same value as a plain one with the same content.
+_PLAIN: dict[type, type] = {FrozenDict: dict, FrozenList: list}
+
+
 def same_value(first: Any, second: Any) -> bool:
     """Return whether two field values are the same: of one type and equal, recursively.
 
     ``==`` is not enough: ``True == 1 == 1.0`` and ``0.0 == -0.0``, while a store keeps
     (and a ``when`` or an amount function sees) each as it is.  The keys of two dicts
-    may come in any order.  (Floats are finite: an Activity refuses NaN.)
+    may come in any order; a read-only dict or list (see ``e2badges._frozen``) is the
+    same as a plain one.  (Floats are finite: an Activity refuses NaN.)
     """
-    if type(first) is not type(second):
+    kind = _PLAIN.get(type(first), type(first))
+    if kind is not _PLAIN.get(type(second), type(second)):
         return False
     if isinstance(first, float):
         return first == second and math.copysign(1.0, first) == math.copysign(1.0, second)
@@ -386,8 +400,10 @@ class Story:
     or ``milestone``; ``people`` are the people involved (empty for an
     organisation-wide milestone); ``text`` is a short plain-text sentence (never
     markup: escape it where you show it); ``data`` holds the structured facts
-    (badge, tier, level, board, score, count, ...).  ``teams`` are the teams the
-    story belongs to (those of the activity that made it); ``private`` stories
+    (badge, tier, level, board, score, count, ...), as a read-only copy of the
+    mapping given (its dicts and lists raise TypeError on a change in place).
+    ``teams`` are the teams the story belongs to (those of the activity that made
+    it); ``private`` stories
     (a secret badge) are shown only to the people involved.  ``names`` are the
     display names of ``people``, in order, filled (and ``text`` told with them)
     by ``Rewards.feed`` when a :class:`~e2badges.DisplayPolicy` is set; empty
@@ -404,6 +420,10 @@ class Story:
     teams: tuple[str, ...] = ()
     private: bool = False
     names: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # A copy, read-only: the stores hand the same story to every reader.
+        object.__setattr__(self, "data", freeze(self.data))
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._frozen import freeze
+
 __all__ = ["Notification", "OutboxEntry", "outcome_notification_id"]
 
 
@@ -20,7 +22,9 @@ class Notification:
 
     ``id`` is stable and unique (``award:0:<activity id>``): a store keeps the
     first notification with an id.  ``hook`` names the hookspec to call
-    (``e2badges_notify_award``); ``payload`` holds its JSON-safe arguments;
+    (``e2badges_notify_award``); ``payload`` holds its JSON-safe arguments, as a
+    read-only copy of the mapping given (its dicts and lists raise TypeError on a
+    change in place; hooks are given changeable copies);
     ``targets`` names the plugins it is addressed to, in call order: the
     plugins that implemented the hook when it was written.
     """
@@ -29,6 +33,10 @@ class Notification:
     hook: str
     payload: Mapping[str, Any]
     targets: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        # A copy, read-only: the memory store keeps this very object and returns it.
+        object.__setattr__(self, "payload", freeze(self.payload))
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+import threading
 from collections import deque
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
@@ -254,6 +255,7 @@ class Rewards:
         self._checker = self.plugins if self.plugins.checking else None
         self._outbox: Outbox | None = None
         self.delivery_errors: deque[DeliveryFailure] = deque()
+        self._errors_lock = threading.Lock()  # the outbox's, when there is one
         notify_hooks = self.plugins.notify_hooks()
         if notify_hooks:
             if not self.store.keeps_outbox:
@@ -266,6 +268,7 @@ class Rewards:
                 )
             self._outbox = Outbox(self.plugins, self.store, self.clock, self.delivery)
             self.delivery_errors = self._outbox.errors
+            self._errors_lock = self._outbox.errors_lock
         names = self._display_names if display is not None else None
         self._boards = {
             board_id: LeaderboardView(
@@ -900,17 +903,21 @@ class Rewards:
         # that the attempts are not multiplied.
         pseudonym = new_pseudonym()
         errors = self.delivery_errors
-        theirs = self._notifications_about(user, {f.notification_id for f in errors})
-        fields = self._payload_fields
-        if fields:
-            self.store.erase_person(user, pseudonym, payload_fields=fields)
-        else:  # as before payload_fields existed, for a store written then
-            self.store.erase_person(user, pseudonym)
-        # The failures kept in memory of the notifications about them lose their text as
-        # the store's copies did (see Store.erase_person); others' stay as they were.
-        for i, failure in enumerate(errors):
-            if failure.notification_id in theirs:
-                errors[i] = dataclasses.replace(failure, error=ERASED_ERROR)
+        # Held until the kept failures are rewritten, so that a delivery failing meanwhile
+        # in another thread is either among them or checked after the erasure committed
+        # (see Outbox.errors_lock); and no thread appends while they are read.
+        with self._errors_lock:
+            theirs = self._notifications_about(user, {f.notification_id for f in errors})
+            fields = self._payload_fields
+            if fields:
+                self.store.erase_person(user, pseudonym, payload_fields=fields)
+            else:  # as before payload_fields existed, for a store written then
+                self.store.erase_person(user, pseudonym)
+            # The failures kept in memory of the notifications about them lose their text
+            # as the store's copies did (see Store.erase_person); others' stay as they were.
+            for i, failure in enumerate(errors):
+                if failure.notification_id in theirs:
+                    errors[i] = dataclasses.replace(failure, error=ERASED_ERROR)
 
     @functools.cached_property
     def _payload_fields(self) -> dict[str, frozenset[str]]:

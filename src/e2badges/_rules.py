@@ -38,6 +38,7 @@ import bisect
 import json
 import math
 from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, Self
 from zoneinfo import ZoneInfo
@@ -118,6 +119,20 @@ class FromPlainData(BaseModel):
     here a mapping goes through the constructor (every check, ``ConfigurationError``
     naming the field), and anything else is refused naming the definition.
     """
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_sets(cls, data: Any) -> Any:
+        # pydantic takes a set for a tuple, in its iteration order: the hash order of its
+        # strings, which changes with PYTHONHASHSEED.  The same definition would give
+        # another default window (a board's first), another cap order or another
+        # milestone order in another process.
+        if isinstance(data, Mapping):
+            for name, value in data.items():
+                if isinstance(value, AbstractSet):
+                    reason = "a set has no order: give a list or tuple"
+                    raise ConfigurationError(str(name), reason, subject=cls.__name__)
+        return data
 
     @classmethod
     def model_validate(cls, obj: Any, **options: Any) -> Self:

@@ -1,10 +1,12 @@
 """The ``e2badges`` command line.
 
 ``e2badges db upgrade --url URL [--prefix e2b_] [--revision head]`` creates or
-migrates the SQL store's tables; ``e2badges db current --url URL`` prints the
-schema version (``none`` when the tables are absent; it only reads, and a SQLite
-file that does not exist is an error, not created).  Exit status 0 on
-success, 1 on an error (its message on stderr), 2 on a usage error.
+migrates the SQL store's tables (a SQLite file is created only when there is
+something to write); ``e2badges db current --url URL`` prints the schema version
+(``none`` when the tables are absent; it only reads, and a SQLite file that does
+not exist is an error, not created).  ``--table-prefix`` is ``--prefix`` under the
+Python option's name; ``e2badges --version`` prints the version.  Exit status 0
+on success, 1 on an error (its one-line message on stderr), 2 on a usage error.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import sys
 from collections.abc import Sequence
 
 from ._errors import E2BadgesError
+from ._version import __version__
 
 __all__ = ["main"]
 
@@ -23,9 +26,11 @@ URL_VARIABLE = "E2BADGES_DATABASE_URL"
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="e2badges", description="e2badges administration.")
-    commands = parser.add_subparsers(dest="group", required=True)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    # metavar: what a usage error calls a missing command (argparse would give the dest).
+    commands = parser.add_subparsers(dest="group", metavar="command", required=True)
     db = commands.add_parser("db", help="manage the SQL store's schema")
-    actions = db.add_subparsers(dest="action", required=True)
+    actions = db.add_subparsers(dest="action", metavar="command", required=True)
     for name, text in (
         ("upgrade", "create or migrate the tables to a schema version (needs e2badges[alembic])"),
         ("current", "print the schema version of the tables"),
@@ -36,7 +41,13 @@ def _parser() -> argparse.ArgumentParser:
             default=os.environ.get(URL_VARIABLE),
             help=f"database URL, e.g. sqlite:///rewards.db (default: ${URL_VARIABLE})",
         )
-        action.add_argument("--prefix", default="e2b_", help="table prefix (default: e2b_)")
+        action.add_argument(
+            "--prefix",
+            "--table-prefix",
+            dest="prefix",
+            default="e2b_",
+            help="table prefix (default: e2b_)",
+        )
         if name == "upgrade":
             action.add_argument(
                 "--revision", default="head", help="target revision (default: head)"

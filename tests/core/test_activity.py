@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import json
+import pickle
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any, ClassVar
 
 import pytest
 from pydantic import BaseModel
 
-from e2badges import Activity, ActivityKind, ConfigurationError, InvalidActivityError
+from e2badges import Activity, ActivityKind, ConfigurationError, InvalidActivityError, Story
+from e2badges._frozen import freeze
 from e2badges._models import MAX_ATTRIBUTES_BYTES, MAX_IDENTIFIER_LENGTH, same_value
+from e2badges.storage import Notification
 
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -209,6 +217,108 @@ class TestActivityCopies:
         assert original.model_copy(deep=True) == original
 
 
+def _changes(value: Any) -> list[Callable[[], object]]:
+    """Return every in-place change of a dict or a list (one call each)."""
+    if isinstance(value, dict):
+        return [
+            lambda: value.__setitem__("k", 1),
+            lambda: value.__delitem__(next(iter(value))),
+            lambda: value.update(k=1),
+            lambda: value.setdefault("k", 1),
+            lambda: value.pop(next(iter(value))),
+            value.popitem,
+            value.clear,
+            lambda: value.__ior__({"k": 1}),
+        ]
+    return [
+        lambda: value.__setitem__(0, 1),
+        lambda: value.__setitem__(slice(None), []),
+        lambda: value.__delitem__(0),
+        lambda: value.append(1),
+        lambda: value.extend([1]),
+        lambda: value.insert(0, 1),
+        value.pop,
+        lambda: value.remove(value[0]),
+        value.clear,
+        value.reverse,
+        value.sort,
+        lambda: value.__iadd__([1]),
+        lambda: value.__imul__(2),
+    ]
+
+
+class TestReadOnlyAttributes:
+    ATTRIBUTES: ClassVar[dict[str, Any]] = {"tags": ["a", "b"], "meta": {"links": [1, 2]}}
+
+    @pytest.mark.parametrize("part", ["attributes", "tags", "meta", "links"])
+    def test_no_change_in_place(self, part: str) -> None:
+        """An activity's attributes, and every dict and list in them, refuse any change in
+        place with TypeError (the activity is frozen; stores keep this very object)."""
+        a = make(attributes=self.ATTRIBUTES)
+        value = {
+            "attributes": a.attributes,
+            "tags": a.attributes["tags"],
+            "meta": a.attributes["meta"],
+            "links": a.attributes["meta"]["links"],
+        }[part]
+        for change in _changes(value):
+            with pytest.raises(TypeError, match="read-only"):
+                change()
+        assert a.attributes == self.ATTRIBUTES
+
+    def test_a_copy_of_what_was_given(self) -> None:
+        """Changing the dict an activity was made from changes nothing in the activity."""
+        given = copy.deepcopy(self.ATTRIBUTES)
+        a = make(attributes=given)
+        given["tags"].append("c")
+        given["meta"]["links"].clear()
+        given["new"] = 1
+        assert a.attributes == self.ATTRIBUTES
+
+    def test_read_like_plain_json(self) -> None:
+        """Read-only attributes are dicts and lists: equal to plain ones, serialised by
+        json and pydantic as plain ones; their copy() and dict()/list() are changeable."""
+        a = make(attributes=self.ATTRIBUTES)
+        assert a.attributes == self.ATTRIBUTES
+        assert isinstance(a.attributes, dict)
+        assert isinstance(a.attributes["tags"], list)
+        assert json.loads(json.dumps(a.attributes)) == self.ATTRIBUTES
+        dumped = a.model_dump()["attributes"]
+        assert (type(dumped), type(dumped["tags"])) == (dict, list)
+        assert Activity.model_validate_json(a.model_dump_json()) == a
+        mine = dict(a.attributes)
+        mine["k"] = 1
+        tags = list(a.attributes["tags"])
+        tags.append("c")
+        assert a.attributes.copy() | {"k": 1} == mine
+        assert a.attributes == self.ATTRIBUTES
+
+    def test_pickled_and_copied_stay_read_only(self) -> None:
+        """A pickled, copied or deep-copied activity is equal and its attributes still
+        read-only."""
+        a = make(attributes=self.ATTRIBUTES)
+        for other in (pickle.loads(pickle.dumps(a)), copy.copy(a), copy.deepcopy(a)):
+            assert other == a
+            with pytest.raises(TypeError):
+                other.attributes["tags"].append("c")
+        copied = a.model_copy(update={"attributes": {"t": [1]}})
+        with pytest.raises(TypeError):
+            copied.attributes["t"].append(2)
+
+    def test_story_data_and_payload_read_only(self) -> None:
+        """A story's data and a notification's payload are read-only copies of the mapping
+        given, at every depth."""
+        given: dict[str, Any] = {"standings": [{"user": "ann"}]}
+        story = Story("s1", "badge", ("ann",), "t", given, AT, "a1")
+        note = Notification("n1", "h", given, ("p",))
+        given["standings"].append({"user": "bob"})
+        for value in (story.data, note.payload):
+            assert value == {"standings": [{"user": "ann"}]}
+            with pytest.raises(TypeError):
+                value["standings"][0]["user"] = "bob"
+        assert dataclasses.replace(story, text="u").data == story.data
+
+
 class TestSameValue:
     @pytest.mark.parametrize(
         ("first", "second", "same"),
@@ -226,6 +336,9 @@ class TestSameValue:
             ({"a": 1}, {"a": 1, "b": 1}, False),
             ({"a": {"b": 0.0}}, {"a": {"b": -0.0}}, False),
             (("t1", "t2"), ("t1", "t2"), True),
+            (freeze({"a": [1]}), {"a": [1]}, True),
+            (freeze({"a": [1]}), {"a": [1.0]}, False),
+            (freeze([1]), (1,), False),
         ],
     )
     def test_same_type_and_value(self, first: object, second: object, same: bool) -> None:

@@ -361,6 +361,23 @@ class TestStoreSelection:
         with pytest.raises(UnknownStoreError, match=r"known schemes: .*memory"):
             Rewards("cassandra://db")
 
+    @pytest.mark.parametrize(
+        ("url", "shown"),
+        [
+            ("postgres://app:s3cret@db/intranet", "postgres://app:***@db/intranet"),
+            ("redis://:s3cret@cache:6379/0", "redis://:***@cache:6379/0"),
+            ("oracle://app:s3@cret@db/x", "oracle://app:***@db/x"),
+            ("cassandra://db", "cassandra://db"),
+        ],
+    )
+    def test_unknown_scheme_masks_the_password(self, url: str, shown: str) -> None:
+        """The UnknownStoreError of a URL with a password (postgres://, a common slip for
+        postgresql://) shows the URL with the password masked, as repr() of a store does."""
+        with pytest.raises(UnknownStoreError) as info:
+            Rewards(url)
+        assert "s3" not in str(info.value)
+        assert f"no store for URL {shown!r}" in str(info.value)
+
     def test_given_store_not_closed(self) -> None:
         """Rewards closes a store only if it created it."""
         closed: list[bool] = []

@@ -233,3 +233,47 @@ def test_subject_named_once() -> None:
     with pytest.raises(ConfigurationError) as info:
         Cap(amount="5")
     assert str(info.value) == "Cap: amount: must be a whole number, got '5'"
+
+
+class TestNoSets:
+    """A set has no order (its iteration order is the hash order of its strings, which
+    changes with PYTHONHASHSEED), so a definition refuses one where it takes a list or
+    tuple: the same definition gives the same results in every process."""
+
+    @pytest.mark.parametrize(
+        ("make", "field"),
+        [
+            (lambda: Leaderboard(id="b", metric=PointsMetric(), windows={"day", "all"}), "windows"),
+            (
+                lambda: Leaderboard(id="b", metric=PointsMetric(), exclude_groups=frozenset({"m"})),
+                "exclude_groups",
+            ),
+            (lambda: Leaderboard(id="b", metric={"type": "count", "kind": {"a.b"}}), "metric.kind"),
+            (
+                lambda: Badge(id="x", criterion={"type": "all_of", "badges": {"a"}}),
+                "criterion.badges",
+            ),
+            (lambda: Level(id="l", threshold=1, badges={"a", "b"}), "badges"),
+            (lambda: PointRule(id="r", kind="a.b", actor_points=1, caps={Cap(amount=1)}), "caps"),
+            (lambda: StoryOptions(milestone_counts={100, 1000}), "milestone_counts"),
+        ],
+    )
+    def test_set_refused(self, make: Any, field: str) -> None:
+        """A set where a list or tuple is expected raises ConfigurationError naming the field."""
+        with pytest.raises(ConfigurationError) as caught:
+            make()
+        assert (caught.value.field, caught.value.reason) == (
+            field,
+            "a set has no order: give a list or tuple",
+        )
+
+    def test_team_sizes_read_only(self) -> None:
+        """A teams board's team_sizes cannot be changed in place once the scope is made
+        (the compiled board reads them): a change after Rewards was built would change
+        the scores."""
+        sizes = {"red": 2}
+        scope = TeamsScope(divide_by_size=True, team_sizes=sizes)
+        sizes["red"] = 5
+        assert scope.team_sizes == {"red": 2}
+        with pytest.raises(TypeError):
+            scope.team_sizes["red"] = 5  # type: ignore[index]

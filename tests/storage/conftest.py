@@ -107,3 +107,24 @@ def own_database(
                 conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}{force}")
     finally:
         admin.dispose()
+
+
+@pytest.fixture
+def latin1_url(server_url: Callable[[str], str]) -> Iterator[str]:
+    """The URL of a scratch PostgreSQL database whose encoding is LATIN1 (not UTF8),
+    dropped afterwards."""
+    url = make_url(server_url("postgresql"))
+    admin = create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    name = f"e2b_latin1_{uuid.uuid4().hex[:12]}"
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(
+                f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'LATIN1' LOCALE 'C'"
+            )
+        try:
+            yield url.set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    finally:
+        admin.dispose()

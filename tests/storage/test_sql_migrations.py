@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta, timezone
@@ -18,9 +21,11 @@ from alembic.migration import MigrationContext
 from sql_support import Database
 from sql_workers import RULES, T0
 
+import e2badges
 from e2badges import (
     Activity,
     Award,
+    Badge,
     ConfigurationError,
     FrozenClock,
     Leaderboard,
@@ -29,6 +34,7 @@ from e2badges import (
     SchemaVersionError,
     StorageError,
     TransientStorageError,
+    criteria,
 )
 from e2badges.cli import main
 from e2badges.storage import _sql_schema
@@ -234,6 +240,66 @@ class TestMigrations:
         if db.backend == "sqlite":
             with store.engine.connect() as conn:
                 assert _without_rowid(conn, db.prefix) == set(CLUSTERED)
+
+    @pytest.mark.parametrize("start", ["0001", "0002", "0003"])
+    def test_every_tenant_kept_by_db_upgrade(
+        self, db: Database, capsys: pytest.CaptureFixture[str], start: str
+    ) -> None:
+        """`e2badges db upgrade` from each older version keeps every tenant's rows apart
+        (one upgrade per prefix serves every tenant): balances, awards with their
+        times, boards and activity counts read the same per tenant afterwards, and a
+        second `db upgrade` changes nothing."""
+        argv = ["db", "upgrade", "--url", db.url, "--prefix", db.prefix]
+        assert main([*argv, f"--revision={start}"]) == 0
+        badges = [Badge(id="first", criterion=criteria.Count(kind="score"), threshold=1)]
+        meta = sa.table(f"{db.prefix}meta", sa.column("name"), sa.column("value"))
+        people = {"acme": ["ann", "bob"], "globex": ["ann", "cy", "dee"]}
+        engine = sa.create_engine(db.url)
+        before: dict[str, Any] = {}
+        try:
+            # Rows as the older version holds them: the current store writes the same
+            # rows, but for awards.at_us (version 4), which is dropped on the way back.
+            with engine.begin() as conn:
+                conn.execute(meta.update().values(value=str(SCHEMA_VERSION)))
+                if start != "0004":
+                    conn.exec_driver_sql(f"ALTER TABLE {db.prefix}awards ADD COLUMN at_us BIGINT")
+            store = SQLAlchemyStore(engine, table_prefix=db.prefix, create_schema=False)
+            for tenant, users in people.items():
+                rewards = Rewards(
+                    store.for_tenant(tenant),
+                    rules=BOARD_RULES,
+                    badges=badges,
+                    leaderboards=BOARDS,
+                    clock=FrozenClock(T0),
+                )
+                rewards.record_many([scored(n, u, 3 + n, day=n) for n, u in enumerate(users, 1)])
+                before[tenant] = _tenant_view(rewards)
+            store.close()
+            with engine.begin() as conn:
+                conn.exec_driver_sql(f"ALTER TABLE {db.prefix}awards DROP COLUMN at_us")
+                conn.execute(meta.update().values(value=str(int(start))))
+        finally:
+            engine.dispose()
+        assert before["acme"]["balances"] == {"ann": 4, "bob": 5}
+        assert before["globex"]["balances"] == {"ann": 4, "cy": 5, "dee": 6}
+        assert len(before["globex"]["first_awards"]) == 3
+        capsys.readouterr()
+        for _ in range(2):
+            assert main(argv) == 0
+            assert capsys.readouterr().out == (
+                f"schema version {SCHEMA_VERSION} (tables with prefix {db.prefix!r})\n"
+            )
+            store = db.store(create_schema=False)
+            for tenant in people:
+                rewards = Rewards(
+                    store.for_tenant(tenant),
+                    rules=BOARD_RULES,
+                    badges=badges,
+                    leaderboards=BOARDS,
+                    clock=FrozenClock(T0),
+                )
+                assert _tenant_view(rewards) == before[tenant]
+            store.close()
 
     @pytest.mark.postgresql
     def test_version_2_is_upgraded_to_code_point_order(self, collated_url: str) -> None:
@@ -465,6 +531,27 @@ class TestCommandLine:
         assert "unable to open database file" in capsys.readouterr().err
         assert list(tmp_path.iterdir()) == []
 
+    @pytest.mark.parametrize("uri", [False, True], ids=["path", "file-uri"])
+    def test_schema_version_of_an_engine_creates_no_sqlite_file(
+        self, tmp_path: Path, uri: bool
+    ) -> None:
+        """schema_version() given an engine on a SQLite path with no file raises
+        ConfigurationError naming engine and the path, as for a URL, and creates no
+        file (connecting the engine did); on an existing file it reads the version."""
+        path = tmp_path / "typo.db"
+        url = f"sqlite:///file:{path}?uri=true" if uri else f"sqlite:///{path}"
+        engine = sa.create_engine(url)
+        try:
+            with pytest.raises(ConfigurationError) as info:
+                schema_version(engine)
+            assert info.value.field == "engine"
+            assert f"no SQLite database file at {str(path)!r}" in info.value.reason
+            assert list(tmp_path.iterdir()) == []
+            SQLAlchemyStore(f"sqlite:///{path}").close()
+            assert schema_version(engine) == SCHEMA_VERSION
+        finally:
+            engine.dispose()
+
     def test_current_with_uri_flag_on_a_plain_path(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
@@ -500,6 +587,8 @@ class TestCommandLine:
         """`db upgrade --revision base` on a database without the tables changes nothing
         and reports the version as `db current` does: none (it said "schema version 0",
         and wrote Alembic's version table)."""
+        if db.backend == "sqlite":
+            sqlite3.connect(sa.make_url(db.url).database or "").close()  # an empty database
         argv = ["--url", db.url, "--prefix", db.prefix]
         assert main(["db", "upgrade", *argv, "--revision", "base"]) == 0
         assert (
@@ -515,6 +604,66 @@ class TestCommandLine:
         finally:
             engine.dispose()
         assert [name for name in names if name.startswith(db.prefix)] == []
+
+    @pytest.mark.parametrize("revision", ["base", "head+1", "-1", "+5", "0004+1", "base-1"])
+    @pytest.mark.parametrize("uri", [False, True], ids=["path", "file-uri"])
+    def test_upgrade_with_nothing_to_do_creates_no_sqlite_file(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], revision: str, uri: bool
+    ) -> None:
+        """`db upgrade` at a path with no SQLite file leaves no file behind when it has
+        nothing to do (`--revision base`: exit 0, version none) or refuses the revision
+        (past the newest version, before base: exit 1 naming revision); upgrade() does
+        the same, and so does one given an engine (a SQLite file was created on connect)."""
+        path = tmp_path / "typo.db"
+        url = f"sqlite:///file:{path}?uri=true" if uri else f"sqlite:///{path}"
+        code = main(["db", "upgrade", "--url", url, f"--revision={revision}"])
+        captured = capsys.readouterr()
+        if revision == "base":
+            assert (code, captured.out, captured.err) == (
+                0,
+                "schema version none (tables with prefix 'e2b_')\n",
+                "",
+            )
+            assert upgrade(url, revision=revision) is None
+            engine = sa.create_engine(url)
+            try:
+                assert upgrade(engine, revision=revision) is None
+            finally:
+                engine.dispose()
+        else:
+            assert (code, captured.out) == (1, "")
+            assert captured.err.startswith("e2badges: e2badges db upgrade: revision: ")
+            with pytest.raises(ConfigurationError) as info:
+                upgrade(url, revision=revision)
+            assert info.value.field == "revision"
+        assert list(tmp_path.iterdir()) == []
+
+    @pytest.mark.parametrize("revision", ["0001", "base", "-1", "head+1"])
+    def test_refused_upgrade_writes_nothing_to_a_sqlite_file(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], revision: str
+    ) -> None:
+        """A refused `db upgrade` (a revision below the database's version, or past the
+        newest) leaves a SQLite file as it was, byte for byte: one in rollback-journal
+        mode is not switched to WAL mode (as opening it to write does) and no -wal or
+        -shm file is left; `--revision base` on a file without the tables too."""
+        path = tmp_path / "kept.db"
+        assert upgrade(f"sqlite:///{path}", revision="0002") == 2
+        empty = tmp_path / "empty.db"
+        sqlite3.connect(empty).close()
+        for name in (path, empty):
+            with sqlite3.connect(name) as conn:
+                assert conn.execute("PRAGMA journal_mode=DELETE").fetchone() == ("delete",)
+            conn.close()
+        before = {p: p.read_bytes() for p in (path, empty)}
+        assert main(["db", "upgrade", "--url", f"sqlite:///{path}", f"--revision={revision}"]) == 1
+        assert capsys.readouterr().err.startswith("e2badges: e2badges db upgrade: revision: ")
+        assert main(["db", "upgrade", "--url", f"sqlite:///{empty}", "--revision=base"]) == 0
+        assert {p: p.read_bytes() for p in (path, empty)} == before
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.db", "kept.db"]
+        for name in (path, empty):
+            with sqlite3.connect(name) as conn:
+                assert conn.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+            conn.close()
 
     def test_upgrade_after_the_tables_were_dropped(
         self, db: Database, capsys: pytest.CaptureFixture[str]
@@ -661,10 +810,127 @@ class TestCommandLine:
         assert captured.out == ""
         assert captured.err == "e2badges: store: migration failed: no stamping today\n"
 
+    @pytest.mark.parametrize(("argv", "missing"), [([], "command"), (["db"], "command")])
+    def test_missing_command_named(
+        self, capsys: pytest.CaptureFixture[str], argv: list[str], missing: str
+    ) -> None:
+        """Without a command the usage error (exit 2) names what is missing as the usage
+        line shows it, not argparse's internal names (it said "required: group", then
+        "action")."""
+        with pytest.raises(SystemExit) as info:
+            main(argv)
+        assert info.value.code == 2
+        err = capsys.readouterr().err
+        assert err.endswith(f"error: the following arguments are required: {missing}\n")
+        assert f" {missing} ..." in err.splitlines()[0]
+
+    def test_version(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """`e2badges --version` prints the installed version and exits 0."""
+        with pytest.raises(SystemExit) as info:
+            main(["--version"])
+        assert info.value.code == 0
+        assert capsys.readouterr().out == f"e2badges {e2badges.__version__}\n"
+
+    @pytest.mark.parametrize("action", ["current", "upgrade"])
+    def test_table_prefix_option(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], action: str
+    ) -> None:
+        """`--table-prefix` (the Python option's name, which errors name) is `--prefix`:
+        a prefix that is not one exits 1 naming table_prefix and creates nothing."""
+        path = tmp_path / "p.db"
+        url = f"sqlite:///{path}"
+        assert main(["db", "upgrade", "--url", url, "--table-prefix", "ab_"]) == 0
+        assert capsys.readouterr().out == "schema version 4 (tables with prefix 'ab_')\n"
+        assert main(["db", "current", "--url", url, "--table-prefix", "ab_"]) == 0
+        assert capsys.readouterr().out == "4\n"
+        missing = tmp_path / "none.db"
+        for option in ("--prefix", "--table-prefix"):
+            argv = ["db", action, "--url", f"sqlite:///{missing}", option, "Bad-"]
+            assert main(argv) == 1
+            captured = capsys.readouterr()
+            assert captured.out == ""
+            assert captured.err.startswith("e2badges: SQLAlchemyStore: table_prefix: 'Bad-' ")
+            assert captured.err.count("\n") == 1
+        assert not missing.exists()
+
+    def test_python_m_and_the_script_alike(self, tmp_path: Path) -> None:
+        """`python -m e2badges` runs the same command line: exit 0 with the result on
+        stdout, exit 1 with one `e2badges: …` line on stderr (no traceback), exit 2 with
+        usage for a usage error."""
+        path = tmp_path / "r.db"
+        env = {**os.environ, "PYTHONPATH": str(Path(e2badges.__file__).parents[1])}
+        env.pop("E2BADGES_DATABASE_URL", None)
+
+        def run(*argv: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                [sys.executable, "-m", "e2badges", *argv],
+                capture_output=True,
+                text=True,
+                env=env,
+                check=False,
+            )
+
+        done = run("db", "upgrade", "--url", f"sqlite:///{path}", "--revision", "base")
+        assert (done.returncode, done.stdout, done.stderr) == (
+            0,
+            "schema version none (tables with prefix 'e2b_')\n",
+            "",
+        )
+        assert not path.exists()
+        done = run("db", "upgrade", "--url", "mysql+pymysql://u:s3cret@127.0.0.1:1/db?bogus=1")
+        assert (done.returncode, done.stdout) == (1, "")
+        assert done.stderr.startswith("e2badges: SQLAlchemyStore: url: ")
+        assert done.stderr.count("\n") == 1
+        assert "s3cret" not in done.stderr
+        done = run("db", "current")
+        assert done.returncode == 2
+        assert "give --url or set E2BADGES_DATABASE_URL" in done.stderr
+
+    @pytest.mark.parametrize("action", ["current", "upgrade"])
+    @pytest.mark.parametrize(
+        "case",
+        [
+            ("postgresql://app:s3cret@127.0.0.1/db", "psycopg", "postgres"),
+            ("mariadb://app:s3cret@127.0.0.1/db", "pymysql", "mysql"),
+        ],
+        ids=["postgres", "mysql"],
+    )
+    def test_missing_driver_names_the_extra(
+        self,
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str],
+        action: str,
+        case: tuple[str, str, str],
+    ) -> None:
+        """Without the driver, `e2badges db` exits 1 with one line naming the extra to
+        install, and not the password."""
+        url, module, extra = case
+        monkeypatch.setitem(sys.modules, module, None)
+        assert main(["db", action, "--url", url]) == 1
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        assert captured.err == (
+            f"e2badges: {module} is not installed; install it with: "
+            f'pip install "e2badges[{extra}]"\n'
+        )
+
     def test_error_exits_1(self, capsys: pytest.CaptureFixture[str]) -> None:
         """A refused URL exits 1 with the reason on stderr."""
         assert main(["db", "upgrade", "--url", "postgresql+psycopg2://u@127.0.0.1/db"]) == 1
         assert "psycopg 3" in capsys.readouterr().err
+
+
+def _tenant_view(rewards: Rewards) -> dict[str, Any]:
+    """What one tenant's people see: balances, awards (with times), the board, totals."""
+    store = rewards.store
+    users = sorted({row[1] for row in store.activity_totals(by=("day", "actor"))})
+    return {
+        "balances": {u: rewards.balance(u) for u in users},
+        "awards": {u: [(r.award.badge, r.award.at) for r in rewards.awards(u)] for u in users},
+        "first_awards": store.first_awards(),
+        "board": [(e.user, e.rank, e.score) for e in rewards.leaderboard("pts").top(10)],
+        "activities": store.count_activities(),
+    }
 
 
 def _version_rows(url: str) -> dict[str, list[str]]:

@@ -287,3 +287,66 @@ def test_a_failed_data_version_drops_the_reading_connection(store: SQLAlchemySto
         view.top(3)
     assert [e.user for e in view.top(3)] == ["ann"]
     assert readers.get() is not broken
+
+
+def test_close_while_a_thread_opens_its_reader(store: SQLAlchemyStore) -> None:
+    """close() while another thread is opening its reading connection leaves none open:
+    that thread gets None (it reads through the pool), and its connection is closed."""
+    readers = readers_for(store.engine)
+    assert readers is not None
+    connecting, closed = threading.Event(), threading.Event()
+    opened: list[Any] = []
+
+    def on_checkout(driver: Any, _record: Any, _proxy: Any) -> None:
+        # In the reading thread, past the check that the readers are open: close them now.
+        opened.append(driver)
+        connecting.set()
+        assert closed.wait(10)
+
+    event.listen(store.engine.pool, "checkout", on_checkout)
+    got: list[Any] = []
+    reader = threading.Thread(target=lambda: got.append(readers.get()))
+    reader.start()
+    assert connecting.wait(10)
+    readers.close()
+    closed.set()
+    reader.join()
+    assert got == [None]
+    assert len(opened) == 1
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        opened[0].execute("SELECT 1")
+
+
+def test_threads_taking_turns_keep_their_cached_pages(store: SQLAlchemyStore) -> None:
+    """Threads reading the same top page in turn each read it from the database once
+    while nothing is committed: one thread's token (of its own reading connection) does
+    not push another's cached page out."""
+    rewards = _rewards(store)
+    rewards.record_many([scored(1, "ann", 5), scored(2, "bob", 3)])
+    view = rewards.leaderboard("pts")
+    reads: list[int] = []
+    board_page = store.board_page
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        reads.append(1)
+        return board_page(*args, **kwargs)
+
+    store.board_page = counted  # type: ignore[method-assign]
+    turns = [threading.Event() for _ in range(6)]
+    pages: list[list[str]] = []
+
+    def read(first: int) -> None:
+        for turn in range(first, 6, 2):
+            assert turns[turn].wait(10)
+            pages.append([e.user for e in view.top(10)])
+            if turn + 1 < 6:
+                turns[turn + 1].set()
+
+    threads = [threading.Thread(target=read, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    turns[0].set()
+    for thread in threads:
+        thread.join()
+    assert pages == [["ann", "bob"]] * 6
+    assert len(reads) == 2  # once per thread

@@ -6,6 +6,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -141,6 +142,47 @@ class TestURLs:
         finally:
             database.drop()
 
+    @pytest.mark.parametrize(
+        ("url", "says"),
+        [
+            ("sqlite:///{tmp}/r.db?cached_statements=abc", "invalid literal for int()"),
+            ("mysql+pymysql://u:s3cret@127.0.0.1:1/db?connect_timeout=x", "int() with base 10"),
+            ("mysql+pymysql://u:s3cret@127.0.0.1:1/db?bogus=1", "argument 'bogus'"),
+            ("mysql+pymysql://u:s3cret@127.0.0.1:1/db?ssl_ca=/no/such/ca.pem", "No such file"),
+        ],
+    )
+    def test_query_the_driver_refuses_names_url(self, tmp_path: Path, url: str, says: str) -> None:
+        """A URL query parameter the driver refuses (an unknown one, a value of the wrong
+        type, a file that is not there) raises ConfigurationError naming ``url`` with the
+        driver's reason and without the password (it raised the driver's own TypeError,
+        ValueError or OSError), and writes nothing."""
+        with pytest.raises(ConfigurationError) as info:
+            SQLAlchemyStore(url.format(tmp=tmp_path))
+        assert info.value.field == "url"
+        assert says in info.value.reason
+        assert "s3cret" not in str(info.value)
+        assert list(tmp_path.iterdir()) == []
+
+    def test_unparsable_url_error_shows_no_password(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A URL SQLAlchemy cannot parse raises ConfigurationError naming ``url`` without
+        repeating the URL: SQLAlchemy before 2.0.41 quoted the whole string, password
+        included, in its error, which the message passed on."""
+
+        def old_make_url(url: str) -> sa.URL:
+            # SQLAlchemy 2.0.25 to 2.0.40: ``_parse_url`` raised this.
+            raise sa_exc.ArgumentError(f"Could not parse SQLAlchemy URL from string '{url}'")
+
+        monkeypatch.setattr(sqlalchemy_store, "make_url", old_make_url)
+        for url in (
+            "postgresql+psycopg:://app:s3cret@db/x",
+            "postgresql+psycopg://app:s3cret@db/x",
+        ):
+            with pytest.raises(ConfigurationError) as info:
+                SQLAlchemyStore(url)
+            assert info.value.field == "url"
+            assert "s3cret" not in str(info.value)
+            assert "dialect+driver://" in info.value.reason
+
     def test_psycopg2_reason_given_for_psycopg2_only(self) -> None:
         """The refusal of another PostgreSQL driver gives psycopg2's reason only to psycopg2."""
         with pytest.raises(ConfigurationError) as info:
@@ -236,6 +278,53 @@ class TestEngines:
         with pytest.raises(ConfigurationError) as info:
             SQLAlchemyStore(f"sqlite:///{tmp_path / 'x.db'}", busy_timeout=timeout)
         assert info.value.field == "busy_timeout"
+        assert not (tmp_path / "x.db").exists()
+
+    @pytest.mark.parametrize("url", ["sqlite:///x.db?timeout=5", "sqlite://?timeout=5"])
+    def test_sqlite_url_timeout_refused(self, url: str, tmp_path: Path) -> None:
+        """A SQLite URL's timeout (the driver's wait for the write lock) is refused with
+        ConfigurationError naming url and busy_timeout, before anything is created: the
+        store's busy_timeout replaced it without a word (timeout=5 waited 30 seconds)."""
+        url = url.replace("x.db", str(tmp_path / "x.db"))
+        with pytest.raises(ConfigurationError) as info:
+            SQLAlchemyStore(url)
+        assert info.value.field == "url"
+        assert "timeout='5'" in info.value.reason
+        assert "busy_timeout" in info.value.reason
+        assert not (tmp_path / "x.db").exists()
+
+    def test_busy_timeout_with_given_engine_refused(self, tmp_path: Path) -> None:
+        """busy_timeout other than the default is refused with a live Engine, whose
+        connections the store does not open (it was ignored: the engine waited sqlite3's
+        5 seconds), before anything connects."""
+        engine = sa.create_engine(f"sqlite:///{tmp_path / 'x.db'}")
+        try:
+            with pytest.raises(ConfigurationError) as info:
+                SQLAlchemyStore(engine, busy_timeout=120)
+            assert info.value.field == "busy_timeout"
+            assert "timeout" in info.value.reason
+        finally:
+            engine.dispose()
+        assert not (tmp_path / "x.db").exists()
+
+    @pytest.mark.parametrize(
+        "url", ["postgresql+psycopg://u@127.0.0.1/db", "mysql+pymysql://u@127.0.0.1/db"]
+    )
+    def test_busy_timeout_on_a_server_refused(self, url: str) -> None:
+        """busy_timeout other than the default is refused on PostgreSQL and MySQL/MariaDB,
+        where it did nothing (their lock waits are lock_timeout and
+        innodb_lock_wait_timeout), before anything connects."""
+        with pytest.raises(ConfigurationError) as info:
+            SQLAlchemyStore(url, busy_timeout=5)
+        assert info.value.field == "busy_timeout"
+        assert "SQLite" in info.value.reason
+
+    @pytest.mark.parametrize("value", ["no", 0, None])
+    def test_bad_create_schema_refused(self, value: Any, tmp_path: Path) -> None:
+        """create_schema must be True or False ("no" was true, and created the tables)."""
+        with pytest.raises(ConfigurationError) as info:
+            SQLAlchemyStore(f"sqlite:///{tmp_path / 'x.db'}", create_schema=value)
+        assert info.value.field == "create_schema"
         assert not (tmp_path / "x.db").exists()
 
     @pytest.mark.parametrize(
@@ -369,6 +458,329 @@ class TestConnectArgs:
             database.drop()
 
 
+def _record_in_two_threads(store: SQLAlchemyStore) -> int:
+    """Record one activity here and one in another thread; return ann's balance."""
+    rewards = Rewards(store, rules=RULES)
+    rewards.record(act(1))
+    thread = threading.Thread(target=rewards.record, args=(act(2),))
+    thread.start()
+    thread.join()
+    return rewards.balance("ann")
+
+
+class TestInMemoryPool:
+    """An in-memory SQLite database lives in its one connection: the store keeps it in a
+    StaticPool that every thread shares, and refuses what would replace or recycle it."""
+
+    @pytest.mark.parametrize(
+        "url", ["sqlite://", "sqlite:///:memory:", "sqlite:///file::memory:?uri=true"]
+    )
+    @pytest.mark.parametrize(
+        ("options", "named"),
+        [
+            ({"poolclass": sa.pool.QueuePool}, "poolclass=<class 'sqlalchemy.pool.impl.Queue"),
+            ({"poolclass": sa.pool.NullPool}, "poolclass="),
+            ({"poolclass": sa.pool.SingletonThreadPool}, "poolclass="),
+            ({"pool": sa.pool.NullPool(lambda: sqlite3.connect(":memory:"))}, "pool="),
+            ({"pool_recycle": 3600}, "pool_recycle=3600"),
+            ({"pool_size": 3}, "pool_size=3"),
+            ({"max_overflow": 2}, "max_overflow=2"),
+            ({"pool_timeout": 5}, "pool_timeout=5"),
+            ({"pool_use_lifo": True}, "pool_use_lifo=True"),
+        ],
+    )
+    def test_pool_options_refused(
+        self, monkeypatch: pytest.MonkeyPatch, url: str, options: dict[str, Any], named: str
+    ) -> None:
+        """engine_options that would replace the store's StaticPool (poolclass, pool), size
+        it (pool_size, ...) or recycle its connection (pool_recycle) raise ConfigurationError
+        naming engine_options, the option and the reason, before any engine is made: with
+        them each connection would open a new, empty database."""
+
+        def no_engine(*_args: Any, **_kwargs: Any) -> None:
+            raise AssertionError("an engine was created")
+
+        monkeypatch.setattr(sqlalchemy_store, "create_engine", no_engine)
+        with pytest.raises(ConfigurationError) as info:
+            SQLAlchemyStore(url, engine_options=options)
+        assert info.value.field == "engine_options"
+        assert named in info.value.reason
+        assert "in-memory SQLite database" in info.value.reason
+
+    @pytest.mark.parametrize(
+        "options",
+        [
+            {"poolclass": sa.pool.StaticPool},
+            {"pool_recycle": -1},
+            {"pool_pre_ping": True},
+            {"pool_reset_on_return": "rollback"},
+        ],
+    )
+    def test_options_that_keep_the_pool_accepted(self, options: dict[str, Any]) -> None:
+        """The store's own poolclass (StaticPool), no recycling, and pool options that keep
+        the one connection are accepted: every thread still sees one database."""
+        with SQLAlchemyStore("sqlite://", engine_options=options) as store:
+            assert isinstance(store.engine.pool, sa.pool.StaticPool)
+            assert _record_in_two_threads(store) == 4
+
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "sqlite:///file::memory:?uri=true",
+            "sqlite:///file:e2b?mode=memory&uri=true",
+            "sqlite:///file:e2b?mode=memory&cache=shared&uri=true",
+        ],
+    )
+    def test_uri_memory_databases_are_shared(self, url: str) -> None:
+        """An in-memory database named by a URI filename (file::memory:, mode=memory) is
+        one database every thread of the store sees, as sqlite:// is: each connection of
+        another pool would open a new, empty one."""
+        with SQLAlchemyStore(url) as store:
+            assert isinstance(store.engine.pool, sa.pool.StaticPool)
+            assert _record_in_two_threads(store) == 4
+
+    @pytest.mark.parametrize(
+        ("poolclass", "options"),
+        [
+            (sa.pool.QueuePool, {}),
+            (sa.pool.NullPool, {}),
+            (sa.pool.StaticPool, {"pool_recycle": 3600}),
+        ],
+    )
+    def test_given_engine_without_one_connection_refused(
+        self, poolclass: type[sa.pool.Pool], options: dict[str, Any]
+    ) -> None:
+        """A given Engine on an in-memory SQLite database whose pool may open a second
+        connection (QueuePool, NullPool) or recycle its one (pool_recycle) is refused with
+        ConfigurationError naming engine, before anything connects."""
+        engine = sa.create_engine("sqlite://", poolclass=poolclass, **options)
+        connects: list[object] = []
+        event.listen(engine, "connect", lambda *args: connects.append(args))
+        try:
+            with pytest.raises(ConfigurationError) as info:
+                SQLAlchemyStore(engine)
+            assert info.value.field == "engine"
+            assert "in-memory SQLite database" in info.value.reason
+            assert connects == []
+        finally:
+            engine.dispose()
+
+
+def _tables_under(url: str, prefix: str) -> list[str]:
+    """Return the names of the tables under ``prefix`` in the database ``url`` names."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            return [n for n in sa.inspect(conn).get_table_names() if n.startswith(prefix)]
+    finally:
+        engine.dispose()
+
+
+LATIN1 = {"options": "-c client_encoding=LATIN1"}
+
+
+@pytest.mark.postgresql
+class TestPostgresEncoding:
+    """Every PostgreSQL connection the store uses speaks UTF8 to a UTF8 database: in another
+    client encoding psycopg cannot send (LATIN1: UnicodeEncodeError) or decode (SQL_ASCII:
+    bytes) the ids and texts every store keeps."""
+
+    @pytest.mark.parametrize(
+        ("setting", "encoding"),
+        [
+            ({"engine_options": {"connect_args": LATIN1}}, "LATIN1"),
+            ({"engine_options": {"connect_args": {"client_encoding": "SQL_ASCII"}}}, "SQL_ASCII"),
+            ({"url_query": {"options": "-c client_encoding=WIN1252"}}, "WIN1252"),
+            ({"environment": "EUC_JP"}, "EUC_JP"),
+        ],
+    )
+    def test_other_client_encoding_refused(
+        self,
+        server_url: Callable[[str], str],
+        monkeypatch: pytest.MonkeyPatch,
+        setting: dict[str, Any],
+        encoding: str,
+    ) -> None:
+        """A store whose connections would run in a client_encoding other than UTF8 (from
+        engine_options' connect_args, the URL, or PGCLIENTENCODING) is refused with
+        ConfigurationError naming client_encoding and its value, before any table is
+        created."""
+        url = sa.make_url(server_url("postgresql"))
+        url = url.update_query_dict(setting.get("url_query", {}))
+        if "environment" in setting:
+            monkeypatch.setenv("PGCLIENTENCODING", setting["environment"])
+        prefix = f"t{uuid.uuid4().hex[:10]}_"
+        text = url.render_as_string(hide_password=False)
+        with pytest.raises(ConfigurationError) as info:
+            SQLAlchemyStore(text, table_prefix=prefix, engine_options=setting.get("engine_options"))
+        assert info.value.field == "url"
+        assert f"client_encoding={encoding!r}" in info.value.reason
+        monkeypatch.delenv("PGCLIENTENCODING", raising=False)
+        assert _tables_under(text, prefix) == []
+
+    def test_utf8_accepted(self, server_url: Callable[[str], str]) -> None:
+        """client_encoding UTF8 given explicitly is the store's own: ids of any script are
+        kept as given."""
+        database = Database("postgresql", server_url("postgresql"))
+        try:
+            store = database.store(
+                engine_options={"connect_args": {"options": "-c client_encoding=UTF8"}}
+            )
+            rewards = Rewards(store, rules=RULES)
+            rewards.record(Activity(id="日本", actor="\U0001f984", kind="comment.created", at=T0))
+            activity = rewards.activity("日本")
+            assert activity is not None
+            assert activity.actor == "\U0001f984"
+        finally:
+            database.drop()
+
+    def test_given_engine_with_other_client_encoding_refused(
+        self, server_url: Callable[[str], str]
+    ) -> None:
+        """A given Engine whose connections run in another client_encoding is refused with
+        ConfigurationError naming engine and client_encoding, before any table is
+        created."""
+        url = server_url("postgresql")
+        engine = sa.create_engine(url, connect_args=LATIN1)
+        prefix = f"t{uuid.uuid4().hex[:10]}_"
+        try:
+            with pytest.raises(ConfigurationError) as info:
+                SQLAlchemyStore(engine, table_prefix=prefix)
+            assert info.value.field == "engine"
+            assert "client_encoding='LATIN1'" in info.value.reason
+        finally:
+            engine.dispose()
+        assert _tables_under(url, prefix) == []
+
+    def test_joined_connection_with_other_client_encoding_refused(
+        self, server_url: Callable[[str], str]
+    ) -> None:
+        """A caller's connection in another client_encoding is refused with
+        ConfigurationError naming connection, before the store writes in it."""
+        db = Database("postgresql", server_url("postgresql"))
+        rewards = Rewards(db.store(), rules=RULES)
+        host = sa.create_engine(db.url, connect_args=LATIN1)
+        try:
+            with host.connect() as conn:
+                with pytest.raises(ConfigurationError) as info:
+                    rewards.record(act(1), connection=conn)
+                assert info.value.field == "connection"
+                assert "client_encoding='LATIN1'" in info.value.reason
+                conn.rollback()
+            assert rewards.activity("a1") is None
+        finally:
+            host.dispose()
+            db.drop()
+
+    def test_database_in_another_encoding_refused(self, latin1_url: str) -> None:
+        """A database whose encoding is not UTF8 (LATIN1 cannot hold most scripts) is
+        refused with ConfigurationError naming server_encoding, before any table is
+        created."""
+        with pytest.raises(ConfigurationError) as info:
+            SQLAlchemyStore(latin1_url, table_prefix="e2b_")
+        assert info.value.field == "url"
+        assert "server_encoding='LATIN1'" in info.value.reason
+        assert _tables_under(latin1_url, "e2b_") == []
+
+
+@pytest.mark.mysql
+class TestMySQLCharset:
+    """A given MySQL/MariaDB Engine, and a caller's connection, must speak utf8mb4 as the
+    store's own engine does (see TestConnectArgs)."""
+
+    @pytest.mark.parametrize("charset", ["utf8", "latin1"])
+    def test_given_engine_with_other_charset_refused(
+        self, server_url: Callable[[str], str], charset: str
+    ) -> None:
+        """A given Engine whose connections use a charset other than utf8mb4 is refused
+        with ConfigurationError naming engine and the charset, before any table is
+        created (utf8 refused emoji in every id; latin1 failed in creating the tables)."""
+        url = server_url("mysql")
+        engine = sa.create_engine(sa.make_url(url).update_query_dict({"charset": charset}))
+        prefix = f"t{uuid.uuid4().hex[:10]}_"
+        try:
+            with pytest.raises(ConfigurationError) as info:
+                SQLAlchemyStore(engine, table_prefix=prefix)
+            assert info.value.field == "engine"
+            assert f"charset={charset!r}" in info.value.reason
+        finally:
+            engine.dispose()
+        assert _tables_under(url, prefix) == []
+
+    def test_joined_connection_with_other_charset_refused(
+        self, server_url: Callable[[str], str]
+    ) -> None:
+        """A caller's connection whose charset is not utf8mb4 is refused with
+        ConfigurationError naming connection, before the store writes in it."""
+        db = Database("mysql", server_url("mysql"))
+        rewards = Rewards(db.store(), rules=RULES)
+        host = sa.create_engine(sa.make_url(db.url).update_query_dict({"charset": "utf8"}))
+        try:
+            with host.connect() as conn:
+                with pytest.raises(ConfigurationError) as info:
+                    rewards.record(act(1), connection=conn)
+                assert info.value.field == "connection"
+                assert "charset='utf8'" in info.value.reason
+                conn.rollback()
+            assert rewards.activity("a1") is None
+        finally:
+            host.dispose()
+            db.drop()
+
+
+_TRANSLATE = {"schema_translate_map": {None: "other"}}
+
+
+class TestSchemaTranslateMap:
+    """The store's hot-path statements are text naming its tables without a schema, so a
+    schema_translate_map (which moves only SQLAlchemy's Core statements) is refused."""
+
+    def test_in_engine_options_refused(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """engine_options' execution_options with a schema_translate_map raise
+        ConfigurationError naming engine_options, before any engine is made (on
+        PostgreSQL the tables went to the other schema, and recording failed)."""
+
+        def no_engine(*_args: Any, **_kwargs: Any) -> None:
+            raise AssertionError("an engine was created")
+
+        monkeypatch.setattr(sqlalchemy_store, "create_engine", no_engine)
+        with pytest.raises(ConfigurationError) as info:
+            SQLAlchemyStore("sqlite://", engine_options={"execution_options": _TRANSLATE})
+        assert info.value.field == "engine_options"
+        assert "schema_translate_map" in info.value.reason
+
+    def test_on_given_engine_refused(self, tmp_path: Path) -> None:
+        """A given Engine with a schema_translate_map is refused with ConfigurationError
+        naming engine, before anything connects."""
+        engine = sa.create_engine(f"sqlite:///{tmp_path / 'x.db'}").execution_options(**_TRANSLATE)
+        try:
+            with pytest.raises(ConfigurationError) as info:
+                SQLAlchemyStore(engine)
+            assert info.value.field == "engine"
+            assert "schema_translate_map" in info.value.reason
+        finally:
+            engine.dispose()
+        assert not (tmp_path / "x.db").exists()
+
+    def test_on_joined_connection_refused(self, tmp_path: Path) -> None:
+        """A caller's connection with a schema_translate_map is refused with
+        ConfigurationError naming connection, before the store writes in it."""
+        url = f"sqlite:///{tmp_path / 'x.db'}"
+        with SQLAlchemyStore(url) as store:
+            rewards = Rewards(store, rules=RULES)
+            host = sa.create_engine(url)
+            try:
+                with host.connect() as conn, conn.begin():
+                    translated = conn.execution_options(**_TRANSLATE)
+                    with pytest.raises(ConfigurationError) as info:
+                        rewards.record(act(1), connection=translated)
+                assert info.value.field == "connection"
+                assert "schema_translate_map" in info.value.reason
+            finally:
+                host.dispose()
+            assert rewards.activity("a1") is None
+
+
 class TestSchema:
     def test_created_on_first_use(self, db: Database) -> None:
         """A database without the tables gets them, at the current schema version."""
@@ -384,6 +796,22 @@ class TestSchema:
         with pytest.raises(SchemaVersionError, match="e2badges db upgrade") as info:
             db.store(create_schema=False)
         assert info.value.found is None
+
+    @pytest.mark.parametrize("given", ["url", "engine"])
+    def test_missing_sqlite_file_refused_without_create(self, tmp_path: Path, given: str) -> None:
+        """With create_schema=False a SQLite path with no file (a typo) is refused as a
+        database without the tables is, saying what to run, and no empty file is left
+        there (connecting created one)."""
+        url = f"sqlite:///{tmp_path / 'typo.db'}"
+        engine = sa.create_engine(url) if given == "engine" else None
+        try:
+            with pytest.raises(SchemaVersionError, match="e2badges db upgrade") as info:
+                SQLAlchemyStore(engine or url, create_schema=False)
+        finally:
+            if engine is not None:
+                engine.dispose()
+        assert info.value.found is None
+        assert list(tmp_path.iterdir()) == []
 
     @pytest.mark.parametrize(("version", "says"), [(999, "newer"), (SCHEMA_VERSION - 1, "older")])
     def test_other_version_refused(self, db: Database, version: int, says: str) -> None:

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, TypeVar
 
+from .._frozen import EMPTY, freeze
 from .._models import Activity, Award, LedgerEntry, LevelChange, Outcome, Revocation, Story
 
 __all__ = [
@@ -157,7 +158,7 @@ def decode_activity(text: str) -> Activity:
         value=doc.get("value"),
         at=_time(doc["at"]),
         teams=tuple(doc.get("teams", ())),
-        attributes=doc.get("attributes", {}),
+        attributes=freeze(doc["attributes"]) if "attributes" in doc else EMPTY,
     )
 
 

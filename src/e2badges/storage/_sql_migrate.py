@@ -29,7 +29,7 @@ from ._sql_schema import SCHEMA_VERSION, Tables, build_tables, read_version, sch
 if TYPE_CHECKING:
     from alembic.script import ScriptDirectory
 
-__all__ = ["check_revision", "revision_of", "run_upgrade", "version_table"]
+__all__ = ["check_revision", "check_target", "revision_of", "run_upgrade", "version_table"]
 
 SCRIPT_LOCATION = "e2badges.storage:migrations"
 logger = logging.getLogger("e2badges.storage")
@@ -128,9 +128,7 @@ def check_revision(revision: object) -> str:
         from alembic.script import ScriptDirectory  # noqa: PLC0415  # same
     except ImportError as exc:  # pragma: no cover - the dev extra installs alembic
         raise MissingDependencyError("alembic", "alembic") from exc
-    config = Config()
-    config.set_main_option("script_location", SCRIPT_LOCATION)
-    script = ScriptDirectory.from_config(config)
+    script = _script(Config, ScriptDirectory)
     # The whole text: Alembic itself ignores what follows a relative form (``+1x``).
     match = _RELATIVE.fullmatch(revision)
     try:
@@ -152,6 +150,47 @@ def check_revision(revision: object) -> str:
     return revision
 
 
+def _script(config_class: Any, script_class: Any) -> ScriptDirectory:
+    """Return the ScriptDirectory of the shipped migrations (Alembic's classes given, as
+    imported by the caller that checked Alembic is installed)."""
+    config = config_class()
+    config.set_main_option("script_location", SCRIPT_LOCATION)
+    script: ScriptDirectory = script_class.from_config(config)
+    return script
+
+
+def check_target(revision: str, version: int | None, prefix: str) -> int | None:
+    """Return the schema version an upgrade to ``revision`` (checked by
+    :func:`check_revision`) reaches from the database's ``version`` (None: no tables),
+    or None when it names no single version (Alembic then reports it).
+
+    Raises SchemaVersionError for a database newer than this release, and
+    ConfigurationError naming ``revision`` for one past the newest version, before
+    base, or below ``version`` (an upgrade never goes down).  Reads no database:
+    :func:`run_upgrade` calls it under the schema lock, and ``upgrade()`` before
+    opening a SQLite file to write, so that a refusal leaves the file as it was.
+    """
+    from alembic.config import Config  # noqa: PLC0415  # alembic is an optional extra
+    from alembic.script import ScriptDirectory  # noqa: PLC0415  # same
+
+    if version is not None and version > SCHEMA_VERSION:
+        raise SchemaVersionError(
+            version,
+            SCHEMA_VERSION,
+            prefix=prefix,
+            hint="upgrade e2badges before migrating this database",
+        )
+    target = _target_version(_script(Config, ScriptDirectory), revision, version)
+    if version is not None and target is not None and target < version:
+        raise ConfigurationError(
+            "revision",
+            f"is {revision!r} (schema version {target}), below the database's version "
+            f"{version}: db upgrade never goes down",
+            subject="e2badges db upgrade",
+        )
+    return target
+
+
 def run_upgrade(engine: Engine, prefix: str, revision: str = "head") -> int | None:
     """Migrate the tables under ``prefix`` to ``revision``; return the schema version,
     or None when there are no tables (``base`` on a database without them, which is
@@ -159,7 +198,6 @@ def run_upgrade(engine: Engine, prefix: str, revision: str = "head") -> int | No
     try:
         from alembic import command  # noqa: PLC0415  # alembic is an optional extra
         from alembic.config import Config  # noqa: PLC0415  # same
-        from alembic.script import ScriptDirectory  # noqa: PLC0415  # same
         from alembic.util import CommandError  # noqa: PLC0415  # same
     except ImportError as exc:  # pragma: no cover - the dev extra installs alembic
         raise MissingDependencyError("alembic", "alembic") from exc
@@ -173,21 +211,7 @@ def run_upgrade(engine: Engine, prefix: str, revision: str = "head") -> int | No
         attributes["version_table"] = own = version_table(prefix)
         tables = build_tables(prefix, conn.dialect)
         version = read_version(conn, tables)
-        if version is not None and version > SCHEMA_VERSION:
-            raise SchemaVersionError(
-                version,
-                SCHEMA_VERSION,
-                prefix=prefix,
-                hint="upgrade e2badges before migrating this database",
-            )
-        target = _target_version(ScriptDirectory.from_config(config), revision, version)
-        if version is not None and target is not None and target < version:
-            raise ConfigurationError(
-                "revision",
-                f"is {revision!r} (schema version {target}), below the database's version "
-                f"{version}: db upgrade never goes down",
-                subject="e2badges db upgrade",
-            )
+        target = check_target(revision, version, prefix)
         if version is None and target == 0:
             # Up to base from no tables: nothing to do, and nothing is written (not
             # even Alembic's version table).

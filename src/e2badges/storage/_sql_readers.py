@@ -12,7 +12,8 @@ as it would on a pooled connection.  A connection is not used in a process other
 than the one that opened it (after ``fork`` the child opens its own and leaves the
 inherited one alone, as SQLite asks), and it is dropped after a driver error.  A
 thread's connection is closed when the thread ends (with its thread-local storage)
-or when the store closes.
+or when the store closes (a connection another thread opens meanwhile is closed at
+once, and that thread reads through the pool).
 
 :meth:`Readers.version` tells whether the database changed: SQLite's ``PRAGMA
 data_version`` on this thread's reading connection changes whenever another
@@ -62,6 +63,9 @@ class Readers:
         # Connections inherited across fork: kept referenced, never used or closed.
         self._inherited: list[_Held] = []
         self._closed = False
+        # Guards _held and _closed between threads: a connection opened while another
+        # thread closes the readers is closed, not kept (see get and close).
+        self._lock = threading.Lock()
 
     def get(self) -> Any | None:
         """Return this thread's reading connection, or None once the readers are closed."""
@@ -74,12 +78,17 @@ class Readers:
             self._local.held = None
         if self._closed:
             return None
-        fairy = self._engine.raw_connection()
+        fairy = self._engine.raw_connection()  # not under the lock: it may take a while
         fairy.detach()
         held = _Held(fairy.dbapi_connection, os.getpid())
-        self._local.held = held
-        self._held.add(held)
-        return held.driver
+        with self._lock:
+            if not self._closed:
+                self._held.add(held)
+                self._local.held = held
+                return held.driver
+        # Closed meanwhile by another thread: this connection is closed too.
+        _close(held)
+        return None
 
     def version(self) -> tuple[int, int] | None:
         """Return a token of the committed state of the whole database, or None once closed.
@@ -106,14 +115,17 @@ class Readers:
         held: _Held | None = getattr(self._local, "held", None)
         self._local.held = None
         if held is not None and held.pid == os.getpid():
-            self._held.discard(held)
+            with self._lock:
+                self._held.discard(held)
             _close(held)
 
     def close(self) -> None:
         """Close every thread's reading connection; later reads go through the pool."""
-        self._closed = True
+        with self._lock:
+            self._closed = True
+            held_now = list(self._held)
         pid = os.getpid()
-        for held in list(self._held):
+        for held in held_now:
             if held.pid == pid:
                 _close(held)
 

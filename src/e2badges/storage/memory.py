@@ -2,7 +2,11 @@
 
 Everything lives in Python dicts and lists guarded by one lock; a transaction
 holds the lock from claim to commit, so concurrent threads record one batch at a
-time.  Nothing survives the process.
+time, and every read that looks at more than one item (several state keys, a
+ledger, a board page) takes it too, so that it sees a batch or an erasure whole or
+not at all.  Reads of one item (an activity, an opt-out, a settled board version)
+take no lock: a lookup in a dict or a set is atomic, and what it returns is
+immutable (replaced by a writer, never edited).  Nothing survives the process.
 
 Tenants: each tenant has a MemoryStore of its own, with its own state and lock,
 kept in a registry that every tenant's store shares (:meth:`MemoryStore.for_tenant`
@@ -57,7 +61,7 @@ from .._leaderboards import (
     Standing,
     merge_rows,
 )
-from .._limits import check_aware
+from .._limits import check_aware, copy_state_value
 from .._models import Activity, Award, AwardRecord, LedgerEntry, Outcome, Revocation, Story
 from .._notifications import Notification, OutboxEntry
 from .._people import Membership, Person, Visibility
@@ -68,6 +72,8 @@ from ._tenant import DEFAULT_TENANT, check_tenant
 from .base import Store, StoreTransaction
 
 __all__ = ["MemoryStore"]
+
+_ABSENT = object()
 
 
 class _MemoryTransaction(StoreTransaction):
@@ -314,8 +320,19 @@ class MemoryStore(Store):
             tx.commit()
 
     def read_state(self, keys: Iterable[str]) -> dict[str, Any]:
-        state = self._state
-        return {key: state[key] for key in keys if key in state}
+        # Under the lock: the keys are read one by one, and a batch (or an erasure) writes
+        # several; without it a reader could see part of one.
+        out: dict[str, Any] = {}
+        with self._lock:
+            state = self._state
+            for key in keys:
+                value = state.get(key, _ABSENT)
+                if value is _ABSENT:
+                    continue
+                # A list or dict is copied, as the SQL stores decode one afresh: a caller
+                # changing it in place must not change what is kept.  Counters are not.
+                out[key] = value if type(value) is int else copy_state_value(value)
+        return out
 
     def get_activity(self, activity_id: str) -> Activity | None:
         found = self._activities.get(activity_id)

@@ -148,8 +148,69 @@ def _check_url(url: URL) -> URL:
 
 
 def _is_memory_sqlite(url: URL) -> bool:
+    """Return whether ``url`` names an in-memory SQLite database: none or ``:memory:``, or
+    a URI filename (``uri=true``) of ``:memory:`` (``file::memory:``) or with
+    ``mode=memory`` (``file:name?mode=memory``, shared cache or not)."""
     database = url.database or ""
-    return database in ("", ":memory:") or "mode=memory" in str(url.query.get("mode", ""))
+    if database in ("", ":memory:"):
+        return True
+    if str(url.query.get("uri", "")).lower() not in ("true", "1"):
+        return False
+    return database.startswith("file::memory:") or url.query.get("mode") == "memory"
+
+
+# create_engine() options that would replace, size or recycle the one connection of an
+# in-memory SQLite database, and the one value of each that the store's StaticPool keeps
+# (None: no value keeps it).
+_MEMORY_POOL_OPTIONS: dict[str, object] = {
+    "poolclass": StaticPool,
+    "pool": None,
+    "pool_recycle": -1,
+    "pool_size": None,
+    "max_overflow": None,
+    "pool_timeout": None,
+    "pool_use_lifo": None,
+}
+
+_MEMORY_POOL_REASON = (
+    "an in-memory SQLite database lives in its one connection, which the store keeps in "
+    "a StaticPool shared by every thread; another pool, or that connection recycled, would "
+    "open a new, empty database"
+)
+
+
+def _check_memory_pool_options(given: Mapping[str, Any]) -> None:
+    """Refuse engine_options that would replace the StaticPool of an in-memory SQLite
+    database (``poolclass`` other than StaticPool, ``pool``), size it (``pool_size``,
+    ``max_overflow``, ``pool_timeout``, ``pool_use_lifo``: a StaticPool has one
+    connection) or recycle its connection (``pool_recycle`` other than -1)."""
+    for key, keeps in _MEMORY_POOL_OPTIONS.items():
+        if key not in given:
+            continue
+        value = given[key]
+        if keeps is StaticPool and isinstance(value, type) and issubclass(value, StaticPool):
+            continue
+        if keeps is not None and keeps is not StaticPool and value == keeps:
+            continue
+        raise ConfigurationError(
+            "engine_options",
+            f"{key}={value!r} is refused: {_MEMORY_POOL_REASON}; "
+            "use a SQLite file for a pool of your own",
+            subject="SQLAlchemyStore",
+        )
+
+
+def _sqlite_file(url: URL) -> str | None:
+    """Return the path of the file a SQLite URL opens (a plain path or a ``file:`` URI
+    with ``?uri=true``), or None for another database or an in-memory one."""
+    if url.get_backend_name() != "sqlite" or _is_memory_sqlite(url):
+        return None
+    database = url.database or ""
+    if str(url.query.get("uri", "")).lower() in ("true", "1") and database.startswith("file:"):
+        database = urllib.parse.unquote(urllib.parse.urlsplit(database).path)
+        if database in ("", ":memory:"):
+            return None
+    return os.path.abspath(database)
 
 
 def _read_only_sqlite(url: URL) -> URL:
@@ -173,6 +234,22 @@ def _read_only_sqlite(url: URL) -> URL:
     return url.set(database=uri).update_query_dict({"mode": "ro", "uri": "true"})
 
 
+#: busy_timeout's default, in seconds: the one value accepted where it cannot apply.
+_BUSY_TIMEOUT = 30.0
+
+
+def _busy_timeout_refused(busy_timeout: float, where: str) -> None:
+    """Refuse a busy_timeout other than the default ``where`` it cannot apply (a given
+    Engine, a server), as it would be ignored without a word."""
+    if busy_timeout != _BUSY_TIMEOUT:
+        raise ConfigurationError(
+            "busy_timeout",
+            f"{busy_timeout!r} seconds cannot apply {where}: busy_timeout is how long the "
+            "connections of a SQLite engine the store creates wait for the write lock",
+            subject="SQLAlchemyStore",
+        )
+
+
 def _check_busy_timeout(value: Any) -> float:
     """Return ``busy_timeout`` if it is a finite number of seconds, 0 or more."""
     if (
@@ -188,9 +265,12 @@ def _check_busy_timeout(value: Any) -> float:
     return value
 
 
-def _check_charset(charset: object, *, field: str, where: str = "") -> None:
+def _check_charset(
+    charset: object, *, field: str, where: str = "", subject: str = "SQLAlchemyStore"
+) -> None:
     """Refuse a MySQL/MariaDB charset other than utf8mb4 (``field`` names where it was
-    given: ``url``, or ``engine_options`` with ``where`` its place there).
+    given: ``url``, ``engine_options`` with ``where`` its place there, or ``engine`` and
+    ``connection`` for PyMySQL's connection's own).
 
     ``utf8`` (``utf8mb3``) cannot hold 4-byte characters (emoji) and ``latin1`` far
     less, though every identifier and text e2badges accepts may hold them: the store
@@ -201,7 +281,7 @@ def _check_charset(charset: object, *, field: str, where: str = "") -> None:
             field,
             f"{where}charset={charset!r} cannot hold every character e2badges accepts "
             "(emoji need 4 bytes in UTF-8); use charset=utf8mb4 or leave charset out",
-            subject="SQLAlchemyStore",
+            subject=subject,
         )
 
 
@@ -248,6 +328,65 @@ def _merge_connect_args(own: Mapping[str, Any], given: object, *, backend: str) 
     return {**own, **given}
 
 
+def _schema_translate_refused(options: Mapping[str, Any], field: str, subject: str) -> None:
+    """Refuse execution ``options`` that translate schema names (``schema_translate_map``):
+    it moves SQLAlchemy's Core statements (the tables' creation among them) but not the
+    store's statements sent as text, which name its tables without a schema."""
+    if options.get("schema_translate_map"):
+        raise ConfigurationError(
+            field,
+            "has a schema_translate_map, which moves only some of the store's statements "
+            "(the rest are sent as text naming the tables without a schema); choose the "
+            "schema with the connection's search path (PostgreSQL: connect_args "
+            "options='-c search_path=...') or the database in the URL (MySQL/MariaDB)",
+            subject=subject,
+        )
+
+
+def _check_utf8(driver: Any, *, field: str, subject: str = "SQLAlchemyStore") -> None:
+    """Refuse a PostgreSQL connection (psycopg's, ``driver``) whose client_encoding or
+    database (server_encoding) is not UTF8, with ConfigurationError naming ``field``.
+
+    In another client encoding psycopg encodes and decodes text in it: LATIN1 or
+    WIN1252 cannot send most scripts (UnicodeEncodeError), SQL_ASCII returns bytes;
+    a database in another encoding refuses (or, SQL_ASCII, mismeasures) what it
+    cannot hold: the store would refuse or misread values the other stores keep.
+    Reads what the server reported when the connection opened: no round trip.
+    """
+    info = driver.info
+    for setting in ("server_encoding", "client_encoding"):
+        value = info.parameter_status(setting)
+        if value != "UTF8":
+            source = (
+                "set by the URL's or connect_args' options or client_encoding, "
+                "PGCLIENTENCODING, or the role's or database's settings"
+                if setting == "client_encoding"
+                else "the database's encoding, chosen when it was created"
+            )
+            raise ConfigurationError(
+                field,
+                f"the PostgreSQL connection has {setting}={value!r} ({source}); the store "
+                "needs UTF8 to keep every character e2badges accepts",
+                subject=subject,
+            )
+
+
+def _check_postgres_connections(engine: Engine) -> None:
+    """Check every connection the store's own engine opens with _check_utf8 (field
+    ``url``): a connection in another encoding is closed and refused."""
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        try:
+            _check_utf8(dbapi_connection, field="url")
+        except ConfigurationError:
+            dbapi_connection.close()
+            raise
+
+    # First: SQLAlchemy's own first-connect setup reads the server's version as text,
+    # which SQL_ASCII returns as bytes.
+    sa_event.listen(engine, "connect", on_connect, insert=True)
+
+
 def _make_engine(
     url: str | URL,
     *,
@@ -269,8 +408,14 @@ def _make_engine(
         )
     try:
         parsed = make_url(url)
-    except sa_exc.ArgumentError as exc:
-        raise ConfigurationError("url", str(exc), subject="SQLAlchemyStore") from None
+    except sa_exc.ArgumentError:
+        # Not SQLAlchemy's message: before 2.0.41 it quoted the URL, password and all.
+        raise ConfigurationError(
+            "url",
+            "is not a database URL SQLAlchemy can parse "
+            "(dialect+driver://user:password@host:port/database)",
+            subject="SQLAlchemyStore",
+        ) from None
     except (ValueError, TypeError) as exc:
         # SQLAlchemy raises ValueError for a port that is not a number, TypeError for
         # what is neither a string nor a URL.
@@ -291,9 +436,25 @@ def _make_engine(
     backend = parsed.get_backend_name()
     options: dict[str, Any] = {}
     sqlite_file = False
+    if backend != "sqlite":
+        _busy_timeout_refused(
+            busy_timeout,
+            "on PostgreSQL or MySQL/MariaDB (their lock waits are lock_timeout and "
+            "innodb_lock_wait_timeout, server settings)",
+        )
+    elif "timeout" in parsed.query:
+        # pysqlite reads timeout from the URL, and connect_args' timeout (busy_timeout)
+        # replaced it without a word.
+        raise ConfigurationError(
+            "url",
+            f"timeout={parsed.query['timeout']!r} is how long SQLite waits for its write "
+            "lock, which the store's busy_timeout option sets; give busy_timeout instead",
+            subject="SQLAlchemyStore",
+        )
     if backend == "sqlite":
         if _is_memory_sqlite(parsed):
             # One shared connection: each new connection to :memory: is a new database.
+            _check_memory_pool_options(engine_options or {})
             options["poolclass"] = StaticPool
             options["connect_args"] = {"check_same_thread": False, "timeout": busy_timeout}
         elif read_only:
@@ -311,6 +472,9 @@ def _make_engine(
         else:
             parsed = parsed.update_query_dict({"charset": "utf8mb4"})
     given = dict(engine_options or {})
+    execution = given.get("execution_options")
+    if isinstance(execution, Mapping):
+        _schema_translate_refused(execution, "engine_options", "SQLAlchemyStore")
     if "connect_args" in given:
         given["connect_args"] = _merge_connect_args(
             options.get("connect_args", {}), given["connect_args"], backend=backend
@@ -326,11 +490,49 @@ def _make_engine(
     except (TypeError, sa_exc.ArgumentError) as exc:
         # An option create_engine() or the driver does not take (engine_options).
         raise ConfigurationError("engine_options", str(exc), subject="SQLAlchemyStore") from None
+    except ValueError as exc:
+        # A URL query value SQLAlchemy converts for the driver (``?timeout=abc``).
+        raise ConfigurationError(
+            "url", f"a query parameter has a wrong value: {exc}", subject="SQLAlchemyStore"
+        ) from None
+    _driver_refusals(engine)
     if backend == "sqlite":
         _configure_sqlite(engine, wal=sqlite_file, busy_timeout=busy_timeout)
+    elif backend == "postgresql":
+        _check_postgres_connections(engine)
     if not isinstance(engine.pool, StaticPool):
         _one_process_per_connection(engine)
     return engine
+
+
+def _driver_refusals(engine: Engine) -> None:
+    """Turn the driver refusing its connect() arguments into ConfigurationError naming url.
+
+    The URL's query parameters (and engine_options' ``connect_args``) are passed to
+    the driver's connect() as they are; a driver that does not take one (PyMySQL's
+    ``?bogus=1``), cannot convert it (``?connect_timeout=x``) or cannot open a file it
+    names (``?ssl_ca=...``) raises its own TypeError, ValueError or OSError, not a
+    DBAPI error.  That message never holds the password (the URL is not in it).
+
+    The engine's dialect connects through its ``connect()`` once every ``do_connect``
+    listener has passed: wrapping that method (of this engine's dialect alone) leaves
+    such listeners (one that fetches a token as the password) working as before.
+    """
+    dialect = engine.dialect
+    driver_connect = dialect.connect
+
+    def connect(*cargs: Any, **cparams: Any) -> Any:
+        try:
+            return driver_connect(*cargs, **cparams)
+        except (TypeError, ValueError, OSError) as exc:
+            raise ConfigurationError(
+                "url",
+                f"the {dialect.driver} driver refused its connection arguments (the URL's "
+                f"query parameters and any connect_args): {type(exc).__name__}: {exc}",
+                subject="SQLAlchemyStore",
+            ) from exc
+
+    setattr(dialect, "connect", connect)  # noqa: B010  # mypy refuses assigning to a method
 
 
 def _one_process_per_connection(engine: Engine) -> None:
@@ -406,6 +608,22 @@ def _check_engine(engine: Engine) -> None:
             "engine",
             f"{backend}+{engine.dialect.driver} is not supported "
             "(use sqlite, postgresql+psycopg or mysql+pymysql)",
+            subject="SQLAlchemyStore",
+        )
+    _schema_translate_refused(engine.get_execution_options(), "engine", "SQLAlchemyStore")
+    if backend == "sqlite" and _is_memory_sqlite(engine.url):
+        pool: Any = engine.pool
+        if not isinstance(pool, StaticPool | SingletonThreadPool):
+            problem = f"has a {type(pool).__name__}, which may open a second connection"
+        elif getattr(pool, "_recycle", -1) > -1:
+            problem = f"recycles its connection (pool_recycle={pool._recycle!r})"
+        else:
+            return
+        raise ConfigurationError(
+            "engine",
+            f"{problem}: an in-memory SQLite database lives in its one connection, and a "
+            "new connection opens a new, empty database; create the engine with "
+            "poolclass=StaticPool (and no pool_recycle), or give the store the URL",
             subject="SQLAlchemyStore",
         )
 
@@ -892,8 +1110,15 @@ class SQLAlchemyStore(Store):
     refused with SchemaVersionError (``e2badges db upgrade`` migrates it).
     ``max_attempts`` bounds how often Rewards runs a batch that hit a deadlock
     or a serialization failure; ``busy_timeout`` is how long a SQLite writer
-    waits for the write lock, in seconds.  ``engine_options`` go to
-    ``create_engine`` when the store creates the engine.
+    waits for the write lock, in seconds (on a SQLite engine the store creates:
+    another value than the default is refused elsewhere).  ``engine_options`` go
+    to ``create_engine`` when the store creates the engine.
+
+    Options that would undo the store's own settings are refused with
+    ConfigurationError before any table is created (docs/storage.md lists them):
+    another pool for an in-memory SQLite database, a SQLite URL's ``timeout``, a
+    ``schema_translate_map``, a PostgreSQL connection that is not UTF8 throughout,
+    a MySQL/MariaDB charset other than utf8mb4.
 
     ``tenant`` names the tenant the store serves (``"default"`` when omitted):
     every statement reads and writes that tenant's rows only.
@@ -910,7 +1135,7 @@ class SQLAlchemyStore(Store):
         table_prefix: str = "e2b_",
         create_schema: bool = True,
         max_attempts: int = 5,
-        busy_timeout: float = 30.0,
+        busy_timeout: float = _BUSY_TIMEOUT,
         engine_options: Mapping[str, Any] | None = None,
     ) -> None:
         self._tenant = check_tenant(tenant, subject="SQLAlchemyStore")
@@ -921,8 +1146,17 @@ class SQLAlchemyStore(Store):
             )
         self.max_attempts = max_attempts
         _check_busy_timeout(busy_timeout)
+        if not isinstance(create_schema, bool):
+            raise ConfigurationError(
+                "create_schema", "must be True or False", subject="SQLAlchemyStore"
+            )
         if isinstance(url_or_engine, Engine):
             _check_engine(url_or_engine)
+            _busy_timeout_refused(
+                busy_timeout,
+                "to a live Engine, whose connections the store does not open (give the "
+                "engine connect_args={'timeout': seconds})",
+            )
             if engine_options:
                 raise ConfigurationError(
                     "engine_options",
@@ -1026,9 +1260,20 @@ class SQLAlchemyStore(Store):
         """Check the engine and the schema (creating it if asked and missing); return the
         tables and whether the engine's connections run at another level than READ
         COMMITTED (see _check_transactions, which refuses autocommit before anything is
-        written)."""
+        written).
+
+        Without ``create``, a SQLite path with no file is refused before connecting,
+        which would leave an empty file there (a mistyped path).
+        """
+        path = None if create else _sqlite_file(self.engine.url)
+        if path is not None and not os.path.exists(path):
+            raise SchemaVersionError(
+                None, SCHEMA_VERSION, prefix=self.table_prefix, hint=self._hint(None)
+            )
         action = "opening the database"
         with _storage_errors(action), self._lock, self._connect(action) as conn:
+            if not self._owns_engine:
+                self._check_encoding(conn, field="engine")
             other_level = self._dialect != "sqlite" and self._check_transactions(conn)
             tables = build_tables(self.table_prefix, conn.dialect)
             version = read_version(conn, tables)
@@ -1155,6 +1400,20 @@ class SQLAlchemyStore(Store):
             )
         return conn
 
+    def _check_encoding(
+        self, conn: Connection, *, field: str, subject: str = "SQLAlchemyStore"
+    ) -> None:
+        """Refuse a connection (of a given engine, or the caller's) that does not speak
+        UTF-8 in full: PostgreSQL's client and server encodings must be UTF8 (see
+        _check_utf8), PyMySQL's charset utf8mb4 (see _check_charset), as on the engines
+        the store creates.  Reads the driver's state: no round trip."""
+        driver: Any = conn.connection.dbapi_connection
+        if self._dialect == "postgresql":
+            _check_utf8(driver, field=field, subject=subject)
+        elif self._dialect in ("mysql", "mariadb"):
+            where = "the connection's " if field == "connection" else "its connections' "
+            _check_charset(driver.charset, field=field, where=where, subject=subject)
+
     def _check_joined(self, conn: Connection) -> None:
         """Refuse a caller's connection on another database, or in autocommit mode.
 
@@ -1172,6 +1431,10 @@ class SQLAlchemyStore(Store):
                 f"is a {conn.dialect.name} connection; this store is on {self._dialect}",
                 subject="SQLAlchemyStore.transaction",
             )
+        _schema_translate_refused(
+            conn.get_execution_options(), "connection", "SQLAlchemyStore.transaction"
+        )
+        self._check_encoding(conn, field="connection", subject="SQLAlchemyStore.transaction")
         if _autocommits(conn):
             raise ConfigurationError(
                 "connection",
@@ -1925,7 +2188,7 @@ def _engine_for(
         _check_engine(url_or_engine)
         return url_or_engine, False
     engine = _make_engine(
-        url_or_engine, busy_timeout=30.0, engine_options=None, read_only=read_only
+        url_or_engine, busy_timeout=_BUSY_TIMEOUT, engine_options=None, read_only=read_only
     )
     return engine, True
 
@@ -1943,14 +2206,32 @@ def upgrade(
     store opens it).  A ``revision`` that is not a non-empty str naming a revision
     Alembic resolves is refused with ConfigurationError naming ``revision``, before
     anything connects.
+
+    A SQLite file is opened to write only when there is something to write: at a
+    path with no file, ``base`` returns None and a revision past the newest version
+    (or before base) is refused, without creating the file; an existing file (given
+    by URL) is read read-only first, so that a refused revision (below its version
+    too) and ``base`` without the tables leave it as it was, byte for byte.
     """
-    from ._sql_migrate import check_revision, run_upgrade  # noqa: PLC0415  # alembic, an extra
+    from ._sql_migrate import (  # noqa: PLC0415  # alembic, an extra
+        check_revision,
+        check_target,
+        run_upgrade,
+    )
 
     check_prefix(table_prefix)
     check_revision(revision)
     engine, owned = _engine_for(url_or_engine)
     try:
         with _storage_errors("upgrading the schema"):
+            path = _sqlite_file(engine.url)
+            missing = path is not None and not os.path.exists(path)
+            if missing or (owned and path is not None and os.path.isfile(path)):
+                version = None
+                if not missing:
+                    version = schema_version(url_or_engine, table_prefix=table_prefix)
+                if check_target(revision, version, table_prefix) == 0 and version is None:
+                    return None  # base without the tables: nothing to write
             return run_upgrade(engine, table_prefix, revision)
     finally:
         if owned:
@@ -1961,10 +2242,18 @@ def schema_version(url_or_engine: str | URL | Engine, *, table_prefix: str = "e2
     """Return the schema version of the store's tables in a database, or None if absent.
 
     Only reads: a SQLite file is opened read-only, and a missing one is refused with
-    ConfigurationError naming ``url`` rather than created.
+    ConfigurationError naming ``url`` rather than created (naming ``engine`` for an
+    engine given on a path with no file, which connecting it would create).
     """
     check_prefix(table_prefix)
     engine, owned = _engine_for(url_or_engine, read_only=True)
+    path = None if owned else _sqlite_file(engine.url)
+    if path is not None and not os.path.isfile(path):
+        raise ConfigurationError(
+            "engine",
+            f"no SQLite database file at {path!r} (reading does not create one)",
+            subject="SQLAlchemyStore",
+        )
     try:
         with _storage_errors("reading the schema version"), engine.connect() as conn:
             return read_version(conn, build_tables(table_prefix, conn.dialect))

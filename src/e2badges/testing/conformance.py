@@ -97,6 +97,7 @@ from ..storage import (
 )
 from ..storage.memory import MemoryStore
 from ._adoption_conformance import AdoptionConformance
+from ._aliasing_conformance import AliasingConformance
 from ._common import BOARD_RULES, BOARDS, T0, needs_outbox, scored
 from ._count_conformance import QueryCountConformance
 from ._hostile_conformance import HostileInputConformance
@@ -830,6 +831,7 @@ class OutboxConformance:
 
 class StoreConformance(
     AdoptionConformance,
+    AliasingConformance,
     HostileInputConformance,
     ModelConformance,
     OutboxConformance,
