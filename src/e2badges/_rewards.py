@@ -680,11 +680,16 @@ class Rewards:
         since: datetime | None = None,
         limit: int = 20,
         viewer: str | None = None,
+        before: str | None = None,
     ) -> list[Story]:
         """Return up to ``limit`` stories, newest first.
 
         ``scope`` is ``"everyone"`` or ``"team:<team>"`` (the stories of one
-        team); ``since`` (aware) keeps stories at or after it.  Stories are
+        team); ``since`` (aware) keeps stories at or after it; ``before`` (the
+        ``id`` of the last story of the previous page) returns the next page:
+        the stories after that one in this order, each listed once while new
+        ones are told (an id the store does not keep raises InvalidQueryError
+        naming ``before``).  Stories are
         shown to others: private stories (a secret badge), stories naming a
         person who opted out of the feed, and leader and personal-best stories
         naming a person who opted out of leaderboards (or is excluded from the
@@ -705,8 +710,10 @@ class Rewards:
         check_count("limit", limit, least=1, subject="feed")
         if viewer is not None:
             viewer = _user_id(viewer, "viewer")
+        # Passed only when given: a store written before ``before`` still serves the first page.
+        paging: dict[str, str] = {} if before is None else {"before": _user_id(before, "before")}
         stories = self.store.feed(
-            team=team, since=since, limit=limit, viewer=viewer, rankings=self.rankings
+            team=team, since=since, limit=limit, viewer=viewer, rankings=self.rankings, **paging
         )
         if self.display is None:
             return stories

@@ -21,6 +21,7 @@ State keys (opaque to stores):
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Annotated, Any
 
@@ -242,10 +243,11 @@ class StoryTeller:
         }
         criterion = badge.criterion if badge is not None else None
         if isinstance(criterion, Streak):
-            length = _threshold(badge, award.tier) if badge is not None else None
+            assert badge is not None  # its criterion is a Streak
+            length = _threshold(badge, award.tier)
             data["length"] = length
             data["unit"] = criterion.period
-            text = f"{award.user} reached a {length:g}-{criterion.period} streak: {name}"
+            text = f"{award.user} reached a {_number(length)}-{criterion.period} streak: {name}"
             if tier_name is not None:
                 text += f" ({tier_name})"
             kind = "streak"
@@ -294,9 +296,17 @@ class StoryTeller:
         board = tracked.board
         period = tracked.period(ctx)
         key = f"{_LEADER}{board.id}{SEP}{period}"
-        for (board_id, label, subject), row in rows.items():
-            if board_id != board.id or label != period or row.sort_key is None:
-                continue
+        # Best first, as the board lists them: when one activity lifts several rows (an
+        # actor and a recipient) past the leader, only the one ahead after it leads.
+        changed = sorted(
+            (
+                (subject, row)
+                for (board_id, label, subject), row in rows.items()
+                if board_id == board.id and label == period and row.sort_key is not None
+            ),
+            key=lambda item: (item[1].sort_key, item[1].reached, item[0]),
+        )
+        for subject, row in changed:
             leader = view.get(key, None)
             mine = [row.sort_key, row.reached, subject]
             if leader is not None and leader[2] == subject:
@@ -365,6 +375,7 @@ class StoryTeller:
             if not tell:
                 continue
             assert best is not None
+            assert row.score is not None  # ranked: it has a sort key
             at = ctx.activity.at
             assert at is not None
             out.append(
@@ -372,7 +383,8 @@ class StoryTeller:
                     story_id("personal_best", board.id, period, subject),
                     "personal_best",
                     (subject,),
-                    f"{subject} set a personal best on {tracked.title}: {row.score:g} ({period})",
+                    f"{subject} set a personal best on {tracked.title}: "
+                    f"{_number(row.score)} ({period})",
                     {
                         "board": board.id,
                         "period": period,
@@ -416,6 +428,19 @@ def _threshold(badge: Badge, tier: str | None) -> float:
         assert badge.threshold is not None
         return badge.threshold
     return next(t.threshold for t in badge.tiers if t.id == tier)
+
+
+def _number(x: float) -> str:
+    """Return ``x`` as people read it in a sentence: ``1,234,567``, ``3.14``.
+
+    Whole numbers in full with thousands separators (``:g`` wrote ``1.23457e+06``),
+    others to two decimals, trailing zeros dropped.
+    """
+    if not math.isfinite(x):
+        return f"{x:g}"
+    if x == int(x):
+        return f"{int(x):,}"
+    return f"{x:,.2f}".rstrip("0").rstrip(".")
 
 
 def _ordinal(n: int) -> str:

@@ -17,8 +17,10 @@ from e2badges import (
     Leaderboard,
     Level,
     PointRule,
+    PointsMetric,
     Rewards,
     StoryOptions,
+    SumMetric,
     Tier,
     criteria,
 )
@@ -119,6 +121,33 @@ class TestKindsOfStory:
         assert (leader.people, leader.data["score"]) == (("bob",), 2)
         assert "ann" not in repr(leader)
 
+    @pytest.mark.parametrize("actor_points", [4, 12])
+    def test_one_activity_passing_the_leader_with_two_people_tells_only_the_new_leader(
+        self, actor_points: int
+    ) -> None:
+        """An activity that lifts two people past the leader tells one leader story: of the
+        one ahead of the other after it (never one for a person who did not lead)."""
+        rewards = Rewards(
+            rules=(
+                PointRule(
+                    id="rate", kind="post.rated", actor_points=actor_points, recipient_points=8
+                ),
+                PointRule(id="post", kind="post.created", actor_points=3),
+            ),
+            kinds=("post.rated", "post.created"),
+            leaderboards=(Leaderboard(id="pts", metric=PointsMetric(), windows=("week",)),),
+            stories=StoryOptions(leaders=("pts",)),
+            clock=FrozenClock(T0),
+            load_entrypoints=False,
+        )
+        rewards.record(post(1, "cy"))
+        rated = Activity(
+            id="r1", actor="ann", recipient="bob", kind="post.rated", at=T0 + timedelta(hours=1)
+        )
+        outcome = rewards.record(rated)
+        [first] = rewards.leaderboard("pts").top(1, window="week")
+        assert [s.people for s in outcome.stories if s.kind == "leader"] == [(first.user,)]
+
     def test_milestones(self) -> None:
         """The configured counts of a kind are told once, organisation-wide and per team."""
         rewards = make()
@@ -158,6 +187,51 @@ class TestKindsOfStory:
         assert [(s.data["score"], s.data["previous"], s.data["period"]) for s in bests] == [
             (3, 2, "2026-W49")
         ]
+
+    @pytest.mark.parametrize(
+        ("values", "shown"),
+        [
+            ((1_234_567,), "1,234,567"),
+            ((1_000_000,), "1,000,000"),
+            ((3.14159,), "3.14"),
+            ((12_345.5,), "12,345.5"),
+        ],
+    )
+    def test_personal_best_text_shows_the_score_in_full(
+        self, values: tuple[float, ...], shown: str
+    ) -> None:
+        """A personal best's text writes its score as people read numbers: whole ones in
+        full with thousands separators (never ``1.23457e+06``), others to two decimals."""
+        rewards = Rewards(
+            kinds=("page.viewed",),
+            leaderboards=(
+                Leaderboard(
+                    id="views",
+                    metric=SumMetric(kind="page.viewed", credit="recipient"),
+                    windows=("week",),
+                    description="Views",
+                ),
+            ),
+            stories=StoryOptions(personal_bests=("views",)),
+            clock=FrozenClock(T0 + timedelta(days=7)),
+            load_entrypoints=False,
+        )
+
+        def viewed(n: int, value: float, days: int) -> Activity:
+            return Activity(
+                id=f"v{n}",
+                actor="bob",
+                recipient="ann",
+                kind="page.viewed",
+                value=value,
+                at=T0 + timedelta(days=days),
+            )
+
+        rewards.record(viewed(0, 1, 0))
+        outcomes = rewards.record_many([viewed(n, v, 7) for n, v in enumerate(values, 1)])
+        [best] = [s for o in outcomes for s in o.stories if s.kind == "personal_best"]
+        assert best.text == f"ann set a personal best on Views: {shown} (2026-W49)"
+        assert best.data["score"] == sum(values)
 
     def test_late_activity_tells_no_leader_story_for_a_past_period(self) -> None:
         """An activity recorded after its week is over takes the lead of that week
@@ -349,12 +423,28 @@ class TestFeed:
         rewards.set_leaderboard_opt_out("ann", False)
         assert ("leader", ("ann",)) in kinds(rewards.feed())
 
+    def test_pages_by_the_last_story_shown(self) -> None:
+        """``feed(before=id)`` continues after the story ``id``: pages of a feed that grows
+        between them list every story once."""
+        rewards = make()
+        for n, actor in enumerate(("ann", "bob", "cy"), 1):
+            rewards.record(post(n, actor, n))
+        whole = [s.id for s in rewards.feed(limit=100)]
+        first = rewards.feed(limit=4)
+        rewards.record(post(9, "dan", 9))  # told between the pages: on top, not in page two
+        rest = rewards.feed(limit=100, before=first[-1].id)
+        assert [s.id for s in first + rest] == whole
+
     @pytest.mark.parametrize(
         ("options", "field"),
         [
             ({"scope": "red"}, "scope"),
             ({"limit": 0}, "limit"),
             ({"since": datetime(2026, 1, 1)}, "since"),  # the error under test
+            ({"before": ""}, "before"),
+            ({"before": 5}, "before"),
+            ({"before": "badge-\x00"}, "before"),
+            ({"before": "badge-0123456789abcdef0123"}, "before"),  # no such story
         ],
     )
     def test_bad_queries(self, options: dict[str, Any], field: str) -> None:

@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 
 from .._badges import RESERVED_KINDS
 from .._erasure import erase_story
+from .._errors import InvalidQueryError
 from .._models import Activity, Revocation, Story
 from .._people import Visibility, story_visible
 from .._periods import period_key
@@ -33,6 +34,7 @@ __all__ = [
     "award_slot",
     "plan",
     "story_slot",
+    "unknown_story",
     "utc_labels",
     "visible",
 ]
@@ -47,6 +49,16 @@ def utc_labels(activity: Activity) -> tuple[str, str, str]:
     assert activity.at is not None
     local = activity.at.astimezone(UTC).date()
     return period_key("day", local), period_key("week", local), period_key("month", local)
+
+
+def unknown_story(story_id: str) -> InvalidQueryError:
+    """Return the error of a feed ``before`` that names no kept story."""
+    return InvalidQueryError(
+        "before",
+        f"no story {story_id!r} is kept (never told, or erased with its person); "
+        "start again from the newest page",
+        subject="feed",
+    )
 
 
 def visible(
@@ -205,8 +217,8 @@ class StoryLog:
 
     def __init__(self) -> None:
         self._seq = 0
-        self._ids: set[str] = set()
-        self._keys: list[tuple[float, int]] = []
+        self._ids: dict[str, tuple[int, int]] = {}  # id -> its sort key
+        self._keys: list[tuple[int, int]] = []
         self._stories: list[Story] = []
         # Award slot -> ids of the stories told of it that are not withdrawn.
         self._slots: dict[str, list[str]] = {}
@@ -215,9 +227,9 @@ class StoryLog:
     def add(self, story: Story) -> None:
         if story.id in self._ids:
             return
-        self._ids.add(story.id)
         self._seq += 1
         key = (epoch_us(story.at), self._seq)  # as the SQL stores' at_us: exact
+        self._ids[story.id] = key
         # Stories mostly arrive in time order: the insertion point is the end.
         at = bisect.bisect_right(self._keys, key)
         self._keys.insert(at, key)
@@ -241,12 +253,16 @@ class StoryLog:
         viewer: str | None,
         privacy: Callable[[str], Visibility | None],
         rankings: bool = True,
+        before: str | None = None,
     ) -> list[Story]:
         out: list[Story] = []
         floor = None if since is None else epoch_us(since)
         keys = self._keys
         withdrawn = self._withdrawn
-        for i in range(len(keys) - 1, -1, -1):
+        start = len(keys)
+        if before is not None:
+            start = bisect.bisect_left(keys, self.position(before))
+        for i in range(start - 1, -1, -1):
             if len(out) >= limit or (floor is not None and keys[i][0] < floor):
                 break
             story = self._stories[i]
@@ -256,13 +272,20 @@ class StoryLog:
                 out.append(story)
         return out
 
+    def position(self, story_id: str) -> tuple[int, int]:
+        """Return the sort key of the kept story ``story_id`` (the ``before`` of the feed)."""
+        key = self._ids.get(story_id)
+        if key is None:
+            raise unknown_story(story_id)
+        return key
+
     def naming(self, user: str) -> list[Story]:
         """Return the stories whose people include ``user``, oldest first."""
         return [story for story in self._stories if user in story.people]
 
     def erase(self, user: str, pseudonym: str) -> None:
         """Drop the stories naming ``user``; in the others, replace the id (erase_story)."""
-        keys: list[tuple[float, int]] = []
+        keys: list[tuple[int, int]] = []
         stories: list[Story] = []
         for key, story in zip(self._keys, self._stories, strict=True):
             kept = erase_story(story, user, pseudonym)
@@ -276,7 +299,7 @@ class StoryLog:
         # best's id is its board, period and person). A re-sent erased activity tells
         # nothing: its stored outcome is returned before any story is added.
         ids_kept = {story.id for story in stories}
-        self._ids = ids_kept
+        self._ids = {story.id: key for key, story in zip(keys, stories, strict=True)}
         self._withdrawn &= ids_kept
         self._slots = {
             slot: [i for i in ids if i in ids_kept]

@@ -70,7 +70,17 @@ from .._engine import EffectBatch
 from .._models import MAX_IDENTIFIER_LENGTH, MAX_KIND_LENGTH, Story
 from .._people import Visibility
 from .._periods import period_key
-from ._adoption import FIELDS, LEVELS, Source, award_slot, plan, story_slot, utc_labels, visible
+from ._adoption import (
+    FIELDS,
+    LEVELS,
+    Source,
+    award_slot,
+    plan,
+    story_slot,
+    unknown_story,
+    utc_labels,
+    visible,
+)
 from ._codec import epoch_us
 from ._tenant import DEFAULT_TENANT
 
@@ -611,18 +621,25 @@ def feed(
     viewer: str | None,
     privacy: Callable[[Collection[str]], Mapping[str, Visibility]],
     rankings: bool = True,
+    before: str | None = None,
 ) -> list[Story]:
     """Answer :meth:`Store.feed`: read stories newest first, page by page, and filter.
 
     ``read`` runs one query in its own connection, so that ``privacy`` (which
     queries the store, once per page for the people not seen yet) never runs
-    inside one.
+    inside one.  ``before`` is looked up by the unique key ``(tenant, id)``; the
+    pages start after its ``(at_us, seq)``.
     """
     t = tables.stories
     known: dict[str, Visibility | None] = {}
     out: list[Story] = []
     page = max(100, 4 * limit)
     after: tuple[int, int] | None = None
+    if before is not None:
+        place = read(select(t.c.at_us, t.c.seq).where(t.c.tenant == tenant, t.c.id == before))
+        if not place:
+            raise unknown_story(before)
+        after = (int(place[0][0]), int(place[0][1]))
     while len(out) < limit:
         query = (
             select(t.c.at_us, t.c.seq, t.c.story)

@@ -603,12 +603,17 @@ class Store(ABC):
         limit: int = 50,
         viewer: str | None = None,
         rankings: bool = True,
+        before: str | None = None,
     ) -> list[Story]:
         """Return up to ``limit`` stories, newest ``at`` first (ties: last recorded first).
 
         With ``team``, only stories whose ``teams`` include it; with ``since``,
         only stories at or after it; with ``rankings=False``, no ``leader``
-        story.  Withdrawn stories (of a revoked award, see
+        story.  With ``before`` (the id of a kept story, withdrawn or not, shown
+        to this viewer or not), only the stories after it in that order, so that
+        paging by the last id returned lists each story once while others are
+        kept; an id no kept story has (never kept, or erased) raises
+        InvalidQueryError naming ``before``.  Withdrawn stories (of a revoked award, see
         :meth:`StoreTransaction.apply`) are left out for every viewer.  Left out
         unless ``viewer`` is one of the story's ``people``: what
         :func:`e2badges._people.story_visible` hides, from the people's records

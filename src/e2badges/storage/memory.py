@@ -817,6 +817,7 @@ class MemoryStore(Store):
         limit: int = 50,
         viewer: str | None = None,
         rankings: bool = True,
+        before: str | None = None,
     ) -> list[Story]:
         with self._lock:
             return self._stories.feed(
@@ -826,6 +827,7 @@ class MemoryStore(Store):
                 viewer=viewer,
                 privacy=self._visibility,
                 rankings=rankings,
+                before=before,
             )
 
     def activity_totals(

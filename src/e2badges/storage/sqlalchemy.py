@@ -1708,6 +1708,7 @@ class SQLAlchemyStore(Store):
         limit: int = 50,
         viewer: str | None = None,
         rankings: bool = True,
+        before: str | None = None,
     ) -> list[Story]:
         assert self.tables.adoption is not None
 
@@ -1725,6 +1726,7 @@ class SQLAlchemyStore(Store):
             viewer=viewer,
             privacy=self._visibility,
             rankings=rankings,
+            before=before,
         )
 
     def _visibility(self, users: Collection[str]) -> dict[str, Visibility]:

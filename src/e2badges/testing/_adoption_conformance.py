@@ -7,15 +7,34 @@ Mixed into :class:`~e2badges.testing.conformance.StoreConformance`; the
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .. import Activity, Award, Badge, Change, FrozenClock, Outcome, Rewards, Story, criteria
+import pytest
+
+from .. import (
+    Activity,
+    Award,
+    Badge,
+    Change,
+    FrozenClock,
+    InvalidQueryError,
+    Level,
+    Outcome,
+    PointRule,
+    Rewards,
+    Story,
+    StoryOptions,
+    criteria,
+)
 from .._engine import EffectBatch
 from .._people import Person, PrivacySettings
 from .._periods import period_key
 from ..storage.base import Store
+from ..storage.memory import MemoryStore
 from ._common import T0
+from ._threads import run_in_threads
 
 __all__ = ["AdoptionConformance"]
 
@@ -197,6 +216,136 @@ class AdoptionConformance:
         _tell(store, 1, newer, older)
         assert [s.id for s in store.feed()] == ["s1", "s2"]
         assert [s.id for s in store.feed(since=at + us)] == ["s1"]
+
+    def test_feed_pages_with_before(self, store: Store) -> None:
+        """``before`` (the id of a kept story) returns the stories after it in the feed's
+        order: paging by the last id shown lists every story once, ties included."""
+        _tell(store, 1, _story(1, minutes=5), _story(2, minutes=5), _story(3, minutes=1))
+        _tell(store, 2, _story(4, minutes=5), _story(5, minutes=9), _story(6, minutes=0))
+        whole = [s.id for s in store.feed(limit=10)]
+        assert whole == ["s5", "s4", "s2", "s1", "s3", "s6"]
+        pages: list[list[str]] = [[s.id for s in store.feed(limit=2)]]
+        while pages[-1]:
+            pages.append([s.id for s in store.feed(limit=2, before=pages[-1][-1])])
+        assert pages == [["s5", "s4"], ["s2", "s1"], ["s3", "s6"], []]
+        assert [s.id for s in store.feed(limit=10, before="s4")] == ["s2", "s1", "s3", "s6"]
+
+    def test_feed_pages_while_stories_arrive(self, store: Store) -> None:
+        """Stories kept between two pages never show up twice nor push older stories out of
+        the next page: it starts right after the last one shown."""
+        _tell(store, 1, *(_story(n, minutes=n) for n in range(1, 7)))
+        first = [s.id for s in store.feed(limit=3)]
+        assert first == ["s6", "s5", "s4"]
+        # Newer stories, one at the same time as the last shown (told later: ahead of it),
+        # and a late one (older than the page: it belongs in what is still to come).
+        _tell(
+            store,
+            2,
+            _story(7, minutes=9),
+            _story(8, minutes=4),
+            _story(9, minutes=2, people=("bob",)),
+        )
+        second = [s.id for s in store.feed(limit=3, before=first[-1])]
+        assert second == ["s3", "s9", "s2"]
+        assert [s.id for s in store.feed(limit=10, before=second[-1])] == ["s1"]
+
+    def test_feed_before_with_filters(self, store: Store) -> None:
+        """``before`` goes with ``team``, ``since`` and ``viewer``; a story the viewer may not
+        see, one of another team and a withdrawn one still mark where the page starts."""
+        rewards = Rewards(
+            store,
+            badges=(
+                Badge(id="p1", name="Poster", criterion=criteria.Count(kind="post"), threshold=1),
+            ),
+            clock=FrozenClock(T0),
+            load_entrypoints=False,
+        )
+        _tell(
+            store,
+            1,
+            _story(1, minutes=1, teams=("red",)),
+            _story(2, minutes=2, private=True),
+            _story(3, minutes=3, teams=("red",)),
+            _story(4, minutes=4),
+        )
+        assert [s.id for s in store.feed(team="red", before="s4")] == ["s3", "s1"]
+        assert [s.id for s in store.feed(team="red", before="s2")] == ["s1"]
+        assert [s.id for s in store.feed(before="s3")] == ["s1"]
+        assert [s.id for s in store.feed(before="s3", viewer="ann")] == ["s2", "s1"]
+        assert [s.id for s in store.feed(before="s4", since=T0 + timedelta(minutes=2))] == ["s3"]
+        rewards.record(Activity(id="a1", actor="bob", kind="post", at=T0 + timedelta(minutes=5)))
+        [told] = [s.id for s in store.feed(limit=1)]
+        rewards.revoke("bob", "p1", by="boss", reason="spam", at=T0 + timedelta(minutes=6))
+        assert told not in [s.id for s in store.feed()]
+        assert [s.id for s in store.feed(before=told, limit=1)] == ["s4"]
+
+    def test_feed_before_an_unknown_story(self, store: Store) -> None:
+        """``before`` naming no kept story (never told, or erased with its person) raises
+        InvalidQueryError naming ``before``."""
+        _tell(store, 1, _story(1, minutes=1), _story(2, minutes=2, people=("bob",)))
+        with pytest.raises(InvalidQueryError, match="before") as info:
+            store.feed(before="s9")
+        assert info.value.field == "before"
+        store.erase_person("ann", "erased-" + "e" * 24)
+        with pytest.raises(InvalidQueryError, match="before"):
+            store.feed(before="s1")
+        assert [s.id for s in store.feed(before="s2")] == []
+
+    def test_concurrent_recording_tells_each_story_once(
+        self, make_store: Callable[[], Store]
+    ) -> None:
+        """Processes recording the same activities at once (each sent by all of them, in
+        their own orders) tell each badge, level and milestone story once, as one would."""
+        posts = [
+            Activity(
+                id=f"p{n}",
+                actor=f"u{n % 5}",
+                kind="post",
+                at=T0 + timedelta(minutes=n),
+                teams=("red",) if n % 2 else (),
+            )
+            for n in range(40)
+        ]
+
+        def rewards_over(store: Store) -> Rewards:
+            return Rewards(
+                store,
+                rules=(PointRule(id="post", kind="post", actor_points=5),),
+                badges=(
+                    Badge(
+                        id="writer",
+                        name="Writer",
+                        criterion=criteria.Count(kind="post"),
+                        threshold=3,
+                    ),
+                ),
+                levels=(Level(id="one", threshold=20),),
+                stories=StoryOptions(milestones=("post",), milestone_counts=(10, 20, 30, 40)),
+                clock=FrozenClock(T0 + timedelta(hours=1)),
+                load_entrypoints=False,
+            )
+
+        alone = rewards_over(MemoryStore())
+        alone.record_many(posts)
+        expected = sorted(s.kind for s in alone.feed(limit=1000))
+        stores = [make_store() for _ in range(4)]  # the schema made before the threads
+
+        def work(worker: int) -> None:
+            order = list(posts)
+            random.Random(worker).shuffle(order)
+            rewards = rewards_over(stores[worker])
+            for start in range(0, len(order), 5):
+                rewards.record_many(order[start : start + 5])
+
+        run_in_threads(work, range(4))  # raises what a thread raised
+        told = make_store().feed(limit=1000)
+        assert len({s.id for s in told}) == len(told)
+        assert sorted(s.kind for s in told) == expected
+        milestones = sorted(
+            (s.data["team"] or "", s.data["count"]) for s in told if s.kind == "milestone"
+        )
+        assert milestones == [("", 10), ("", 20), ("", 30), ("", 40), ("red", 10), ("red", 20)]
+        assert sorted(s.people for s in told if s.kind == "badge") == [(f"u{n}",) for n in range(5)]
 
     def test_feed_private_stories(self, store: Store) -> None:
         """A private story is shown only to a viewer who is one of its people."""
