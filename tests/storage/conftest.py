@@ -109,17 +109,16 @@ def own_database(
         admin.dispose()
 
 
-@pytest.fixture
-def latin1_url(server_url: Callable[[str], str]) -> Iterator[str]:
-    """The URL of a scratch PostgreSQL database whose encoding is LATIN1 (not UTF8),
-    dropped afterwards."""
+def _database_in(encoding: str, server_url: Callable[[str], str]) -> Iterator[str]:
+    """Yield the URL of a scratch PostgreSQL database in ``encoding`` (locale C, which
+    takes any encoding), dropped afterwards."""
     url = make_url(server_url("postgresql"))
     admin = create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    name = f"e2b_latin1_{uuid.uuid4().hex[:12]}"
+    name = f"e2b_{encoding.lower()}_{uuid.uuid4().hex[:12]}"
     try:
         with admin.connect() as conn:
             conn.exec_driver_sql(
-                f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'LATIN1' LOCALE 'C'"
+                f"CREATE DATABASE {name} TEMPLATE template0 ENCODING '{encoding}' LOCALE 'C'"
             )
         try:
             yield url.set(database=name).render_as_string(hide_password=False)
@@ -128,3 +127,17 @@ def latin1_url(server_url: Callable[[str], str]) -> Iterator[str]:
                 conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     finally:
         admin.dispose()
+
+
+@pytest.fixture
+def latin1_url(server_url: Callable[[str], str]) -> Iterator[str]:
+    """The URL of a scratch PostgreSQL database whose encoding is LATIN1 (not UTF8),
+    dropped afterwards."""
+    yield from _database_in("LATIN1", server_url)
+
+
+@pytest.fixture
+def sql_ascii_url(server_url: Callable[[str], str]) -> Iterator[str]:
+    """The URL of a scratch PostgreSQL database whose encoding is SQL_ASCII (bytes, no
+    encoding at all: psycopg returns its text as bytes), dropped afterwards."""
+    yield from _database_in("SQL_ASCII", server_url)

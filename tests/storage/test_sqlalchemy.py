@@ -540,6 +540,52 @@ class TestInMemoryPool:
             assert _record_in_two_threads(store) == 4
 
     @pytest.mark.parametrize(
+        "url",
+        [
+            "sqlite:///file:e2b?mode=memory&cache=shared",
+            "sqlite:///file::memory:",
+            "sqlite:///file:e2b?mode=memory&uri=false",
+        ],
+    )
+    def test_uri_connect_arg_without_uri_in_the_url_refused(
+        self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, url: str
+    ) -> None:
+        """connect_args uri=True for a file: URL without uri=true in its query raises
+        ConfigurationError naming engine_options and uri=true, before any engine is made:
+        SQLAlchemy would open a file named file:... in the working directory, not an
+        in-memory database."""
+
+        def no_engine(*_args: Any, **_kwargs: Any) -> None:
+            raise AssertionError("an engine was created")
+
+        monkeypatch.setattr(sqlalchemy_store, "create_engine", no_engine)
+        monkeypatch.chdir(tmp_path)
+        with pytest.raises(ConfigurationError) as info:
+            SQLAlchemyStore(url, engine_options={"connect_args": {"uri": True}})
+        assert info.value.field == "engine_options"
+        assert "uri=true in the URL" in info.value.reason
+        assert list(tmp_path.iterdir()) == []
+
+    def test_uri_connect_arg_with_uri_in_the_url_is_shared(self) -> None:
+        """connect_args uri=True beside uri=true in the URL is an in-memory database kept
+        in the store's StaticPool, one database every thread sees."""
+        url = "sqlite:///file:e2b?mode=memory&cache=shared&uri=true"
+        with SQLAlchemyStore(url, engine_options={"connect_args": {"uri": True}}) as store:
+            assert isinstance(store.engine.pool, sa.pool.StaticPool)
+            assert _record_in_two_threads(store) == 4
+
+    @pytest.mark.parametrize("options", [{"poolclass": sa.pool.NullPool}, {"pool_recycle": 3600}])
+    def test_uri_connect_arg_keeps_pool_refusals(self, options: dict[str, Any]) -> None:
+        """An in-memory URI filename with connect_args uri=True has its pool kept as any
+        in-memory database does: a pool option that would replace it is refused naming
+        engine_options."""
+        url = "sqlite:///file:e2b?mode=memory&uri=true"
+        with pytest.raises(ConfigurationError) as info:
+            SQLAlchemyStore(url, engine_options={"connect_args": {"uri": True}, **options})
+        assert info.value.field == "engine_options"
+        assert "in-memory SQLite database" in info.value.reason
+
+    @pytest.mark.parametrize(
         ("poolclass", "options"),
         [
             (sa.pool.QueuePool, {}),
@@ -566,17 +612,20 @@ class TestInMemoryPool:
             engine.dispose()
 
 
+LATIN1 = {"options": "-c client_encoding=LATIN1"}
+UTF8 = {"options": "-c client_encoding=UTF8"}
+
+
 def _tables_under(url: str, prefix: str) -> list[str]:
-    """Return the names of the tables under ``prefix`` in the database ``url`` names."""
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    """Return the names of the tables under ``prefix`` in the database ``url`` names
+    (PostgreSQL: read in client_encoding UTF8, which a SQL_ASCII database also takes)."""
+    connect_args = UTF8 if url.startswith("postgresql") else {}
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args=connect_args)
     try:
         with engine.connect() as conn:
             return [n for n in sa.inspect(conn).get_table_names() if n.startswith(prefix)]
     finally:
         engine.dispose()
-
-
-LATIN1 = {"options": "-c client_encoding=LATIN1"}
 
 
 @pytest.mark.postgresql
@@ -634,23 +683,59 @@ class TestPostgresEncoding:
         finally:
             database.drop()
 
+    @pytest.mark.parametrize(
+        ("connect_args", "encoding"),
+        [(LATIN1, "LATIN1"), ({"client_encoding": "SQL_ASCII"}, "SQL_ASCII")],
+    )
     def test_given_engine_with_other_client_encoding_refused(
-        self, server_url: Callable[[str], str]
+        self, server_url: Callable[[str], str], connect_args: dict[str, str], encoding: str
     ) -> None:
         """A given Engine whose connections run in another client_encoding is refused with
         ConfigurationError naming engine and client_encoding, before any table is
-        created."""
+        created: in SQL_ASCII too, where SQLAlchemy's first-connect setup would fail
+        with a bare TypeError (the server's version read as bytes)."""
         url = server_url("postgresql")
-        engine = sa.create_engine(url, connect_args=LATIN1)
+        engine = sa.create_engine(url, connect_args=connect_args)
         prefix = f"t{uuid.uuid4().hex[:10]}_"
         try:
             with pytest.raises(ConfigurationError) as info:
                 SQLAlchemyStore(engine, table_prefix=prefix)
             assert info.value.field == "engine"
-            assert "client_encoding='LATIN1'" in info.value.reason
+            assert f"client_encoding={encoding!r}" in info.value.reason
         finally:
             engine.dispose()
         assert _tables_under(url, prefix) == []
+
+    def test_given_engine_on_sql_ascii_database_refused(self, sql_ascii_url: str) -> None:
+        """A given Engine on a database whose encoding is SQL_ASCII is refused with
+        ConfigurationError naming engine, server_encoding and the reason, before any
+        table is created, not with the TypeError SQLAlchemy's first-connect setup
+        raises there."""
+        engine = sa.create_engine(sql_ascii_url)
+        try:
+            with pytest.raises(ConfigurationError) as info:
+                SQLAlchemyStore(engine, table_prefix="e2b_")
+            assert info.value.field == "engine"
+            assert "server_encoding='SQL_ASCII'" in info.value.reason
+            assert "needs UTF8" in info.value.reason
+        finally:
+            engine.dispose()
+        assert _tables_under(sql_ascii_url, "e2b_") == []
+
+    def test_refusing_a_given_engine_leaves_it_as_it_came(
+        self, server_url: Callable[[str], str]
+    ) -> None:
+        """The check a given Engine's first connection gets is the store's alone: once
+        the store is refused, the engine opens connections for its owner as before."""
+        engine = sa.create_engine(server_url("postgresql"), connect_args=LATIN1)
+        try:
+            with pytest.raises(ConfigurationError):
+                SQLAlchemyStore(engine, table_prefix=f"t{uuid.uuid4().hex[:10]}_")
+            with engine.connect() as conn:
+                encoding = conn.exec_driver_sql("SHOW client_encoding").scalar()
+            assert encoding == "LATIN1"
+        finally:
+            engine.dispose()
 
     def test_joined_connection_with_other_client_encoding_refused(
         self, server_url: Callable[[str], str]

@@ -147,14 +147,22 @@ def _check_url(url: URL) -> URL:
     return url
 
 
+def _uri_flag(url: URL) -> bool:
+    """Return whether a SQLite ``url`` asks for a URI filename (``?uri=true``)."""
+    return str(url.query.get("uri", "")).lower() in ("true", "1")
+
+
 def _is_memory_sqlite(url: URL) -> bool:
     """Return whether ``url`` names an in-memory SQLite database: none or ``:memory:``, or
     a URI filename (``uri=true``) of ``:memory:`` (``file::memory:``) or with
-    ``mode=memory`` (``file:name?mode=memory``, shared cache or not)."""
+    ``mode=memory`` (``file:name?mode=memory``, shared cache or not).
+
+    The URL alone decides: a driver ``uri`` flag in ``connect_args`` makes no URI
+    filename of a URL without ``uri=true`` (see _check_uri_connect_arg)."""
     database = url.database or ""
     if database in ("", ":memory:"):
         return True
-    if str(url.query.get("uri", "")).lower() not in ("true", "1"):
+    if not _uri_flag(url):
         return False
     return database.startswith("file::memory:") or url.query.get("mode") == "memory"
 
@@ -200,13 +208,42 @@ def _check_memory_pool_options(given: Mapping[str, Any]) -> None:
         )
 
 
+def _check_uri_connect_arg(url: URL, engine_options: Mapping[str, Any] | None) -> None:
+    """Refuse engine_options' ``connect_args`` ``uri=True`` on a SQLite URL whose
+    database is a URI filename (``file:...``) without ``uri=true`` in its query.
+
+    SQLAlchemy hands SQLite a URI filename only when the URL's query says
+    ``uri=true``; otherwise it makes the database an absolute path, which the driver's
+    ``uri`` flag does not turn back into a URI, and drops the URL's other query
+    parameters (``mode``, ``cache``).  ``sqlite:///file:x?mode=memory`` with
+    ``connect_args={"uri": True}`` is then a file named ``file:x`` in the working
+    directory, not the in-memory database it reads as.  So the URL alone says what
+    SQLite opens, and the store (which keeps an in-memory database in one shared
+    connection) reads it from there.
+    """
+    connect_args = (engine_options or {}).get("connect_args")
+    if not isinstance(connect_args, Mapping) or not connect_args.get("uri"):
+        return
+    database = url.database or ""
+    if database.startswith("file:") and not _uri_flag(url):
+        raise ConfigurationError(
+            "engine_options",
+            f"connect_args: uri={connect_args['uri']!r} does not make the URL's database "
+            f"{database!r} a URI filename: SQLAlchemy passes it to SQLite as one only with "
+            "uri=true in the URL's query, and otherwise opens a file of that name in the "
+            "working directory, dropping the URL's other parameters (mode, cache); put "
+            "uri=true in the URL (sqlite:///file:name?mode=memory&uri=true)",
+            subject="SQLAlchemyStore",
+        )
+
+
 def _sqlite_file(url: URL) -> str | None:
     """Return the path of the file a SQLite URL opens (a plain path or a ``file:`` URI
     with ``?uri=true``), or None for another database or an in-memory one."""
     if url.get_backend_name() != "sqlite" or _is_memory_sqlite(url):
         return None
     database = url.database or ""
-    if str(url.query.get("uri", "")).lower() in ("true", "1") and database.startswith("file:"):
+    if _uri_flag(url) and database.startswith("file:"):
         database = urllib.parse.unquote(urllib.parse.urlsplit(database).path)
         if database in ("", ":memory:"):
             return None
@@ -219,8 +256,7 @@ def _read_only_sqlite(url: URL) -> URL:
     A read (``e2badges db current``) must not leave a database file behind at a
     mistyped path, as opening it the usual way would: a missing file is refused.
     """
-    uri_flag = str(url.query.get("uri", "")).lower() in ("true", "1")
-    if uri_flag and (url.database or "").startswith("file:"):
+    if _uri_flag(url) and (url.database or "").startswith("file:"):
         # Already a URI filename (``sqlite:///file:...?uri=true``): read-only too.
         return url.update_query_dict({"mode": "ro"})
     path = os.path.abspath(url.database or "")
@@ -387,6 +423,43 @@ def _check_postgres_connections(engine: Engine) -> None:
     sa_event.listen(engine, "connect", on_connect, insert=True)
 
 
+@contextmanager
+def _checking_first_connect(engine: Engine) -> Iterator[None]:
+    """While open, check each new connection that a given PostgreSQL ``engine`` opens in
+    this thread with _check_utf8 (field ``engine``), before SQLAlchemy's own connect
+    listeners run.
+
+    An engine that has not connected yet initialises its dialect on its first
+    connection, in a ``connect`` listener that reads the server's version as text:
+    under SQL_ASCII (the database's or the client's) psycopg returns it as bytes and
+    SQLAlchemy fails with a bare TypeError before the store sees the connection.  A
+    listener inserted ahead of SQLAlchemy's reads what the server reported on the raw
+    driver connection instead, and closes a refused connection; the dialect stays
+    uninitialised, as it was.  Catching the TypeError and checking then
+    would need a second raw connection, which only the pool's private creator opens.
+    The listener is removed on leaving, so the caller's engine is left as it came,
+    and it ignores other threads, whose connections are the caller's business.  A
+    connection already in the engine's pool opens nothing: the store checks it once
+    checked out (see SQLAlchemyStore._check_encoding).
+    """
+    opener = threading.get_ident()
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        if threading.get_ident() != opener:
+            return
+        try:
+            _check_utf8(dbapi_connection, field="engine")
+        except ConfigurationError:
+            dbapi_connection.close()  # SQLAlchemy before 2.1 leaves it open
+            raise
+
+    sa_event.listen(engine, "connect", on_connect, insert=True)
+    try:
+        yield
+    finally:
+        sa_event.remove(engine, "connect", on_connect)
+
+
 def _make_engine(
     url: str | URL,
     *,
@@ -452,6 +525,7 @@ def _make_engine(
             subject="SQLAlchemyStore",
         )
     if backend == "sqlite":
+        _check_uri_connect_arg(parsed, engine_options)
         if _is_memory_sqlite(parsed):
             # One shared connection: each new connection to :memory: is a new database.
             _check_memory_pool_options(engine_options or {})
@@ -1118,7 +1192,19 @@ class SQLAlchemyStore(Store):
     ConfigurationError before any table is created (docs/storage.md lists them):
     another pool for an in-memory SQLite database, a SQLite URL's ``timeout``, a
     ``schema_translate_map``, a PostgreSQL connection that is not UTF8 throughout,
-    a MySQL/MariaDB charset other than utf8mb4.
+    a MySQL/MariaDB charset other than utf8mb4, SQLite ``connect_args`` ``uri=True``
+    for a ``file:`` URL without ``uri=true`` (SQLAlchemy makes a URI filename from the
+    URL's query only: that is a file named ``file:...``, never in memory).
+
+    A given Engine's encoding (PostgreSQL, checked before SQLAlchemy's first-connect
+    setup, which SQL_ASCII would fail with a TypeError) or charset (MySQL/MariaDB) is
+    checked on the connection the store opens first, not on every later one: the
+    engine's connections come from one URL and one set of connect args, so they speak
+    alike; a ``connect`` listener of the caller's that changes the encoding per
+    connection is the caller's to keep consistent.  Whether a given Engine is on an
+    in-memory SQLite database is read from its URL alone: its ``connect_args`` are
+    not reachable (they live in the pool's private creator), and need not be, as the
+    URL decides what SQLite opens.
 
     ``tenant`` names the tenant the store serves (``"default"`` when omitted):
     every statement reads and writes that tenant's rows only.
@@ -1271,7 +1357,9 @@ class SQLAlchemyStore(Store):
                 None, SCHEMA_VERSION, prefix=self.table_prefix, hint=self._hint(None)
             )
         action = "opening the database"
-        with _storage_errors(action), self._lock, self._connect(action) as conn:
+        given_postgres = not self._owns_engine and self._dialect == "postgresql"
+        first = _checking_first_connect(self.engine) if given_postgres else nullcontext()
+        with _storage_errors(action), self._lock, first, self._connect(action) as conn:
             if not self._owns_engine:
                 self._check_encoding(conn, field="engine")
             other_level = self._dialect != "sqlite" and self._check_transactions(conn)
