@@ -18,16 +18,23 @@ instance is built.  Evaluation lives in :mod:`e2badges._criteria` and
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ._errors import ConfigurationError
+from ._frozen import EMPTY, FrozenDict
 from ._limits import Flag, Number, Text, Whole, check_description, check_name
 from ._models import Activity, check_identifier, check_kind
 from ._periods import MAX_ROLLING_DAYS
-from ._rules import FromPlainData, _config_error, _Definition
+from ._rules import (
+    FromPlainData,
+    _config_error,
+    _Definition,
+    frozen_options,
+    options_without_sets,
+)
 
 __all__ = [
     "GRANT_KIND",
@@ -239,17 +246,32 @@ class Plugin(_Criterion):
 
     When the Rewards instance is built, the plugin's contribution for ``name``
     (a criterion, or a function of ``options`` returning one) takes its place,
-    and the badge is checked again with it.
+    and the badge is checked again with it.  ``options`` are a read-only copy of
+    the mapping given: a dict (and dicts and lists in it; a tuple becomes a list)
+    that compares, serialises and reads like a plain one but raises TypeError on
+    any change in place; ``dict(criterion.options)`` is a changeable copy.  A set
+    in them, at any depth, is refused.
     """
 
     type: Literal["plugin"] = "plugin"
     name: Text
-    options: dict[Text, Any] = Field(default_factory=dict)
+    # Read-only (a FrozenDict): the definition is frozen, and plugins are given these.
+    options: Mapping[Text, Any] = Field(default=EMPTY)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _options_without_sets(cls, data: Any) -> Any:
+        return options_without_sets(data, cls.__name__)
 
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
         return check_identifier(value)
+
+    @field_validator("options")
+    @classmethod
+    def _options(cls, value: Mapping[str, Any]) -> FrozenDict:
+        return frozen_options(value)
 
 
 Criterion = Annotated[
@@ -387,7 +409,7 @@ class Badge(_Definition):
 _SHAPE_FIELDS = ("threshold", "tiers", "repeat")
 _CRITERION_TAGS = frozenset(
     c.model_fields["type"].default
-    for c in (Count, Sum, Points, Distinct, Streak, Rolling, First, AllOf, AnyOf, Manual)
+    for c in (Count, Sum, Points, Distinct, Streak, Rolling, First, AllOf, AnyOf, Manual, Plugin)
 )
 
 

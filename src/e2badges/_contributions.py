@@ -5,7 +5,10 @@ function of keyword options returning one.  A badge whose criterion is
 ``criteria.Plugin(name=..., options=...)`` (a board whose metric is
 ``PluginMetric(...)``) gets the contribution in its place when the Rewards
 instance is built, and is checked again with it, so a plugin's criterion obeys
-every rule a built-in one does.
+every rule a built-in one does.  A function is called with the options as keyword
+arguments: its own dict of them, whose values are the definition's read-only
+ones (a list or dict in them raises TypeError on a change in place), so a plugin
+cannot change the definition it was named by.
 """
 
 from __future__ import annotations

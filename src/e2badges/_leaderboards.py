@@ -23,7 +23,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from ._badges import RESERVED_KINDS
 from ._errors import ConfigurationError, InvalidQueryError
@@ -31,7 +31,14 @@ from ._frozen import EMPTY, FrozenDict
 from ._limits import MAX_AT, MIN_AT, Flag, Real, Text, Whole, check_description
 from ._models import Activity, LedgerEntry, check_identifier, check_kind
 from ._periods import Window, days_back, parse_window, period_key
-from ._rules import SEP, PointRule, RuleContext, _Definition
+from ._rules import (
+    SEP,
+    PointRule,
+    RuleContext,
+    _Definition,
+    frozen_options,
+    options_without_sets,
+)
 
 if TYPE_CHECKING:
     from ._state import StateView
@@ -161,17 +168,29 @@ class PluginMetric(_Definition):
 
     When the Rewards instance is built, the plugin's contribution for ``name``
     (a metric, or a function of ``options`` returning one) takes its place, and
-    the board is checked again with it.
+    the board is checked again with it.  ``options`` are read-only, and refuse sets,
+    as a plugin criterion's (:class:`~e2badges.criteria.Plugin`).
     """
 
     type: Literal["plugin"] = "plugin"
     name: Text
-    options: dict[Text, Any] = Field(default_factory=dict)
+    # Read-only (a FrozenDict): the definition is frozen, and plugins are given these.
+    options: Mapping[Text, Any] = Field(default=EMPTY)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _options_without_sets(cls, data: Any) -> Any:
+        return options_without_sets(data, cls.__name__)
 
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
         return check_identifier(value)
+
+    @field_validator("options")
+    @classmethod
+    def _options(cls, value: Mapping[str, Any]) -> FrozenDict:
+        return frozen_options(value)
 
 
 Metric = Annotated[

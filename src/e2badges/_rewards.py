@@ -704,14 +704,16 @@ class Rewards:
                 raise InvalidQueryError(
                     "scope", f"use 'everyone' or 'team:<team>', got {scope!r}", subject="feed"
                 )
-            team = _user_id(scope[len("team:") :], "scope")
+            team = _user_id(scope[len("team:") :], "scope", subject="feed")
         if since is not None and (not isinstance(since, datetime) or since.utcoffset() is None):
             raise InvalidQueryError("since", "must be a timezone-aware datetime", subject="feed")
         check_count("limit", limit, least=1, subject="feed")
         if viewer is not None:
-            viewer = _user_id(viewer, "viewer")
+            viewer = _user_id(viewer, "viewer", subject="feed")
         # Passed only when given: a store written before ``before`` still serves the first page.
-        paging: dict[str, str] = {} if before is None else {"before": _user_id(before, "before")}
+        paging: dict[str, str] = (
+            {} if before is None else {"before": _user_id(before, "before", subject="feed")}
+        )
         stories = self.store.feed(
             team=team, since=since, limit=limit, viewer=viewer, rankings=self.rankings, **paging
         )
@@ -1017,9 +1019,10 @@ def _closed_key(board: str, window: str, period: str) -> str:
     return f"closed{SEP}{board}{SEP}{window}{SEP}{period}"
 
 
-def _user_id(value: str, field: str = "user") -> str:
-    """Return an identifier a query names, or raise InvalidQueryError naming ``field``."""
+def _user_id(value: str, field: str = "user", *, subject: str | None = None) -> str:
+    """Return an identifier a query names, or raise InvalidQueryError naming ``field``
+    (and ``subject``, the query, as the query's other arguments' errors do)."""
     try:
         return check_identifier(value)
     except ValueError as exc:
-        raise InvalidQueryError(field, str(exc)) from None
+        raise InvalidQueryError(field, str(exc), subject=subject) from None

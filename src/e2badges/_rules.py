@@ -46,12 +46,15 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ._errors import ConfigurationError
+from ._frozen import FrozenDict, freeze
 from ._limits import (
     MAX_AMOUNT,
+    MAX_STATE_DEPTH,
     Duration,
     Flag,
     Text,
     Whole,
+    _key_path,
     check_amount,
     check_description,
 )
@@ -167,6 +170,53 @@ class FromPlainData(BaseModel):
             reason = f"is not a JSON document: {exc}"
             raise ConfigurationError("definition", reason, subject=cls.__name__) from None
         return cls.model_validate(data)
+
+
+def _check_part(value: Any, path: str, depth: int, subject: str) -> None:
+    """Raise ConfigurationError naming the first set in ``value`` (at any depth of its
+    dicts, lists and tuples), or a nesting deeper than ``MAX_STATE_DEPTH`` levels."""
+    if isinstance(value, AbstractSet):
+        raise ConfigurationError(path, "a set has no order: give a list or tuple", subject=subject)
+    if not isinstance(value, Mapping | list | tuple):
+        return
+    if depth > MAX_STATE_DEPTH:
+        # Also what a list that contains itself ends in, instead of a RecursionError.
+        reason = f"is nested deeper than {MAX_STATE_DEPTH} levels of lists and dicts"
+        raise ConfigurationError(path, reason, subject=subject)
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            where = _key_path(path, key) if isinstance(key, str) else f"{path}[{key!r}]"
+            _check_part(item, where, depth + 1, subject)
+    else:
+        for i, item in enumerate(value):
+            _check_part(item, f"{path}[{i}]", depth + 1, subject)
+
+
+def options_without_sets(data: Any, subject: str) -> Any:
+    """Return the fields of a plugin's criterion or metric if its ``options`` hold no set.
+
+    A model validator's check (before pydantic's), as :meth:`FromPlainData._no_sets`
+    but at any depth: a set's order changes with ``PYTHONHASHSEED``, and a plugin
+    given one would measure differently in another process.  Raise
+    :class:`ConfigurationError` naming the part (``options.kinds[1]``); and for
+    options nested deeper than ``MAX_STATE_DEPTH`` levels (or containing
+    themselves), which could be neither checked nor frozen.
+    """
+    if isinstance(data, Mapping):
+        _check_part(data.get("options"), "options", 1, subject)
+    return data
+
+
+def frozen_options(value: Mapping[str, Any]) -> FrozenDict:
+    """Return a plugin's criterion or metric options as a read-only copy.
+
+    Made as :func:`~e2badges._frozen.freeze` makes a story's data: a dict whose dicts
+    and lists, at any depth, raise TypeError on a change in place (a tuple becomes a
+    read-only list); other values are kept as given.  The definition is frozen, and a
+    plugin given its options cannot change it.
+    """
+    frozen: FrozenDict = freeze(value)
+    return frozen
 
 
 class _Definition(FromPlainData):

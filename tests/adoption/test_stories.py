@@ -439,8 +439,16 @@ class TestFeed:
         ("options", "field"),
         [
             ({"scope": "red"}, "scope"),
+            ({"scope": 5}, "scope"),
+            ({"scope": "team:"}, "scope"),  # the team's name, checked as an id
+            ({"scope": "team:red\x00"}, "scope"),
             ({"limit": 0}, "limit"),
+            ({"limit": "5"}, "limit"),
             ({"since": datetime(2026, 1, 1)}, "since"),  # the error under test
+            ({"since": "2026-01-01T00:00:00+00:00"}, "since"),
+            ({"viewer": ""}, "viewer"),
+            ({"viewer": 5}, "viewer"),
+            ({"viewer": "ann\r\n"}, "viewer"),
             ({"before": ""}, "before"),
             ({"before": 5}, "before"),
             ({"before": "badge-\x00"}, "before"),
@@ -448,7 +456,9 @@ class TestFeed:
         ],
     )
     def test_bad_queries(self, options: dict[str, Any], field: str) -> None:
-        """Bad feed arguments raise InvalidQueryError naming the argument."""
+        """Bad feed arguments raise InvalidQueryError naming the query (``feed``) and the
+        argument, in its fields and its message, whichever check refused them."""
         with pytest.raises(InvalidQueryError) as info:
             make().feed(**options)
-        assert info.value.field == field
+        assert (info.value.subject, info.value.field) == ("feed", field)
+        assert str(info.value).startswith(f"feed: {field}: ")

@@ -9,6 +9,8 @@ duration such as "PT10M").
 
 from __future__ import annotations
 
+import pickle
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -23,6 +25,7 @@ from e2badges import (
     CountMetric,
     Leaderboard,
     Level,
+    PluginMetric,
     PointRule,
     PointsMetric,
     StoryOptions,
@@ -256,6 +259,23 @@ class TestNoSets:
             (lambda: Level(id="l", threshold=1, badges={"a", "b"}), "badges"),
             (lambda: PointRule(id="r", kind="a.b", actor_points=1, caps={Cap(amount=1)}), "caps"),
             (lambda: StoryOptions(milestone_counts={100, 1000}), "milestone_counts"),
+            (lambda: criteria.Plugin(name="p", options={"kinds": {"a.b"}}), "options.kinds"),
+            (
+                lambda: Badge(
+                    id="x",
+                    threshold=1,
+                    criterion={"type": "plugin", "name": "p", "options": {"a": {"b": {1}}}},
+                ),
+                "criterion.options.a.b",
+            ),
+            (lambda: PluginMetric(name="p", options={"k": [1, frozenset({2})]}), "options.k[1]"),
+            (
+                lambda: Leaderboard(
+                    id="b",
+                    metric={"type": "plugin", "name": "p", "options": {"k": ({"a"},)}},
+                ),
+                "metric.options.k[0]",
+            ),
         ],
     )
     def test_set_refused(self, make: Any, field: str) -> None:
@@ -266,6 +286,49 @@ class TestNoSets:
             field,
             "a set has no order: give a list or tuple",
         )
+
+    def test_plugin_options_read_only(self) -> None:
+        """A plugin criterion's or metric's options are a read-only copy of the mapping
+        given (a tuple in them becomes a list): equal to a plain dict, serialised as
+        one, read back from JSON or a pickle alike, and refusing a change in place."""
+        given: dict[str, Any] = {"kinds": ("a.b",), "at_least": {"n": [1]}}
+        plain = {"kinds": ["a.b"], "at_least": {"n": [1]}}
+        badge = Badge(id="x", threshold=1, criterion=criteria.Plugin(name="p", options=given))
+        board = Leaderboard(id="b", metric=PluginMetric(name="p", options=given))
+        given["at_least"]["n"].append(2)
+        changes: list[Callable[[Any], object]] = [
+            lambda options: options["at_least"]["n"].append(2),
+            lambda options: options["kinds"].insert(0, "c.d"),
+            lambda options: options.update(kinds=[]),
+        ]
+        for definition, field in ((badge, "criterion"), (board, "metric")):
+            options = getattr(definition, field).options
+            assert isinstance(options, dict)
+            assert options == plain
+            assert definition.model_dump()[field]["options"] == plain
+            assert type(definition).model_validate_json(definition.model_dump_json()) == definition
+            assert pickle.loads(pickle.dumps(definition)) == definition
+            for change in changes:
+                with pytest.raises(TypeError, match="read-only"):
+                    change(options)
+            assert options == plain
+        assert criteria.Plugin(name="p").options == {}
+
+    def test_plugin_options_nested_too_deep_refused(self) -> None:
+        """Plugin options nested deeper than 64 levels of lists and dicts (the options
+        the first), or containing themselves, raise ConfigurationError naming the
+        option, not a RecursionError; 64 levels are kept."""
+        deep: Any = 1
+        for _ in range(63):
+            deep = [deep]
+        assert criteria.Plugin(name="p", options={"d": deep}).options == {"d": deep}
+        looped: list[Any] = []
+        looped.append(looped)
+        for options in ({"d": [deep]}, {"d": looped}):
+            with pytest.raises(ConfigurationError) as caught:
+                criteria.Plugin(name="p", options=options)
+            assert caught.value.field.startswith("options.d[0]")
+            assert caught.value.reason == "is nested deeper than 64 levels of lists and dicts"
 
     def test_team_sizes_read_only(self) -> None:
         """A teams board's team_sizes cannot be changed in place once the scope is made

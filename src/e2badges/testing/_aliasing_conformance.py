@@ -2,13 +2,14 @@
 
 A caller may change, in place, the dicts and lists of what it recorded or read back
 (an activity's attributes, a story's data, a notification's payload, a list of
-ledger lines, a leaderboard page).  The SQL stores keep serialised copies, so such a
+ledger lines, a leaderboard page), and a plugin those of the options it is given
+(a plugin criterion's or metric's).  The SQL stores keep serialised copies, so such a
 change never reaches them; a store that keeps objects (the memory store) must not let
 it through either, or the same program gives other answers on another store.  Each
 test changes everything it can reach in place (a change refused with TypeError is
 fine: e2badges gives attributes, data and payloads as read-only dicts and lists) and
 then checks that every later read, by the same store and by another over the same
-storage, is unchanged.
+storage, is unchanged; definitions, frozen, refuse such a change.
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ import pytest
 from .. import (
     Activity,
     Badge,
+    CountMetric,
     FrozenClock,
     Leaderboard,
+    PluginMetric,
     PluginState,
     PointRule,
     PointsMetric,
@@ -102,6 +105,49 @@ class _Keep:
     def e2badges_check_activity(self, activity: Activity, state: PluginState) -> None:
         seen = state.get("seen", [])
         state.set("seen", [*seen, {"id": activity.id, "tags": ["x"]}])
+
+
+def _options() -> dict[str, Any]:
+    """Return plugin options with a nested list and dict, made afresh each call."""
+    return {"kinds": ["post.created"], "at_least": {"words": 3}}
+
+
+def _plugin_badge() -> Badge:
+    return Badge(
+        id="wordy", threshold=1, criterion=criteria.Plugin(name="wordy", options=_options())
+    )
+
+
+def _plugin_board() -> Leaderboard:
+    return Leaderboard(id="wordy", metric=PluginMetric(name="wordy", options=_options()))
+
+
+class _Meddling:
+    """Contributes a criterion kind and a metric whose functions change, in place, every
+    dict and list of the options they are given before reading them."""
+
+    name = "meddling"
+
+    @hookimpl
+    def e2badges_add_criterion_kinds(self, register: Callable[[str, Any], None]) -> None:
+        def wordy(kinds: list[str], at_least: dict[str, int]) -> criteria.Count:
+            meddle(kinds)
+            meddle(at_least)
+            words = at_least["words"]
+            return criteria.Count(
+                kind=tuple(kinds), when=lambda a: a.attributes["meta"]["words"] >= words
+            )
+
+        register("wordy", wordy)
+
+    @hookimpl
+    def e2badges_add_metrics(self, register: Callable[[str, Any], None]) -> None:
+        def wordy(kinds: list[str], at_least: dict[str, int]) -> CountMetric:
+            meddle(kinds)
+            meddle(at_least)
+            return CountMetric(kind=kinds[0])
+
+        register("wordy", wordy)
 
 
 class AliasingConformance:
@@ -325,3 +371,55 @@ class AliasingConformance:
         assert board.top(10) == expected[0]
         assert board.around("ann", 3) == expected[1]
         assert dict(aliasing_rewards.profile("ann").balances) == expected[2]
+
+    def test_plugin_options_cannot_be_changed(self) -> None:
+        """The options of a plugin criterion and of a plugin metric are a read-only copy
+        of the mapping given: changing them in place (at any depth) raises TypeError, and
+        changing the mapping they were made from changes nothing."""
+        given = _options()
+        criterion = criteria.Plugin(name="wordy", options=given)
+        metric = PluginMetric(name="wordy", options=given)
+        badge = Badge(id="wordy", threshold=1, criterion=criterion)
+        board = Leaderboard(id="wordy", metric=metric)
+        meddle(given)
+        # Each change in place there is, at every depth (Any: a Mapping has no __setitem__).
+        changes: list[Callable[[Any], object]] = [
+            lambda held: held.__setitem__("kinds", []),
+            lambda held: held.pop("kinds"),
+            lambda held: held.clear(),
+            lambda held: held["kinds"].append("comment.created"),
+            lambda held: held["kinds"].__setitem__(0, "comment.created"),
+            lambda held: held["at_least"].update(words=0),
+            lambda held: held["at_least"].__setitem__("words", 0),
+        ]
+        for options in (criterion.options, metric.options):
+            for change in changes:
+                with pytest.raises(TypeError, match="read-only"):
+                    change(options)
+            assert options == _options()
+        assert (badge, board) == (_plugin_badge(), _plugin_board())
+
+    def test_plugin_given_options_cannot_change_the_definition(self, store: Store) -> None:
+        """A plugin's criterion kind or metric changing, in place, the options it is given
+        changes neither the badge's nor the board's definition: they are the same after
+        Rewards was built, a second Rewards built from them gets the same options, and
+        both measure with the options given."""
+        badge, board = _plugin_badge(), _plugin_board()
+
+        def build(on: Store) -> Rewards:
+            return Rewards(
+                on,
+                rules=RULES,
+                badges=[badge],
+                leaderboards=[board],
+                plugins=[_Meddling()],
+                clock=FrozenClock(T0),
+            )
+
+        rewards = build(store)
+        assert (badge, board) == (_plugin_badge(), _plugin_board())
+        rewards.record(_post(1))  # 3 words: counted
+        again = build(store)
+        assert (badge, board) == (_plugin_badge(), _plugin_board())
+        assert [a.badge for a in again.badges("ann")] == ["wordy"]
+        assert again.leaderboard("wordy").score("ann") == 1
