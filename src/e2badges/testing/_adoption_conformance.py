@@ -61,6 +61,16 @@ def _tell(store: Store, n: int, *stories: Story) -> None:
         tx.apply(EffectBatch([(activity, Outcome(activity.id, stories=stories))]))
 
 
+def _poster_rewards(store: Store) -> Rewards:
+    """Rewards over ``store`` with one badge, ``p1`` ("Poster"), for a first post, at T0."""
+    return Rewards(
+        store,
+        badges=(Badge(id="p1", name="Poster", criterion=criteria.Count(kind="post"), threshold=1),),
+        clock=FrozenClock(T0),
+        load_entrypoints=False,
+    )
+
+
 def _log(
     store: Store, *rows: tuple[str, str, str, int, tuple[str, ...], tuple[str, str, str]]
 ) -> None:
@@ -252,14 +262,7 @@ class AdoptionConformance:
     def test_feed_before_with_filters(self, store: Store) -> None:
         """``before`` goes with ``team``, ``since`` and ``viewer``; a story the viewer may not
         see, one of another team and a withdrawn one still mark where the page starts."""
-        rewards = Rewards(
-            store,
-            badges=(
-                Badge(id="p1", name="Poster", criterion=criteria.Count(kind="post"), threshold=1),
-            ),
-            clock=FrozenClock(T0),
-            load_entrypoints=False,
-        )
+        rewards = _poster_rewards(store)
         _tell(
             store,
             1,
@@ -399,14 +402,7 @@ class AdoptionConformance:
 
     def test_revocation_withdraws_the_award_story(self, store: Store) -> None:
         """A revoked award's story leaves the feed, for everyone; a new award tells a new one."""
-        rewards = Rewards(
-            store,
-            badges=(
-                Badge(id="p1", name="Poster", criterion=criteria.Count(kind="post"), threshold=1),
-            ),
-            clock=FrozenClock(T0),
-            load_entrypoints=False,
-        )
+        rewards = _poster_rewards(store)
         rewards.record(Activity(id="a1", actor="ann", kind="post", at=T0))
         rewards.record(Activity(id="b1", actor="bob", kind="post", at=T0))
         told = [s.id for s in store.feed() if s.people == ("ann",)]
@@ -425,12 +421,7 @@ class AdoptionConformance:
 
     def test_revocation_in_the_awarding_batch(self, store: Store) -> None:
         """A revocation withdraws a story told earlier in the same batch, not one told after it."""
-        rewards = Rewards(
-            store,
-            badges=(Badge(id="p1", criterion=criteria.Count(kind="post"), threshold=1),),
-            clock=FrozenClock(T0),
-            load_entrypoints=False,
-        )
+        rewards = _poster_rewards(store)
         at = T0 + timedelta(minutes=1)
         rewards.record_many(
             [
