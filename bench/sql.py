@@ -37,7 +37,15 @@ the rows next to a score, the same after reading the person's score by id, and
 that in one statement: what an around(user) costs the bare database, ranks left
 out.
 On PostgreSQL the script then tells how the store's board statements were
-planned.  ``--board-users 0`` skips this part.
+planned.
+
+The same three queries are then timed on a second store over the same tables
+with ``board_copies=1`` (a copy of the board in this process, brought up to date
+from the board change log before each read: on SQLite one ``PRAGMA data_version``
+while nothing was committed, on PostgreSQL one statement), in the same turns as the
+raw queries; the script also times the copy's first read (the whole board loaded),
+the memory it took, and ``around()`` on the copy right after a commit of one
+recorded activity (untimed) each time.  ``--board-users 0`` skips this part.
 """
 
 from __future__ import annotations
@@ -325,6 +333,15 @@ def load_board(store: SQLAlchemyStore, rows: list[BoardRow]) -> float:
     return time.perf_counter() - start
 
 
+def rss_mb() -> float:
+    """Return this process's resident memory in MB (Linux), else 0."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+    except OSError:
+        return 0.0
+
+
 def medians_us(
     calls: dict[str, tuple[Callable[[Any], object], list[Any]]], turn: int = 25
 ) -> dict[str, float]:
@@ -368,6 +385,7 @@ def bench_queries(
     rows = board_rows(args.board_users)
     prefix = f"q{uuid.uuid4().hex[:8]}_"
     store = SQLAlchemyStore(url, table_prefix=prefix)
+    copy_store: SQLAlchemyStore | None = None
     raw_table = f"{prefix}raw"
     try:
         loaded = load_board(store, rows)
@@ -409,6 +427,21 @@ def bench_queries(
             clock=FrozenClock(T0),
         )
         view = rewards.leaderboard("pts")
+        copy_store = SQLAlchemyStore(url, table_prefix=prefix, board_copies=1)
+        copied = Rewards(
+            copy_store,
+            rules=(PointRule(id="p", kind="x", actor_points=1),),
+            leaderboards=[BOARD.model_copy(update={"ranking": args.ranking})],
+            clock=FrozenClock(T0),
+        )
+        copy_view = copied.leaderboard("pts")
+        memory = rss_mb()
+        start = time.perf_counter()
+        copy_view.top(1)
+        print(
+            f"{name}: board copy: first read (the whole board loaded) "
+            f"{time.perf_counter() - start:.1f} s, {rss_mb() - memory:,.0f} MB more resident"
+        )
         rng = random.Random(3)
         people = [rows[rng.randrange(len(rows))] for _ in range(args.queries)]
         scores = [row.score for row in people]
@@ -469,6 +502,9 @@ def bench_queries(
         for user, score in zip(users[:20], scores[:20], strict=True):
             view.rank(user), view.around(user, 11), view.top(10), raw_rank(score), raw_top(None)
             raw_near(score), raw_around(user), raw_around_one(user), top_after_commit(None)
+            copy_view.rank(user), copy_view.around(user, 11), copy_view.top(10)
+            assert copy_view.around(user, 11) == view.around(user, 11)
+            assert copy_view.rank(user) == view.rank(user)
         if args.ranking == "competition":
             assert view.rank(users[0]) == raw_rank(scores[0])[0] + 1  # type: ignore[index]
         assert sorted(raw_around_one(users[0])) == sorted(raw_around(users[0]))  # type: ignore[call-overload]
@@ -485,7 +521,19 @@ def bench_queries(
             "top(10)": (lambda _: view.top(10), users),
             "top(10) after a commit (page cache missed)": (top_after_commit, users),
             "around(user, 11)": (lambda u: view.around(u, 11), users),
+            "rank(user), board copy": (copy_view.rank, users),
+            "top(10), board copy": (lambda _: copy_view.top(10), users),
+            "top(10) after a commit, board copy (page cache missed)": (
+                lambda _: copy_top_missed(),
+                users,
+            ),
+            "around(user, 11), board copy": (lambda u: copy_view.around(u, 11), users),
         }
+
+        def copy_top_missed() -> object:
+            copy_view._pages.clear()
+            return copy_view.top(10)
+
         figures = medians_us(labels)
         for label, value in figures.items():
             print(f"{name}: {label}: {value:,.0f} us (median of {len(users)})")
@@ -503,10 +551,32 @@ def bench_queries(
             f"in one statement = {around / one:.1f}; "
             f"raw around by id/raw top = {by_id / top:.1f}, in one statement = {one / top:.1f})"
         )
+        c_rank, c_top, c_missed, c_around = (figures[label] for label in list(labels)[-4:])
+        print(
+            f"{name}: board copy: rank() is {naive / c_rank:.1f}x faster than the naive count; "
+            f"top(10)/raw top = {c_top / top:.1f} (after a commit: {c_missed / top:.1f}); "
+            f"around()/raw top = {c_around / top:.1f}"
+        )
+        # around() on the copy right after a commit: each time one activity of another
+        # person is recorded first (untimed), so the copy catches up before it answers.
+        fresh: list[int] = []
+        for n, user in enumerate(users[:100]):
+            copied.record(Activity(id=f"c{n}", actor=users[-1 - n], kind="x", at=T0))
+            begin = time.perf_counter_ns()
+            copy_view.around(user, 11)
+            fresh.append(time.perf_counter_ns() - begin)
+        after = statistics.median(fresh) / 1000
+        print(
+            f"{name}: board copy: around(user, 11) right after a commit: {after:,.0f} us "
+            f"(median of {len(fresh)}), {after / top:.1f}x the raw top"
+        )
+        assert copy_view.around(users[0], 11) == view.around(users[0], 11)
         raw.close()
         if mark != "?":
             print(f"{name}: {generic_plans(store)}")
     finally:
+        if copy_store is not None:
+            copy_store.close()
         drop(store.engine, prefix)
         store.close()
 

@@ -74,6 +74,15 @@ def _shape(conn: sa.Connection, prefix: str) -> dict[str, Any]:
     return out
 
 
+def _change_log(conn: sa.Connection, prefix: str) -> sa.Table:
+    """Return the board change log (version 5), which the current store writes: the
+    tests that write rows as an older version holds them create it for the store, then
+    drop it again."""
+    table = build_tables(prefix, conn.dialect).board_changes
+    assert table is not None
+    return table
+
+
 def _without_rowid(conn: sa.Connection, prefix: str) -> set[str]:
     """Return the tables under ``prefix`` that SQLite stores WITHOUT ROWID."""
     found = conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'table'").all()
@@ -87,7 +96,7 @@ def _without_rowid(conn: sa.Connection, prefix: str) -> set[str]:
 class TestMigrations:
     def test_upgrade_equals_create_all(self, db: Database) -> None:
         """An empty database upgraded to head has exactly the tables create_all makes."""
-        assert upgrade(db.url, table_prefix=db.prefix) == SCHEMA_VERSION == 4
+        assert upgrade(db.url, table_prefix=db.prefix) == SCHEMA_VERSION == 5
         created = Database(db.backend, db.url)
         engine = sa.create_engine(db.url)
         try:
@@ -126,10 +135,10 @@ class TestMigrations:
         """upgrade() recognises tables the store created and records their Alembic revision."""
         store = db.store()
         Rewards(store, rules=RULES).record(Activity(id="x", actor="ann", kind="comment.created"))
-        assert upgrade(db.url, table_prefix=db.prefix) == 4
+        assert upgrade(db.url, table_prefix=db.prefix) == 5
         with store.engine.connect() as conn:
             version_table = sa.table(f"{db.prefix}alembic_version", sa.column("version_num"))
-            assert conn.execute(sa.select(version_table.c.version_num)).scalars().all() == ["0004"]
+            assert conn.execute(sa.select(version_table.c.version_num)).scalars().all() == ["0005"]
         assert store.count_activities() == 1
 
     def test_upgrade_never_goes_down(self, db: Database) -> None:
@@ -139,25 +148,27 @@ class TestMigrations:
         Rewards(store, rules=RULES).record(Activity(id="x", actor="ann", kind="comment.created"))
         # Alembic's relative forms too (head-1, base+1, 0003-2, -1 from the database's
         # revision): they were taken, changed nothing and reported the version.
-        below = ("0001", "0002", "0003", "base", "head-1", "base+1", "0003-2", "0002-1", "-1")
+        below = ("0001", "0002", "0004", "base", "head-1", "base+1", "0003-2", "0002-1", "-1")
         for revision in below:
             with pytest.raises(ConfigurationError, match="never goes down") as info:
                 upgrade(db.url, table_prefix=db.prefix, revision=revision)
             assert info.value.field == "revision"
         assert schema_version(db.url, table_prefix=db.prefix) == SCHEMA_VERSION
-        assert upgrade(db.url, table_prefix=db.prefix, revision=f"{SCHEMA_VERSION:04d}") == 4
-        for revision in ("head", "heads", "head-0", "0003+1", "base+4"):
-            assert upgrade(db.url, table_prefix=db.prefix, revision=revision) == 4
+        assert upgrade(db.url, table_prefix=db.prefix, revision=f"{SCHEMA_VERSION:04d}") == 5
+        for revision in ("head", "heads", "head-0", "0004+1", "base+5"):
+            assert upgrade(db.url, table_prefix=db.prefix, revision=revision) == 5
         assert store.count_activities() == 1
 
     def test_relative_revisions_go_up(self, db: Database) -> None:
         """Relative revisions that name a version above the database's upgrade to it."""
         assert upgrade(db.url, table_prefix=db.prefix, revision="base+1") == 1
         assert upgrade(db.url, table_prefix=db.prefix, revision="+1") == 2
-        assert upgrade(db.url, table_prefix=db.prefix, revision="head-2") == 2
+        assert upgrade(db.url, table_prefix=db.prefix, revision="head-3") == 2
         assert upgrade(db.url, table_prefix=db.prefix, revision="0002+1") == 3
-        assert upgrade(db.url, table_prefix=db.prefix, revision="head-1") == 3
+        assert upgrade(db.url, table_prefix=db.prefix, revision="head-2") == 3
         assert upgrade(db.url, table_prefix=db.prefix, revision="+1") == 4
+        assert upgrade(db.url, table_prefix=db.prefix, revision="head-1") == 4
+        assert upgrade(db.url, table_prefix=db.prefix, revision="+1") == 5
 
     @pytest.mark.parametrize("revision", ["head+1", "+1", "0002+5", "base-1"])
     def test_relative_revision_out_of_range(self, db: Database, revision: str) -> None:
@@ -208,6 +219,7 @@ class TestMigrations:
                     .update()
                     .values(value=str(SCHEMA_VERSION))
                 )
+                _change_log(conn, db.prefix).create(conn)
             store = SQLAlchemyStore(engine, table_prefix=db.prefix, create_schema=False)
             rewards = Rewards(store, rules=BOARD_RULES, leaderboards=BOARDS, clock=FrozenClock(T0))
             rewards.record_many([scored(1, "ann", 5), scored(2, "bob", 9), scored(3, "cy", 5)])
@@ -220,6 +232,7 @@ class TestMigrations:
                     .update()
                     .values(value="1")
                 )
+                _change_log(conn, db.prefix).drop(conn)
             store.close()
         finally:
             engine.dispose()
@@ -241,7 +254,7 @@ class TestMigrations:
             with store.engine.connect() as conn:
                 assert _without_rowid(conn, db.prefix) == set(CLUSTERED)
 
-    @pytest.mark.parametrize("start", ["0001", "0002", "0003"])
+    @pytest.mark.parametrize("start", ["0001", "0002", "0003", "0004"])
     def test_every_tenant_kept_by_db_upgrade(
         self, db: Database, capsys: pytest.CaptureFixture[str], start: str
     ) -> None:
@@ -263,6 +276,7 @@ class TestMigrations:
                 conn.execute(meta.update().values(value=str(SCHEMA_VERSION)))
                 if start != "0004":
                     conn.exec_driver_sql(f"ALTER TABLE {db.prefix}awards ADD COLUMN at_us BIGINT")
+                _change_log(conn, db.prefix).create(conn)
             store = SQLAlchemyStore(engine, table_prefix=db.prefix, create_schema=False)
             for tenant, users in people.items():
                 rewards = Rewards(
@@ -276,7 +290,9 @@ class TestMigrations:
                 before[tenant] = _tenant_view(rewards)
             store.close()
             with engine.begin() as conn:
-                conn.exec_driver_sql(f"ALTER TABLE {db.prefix}awards DROP COLUMN at_us")
+                if start != "0004":
+                    conn.exec_driver_sql(f"ALTER TABLE {db.prefix}awards DROP COLUMN at_us")
+                _change_log(conn, db.prefix).drop(conn)
                 conn.execute(meta.update().values(value=str(int(start))))
         finally:
             engine.dispose()
@@ -324,6 +340,7 @@ class TestMigrations:
             with engine.begin() as conn:
                 assert conn.execute(collated).all() == []
                 conn.execute(meta.update().values(value=str(SCHEMA_VERSION)))
+                _change_log(conn, db.prefix).create(conn)
             store = SQLAlchemyStore(engine, table_prefix=db.prefix, create_schema=False)
             rewards = Rewards(store, rules=BOARD_RULES, leaderboards=[board], clock=FrozenClock(T0))
             rewards.record_many(
@@ -333,11 +350,12 @@ class TestMigrations:
             assert [e.user for e in rewards.leaderboard("tied").top(3)] == ["_x", "a", "A"]
             with engine.begin() as conn:
                 conn.execute(meta.update().values(value="2"))
+                _change_log(conn, db.prefix).drop(conn)
             store.close()
         finally:
             engine.dispose()
         try:
-            assert upgrade(db.url, table_prefix=db.prefix) == SCHEMA_VERSION == 4
+            assert upgrade(db.url, table_prefix=db.prefix) == SCHEMA_VERSION == 5
             store = db.store(create_schema=False)
             with store.engine.connect() as conn:
                 found = {(t[len(db.prefix) :], c) for t, c in conn.execute(collated)}
@@ -389,7 +407,7 @@ class TestMigrations:
                 )
         finally:
             engine.dispose()
-        assert upgrade(db.url, table_prefix=db.prefix) == SCHEMA_VERSION == 4
+        assert upgrade(db.url, table_prefix=db.prefix) == SCHEMA_VERSION == 5
         store = db.store(create_schema=False)
         assert store.first_awards() == {
             "ann": T0.timestamp(),
@@ -420,7 +438,7 @@ class TestMigrations:
         """upgrade() migrates through a live Engine and leaves it undisposed."""
         engine = sa.create_engine(db.url)
         try:
-            assert upgrade(engine, table_prefix=db.prefix) == 4
+            assert upgrade(engine, table_prefix=db.prefix) == 5
             assert SQLAlchemyStore(engine, table_prefix=db.prefix, create_schema=False)
             with engine.connect() as conn:
                 assert conn.execute(sa.text("SELECT 1")).scalar() == 1
@@ -507,9 +525,9 @@ class TestCommandLine:
         assert main(["db", "current", "--url", db.url, "--prefix", db.prefix]) == 0
         assert capsys.readouterr().out == "none\n"
         assert main(["db", "upgrade", "--url", db.url, "--prefix", db.prefix]) == 0
-        assert capsys.readouterr().out == f"schema version 4 (tables with prefix {db.prefix!r})\n"
+        assert capsys.readouterr().out == f"schema version 5 (tables with prefix {db.prefix!r})\n"
         assert main(["db", "current", "--url", db.url, "--prefix", db.prefix]) == 0
-        assert capsys.readouterr().out == "4\n"
+        assert capsys.readouterr().out == "5\n"
 
     def test_current_creates_no_sqlite_file(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -605,7 +623,7 @@ class TestCommandLine:
             engine.dispose()
         assert [name for name in names if name.startswith(db.prefix)] == []
 
-    @pytest.mark.parametrize("revision", ["base", "head+1", "-1", "+5", "0004+1", "base-1"])
+    @pytest.mark.parametrize("revision", ["base", "head+1", "-1", "+6", "0005+1", "base-1"])
     @pytest.mark.parametrize("uri", [False, True], ids=["path", "file-uri"])
     def test_upgrade_with_nothing_to_do_creates_no_sqlite_file(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str], revision: str, uri: bool
@@ -712,7 +730,7 @@ class TestCommandLine:
         """Without --url the command reads E2BADGES_DATABASE_URL."""
         monkeypatch.setenv("E2BADGES_DATABASE_URL", db.url)
         assert main(["db", "upgrade", "--prefix", db.prefix]) == 0
-        assert "schema version 4" in capsys.readouterr().out
+        assert "schema version 5" in capsys.readouterr().out
 
     def test_no_url_is_a_usage_error(
         self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
@@ -840,9 +858,9 @@ class TestCommandLine:
         path = tmp_path / "p.db"
         url = f"sqlite:///{path}"
         assert main(["db", "upgrade", "--url", url, "--table-prefix", "ab_"]) == 0
-        assert capsys.readouterr().out == "schema version 4 (tables with prefix 'ab_')\n"
+        assert capsys.readouterr().out == "schema version 5 (tables with prefix 'ab_')\n"
         assert main(["db", "current", "--url", url, "--table-prefix", "ab_"]) == 0
-        assert capsys.readouterr().out == "4\n"
+        assert capsys.readouterr().out == "5\n"
         missing = tmp_path / "none.db"
         for option in ("--prefix", "--table-prefix"):
             argv = ["db", action, "--url", f"sqlite:///{missing}", option, "Bad-"]
@@ -995,7 +1013,7 @@ class TestEmptyPrefix:
         assert _upgrade(how, own_database, capsys, revision="0002") == 2
         assert _version_rows(own_database) == {"alembic_version_e2badges": ["0002"]}
         assert _upgrade(how, own_database, capsys) == SCHEMA_VERSION
-        assert _version_rows(own_database) == {"alembic_version_e2badges": ["0004"]}
+        assert _version_rows(own_database) == {"alembic_version_e2badges": ["0005"]}
         store = SQLAlchemyStore(own_database, table_prefix="", create_schema=False)
         try:
             Rewards(store, rules=RULES).record(
@@ -1015,7 +1033,7 @@ class TestEmptyPrefix:
         assert _upgrade(how, own_database, capsys) == SCHEMA_VERSION
         assert _version_rows(own_database) == {
             "alembic_version": ["1a2b3c4d5e6f"],
-            "alembic_version_e2badges": ["0004"],
+            "alembic_version_e2badges": ["0005"],
         }
 
     def test_store_created_tables_stamped_apart_from_host(
@@ -1023,13 +1041,13 @@ class TestEmptyPrefix:
     ) -> None:
         """Tables the store created under the empty prefix are stamped in e2badges' own
         table, whatever the host's alembic_version holds: a revision id of e2badges' own
-        form that is not the version of the tables (0002 at version 4), or several."""
+        form that is not the version of the tables (0002 at version 5), or several."""
         SQLAlchemyStore(own_database, table_prefix="").close()
         _host_alembic(own_database, "0002", "0003")
         assert _upgrade(how, own_database, capsys) == SCHEMA_VERSION
         assert _version_rows(own_database) == {
             "alembic_version": ["0002", "0003"],
-            "alembic_version_e2badges": ["0004"],
+            "alembic_version_e2badges": ["0005"],
         }
 
     def test_earlier_release_revision_left_to_the_host(
@@ -1056,7 +1074,7 @@ class TestEmptyPrefix:
             assert _upgrade(how, own_database, capsys) == SCHEMA_VERSION
         assert _version_rows(own_database) == {
             "alembic_version": ["0002"],
-            "alembic_version_e2badges": ["0004"],
+            "alembic_version_e2badges": ["0005"],
         }
         assert "drop it if your application does not use Alembic" in caplog.text
         assert schema_version(own_database, table_prefix="") == SCHEMA_VERSION

@@ -101,6 +101,12 @@ class BoardIndex:
         self._version = self._head = next(_TOKENS)
         self._bound = None
 
+    def remove(self, subject: str, hidden: Container[str]) -> None:
+        """Forget ``subject``'s row, if any (``hidden`` as when it was stored)."""
+        row = self.rows.pop(subject, None)
+        if row is not None and self.visible(row, hidden):
+            self._unlist(row)
+
     def hide(self, subject: str) -> None:
         """Take ``subject``'s row out of the listing (its person opted out)."""
         row = self.rows.get(subject)

@@ -77,6 +77,7 @@ from .._errors import StorageError
 from .._leaderboards import AroundPage, BoardPage, BoardRow, RollingBucket, Standing, merge_rows
 from ._board_index import BoardIndex
 from ._codec import decode_value, encode_value
+from ._sql_copies import ChangeLog
 from ._sql_schema import LAST_IDENTIFIER, OPT_OUT_BOUNDS, Tables
 from ._tenant import DEFAULT_TENANT
 
@@ -126,6 +127,8 @@ class SQLBoards:
         #: copies: see bound_range).
         self._bounded: set[str] = set()
         self.dialect = name = dialect.name
+        #: The board change log, which every change of board rows writes to (see _sql_copies).
+        self.changes = ChangeLog(tables, dialect, prefix)
         self._dbapi_error: type[Exception] = dialect.loaded_dbapi.Error
         self._quote = q = dialect.identifier_preparer.quote
         rows, counts = q(tables.board_rows.name), q(tables.board_counts.name)
@@ -409,6 +412,7 @@ class SQLBoards:
         """Return these statements bound to ``tenant`` (a copy: the text is shared)."""
         other = copy.copy(self)
         other.tenant = tenant
+        other.changes = self.changes.bound(tenant)
         if self._lock_params is not None:
             # Tenants of one prefix never wait for each other's opt-outs.
             lock = lock_row_name(tenant) if self.lock_rows else _lock_key(self._prefix, tenant)
@@ -611,6 +615,7 @@ class SQLBoards:
             )
         self._execute(conn, self.sql_upsert_rows, params)
         self._move(conn, deltas)
+        self.changes.log(conn, (subject for _, _, subject in keys))
 
     def _execute(self, conn: Connection, sql: str, params: list[tuple[Any, ...]]) -> None:
         if not params:
@@ -701,6 +706,8 @@ class SQLBoards:
                     .values(listed=wanted)
                 )
         self._move(conn, deltas)
+        if flips[True] or flips[False]:
+            self.changes.log(conn, [user])
 
     def lock_exclusively(self, conn: Connection) -> None:
         """Take the board lock exclusively (as an opt-out does), until the transaction ends.
@@ -841,6 +848,7 @@ class SQLBoards:
             c.team.is_(True),
             c.members.contains(encode_value(user), autoescape=True),
         )
+        renamed = False
         for board, period, subject, members in conn.execute(teams).all():
             old = BoardRow(None, 0, subject, None, 0, 0, tuple(decode_value(members)), True)
             new = erase_row(old, user, pseudonym)
@@ -855,6 +863,11 @@ class SQLBoards:
                     )
                     .values(members=encode_value(list(new.members)))
                 )
+                renamed = True
+        if rows or renamed:
+            # The rows changed subject: every copy loads them whole, and no change row
+            # names the erased person any longer.
+            self.changes.scrub(conn, user)
         return bool(rows)
 
     def opt_out_erased(self, conn: Connection, pseudonym: str) -> None:

@@ -1,12 +1,13 @@
 """The SQL store's tables, as SQLAlchemy Core metadata with a configurable prefix.
 
-Schema version 4 (``{prefix}`` is the table prefix, ``e2b_`` by default):
+Schema version 5 (``{prefix}`` is the table prefix, ``e2b_`` by default):
 
 ``{prefix}meta``
     ``name`` -> ``value``; the row ``schema_version`` holds the schema version; a row
     ``board_lock:<digest of a tenant>`` per tenant is that tenant's board lock on
     MySQL/MariaDB, its listing marker on PostgreSQL (see
-    :mod:`e2badges.storage._sql_boards`).
+    :mod:`e2badges.storage._sql_boards`); the rows ``board_changes_pruned`` and
+    ``board_reset:<digest of a tenant>`` serve the board change log (version 5).
 ``{prefix}activities``
     one row per recorded activity id: ``id`` (primary key, the idempotency key),
     ``kind``, ``actor``, ``at_us`` (UTC microseconds since the epoch) and ``data``
@@ -61,6 +62,13 @@ Schema version 4 (``{prefix}`` is the table prefix, ``e2b_`` by default):
     every leaderboard, else a board the person is excluded from.  On MySQL/MariaDB
     each tenant also has two bounding rows (:data:`OPT_OUT_BOUNDS`), which are no
     opt-out and no exclusion: see :mod:`e2badges.storage._sql_boards`.
+``{prefix}board_changes``
+    the board change log (version 5, see :mod:`e2badges.storage._sql_copies`): one
+    row per transaction that changed board rows, on SQLite and PostgreSQL: ``seq``
+    (``AUTOINCREMENT`` on SQLite, so never reused), ``txid`` (PostgreSQL: the writing
+    transaction's ``txid_current()``; NULL elsewhere) and ``subjects`` (JSON: the
+    subjects whose rows changed).  Indexes ``(seq)`` and ``(txid)`` after the tenant.
+    Process-local copies of boards (``board_copies``) read it to catch up.
 ``{prefix}people``
     one row per person with a record (see :mod:`e2badges.storage._sql_people`):
     ``user_id`` (primary key), ``display_name`` (NULL when unknown) and
@@ -137,7 +145,7 @@ __all__ = [
 ]
 
 #: The schema version this e2badges reads and writes.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 #: The columns after ``subject`` in the listing index of board rows since version 2:
 #: every column a page returns except ``members`` (a team's, read by its key).
 LISTING_EXTRA = ("score", "total", "count", "team")
@@ -226,6 +234,7 @@ class Tables:
     board_opt_outs: Table
     adoption: AdoptionTables | None = None  # stories and the activity rollup (_sql_adoption)
     people: Table | None = None  # person records (_sql_people)
+    board_changes: Table | None = None  # the board change log (_sql_copies)
 
     @property
     def all(self) -> tuple[Table, ...]:
@@ -253,6 +262,7 @@ class Tables:
                 else ()
             ),
             *((self.people,) if self.people is not None else ()),
+            *((self.board_changes,) if self.board_changes is not None else ()),
         )
 
 
@@ -416,6 +426,18 @@ def build_tables(prefix: str = "e2b_", dialect: Dialect | None = None) -> Tables
         Column("data", JSON_TEXT, nullable=False),
         **options,
     )
+    board_changes = Table(
+        f"{p}board_changes",
+        metadata,
+        Column("tenant", TENANT, nullable=False),
+        Column("seq", SEQ, primary_key=True, autoincrement=True),
+        Column("txid", BigInteger, nullable=True),
+        Column("subjects", JSON_TEXT, nullable=True),
+        Index(f"ix_{p}board_changes_seq", "tenant", "seq"),
+        Index(f"ix_{p}board_changes_txid", "tenant", "txid"),
+        sqlite_autoincrement=True,  # a seq is never reused: readers go by it
+        **options,
+    )
     return Tables(
         metadata,
         meta,
@@ -430,6 +452,7 @@ def build_tables(prefix: str = "e2b_", dialect: Dialect | None = None) -> Tables
         board_opt_outs,
         adoption,
         people,
+        board_changes,
     )
 
 

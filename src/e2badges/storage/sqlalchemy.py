@@ -80,6 +80,7 @@ from ._codec import (
     utc_offset,
 )
 from ._sql_boards import SQLBoards
+from ._sql_copies import BoardCopies, BoardCopy
 from ._sql_dialects import ActivityRow, LedgerRow, LogRow, SQLOps, StateRow, ops_for, storage_key
 from ._sql_readers import readers_for
 from ._sql_schema import (
@@ -272,6 +273,8 @@ def _read_only_sqlite(url: URL) -> URL:
 
 #: busy_timeout's default, in seconds: the one value accepted where it cannot apply.
 _BUSY_TIMEOUT = 30.0
+#: The most board periods a store keeps a copy of (board_copies).
+_MAX_BOARD_COPIES = 1000
 
 
 def _busy_timeout_refused(busy_timeout: float, where: str) -> None:
@@ -1206,6 +1209,13 @@ class SQLAlchemyStore(Store):
     not reachable (they live in the pool's private creator), and need not be, as the
     URL decides what SQLite opens.
 
+    ``board_copies`` (0, the default: none) is how many board periods the store
+    keeps a copy of in this process's memory, the ones it read last: their
+    leaderboard reads (size, pages, ranks, the rows around a person) are then
+    answered from the copy, which each read first brings up to date with what any
+    process committed, through the board change log (SQLite and PostgreSQL; see
+    docs/storage.md for what a copy costs).
+
     ``tenant`` names the tenant the store serves (``"default"`` when omitted):
     every statement reads and writes that tenant's rows only.
     :meth:`for_tenant` returns a store over the same engine and tables bound to
@@ -1223,8 +1233,19 @@ class SQLAlchemyStore(Store):
         max_attempts: int = 5,
         busy_timeout: float = _BUSY_TIMEOUT,
         engine_options: Mapping[str, Any] | None = None,
+        board_copies: int = 0,
     ) -> None:
         self._tenant = check_tenant(tenant, subject="SQLAlchemyStore")
+        if (
+            isinstance(board_copies, bool)
+            or not isinstance(board_copies, int)
+            or not 0 <= board_copies <= _MAX_BOARD_COPIES
+        ):
+            raise ConfigurationError(
+                "board_copies",
+                f"must be a whole number from 0 to {_MAX_BOARD_COPIES}, got {board_copies!r}",
+                subject="SQLAlchemyStore",
+            )
         self.table_prefix = check_prefix(table_prefix)
         if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
             raise ConfigurationError(
@@ -1257,6 +1278,15 @@ class SQLAlchemyStore(Store):
             )
             self._owns_engine = True
         self._dialect = self.engine.dialect.name
+        if board_copies and self._dialect not in ("sqlite", "postgresql"):
+            if self._owns_engine:
+                self.engine.dispose()
+            raise ConfigurationError(
+                "board_copies",
+                "needs the board change log, which SQLite and PostgreSQL keep and "
+                f"{self._dialect} does not: leave it 0 there",
+                subject="SQLAlchemyStore",
+            )
         memory = self._dialect == "sqlite" and _is_memory_sqlite(self.engine.url)
         # An in-memory SQLite database is one shared connection: one user at a time.
         self._lock: AbstractContextManager[Any] = threading.RLock() if memory else nullcontext()
@@ -1288,6 +1318,8 @@ class SQLAlchemyStore(Store):
         # SQLite file: leaderboard reads on a connection per thread (see _sql_readers).
         self._readers = readers_for(self.engine)
         self._owns_readers = True
+        self.board_copies = board_copies
+        self._copies = BoardCopies(self._boards.changes, board_copies) if board_copies else None
 
     def _check_transactions(self, conn: Connection) -> bool:
         """Refuse an engine whose connections run in autocommit mode (PostgreSQL,
@@ -1340,6 +1372,8 @@ class SQLAlchemyStore(Store):
         view._ops = self._ops.bound(tenant)
         view._boards = self._boards.bound(tenant)
         view._memberships = self._memberships.bound(tenant)
+        if self._copies is not None:
+            view._copies = BoardCopies(view._boards.changes, self.board_copies)
         return view
 
     def _open(self, create: bool) -> tuple[Tables, bool]:
@@ -1922,10 +1956,21 @@ class SQLAlchemyStore(Store):
 
     # -- leaderboards --------------------------------------------------------------------
 
+    def _from_copy(self, board: str, period: str, query: Callable[[BoardCopy], _T]) -> _T:
+        """Return ``query(copy)`` of the up-to-date copy of a board period (board_copies)."""
+        copies = self._copies
+        assert copies is not None
+        with _PeriodReading(self) as driver:
+            readers = self._readers
+            token = readers.version() if readers is not None else None
+            return copies.read(driver, board, period, token, query)
+
     def board_size(self, board: str, bucket: Bucket) -> int:
         if isinstance(bucket, RollingBucket):
             with self._board_reading() as conn:
                 return self._boards.rolling(conn, board, bucket).size()
+        if self._copies is not None:
+            return self._from_copy(board, bucket, lambda copy: copy.size())
         with self._period_reading() as driver:
             return self._boards.size(driver, board, bucket)
 
@@ -1959,6 +2004,8 @@ class SQLAlchemyStore(Store):
         if isinstance(bucket, RollingBucket):
             with self._board_reading() as conn:
                 return self._boards.rolling(conn, board, bucket).page(start, stop, dense)
+        if self._copies is not None:
+            return self._from_copy(board, bucket, lambda copy: copy.page(start, stop, dense))
         with _PeriodReading(self) as driver:
             return self._boards.page(driver, board, bucket, start, stop, dense=dense, sized=sized)
 
@@ -1972,6 +2019,8 @@ class SQLAlchemyStore(Store):
         position: bool = True,
     ) -> Standing | None:
         if not isinstance(bucket, RollingBucket):
+            if self._copies is not None:
+                return self._from_copy(board, bucket, lambda copy: copy.standing(subject, dense))
             with self._period_reading() as driver:
                 return self._boards.standing(
                     driver, board, bucket, subject, dense=dense, position=position
@@ -1994,6 +2043,10 @@ class SQLAlchemyStore(Store):
         position: bool = True,
     ) -> AroundPage | None:
         if not isinstance(bucket, RollingBucket):
+            if self._copies is not None:
+                return self._from_copy(
+                    board, bucket, lambda copy: copy.around(subject, before, after, dense)
+                )
             with self._period_reading() as driver:
                 return self._boards.around(
                     driver,
@@ -2219,6 +2272,7 @@ class SQLAlchemyStore(Store):
         def delete_all(conn: Connection) -> None:
             self._boards.lock_exclusively(conn)
             self._ops.delete_tenant(conn)
+            self._boards.changes.reset(conn)  # copies of the tenant's boards load them again
 
         self._retried_write("deleting a tenant", delete_all)
 
@@ -2231,6 +2285,8 @@ class SQLAlchemyStore(Store):
         """
         if self._owns_readers and self._readers is not None:
             self._readers.close()
+        if self._copies is not None:
+            self._copies.drop()
         if self._owns_engine:
             self.engine.dispose()
 
