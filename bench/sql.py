@@ -420,20 +420,18 @@ def bench_queries(
             f"{name}: {len(rows):,} board rows loaded in {loaded:.1f} s through the store "
             f"(raw table: {raw_loaded:.1f} s)"
         )
-        rewards = Rewards(
-            store,
-            rules=(PointRule(id="p", kind="x", actor_points=1),),
-            leaderboards=[BOARD.model_copy(update={"ranking": args.ranking})],
-            clock=FrozenClock(T0),
-        )
-        view = rewards.leaderboard("pts")
+
+        def board_rewards(over: SQLAlchemyStore) -> Rewards:
+            return Rewards(
+                over,
+                rules=(PointRule(id="p", kind="x", actor_points=1),),
+                leaderboards=[BOARD.model_copy(update={"ranking": args.ranking})],
+                clock=FrozenClock(T0),
+            )
+
+        view = board_rewards(store).leaderboard("pts")
         copy_store = SQLAlchemyStore(url, table_prefix=prefix, board_copies=1)
-        copied = Rewards(
-            copy_store,
-            rules=(PointRule(id="p", kind="x", actor_points=1),),
-            leaderboards=[BOARD.model_copy(update={"ranking": args.ranking})],
-            clock=FrozenClock(T0),
-        )
+        copied = board_rewards(copy_store)
         copy_view = copied.leaderboard("pts")
         memory = rss_mb()
         start = time.perf_counter()

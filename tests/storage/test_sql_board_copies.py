@@ -12,6 +12,7 @@ in another order than they began, and with several processes recording at once.
 from __future__ import annotations
 
 import random
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -23,7 +24,7 @@ import sqlalchemy as sa
 from sql_support import Database, open_database, process_context
 from sql_workers import record_board_stream
 
-from e2badges import ConfigurationError, FrozenClock, Rewards
+from e2badges import ConfigurationError, FrozenClock, Rewards, StorageError
 from e2badges._leaderboards import BoardRow
 from e2badges.storage import _sql_copies
 from e2badges.storage._sql_copies import BoardCopies
@@ -287,6 +288,72 @@ class TestCommitOrder:
             assert txids[-2][1] < txids[-1][1]
             assert spied["_load"] == loads
             assert spied["_update"] >= 2
+        finally:
+            db.drop()
+
+
+class TestThreads:
+    def test_threads_reading_while_another_records(self, copy_db: Database) -> None:
+        """Four threads read one store's copies while a fifth records through another
+        store: no read fails, and afterwards every read equals the database's."""
+        plain = copy_db.store()
+        copied = copy_db.store(board_copies=4)
+        writer = rewards_over(plain)
+        rng = random.Random(9)
+        writer.record_many(batch(rng, 0, 20))
+        done = threading.Event()
+        errors: list[BaseException] = []
+
+        def read(seed: int) -> None:
+            local = random.Random(seed)
+            try:
+                while not done.is_set():
+                    user = local.choice(USERS)
+                    copied.board_around("pts", "all", user, 2, 2)
+                    copied.board_standing("pts", "2026-03-02", user)
+                    copied.board_page("pts", "all", 0, 5)
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+
+        readers = [threading.Thread(target=read, args=(n,)) for n in range(4)]
+        for thread in readers:
+            thread.start()
+        try:
+            for n in range(20, 140, 6):
+                writer.record_many(batch(rng, n, 6))
+        finally:
+            done.set()
+            for thread in readers:
+                thread.join()
+        assert errors == []
+        assert assert_same_reads(plain, copied) > 0
+
+
+@pytest.mark.postgresql
+class TestLostConnection:
+    def test_read_after_the_connection_was_lost(
+        self, server_url: Callable[[str], str], tmp_path: Path
+    ) -> None:
+        """On PostgreSQL a thread's copies read on a connection of its own: when the
+        server ends it, the read fails with StorageError and the next read opens a new
+        one and answers as the database does."""
+        db = open_database("postgresql", tmp_path, server_url)
+        try:
+            plain = db.store()
+            copied = db.store(board_copies=2)
+            writer = rewards_over(plain)
+            writer.record_many(batch(random.Random(4), 0, 20))
+            assert copied.board_size("pts", "all") == plain.board_size("pts", "all")
+            readers = copied._copy_readers
+            assert readers is not None
+            pid = readers.get().info.backend_pid
+            with plain.engine.connect() as conn:
+                conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            writer.record_many(batch(random.Random(5), 20, 5))
+            with pytest.raises(StorageError, match="reading a leaderboard"):
+                copied.board_size("pts", "all")
+            assert assert_same_reads(plain, copied) > 0
+            assert readers.get().info.backend_pid != pid
         finally:
             db.drop()
 

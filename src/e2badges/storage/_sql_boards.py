@@ -77,7 +77,7 @@ from .._errors import StorageError
 from .._leaderboards import AroundPage, BoardPage, BoardRow, RollingBucket, Standing, merge_rows
 from ._board_index import BoardIndex
 from ._codec import decode_value, encode_value
-from ._sql_copies import ChangeLog
+from ._sql_copies import ChangeLog, board_row
 from ._sql_schema import LAST_IDENTIFIER, OPT_OUT_BOUNDS, Tables
 from ._tenant import DEFAULT_TENANT
 
@@ -1015,7 +1015,7 @@ class SQLBoards:
         found, _, _, _, (better, distinct, tie, same, size) = near
         hidden = not found[8]
         return Standing(
-            row=_row(found),
+            row=board_row(found),
             size=size,
             before=better + tie if position else 0,
             better=better,
@@ -1053,7 +1053,7 @@ class SQLBoards:
         if near is None:
             return None
         found, lead, trail, keys, (better, distinct, tie, _, _) = near
-        row = _row(found)
+        row = board_row(found)
         key: float = row.sort_key  # type: ignore[assignment]  # a ranked row has a sort key
         hidden = not found[8]
         rows = [*_rows(lead), row, *_rows(trail)] if lead or trail else [row]
@@ -1237,7 +1237,7 @@ class SQLBoards:
         position = {day: i for i, day in enumerate(bucket.days)}
         by_subject: dict[str, list[tuple[int, BoardRow]]] = {}
         for found in conn.execute(query):
-            row = _row(found)
+            row = board_row(found)
             by_subject.setdefault(row.subject, []).append((position[found[8]], row))
         index = BoardIndex()
         formula = bucket.formula
@@ -1354,20 +1354,6 @@ def _rows(found: Iterable[Any]) -> list[BoardRow]:
         )
         for r in found
     ]
-
-
-def _row(found: Any) -> BoardRow:
-    members = found[6]
-    return BoardRow(
-        found[0],
-        found[1],
-        found[2],
-        found[3],
-        found[4],
-        int(found[5]),
-        tuple(decode_value(members)) if members else (),
-        bool(found[7]),
-    )
 
 
 def chunks(values: Iterable[Any]) -> list[list[Any]]:

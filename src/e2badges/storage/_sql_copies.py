@@ -70,7 +70,15 @@ from ._codec import decode_value, encode_value
 from ._sql_schema import Tables
 from ._tenant import DEFAULT_TENANT
 
-__all__ = ["KEEP", "PRUNE_EVERY", "BoardCopies", "BoardCopy", "ChangeLog", "reset_row_name"]
+__all__ = [
+    "KEEP",
+    "PRUNE_EVERY",
+    "BoardCopies",
+    "BoardCopy",
+    "ChangeLog",
+    "board_row",
+    "reset_row_name",
+]
 
 #: The writer of every PRUNE_EVERY-th change row prunes the log ...
 PRUNE_EVERY = 1000
@@ -435,7 +443,7 @@ class BoardCopies:
         rows: dict[str, BoardRow] = {}
         hidden: set[str] = set()
         for found in self._run(driver, log.sql_all, self._params(board, period)):
-            row = _row(found)
+            row = board_row(found)
             rows[row.subject] = row
             if not found[8] and not row.team:
                 hidden.add(row.subject)
@@ -464,7 +472,7 @@ class BoardCopies:
                 got = found.get(subject)
                 if got is None:
                     continue
-                row = _row(got)
+                row = board_row(got)
                 if not got[8] and not row.team:
                     hidden.add(subject)
                 index.put(row, hidden)
@@ -492,7 +500,8 @@ class BoardCopies:
             cursor.close()
 
 
-def _row(found: Any) -> BoardRow:
+def board_row(found: Any) -> BoardRow:
+    """Return the BoardRow of a fetched row (its first 8 columns are those of a BoardRow)."""
     members = found[6]
     return BoardRow(
         found[0],

@@ -55,8 +55,11 @@ class _Held:
 class Readers:
     """Per-thread driver connections for reads (see the module's text)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, autocommit: bool = False) -> None:
         self._engine = engine
+        # PostgreSQL (board copies): the connections read outside transactions, as
+        # SQLAlchemyStore._board_reading does, sending no BEGIN or ROLLBACK.
+        self._autocommit = autocommit
         self._error: type[Exception] = engine.dialect.loaded_dbapi.Error
         self._local = threading.local()
         self._held: weakref.WeakSet[_Held] = weakref.WeakSet()
@@ -81,6 +84,15 @@ class Readers:
         fairy = self._engine.raw_connection()  # not under the lock: it may take a while
         fairy.detach()
         held = _Held(fairy.dbapi_connection, os.getpid())
+        if self._autocommit:
+            try:
+                held.driver.autocommit = True
+            except BaseException:
+                _close(held)
+                raise
+            # psycopg warns about a connection collected open (a thread that ended):
+            # close it then, in the process that opened it only (see _Held).
+            weakref.finalize(held, _close_in, held.driver, held.pid)
         with self._lock:
             if not self._closed:
                 self._held.add(held)
@@ -128,6 +140,13 @@ class Readers:
         for held in held_now:
             if held.pid == pid:
                 _close(held)
+
+
+def _close_in(driver: Any, pid: int) -> None:
+    """Close ``driver`` if this is process ``pid`` (a forked child leaves it to the parent)."""
+    if os.getpid() == pid:
+        with contextlib.suppress(Exception):  # best effort: the connection is gone anyway
+            driver.close()
 
 
 def _close(held: _Held) -> None:
