@@ -175,3 +175,19 @@ class TestMemoryIndex:
                 bisect_left(keys, first),
                 bisect_left(distinct, first),
             )
+        # The rows around every row (hidden ones too), near and across sublist ends, and
+        # windows longer than a sublist.
+        for n, row in enumerate(rows.values()):
+            hidden_row = row.subject in hidden
+            before, after = ((5, 5), (0, 3), (1200, 2), (3, 1500), (40, 0))[n % 5]
+            near = index.around(row, hidden_row, before, after)
+            at = bisect_left(listed, row)
+            begin = max(0, at - before)
+            rest = at if hidden_row else at + 1
+            assert near.rows == [*listed[begin:at], row, *listed[rest : rest + after]]
+            assert (near.at, near.start, near.hidden) == (at - begin, begin, hidden_row)
+            head = near.rows[0].sort_key
+            assert (near.better, near.distinct_better) == (
+                bisect_left(keys, head),
+                bisect_left(distinct, head),
+            )

@@ -1966,25 +1966,29 @@ class SQLAlchemyStore(Store):
     def _from_copy(self, board: str, period: str, query: Callable[[BoardCopy], _T]) -> _T:
         """Return ``query(copy)`` of the up-to-date copy of a board period (board_copies).
 
-        On PostgreSQL the copy catches up on this thread's own connection, kept in
-        autocommit mode outside the pool (taking a pooled connection and switching it to
-        autocommit and back cost a quarter of the read), and dropped after an error.
+        The copy catches up on this thread's reading connection: on a SQLite file the
+        one of _sql_readers (whose data version tells whether anything was committed
+        since), on PostgreSQL one of its own, kept in autocommit mode outside the pool
+        (taking a pooled connection and switching it to autocommit and back cost a
+        quarter of the read); either is dropped after an error.  Elsewhere (in-memory
+        SQLite, or once the readers are closed) the copy catches up on a pooled
+        connection at every read.
         """
         copies = self._copies
         assert copies is not None
-        readers = self._copy_readers
+        sqlite = self._copy_readers is None
+        readers = self._readers if sqlite else self._copy_readers
         if readers is not None:
             try:
                 driver = readers.get()
                 if driver is not None:
-                    return copies.read(driver, board, period, None, query)
+                    token = readers.version() if sqlite else None
+                    return copies.read(driver, board, period, token, query)
             except sa_exc.SQLAlchemyError as exc:
                 readers.discard()
                 raise _storage_error("reading a leaderboard", exc) from exc
         with _PeriodReading(self) as driver:
-            readers = self._readers
-            token = readers.version() if readers is not None else None
-            return copies.read(driver, board, period, token, query)
+            return copies.read(driver, board, period, None, query)
 
     def board_size(self, board: str, bucket: Bucket) -> int:
         if isinstance(bucket, RollingBucket):
