@@ -42,16 +42,18 @@ been deleted: the log keeps about the last :data:`KEEP` transactions, pruned by
 the writer of every :data:`PRUNE_EVERY`-th in a transaction of the store's own,
 which skips the pruning while another transaction prunes; on PostgreSQL only the
 changes below the oldest transaction open on the server go, so the marker never
-passes the ``xmin`` of a snapshot taken after it) and ``board_reset:<digest of the tenant>``, a counter that an
-erasure and a tenant's deletion raise (an erasure also deletes the change rows
-that name the erased person, so that their id is nowhere in the tables).  A
-change row without subjects asks for a whole load too.
+passes the ``xmin`` of a snapshot taken after it) and ``board_reset:<digest of
+the tenant>``, a counter that an erasure and a tenant's deletion raise (an
+erasure also deletes the change rows that name the erased person, so that their
+id is nowhere in the tables).  A change row without subjects asks for a whole
+load too.
 
 Reads of a copy and its updates are serialised by the copy's own lock; the
 copies of a tenant (shared by the store's views of it) by another one.  On SQLite
 a copy keeps the data version it caught up at per reading connection (each thread
-has its own), so threads taking turns do not each make the others catch up.  A copy holds every row of its board period
-(about 475 bytes a row in CPython), so ``N`` bounds the memory a tenant's copies use.
+has its own), so threads taking turns do not each make the others catch up.  A
+copy holds every row of its board period (about 475 bytes a row in CPython), so
+``N`` bounds the memory a tenant's copies use.
 """
 
 from __future__ import annotations
