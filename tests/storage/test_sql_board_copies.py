@@ -27,7 +27,7 @@ from sql_workers import record_board_stream
 from e2badges import ConfigurationError, FrozenClock, Rewards, StorageError
 from e2badges._leaderboards import BoardRow
 from e2badges.storage import _sql_copies
-from e2badges.storage._sql_copies import BoardCopies
+from e2badges.storage._sql_copies import BoardCopies, ChangeLog
 from e2badges.storage.sqlalchemy import SQLAlchemyStore
 from e2badges.testing.conformance import BOARD_RULES, BOARDS, T0, scored
 
@@ -238,6 +238,83 @@ class TestSameAnswers:
         assert_same_reads(plain, copied)
 
 
+class TestCatchingUp:
+    def test_threads_reuse_their_data_versions(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """On a SQLite file, threads that take turns reading a copy while nothing is
+        committed catch up once each, not at every read (each thread's connection has
+        its own data version)."""
+        db = open_database("sqlite", tmp_path, lambda name: "")
+        try:
+            plain = db.store()
+            copied = db.store(board_copies=2)
+            rewards_over(plain).record_many(batch(random.Random(6), 0, 20))
+            caught: Counter[int] = Counter()
+            original = BoardCopies._catch_up
+
+            def counted(self: BoardCopies, *args: Any) -> None:
+                caught[threading.get_ident()] += 1
+                original(self, *args)
+
+            monkeypatch.setattr(BoardCopies, "_catch_up", counted)
+            turns = [threading.Event() for _ in range(40)]
+
+            def reads(mine: range) -> None:
+                for turn in mine:
+                    turns[turn].wait()
+                    copied.board_size("pts", "all")
+                    if turn + 1 < len(turns):
+                        turns[turn + 1].set()
+
+            threads = [threading.Thread(target=reads, args=(range(k, 40, 2),)) for k in range(2)]
+            for thread in threads:
+                thread.start()
+            turns[0].set()
+            for thread in threads:
+                thread.join()
+            assert sorted(caught.values()) == [1, 1]
+            rewards_over(plain).record_many(batch(random.Random(7), 100, 3))
+            assert_same_reads(plain, copied)
+        finally:
+            db.drop()
+
+    def test_views_of_a_tenant_share_its_copies(self, copy_db: Database) -> None:
+        """Every view of a store for one tenant (for_tenant, Rewards(store, tenant=...))
+        shares that tenant's copies: a board is loaded once, not per view."""
+        store = copy_db.store(board_copies=2)
+        assert store.for_tenant("wiki")._copies is store.for_tenant("wiki")._copies
+        assert store.for_tenant("wiki")._copies is not store._copies
+        assert store.for_tenant(store.tenant)._copies is store._copies
+        first = Rewards(store, tenant="wiki", rules=BOARD_RULES, leaderboards=BOARDS)
+        second = Rewards(store, tenant="wiki", rules=BOARD_RULES, leaderboards=BOARDS)
+        assert first.store._copies is second.store._copies
+
+    def test_no_pruning_in_a_hosts_transaction(
+        self, copy_db: Database, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A batch in the host's transaction logs its change but leaves pruning to the
+        store's own transactions (at REPEATABLE READ another transaction's pruning would
+        fail the host's)."""
+        monkeypatch.setattr(_sql_copies, "PRUNE_EVERY", 1)
+        monkeypatch.setattr(_sql_copies, "KEEP", 0)
+        pruned: list[int] = []
+        original = ChangeLog._prune
+
+        def counted(self: ChangeLog, conn: Any, upto: int) -> None:
+            pruned.append(upto)
+            original(self, conn, upto)
+
+        monkeypatch.setattr(ChangeLog, "_prune", counted)
+        plain = copy_db.store()
+        writer = rewards_over(plain)
+        with plain.engine.begin() as conn:
+            writer.record(scored(1, "ann", 5), connection=conn)
+        assert pruned == []
+        writer.record(scored(2, "bob", 7))
+        assert len(pruned) == 1
+
+
 @pytest.mark.postgresql
 class TestCommitOrder:
     def test_transaction_committed_after_a_later_one(
@@ -288,6 +365,44 @@ class TestCommitOrder:
             assert txids[-2][1] < txids[-1][1]
             assert spied["_load"] == loads
             assert spied["_update"] >= 2
+        finally:
+            db.drop()
+
+    def test_long_transaction_elsewhere_causes_no_reloads(
+        self,
+        server_url: Callable[[str], str],
+        tmp_path: Path,
+        spied: Counter[str],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """While another transaction (of anything, anywhere on the server) stays open, the
+        log is pruned only below it: copies keep catching up by changes, never load their
+        boards at every read, and read as the database does."""
+        monkeypatch.setattr(_sql_copies, "PRUNE_EVERY", 2)
+        monkeypatch.setattr(_sql_copies, "KEEP", 2)
+        db = open_database("postgresql", tmp_path, server_url)
+        try:
+            plain = db.store()
+            copied = db.store(board_copies=2)
+            writer = rewards_over(plain)
+            writer.record_many([scored(n, f"u{n}", n + 1) for n in range(10)])
+            assert copied.board_size("pts", "all") == 10
+            with plain.engine.connect() as side:
+                side.exec_driver_sql("SELECT txid_current()")  # an open transaction, an xid
+                loads = spied["_load"]
+                for n in range(12):
+                    writer.record(scored(100 + n, f"u{n % 10}", 1000 + n))
+                    assert copied.board_size("pts", "all") == 10
+                # Once at most: a prune may delete changes past the snapshot the copy
+                # had before (older than the open transaction's, which other sessions
+                # on the server move), never those of a later snapshot.
+                assert spied["_load"] <= loads + 1
+                loads = spied["_load"]
+                for _ in range(5):
+                    copied.board_size("pts", "all")  # nothing written: nothing to load
+                assert spied["_load"] == loads
+                assert assert_same_reads(plain, copied) > 0
+                side.rollback()
         finally:
             db.drop()
 

@@ -615,7 +615,7 @@ class SQLBoards:
             )
         self._execute(conn, self.sql_upsert_rows, params)
         self._move(conn, deltas)
-        self.changes.log(conn, (subject for _, _, subject in keys))
+        self.changes.log(conn, (subject for _, _, subject in keys), prune=not joined)
 
     def _execute(self, conn: Connection, sql: str, params: list[tuple[Any, ...]]) -> None:
         if not params:

@@ -39,15 +39,21 @@ is refused on them.
 **Markers.**  Two rows of ``{prefix}meta`` tell a copy to load its board whole
 instead: ``board_changes_pruned`` (every change at a position below it may have
 been deleted: the log keeps about the last :data:`KEEP` transactions, pruned by
-the writer of every :data:`PRUNE_EVERY`-th, which skips the pruning while another
-transaction prunes) and ``board_reset:<digest of the tenant>``, a counter that an
-erasure and a tenant's deletion raise (an erasure also deletes the change rows
-that name the erased person, so that their id is nowhere in the tables).  A
-change row without subjects asks for a whole load too.
+the writer of every :data:`PRUNE_EVERY`-th in a transaction of the store's own,
+which skips the pruning while another transaction prunes; on PostgreSQL only the
+changes below the oldest transaction open on the server go, so the marker never
+passes the ``xmin`` of a snapshot taken after it) and ``board_reset:<digest of
+the tenant>``, a counter that an erasure and a tenant's deletion raise (an
+erasure also deletes the change rows that name the erased person, so that their
+id is nowhere in the tables).  A change row without subjects asks for a whole
+load too.
 
 Reads of a copy and its updates are serialised by the copy's own lock; the
-copies of a store by another one.  A copy holds every row of its board period
-(about 300 bytes a row in CPython), so ``N`` bounds the memory used.
+copies of a tenant (shared by the store's views of it) by another one.  On SQLite
+a copy keeps the data version it caught up at per reading connection (each thread
+has its own), so threads taking turns do not each make the others catch up.  A
+copy holds every row of its board period (about 475 bytes a row in CPython), so
+``N`` bounds the memory a tenant's copies use.
 """
 
 from __future__ import annotations
@@ -161,8 +167,12 @@ class ChangeLog:
 
     # -- writing (in the writer's transaction) -------------------------------------------
 
-    def log(self, conn: Connection, subjects: Iterable[str] | None) -> None:
-        """Note that the rows of ``subjects`` changed (None: any row may have)."""
+    def log(self, conn: Connection, subjects: Iterable[str] | None, *, prune: bool = True) -> None:
+        """Note that the rows of ``subjects`` changed (None: any row may have).
+
+        Without ``prune`` (a host's transaction, which may run at REPEATABLE READ, where
+        another transaction's pruning would fail it) the log is left to the next
+        writer of the store's own."""
         if not self.enabled:
             return
         t = self.table
@@ -173,20 +183,27 @@ class ChangeLog:
         else:
             key = conn.execute(insert(t).values(tenant=self.tenant, subjects=listed))
             seq = int(key.inserted_primary_key[0])  # type: ignore[index]  # one row inserted
-        if seq % PRUNE_EVERY == 0 and seq > KEEP:
+        if prune and seq % PRUNE_EVERY == 0 and seq > KEEP:
             self._prune(conn, seq - KEEP)
 
     def _prune(self, conn: Connection, upto: int) -> None:
         """Delete the change rows up to ``upto`` (``seq``) and raise the pruned marker past
         them.  On PostgreSQL a transaction prunes only if no other one is pruning (a
-        transaction-level advisory lock, tried, never waited for), so no writer ever
-        waits on another's pruning."""
+        transaction-level advisory lock, tried, never waited for), so no writer waits on
+        another's pruning; and only the rows of transactions that every snapshot taken
+        from now on sees (below the current snapshot's ``xmin``), so that the marker
+        never passes a later snapshot's ``xmin``: while an old transaction stays open
+        (anywhere in the cluster) the log grows instead, and copies keep catching up
+        by changes rather than loading their boards at every read."""
         t = self.table
         if self.dialect == "postgresql":
             got = conn.execute(select(func.pg_try_advisory_xact_lock(self._lock_key))).scalar()
             if not got:
                 return
-            gone = conn.execute(delete(t).where(t.c.seq <= upto).returning(t.c.txid)).scalars()
+            seen = func.txid_snapshot_xmin(func.txid_current_snapshot())
+            gone = conn.execute(
+                delete(t).where(t.c.seq <= upto, t.c.txid < seen).returning(t.c.txid)
+            ).scalars()
             top = max((int(x) for x in gone), default=None)
         else:
             top = conn.execute(select(func.max(t.c.seq)).where(t.c.seq <= upto)).scalar()
@@ -268,19 +285,21 @@ class _Check(NamedTuple):
 class BoardCopy:
     """One board period's copy: its index, the subjects not listed, what it applied."""
 
-    __slots__ = ("hidden", "index", "lock", "reset", "snapshot", "token")
+    __slots__ = ("hidden", "index", "lock", "reset", "snapshot", "tokens")
 
     def __init__(self) -> None:
         self.index = BoardIndex()
         self.hidden: set[str] = set()
         self.snapshot: _Snapshot | None = None  # None: to be loaded whole
         self.reset: str | None = None
-        self.token: Any = None  # SQLite: the data version the copy was last checked at
+        # SQLite: per reading connection (serial), the data version at which the copy
+        # last caught up; a copy only moves forward, so each stays good until it changes.
+        self.tokens: dict[Any, Any] = {}
         self.lock = threading.Lock()
 
     def forget(self) -> None:
         self.snapshot = None
-        self.token = None
+        self.tokens.clear()
 
     # -- reads (under the lock) -----------------------------------------------------------
 
@@ -320,8 +339,9 @@ class BoardCopies:
         """Bring the copy of ``(board, period)`` up to date on the driver connection
         ``driver`` and return ``query(copy)``, both under the copy's lock.
 
-        ``token`` (SQLite: the reading connection's data version, or None) tells that
-        nothing was committed since the copy last caught up at the same token.
+        ``token`` (SQLite: the reading connection's serial number and data version, or
+        None) tells that nothing was committed since the copy last caught up at the
+        same token on that connection.
         """
         key = (board, period)
         with self._lock:
@@ -333,13 +353,16 @@ class BoardCopies:
             else:
                 self._copies.move_to_end(key)
         with copy.lock:
-            if token is None or copy.token != token:
+            if token is None or copy.tokens.get(token[0]) != token[1]:
                 try:
                     self._catch_up(copy, driver, board, period)
                 except BaseException:
                     copy.forget()  # half applied, perhaps: loaded whole next time
                     raise
-                copy.token = token
+                if token is not None:
+                    if len(copy.tokens) > 64:  # connections of threads long gone
+                        copy.tokens.clear()
+                    copy.tokens[token[0]] = token[1]
             return query(copy)
 
     def drop(self) -> None:

@@ -1210,7 +1210,7 @@ class SQLAlchemyStore(Store):
     URL decides what SQLite opens.
 
     ``board_copies`` (0, the default: none) is how many board periods the store
-    keeps a copy of in this process's memory, the ones it read last: their
+    keeps a copy of in this process's memory, per tenant, the ones it read last: their
     leaderboard reads (size, pages, ranks, the rows around a person) are then
     answered from the copy, which each read first brings up to date with what any
     process committed, through the board change log (SQLite and PostgreSQL; see
@@ -1319,7 +1319,10 @@ class SQLAlchemyStore(Store):
         self._readers = readers_for(self.engine)
         self._owns_readers = True
         self.board_copies = board_copies
-        self._copies = BoardCopies(self._boards.changes, board_copies) if board_copies else None
+        # One set of copies per tenant, shared by every view of this store (for_tenant).
+        self._copy_sets: dict[str, BoardCopies] = {}
+        self._copy_sets_lock = threading.Lock()
+        self._copies = self._copies_of(self._boards) if board_copies else None
         # PostgreSQL with copies: each thread's copy reads on a connection of its own
         # in autocommit mode (see _from_copy), as a SQLite file's reads do.
         self._copy_readers = (
@@ -1380,8 +1383,18 @@ class SQLAlchemyStore(Store):
         view._boards = self._boards.bound(tenant)
         view._memberships = self._memberships.bound(tenant)
         if self._copies is not None:
-            view._copies = BoardCopies(view._boards.changes, self.board_copies)
+            view._copies = self._copies_of(view._boards)
         return view
+
+    def _copies_of(self, boards: SQLBoards) -> BoardCopies:
+        """Return the copies of ``boards``'s tenant, shared by every view of this store."""
+        with self._copy_sets_lock:
+            found = self._copy_sets.get(boards.tenant)
+            if found is None:
+                found = self._copy_sets[boards.tenant] = BoardCopies(
+                    boards.changes, self.board_copies
+                )
+            return found
 
     def _open(self, create: bool) -> tuple[Tables, bool]:
         """Check the engine and the schema (creating it if asked and missing); return the
@@ -2312,8 +2325,11 @@ class SQLAlchemyStore(Store):
             self._readers.close()
         if self._owns_readers and self._copy_readers is not None:
             self._copy_readers.close()
-        if self._copies is not None:
-            self._copies.drop()
+        if self._owns_readers:
+            with self._copy_sets_lock:
+                for copies in self._copy_sets.values():
+                    copies.drop()
+                self._copy_sets.clear()
         if self._owns_engine:
             self.engine.dispose()
 

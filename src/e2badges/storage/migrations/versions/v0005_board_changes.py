@@ -58,7 +58,10 @@ def downgrade(table_prefix: str) -> None:
     meta = sa.table(f"{p}meta", sa.column("name"), sa.column("value"))
     op.execute(
         meta.delete().where(
-            sa.or_(meta.c.name == "board_changes_pruned", meta.c.name.like("board_reset:%"))
+            sa.or_(
+                meta.c.name == "board_changes_pruned",
+                meta.c.name.startswith("board_reset:", autoescape=True),
+            )
         )
     )
     _version(p, 4)
