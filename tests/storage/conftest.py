@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sql_support import SQL_BACKENDS, Database, open_database
-from sqlalchemy import create_engine, make_url
+from sql_support import SQL_BACKENDS, Database, fresh_database
+from sqlalchemy import Connection, create_engine, make_url
 from sqlalchemy.pool import NullPool
 
 
@@ -22,9 +22,7 @@ def sql_backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def db(sql_backend: str, tmp_path: Path, server_url: Callable[[str], str]) -> Iterator[Database]:
     """A fresh database (unique table prefix) on each SQL backend, dropped afterwards."""
-    database = open_database(sql_backend, tmp_path, server_url)
-    yield database
-    database.drop()
+    yield from fresh_database(sql_backend, tmp_path, server_url)
 
 
 @pytest.fixture(
@@ -37,17 +35,40 @@ def server_db(
     request: pytest.FixtureRequest, tmp_path: Path, server_url: Callable[[str], str]
 ) -> Iterator[Database]:
     """A fresh database (unique table prefix) on each server in turn, dropped afterwards."""
-    database = open_database(request.param, tmp_path, server_url)
-    yield database
-    database.drop()
+    yield from fresh_database(request.param, tmp_path, server_url)
 
 
 @pytest.fixture
 def mysql_db(tmp_path: Path, server_url: Callable[[str], str]) -> Iterator[Database]:
     """A fresh MySQL/MariaDB database (unique table prefix), dropped afterwards."""
-    database = open_database("mysql", tmp_path, server_url)
-    yield database
-    database.drop()
+    yield from fresh_database("mysql", tmp_path, server_url)
+
+
+def _scratch_database(
+    backend: str,
+    server_url: Callable[[str], str],
+    kind: str,
+    options: str = "",
+    check: Callable[[Connection], None] | None = None,
+) -> Iterator[str]:
+    """Yield the URL of a scratch database of its own on ``backend``'s server, created
+    with ``options`` (after ``check``, which may skip the test), dropped afterwards."""
+    url = make_url(server_url(backend))
+    admin = create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    name = f"e2b_{kind}_{uuid.uuid4().hex[:12]}"
+    try:
+        with admin.connect() as conn:
+            if check is not None:
+                check(conn)
+            conn.exec_driver_sql(f"CREATE DATABASE {name}{options}")
+        try:
+            yield url.set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as conn:
+                force = " WITH (FORCE)" if backend == "postgresql" else ""
+                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}{force}")
+    finally:
+        admin.dispose()
 
 
 @pytest.fixture
@@ -56,28 +77,23 @@ def collated_url(
 ) -> Iterator[str]:
     """The URL of a scratch PostgreSQL database whose default collation is ICU's en-US
     (not C: ``_x, a, A, b, B`` instead of ``A, B, _x, a, b``), dropped afterwards."""
-    url = make_url(server_url("postgresql"))
-    admin = create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    name = f"e2b_coll_{uuid.uuid4().hex[:12]}"
-    try:
-        with admin.connect() as conn:
-            icu = conn.exec_driver_sql(
-                "SELECT count(*) FROM pg_collation WHERE collprovider = 'i' "
-                "AND collname = 'en-US-x-icu'"
-            ).scalar()
-            version = conn.dialect.server_version_info or (0,)
-            server_has(bool(icu) and version >= (15,), "ICU database locales (PostgreSQL 15+)")
-            conn.exec_driver_sql(
-                f"CREATE DATABASE {name} TEMPLATE template0 LOCALE_PROVIDER icu "
-                "ICU_LOCALE 'en-US' LOCALE 'C.UTF-8' ENCODING 'UTF8'"
-            )
-        try:
-            yield url.set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    finally:
-        admin.dispose()
+
+    def has_icu(conn: Connection) -> None:
+        icu = conn.exec_driver_sql(
+            "SELECT count(*) FROM pg_collation WHERE collprovider = 'i' "
+            "AND collname = 'en-US-x-icu'"
+        ).scalar()
+        version = conn.dialect.server_version_info or (0,)
+        server_has(bool(icu) and version >= (15,), "ICU database locales (PostgreSQL 15+)")
+
+    yield from _scratch_database(
+        "postgresql",
+        server_url,
+        "coll",
+        " TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8' "
+        "ENCODING 'UTF8'",
+        has_icu,
+    )
 
 
 @pytest.fixture
@@ -90,43 +106,19 @@ def own_database(
     if sql_backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'own.db'}"
         return
-    url = make_url(server_url(sql_backend))
-    admin = create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    name = f"e2b_own_{uuid.uuid4().hex[:12]}"
-    created = "CREATE DATABASE " + name
-    if sql_backend == "mysql":
-        created += " CHARACTER SET utf8mb4"
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(created)
-        try:
-            yield url.set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as conn:
-                force = " WITH (FORCE)" if sql_backend == "postgresql" else ""
-                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}{force}")
-    finally:
-        admin.dispose()
+    charset = " CHARACTER SET utf8mb4" if sql_backend == "mysql" else ""
+    yield from _scratch_database(sql_backend, server_url, "own", charset)
 
 
 def _database_in(encoding: str, server_url: Callable[[str], str]) -> Iterator[str]:
     """Yield the URL of a scratch PostgreSQL database in ``encoding`` (locale C, which
     takes any encoding), dropped afterwards."""
-    url = make_url(server_url("postgresql"))
-    admin = create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    name = f"e2b_{encoding.lower()}_{uuid.uuid4().hex[:12]}"
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(
-                f"CREATE DATABASE {name} TEMPLATE template0 ENCODING '{encoding}' LOCALE 'C'"
-            )
-        try:
-            yield url.set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    finally:
-        admin.dispose()
+    yield from _scratch_database(
+        "postgresql",
+        server_url,
+        encoding.lower(),
+        f" TEMPLATE template0 ENCODING '{encoding}' LOCALE 'C'",
+    )
 
 
 @pytest.fixture

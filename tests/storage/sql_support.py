@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import multiprocessing
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.context import BaseContext
 from pathlib import Path
@@ -69,6 +69,16 @@ def open_database(backend: str, tmp_path: Path, server_url: Callable[[str], str]
     if backend == "sqlite":
         return Database(backend, f"sqlite:///{tmp_path / 'rewards.db'}")
     return Database(backend, server_url(backend))
+
+
+def fresh_database(
+    backend: str, tmp_path: Path, server_url: Callable[[str], str]
+) -> Iterator[Database]:
+    """Yield a fresh Database for ``backend`` (see open_database), dropped afterwards: the
+    body of the tests' database fixtures."""
+    database = open_database(backend, tmp_path, server_url)
+    yield database
+    database.drop()
 
 
 def process_context() -> BaseContext:

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sql_support import Database, open_database, process_context
+from sql_support import Database, fresh_database, open_database, process_context
 from sql_workers import record_board_stream
 
 from e2badges import ConfigurationError, FrozenClock, Rewards, StorageError
@@ -44,9 +44,7 @@ def copy_db(
     request: pytest.FixtureRequest, tmp_path: Path, server_url: Callable[[str], str]
 ) -> Iterator[Database]:
     """A fresh database (unique table prefix) on SQLite and PostgreSQL, dropped afterwards."""
-    database = open_database(request.param, tmp_path, server_url)
-    yield database
-    database.drop()
+    yield from fresh_database(request.param, tmp_path, server_url)
 
 
 @pytest.fixture
