@@ -77,7 +77,7 @@ from .._errors import StorageError
 from .._leaderboards import AroundPage, BoardPage, BoardRow, RollingBucket, Standing, merge_rows
 from ._board_index import BoardIndex
 from ._codec import decode_value, encode_value
-from ._sql_copies import ChangeLog, board_row
+from ._sql_copies import ChangeLog, board_row, board_rows, fetch
 from ._sql_schema import LAST_IDENTIFIER, OPT_OUT_BOUNDS, Tables
 from ._tenant import DEFAULT_TENANT
 
@@ -881,20 +881,8 @@ class SQLBoards:
     # -- reading one period ----------------------------------------------------------
 
     def _fetch(self, driver: Any, sql: str, params: tuple[Any, ...] | dict[str, Any]) -> list[Any]:
-        """Run a read on a cursor of the driver connection ``driver`` and return its rows.
-
-        Board reads are a few small statements per query; SQLAlchemy's result
-        machinery would cost more than the database does.  Driver errors are
-        wrapped as SQLAlchemy wraps them, so the store reports them the same way.
-        """
-        cursor = driver.cursor()
-        try:
-            cursor.execute(sql, params)
-            return list(cursor.fetchall())
-        except self._dbapi_error as exc:
-            raise sa_exc.DBAPIError.instance(sql, params, exc, self._dbapi_error) from exc
-        finally:
-            cursor.close()
+        """Run a read on a cursor of the driver connection ``driver``; return its rows."""
+        return fetch(driver, sql, params, self._dbapi_error)
 
     def _limited(self, text: str, limit: int, offset: int = 0) -> str:
         """Return ``text`` (which ends in ``LIMIT``) with the row limit and offset written in.
@@ -936,11 +924,13 @@ class SQLBoards:
                 # The leading rows alone: one read of the listing index from its start.
                 head = self._limited(self.sql_head, stop)
                 # tuple.__new__ skips NamedTuple's Python-level __new__ (a hot path).
-                return tuple.__new__(BoardPage, (0, _rows(self._fetch(driver, head, bp)), 0, 0, 0))
+                return tuple.__new__(
+                    BoardPage, (0, board_rows(self._fetch(driver, head, bp)), 0, 0, 0)
+                )
             found = self._fetch(driver, self._limited(self.sql_top, stop), (*bp, *bp))
             if not found:
                 return BoardPage(0, [], 0)
-            return BoardPage(0, _rows(found), int(found[0][8]))
+            return BoardPage(0, board_rows(found), int(found[0][8]))
         located = self._locate(driver, board, period, start)
         if located is None:
             return self.page(driver, board, period, start, stop, dense=dense)
@@ -950,7 +940,7 @@ class SQLBoards:
         sql = self._limited(self.sql_from, stop - start, start - better)
         rows = self._fetch(driver, sql, (self.tenant, board, period, key))
         distinct = self._distinct(driver, board, period, key) if dense else 0
-        return BoardPage(start, _rows(rows), size, better, distinct)
+        return BoardPage(start, board_rows(rows), size, better, distinct)
 
     def _locate(
         self, driver: Any, board: str, period: str, position: int
@@ -1056,7 +1046,7 @@ class SQLBoards:
         row = board_row(found)
         key: float = row.sort_key  # type: ignore[assignment]  # a ranked row has a sort key
         hidden = not found[8]
-        rows = [*_rows(lead), row, *_rows(trail)] if lead or trail else [row]
+        rows = [*board_rows(lead), row, *board_rows(trail)] if lead or trail else [row]
         head: float = rows[0].sort_key  # type: ignore[assignment]  # listed rows are ranked
         # Keys from the first row's up to (not including) the subject's: all in `keys`,
         # which holds the before + 1 greatest keys up to the subject's.
@@ -1333,27 +1323,6 @@ _LISTING = operator.itemgetter(0, 1, 2)
 #: The counts (better, distinct, tie, same, size) in a result row of _Read's layouts.
 _WIDE_COUNTS = operator.itemgetter(10, 11, 12, 13, 14)
 _SLIM_COUNTS = operator.itemgetter(1, 2, 4, 5, 6)
-
-
-def _rows(found: Iterable[Any]) -> list[BoardRow]:
-    """Return the BoardRows of fetched rows (their first 8 columns are those of a BoardRow)."""
-    new = tuple.__new__  # skips NamedTuple's Python-level __new__ on this hot path
-    return [
-        new(
-            BoardRow,
-            (
-                r[0],
-                r[1],
-                r[2],
-                r[3],
-                r[4],
-                int(r[5]),
-                tuple(decode_value(r[6])) if r[6] else (),
-                bool(r[7]),
-            ),
-        )
-        for r in found
-    ]
 
 
 def chunks(values: Iterable[Any]) -> list[list[Any]]:

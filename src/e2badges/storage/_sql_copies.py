@@ -83,6 +83,8 @@ __all__ = [
     "BoardCopy",
     "ChangeLog",
     "board_row",
+    "board_rows",
+    "fetch",
     "reset_row_name",
 ]
 
@@ -123,7 +125,8 @@ class ChangeLog:
         self._lock_key = int(
             hashlib.sha256(f"e2badges-prune:{prefix}".encode()).hexdigest()[:15], 16
         )
-        self._reset_params = {"reset": reset_row_name(self.tenant)}
+        #: The ``{prefix}meta`` row counting this tenant's resets.
+        self.reset_name = reset_row_name(self.tenant)
         q = dialect.identifier_preparer.quote
         changes, meta, rows = q(table.name), q(tables.meta.name), q(tables.board_rows.name)
         columns = ", ".join(q(c) for c in (*_COLUMNS, "listed"))
@@ -162,7 +165,7 @@ class ChangeLog:
         other = object.__new__(type(self))
         other.__dict__.update(self.__dict__)
         other.tenant = tenant
-        other._reset_params = {"reset": reset_row_name(tenant)}
+        other.reset_name = reset_row_name(tenant)
         return other
 
     # -- writing (in the writer's transaction) -------------------------------------------
@@ -230,7 +233,7 @@ class ChangeLog:
             return
         meta = self.meta
         upsert = pg_insert(meta) if self.dialect == "postgresql" else sqlite_insert(meta)
-        upsert = upsert.values(name=self._reset_params["reset"], value="1")
+        upsert = upsert.values(name=self.reset_name, value="1")
         conn.execute(
             upsert.on_conflict_do_update(
                 index_elements=["name"],
@@ -423,7 +426,7 @@ class BoardCopies:
         """Read the log's snapshot, its markers and how many of this tenant's changes
         ``seen`` does not see (None: the copy is loaded whole, none are counted)."""
         log = self._log
-        reset = log._reset_params["reset"]
+        reset = log.reset_name
         if log.dialect == "postgresql":
             params = self._unseen(seen)
             params.update(pruned=PRUNED, reset=reset)
@@ -463,15 +466,14 @@ class BoardCopies:
     def _load(self, copy: BoardCopy, driver: Any, board: str, period: str) -> None:
         """Read the whole board period into a new index (swapped in once read)."""
         log = self._log
-        rows: dict[str, BoardRow] = {}
-        hidden: set[str] = set()
-        for found in self._run(driver, log.sql_all, self._params(board, period)):
-            row = board_row(found)
-            rows[row.subject] = row
-            if not found[8] and not row.team:
-                hidden.add(row.subject)
+        found = self._run(driver, log.sql_all, self._params(board, period))
+        rows = board_rows(found)
+        # Column 8 is ``listed``: a person's row that is not is hidden (opted out).
+        hidden = {
+            row.subject for row, got in zip(rows, found, strict=True) if not got[8] and not row.team
+        }
         index = BoardIndex()
-        index.rows = rows
+        index.rows = {row.subject: row for row in rows}
         index.rebuild(hidden)
         copy.index, copy.hidden = index, hidden
 
@@ -507,20 +509,50 @@ class BoardCopies:
         return (tenant, board, period)
 
     def _run(self, driver: Any, sql: str, params: Any = None) -> list[Any]:
-        """Run ``sql`` on a cursor of ``driver``; return its rows (none for a statement
-        without any).  Driver errors are wrapped as SQLAlchemy wraps them."""
-        error = self._log.dbapi_error
-        cursor = driver.cursor()
-        try:
-            if params is None:
-                cursor.execute(sql)
-            else:
-                cursor.execute(sql, params)
-            return list(cursor.fetchall()) if cursor.description is not None else []
-        except error as exc:
-            raise sa_exc.DBAPIError.instance(sql, params, exc, error) from exc
-        finally:
-            cursor.close()
+        return fetch(driver, sql, params, self._log.dbapi_error)
+
+
+def fetch(driver: Any, sql: str, params: Any, error: type[Exception]) -> list[Any]:
+    """Run ``sql`` on a cursor of the driver connection ``driver``; return its rows (none
+    for a statement without any: BEGIN, COMMIT).
+
+    Board reads are a few small statements per query; SQLAlchemy's result machinery
+    would cost more than the database does.  Driver errors (``error``, the driver's
+    base class) are wrapped as SQLAlchemy wraps them, so the store reports them the
+    same way.
+    """
+    cursor = driver.cursor()
+    try:
+        if params is None:
+            cursor.execute(sql)
+        else:
+            cursor.execute(sql, params)
+        return list(cursor.fetchall()) if cursor.description is not None else []
+    except error as exc:
+        raise sa_exc.DBAPIError.instance(sql, params, exc, error) from exc
+    finally:
+        cursor.close()
+
+
+def board_rows(found: Iterable[Any]) -> list[BoardRow]:
+    """Return the BoardRows of fetched rows (their first 8 columns are those of a BoardRow)."""
+    new = tuple.__new__  # skips NamedTuple's Python-level __new__ on this hot path
+    return [
+        new(
+            BoardRow,
+            (
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                int(r[5]),
+                tuple(decode_value(r[6])) if r[6] else (),
+                bool(r[7]),
+            ),
+        )
+        for r in found
+    ]
 
 
 def board_row(found: Any) -> BoardRow:
