@@ -269,6 +269,16 @@ class TestMigrations:
         people = {"acme": ["ann", "bob"], "globex": ["ann", "cy", "dee"]}
         engine = sa.create_engine(db.url)
         before: dict[str, Any] = {}
+
+        def tenant_rewards(store: SQLAlchemyStore, tenant: str) -> Rewards:
+            return Rewards(
+                store.for_tenant(tenant),
+                rules=BOARD_RULES,
+                badges=badges,
+                leaderboards=BOARDS,
+                clock=FrozenClock(T0),
+            )
+
         try:
             # Rows as the older version holds them: the current store writes the same
             # rows, but for awards.at_us (version 4), which is dropped on the way back.
@@ -279,13 +289,7 @@ class TestMigrations:
                 _change_log(conn, db.prefix).create(conn)
             store = SQLAlchemyStore(engine, table_prefix=db.prefix, create_schema=False)
             for tenant, users in people.items():
-                rewards = Rewards(
-                    store.for_tenant(tenant),
-                    rules=BOARD_RULES,
-                    badges=badges,
-                    leaderboards=BOARDS,
-                    clock=FrozenClock(T0),
-                )
+                rewards = tenant_rewards(store, tenant)
                 rewards.record_many([scored(n, u, 3 + n, day=n) for n, u in enumerate(users, 1)])
                 before[tenant] = _tenant_view(rewards)
             store.close()
@@ -307,13 +311,7 @@ class TestMigrations:
             )
             store = db.store(create_schema=False)
             for tenant in people:
-                rewards = Rewards(
-                    store.for_tenant(tenant),
-                    rules=BOARD_RULES,
-                    badges=badges,
-                    leaderboards=BOARDS,
-                    clock=FrozenClock(T0),
-                )
+                rewards = tenant_rewards(store, tenant)
                 assert _tenant_view(rewards) == before[tenant]
             store.close()
 

@@ -743,19 +743,7 @@ class TestPostgresEncoding:
         """A caller's connection in another client_encoding is refused with
         ConfigurationError naming connection, before the store writes in it."""
         db = Database("postgresql", server_url("postgresql"))
-        rewards = Rewards(db.store(), rules=RULES)
-        host = sa.create_engine(db.url, connect_args=LATIN1)
-        try:
-            with host.connect() as conn:
-                with pytest.raises(ConfigurationError) as info:
-                    rewards.record(act(1), connection=conn)
-                assert info.value.field == "connection"
-                assert "client_encoding='LATIN1'" in info.value.reason
-                conn.rollback()
-            assert rewards.activity("a1") is None
-        finally:
-            host.dispose()
-            db.drop()
+        _joined_connection_refused(db, {"connect_args": LATIN1}, "client_encoding='LATIN1'")
 
     def test_database_in_another_encoding_refused(self, latin1_url: str) -> None:
         """A database whose encoding is not UTF8 (LATIN1 cannot hold most scripts) is
@@ -798,19 +786,8 @@ class TestMySQLCharset:
         """A caller's connection whose charset is not utf8mb4 is refused with
         ConfigurationError naming connection, before the store writes in it."""
         db = Database("mysql", server_url("mysql"))
-        rewards = Rewards(db.store(), rules=RULES)
-        host = sa.create_engine(sa.make_url(db.url).update_query_dict({"charset": "utf8"}))
-        try:
-            with host.connect() as conn:
-                with pytest.raises(ConfigurationError) as info:
-                    rewards.record(act(1), connection=conn)
-                assert info.value.field == "connection"
-                assert "charset='utf8'" in info.value.reason
-                conn.rollback()
-            assert rewards.activity("a1") is None
-        finally:
-            host.dispose()
-            db.drop()
+        url = sa.make_url(db.url).update_query_dict({"charset": "utf8"})
+        _joined_connection_refused(db, {"url": url}, "charset='utf8'")
 
 
 _TRANSLATE = {"schema_translate_map": {None: "other"}}
@@ -1777,3 +1754,23 @@ def _fail_statements(
 
     event.listen(store.engine, "before_cursor_execute", fail)
     return left
+
+
+def _joined_connection_refused(db: Database, host: dict[str, Any], reason: str) -> None:
+    """Assert that recording in a caller's connection of an engine made with ``host``
+    (``url``, else the database's, and ``create_engine`` options) is refused with
+    ConfigurationError naming connection and ``reason``, and writes nothing."""
+    rewards = Rewards(db.store(), rules=RULES)
+    options = dict(host)
+    engine = sa.create_engine(options.pop("url", db.url), **options)
+    try:
+        with engine.connect() as conn:
+            with pytest.raises(ConfigurationError) as info:
+                rewards.record(act(1), connection=conn)
+            assert info.value.field == "connection"
+            assert reason in info.value.reason
+            conn.rollback()
+        assert rewards.activity("a1") is None
+    finally:
+        engine.dispose()
+        db.drop()
